@@ -1,0 +1,53 @@
+/*
+ * buf.h - growable byte buffer, JSON emission and atomic file writes.
+ *
+ * Memory comes from lh_raw_* so the harness's own bookkeeping never shows
+ * up in the target's heap counters.
+ */
+#ifndef LEAKHOUND_BUF_H
+#define LEAKHOUND_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+typedef struct lh_buf {
+    char *data;     /* always NUL-terminated when len > 0 */
+    size_t len;
+    size_t cap;
+} lh_buf;
+
+#define LH_BUF_INIT { NULL, 0, 0 }
+
+void lh_buf_free(lh_buf *b);
+void lh_buf_reset(lh_buf *b);
+void lh_buf_add(lh_buf *b, const void *data, size_t len);
+void lh_buf_puts(lh_buf *b, const char *s);
+void lh_buf_putc(lh_buf *b, char c);
+void lh_buf_printf(lh_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void lh_buf_vprintf(lh_buf *b, const char *fmt, va_list ap);
+/* Returns the contents ("" when empty). */
+const char *lh_buf_str(const lh_buf *b);
+
+/* JSON values appended to a buffer. */
+void lh_json_str(lh_buf *b, const char *s);
+void lh_json_strn(lh_buf *b, const char *s, size_t n);
+void lh_json_num(lh_buf *b, double v);     /* NaN and inf become null */
+void lh_json_key(lh_buf *b, const char *key); /* "key": */
+
+/* Write a file atomically: temporary file in the same directory, fsync,
+ * rename.  Returns 0, or -1 with errno set. */
+int lh_write_atomic(const char *path, const void *data, size_t len);
+
+/* mkdir -p.  Returns 0, or -1 with errno set. */
+int lh_mkdir_p(const char *path);
+
+/* Read a whole file into b.  Returns 0, or -1 with errno set. */
+int lh_read_file(const char *path, lh_buf *b);
+
+/* Names of the entries of a directory (no dot files), sorted, each
+ * NUL-terminated, appended to b; the list ends with an empty name.
+ * Returns the count, or -1 with errno set. */
+int lh_list_dir(const char *dir, lh_buf *b);
+
+#endif

@@ -1,0 +1,86 @@
+/*
+ * detector.h - turns a series of samples into a leak verdict.
+ *
+ * The detector knows nothing of Lua, probes or processes: it takes numbers
+ * and returns a verdict with its evidence. Every decision uses robust
+ * statistics (Mann-Kendall trend test, Theil-Sen slope with Sen's
+ * confidence interval), never first-versus-last.
+ */
+#ifndef LEAKHOUND_DETECTOR_H
+#define LEAKHOUND_DETECTOR_H
+
+#include <stddef.h>
+
+/* Longest series lh_detect and lh_theil_sen accept.  Theil-Sen keeps all
+ * n(n-1)/2 pairwise slopes (64 MiB at this size); the schedule takes ~31. */
+#define LH_DETECT_MAX_SAMPLES 4096
+
+typedef enum lh_inv_kind {
+    LH_INV_STABLE,      /* no upward trend across the samples */
+    LH_INV_BASELINE,    /* final value back within slack of the baseline */
+    LH_INV_BOUNDED,     /* never above max */
+    LH_INV_MAX_GROWTH,  /* growth per iteration at most per_iter */
+} lh_inv_kind;
+
+typedef struct lh_inv_spec {
+    lh_inv_kind kind;
+    double slack;       /* tolerated growth (stable, baseline) */
+    int slack_is_pct;   /* slack is a percentage of the baseline value */
+    double max;         /* bounded */
+    double per_iter;    /* max_growth */
+    double alpha;       /* significance level; 0 means the default, 0.01 */
+} lh_inv_spec;
+
+typedef struct lh_verdict {
+    int fail;           /* 1 when the invariant is violated */
+    double slope;       /* Theil-Sen growth per iteration (judged window) */
+    double slope_lo;    /* lower bound of its confidence interval */
+    double slope_hi;    /* upper bound */
+    double p_value;     /* one-sided Mann-Kendall p for an upward trend */
+    double growth;      /* growth the verdict compared with the threshold */
+    double threshold;   /* the limit it was compared with (same units) */
+    double baseline;    /* first sample (taken before measured iterations) */
+    double final;       /* last sample */
+    double peak;        /* highest sample or observed peak */
+    size_t judged;      /* number of samples in the judged window */
+    char reason[192];   /* one line: why it passed or failed */
+} lh_verdict;
+
+/* Mann-Kendall S, its tie-corrected variance and the one-sided p-value for
+ * an upward trend (normal approximation with continuity correction). */
+void lh_mann_kendall(const double *y, size_t n, double *s, double *var_s,
+                     double *p_up);
+
+/* Theil-Sen slope of y over x (median of pairwise slopes) and Sen's
+ * two-sided confidence interval at level 1 - alpha (alpha outside (0, 1)
+ * means 0.01).  Pairs with equal x or a non-finite slope are skipped.
+ * Returns 0 on success, -1 when fewer than two distinct x exist, when n
+ * exceeds LH_DETECT_MAX_SAMPLES or when the slope array cannot be
+ * allocated. */
+int lh_theil_sen(const double *x, const double *y, size_t n, double alpha,
+                 double *slope, double *lo, double *hi);
+
+/* Judge one invariant.  x[i] is the number of measured iterations done when
+ * sample i was taken (x[0] = 0 is the baseline, taken after warmup and
+ * settle); y[i] the metric value.  observed_peak is the highest value seen
+ * between samples (pass y's maximum when unknown).  Returns 0, or -1 when the
+ * series cannot be judged, with out->reason saying why: n < 4 (or fewer than
+ * 4 finite samples), n > LH_DETECT_MAX_SAMPLES, a non-finite baseline
+ * sample, alpha outside [0, 1), x without two distinct values (stable,
+ * max_growth only) or no memory.
+ * Non-finite samples after the baseline are dropped and counted in reason.
+ * The algorithm is described at the top of detector.c. */
+int lh_detect(const lh_inv_spec *spec, const double *x, const double *y,
+              size_t n, double observed_peak, lh_verdict *out);
+
+/* The detector's only heap use is scratch (the pairwise slopes and a copy
+ * of the series), freed before each call returns.  It uses malloc/free
+ * unless told otherwise; the worker, whose malloc is interposed and
+ * counted, can pass lh_raw_malloc/lh_raw_free.  NULL restores the default.
+ * Not thread-safe: set it once at start-up. */
+typedef void *(*lh_detector_alloc_fn)(size_t size);
+typedef void (*lh_detector_free_fn)(void *p);
+void lh_detector_set_allocator(lh_detector_alloc_fn alloc,
+                               lh_detector_free_fn release);
+
+#endif

@@ -1,0 +1,133 @@
+/*
+ * lua_leak.c - the `leak` module: primitives in C, the DSL in leak.lua.
+ *
+ *     leak.target(path)      a target library (lua_target.c)
+ *     leak.corpus(dir)       inputs from a directory, files in name order
+ *     leak.rng(seed)         a seeded generator (lua_rng.c)
+ *     leak.settle()          the default settle (Go: forced GC)
+ *     leak.now()             monotonic seconds
+ *     leak.sleep(seconds)
+ *     leak.workload, leak.stable, leak.baseline, leak.bounded,
+ *     leak.max_growth        from leak.lua
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "embedded.h"
+#include "lualeak.h"
+
+int lh_lua_resolve_path(lua_State *L, const char *path, char *out,
+                        size_t len)
+{
+    snprintf(out, len, "%s", path);
+    if (path[0] == '/' || access(path, F_OK) == 0)
+        return access(path, F_OK) == 0 ? 0 : -1;
+    lua_getfield(L, LUA_REGISTRYINDEX, LH_REG_SCRIPT_DIR);
+    const char *dir = lua_tostring(L, -1);
+    int found = -1;
+    if (dir) {
+        char alt[4096];
+        snprintf(alt, sizeof alt, "%s/%s", dir, path);
+        if (access(alt, F_OK) == 0) {
+            snprintf(out, len, "%s", alt);
+            found = 0;
+        }
+    }
+    lua_pop(L, 1);
+    return found;
+}
+
+static int leak_corpus(lua_State *L)
+{
+    const char *dir = luaL_checkstring(L, 1);
+    char resolved[4096];
+    struct stat st;
+    if (lh_lua_resolve_path(L, dir, resolved, sizeof resolved) < 0 ||
+        stat(resolved, &st) < 0)
+        return luaL_error(L, "leak.corpus: cannot open directory '%s': %s",
+                          dir, strerror(errno ? errno : ENOENT));
+    if (!S_ISDIR(st.st_mode))
+        return luaL_error(L, "leak.corpus: '%s' is not a directory", dir);
+    lua_createtable(L, 0, 1);
+    lua_pushstring(L, resolved);
+    lua_setfield(L, -2, "__leak_corpus");
+    return 1;
+}
+
+void lh_lua_set_settle(lua_State *L, lh_settle_hook hook, void *ud)
+{
+    lua_pushlightuserdata(L, *(void **)&hook);
+    lua_setfield(L, LUA_REGISTRYINDEX, LH_REG_SETTLE);
+    lua_pushlightuserdata(L, ud);
+    lua_setfield(L, LUA_REGISTRYINDEX, LH_REG_SETTLE ".ud");
+}
+
+static int leak_settle(lua_State *L)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, LH_REG_SETTLE);
+    lua_getfield(L, LUA_REGISTRYINDEX, LH_REG_SETTLE ".ud");
+    lh_settle_hook hook;
+    *(void **)&hook = lua_touserdata(L, -2);
+    void *ud = lua_touserdata(L, -1);
+    lua_pop(L, 2);
+    if (hook)
+        hook(ud);
+    return 0;
+}
+
+static int leak_now(lua_State *L)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    lua_pushnumber(L, (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9);
+    return 1;
+}
+
+static int leak_sleep(lua_State *L)
+{
+    double s = luaL_checknumber(L, 1);
+    luaL_argcheck(L, s >= 0, 1, "negative duration");
+    struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+    return 0;
+}
+
+static const luaL_Reg leak_funcs[] = {
+    { "corpus", leak_corpus },
+    { "settle", leak_settle },
+    { "now", leak_now },
+    { "sleep", leak_sleep },
+    { NULL, NULL },
+};
+
+static const lh_embedded_file *embedded(const char *name)
+{
+    for (const lh_embedded_file *f = lh_embedded; f->name; f++)
+        if (strcmp(f->name, name) == 0)
+            return f;
+    return NULL;
+}
+
+int luaopen_leak(lua_State *L)
+{
+    luaL_newlib(L, leak_funcs);
+    luaopen_leakhound_target(L);
+    luaopen_leakhound_rng(L);
+
+    const lh_embedded_file *src = embedded("leak");
+    if (!src)
+        return luaL_error(L, "leak.lua is not embedded in this binary");
+    if (luaL_loadbuffer(L, src->data, src->size, "=leak.lua") != LUA_OK)
+        return lua_error(L);
+    lua_pushvalue(L, -2);
+    lua_call(L, 1, 1);
+    return 1;
+}

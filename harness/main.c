@@ -1,0 +1,137 @@
+/*
+ * main.c - the leakhound command line.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detector.h"
+#include "interpose.h"
+#include "supervisor.h"
+#include "worker.h"
+
+static const char usage[] =
+"usage: leakhound run SCRIPT... [options]\n"
+"       leakhound list SCRIPT...\n"
+"       leakhound --help | --version\n"
+"\n"
+"Runs the workloads declared in Lua scripts, each in a fresh worker\n"
+"process, samples the probes while they run and judges every invariant.\n"
+"\n"
+"options for run:\n"
+"  --workload NAME     run only workloads matching NAME (a glob; repeatable)\n"
+"  --report-dir DIR    where report.json and saved inputs go\n"
+"                      (default: reports/latest)\n"
+"  --seed N            seed for input generators (default: 1)\n"
+"  --timeout DURATION  per-workload timeout, overriding the scripts'\n"
+"                      (e.g. 90s, 2m; default: each workload's, else 300s)\n"
+"  --expect            exit status says whether every workload showed what\n"
+"                      its `expect` field says (0 yes, 1 no)\n"
+"  -v, --verbose       show the workers' own output\n"
+"\n"
+"exit status:\n"
+"  0  every invariant holds\n"
+"  1  some invariant failed (a leak)\n"
+"  2  usage, script or target-load error (incl. Lua errors in a workload)\n"
+"  3  a workload crashed or timed out\n"
+"When several apply, the highest wins.\n";
+
+static int parse_duration(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || v < 0)
+        return -1;
+    if (*end == '\0' || strcmp(end, "s") == 0)
+        *out = v;
+    else if (strcmp(end, "ms") == 0)
+        *out = v / 1000;
+    else if (strcmp(end, "m") == 0)
+        *out = v * 60;
+    else if (strcmp(end, "h") == 0)
+        *out = v * 3600;
+    else
+        return -1;
+    return 0;
+}
+
+static int bad_usage(const char *fmt, const char *arg)
+{
+    fputs("leakhound: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs("\n(see leakhound --help)\n", stderr);
+    return LH_EXIT_ERROR;
+}
+
+static int cmd_run(int argc, char **argv, int list_only)
+{
+    lh_run_opts o;
+    memset(&o, 0, sizeof o);
+    o.report_dir = "reports/latest";
+    o.seed = 1;
+    o.argc = argc;
+    o.argv = argv;
+    o.scripts = lh_raw_calloc((size_t)argc, sizeof *o.scripts);
+    o.only = lh_raw_calloc((size_t)argc, sizeof *o.only);
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int takes = strcmp(a, "--workload") == 0 ||
+                    strcmp(a, "--report-dir") == 0 ||
+                    strcmp(a, "--seed") == 0 || strcmp(a, "--timeout") == 0;
+        if (takes && !v)
+            return bad_usage("option %s needs a value", a);
+        if (strcmp(a, "--workload") == 0) {
+            o.only[o.nonly++] = argv[++i];
+        } else if (strcmp(a, "--report-dir") == 0) {
+            o.report_dir = argv[++i];
+        } else if (strcmp(a, "--seed") == 0) {
+            char *end;
+            errno = 0;
+            o.seed = strtoull(v, &end, 10);
+            if (errno || *end || !*v)
+                return bad_usage("--seed wants a number, got '%s'", v);
+            i++;
+        } else if (strcmp(a, "--timeout") == 0) {
+            if (parse_duration(v, &o.timeout) < 0 || o.timeout <= 0)
+                return bad_usage("--timeout wants a duration like 90s or "
+                                 "2m, got '%s'", v);
+            i++;
+        } else if (strcmp(a, "--expect") == 0) {
+            o.check_expect = 1;
+        } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+            o.verbose = 1;
+        } else if (a[0] == '-' && a[1]) {
+            return bad_usage("unknown option '%s'", a);
+        } else {
+            o.scripts[o.nscripts++] = argv[i];
+        }
+    }
+    if (o.nscripts == 0)
+        return bad_usage("%s: no script given", argv[1]);
+    o.list_only = list_only;
+    return lh_supervise(&o);
+}
+
+int main(int argc, char **argv)
+{
+    lh_detector_set_allocator(lh_raw_malloc, lh_raw_free);
+    if (argc >= 2 && strcmp(argv[1], LH_WORKER_CMD) == 0)
+        return lh_worker_main(argc - 2, argv + 2);
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? LH_EXIT_ERROR : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        puts("leakhound " LH_VERSION);
+        return 0;
+    }
+    if (strcmp(argv[1], "run") == 0)
+        return cmd_run(argc, argv, 0);
+    if (strcmp(argv[1], "list") == 0)
+        return cmd_run(argc, argv, 1);
+    return bad_usage("unknown command '%s'", argv[1]);
+}

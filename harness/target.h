@@ -1,0 +1,48 @@
+/*
+ * target.h - a target library: dlopen, its operations, gauges, Go probe.
+ *
+ * Operations have the libFuzzer shape int NAME(const uint8_t *, size_t).
+ * Exported int64_t leakhound_gauge_NAME(void) become metric target.NAME.
+ * A Go target that imports the probe package exports leakhound_go_*.
+ * Targets are never dlclosed: a Go runtime cannot be unloaded.
+ */
+#ifndef LEAKHOUND_TARGET_H
+#define LEAKHOUND_TARGET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef int (*lh_op_fn)(const uint8_t *data, size_t size);
+typedef int64_t (*lh_gauge_fn)(void);
+
+typedef struct lh_gauge {
+    char *name;             /* without the leakhound_gauge_ prefix */
+    lh_gauge_fn fn;
+} lh_gauge;
+
+typedef struct lh_go_probe {
+    int64_t (*goroutines)(void);
+    void (*settle)(void);
+    void (*memstats)(int64_t *out);     /* live bytes, objects, gc cycles */
+    int64_t (*goroutine_profile)(char *buf, int64_t cap);
+} lh_go_probe;
+
+typedef struct lh_target {
+    char *path;
+    void *handle;
+    int has_go;             /* the Go probe is linked in */
+    lh_go_probe go;
+    size_t ngauges;
+    lh_gauge *gauges;
+} lh_target;
+
+/* Open the library (idempotent), call LLVMFuzzerInitialize if exported,
+ * find the Go probe and the gauges.  On failure returns -1 and writes a
+ * message naming the library into err. */
+int lh_target_open(lh_target *t, const char *path, char *err, size_t errlen);
+
+/* Look up an operation.  NULL with a message naming symbol and library. */
+lh_op_fn lh_target_op(lh_target *t, const char *name, char *err,
+                      size_t errlen);
+
+#endif

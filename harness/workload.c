@@ -1,0 +1,144 @@
+/* workload.c - reading a workload's configuration from Lua. */
+#include "workload.h"
+
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "lualeak.h"
+
+static double num_field(lua_State *L, int idx, const char *k, double dflt)
+{
+    lua_getfield(L, idx, k);
+    double v = lua_isnumber(L, -1) ? lua_tonumber(L, -1) : dflt;
+    lua_pop(L, 1);
+    return v;
+}
+
+static int has_field(lua_State *L, int idx, const char *k)
+{
+    int t = lua_getfield(L, idx, k);
+    lua_pop(L, 1);
+    return t != LUA_TNIL;
+}
+
+static void str_field(lua_State *L, int idx, const char *k, char *out,
+                      size_t len)
+{
+    lua_getfield(L, idx, k);
+    const char *s = lua_tostring(L, -1);
+    snprintf(out, len, "%s", s ? s : "");
+    lua_pop(L, 1);
+}
+
+static lh_inv_kind kind_of(const char *name, const char **canon)
+{
+    static const struct { const char *name; lh_inv_kind kind; } kinds[] = {
+        { "stable", LH_INV_STABLE },
+        { "baseline", LH_INV_BASELINE },
+        { "bounded", LH_INV_BOUNDED },
+        { "max_growth", LH_INV_MAX_GROWTH },
+    };
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+        if (strcmp(kinds[i].name, name) == 0) {
+            *canon = kinds[i].name;
+            return kinds[i].kind;
+        }
+    *canon = "stable";
+    return LH_INV_STABLE;
+}
+
+void lh_workload_add(lh_workload *w, const char *kind, const char *metric)
+{
+    if (w->ninvariants >= LH_MAX_INVARIANTS)
+        return;
+    lh_invariant *inv = &w->inv[w->ninvariants++];
+    memset(inv, 0, sizeof *inv);
+    snprintf(inv->metric, sizeof inv->metric, "%s", metric);
+    inv->spec.kind = kind_of(kind, &inv->kind_name);
+}
+
+int lh_workload_read(lua_State *L, int idx, lh_workload *w, lh_buf *err)
+{
+    idx = lua_absindex(L, idx);
+    memset(w, 0, sizeof *w);
+    str_field(L, idx, "name", w->name, sizeof w->name);
+    str_field(L, idx, "source", w->source, sizeof w->source);
+    w->index = (int)num_field(L, idx, "index", 0);
+    w->warmup = (long)num_field(L, idx, "warmup", LH_DEFAULT_WARMUP);
+    w->duration = num_field(L, idx, "duration", 0);
+    w->iterations = (long)num_field(L, idx, "iterations",
+                                    w->duration > 0 ? 0
+                                                    : LH_DEFAULT_ITERATIONS);
+    w->threads = (int)num_field(L, idx, "threads", 1);
+    w->samples = (int)num_field(L, idx, "samples", LH_DEFAULT_SAMPLES);
+    w->timeout = num_field(L, idx, "timeout", LH_DEFAULT_TIMEOUT);
+    if (w->threads > 64) {
+        lh_buf_printf(err, "%s: workload '%s': threads = %d, at most 64",
+                      w->source, w->name, w->threads);
+        return -1;
+    }
+    if (w->iterations > 0 && w->samples > w->iterations)
+        w->samples = (int)w->iterations;
+
+    lua_getfield(L, idx, "target");
+    if (luaL_testudata(L, -1, LH_TARGET_MT)) {
+        lua_getfield(L, -1, "path");
+        lua_pushvalue(L, -2);
+        lua_call(L, 1, 1);
+        snprintf(w->target, sizeof w->target, "%s", lua_tostring(L, -1));
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+
+    lua_getfield(L, idx, "settle");
+    w->has_settle = lua_isfunction(L, -1);
+    w->settle_disabled = lua_isboolean(L, -1) && !lua_toboolean(L, -1);
+    lua_pop(L, 1);
+
+    if (lua_getfield(L, idx, "expect") == LUA_TTABLE) {
+        str_field(L, -1, "status", w->expect, sizeof w->expect);
+        lua_getfield(L, -1, "metrics");
+        size_t off = 0;
+        for (lua_Integer i = 1; lua_rawgeti(L, -1, i) == LUA_TSTRING; i++) {
+            int n = snprintf(w->expect_metrics + off,
+                             sizeof w->expect_metrics - off, "%s%s",
+                             off ? "," : "", lua_tostring(L, -1));
+            if (n > 0 && off + (size_t)n < sizeof w->expect_metrics)
+                off += (size_t)n;
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 2);
+    }
+    lua_pop(L, 1);
+
+    w->has_invariants = has_field(L, idx, "invariants");
+    if (lua_getfield(L, idx, "invariants") == LUA_TTABLE) {
+        for (lua_Integer i = 1; lua_rawgeti(L, -1, i) == LUA_TTABLE; i++) {
+            if (w->ninvariants >= LH_MAX_INVARIANTS) {
+                lua_pop(L, 2);
+                lh_buf_printf(err, "%s: workload '%s': more than %d "
+                              "invariants", w->source, w->name,
+                              LH_MAX_INVARIANTS);
+                return -1;
+            }
+            char kind[32], metric[128];
+            str_field(L, -1, "kind", kind, sizeof kind);
+            str_field(L, -1, "metric", metric, sizeof metric);
+            lh_workload_add(w, kind, metric);
+            lh_invariant *inv = &w->inv[w->ninvariants - 1];
+            inv->slack_given = has_field(L, -1, "slack");
+            inv->spec.slack = num_field(L, -1, "slack", 0);
+            lua_getfield(L, -1, "slack_pct");
+            inv->spec.slack_is_pct = lua_toboolean(L, -1);
+            lua_pop(L, 1);
+            inv->spec.max = num_field(L, -1, "max", 0);
+            inv->spec.per_iter = num_field(L, -1, "per_iter", 0);
+            inv->spec.alpha = num_field(L, -1, "alpha", 0);
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return 0;
+}

@@ -1,0 +1,55 @@
+/*
+ * workload.h - a workload's configuration, read from its Lua table.
+ *
+ * The functions (setup, step, ...) stay in Lua; this is everything the C
+ * side needs to schedule and judge the run.
+ */
+#ifndef LEAKHOUND_WORKLOAD_H
+#define LEAKHOUND_WORKLOAD_H
+
+#include <lua.h>
+
+#include "buf.h"
+#include "detector.h"
+
+#define LH_MAX_INVARIANTS 64
+
+typedef struct lh_invariant {
+    char metric[128];
+    const char *kind_name;      /* "stable", "baseline", ... */
+    int slack_given;            /* otherwise the metric's default */
+    lh_inv_spec spec;
+} lh_invariant;
+
+typedef struct lh_workload {
+    char name[256];
+    char source[512];           /* script:line of the declaration */
+    char target[4096];          /* target library path, "" if none */
+    char expect[16];            /* "", "clean", "fail", ... */
+    char expect_metrics[512];   /* comma-separated, for expect = fail */
+    int index;                  /* 1-based position in the script */
+    long warmup;
+    long iterations;            /* 0 with duration */
+    double duration;            /* seconds, 0 with iterations */
+    int threads;
+    int samples;
+    double timeout;             /* seconds */
+    int has_settle;             /* settle function given */
+    int settle_disabled;        /* settle = false */
+    int has_invariants;         /* invariants given (else defaults) */
+    int ninvariants;
+    lh_invariant inv[LH_MAX_INVARIANTS];
+} lh_workload;
+
+#define LH_DEFAULT_WARMUP 100
+#define LH_DEFAULT_ITERATIONS 10000
+#define LH_DEFAULT_SAMPLES 30
+#define LH_DEFAULT_TIMEOUT 300.0
+
+/* Read the workload table at idx.  -1 with a message on bad content. */
+int lh_workload_read(lua_State *L, int idx, lh_workload *w, lh_buf *err);
+
+/* Add an invariant (used for the defaults). */
+void lh_workload_add(lh_workload *w, const char *kind, const char *metric);
+
+#endif

@@ -1,0 +1,299 @@
+-- c.lua: the bundled C targets (targets/c/, see its README.md).
+--
+-- One workload per leaky op and one per clean twin.  A leaky workload names
+-- in `expect` the metrics that must fail; every other invariant it lists must
+-- pass.  Growth figures in the comments are per iteration, measured outside
+-- the harness (heap sizes are malloc_usable_size, as the interposer counts).
+
+local record  = leak.target "build/targets/c/librecord.so"
+local cache   = leak.target "build/targets/c/libcache.so"
+local fdio    = leak.target "build/targets/c/libfdio.so"
+local threads = leak.target "build/targets/c/libthreads.so"
+local lazy    = leak.target "build/targets/c/liblazy.so"
+local leak16  = leak.target "build/targets/c/libleak16.so"
+
+-- A record: tag[4] len[1] payload[len].  One input in four is a GROW record,
+-- the tag that takes librecord's error path.
+local function records(rng, i)
+  local tag = (i % 4 == 0) and "GROW" or "DATA"
+  local payload = rng:bytes(rng:int(0, 32))
+  return tag .. string.char(#payload) .. payload
+end
+
+-- An input for libfdio whose first byte is odd: the "probe only" path.
+local function odd_first_byte(rng, i)
+  return string.char(rng:int(0, 127) * 2 + 1) .. rng:bytes(15)
+end
+
+-- Anything: the lazy and leak16 ops do not look at their input's content.
+local function any_bytes(rng, i)
+  return rng:bytes(rng:int(0, 64))
+end
+
+---------------------------------------------------------------------------
+-- 1. A leak on an error path gated on input content (librecord)
+---------------------------------------------------------------------------
+
+-- +264 B and +1 block per GROW record: +66 B/iter, +0.25 blocks/iter.
+leak.workload "c-record-error-path-leak" {
+  description = "record_parse_leaky forgets its scratch buffer on GROW records",
+  target = record,
+  expect = { fail = { "heap.live_bytes", "heap.live_allocs" } },
+  warmup = 200, iterations = 20000, samples = 30,
+  inputs = records,
+  step = function(input) record:call("record_parse_leaky", input) end,
+  invariants = {
+    leak.stable "heap.live_bytes",
+    leak.stable "heap.live_allocs",
+    leak.bounded "proc.fds" { max = 64 },
+  },
+}
+
+leak.workload "c-record-error-path-clean" {
+  description = "record_parse_clean frees on the error path too",
+  target = record,
+  expect = "clean",
+  warmup = 200, iterations = 20000, samples = 30,
+  inputs = records,
+  step = function(input) record:call("record_parse_clean", input) end,
+  invariants = {
+    leak.stable "heap.live_bytes",
+    leak.stable "heap.live_allocs",
+    leak.baseline "heap.live_bytes" { slack = 0 },
+  },
+}
+
+-- The leaky parser on its harmless seeds: clean, because no seed starts with
+-- GROW.  This is the workload a fuzzer must turn into a failing case.
+leak.workload "c-record-leaky-on-seeds" {
+  description = "record_parse_leaky is clean until an input starts with GROW",
+  target = record,
+  expect = "clean",
+  warmup = 100, iterations = 5000, samples = 20,
+  inputs = leak.corpus "corpora/record",
+  step = function(input) record:call("record_parse_leaky", input) end,
+  invariants = {
+    leak.stable "heap.live_bytes",
+    leak.baseline "heap.live_bytes" { slack = 0 },
+  },
+}
+
+---------------------------------------------------------------------------
+-- 2. Unbounded cache / bounded LRU (libcache)
+---------------------------------------------------------------------------
+
+-- Every iteration is a new key: +1 block, +1 entry, ~+61 B per iteration.
+leak.workload "c-cache-unbounded" {
+  description = "cache_put_unbounded keeps every distinct key forever",
+  target = cache,
+  expect = { fail = { "heap.live_bytes", "heap.live_allocs",
+                      "target.cache_unbounded_entries" } },
+  warmup = 200, iterations = 20000, samples = 30,
+  inputs = function(rng, i) return "key-" .. i end,
+  step = function(input) cache:call("cache_put_unbounded", input) end,
+  invariants = {
+    leak.stable "heap.live_bytes",
+    leak.stable "heap.live_allocs",
+    leak.stable "target.cache_unbounded_entries" { slack = 10 },
+  },
+}
+
+-- Keys cycle over 10,000 distinct values, far more than the capacity (256).
+-- The short warmup leaves the fill visible: the cache reaches 256 entries
+-- (18,432 B in 256 blocks) in the first ~160 measured iterations and then
+-- recycles nodes without allocating, so everything is flat from there on.
+-- No baseline invariant: the cache rightly holds more after the run than
+-- before it.
+leak.workload "c-cache-lru" {
+  description = "cache_put_lru fills up to its capacity and plateaus",
+  target = cache,
+  expect = "clean",
+  warmup = 100, iterations = 20000, samples = 30,
+  inputs = function(rng, i) return string.format("key-%05d", i % 10000) end,
+  step = function(input) cache:call("cache_put_lru", input) end,
+  invariants = {
+    leak.stable "heap.live_bytes",
+    leak.stable "heap.live_allocs",
+    leak.stable "target.cache_lru_entries",
+    leak.bounded "target.cache_lru_entries" { max = 256 },
+  },
+}
+
+-- Load test: four threads on the mutex-guarded LRU, random keys.  The warmup
+-- fills the cache, so the measured run allocates nothing at all.
+leak.workload "c-cache-lru-load" {
+  description = "four threads hammer cache_put_lru; memory and fds stay flat",
+  target = cache,
+  expect = "clean",
+  threads = 4, warmup = 4000, iterations = 80000, samples = 40,
+  inputs = function(rng, i)
+    return string.format("key-%05d", rng:int(0, 9999))
+  end,
+  step = function(input) cache:call("cache_put_lru", input) end,
+  invariants = {
+    leak.stable "heap.live_bytes",
+    leak.stable "heap.live_allocs",
+    leak.baseline "heap.live_bytes" { slack = "5%" },
+    leak.stable "target.cache_lru_entries",
+    leak.bounded "target.cache_lru_entries" { max = 256 },
+    leak.bounded "proc.fds" { max = 64 },
+  },
+}
+
+---------------------------------------------------------------------------
+-- 3. An fd left open on one path (libfdio)
+---------------------------------------------------------------------------
+
+-- Every input takes the leaking path: +1 fd per iteration, no heap.  Kept to
+-- 2,000 iterations (+100 warmup): the open-file limit is 20,000.
+leak.workload "c-fd-leak" {
+  description = "fd_sink_leaky never closes /dev/null on the probe-only path",
+  target = fdio,
+  expect = { fail = { "proc.fds" } },
+  warmup = 100, iterations = 2000, samples = 20,
+  inputs = odd_first_byte,
+  step = function(input) fdio:call("fd_sink_leaky", input) end,
+  invariants = {
+    leak.stable "proc.fds",
+    leak.stable "heap.live_bytes",
+  },
+}
+
+leak.workload "c-fd-clean" {
+  description = "fd_sink_clean closes on every path",
+  target = fdio,
+  expect = "clean",
+  warmup = 100, iterations = 20000, samples = 30,
+  inputs = odd_first_byte,
+  step = function(input) fdio:call("fd_sink_clean", input) end,
+  invariants = {
+    leak.stable "proc.fds",
+    leak.baseline "proc.fds" { slack = 0 },
+    leak.bounded "proc.fds" { max = 64 },
+  },
+}
+
+-- The leaky sink on its seeds (all even first bytes): clean.  Fuzzing it
+-- finds an odd first byte at once; mind the fd limit when it does.
+leak.workload "c-fd-leaky-on-seeds" {
+  description = "fd_sink_leaky is clean until an input's first byte is odd",
+  target = fdio,
+  expect = "clean",
+  warmup = 100, iterations = 2000, samples = 20,
+  inputs = leak.corpus "corpora/fdio",
+  step = function(input) fdio:call("fd_sink_leaky", input) end,
+  invariants = {
+    leak.stable "proc.fds",
+    leak.bounded "proc.fds" { max = 64 },
+  },
+}
+
+---------------------------------------------------------------------------
+-- 4. A thread never joined (libthreads)
+---------------------------------------------------------------------------
+
+-- +1 blocked thread per 10 calls: +0.1 threads/iter, 500 threads in the run.
+-- (Each also costs 2 maps and ~280 B of heap; not asserted here.)
+leak.workload "c-thread-leak" {
+  description = "thread_spawn_leaky parks a helper forever every 10th call",
+  target = threads,
+  expect = { fail = { "proc.threads", "target.threads_parked" } },
+  warmup = 100, iterations = 5000, samples = 25,
+  inputs = { "alpha", "beta", "gamma" },
+  step = function(input) threads:call("thread_spawn_leaky", input) end,
+  invariants = {
+    leak.stable "proc.threads",
+    leak.stable "target.threads_parked",
+    leak.bounded "proc.fds" { max = 64 },
+  },
+}
+
+leak.workload "c-thread-clean" {
+  description = "thread_spawn_clean joins every helper it starts",
+  target = threads,
+  expect = "clean",
+  warmup = 100, iterations = 5000, samples = 25,
+  inputs = { "alpha", "beta", "gamma" },
+  step = function(input) threads:call("thread_spawn_clean", input) end,
+  invariants = {
+    leak.stable "proc.threads",
+    leak.baseline "proc.threads" { slack = 0 },
+    leak.stable "heap.live_bytes",
+    leak.bounded "target.threads_parked" { max = 0 },
+  },
+}
+
+---------------------------------------------------------------------------
+-- 5. Clean lazy initialisation (liblazy)
+---------------------------------------------------------------------------
+
+-- The one-time 16 KiB table is built during warmup; the run is flat.
+leak.workload "c-lazy-init" {
+  description = "lazy_crc32 builds its table once, then allocates nothing",
+  target = lazy,
+  expect = "clean",
+  warmup = 100, iterations = 20000, samples = 30,
+  inputs = any_bytes,
+  step = function(input) lazy:call("lazy_crc32", input) end,
+  invariants = {
+    leak.stable "heap.live_bytes",
+    leak.stable "heap.live_allocs",
+    leak.baseline "heap.live_bytes" { slack = 0 },
+    leak.bounded "target.lazy_tables" { max = 1 },
+  },
+}
+
+-- Without warmup the one-time step lands in the first measured iteration.
+-- A step is not a trend: stable must still pass.  (No baseline invariant:
+-- the table is rightly there after the run and not before it.)
+leak.workload "c-lazy-init-measured" {
+  description = "the one-time allocation inside the measured run is no leak",
+  target = lazy,
+  expect = "clean",
+  warmup = 0, iterations = 20000, samples = 30,
+  inputs = any_bytes,
+  step = function(input) lazy:call("lazy_crc32", input) end,
+  invariants = {
+    leak.stable "heap.live_bytes",
+    leak.stable "heap.live_allocs",
+    leak.bounded "target.lazy_tables" { max = 1 },
+  },
+}
+
+---------------------------------------------------------------------------
+-- 6. Detector sanity: exactly one malloc(16) per call (libleak16)
+---------------------------------------------------------------------------
+
+-- +1 block and +24 B (usable size of malloc(16)) per iteration, exactly:
+-- the slope the detector reports should be 24 B/iter and 1 block/iter.
+leak.workload "c-leak16" {
+  description = "leak16 keeps one 16-byte block per call",
+  target = leak16,
+  expect = { fail = { "heap.live_bytes", "heap.live_allocs",
+                      "target.leak16_blocks" } },
+  warmup = 100, iterations = 20000, samples = 30,
+  inputs = any_bytes,
+  step = function(input) leak16:call("leak16", input) end,
+  invariants = {
+    leak.stable "heap.live_bytes",
+    leak.max_growth "heap.live_allocs" { per_iter = 0.5 },
+    leak.stable "target.leak16_blocks",
+    leak.bounded "proc.fds" { max = 64 },
+  },
+}
+
+leak.workload "c-leak16-clean" {
+  description = "leak16_clean frees its 16-byte block",
+  target = leak16,
+  expect = "clean",
+  warmup = 100, iterations = 20000, samples = 30,
+  inputs = any_bytes,
+  step = function(input) leak16:call("leak16_clean", input) end,
+  invariants = {
+    leak.stable "heap.live_bytes",
+    leak.stable "heap.live_allocs",
+    leak.baseline "heap.live_bytes" { slack = 0 },
+    leak.max_growth "heap.live_bytes" { per_iter = 1 },
+    leak.bounded "target.leak16_blocks" { max = 0 },
+  },
+}

@@ -1,0 +1,73 @@
+// Command cache builds libcache.so: response caches that are pruned, are
+// never pruned, or are pruned except for "pinned" entries.
+package main
+
+/*
+#include <stddef.h>
+#include <stdint.h>
+*/
+import "C"
+
+import (
+	"unsafe"
+
+	_ "leakhound.dev/probe"
+	"leakhound.dev/targets/internal/cin"
+)
+
+// main is required by -buildmode=c-shared and never runs.
+func main() {}
+
+// lruCapacity bounds the clean cache: it fills up, then plateaus.
+const lruCapacity = 256
+
+var (
+	lru       = newLRU(lruCapacity)
+	unbounded = newMemo()
+	pinned    = newMemo()
+)
+
+// OpCacheLRU memoizes responses in a bounded LRU: the clean twin. With many
+// distinct inputs it grows for the first 256 and then stays flat.
+//
+//export OpCacheLRU
+func OpCacheLRU(data *C.uint8_t, size C.size_t) C.int {
+	in := cin.View(unsafe.Pointer(data), uintptr(size))
+	lru.getOrAdd(string(in), func() []byte { return render(in) })
+	return 0
+}
+
+// OpCacheUnbounded memoizes responses in a package-level map that is never
+// pruned: it grows with every distinct input and not at all with repeats.
+//
+//export OpCacheUnbounded
+func OpCacheUnbounded(data *C.uint8_t, size C.size_t) C.int {
+	in := cin.View(unsafe.Pointer(data), uintptr(size))
+	unbounded.getOrAdd(string(in), func() []byte { return render(in) })
+	return 0
+}
+
+// OpCacheLeak is the LRU, except that requests starting with "KEEP" are
+// pinned: kept outside the LRU, never evicted. Pins are keyed by request
+// (content plus arrival number), so the same request pinned twice is two
+// entries: every "KEEP" call leaks one, repeats included. Other inputs are
+// clean.
+//
+//export OpCacheLeak
+func OpCacheLeak(data *C.uint8_t, size C.size_t) C.int {
+	in := cin.View(unsafe.Pointer(data), uintptr(size))
+	if isPinned(in) {
+		pinned.add(requestKey(in), render(in))
+		return 0
+	}
+	lru.getOrAdd(string(in), func() []byte { return render(in) })
+	return 0
+}
+
+// leakhound_gauge_cache_entries publishes the total number of cached
+// entries as the metric target.cache_entries.
+//
+//export leakhound_gauge_cache_entries
+func leakhound_gauge_cache_entries() C.int64_t {
+	return C.int64_t(lru.len() + unbounded.len() + pinned.len())
+}

@@ -1,0 +1,44 @@
+// Command mapdelete builds libmapdelete.so: a session store whose delete
+// leaves the session reachable through a second index.
+package main
+
+/*
+#include <stddef.h>
+#include <stdint.h>
+*/
+import "C"
+
+import (
+	"unsafe"
+
+	_ "leakhound.dev/probe"
+	"leakhound.dev/targets/internal/cin"
+)
+
+// main is required by -buildmode=c-shared and never runs.
+func main() {}
+
+var store = newSessions()
+
+// OpSessionLeak opens a session for the request and closes it again. The
+// close deletes the session from the by-ID index only; the by-token index
+// still holds it, so every call leaks one session although the code
+// "deletes" it.
+//
+//export OpSessionLeak
+func OpSessionLeak(data *C.uint8_t, size C.size_t) C.int {
+	s := store.open(cin.View(unsafe.Pointer(data), uintptr(size)))
+	store.closeByIDOnly(s.id)
+	return 0
+}
+
+// OpSessionClean closes the session in both indexes. The maps keep their
+// bucket arrays at their high-water mark (Go maps do not shrink), which is a
+// plateau, not a leak.
+//
+//export OpSessionClean
+func OpSessionClean(data *C.uint8_t, size C.size_t) C.int {
+	s := store.open(cin.View(unsafe.Pointer(data), uintptr(size)))
+	store.close(s.id)
+	return 0
+}

@@ -1,0 +1,3 @@
+module leakhound.dev/probe
+
+go 1.19
