@@ -226,9 +226,17 @@ int lh_runner_init(lh_runner *r, lua_State *L, int nthreads,
     }
     pthread_barrier_init(&r->go, NULL, (unsigned)nthreads);
     pthread_barrier_init(&r->end, NULL, (unsigned)nthreads);
-    for (int i = 1; i < nthreads; i++)
-        if (pthread_create(&r->threads[i].tid, NULL, thread_main,
-                           &r->threads[i]) != 0) {
+    /* glibc allocates per-thread bookkeeping that outlives the thread;
+     * it is the harness's, not the target's. */
+    lh_heap_suspend();
+    int started = 1;
+    for (; started < nthreads; started++)
+        if (pthread_create(&r->threads[started].tid, NULL, thread_main,
+                           &r->threads[started]) != 0)
+            break;
+    lh_heap_resume();
+    for (int i = started; i < nthreads; i++)
+        if (i == started) {
             lh_buf_printf(err, "cannot start worker thread %d", i);
             /* threads already started wait on a barrier that can never
              * complete; the worker exits right after reporting */

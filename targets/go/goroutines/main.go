@@ -65,7 +65,8 @@ func OpGoroutineClean(data *C.uint8_t, size C.size_t) C.int {
 }
 
 // OpGoroutineCleanDone fixes the leak the other way: the worker selects on
-// a done channel that the caller closes when it stops listening.
+// a done channel that the caller closes when it stops listening, and the
+// caller waits for the worker to finish.
 //
 //export OpGoroutineCleanDone
 func OpGoroutineCleanDone(data *C.uint8_t, size C.size_t) C.int {

@@ -42,3 +42,10 @@ func OpSessionClean(data *C.uint8_t, size C.size_t) C.int {
 	store.close(s.id)
 	return 0
 }
+
+// leakhound_gauge_sessions_open publishes the number of open sessions as
+// the application sees them (the by-ID index) as target.sessions_open: it
+// stays at zero while the leaky op's heap grows.
+//
+//export leakhound_gauge_sessions_open
+func leakhound_gauge_sessions_open() C.int64_t { return C.int64_t(store.openCount()) }

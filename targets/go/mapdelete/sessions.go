@@ -56,3 +56,9 @@ func (s *sessions) close(id uint64) {
 		delete(s.byID, id)
 	}
 }
+
+func (s *sessions) openCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.byID)
+}

@@ -1,4 +1,4 @@
-// Command cache builds libcache.so: response caches that are pruned, are
+// Command gocache builds libgocache.so: response caches that are pruned, are
 // never pruned, or are pruned except for "pinned" entries.
 package main
 
@@ -64,10 +64,14 @@ func OpCacheLeak(data *C.uint8_t, size C.size_t) C.int {
 	return 0
 }
 
-// leakhound_gauge_cache_entries publishes the total number of cached
-// entries as the metric target.cache_entries.
-//
-//export leakhound_gauge_cache_entries
-func leakhound_gauge_cache_entries() C.int64_t {
-	return C.int64_t(lru.len() + unbounded.len() + pinned.len())
-}
+// The gauges publish each cache's entry count as target.lru_entries,
+// target.memo_entries and target.pinned_entries.
+
+//export leakhound_gauge_lru_entries
+func leakhound_gauge_lru_entries() C.int64_t { return C.int64_t(lru.len()) }
+
+//export leakhound_gauge_memo_entries
+func leakhound_gauge_memo_entries() C.int64_t { return C.int64_t(unbounded.len()) }
+
+//export leakhound_gauge_pinned_entries
+func leakhound_gauge_pinned_entries() C.int64_t { return C.int64_t(pinned.len()) }

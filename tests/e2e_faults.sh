@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# A crashing target, a hanging target, a missing symbol and a Lua syntax
+# error each get their verdict, and the rest of the run goes on.
+source "$(dirname "$0")/lib.sh"
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+text=$("$LH" run lua/suites/faults.lua tests/scripts/syntax_error.lua \
+    --report-dir "$out" 2>&1)
+rc=$?
+echo "$text"
+rep=$out/report.json
+
+expect_eq "exit status 3 when a workload crashed or timed out" "$rc" 3
+check "report.json is valid JSON" jget "$rep" 'r.schema'
+expect_eq "5 entries (4 workloads + the broken script)" \
+    "$(jget "$rep" '#r.workloads')" 5
+
+st() { jget "$rep" "find(r.workloads, 'name', '$1').status"; }
+expect_eq "fault-crash is crashed" "$(st fault-crash)" crashed
+expect_eq "fault-hang is timeout" "$(st fault-hang)" timeout
+expect_eq "fault-missing-symbol is error" "$(st fault-missing-symbol)" error
+expect_eq "workload after them still runs and passes" \
+    "$(st fault-clean-after)" pass
+expect_eq "syntax error is an error entry" \
+    "$(st tests/scripts/syntax_error.lua)" error
+
+expect_eq "crash records the signal" \
+    "$(jget "$rep" "find(r.workloads, 'name', 'fault-crash').crash.signal")" 11
+crash_file=$(jget "$rep" \
+    "find(r.workloads, 'name', 'fault-crash').crash.inputs[1].file")
+expect_eq "the crashing input is saved as it was" \
+    "$(cat "$crash_file" 2>/dev/null)" "CRASH now"
+hang_file=$(jget "$rep" \
+    "find(r.workloads, 'name', 'fault-hang').timeout.inputs[1].file")
+expect_eq "the hanging input is saved as it was" \
+    "$(cat "$hang_file" 2>/dev/null)" "HANG here"
+expect_eq "the hang is killed in the measure phase" \
+    "$(jget "$rep" "find(r.workloads, 'name', 'fault-hang').timeout.phase")" \
+    measure
+
+msg=$(jget "$rep" \
+    "find(r.workloads, 'name', 'fault-missing-symbol').error.message")
+expect_match "missing symbol names symbol, library and script line" "$msg" \
+    "faults.lua:[0-9]+: target library 'build/targets/c/libfaults.so' has no symbol 'no_such_op'"
+msg=$(jget "$rep" \
+    "find(r.workloads, 'name', 'tests/scripts/syntax_error.lua').error.message")
+expect_match "syntax error names file:line" "$msg" "syntax_error.lua:4:"
+expect_match "CRASH line printed" "$text" "^CRASH fault-crash .*signal 11"
+expect_match "TIMEOUT line printed" "$text" "TIMEOUT fault-hang"
+
+# --expect turns the expectations into the exit status
+"$LH" run lua/suites/faults.lua --report-dir "$out/x" --expect >/dev/null 2>&1
+expect_eq "--expect: every fault workload shows what it expects" "$?" 0
+
+finish
