@@ -28,7 +28,10 @@
  *       growth slope * (x[n-1] - x[0]) > slack_abs (projected over the
  *       whole measured window, so slack means "tolerated over the run");
  *   (c) the floor rises: min(last quarter of the tail) - min(first quarter
- *       of the tail) > slack_abs, quarters of max(2, tail/4) samples.
+ *       of the tail) > slack_abs * span / window, quarters of max(2,
+ *       tail/4) samples, span = the distance in iterations between the
+ *       quarters' centres, window = x[n-1] - x[0]: the floor test gets the
+ *       share of the slack that its span is of the window.
  * Each guards a different false positive: (a) alone flags any monotone
  * wiggle of one byte; (b) makes the trend robust to outliers and sets its
  * size against slack; (c) rejects a sawtooth (a buffer that fills and is
@@ -52,8 +55,9 @@
  *     p < 0.01 (S = n(n-1)/2 is not enough), so n < 6 never fails; the
  *     reason says so.
  *   - (c) measures the floor across ~3/8 of the window (n = 31: samples 15
- *     and 27 of 30), so a steady leak fails only once its total growth over
- *     the window exceeds ~2.5 x slack_abs: the price of the sawtooth guard.
+ *     and 27 of 30), hence the scaled slack: a steady leak whose growth
+ *     over the window exceeds slack_abs passes (b) and (c) alike, less
+ *     the noise on the two minima.
  *   - A one-time step in the last quarter of the run is growth the
  *     detector cannot tell from a leak that started late.  Noise-free it
  *     passes (most tail pairs lie on one side of it: median slope 0).
@@ -334,6 +338,14 @@ static double min_of(const double *a, size_t n)
     return m;
 }
 
+static double mean_of(const double *a, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += a[i];
+    return s / (double)n;
+}
+
 /* The smallest p a window of m samples can reach (strictly increasing, no
  * ties), to say so when a window is too short to ever fail. */
 static double min_p(size_t m)
@@ -361,6 +373,13 @@ static int judge_stable(const double *x, const double *y, size_t n,
 
     size_t q = tail / 4 > 2 ? tail / 4 : 2;
     double rise = min_of(ty + tail - q, q) - min_of(ty, q);
+    /* slack is tolerated growth over the whole window; the floor test
+     * spans only the distance between the quarters, so it gets the same
+     * share of the slack. */
+    double window = x[n - 1] - x[0];
+    double span = mean_of(tx + tail - q, q) - mean_of(tx, q);
+    double floor_slack = window > 0 && span > 0 && span < window
+                             ? slack * span / window : slack;
     v->judged = tail;
     v->growth = v->slope * (x[n - 1] - x[0]);
     v->threshold = slack;
@@ -368,7 +387,7 @@ static int judge_stable(const double *x, const double *y, size_t n,
     int trend = v->p_value < alpha;
     int robust = v->slope_lo > 0.0;
     int big = v->growth > slack;
-    int floor_up = rise > slack;
+    int floor_up = rise > floor_slack;
     v->fail = trend && robust && big && floor_up;
 
     fmt_p(bp, sizeof bp, v->p_value);
@@ -377,7 +396,7 @@ static int judge_stable(const double *x, const double *y, size_t n,
                    "floor %s > slack %s",
                    fmt_num(b1, sizeof b1, v->slope, 1), bp, tail,
                    fmt_num(b2, sizeof b2, rise, 1),
-                   fmt_num(b3, sizeof b3, slack, 0));
+                   fmt_num(b3, sizeof b3, floor_slack, 0));
     } else if (!trend) {
         reason_add(v, "no significant trend (%s) over last %zu samples",
                    bp, tail);
@@ -398,7 +417,7 @@ static int judge_stable(const double *x, const double *y, size_t n,
         reason_add(v, "plateau: floor rose %s <= slack %s "
                    "(trend %s/iter, %s)",
                    fmt_num(b1, sizeof b1, rise, 0),
-                   fmt_num(b2, sizeof b2, slack, 0),
+                   fmt_num(b2, sizeof b2, floor_slack, 0),
                    fmt_num(b3, sizeof b3, v->slope, 1), bp);
     }
     return TS_OK;

@@ -1,0 +1,490 @@
+-- go.lua: the bundled Go targets (targets/go/, see its README.md).
+--
+-- One workload per leaky op and one per clean twin.  A leaky workload names
+-- in `expect` the metrics that must fail; every other invariant it lists must
+-- pass.  Growth figures in the comments are per iteration, measured outside
+-- the harness after leakhound_go_settle (targets/go/README.md has the table).
+--
+-- Slack, and why it is not 0 here:
+-- * Go heap: clean Go code creeps by a few KiB early on (runtime caches,
+--   maps reaching their size), so go.heap_live_bytes gets GO_HEAP_SLACK.
+--   Every leaky workload below grows by >= 150 KiB over the last half of
+--   its samples, far above it.
+-- * C heap: the Go runtime mallocs ~3.2 KiB whenever it starts a thread,
+--   which it does lazily at any point in a run, so heap.live_bytes gets
+--   C_HEAP_SLACK and heap.live_allocs C_ALLOCS_SLACK.
+-- * Goroutines: the settled count is exact, but allow for the runtime's own
+--   (the finalizer goroutine counts while it runs a finalizer).
+
+local GO_HEAP_SLACK = 32 * 1024
+local C_HEAP_SLACK = 16 * 1024
+local C_ALLOCS_SLACK = 16
+
+local goroutines = leak.target "build/targets/go/libgoroutines.so"
+local timers     = leak.target "build/targets/go/libtimers.so"
+local gocache    = leak.target "build/targets/go/libgocache.so"
+local mapdelete  = leak.target "build/targets/go/libmapdelete.so"
+local syncmap    = leak.target "build/targets/go/libsyncmap.so"
+local finalizers = leak.target "build/targets/go/libfinalizers.so"
+local cstrings   = leak.target "build/targets/go/libcstrings.so"
+local contexts   = leak.target "build/targets/go/libcontexts.so"
+local subslices  = leak.target "build/targets/go/libsubslices.so"
+
+-- Request lines, one in four starting with the magic that takes the leaky
+-- path of a gated op (SLOW for libgoroutines, KEEP for libgocache).
+local function requests(magic)
+  return { "GET /users/1", magic .. " /report", "GET /users/2", "POST /orders" }
+end
+
+-- A distinct key per iteration, for caches that grow with distinct keys.
+local function unique_key(rng, i)
+  return "user-" .. i
+end
+
+-- Keys drawn from 10,000 values: far more than the LRU's 256 entries.
+local function random_key(rng, i)
+  return string.format("key-%05d", rng:int(0, 9999))
+end
+
+-- Anything: these ops do not look at their input's content.
+local function any_bytes(rng, i)
+  return rng:bytes(rng:int(0, 64))
+end
+
+---------------------------------------------------------------------------
+-- 1. Goroutines blocked forever on a channel nobody reads (libgoroutines)
+---------------------------------------------------------------------------
+
+-- +1 goroutine and ~+620 B per SLOW request: +0.25 goroutines, ~+155 B/iter.
+leak.workload "go-goroutine-leak" {
+  description = "OpGoroutineLeak abandons its worker on SLOW requests",
+  target = goroutines,
+  expect = { fail = { "go.goroutines", "go.heap_live_bytes" } },
+  warmup = 200, iterations = 4000, samples = 30,
+  inputs = requests "SLOW",
+  step = function(input) goroutines:call("OpGoroutineLeak", input) end,
+  invariants = {
+    leak.stable "go.goroutines" { slack = 2 },
+    leak.stable "go.heap_live_bytes" { slack = GO_HEAP_SLACK },
+  },
+}
+
+-- The gated op on its harmless seeds: clean, because no seed starts with
+-- SLOW.  This is the workload a fuzzer must turn into a failing case.
+leak.workload "go-goroutine-leaky-on-seeds" {
+  description = "OpGoroutineLeak is clean until a request starts with SLOW",
+  target = goroutines,
+  expect = "clean",
+  warmup = 200, iterations = 4000, samples = 30,
+  inputs = leak.corpus "corpora/goroutines",
+  step = function(input) goroutines:call("OpGoroutineLeak", input) end,
+  invariants = {
+    leak.stable "go.goroutines" { slack = 2 },
+    leak.baseline "go.goroutines" { slack = 2 },
+    leak.stable "go.heap_live_bytes" { slack = GO_HEAP_SLACK },
+  },
+}
+
+-- Buffered channel: the abandoned worker still completes.  The settled
+-- goroutine count is exact, but the Go heap is noisy-but-clean: workers
+-- that outlive their call pile up now and then, and the runtime never frees
+-- goroutine structs (~430 B each), so the heap keeps the high-water mark
+-- of goroutines alive at once: rare steps of up to ~60 KiB, never a trend.
+leak.workload "go-goroutine-clean" {
+  description = "OpGoroutineClean's worker can always send (buffered channel)",
+  target = goroutines,
+  expect = "clean",
+  warmup = 200, iterations = 4000, samples = 30,
+  inputs = requests "SLOW",
+  step = function(input) goroutines:call("OpGoroutineClean", input) end,
+  invariants = {
+    leak.stable "go.goroutines" { slack = 2 },
+    leak.baseline "go.goroutines" { slack = 2 },
+    leak.stable "go.heap_live_bytes" { slack = 2 * GO_HEAP_SLACK },
+  },
+}
+
+-- Done channel, and the caller waits for its worker: nothing outlives a call.
+leak.workload "go-goroutine-clean-done" {
+  description = "OpGoroutineCleanDone cancels its worker and waits for it",
+  target = goroutines,
+  expect = "clean",
+  warmup = 200, iterations = 4000, samples = 30,
+  inputs = requests "SLOW",
+  step = function(input) goroutines:call("OpGoroutineCleanDone", input) end,
+  invariants = {
+    leak.stable "go.goroutines" { slack = 2 },
+    leak.baseline "go.goroutines" { slack = 2 },
+    leak.stable "go.heap_live_bytes" { slack = GO_HEAP_SLACK },
+    leak.baseline "go.heap_live_bytes" { slack = "10%" },
+  },
+}
+
+-- +1 goroutine, ~+620 B per iteration (3,100 goroutines by the end).
+leak.workload "go-goroutine-leak-always" {
+  description = "OpGoroutineLeakAlways abandons a worker on every call",
+  target = goroutines,
+  expect = { fail = { "go.goroutines", "go.heap_live_bytes" } },
+  warmup = 100, iterations = 3000, samples = 30,
+  inputs = any_bytes,
+  step = function(input) goroutines:call("OpGoroutineLeakAlways", input) end,
+  invariants = {
+    leak.stable "go.goroutines" { slack = 2 },
+    leak.stable "go.heap_live_bytes" { slack = GO_HEAP_SLACK },
+  },
+}
+
+-- +1 goroutine per 100 iterations (~6 B/iter of Go heap: below what a heap
+-- invariant could tell from noise, so only goroutines are checked).
+leak.workload "go-goroutine-leak-every100" {
+  description = "OpGoroutineLeakEvery100 abandons a worker on every 100th call",
+  target = goroutines,
+  expect = { fail = { "go.goroutines" } },
+  warmup = 200, iterations = 5000, samples = 25,
+  inputs = any_bytes,
+  step = function(input) goroutines:call("OpGoroutineLeakEvery100", input) end,
+  invariants = {
+    leak.stable "go.goroutines" { slack = 2 },
+  },
+}
+
+---------------------------------------------------------------------------
+-- 2. Tickers and timers never stopped (libtimers)
+---------------------------------------------------------------------------
+
+-- ~+210 B, +3 objects per iteration: the Ticker, its channel, the timer
+-- heap's slot.
+leak.workload "go-ticker-leak" {
+  description = "OpTickerLeak starts a ticker per request and never stops it",
+  target = timers,
+  expect = { fail = { "go.heap_live_bytes" } },
+  warmup = 200, iterations = 5000, samples = 30,
+  inputs = any_bytes,
+  step = function(input) timers:call("OpTickerLeak", input) end,
+  invariants = {
+    leak.stable "go.heap_live_bytes" { slack = GO_HEAP_SLACK },
+    leak.stable "go.goroutines" { slack = 2 },
+  },
+}
+
+leak.workload "go-ticker-clean" {
+  description = "OpTickerClean stops its ticker",
+  target = timers,
+  expect = "clean",
+  warmup = 200, iterations = 5000, samples = 30,
+  inputs = any_bytes,
+  step = function(input) timers:call("OpTickerClean", input) end,
+  invariants = {
+    leak.stable "go.heap_live_bytes" { slack = GO_HEAP_SLACK },
+    leak.baseline "go.heap_live_bytes" { slack = "10%" },
+    leak.stable "go.goroutines" { slack = 2 },
+  },
+}
+
+-- ~+125 B, +3 objects per iteration: the Timer, its callback's closure, the
+-- copied key.
+leak.workload "go-timer-leak" {
+  description = "OpTimerLeak schedules an expiry per request and never stops it",
+  target = timers,
+  expect = { fail = { "go.heap_live_bytes" } },
+  warmup = 200, iterations = 5000, samples = 30,
+  inputs = { "session-1", "session-2", "session-3" },
+  step = function(input) timers:call("OpTimerLeak", input) end,
+  invariants = {
+    leak.stable "go.heap_live_bytes" { slack = GO_HEAP_SLACK },
+  },
+}
+
+leak.workload "go-timer-clean" {
+  description = "OpTimerClean stops the expiry timer when the request is done",
+  target = timers,
+  expect = "clean",
+  warmup = 200, iterations = 5000, samples = 30,
+  inputs = { "session-1", "session-2", "session-3" },
+  step = function(input) timers:call("OpTimerClean", input) end,
+  invariants = {
+    leak.stable "go.heap_live_bytes" { slack = GO_HEAP_SLACK },
+    leak.baseline "go.heap_live_bytes" { slack = "10%" },
+  },
+}
+
+---------------------------------------------------------------------------
+-- 3. A package-level cache never pruned / bounded LRU (libgocache)
+---------------------------------------------------------------------------
+
+-- ~+270 B and +1 entry per distinct key (here every iteration).
+leak.workload "go-cache-unbounded" {
+  description = "OpCacheUnbounded keeps every distinct key forever",
+  target = gocache,
+  expect = { fail = { "go.heap_live_bytes", "target.memo_entries" } },
+  warmup = 200, iterations = 5000, samples = 30,
+  inputs = unique_key,
+  step = function(input) gocache:call("OpCacheUnbounded", input) end,
+  invariants = {
+    leak.stable "go.heap_live_bytes" { slack = GO_HEAP_SLACK },
+    leak.stable "target.memo_entries" { slack = 10 },
+  },
+}
+
+-- The gated Go heap leak: ~+340 B and +1 pinned entry per KEEP request, even
+-- when the same request repeats (pins are keyed per arrival): ~+85 B/iter.
+-- Everything else goes to the bounded LRU.
+leak.workload "go-cache-pinned-leak" {
+  description = "OpCacheLeak pins KEEP requests outside the LRU, forever",
+  target = gocache,
+  expect = { fail = { "go.heap_live_bytes", "target.pinned_entries" } },
+  warmup = 200, iterations = 5000, samples = 30,
+  inputs = requests "KEEP",
+  step = function(input) gocache:call("OpCacheLeak", input) end,
+  invariants = {
+    leak.stable "go.heap_live_bytes" { slack = GO_HEAP_SLACK },
+    leak.stable "target.pinned_entries" { slack = 10 },
+    leak.bounded "target.lru_entries" { max = 256 },
+  },
+}
+
+-- The gated op on its harmless seeds: clean, because no seed starts with
+-- KEEP.  This is the workload a fuzzer must turn into a failing case.
+leak.workload "go-cache-pinned-on-seeds" {
+  description = "OpCacheLeak is clean until a request starts with KEEP",
+  target = gocache,
+  expect = "clean",
+  warmup = 200, iterations = 5000, samples = 30,
+  inputs = leak.corpus "corpora/gocache",
+  step = function(input) gocache:call("OpCacheLeak", input) end,
+  invariants = {
+    leak.stable "go.heap_live_bytes" { slack = GO_HEAP_SLACK },
+    leak.bounded "target.pinned_entries" { max = 0 },
+  },
+}
+
+-- Noisy but clean: the LRU fills to 256 entries (~80 KiB) during the warmup,
+-- then evicts one entry per miss; the heap churns and stays flat.  No
+-- baseline invariant: the cache rightly holds more after the run than
+-- before it.
+leak.workload "go-cache-lru" {
+  description = "OpCacheLRU fills up to its capacity and plateaus",
+  target = gocache,
+  expect = "clean",
+  warmup = 500, iterations = 5000, samples = 30,
+  inputs = random_key,
+  step = function(input) gocache:call("OpCacheLRU", input) end,
+  invariants = {
+    leak.stable "go.heap_live_bytes" { slack = GO_HEAP_SLACK },
+    leak.stable "target.lru_entries",
+    leak.bounded "target.lru_entries" { max = 256 },
+  },
+}
+
+---------------------------------------------------------------------------
+-- 4. A "deleted" map entry still reachable through a second index
+--    (libmapdelete)
+---------------------------------------------------------------------------
+
+-- ~+600 B, +2 objects per iteration, while the application's own count of
+-- open sessions stays at 0.
+leak.workload "go-session-leak" {
+  description = "OpSessionLeak deletes the session from one index of two",
+  target = mapdelete,
+  expect = { fail = { "go.heap_live_bytes" } },
+  warmup = 200, iterations = 5000, samples = 30,
+  inputs = { "alice", "bob", "carol" },
+  step = function(input) mapdelete:call("OpSessionLeak", input) end,
+  invariants = {
+    leak.stable "go.heap_live_bytes" { slack = GO_HEAP_SLACK },
+    leak.bounded "target.sessions_open" { max = 0 },
+  },
+}
+
+leak.workload "go-session-clean" {
+  description = "OpSessionClean deletes the session from both indexes",
+  target = mapdelete,
+  expect = "clean",
+  warmup = 200, iterations = 5000, samples = 30,
+  inputs = { "alice", "bob", "carol" },
+  step = function(input) mapdelete:call("OpSessionClean", input) end,
+  invariants = {
+    leak.stable "go.heap_live_bytes" { slack = GO_HEAP_SLACK },
+    leak.baseline "go.heap_live_bytes" { slack = "10%" },
+    leak.bounded "target.sessions_open" { max = 0 },
+  },
+}
+
+---------------------------------------------------------------------------
+-- 5. sync.Map entries never deleted / sync.Pool (libsyncmap)
+---------------------------------------------------------------------------
+
+-- ~+1,100 B, +4.5 objects per iteration: a 1 KiB buffer, its boxed key and
+-- value, the map entry.
+leak.workload "go-syncmap-leak" {
+  description = "OpSyncMapLeak never deletes its in-flight entry",
+  target = syncmap,
+  expect = { fail = { "go.heap_live_bytes" } },
+  warmup = 200, iterations = 5000, samples = 30,
+  inputs = any_bytes,
+  step = function(input) syncmap:call("OpSyncMapLeak", input) end,
+  invariants = {
+    leak.stable "go.heap_live_bytes" { slack = GO_HEAP_SLACK },
+  },
+}
+
+leak.workload "go-syncmap-clean" {
+  description = "OpSyncMapClean deletes its in-flight entry when done",
+  target = syncmap,
+  expect = "clean",
+  warmup = 200, iterations = 5000, samples = 30,
+  inputs = any_bytes,
+  step = function(input) syncmap:call("OpSyncMapClean", input) end,
+  invariants = {
+    leak.stable "go.heap_live_bytes" { slack = GO_HEAP_SLACK },
+    leak.baseline "go.heap_live_bytes" { slack = "10%" },
+  },
+}
+
+-- Noisy but clean: between GCs the pool holds buffers of varying size on
+-- each thread's P; the settle's GCs empty it.  Two threads so the per-P
+-- caches are exercised.
+leak.workload "go-pool-clean" {
+  description = "OpPoolClean borrows from a sync.Pool and gives back",
+  target = syncmap,
+  expect = "clean",
+  threads = 2, warmup = 400, iterations = 10000, samples = 30,
+  inputs = function(rng, i) return rng:bytes(rng:int(0, 2048)) end,
+  step = function(input) syncmap:call("OpPoolClean", input) end,
+  invariants = {
+    leak.stable "go.heap_live_bytes" { slack = GO_HEAP_SLACK },
+    leak.stable "go.goroutines" { slack = 2 },
+  },
+}
+
+---------------------------------------------------------------------------
+-- 6. A finalizer on an object in a cycle (libfinalizers)
+---------------------------------------------------------------------------
+
+-- +576 B, +4 objects per iteration: two conns and their buffers.
+leak.workload "go-finalizer-cycle-leak" {
+  description = "OpFinalizerCycleLeak sets a finalizer inside a cycle",
+  target = finalizers,
+  expect = { fail = { "go.heap_live_bytes", "go.heap_objects" } },
+  warmup = 200, iterations = 5000, samples = 30,
+  inputs = any_bytes,
+  step = function(input) finalizers:call("OpFinalizerCycleLeak", input) end,
+  invariants = {
+    leak.stable "go.heap_live_bytes" { slack = GO_HEAP_SLACK },
+    leak.stable "go.heap_objects" { slack = 100 },
+  },
+}
+
+-- Collected over two GCs (the finalizer runs after the first); the settle
+-- waits for finalizers between its GCs.
+leak.workload "go-finalizer-clean" {
+  description = "OpFinalizerClean sets the finalizer on a handle outside the cycle",
+  target = finalizers,
+  expect = "clean",
+  warmup = 200, iterations = 5000, samples = 30,
+  inputs = any_bytes,
+  step = function(input) finalizers:call("OpFinalizerClean", input) end,
+  invariants = {
+    leak.stable "go.heap_live_bytes" { slack = GO_HEAP_SLACK },
+    leak.baseline "go.heap_live_bytes" { slack = "10%" },
+    leak.stable "go.heap_objects" { slack = 100 },
+  },
+}
+
+---------------------------------------------------------------------------
+-- 7. C.CString never freed (libcstrings): only malloc sees it
+---------------------------------------------------------------------------
+
+-- +257 B requested (272 B chunk) and +1 block per iteration; the Go heap
+-- stays flat, which is the point.
+leak.workload "go-cstring-leak" {
+  description = "OpCStringLeak never frees its C.CString",
+  target = cstrings,
+  expect = { fail = { "heap.live_bytes", "heap.live_allocs" } },
+  warmup = 200, iterations = 5000, samples = 30,
+  inputs = any_bytes,
+  step = function(input) cstrings:call("OpCStringLeak", input) end,
+  invariants = {
+    leak.stable "heap.live_bytes" { slack = C_HEAP_SLACK },
+    leak.stable "heap.live_allocs" { slack = C_ALLOCS_SLACK },
+    leak.stable "go.heap_live_bytes" { slack = GO_HEAP_SLACK },
+  },
+}
+
+leak.workload "go-cstring-clean" {
+  description = "OpCStringClean frees its C.CString",
+  target = cstrings,
+  expect = "clean",
+  warmup = 200, iterations = 5000, samples = 30,
+  inputs = any_bytes,
+  step = function(input) cstrings:call("OpCStringClean", input) end,
+  invariants = {
+    leak.stable "heap.live_bytes" { slack = C_HEAP_SLACK },
+    leak.stable "heap.live_allocs" { slack = C_ALLOCS_SLACK },
+    leak.stable "go.heap_live_bytes" { slack = GO_HEAP_SLACK },
+  },
+}
+
+---------------------------------------------------------------------------
+-- 8. context.WithCancel never cancelled (libcontexts)
+---------------------------------------------------------------------------
+
+-- ~+420 B, +3.5 objects per iteration: the child context in the server
+-- context's children, the value context and request state it carries.
+leak.workload "go-context-leak" {
+  description = "OpContextLeak never cancels its request context",
+  target = contexts,
+  expect = { fail = { "go.heap_live_bytes" } },
+  warmup = 200, iterations = 5000, samples = 30,
+  inputs = any_bytes,
+  step = function(input) contexts:call("OpContextLeak", input) end,
+  invariants = {
+    leak.stable "go.heap_live_bytes" { slack = GO_HEAP_SLACK },
+    leak.stable "go.goroutines" { slack = 2 },
+  },
+}
+
+leak.workload "go-context-clean" {
+  description = "OpContextClean cancels its request context",
+  target = contexts,
+  expect = "clean",
+  warmup = 200, iterations = 5000, samples = 30,
+  inputs = any_bytes,
+  step = function(input) contexts:call("OpContextClean", input) end,
+  invariants = {
+    leak.stable "go.heap_live_bytes" { slack = GO_HEAP_SLACK },
+    leak.baseline "go.heap_live_bytes" { slack = "10%" },
+    leak.stable "go.goroutines" { slack = 2 },
+  },
+}
+
+---------------------------------------------------------------------------
+-- 9. A small subslice pinning its large backing array (libsubslices)
+---------------------------------------------------------------------------
+
+-- +4,096 B, +1 object per iteration: a 16-byte ID pins its 4 KiB frame
+-- (~21 MB by the end of this run).
+leak.workload "go-subslice-leak" {
+  description = "OpSubsliceLeak keeps buf[:16] of a 4 KiB buffer",
+  target = subslices,
+  expect = { fail = { "go.heap_live_bytes" } },
+  warmup = 200, iterations = 5000, samples = 30,
+  inputs = { "MSG-0001 hello", "MSG-0002 world" },
+  step = function(input) subslices:call("OpSubsliceLeak", input) end,
+  invariants = {
+    leak.stable "go.heap_live_bytes" { slack = GO_HEAP_SLACK },
+  },
+}
+
+leak.workload "go-subslice-clean" {
+  description = "OpSubsliceClean copies the 16-byte ID",
+  target = subslices,
+  expect = "clean",
+  warmup = 200, iterations = 5000, samples = 30,
+  inputs = { "MSG-0001 hello", "MSG-0002 world" },
+  step = function(input) subslices:call("OpSubsliceClean", input) end,
+  invariants = {
+    leak.stable "go.heap_live_bytes" { slack = GO_HEAP_SLACK },
+    leak.baseline "go.heap_live_bytes" { slack = "10%" },
+  },
+}
