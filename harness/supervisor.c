@@ -226,13 +226,14 @@ static void handle_line(child *c, job *j, const lh_run_opts *o, int pos,
         }
     if (strcmp(f[0], "P") == 0 && nf >= 5) {
         if (tty) {
-            fprintf(stderr, "\r\033[K[%d/%d] %s  %s/%s  %s it/s  %s", pos,
-                    total, j->w.name, f[1], f[2], f[3], f[4]);
+            fprintf(stderr, "\r\033[K[%d/%d] %s  iter %s%s%s  %s it/s  %s",
+                    pos, total, j->w.name, f[1], strcmp(f[2], "0") ? "/" : "",
+                    strcmp(f[2], "0") ? f[2] : "", f[3], f[4]);
             fflush(stderr);
         }
     } else if (strcmp(f[0], "V") == 0 && nf >= 4) {
         clear_progress();
-        printf("%s\n", f[3]);
+        printf("%s%s\n", strcmp(f[1], "info") == 0 ? "      " : "", f[3]);
         fflush(stdout);
         if (strcmp(f[1], "fail") == 0)
             lh_buf_printf(&j->failed_metrics, ",%s,", f[2]);
@@ -700,8 +701,8 @@ int lh_supervise(const lh_run_opts *o)
     if (o->check_expect)
         code = unmet ? LH_EXIT_FAIL : LH_EXIT_PASS;
     clear_progress();
-    printf("%d workloads: %d pass, %d fail, %d error, %d crashed, "
-           "%d timeout", njobs, counts[0], counts[1], counts[2], counts[3],
+    printf("%d workload%s: %d pass, %d fail, %d error, %d crashed, "
+           "%d timeout", njobs, njobs == 1 ? "" : "s", counts[0], counts[1], counts[2], counts[3],
            counts[4]);
     if (o->check_expect)
         printf("; %d of %d expectations met", njobs - unmet, njobs);

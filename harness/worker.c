@@ -418,6 +418,20 @@ static void emit_result(worker *wk, judged *js, int nj)
     lh_buf_free(&b);
 }
 
+/* A load test's throughput and latency, as a line under its verdicts. */
+static void load_line(worker *wk)
+{
+    lh_hist h;
+    lh_runner_latency(&wk->runner, &h);
+    uint64_t done = lh_runner_done(&wk->runner) - wk->measured_from;
+    double secs = lh_now() - wk->t_measured;
+    msg(wk, "V\tinfo\t-\tload: %d threads, %llu iterations, %.0f it/s, "
+        "step latency p50 %.1f us, p99 %.1f us, max %.1f us",
+        wk->w.threads, (unsigned long long)done,
+        secs > 0 ? (double)done / secs : 0, lh_hist_quantile(&h, 0.5) / 1e3,
+        lh_hist_quantile(&h, 0.99) / 1e3, (double)h.max_ns / 1e3);
+}
+
 /* ---- the run --------------------------------------------------------- */
 
 static void add_default_invariants(worker *wk)
@@ -624,6 +638,8 @@ static int run(worker *wk)
     }
     if (!wk->status)
         wk->status = any_fail ? "fail" : "pass";
+    if (w->threads > 1)
+        load_line(wk);
     emit_result(wk, js, w->ninvariants);
     return 0;
 }
