@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "interpose.h"
@@ -228,6 +229,23 @@ double lh_probes_read(const lh_probes *p, int index)
         return (double)go[index - LH_M_GO_HEAP_LIVE_BYTES];
     default:
         return (double)p->target->gauges[index - LH_M_BUILTIN_COUNT].fn();
+    }
+}
+
+void lh_probes_quiesce(const lh_probes *p)
+{
+    (void)p;
+    /* pthread_join returns once the kernel clears the thread's tid, a
+     * moment before the thread leaves the process's thread count: wait
+     * (briefly, bounded) for the count to stop moving. */
+    double last = read_threads();
+    for (int i = 0; i < 50; i++) {
+        struct timespec ts = { 0, 500000 };
+        nanosleep(&ts, NULL);
+        double now = read_threads();
+        if (now == last)
+            break;
+        last = now;
     }
 }
 

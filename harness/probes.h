@@ -57,6 +57,10 @@ void lh_probes_explain(const lh_probes *p, const char *name, char *buf,
 /* Let the runtime settle before sampling (Go: forced GC). */
 void lh_probes_settle(const lh_probes *p);
 
+/* Wait (bounded) for transient process state to clear: threads that
+ * were joined but are still leaving the thread count. */
+void lh_probes_quiesce(const lh_probes *p);
+
 /* Read every available metric into out[0..n) (unavailable ones: NaN). */
 void lh_probes_read_all(const lh_probes *p, double *out);
 

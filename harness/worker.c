@@ -155,6 +155,7 @@ static void take_sample(worker *wk, double x)
 {
     size_t n = wk->probes.n;
     double *row = wk->y + wk->nrows * n;
+    lh_probes_quiesce(&wk->probes);
     lh_probes_read_all(&wk->probes, row);
     wk->x[wk->nrows] = x;
     for (size_t m = 0; m < n; m++)
