@@ -1,0 +1,1 @@
+/* fuzz_driver.c - placeholder until the driver lands. */

@@ -1,0 +1,102 @@
+/*
+ * oracle.h - the leak oracle inside a fuzz loop.
+ *
+ * Around every input the oracle reads the cheap probes (heap.live_bytes,
+ * heap.live_allocs, go.goroutines, proc.fds, proc.threads).  A positive
+ * delta triggers confirmation: the same input is replayed `reps` times in
+ * process, the metric read after each repetition, and the leak is confirmed
+ * only when the metric grows with the repetitions (a Mann-Kendall trend and
+ * a positive Theil-Sen slope over the repetitions, and total growth of at
+ * least one unit per few repetitions).  So a cache warming up, lazy
+ * one-time initialisation or a plateau is never reported: replaying the
+ * same input does not grow them again.
+ *
+ * Expensive probes (the Go heap after a forced GC) run every
+ * `expensive_every` inputs; when the Go heap grew by more than
+ * `go_heap_trigger` since the last check, the recent inputs kept in a ring
+ * buffer are replayed to find the culprit, so the finding is always an
+ * input that grows memory, never just the last one executed.
+ *
+ * The oracle knows nothing of Lua or of fuzzing engines: the caller gives
+ * it a step function and a settle function.
+ */
+#ifndef LEAKHOUND_ORACLE_H
+#define LEAKHOUND_ORACLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "probes.h"
+
+#define LH_ORACLE_MAX_REPS 256
+
+/* Runs the workload's step once on an input: 0, or -1 when it failed. */
+typedef int (*lh_oracle_step_fn)(void *ud, const uint8_t *data, size_t size);
+/* Lets the runtime settle (Go: forced GC) before an expensive read. */
+typedef void (*lh_oracle_settle_fn)(void *ud);
+
+typedef struct lh_oracle_config {
+    int reps;                   /* confirmation repetitions (default 16) */
+    int expensive_every;        /* K (default 1000); 0 disables */
+    size_t ring;                /* recent inputs kept (default K) */
+    double alpha;               /* trend significance (default 0.01) */
+    double go_heap_trigger;     /* Go heap growth that starts a culprit
+                                 * search (default 256 KiB) */
+    double go_heap_min_per_rep; /* confirmed Go heap growth per rep
+                                 * (default 64 B) */
+} lh_oracle_config;
+
+typedef struct lh_finding {
+    char metric[64];            /* e.g. "heap.live_bytes" */
+    char unit[16];
+    char signature[512];        /* metric plus where it grows, for dedup */
+    char site[384];             /* where, when known (goroutine stack top) */
+    double growth_per_rep;      /* Theil-Sen slope over the repetitions */
+    double p_value;             /* Mann-Kendall p over the repetitions */
+    int reps;
+    double series[LH_ORACLE_MAX_REPS + 1];  /* value before rep 1..reps */
+    const uint8_t *input;       /* the leaking input (oracle-owned copy,
+                                 * valid until the next call) */
+    size_t size;
+} lh_finding;
+
+typedef struct lh_oracle_stats {
+    uint64_t inputs;            /* inputs run through lh_oracle_run */
+    uint64_t triggers;          /* positive deltas seen */
+    uint64_t confirmations;     /* confirmation replays run */
+    uint64_t confirmed;         /* leaks confirmed (incl. duplicates) */
+    uint64_t duplicates;        /* confirmed leaks with a known signature */
+    uint64_t expensive_checks;  /* Go heap checks */
+    uint64_t culprit_searches;  /* ring replays */
+} lh_oracle_stats;
+
+typedef struct lh_oracle lh_oracle;
+
+/* probes: the worker's probe table (its target decides which metrics are
+ * available).  cfg may be NULL for the defaults. */
+lh_oracle *lh_oracle_new(const lh_probes *probes, const lh_oracle_config *cfg,
+                         lh_oracle_step_fn step, lh_oracle_settle_fn settle,
+                         void *ud);
+void lh_oracle_free(lh_oracle *o);
+
+/* Run one input under the oracle.  Returns 1 when a NEW leak (a signature
+ * not reported before by this oracle) was confirmed and *out describes it,
+ * 0 when nothing new was found, -1 when the step failed. */
+int lh_oracle_run(lh_oracle *o, const uint8_t *data, size_t size,
+                  lh_finding *out);
+
+/* Replay one input `reps` times (0: the configured number) on every
+ * watched metric, the Go heap included (with a settle per repetition), and
+ * judge.  For repro and minimize.  Returns 1 when it leaks (out filled
+ * with the strongest finding), 0 when not, -1 when the step failed. */
+int lh_oracle_confirm(lh_oracle *o, const uint8_t *data, size_t size,
+                      int reps, lh_finding *out);
+
+/* Deltas of the last lh_oracle_run's single step, for coverage feedback
+ * (retained bytes, goroutines, fds + threads). */
+void lh_oracle_last_delta(const lh_oracle *o, double *heap_bytes,
+                          double *goroutines, double *handles);
+
+void lh_oracle_get_stats(const lh_oracle *o, lh_oracle_stats *out);
+
+#endif
