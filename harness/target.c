@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -29,7 +30,7 @@ static void *sym(void *handle, const char *name)
  */
 static void find_gauges(lh_target *t)
 {
-    int fd = open(t->path, O_RDONLY | O_CLOEXEC);
+    int fd = open(t->image, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return;
     struct stat st;
@@ -102,10 +103,53 @@ static void find_go_probe(lh_target *t)
     t->has_go = 1;
 }
 
+static const char *base_name(const char *path)
+{
+    const char *b = strrchr(path, '/');
+    return b ? b + 1 : path;
+}
+
+/*
+ * Fuzz drivers link a target into themselves (a Go c-archive, an AFL++
+ * build) and say so with LEAKHOUND_STATIC_TARGET=<library file name>: that
+ * target's symbols are then looked up in the executable.  A libFuzzer
+ * driver can also swap a library for its coverage-instrumented build with
+ * LEAKHOUND_TARGET_OVERRIDE=<library file name>=<path>.
+ */
+static int open_static(lh_target *t, const char *path)
+{
+    const char *name = getenv("LEAKHOUND_STATIC_TARGET");
+    if (!name || strcmp(base_name(name), base_name(path)) != 0)
+        return 0;
+    t->handle = dlopen(NULL, RTLD_NOW);
+    t->path = lh_raw_strdup(path);
+    t->image = lh_raw_strdup("/proc/self/exe");
+    return t->handle != NULL;
+}
+
+static const char *override(const char *path, char *buf, size_t len)
+{
+    const char *ov = getenv("LEAKHOUND_TARGET_OVERRIDE");
+    const char *eq = ov ? strchr(ov, '=') : NULL;
+    if (!eq)
+        return path;
+    snprintf(buf, len, "%.*s", (int)(eq - ov), ov);
+    if (strcmp(base_name(buf), base_name(path)) != 0)
+        return path;
+    snprintf(buf, len, "%s", eq + 1);
+    return buf;
+}
+
+static int finish_open(lh_target *t);
+
 int lh_target_open(lh_target *t, const char *path, char *err, size_t errlen)
 {
     if (t->handle)
         return 0;
+    char swapped[4096];
+    if (open_static(t, path))
+        return finish_open(t);
+    path = override(path, swapped, sizeof swapped);
     if (access(path, R_OK) < 0) {
         snprintf(err, errlen, "cannot open target library '%s': %s", path,
                  strerror(errno));
@@ -121,10 +165,16 @@ int lh_target_open(lh_target *t, const char *path, char *err, size_t errlen)
     }
     t->handle = h;
     t->path = lh_raw_strdup(path);
+    t->image = lh_raw_strdup(path);
+    return finish_open(t);
+}
 
+static int finish_open(lh_target *t)
+{
     int (*init)(int *, char ***);
-    *(void **)&init = sym(h, "LLVMFuzzerInitialize");
-    if (init) {
+    *(void **)&init = sym(t->handle, "LLVMFuzzerInitialize");
+    /* In a fuzz driver, LLVMFuzzerInitialize is the driver's own. */
+    if (init && !getenv("LEAKHOUND_STATIC_TARGET")) {
         static char arg0[] = "leakhound";
         static char *argv0[] = { arg0, NULL };
         int argc = 1;

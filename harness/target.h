@@ -28,7 +28,8 @@ typedef struct lh_go_probe {
 } lh_go_probe;
 
 typedef struct lh_target {
-    char *path;
+    char *path;             /* as the workload names it */
+    char *image;            /* the ELF file holding its symbols */
     void *handle;
     int has_go;             /* the Go probe is linked in */
     lh_go_probe go;
