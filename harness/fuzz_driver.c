@@ -1,1 +1,245 @@
-/* fuzz_driver.c - placeholder until the driver lands. */
+/*
+ * fuzz_driver.c - a workload as a libFuzzer / AFL++ fuzz target.
+ *
+ * Linked with -fsanitize=fuzzer (libFuzzer) or libAFLDriver.a (AFL++), this
+ * file turns a leakhound workload into LLVMFuzzerTestOneInput: each input
+ * is passed to the workload's step under the leak oracle, which confirms
+ * growth by replaying the input and writes the confirmed case as an
+ * artifact before telling the engine.  Configured by the environment
+ * (`leakhound fuzz` sets it):
+ *
+ *   LEAKHOUND_SCRIPT      the workload script (required)
+ *   LEAKHOUND_WORKLOAD    the workload's name (required)
+ *   LEAKHOUND_ENGINE      libfuzzer (default) or afl
+ *   LEAKHOUND_ARTIFACTS   artifact directory when the engine gives none
+ *                         (libFuzzer's -artifact_prefix wins)
+ *   LEAKHOUND_MODE        fuzz (default) or minimize: report as a crash
+ *                         only an input that reproduces a leak on
+ *                         LEAKHOUND_METRIC
+ *   LEAKHOUND_FEEDBACK    0 turns off growth-as-coverage feedback
+ *   LEAKHOUND_REPS        confirmation repetitions (default 16)
+ *   LEAKHOUND_SEED        seed for the workload's input generators
+ *   LEAKHOUND_STATIC_TARGET, LEAKHOUND_TARGET_OVERRIDE   see target.c
+ *
+ * A confirmed leak ends the process the way the engine expects a finding
+ * to: libFuzzer's convention for leaks (leak-<sha1> artifact, exit 77),
+ * AFL++'s for crashes (abort, the forkserver records it).  `leakhound fuzz`
+ * restarts the engine to look for more.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "artifact.h"
+#include "buf.h"
+#include "oracle.h"
+#include "session.h"
+
+#define LEAK_EXIT 77    /* libFuzzer's -error_exitcode default */
+
+typedef struct driver {
+    const char *script;
+    const char *workload;
+    const char *engine;
+    const char *metric_filter;  /* minimize: the metric to reproduce */
+    int minimize;
+    int feedback;
+    int reps;
+    unsigned long long seed;
+    char prefix[4096];          /* artifact prefix */
+    lh_session s;
+    lh_oracle *oracle;
+    lh_buf known;               /* signatures found by earlier runs */
+} driver;
+
+static driver drv;
+
+/*
+ * Growth fed back to libFuzzer as extra coverage: a log-scale ladder per
+ * metric, so an input that retains more than any before it is "new
+ * coverage" and is kept and mutated further.
+ */
+__attribute__((section("__libfuzzer_extra_counters"), used))
+static uint8_t extra_counters[48];
+
+static void die(const char *fmt, const char *arg)
+{
+    fputs("leakhound fuzz driver: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputc('\n', stderr);
+    exit(2);
+}
+
+static int step(void *ud, const uint8_t *data, size_t size)
+{
+    driver *d = ud;
+    lh_buf err = LH_BUF_INIT;
+    int rc = lh_session_step(&d->s, data, size, &err);
+    if (rc < 0)
+        fprintf(stderr, "leakhound: the workload's step raised an error "
+                "(a script problem, not a target crash):\n%s\n",
+                lh_buf_str(&err));
+    lh_buf_free(&err);
+    return rc;
+}
+
+static void settle(void *ud)
+{
+    driver *d = ud;
+    lh_session_settle(&d->s);
+}
+
+static void parse_engine_args(driver *d, int argc, char **argv)
+{
+    const char *dir = getenv("LEAKHOUND_ARTIFACTS");
+    if (dir)
+        snprintf(d->prefix, sizeof d->prefix, "%s/", dir);
+    for (int i = 1; i < argc; i++) {
+        if (strncmp(argv[i], "-artifact_prefix=", 17) == 0)
+            snprintf(d->prefix, sizeof d->prefix, "%s", argv[i] + 17);
+        else if (strncmp(argv[i], "-seed=", 6) == 0 && !d->seed)
+            d->seed = strtoull(argv[i] + 6, NULL, 10);
+    }
+}
+
+/* The directory part of the artifact prefix, to read earlier findings. */
+static void prefix_dir(const char *prefix, char *out, size_t len)
+{
+    snprintf(out, len, "%s", prefix);
+    char *slash = strrchr(out, '/');
+    if (slash)
+        slash[slash == out ? 1 : 0] = '\0';
+    else
+        snprintf(out, len, ".");
+}
+
+static int known(const driver *d, const char *signature)
+{
+    for (const char *p = lh_buf_str(&d->known); *p; p += strlen(p) + 1)
+        if (strcmp(p, signature) == 0)
+            return 1;
+    return 0;
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    driver *d = &drv;
+    d->script = getenv("LEAKHOUND_SCRIPT");
+    d->workload = getenv("LEAKHOUND_WORKLOAD");
+    if (!d->script || !d->workload)
+        die("%s", "set LEAKHOUND_SCRIPT and LEAKHOUND_WORKLOAD "
+            "(leakhound fuzz does)");
+    d->engine = getenv("LEAKHOUND_ENGINE");
+    if (!d->engine)
+        d->engine = "libfuzzer";
+    const char *mode = getenv("LEAKHOUND_MODE");
+    d->minimize = mode && strcmp(mode, "minimize") == 0;
+    d->metric_filter = getenv("LEAKHOUND_METRIC");
+    const char *fb = getenv("LEAKHOUND_FEEDBACK");
+    d->feedback = !(fb && strcmp(fb, "0") == 0);
+    const char *reps = getenv("LEAKHOUND_REPS");
+    d->reps = reps ? atoi(reps) : 0;
+    const char *seed = getenv("LEAKHOUND_SEED");
+    d->seed = seed ? strtoull(seed, NULL, 10) : 0;
+    parse_engine_args(d, *argc, *argv);
+    if (!d->seed)
+        d->seed = 1;
+
+    lh_buf err = LH_BUF_INIT;
+    if (lh_session_open(&d->s, d->script, d->workload, d->seed, &err) < 0)
+        die("%s", lh_buf_str(&err));
+    lh_buf_free(&err);
+    lh_oracle_config cfg = { 0 };
+    cfg.reps = d->reps;
+    d->oracle = lh_oracle_new(&d->s.probes, &cfg, step, settle, d);
+    if (!d->oracle)
+        die("%s", "cannot create the leak oracle");
+    char dir[4096];
+    prefix_dir(d->prefix, dir, sizeof dir);
+    int n = lh_artifact_known(dir, &d->known);
+    if (n > 0)
+        fprintf(stderr, "leakhound: %d leak(s) already found in %s; "
+                "looking for others\n", n, dir);
+    return 0;
+}
+
+static int ladder(double v)
+{
+    if (!(v > 0))
+        return -1;
+    int b = 0;
+    while (v >= 2 && b < 15) {
+        v /= 2;
+        b++;
+    }
+    return b;
+}
+
+static void feed_back(driver *d)
+{
+    double heap, gor, handles;
+    lh_oracle_last_delta(d->oracle, &heap, &gor, &handles);
+    int b;
+    if ((b = ladder(heap)) >= 0)
+        extra_counters[b] = 1;
+    if ((b = ladder(gor)) >= 0)
+        extra_counters[16 + (b < 15 ? b : 15)] = 1;
+    if ((b = ladder(handles)) >= 0)
+        extra_counters[32 + (b < 15 ? b : 15)] = 1;
+}
+
+static void report(driver *d, const lh_finding *f)
+{
+    char path[4096];
+    lh_artifact_ctx ctx = {
+        .script = d->script, .workload = d->workload,
+        .target = d->s.target ? d->s.target->path : NULL,
+        .engine = d->engine, .seed = d->seed,
+    };
+    if (lh_artifact_write(d->prefix, f, &ctx, path, sizeof path) < 0)
+        fprintf(stderr, "leakhound: cannot write artifact %s: %s\n", path,
+                strerror(errno));
+    fprintf(stderr,
+            "==%ld== ERROR: leakhound: memory growth: %s %+.4g %s per "
+            "repetition over %d repetitions (p=%.2g)%s%s\n"
+            "artifact: %s\n"
+            "repro: leakhound repro %s --workload '%s' %s\n",
+            (long)getpid(), f->metric, f->growth_per_rep, f->unit, f->reps,
+            f->p_value, f->site[0] ? " at " : "", f->site, path, d->script,
+            d->workload, path);
+    if (strcmp(d->engine, "afl") == 0)
+        abort();
+    _exit(LEAK_EXIT);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    driver *d = &drv;
+    lh_finding f;
+    if (d->minimize) {
+        /* Only an input that still leaks (on the same metric) counts as
+         * the "crash" the engine's minimizer keeps. */
+        int rc = lh_oracle_confirm(d->oracle, data, size, d->reps, &f);
+        if (rc < 0)
+            return 0;
+        if (rc == 1 && (!d->metric_filter ||
+                        strcmp(d->metric_filter, f.metric) == 0)) {
+            fprintf(stderr, "leakhound: still leaks: %s %+.4g %s/rep\n",
+                    f.metric, f.growth_per_rep, f.unit);
+            abort();
+        }
+        return 0;
+    }
+    int rc = lh_oracle_run(d->oracle, data, size, &f);
+    if (rc < 0)
+        abort();
+    if (d->feedback)
+        feed_back(d);
+    if (rc == 1 && !known(d, f.signature))
+        report(d, &f);
+    return 0;
+}

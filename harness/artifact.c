@@ -1,0 +1,126 @@
+/* artifact.c - writing and listing confirmed leak cases. */
+#include "artifact.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "sha1.h"
+
+void lh_finding_json(lh_buf *b, const lh_finding *f,
+                     const lh_artifact_ctx *ctx, const char *input_path)
+{
+    char sha[41], when[32];
+    lh_sha1_hex(f->input, f->size, sha);
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+
+    lh_buf_puts(b, "{\"leakhound\":\"" LH_VERSION "\",\"kind\":\"leak\",");
+    static const char *keys[] = {
+        "workload", "script", "target", "engine", "metric", "unit",
+        "signature", "site", "input", "sha1", "found",
+    };
+    const char *vals[] = {
+        ctx->workload, ctx->script, ctx->target, ctx->engine, f->metric,
+        f->unit, f->signature, f->site, input_path, sha, when,
+    };
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+        lh_json_key(b, keys[i]);
+        lh_json_str(b, vals[i]);
+        lh_buf_putc(b, ',');
+    }
+    lh_buf_printf(b, "\"seed\":%llu,\"size\":%zu,\"reps\":%d,", ctx->seed,
+                  f->size, f->reps);
+    lh_json_key(b, "growth_per_rep");
+    lh_json_num(b, f->growth_per_rep);
+    lh_buf_putc(b, ',');
+    lh_json_key(b, "p_value");
+    lh_json_num(b, f->p_value);
+    lh_buf_puts(b, ",\"series\":[");
+    for (int i = 0; i <= f->reps && i <= LH_ORACLE_MAX_REPS; i++) {
+        if (i)
+            lh_buf_putc(b, ',');
+        lh_json_num(b, f->series[i]);
+    }
+    lh_buf_puts(b, "],\"repro\":");
+    lh_buf cmd = LH_BUF_INIT;
+    lh_buf_printf(&cmd, "leakhound repro %s --workload '%s' %s",
+                  ctx->script ? ctx->script : "SCRIPT",
+                  ctx->workload ? ctx->workload : "NAME",
+                  input_path ? input_path : "FILE");
+    lh_json_str(b, lh_buf_str(&cmd));
+    lh_buf_free(&cmd);
+    lh_buf_puts(b, "}\n");
+}
+
+int lh_artifact_write(const char *prefix, const lh_finding *f,
+                      const lh_artifact_ctx *ctx, char *path, size_t len)
+{
+    char sha[41];
+    lh_sha1_hex(f->input, f->size, sha);
+    lh_buf in = LH_BUF_INIT, js = LH_BUF_INIT, json = LH_BUF_INIT;
+    lh_buf_printf(&in, "%sleak-%s", prefix ? prefix : "", sha);
+    lh_buf_printf(&js, "%s.json", lh_buf_str(&in));
+    int rc = lh_write_atomic(lh_buf_str(&in), f->input, f->size);
+    if (rc == 0) {
+        lh_finding_json(&json, f, ctx, lh_buf_str(&in));
+        rc = lh_write_atomic(lh_buf_str(&js), json.data, json.len);
+    }
+    if (path)
+        snprintf(path, len, "%s", lh_buf_str(&in));
+    int e = errno;
+    lh_buf_free(&in);
+    lh_buf_free(&js);
+    lh_buf_free(&json);
+    errno = e;
+    return rc;
+}
+
+int lh_json_find_string(const char *json, const char *key, char *out,
+                        size_t len)
+{
+    char pat[128];
+    snprintf(pat, sizeof pat, "\"%s\":\"", key);
+    const char *p = strstr(json, pat);
+    if (!p)
+        return -1;
+    p += strlen(pat);
+    size_t n = 0;
+    for (; p[n] && p[n] != '"'; n++)
+        if (p[n] == '\\' && p[n + 1])
+            n++;
+    snprintf(out, len, "%.*s", (int)n, p);
+    return 0;
+}
+
+int lh_artifact_known(const char *dir, lh_buf *b)
+{
+    lh_buf names = LH_BUF_INIT, path = LH_BUF_INIT, text = LH_BUF_INIT;
+    int count = 0;
+    if (lh_list_dir(dir, &names) >= 0) {
+        for (const char *p = lh_buf_str(&names); *p; p += strlen(p) + 1) {
+            size_t n = strlen(p);
+            if (strncmp(p, "leak-", 5) != 0 || n < 5 ||
+                strcmp(p + n - 5, ".json") != 0)
+                continue;
+            lh_buf_reset(&path);
+            lh_buf_printf(&path, "%s/%s", dir, p);
+            lh_buf_reset(&text);
+            char sig[512];
+            if (lh_read_file(lh_buf_str(&path), &text) == 0 &&
+                lh_json_find_string(lh_buf_str(&text), "signature", sig,
+                                    sizeof sig) == 0) {
+                lh_buf_add(b, sig, strlen(sig) + 1);
+                count++;
+            }
+        }
+    }
+    lh_buf_add(b, "", 1);
+    lh_buf_free(&names);
+    lh_buf_free(&path);
+    lh_buf_free(&text);
+    return count;
+}

@@ -1,0 +1,41 @@
+/*
+ * artifact.h - a confirmed leak on disk: the input as leak-<sha1> and its
+ * evidence as leak-<sha1>.json, side by side, both written atomically
+ * (input first, so a sidecar never points at a missing input).
+ */
+#ifndef LEAKHOUND_ARTIFACT_H
+#define LEAKHOUND_ARTIFACT_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "oracle.h"
+
+typedef struct lh_artifact_ctx {
+    const char *script;
+    const char *workload;
+    const char *target;
+    const char *engine;     /* "libfuzzer", "afl", "repro" */
+    unsigned long long seed;
+} lh_artifact_ctx;
+
+/* Evidence of a finding as a JSON object. */
+void lh_finding_json(lh_buf *b, const lh_finding *f,
+                     const lh_artifact_ctx *ctx, const char *input_path);
+
+/* Write <prefix>leak-<sha1> and its .json.  prefix is a directory with a
+ * trailing slash or a file-name prefix, as libFuzzer's -artifact_prefix.
+ * The input's path goes into path (may be NULL).  0, or -1 with errno. */
+int lh_artifact_write(const char *prefix, const lh_finding *f,
+                      const lh_artifact_ctx *ctx, char *path, size_t len);
+
+/* Signatures of the leak-*.json files in dir, each NUL-terminated in b
+ * (the list ends with an empty string).  Returns how many. */
+int lh_artifact_known(const char *dir, lh_buf *b);
+
+/* The value of "key":"..." in a JSON text written by lh_finding_json
+ * (strings only, escapes kept as written).  0 when found. */
+int lh_json_find_string(const char *json, const char *key, char *out,
+                        size_t len);
+
+#endif

@@ -1,0 +1,120 @@
+/* session.c - a workload ready for single inputs. */
+#include "session.h"
+
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "lualeak.h"
+#include "script.h"
+
+static int find_workload(lua_State *L, const char *name)
+{
+    int n = lh_script_workload_count(L);
+    for (int i = 1; i <= n; i++) {
+        lh_script_workload(L, i);
+        lua_getfield(L, -1, "name");
+        int hit = lua_isstring(L, -1) && strcmp(lua_tostring(L, -1),
+                                                 name) == 0;
+        lua_pop(L, 1);
+        if (hit)
+            return i;
+        lua_pop(L, 1);
+    }
+    return 0;
+}
+
+static void default_settle(void *ud)
+{
+    lh_session *s = ud;
+    lh_probes_settle(&s->probes);
+}
+
+int lh_session_open(lh_session *s, const char *script, const char *workload,
+                    uint64_t seed, lh_buf *err)
+{
+    memset(s, 0, sizeof *s);
+    s->script = script;
+    lua_State *L = s->L = lh_script_new(LH_SCRIPT_WORKER);
+    if (!L) {
+        lh_buf_puts(err, "cannot create a Lua state");
+        return -1;
+    }
+    if (lh_script_load(L, script, err) < 0)
+        return -1;
+    int index = find_workload(L, workload);
+    if (!index) {
+        lh_buf_printf(err, "%s: no workload named '%s'", script, workload);
+        return -1;
+    }
+    s->wtab = lua_gettop(L);
+    if (lh_workload_read(L, s->wtab, &s->w, err) < 0)
+        return -1;
+
+    char msg[2048];
+    lua_getfield(L, s->wtab, "target");
+    if (!lua_isnil(L, -1)) {
+        s->target = lh_lua_totarget(L, -1, msg, sizeof msg);
+        if (!s->target) {
+            lh_buf_printf(err, "%s: workload '%s': %s", s->w.source,
+                          s->w.name, msg);
+            return -1;
+        }
+    }
+    lua_pop(L, 1);
+    lh_probes_init(&s->probes, s->target);
+    lh_lua_set_settle(L, default_settle, s);
+
+    if (lua_getfield(L, s->wtab, "setup") == LUA_TFUNCTION) {
+        if (lh_script_pcall(L, 0, 0, err) < 0)
+            return -1;
+    } else {
+        lua_pop(L, 1);
+    }
+    /* Warm up on the workload's own inputs: one-time initialisation must
+     * be over before anything is measured. */
+    int fd;
+    s->flight = lh_flight_create(&fd);
+    if (!s->flight) {
+        lh_buf_puts(err, "cannot create the flight recorder");
+        return -1;
+    }
+    if (lh_runner_init(&s->runner, L, 1, script, index, seed, s->flight,
+                       err) < 0 ||
+        lh_runner_init_threads(&s->runner, err) < 0 ||
+        lh_runner_phase(&s->runner, (uint64_t)s->w.warmup, 0, 0, err) < 0)
+        return -1;
+    s->trace_idx = s->runner.threads[0].base;
+    s->step_idx = s->trace_idx + 1;
+    s->next_i = (lua_Integer)lh_runner_done(&s->runner);
+    return 0;
+}
+
+int lh_session_step(lh_session *s, const uint8_t *data, size_t size,
+                    lh_buf *err)
+{
+    lua_State *L = s->L;
+    lua_pushvalue(L, s->step_idx);
+    lua_pushlstring(L, (const char *)data, size);
+    lua_pushinteger(L, s->next_i++);
+    lua_pushinteger(L, 0);
+    if (lua_pcall(L, 3, 0, s->trace_idx) != LUA_OK) {
+        lh_buf_reset(err);
+        lh_buf_puts(err, lua_tostring(L, -1));
+        lua_pop(L, 1);
+        return -1;
+    }
+    return 0;
+}
+
+void lh_session_settle(lh_session *s)
+{
+    if (s->w.has_settle) {
+        lua_getfield(s->L, s->wtab, "settle");
+        lh_buf err = LH_BUF_INIT;
+        lh_script_pcall(s->L, 0, 0, &err);
+        lh_buf_free(&err);
+    } else if (!s->w.settle_disabled) {
+        lh_probes_settle(&s->probes);
+    }
+}

@@ -1,0 +1,47 @@
+/*
+ * session.h - one workload made ready to take single inputs: script
+ * loaded, target opened, setup and warmup done.  What the fuzz drivers,
+ * `repro` and `minimize` build on (the regular worker runs phases of many
+ * steps instead, see worker.c).
+ */
+#ifndef LEAKHOUND_SESSION_H
+#define LEAKHOUND_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lua.h>
+
+#include "buf.h"
+#include "flight.h"
+#include "probes.h"
+#include "runner.h"
+#include "workload.h"
+
+typedef struct lh_session {
+    const char *script;
+    lua_State *L;
+    int wtab;               /* stack index of the workload table */
+    lh_workload w;
+    lh_target *target;      /* NULL when the workload has none */
+    lh_probes probes;
+    lh_runner runner;
+    lh_flight *flight;
+    int trace_idx, step_idx;
+    lua_Integer next_i;     /* iteration index passed to step */
+} lh_session;
+
+/* Load the script, find the workload by name, open its target, run setup
+ * and warmup.  -1 with a message (file:line where known) in err. */
+int lh_session_open(lh_session *s, const char *script, const char *workload,
+                    uint64_t seed, lh_buf *err);
+
+/* Call the workload's step once on an input.  -1 with the Lua error and
+ * traceback in err. */
+int lh_session_step(lh_session *s, const uint8_t *data, size_t size,
+                    lh_buf *err);
+
+/* The workload's settle: its own function, or the default (Go GC). */
+void lh_session_settle(lh_session *s);
+
+#endif
