@@ -167,6 +167,17 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
+/* AFL++ has no extra-counters section: its drivers link an instrumented
+ * helper (targets/c/afl/afl_feedback.c) that turns a level into an edge. */
+extern void leakhound_afl_feedback(unsigned level) __attribute__((weak));
+
+static void feed(unsigned index)
+{
+    extra_counters[index] = 1;
+    if (leakhound_afl_feedback)
+        leakhound_afl_feedback(index);
+}
+
 static int ladder(double v)
 {
     if (!(v > 0))
@@ -185,11 +196,11 @@ static void feed_back(driver *d)
     lh_oracle_last_delta(d->oracle, &heap, &gor, &handles);
     int b;
     if ((b = ladder(heap)) >= 0)
-        extra_counters[b] = 1;
+        feed((unsigned)b);
     if ((b = ladder(gor)) >= 0)
-        extra_counters[16 + (b < 15 ? b : 15)] = 1;
+        feed(16u + (unsigned)b);
     if ((b = ladder(handles)) >= 0)
-        extra_counters[32 + (b < 15 ? b : 15)] = 1;
+        feed(32u + (unsigned)b);
 }
 
 static void report(driver *d, const lh_finding *f)
@@ -239,7 +250,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if (d->feedback)
         feed_back(d);
-    if (rc == 1 && !known(d, f.signature))
-        report(d, &f);
+    if (rc == 1 && !known(d, f.signature)) {
+        /* Another process (a fork-server child, a -fork job) may have
+         * filed it meanwhile: look again before reporting. */
+        char dir[4096];
+        prefix_dir(d->prefix, dir, sizeof dir);
+        lh_buf_reset(&d->known);
+        lh_artifact_known(dir, &d->known);
+        if (!known(d, f.signature))
+            report(d, &f);
+    }
     return 0;
 }

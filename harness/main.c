@@ -7,17 +7,25 @@
 #include <string.h>
 
 #include "detector.h"
+#include "fuzzcmd.h"
 #include "interpose.h"
+#include "repro.h"
 #include "supervisor.h"
 #include "worker.h"
 
 static const char usage[] =
 "usage: leakhound run SCRIPT... [options]\n"
 "       leakhound list SCRIPT...\n"
+"       leakhound fuzz SCRIPT --workload NAME [fuzz options] [-- ENGINE ARGS]\n"
+"       leakhound repro SCRIPT --workload NAME FILE [--reps N]\n"
+"       leakhound minimize SCRIPT --workload NAME FILE [--engine E]\n"
 "       leakhound --help | --version\n"
 "\n"
-"Runs the workloads declared in Lua scripts, each in a fresh worker\n"
+"run: runs the workloads declared in Lua scripts, each in a fresh worker\n"
 "process, samples the probes while they run and judges every invariant.\n"
+"fuzz: mutates the workload's input with libFuzzer or AFL++ and keeps the\n"
+"inputs that make memory, goroutines, fds or threads grow.  repro: replays\n"
+"one input in a fresh worker.  minimize: shrinks a leaking input.\n"
 "\n"
 "options for run:\n"
 "  --workload NAME     run only workloads matching NAME (a glob; repeatable)\n"
@@ -30,9 +38,28 @@ static const char usage[] =
 "                      its `expect` field says (0 yes, 1 no)\n"
 "  -v, --verbose       show the workers' own output\n"
 "\n"
-"exit status:\n"
-"  0  every invariant holds\n"
-"  1  some invariant failed (a leak)\n"
+"options for fuzz:\n"
+"  --engine E          libfuzzer (default) or afl\n"
+"  --time DURATION     fuzzing budget (default 60s)\n"
+"  --jobs N            parallel engine processes (libFuzzer -fork, AFL -M/-S)\n"
+"  --corpus DIR        seed inputs (default corpora/<target name>/); never\n"
+"                      modified unless --merge\n"
+"  --out DIR           work corpus and artifacts (default\n"
+"                      reports/fuzz/<workload>/)\n"
+"  --merge             copy new corpus inputs back into the seed directory\n"
+"  --keep-going        after a finding, restart the engine to look for\n"
+"                      leaks with other signatures until the time is up\n"
+"  --timeout D         per-input timeout (default 20s)\n"
+"  --reps N            confirmation repetitions (default 16)\n"
+"  --seed N            engine and generator seed (default 1)\n"
+"  --no-feedback       do not feed memory growth back as coverage\n"
+"options for repro: --reps N (default 16), --seed N, --timeout D,\n"
+"  --artifact-dir DIR (also write the case as leak-<sha1> + .json there)\n"
+"options for minimize: --engine E, --time D (default 60s), --timeout D\n"
+"\n"
+"exit status (run; fuzz and repro alike):\n"
+"  0  every invariant holds (fuzz, repro: no leak found)\n"
+"  1  some invariant failed (fuzz, repro: a leak)\n"
 "  2  usage, script or target-load error (incl. Lua errors in a workload)\n"
 "  3  a workload crashed or timed out\n"
 "When several apply, the highest wins.\n";
@@ -120,6 +147,8 @@ int main(int argc, char **argv)
     lh_detector_set_allocator(lh_raw_malloc, lh_raw_free);
     if (argc >= 2 && strcmp(argv[1], LH_WORKER_CMD) == 0)
         return lh_worker_main(argc - 2, argv + 2);
+    if (argc >= 2 && strcmp(argv[1], LH_REPRO_CMD) == 0)
+        return lh_repro_main(argc - 2, argv + 2);
     if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
         strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
         fputs(usage, argc < 2 ? stderr : stdout);
@@ -133,5 +162,11 @@ int main(int argc, char **argv)
         return cmd_run(argc, argv, 0);
     if (strcmp(argv[1], "list") == 0)
         return cmd_run(argc, argv, 1);
+    if (strcmp(argv[1], "fuzz") == 0)
+        return lh_fuzz_cmd(argc, argv);
+    if (strcmp(argv[1], "repro") == 0)
+        return lh_repro_cmd(argc, argv);
+    if (strcmp(argv[1], "minimize") == 0)
+        return lh_minimize_cmd(argc, argv);
     return bad_usage("unknown command '%s'", argv[1]);
 }

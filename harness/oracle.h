@@ -37,14 +37,25 @@ typedef void (*lh_oracle_settle_fn)(void *ud);
 
 typedef struct lh_oracle_config {
     int reps;                   /* confirmation repetitions (default 16) */
-    int expensive_every;        /* K (default 1000); 0 disables */
+    int expensive_every;        /* K (default 1000); negative disables */
     size_t ring;                /* recent inputs kept (default K) */
     double alpha;               /* trend significance (default 0.01) */
     double go_heap_trigger;     /* Go heap growth that starts a culprit
                                  * search (default 256 KiB) */
     double go_heap_min_per_rep; /* confirmed Go heap growth per rep
                                  * (default 64 B) */
+    int proc_every;             /* read proc.fds and proc.threads around
+                                 * every input (1) or after every Nth,
+                                 * searching the ring when they rose; 0
+                                 * (default): chosen from the measured cost
+                                 * of the reads and of the step */
 } lh_oracle_config;
+
+/* Fill cfg with the defaults.  In a cfg given to lh_oracle_new, zero (or a
+ * value out of range) means the default for every field, so
+ * `lh_oracle_config cfg = { 0 }` is the defaults; reps below 8 are raised
+ * to 8 (each half of the replays is judged on its own). */
+void lh_oracle_config_defaults(lh_oracle_config *cfg);
 
 typedef struct lh_finding {
     char metric[64];            /* e.g. "heap.live_bytes" */
@@ -65,15 +76,23 @@ typedef struct lh_oracle_stats {
     uint64_t triggers;          /* positive deltas seen */
     uint64_t confirmations;     /* confirmation replays run */
     uint64_t confirmed;         /* leaks confirmed (incl. duplicates) */
-    uint64_t duplicates;        /* confirmed leaks with a known signature */
+    uint64_t duplicates;        /* confirmed leaks with a known signature,
+                                 * and triggers not replayed because their
+                                 * metric is reported (no site yet) */
     uint64_t expensive_checks;  /* Go heap checks */
-    uint64_t culprit_searches;  /* ring replays */
+    uint64_t culprit_searches;  /* ring replays (Go heap, sampled fds and
+                                 * threads) */
+    uint64_t skipped;           /* triggers not confirmed: the input is
+                                 * known clean for that metric, or the
+                                 * metric is backed off */
+    int proc_every;             /* current fds/threads read interval */
 } lh_oracle_stats;
 
 typedef struct lh_oracle lh_oracle;
 
 /* probes: the worker's probe table (its target decides which metrics are
- * available).  cfg may be NULL for the defaults. */
+ * available).  cfg may be NULL for the defaults.  Points the detector's
+ * scratch allocator at lh_raw_* (judging must not show up as a leak). */
 lh_oracle *lh_oracle_new(const lh_probes *probes, const lh_oracle_config *cfg,
                          lh_oracle_step_fn step, lh_oracle_settle_fn settle,
                          void *ud);
@@ -88,7 +107,9 @@ int lh_oracle_run(lh_oracle *o, const uint8_t *data, size_t size,
 /* Replay one input `reps` times (0: the configured number) on every
  * watched metric, the Go heap included (with a settle per repetition), and
  * judge.  For repro and minimize.  Returns 1 when it leaks (out filled
- * with the strongest finding), 0 when not, -1 when the step failed. */
+ * with the strongest finding), 0 when not, -1 when the step failed.
+ * Growth that does not convince after `reps` is replayed on to 64 reps.
+ * Signatures are not recorded: lh_oracle_run still reports this leak. */
 int lh_oracle_confirm(lh_oracle *o, const uint8_t *data, size_t size,
                       int reps, lh_finding *out);
 

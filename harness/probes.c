@@ -66,6 +66,14 @@ void lh_probes_init(lh_probes *p, lh_target *target)
         m->default_slack = builtin[i].slack;
         m->available = strncmp(m->name, "go.", 3) != 0 || has_go;
     }
+    if (has_go) {
+        /* The Go runtime mallocs a few hundred bytes, and may start an OS
+         * thread, whenever it grows its pool of threads -- at any time in
+         * a run, bounded, and not the target's doing. */
+        p->metrics[LH_M_HEAP_LIVE_BYTES].default_slack = 64 << 10;
+        p->metrics[LH_M_HEAP_LIVE_ALLOCS].default_slack = 64;
+        p->metrics[LH_M_PROC_THREADS].default_slack = 8;
+    }
     for (size_t g = 0; g < ng; g++) {
         lh_metric *m = &p->metrics[LH_M_BUILTIN_COUNT + g];
         size_t len = strlen(target->gauges[g].name) + sizeof "target.";

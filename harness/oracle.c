@@ -1,0 +1,1290 @@
+/*
+ * oracle.c - the leak oracle inside a fuzz loop (see oracle.h).
+ *
+ * Fast path, per input (no allocation, no settle):
+ *   - the input is copied into a preallocated ring slot (when a ring is
+ *     needed: Go heap checks or sampled proc reads);
+ *   - heap.live_bytes/allocs (interposer atomics, ~ns), go.goroutines
+ *     (a cgo call, ~2.5 us) and, when cheap enough, proc.fds/threads are
+ *     read before and after the step;
+ *   - a goroutine or thread rise is re-read for up to 100 us (sched_yield
+ *     loop): work that ends just after the call must not trigger.
+ *
+ * proc.fds and proc.threads come from /proc: counting /proc/self/fd and
+ * /proc/self/task through directory fds kept open costs ~6 + ~3 us here
+ * (opening them each time, as probes.c does, ~15 + ~22 us).  Read before
+ * and after every input that is 12 us per input, 40x a trivial step's
+ * cost.  So by default (proc_every 0) they are read around every input
+ * only while that costs at most 10% of the step (an EWMA of the measured
+ * step time); otherwise once after every Nth input (N from the same 10%
+ * budget, at most 64), and a rise since the previous such read replays
+ * that window's inputs from the ring, once each, to find the one that
+ * rises; it then goes through confirmation like any trigger.
+ * Confirmations also judge fds and threads whatever triggered them (an fd
+ * opened with fopen, a thread's TLS, first show up as heap growth).
+ *
+ * Confirmation: the input is replayed `reps` times, the metrics read after
+ * each repetition (goroutines and threads once their count stops moving),
+ * and a metric's series y[0..reps] confirms a leak iff all of
+ *   1. Mann-Kendall one-sided p < alpha (an upward trend);
+ *   2. Theil-Sen slope > 0 (growth per repetition);
+ *   3. y[reps] - y[0] >= 1 unit (goroutines, fds, threads, allocs),
+ *      >= reps bytes (heap.live_bytes: 1 B per repetition on average),
+ *      >= go_heap_min_per_rep * reps (Go heap);
+ *   4. it scales: both halves of the replays grow (the Go heap: each by at
+ *      least half its share of 3.), and the second half by at least a
+ *      quarter of the first.
+ * Lazy one-time initialisation and a cache warming on the input's key grew
+ * on the triggering call and never again (flat: 1 fails); a pool or buffer
+ * that fills up within the replays grows in the first half only (4 fails).
+ * When a metric grew by the minimum but did not confirm (a leak every 10th
+ * call gives one or two steps in 16 replays, and Theil-Sen's median of a
+ * lone step is 0), the replays go on to 32, then 64 before deciding.
+ * Before judging, goroutines are read again after a settle and threads
+ * after lh_probes_quiesce, and the lower reading is kept as the last value:
+ * goroutines that were only slow to exit never count.
+ *
+ * Throughput guards: an (input hash, metric) whose confirmation failed is
+ * remembered (4096 entries, 4-way sets) and not confirmed again; after k
+ * consecutive failures on a metric only 1 in 2^k of its triggers is
+ * confirmed (k <= 10), reset by a new leak on it.  A known leak found
+ * again counts as a failure there: re-confirming it is wasted work.
+ *
+ * Dedup: signature = metric, plus " @ site" when a site is known.  For
+ * go.goroutines the site comes from goroutine profiles taken before the
+ * replays and after the final settle: the stack whose count grew most, its
+ * top non-runtime frame.  Other metrics have no site yet, so once one is
+ * reported, its later triggers are not replayed (counted as duplicates).
+ * One confirmation judges several metrics; the strongest that confirmed
+ * (goroutines, fds, threads, heap bytes, heap allocs, Go heap) names the
+ * finding and the weaker ones are the same leak seen elsewhere (the FILE
+ * behind a leaked fd, a blocked thread's TLS, a goroutine's Go heap): when
+ * the strongest is already known, the input is a duplicate, so one leak
+ * is reported once.  An input that only grows a weaker metric is a new
+ * finding on it.
+ *
+ * Expensive check, every expensive_every inputs when the Go heap is
+ * available: settle, read it, and when it is more than go_heap_trigger
+ * above the lowest reading since the last search, search the ring: distinct
+ * inputs, most recent first, in batches of 16, each input replayed `reps`
+ * times and the batch judged by the settled heap's growth (one settle per
+ * batch, ~4 ms).  A batch that grew by go_heap_min_per_rep * reps is split
+ * in halves until one input is left, which must then grow again in a
+ * second run of `reps` replays with a settle after each, judged as above
+ * (with every other metric: a leaked goroutine holds Go heap too).  The
+ * members of a batch that did not grow are known clean.  Three known leaks
+ * found in one search end it (they explain the growth), and the baseline
+ * is taken again after a search.
+ *
+ * Everything the oracle keeps comes from lh_raw_*; the detector's scratch
+ * too (lh_oracle_new points it there).
+ */
+#include "oracle.h"
+
+#include <fcntl.h>
+#include <math.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "detector.h"
+#include "goprofile.h"
+#include "interpose.h"
+
+/* Watched metrics, in the order a finding prefers them (strongest
+ * evidence first: a goroutine names its stack, an fd is never noise). */
+enum {
+    W_GOROUTINES,
+    W_FDS,
+    W_THREADS,
+    W_HEAP_BYTES,
+    W_HEAP_ALLOCS,
+    W_GO_HEAP,
+    W_COUNT
+};
+
+#define BIT(w) (1u << (w))
+#define PROC_BITS (BIT(W_FDS) | BIT(W_THREADS))
+#define HEAP_BITS (BIT(W_HEAP_BYTES) | BIT(W_HEAP_ALLOCS))
+
+static const int w_index[W_COUNT] = {
+    [W_GOROUTINES] = LH_M_GO_GOROUTINES,
+    [W_FDS] = LH_M_PROC_FDS,
+    [W_THREADS] = LH_M_PROC_THREADS,
+    [W_HEAP_BYTES] = LH_M_HEAP_LIVE_BYTES,
+    [W_HEAP_ALLOCS] = LH_M_HEAP_LIVE_ALLOCS,
+    [W_GO_HEAP] = LH_M_GO_HEAP_LIVE_BYTES,
+};
+
+#define DEF_REPS 16
+#define MIN_REPS 8              /* below, each half is too short to judge */
+#define DEF_EXPENSIVE_EVERY 1000
+#define DEF_ALPHA 0.01
+#define DEF_GO_HEAP_TRIGGER (256.0 * 1024)
+#define DEF_GO_HEAP_MIN_PER_REP 64.0
+#define EXTEND_REPS 64          /* inconclusive growth: replay up to this */
+#define PERSIST_NS 100000       /* re-read window for a goroutine/thread rise */
+#define QUIET_NS 1000000        /* per replay: wait for counts to stop moving */
+#define PROC_MAX_EVERY 64
+#define PROC_SHARE 0.1          /* proc reads may cost this share of a step */
+#define MAX_BACKOFF 10          /* confirm 1 in 2^10 triggers at most */
+#define FAILED_SETS 1024
+#define FAILED_WAYS 4
+#define SEARCH_BATCH 16         /* culprit search: inputs per settled batch */
+#define SEARCH_MAX_DUPS 3       /* known leaks found before a search gives up:
+                                 * they explain the growth */
+
+enum { J_NO, J_MAYBE, J_YES };
+
+typedef struct verdict {
+    int v;                      /* J_NO, J_MAYBE (grew, not convincingly),
+                                 * J_YES */
+    double slope, p;
+} verdict;
+
+typedef struct ring_slot {
+    uint8_t *data;
+    size_t size, cap;
+} ring_slot;
+
+struct lh_oracle {
+    const lh_probes *probes;
+    lh_oracle_config cfg;
+    lh_oracle_step_fn step;
+    lh_oracle_settle_fn settle;
+    void *ud;
+    unsigned avail;             /* watched metrics the target provides */
+
+    /* proc.fds / proc.threads */
+    int fd_dir, task_dir;       /* /proc/self/fd and /task, kept open */
+    pid_t dirs_pid;             /* the process they were opened in */
+    double proc_cost_ns;        /* one read of both */
+    double step_ns;             /* EWMA of the step's duration */
+    size_t proc_window;         /* inputs since the last proc sample */
+    double proc_last[W_COUNT];  /* that sample (W_FDS, W_THREADS) */
+    int proc_have;              /* proc_last is a valid baseline */
+    int proc_every_now;
+
+    /* recent inputs, for culprit searches */
+    ring_slot *ring;
+    size_t ring_cap, ring_len, ring_head;
+    size_t *cand;               /* search scratch: ring positions */
+    uint64_t *cand_hash;
+
+    /* Go heap check */
+    uint64_t since_expensive;
+    double go_base;
+    int go_have_base;
+
+    /* backoff and known-clean inputs */
+    unsigned fails[W_COUNT];
+    uint64_t tick[W_COUNT];
+    uint64_t failed[FAILED_SETS][FAILED_WAYS];
+    uint8_t failed_next[FAILED_SETS];
+
+    /* reported signatures */
+    char **sigs;
+    size_t nsigs, sigcap;
+
+    /* the last confirmation */
+    double x[LH_ORACLE_MAX_REPS + 1];
+    double series[W_COUNT][LH_ORACLE_MAX_REPS + 1];
+    int nseries;
+    verdict res[W_COUNT];
+    char *prof[2];              /* goroutine profiles: before, after */
+    size_t prof_len[2], prof_cap[2];
+    int prof_ok;
+
+    uint8_t *found;             /* the finding's input */
+    size_t found_cap;
+    double last_delta[3];
+    lh_oracle_stats stats;
+};
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t mix64(uint64_t h)
+{
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebull;
+    return h ^ (h >> 31);
+}
+
+/* Eight bytes at a time: only run on triggers and searches, but an input
+ * may be large. */
+static uint64_t hash_input(const uint8_t *d, size_t n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, d + i, 8);
+        h = mix64(h ^ w);
+    }
+    uint64_t w = 0;
+    if (n > i)
+        memcpy(&w, d + i, n - i);
+    h = mix64(h ^ w ^ 0xff);
+    return h ? h : 1;
+}
+
+static const char *metric_name(const lh_oracle *o, int w)
+{
+    return o->probes->metrics[w_index[w]].name;
+}
+
+static void do_settle(lh_oracle *o)
+{
+    if (o->settle)
+        o->settle(o->ud);
+    else
+        lh_probes_settle(o->probes);
+}
+
+/* ---- reading the metrics ------------------------------------------------ */
+
+struct linux_dirent64 {
+    uint64_t d_ino;
+    int64_t d_off;
+    unsigned short d_reclen;
+    unsigned char d_type;
+    char d_name[];
+};
+
+/* Entries of a kept-open /proc directory, -1 on error.  Stack buffer only:
+ * it runs in the middle of measurements. */
+static long count_entries(int fd)
+{
+    if (fd < 0 || lseek(fd, 0, SEEK_SET) < 0)
+        return -1;
+    char buf[4096] __attribute__((aligned(8)));
+    long count = 0;
+    for (;;) {
+        long n = syscall(SYS_getdents64, fd, buf, sizeof buf);
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            return count;
+        for (long off = 0; off < n;) {
+            struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + off);
+            if (d->d_name[0] != '.')
+                count++;
+            off += d->d_reclen;
+        }
+    }
+}
+
+/* The kept directory fds are open fds like any other, so the counts equal
+ * lh_probes_read's (which opens and discounts its own). */
+static void open_proc_dirs(lh_oracle *o)
+{
+    if (o->fd_dir >= 0)
+        close(o->fd_dir);
+    if (o->task_dir >= 0)
+        close(o->task_dir);
+    o->fd_dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    o->task_dir = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    o->dirs_pid = getpid();
+}
+
+static double read_one(lh_oracle *o, int w)
+{
+    long n;
+    /* A fork server (AFL++) forks after the oracle was made: a directory
+     * fd opened in the parent would keep counting the parent. */
+    if ((w == W_FDS || w == W_THREADS) && o->fd_dir >= 0 &&
+        o->dirs_pid != getpid())
+        open_proc_dirs(o);
+    switch (w) {
+    case W_FDS:
+        if ((n = count_entries(o->fd_dir)) >= 0)
+            return (double)n;
+        break;
+    case W_THREADS:
+        if ((n = count_entries(o->task_dir)) >= 0)
+            return (double)n;
+        break;
+    default:
+        break;
+    }
+    return lh_probes_read(o->probes, w_index[w]);
+}
+
+/* Heap first: nothing after it may allocate, but nothing should run
+ * between it and the step either. */
+static void read_metrics(lh_oracle *o, unsigned mask, double *v)
+{
+    if (mask & HEAP_BITS) {
+        lh_heap_stats hs;
+        lh_heap_read(&hs);
+        v[W_HEAP_BYTES] = (double)hs.live_bytes;
+        v[W_HEAP_ALLOCS] = (double)hs.live_allocs;
+    }
+    for (int w = W_GOROUTINES; w <= W_THREADS; w++)
+        if (mask & BIT(w))
+            v[w] = read_one(o, w);
+    if (mask & BIT(W_GO_HEAP))
+        v[W_GO_HEAP] = lh_probes_read(o->probes, LH_M_GO_HEAP_LIVE_BYTES);
+}
+
+/* A goroutine or thread that finished its work may still be counted for a
+ * moment: re-read for up to PERSIST_NS and keep only a rise that stays. */
+static double persist(lh_oracle *o, int w, double before, double after)
+{
+    uint64_t t0 = now_ns();
+    /* The last read is always taken after the window: a thread preempted
+     * in here must not cut it short. */
+    for (int done = 0; after > before && !done;) {
+        done = now_ns() - t0 >= PERSIST_NS;
+        sched_yield();
+        after = read_one(o, w);
+    }
+    return after;
+}
+
+/* During replays: read until the count stops moving (three equal reads),
+ * bounded by QUIET_NS.  Stragglers are caught by the settle at the end. */
+static double quiet(lh_oracle *o, int w)
+{
+    double last = read_one(o, w);
+    int same = 0;
+    uint64_t t0 = now_ns();
+    while (same < 2 && now_ns() - t0 < QUIET_NS) {
+        sched_yield();
+        double v = read_one(o, w);
+        if (v == last) {
+            same++;
+        } else {
+            same = 0;
+            last = v;
+        }
+    }
+    return last;
+}
+
+static void read_point(lh_oracle *o, unsigned mask, double *v)
+{
+    read_metrics(o, mask & ~(BIT(W_GOROUTINES) | BIT(W_THREADS)), v);
+    if (mask & BIT(W_GOROUTINES))
+        v[W_GOROUTINES] = quiet(o, W_GOROUTINES);
+    if (mask & BIT(W_THREADS))
+        v[W_THREADS] = quiet(o, W_THREADS);
+}
+
+/* ---- ring of recent inputs ---------------------------------------------- */
+
+static void ring_push(lh_oracle *o, const uint8_t *data, size_t size)
+{
+    ring_slot *s = &o->ring[o->ring_head];
+    if (size > s->cap) {
+        size_t cap = 64;
+        while (cap < size)
+            cap *= 2;
+        uint8_t *n = lh_raw_realloc(s->data, cap);
+        if (!n) {
+            /* Out of memory: keep the ring's order with an empty input
+             * rather than lose track of which slot is which. */
+            size = 0;
+        } else {
+            s->data = n;
+            s->cap = cap;
+        }
+    }
+    if (size)
+        memcpy(s->data, data, size);
+    s->size = size;
+    o->ring_head = (o->ring_head + 1) % o->ring_cap;
+    if (o->ring_len < o->ring_cap)
+        o->ring_len++;
+}
+
+/* The i-th most recent input (0: the latest). */
+static const ring_slot *ring_at(const lh_oracle *o, size_t i)
+{
+    return &o->ring[(o->ring_head + o->ring_cap - 1 - i) % o->ring_cap];
+}
+
+/* ---- known-clean inputs, backoff, signatures ---------------------------- */
+
+static uint64_t failed_key(uint64_t h, int w)
+{
+    uint64_t k = mix64(h ^ ((uint64_t)(w + 1) * 0x9e3779b97f4a7c15ull));
+    return k ? k : 1;
+}
+
+static int failed_has(const lh_oracle *o, uint64_t h, int w)
+{
+    uint64_t k = failed_key(h, w);
+    const uint64_t *set = o->failed[k % FAILED_SETS];
+    for (int i = 0; i < FAILED_WAYS; i++)
+        if (set[i] == k)
+            return 1;
+    return 0;
+}
+
+static void failed_put(lh_oracle *o, uint64_t h, int w)
+{
+    if (failed_has(o, h, w))
+        return;
+    uint64_t k = failed_key(h, w);
+    size_t s = k % FAILED_SETS;
+    o->failed[s][o->failed_next[s]++ % FAILED_WAYS] = k;
+}
+
+/* After k consecutive failures, 1 in 2^k triggers gets through: the
+ * counter restarts at 1 on each failure, so the next 2^k - 1 are skipped. */
+static int gate_pass(lh_oracle *o, int w)
+{
+    if (o->fails[w] == 0)
+        return 1;
+    return o->tick[w]++ % (1ull << o->fails[w]) == 0;
+}
+
+static void backoff_fail(lh_oracle *o, int w)
+{
+    if (o->fails[w] < MAX_BACKOFF)
+        o->fails[w]++;
+    o->tick[w] = 1;
+}
+
+static void backoff_reset(lh_oracle *o, int w)
+{
+    o->fails[w] = 0;
+    o->tick[w] = 0;
+}
+
+static void make_sig(const lh_oracle *o, int w, const char *site, char *buf,
+                     size_t len)
+{
+    if (*site)
+        snprintf(buf, len, "%s @ %s", metric_name(o, w), site);
+    else
+        snprintf(buf, len, "%s", metric_name(o, w));
+}
+
+static int sig_known(const lh_oracle *o, const char *sig)
+{
+    for (size_t i = 0; i < o->nsigs; i++)
+        if (strcmp(o->sigs[i], sig) == 0)
+            return 1;
+    return 0;
+}
+
+/* Reported without a site: every later finding on it is a duplicate. */
+static int metric_known(const lh_oracle *o, int w)
+{
+    return sig_known(o, metric_name(o, w));
+}
+
+static void sig_add(lh_oracle *o, const char *sig)
+{
+    if (sig_known(o, sig))
+        return;
+    if (o->nsigs == o->sigcap) {
+        size_t cap = o->sigcap ? o->sigcap * 2 : 16;
+        char **n = lh_raw_realloc(o->sigs, cap * sizeof *n);
+        if (!n)
+            return;
+        o->sigs = n;
+        o->sigcap = cap;
+    }
+    char *s = lh_raw_strdup(sig);
+    if (s)
+        o->sigs[o->nsigs++] = s;
+}
+
+/* ---- goroutine sites ---------------------------------------------------- */
+
+static int capture_profile(lh_oracle *o, int which)
+{
+    const lh_target *t = o->probes->target;
+    if (!t || !t->has_go || !t->go.goroutine_profile)
+        return -1;
+    for (int tries = 0; tries < 4; tries++) {
+        int64_t need = t->go.goroutine_profile(o->prof[which],
+                                               (int64_t)o->prof_cap[which]);
+        if (need < 0)
+            return -1;
+        if ((size_t)need < o->prof_cap[which]) {
+            o->prof_len[which] = (size_t)need;
+            return 0;
+        }
+        /* Room for goroutines started between the two calls. */
+        size_t cap = (size_t)need + (size_t)need / 4 + 4096;
+        char *n = lh_raw_realloc(o->prof[which], cap);
+        if (!n)
+            return -1;
+        o->prof[which] = n;
+        o->prof_cap[which] = cap;
+    }
+    return -1;
+}
+
+/* The site of a confirmed goroutine leak: the stack that grew most between
+ * the profile taken before the replays and one taken now (after the final
+ * settle).  "" when either profile is missing. */
+static void goroutine_site(lh_oracle *o, char *site, size_t len)
+{
+    site[0] = '\0';
+    if (!o->prof_ok || capture_profile(o, 1) < 0)
+        return;
+    lh_goprofile before, after;
+    if (lh_goprofile_parse(&before, o->prof[0], o->prof_len[0]) < 0)
+        return;
+    if (lh_goprofile_parse(&after, o->prof[1], o->prof_len[1]) == 0) {
+        lh_gogroup_delta *d;
+        if (lh_goprofile_diff(&before, &after, &d) > 0)
+            lh_gogroup_site(d[0].group, site, len);
+        lh_raw_free(d);
+        lh_goprofile_free(&after);
+    }
+    lh_goprofile_free(&before);
+}
+
+/* ---- confirmation ------------------------------------------------------- */
+
+static verdict judge_series(const lh_oracle *o, int w, const double *y, int n)
+{
+    verdict j = { J_NO, 0.0, 1.0 };
+    int reps = n - 1;
+    for (int i = 0; i < n; i++)
+        if (!isfinite(y[i]))
+            return j;
+    lh_mann_kendall(y, (size_t)n, NULL, NULL, &j.p);
+    double lo, hi;
+    if (lh_theil_sen(o->x, y, (size_t)n, o->cfg.alpha, &j.slope, &lo,
+                     &hi) < 0)
+        j.slope = 0.0;
+
+    int h = reps / 2;
+    double total = y[n - 1] - y[0];
+    double g1 = y[h] - y[0], g2 = y[n - 1] - y[h];
+    double min_total = 1.0, min_half = 0.0;
+    if (w == W_HEAP_BYTES) {
+        min_total = reps;
+    } else if (w == W_GO_HEAP) {
+        min_total = o->cfg.go_heap_min_per_rep * reps;
+        min_half = o->cfg.go_heap_min_per_rep * h / 2.0;
+    }
+    int scales = g1 > min_half && g2 > min_half && 4.0 * g2 >= g1;
+    if (j.p < o->cfg.alpha && j.slope > 0.0 && total >= min_total && scales)
+        j.v = J_YES;
+    else if (total >= min_total && w != W_GO_HEAP)
+        j.v = J_MAYBE;      /* the Go heap is settled per replay: no more */
+    return j;
+}
+
+/* Last value of a stage: goroutines after a settle, threads after the
+ * kernel has let joined threads go, whichever reads lower. */
+static void settle_tail(lh_oracle *o, unsigned judge, int n)
+{
+    if (judge & BIT(W_GOROUTINES)) {
+        if (!(judge & BIT(W_GO_HEAP)))      /* else it just settled */
+            do_settle(o);
+        double g = read_one(o, W_GOROUTINES);
+        double *last = &o->series[W_GOROUTINES][n - 1];
+        if (g < *last)
+            *last = g;
+    }
+    if ((judge & BIT(W_THREADS)) &&
+        o->series[W_THREADS][n - 1] > o->series[W_THREADS][0]) {
+        lh_probes_quiesce(o->probes);
+        double t = read_one(o, W_THREADS);
+        double *last = &o->series[W_THREADS][n - 1];
+        if (t < *last)
+            *last = t;
+    }
+}
+
+/* Replay data, reading the metrics in `judge` before the first and after
+ * each repetition, and judge each series into o->res.  Starts with reps,
+ * doubles up to max_reps while a metric grew without confirming.  Returns
+ * 0, or -1 when a step failed. */
+static int replay_judge(lh_oracle *o, const uint8_t *data, size_t size,
+                        unsigned judge, int reps, int max_reps)
+{
+    int go_rt = (judge & (BIT(W_GOROUTINES) | BIT(W_GO_HEAP))) != 0;
+    double v[W_COUNT] = { 0 };      /* metrics not judged stay 0 */
+
+    o->stats.confirmations++;
+    o->proc_have = 0;               /* replays moved fds and threads */
+    memset(o->res, 0, sizeof o->res);
+    if (go_rt)
+        do_settle(o);
+    o->prof_ok = (judge & BIT(W_GOROUTINES)) && capture_profile(o, 0) == 0;
+    read_point(o, judge, v);
+    for (int w = 0; w < W_COUNT; w++)
+        o->series[w][0] = v[w];
+
+    int n = 1, target = reps;
+    for (;;) {
+        for (; n <= target; n++) {
+            if (o->step(o->ud, data, size) < 0) {
+                o->nseries = n;
+                return -1;
+            }
+            if (judge & BIT(W_GO_HEAP))
+                do_settle(o);
+            read_point(o, judge, v);
+            for (int w = 0; w < W_COUNT; w++)
+                o->series[w][n] = v[w];
+        }
+        settle_tail(o, judge, n);
+        int maybe = 0;
+        for (int w = 0; w < W_COUNT; w++) {
+            if (!(judge & BIT(w)))
+                continue;
+            o->res[w] = judge_series(o, w, o->series[w], n);
+            maybe |= o->res[w].v == J_MAYBE;
+        }
+        if (!maybe || target >= max_reps)
+            break;
+        target = target * 2 < max_reps ? target * 2 : max_reps;
+    }
+    o->nseries = n;
+    return 0;
+}
+
+static void fill_finding(lh_oracle *o, lh_finding *out, int w,
+                         const char *site, const char *sig,
+                         const uint8_t *data, size_t size)
+{
+    if (!out)
+        return;
+    memset(out, 0, sizeof *out);
+    snprintf(out->metric, sizeof out->metric, "%s", metric_name(o, w));
+    snprintf(out->unit, sizeof out->unit, "%s",
+             o->probes->metrics[w_index[w]].unit);
+    snprintf(out->signature, sizeof out->signature, "%s", sig);
+    snprintf(out->site, sizeof out->site, "%s", site);
+    out->growth_per_rep = o->res[w].slope;
+    out->p_value = o->res[w].p;
+    out->reps = o->nseries - 1;
+    memcpy(out->series, o->series[w], (size_t)o->nseries * sizeof(double));
+    if (size > o->found_cap) {
+        uint8_t *n = lh_raw_realloc(o->found, size);
+        if (n) {
+            o->found = n;
+            o->found_cap = size;
+        } else {
+            size = 0;       /* the evidence stands without the bytes */
+        }
+    }
+    if (size)
+        memcpy(o->found, data, size);
+    out->input = o->found;
+    out->size = size;
+}
+
+/* The strongest confirmed metric in o->res among `among` (heap.live_allocs
+ * folds into heap.live_bytes), with its site and signature; -1 when none
+ * confirmed.  The weaker ones confirmed with it are the same leak seen
+ * through other metrics (a thread's TLS, the FILE behind an fd): when the
+ * strongest is known, the input is a duplicate, whatever else grew. */
+static int pick(lh_oracle *o, unsigned among, char *site, size_t sitelen,
+                char *sig, size_t siglen)
+{
+    for (int w = 0; w < W_COUNT; w++) {
+        if (!(among & BIT(w)) || o->res[w].v != J_YES)
+            continue;
+        site[0] = '\0';
+        if (w == W_GOROUTINES)
+            goroutine_site(o, site, sitelen);
+        make_sig(o, w, site, sig, siglen);
+        return w;
+    }
+    return -1;
+}
+
+static unsigned confirmed_mask(const lh_oracle *o, unsigned among)
+{
+    unsigned yes = 0;
+    for (int w = 0; w < W_COUNT; w++)
+        if ((among & BIT(w)) && o->res[w].v == J_YES)
+            yes |= BIT(w);
+    return yes;
+}
+
+/* A confirmation found `chosen` (from pick; -1: nothing): record a new
+ * signature (heap.live_allocs with heap.live_bytes) and fill *out.
+ * Returns 1 when new, 0 when nothing or a duplicate. */
+static int report(lh_oracle *o, int chosen, const char *site,
+                  const char *sig, const uint8_t *data, size_t size,
+                  lh_finding *out)
+{
+    if (chosen < 0)
+        return 0;
+    o->stats.confirmed++;
+    if (sig_known(o, sig)) {
+        o->stats.duplicates++;
+        return 0;
+    }
+    sig_add(o, sig);
+    if (chosen == W_HEAP_BYTES && o->res[W_HEAP_ALLOCS].v == J_YES)
+        sig_add(o, metric_name(o, W_HEAP_ALLOCS));
+    backoff_reset(o, chosen);
+    if (chosen == W_HEAP_BYTES)
+        backoff_reset(o, W_HEAP_ALLOCS);
+    fill_finding(o, out, chosen, site, sig, data, size);
+    return 1;
+}
+
+/* Confirm the metrics in trig for one input (from lh_oracle_run or a proc
+ * window search), with the known-clean cache, backoff (when gated) and
+ * dedup.  1: a new leak in *out; 0: none; -1: a step failed. */
+static int on_trigger(lh_oracle *o, const uint8_t *data, size_t size,
+                      unsigned trig, int gated, lh_finding *out)
+{
+    uint64_t h = hash_input(data, size);
+    unsigned todo = 0, known = 0;
+    for (int w = 0; w < W_COUNT; w++) {
+        if (!(trig & BIT(w)))
+            continue;
+        if (metric_known(o, w))
+            known |= BIT(w);
+        else if (!failed_has(o, h, w) && (!gated || gate_pass(o, w)))
+            todo |= BIT(w);
+    }
+    if (!todo) {
+        if (known)
+            o->stats.duplicates++;
+        else
+            o->stats.skipped++;
+        return 0;
+    }
+
+    /* Judge fds and threads too (they may be read only every Nth input),
+     * both heap metrics when one rose, and known metrics that rose: one
+     * replay reads them all, and a known leak explains weaker growth. */
+    unsigned judge = todo | known | (o->avail & PROC_BITS);
+    if (todo & HEAP_BITS)
+        judge |= o->avail & HEAP_BITS;
+    int max_reps = o->cfg.reps > EXTEND_REPS ? o->cfg.reps : EXTEND_REPS;
+    if (replay_judge(o, data, size, judge, o->cfg.reps, max_reps) < 0)
+        return -1;
+
+    char site[sizeof out->site], sig[sizeof out->signature];
+    int chosen = pick(o, judge, site, sizeof site, sig, sizeof sig);
+    int found = report(o, chosen, site, sig, data, size, out);
+    unsigned yes = confirmed_mask(o, judge);
+    for (int w = 0; w < W_COUNT; w++) {
+        if (!(todo & BIT(w)))
+            continue;
+        /* Not a leak, or one already known: either way confirming this
+         * input on this metric again is wasted. */
+        if (!found || !(yes & BIT(w))) {
+            backoff_fail(o, w);
+            failed_put(o, h, w);
+        }
+    }
+    return found;
+}
+
+/* ---- sampled proc reads: search the window ------------------------------ */
+
+/* Distinct ring inputs among the `window` most recent, most recent first,
+ * into o->cand / o->cand_hash, skipping those known clean for every metric
+ * in `mask`.  Returns their number. */
+static size_t candidates(lh_oracle *o, size_t window, unsigned mask)
+{
+    size_t nc = 0;
+    if (window > o->ring_len)
+        window = o->ring_len;
+    for (size_t i = 0; i < window; i++) {
+        const ring_slot *s = ring_at(o, i);
+        uint64_t h = hash_input(s->data, s->size);
+        int dup = 0;
+        for (size_t j = 0; j < nc && !dup; j++)
+            dup = o->cand_hash[j] == h;
+        int clean = 1;
+        for (int w = 0; w < W_COUNT; w++)
+            if ((mask & BIT(w)) && !failed_has(o, h, w))
+                clean = 0;
+        if (dup || clean)
+            continue;
+        o->cand[nc] = i;
+        o->cand_hash[nc++] = h;
+    }
+    return nc;
+}
+
+/* fds/threads rose (rose) over the last `window` inputs: replay each once
+ * and confirm the first that rises again. */
+static int proc_window_search(lh_oracle *o, size_t window, unsigned rose,
+                              lh_finding *out)
+{
+    o->stats.culprit_searches++;
+    size_t nc = candidates(o, window, rose);
+    for (size_t c = 0; c < nc; c++) {
+        const ring_slot *s = ring_at(o, o->cand[c]);
+        double b[W_COUNT], a[W_COUNT];
+        read_metrics(o, rose, b);
+        if (o->step(o->ud, s->data, s->size) < 0)
+            return -1;
+        read_metrics(o, rose, a);
+        unsigned up = 0;
+        if ((rose & BIT(W_FDS)) && a[W_FDS] > b[W_FDS])
+            up |= BIT(W_FDS);
+        if ((rose & BIT(W_THREADS)) &&
+            persist(o, W_THREADS, b[W_THREADS], a[W_THREADS]) >
+                b[W_THREADS])
+            up |= BIT(W_THREADS);
+        if (!up)
+            continue;
+        int rc = on_trigger(o, s->data, s->size, up, 0, out);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int proc_interval(lh_oracle *o)
+{
+    if (o->cfg.proc_every > 0)
+        return o->cfg.proc_every;
+    if (o->step_ns <= 0.0)
+        return PROC_MAX_EVERY;
+    double budget = PROC_SHARE * o->step_ns;
+    if (2.0 * o->proc_cost_ns <= budget)
+        return 1;
+    double n = ceil(o->proc_cost_ns / budget);
+    return n < 2 ? 2 : n > PROC_MAX_EVERY ? PROC_MAX_EVERY : (int)n;
+}
+
+/* A sampled proc read after this input: which of fds/threads rose since
+ * the last sample (which v becomes). */
+static unsigned proc_compare(lh_oracle *o, double *v)
+{
+    unsigned rose = 0;
+    if (o->proc_have) {
+        if (v[W_FDS] > o->proc_last[W_FDS])
+            rose |= BIT(W_FDS);
+        if (v[W_THREADS] > o->proc_last[W_THREADS]) {
+            v[W_THREADS] = persist(o, W_THREADS, o->proc_last[W_THREADS],
+                                   v[W_THREADS]);
+            if (v[W_THREADS] > o->proc_last[W_THREADS])
+                rose |= BIT(W_THREADS);
+        }
+    }
+    o->proc_last[W_FDS] = v[W_FDS];
+    o->proc_last[W_THREADS] = v[W_THREADS];
+    o->proc_have = 1;
+    return rose & o->avail;
+}
+
+/* fds/threads rose over the last `window` inputs: gate, search, and take
+ * the baseline again (the replays moved the counts). */
+static int proc_search(lh_oracle *o, size_t window, unsigned rose,
+                       lh_finding *out)
+{
+    o->stats.triggers++;
+    unsigned todo = 0, known = 0;
+    for (int w = W_FDS; w <= W_THREADS; w++) {
+        if (!(rose & BIT(w)))
+            continue;
+        if (metric_known(o, w))
+            known |= BIT(w);
+        else if (gate_pass(o, w))
+            todo |= BIT(w);
+    }
+    if (!todo) {
+        if (known)
+            o->stats.duplicates++;
+        else
+            o->stats.skipped++;
+        return 0;
+    }
+    uint64_t confirmations = o->stats.confirmations;
+    int rc = proc_window_search(o, window, todo, out);
+    /* No input rose again: a failed search (a confirmation that ran has
+     * done its own accounting). */
+    if (rc == 0 && o->stats.confirmations == confirmations)
+        for (int w = W_FDS; w <= W_THREADS; w++)
+            if (todo & BIT(w))
+                backoff_fail(o, w);
+    o->proc_have = 0;
+    return rc;
+}
+
+/* ---- the expensive check: Go heap and culprit search -------------------- */
+
+static double read_go_heap(lh_oracle *o)
+{
+    return lh_probes_read(o->probes, LH_M_GO_HEAP_LIVE_BYTES);
+}
+
+/* Replay candidates [at, at+k) `reps` times each; the settled Go heap's
+ * growth since *level, which becomes the new level. */
+static int batch(lh_oracle *o, size_t at, size_t k, double *level,
+                 double *growth)
+{
+    for (size_t c = at; c < at + k; c++) {
+        const ring_slot *s = ring_at(o, o->cand[c]);
+        for (int r = 0; r < o->cfg.reps; r++)
+            if (o->step(o->ud, s->data, s->size) < 0)
+                return -1;
+    }
+    do_settle(o);
+    double v = read_go_heap(o);
+    *growth = v - *level;
+    *level = v;
+    return 0;
+}
+
+/* One candidate grew in a batch: it must grow again, replay by replay.
+ * The other metrics are judged along (a leaked goroutine holds Go heap:
+ * it is reported as the goroutine).  1: a new finding; 0: not confirmed or
+ * a duplicate (*dups counts those). */
+static int confirm_go_heap(lh_oracle *o, size_t c, double *level, int *dups,
+                           lh_finding *out)
+{
+    const ring_slot *s = ring_at(o, o->cand[c]);
+    unsigned judge = o->avail;
+    if (replay_judge(o, s->data, s->size, judge, o->cfg.reps,
+                     o->cfg.reps) < 0)
+        return -1;
+    *level = o->series[W_GO_HEAP][o->nseries - 1];
+    char site[sizeof out->site], sig[sizeof out->signature];
+    int chosen = o->res[W_GO_HEAP].v == J_YES
+               ? pick(o, judge, site, sizeof site, sig, sizeof sig) : -1;
+    int found = report(o, chosen, site, sig, s->data, s->size, out);
+    if (!found) {
+        failed_put(o, o->cand_hash[c], W_GO_HEAP);
+        *dups += chosen >= 0;
+    }
+    return found;
+}
+
+/* Group testing over candidates [at, at+k): a batch that grew is split
+ * until a single input is left. */
+static int search_range(lh_oracle *o, size_t at, size_t k, double *level,
+                        int *dups, lh_finding *out)
+{
+    double growth;
+    if (*dups >= SEARCH_MAX_DUPS)
+        return 0;
+    if (batch(o, at, k, level, &growth) < 0)
+        return -1;
+    if (growth < o->cfg.go_heap_min_per_rep * o->cfg.reps) {
+        /* Each was replayed `reps` times: none grows the minimum. */
+        for (size_t c = at; c < at + k; c++)
+            failed_put(o, o->cand_hash[c], W_GO_HEAP);
+        return 0;
+    }
+    if (k == 1)
+        return confirm_go_heap(o, at, level, dups, out);
+    size_t half = k / 2;
+    int rc = search_range(o, at, half, level, dups, out);
+    if (rc != 0)
+        return rc;
+    return search_range(o, at + half, k - half, level, dups, out);
+}
+
+static int culprit_search(lh_oracle *o, lh_finding *out)
+{
+    o->stats.culprit_searches++;
+    o->proc_have = 0;
+    size_t nc = candidates(o, o->ring_len, BIT(W_GO_HEAP));
+    do_settle(o);
+    double level = read_go_heap(o);
+    int dups = 0;
+    for (size_t at = 0; at < nc; at += SEARCH_BATCH) {
+        size_t k = nc - at < SEARCH_BATCH ? nc - at : SEARCH_BATCH;
+        int rc = search_range(o, at, k, &level, &dups, out);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int expensive_check(lh_oracle *o, lh_finding *out)
+{
+    o->stats.expensive_checks++;
+    do_settle(o);
+    double h = read_go_heap(o);
+    if (!isfinite(h))
+        return 0;
+    /* Against the lowest reading since the last search: a leak too slow
+     * to beat the trigger in one interval still adds up. */
+    if (!o->go_have_base || h < o->go_base) {
+        o->go_base = h;
+        o->go_have_base = 1;
+        return 0;
+    }
+    if (h - o->go_base <= o->cfg.go_heap_trigger)
+        return 0;
+
+    o->stats.triggers++;
+    int rc = 0;
+    if (metric_known(o, W_GO_HEAP)) {
+        o->stats.duplicates++;
+    } else if (!gate_pass(o, W_GO_HEAP)) {
+        o->stats.skipped++;
+    } else {
+        rc = culprit_search(o, out);
+        if (rc == 0)
+            backoff_fail(o, W_GO_HEAP);
+    }
+    if (rc >= 0) {
+        /* Whatever happened, this growth has been dealt with. */
+        do_settle(o);
+        o->go_base = read_go_heap(o);
+    }
+    return rc;
+}
+
+/* ---- API ---------------------------------------------------------------- */
+
+void lh_oracle_config_defaults(lh_oracle_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->reps = DEF_REPS;
+    cfg->expensive_every = DEF_EXPENSIVE_EVERY;
+    cfg->ring = DEF_EXPENSIVE_EVERY;
+    cfg->alpha = DEF_ALPHA;
+    cfg->go_heap_trigger = DEF_GO_HEAP_TRIGGER;
+    cfg->go_heap_min_per_rep = DEF_GO_HEAP_MIN_PER_REP;
+    cfg->proc_every = 0;
+}
+
+static void normalize(lh_oracle_config *c, const lh_oracle_config *in)
+{
+    lh_oracle_config_defaults(c);
+    if (!in)
+        return;
+    if (in->reps > 0)
+        c->reps = in->reps;
+    if (c->reps < MIN_REPS)
+        c->reps = MIN_REPS;
+    if (c->reps > LH_ORACLE_MAX_REPS)
+        c->reps = LH_ORACLE_MAX_REPS;
+    if (in->expensive_every != 0)
+        c->expensive_every = in->expensive_every < 0 ? 0
+                                                    : in->expensive_every;
+    c->ring = in->ring > 0 ? in->ring
+            : c->expensive_every > 0 ? (size_t)c->expensive_every
+            : DEF_EXPENSIVE_EVERY;
+    if (in->alpha > 0.0 && in->alpha < 1.0)
+        c->alpha = in->alpha;
+    if (in->go_heap_trigger > 0.0)
+        c->go_heap_trigger = in->go_heap_trigger;
+    if (in->go_heap_min_per_rep > 0.0)
+        c->go_heap_min_per_rep = in->go_heap_min_per_rep;
+    if (in->proc_every > 0)
+        c->proc_every = in->proc_every;
+}
+
+lh_oracle *lh_oracle_new(const lh_probes *probes, const lh_oracle_config *cfg,
+                         lh_oracle_step_fn step, lh_oracle_settle_fn settle,
+                         void *ud)
+{
+    if (!probes || !step)
+        return NULL;
+    /* Theil-Sen's scratch must not be counted as the target's memory. */
+    lh_detector_set_allocator(lh_raw_malloc, lh_raw_free);
+
+    lh_oracle *o = lh_raw_calloc(1, sizeof *o);
+    if (!o)
+        return NULL;
+    o->probes = probes;
+    normalize(&o->cfg, cfg);
+    o->step = step;
+    o->settle = settle;
+    o->ud = ud;
+    o->fd_dir = o->task_dir = -1;
+    for (int w = 0; w < W_COUNT; w++)
+        if ((size_t)w_index[w] < probes->n &&
+            probes->metrics[w_index[w]].available)
+            o->avail |= BIT(w);
+    for (int i = 0; i <= LH_ORACLE_MAX_REPS; i++)
+        o->x[i] = i;
+
+    if (o->avail & PROC_BITS) {
+        open_proc_dirs(o);
+        double best = INFINITY;
+        for (int i = 0; i < 5; i++) {
+            uint64_t t0 = now_ns();
+            read_one(o, W_FDS);
+            read_one(o, W_THREADS);
+            double dt = (double)(now_ns() - t0);
+            if (dt < best)
+                best = dt;
+        }
+        o->proc_cost_ns = best;
+    }
+
+    size_t ring = 0;
+    if ((o->avail & BIT(W_GO_HEAP)) && o->cfg.expensive_every > 0)
+        ring = o->cfg.ring;
+    if ((o->avail & PROC_BITS) && o->cfg.proc_every != 1) {
+        size_t need = o->cfg.proc_every > 1 ? (size_t)o->cfg.proc_every
+                                            : PROC_MAX_EVERY;
+        if (ring < need)
+            ring = need;
+    }
+    if (ring) {
+        o->ring = lh_raw_calloc(ring, sizeof *o->ring);
+        o->cand = lh_raw_calloc(ring, sizeof *o->cand);
+        o->cand_hash = lh_raw_calloc(ring, sizeof *o->cand_hash);
+        if (!o->ring || !o->cand || !o->cand_hash) {
+            lh_oracle_free(o);
+            return NULL;
+        }
+        o->ring_cap = ring;
+    }
+    o->proc_every_now = proc_interval(o);
+    return o;
+}
+
+void lh_oracle_free(lh_oracle *o)
+{
+    if (!o)
+        return;
+    if (o->fd_dir >= 0)
+        close(o->fd_dir);
+    if (o->task_dir >= 0)
+        close(o->task_dir);
+    for (size_t i = 0; o->ring && i < o->ring_cap; i++)
+        lh_raw_free(o->ring[i].data);
+    lh_raw_free(o->ring);
+    lh_raw_free(o->cand);
+    lh_raw_free(o->cand_hash);
+    for (size_t i = 0; i < o->nsigs; i++)
+        lh_raw_free(o->sigs[i]);
+    lh_raw_free(o->sigs);
+    lh_raw_free(o->prof[0]);
+    lh_raw_free(o->prof[1]);
+    lh_raw_free(o->found);
+    lh_raw_free(o);
+}
+
+int lh_oracle_run(lh_oracle *o, const uint8_t *data, size_t size,
+                  lh_finding *out)
+{
+    o->stats.inputs++;
+    if (o->ring_cap)
+        ring_push(o, data, size);
+
+    /* Which proc read this input gets: around it (1), after it against the
+     * last sample (2), none (0).  Sampled reads need a baseline first: taken
+     * before this step after a start or a replay. */
+    int proc = 0;
+    if (o->avail & PROC_BITS) {
+        o->proc_every_now = proc_interval(o);
+        if (o->proc_every_now > 1 && !o->proc_have) {
+            read_metrics(o, o->avail & PROC_BITS, o->proc_last);
+            o->proc_have = 1;
+            o->proc_window = 0;
+        }
+        o->proc_window++;
+        proc = o->proc_every_now <= 1 ? 1
+             : o->proc_window >= (size_t)o->proc_every_now ? 2 : 0;
+    }
+    unsigned fast = o->avail & (HEAP_BITS | BIT(W_GOROUTINES));
+    unsigned around = fast | (proc == 1 ? o->avail & PROC_BITS : 0);
+    unsigned after_mask = around | (proc == 2 ? o->avail & PROC_BITS : 0);
+
+    double b[W_COUNT] = { 0 }, a[W_COUNT] = { 0 };
+    read_metrics(o, around, b);
+    uint64_t t0 = now_ns();
+    int rc = o->step(o->ud, data, size);
+    double dt = (double)(now_ns() - t0);
+    read_metrics(o, after_mask, a);
+    o->step_ns = o->step_ns > 0.0 ? o->step_ns + (dt - o->step_ns) / 16.0
+                                  : dt;
+
+    if (around & BIT(W_GOROUTINES))
+        a[W_GOROUTINES] = persist(o, W_GOROUTINES, b[W_GOROUTINES],
+                                  a[W_GOROUTINES]);
+    if (around & BIT(W_THREADS))
+        a[W_THREADS] = persist(o, W_THREADS, b[W_THREADS], a[W_THREADS]);
+    unsigned rose = 0;
+    for (int w = 0; w < W_COUNT; w++)
+        if ((around & BIT(w)) && a[w] > b[w])
+            rose |= BIT(w);
+    o->last_delta[0] = a[W_HEAP_BYTES] - b[W_HEAP_BYTES];
+    o->last_delta[1] = a[W_GOROUTINES] - b[W_GOROUTINES];
+    o->last_delta[2] = proc == 1 ? a[W_FDS] - b[W_FDS] + a[W_THREADS] -
+                                   b[W_THREADS]
+                                 : 0.0;
+    if (rc < 0)
+        return -1;
+
+    /* Compare the sample now, before a confirmation moves the counts; the
+     * window is searched after it. */
+    unsigned proc_rose = 0;
+    size_t window = o->proc_window;
+    if (proc == 2)
+        proc_rose = proc_compare(o, a);
+    if (proc != 0)
+        o->proc_window = 0;
+    if (proc == 1) {
+        o->proc_last[W_FDS] = a[W_FDS];
+        o->proc_last[W_THREADS] = a[W_THREADS];
+        o->proc_have = 1;
+    }
+
+    int found = 0;
+    if (rose) {
+        o->stats.triggers++;
+        found = on_trigger(o, data, size, rose, 1, out);
+    }
+    if (found == 0 && proc_rose)
+        found = proc_search(o, window, proc_rose, out);
+    if (found == 0 && o->cfg.expensive_every > 0 &&
+        (o->avail & BIT(W_GO_HEAP)) &&
+        ++o->since_expensive >= (uint64_t)o->cfg.expensive_every) {
+        o->since_expensive = 0;
+        found = expensive_check(o, out);
+    }
+    return found;
+}
+
+int lh_oracle_confirm(lh_oracle *o, const uint8_t *data, size_t size,
+                      int reps, lh_finding *out)
+{
+    if (reps <= 0)
+        reps = o->cfg.reps;
+    if (reps < MIN_REPS)
+        reps = MIN_REPS;
+    if (reps > LH_ORACLE_MAX_REPS)
+        reps = LH_ORACLE_MAX_REPS;
+    int max_reps = reps > EXTEND_REPS ? reps : EXTEND_REPS;
+    if (replay_judge(o, data, size, o->avail, reps, max_reps) < 0)
+        return -1;
+    char site[sizeof out->site], sig[sizeof out->signature];
+    int w = pick(o, o->avail, site, sizeof site, sig, sizeof sig);
+    if (w < 0)
+        return 0;
+    fill_finding(o, out, w, site, sig, data, size);
+    return 1;
+}
+
+void lh_oracle_last_delta(const lh_oracle *o, double *heap_bytes,
+                          double *goroutines, double *handles)
+{
+    if (heap_bytes)
+        *heap_bytes = o->last_delta[0];
+    if (goroutines)
+        *goroutines = o->last_delta[1];
+    if (handles)
+        *handles = o->last_delta[2];
+}
+
+void lh_oracle_get_stats(const lh_oracle *o, lh_oracle_stats *out)
+{
+    *out = o->stats;
+    out->proc_every = o->proc_every_now;
+}

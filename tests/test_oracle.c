@@ -1,0 +1,818 @@
+/*
+ * test_oracle.c - unit tests for harness/oracle.c.
+ *
+ * Linked with interpose.c and -rdynamic like test_interpose, so
+ * heap.live_* are the real counters and the fake steps leak real blocks,
+ * fds and threads.  The Go metrics come from a fake lh_target whose probe
+ * functions report counters the fake steps move: goroutines blocked
+ * forever at one of two stacks, goroutines that exit at the next settle or
+ * after 20 us, and a Go heap with a live part and garbage a settle frees.
+ *
+ * What an input does is chosen by its prefix (see c_step and go_step).
+ * One line per check, then "N passed, N failed"; exit status 1 on failure.
+ */
+#include "oracle.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "interpose.h"
+#include "probes.h"
+
+static int n_passed, n_failed;
+
+__attribute__((format(printf, 2, 3)))
+static int check(int ok, const char *fmt, ...)
+{
+    va_list ap;
+    lh_heap_suspend();
+    fputs(ok ? "ok   " : "FAIL ", stdout);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    putchar('\n');
+    fflush(stdout);
+    lh_heap_resume();
+    if (ok)
+        n_passed++;
+    else
+        n_failed++;
+    return ok;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int has_prefix(const uint8_t *d, size_t n, const char *p)
+{
+    size_t k = strlen(p);
+    return n >= k && memcmp(d, p, k) == 0;
+}
+
+/* ---- the fake C target -------------------------------------------------- */
+
+/* Everything a fake step keeps is reachable from here: the compiler cannot
+ * drop an allocation whose pointer escapes. */
+#define MAX_KEPT 4096
+static void *kept[MAX_KEPT];
+static int nkept;
+static void *lazy_table, *pool[6];
+static int npool;
+static void *saw[3];
+static int nsaw;
+static unsigned every10;
+static char keys[256][32];
+static int nkeys;
+static int fds[256];
+static int nfds;
+static FILE *files[64];
+static int nfiles;
+static pthread_t threads[128];
+static int nthreads;
+static int thread_pipe[2] = { -1, -1 };
+
+static void keep(void *p)
+{
+    if (nkept < MAX_KEPT)
+        kept[nkept++] = p;
+}
+
+static void *blocked_thread(void *arg)
+{
+    (void)arg;
+    char c;
+    while (read(thread_pipe[0], &c, 1) < 0)
+        ;
+    return NULL;
+}
+
+static void *quick_thread(void *arg)
+{
+    return arg;
+}
+
+/* Is this key new (then remember it)? */
+static int new_key(const uint8_t *d, size_t n)
+{
+    char k[32];
+    snprintf(k, sizeof k, "%.*s", (int)(n < 31 ? n : 31), (const char *)d);
+    for (int i = 0; i < nkeys; i++)
+        if (strcmp(keys[i], k) == 0)
+            return 0;
+    if (nkeys < 256)
+        strcpy(keys[nkeys++], k);
+    return 1;
+}
+
+static int c_step(void *ud, const uint8_t *d, size_t n)
+{
+    (void)ud;
+    if (has_prefix(d, n, "FAIL"))
+        return -1;
+    if (has_prefix(d, n, "LEAK")) {             /* 40 B every call */
+        keep(malloc(40));
+    } else if (has_prefix(d, n, "LAZY")) {      /* once per process */
+        if (!lazy_table)
+            lazy_table = calloc(1, 4096);
+    } else if (has_prefix(d, n, "KEY")) {       /* cache: once per key */
+        if (new_key(d, n))
+            keep(malloc(100));
+    } else if (has_prefix(d, n, "POOL")) {      /* fills up to 6 blocks */
+        if (npool < 6)
+            pool[npool++] = malloc(64);
+    } else if (has_prefix(d, n, "EVERY10")) {   /* 40 B every 10th call */
+        if (++every10 % 10 == 0)
+            keep(malloc(40));
+    } else if (has_prefix(d, n, "TEMP")) {      /* allocates and frees */
+        void *p = malloc(1000);
+        memset(p, 1, 1000);
+        free(p);
+    } else if (has_prefix(d, n, "SAW")) {       /* grows, flushed at 3 */
+        if (nsaw == 3) {
+            for (int i = 0; i < 3; i++)
+                free(saw[i]);
+            nsaw = 0;
+        } else {
+            saw[nsaw++] = malloc(200);
+        }
+    } else if (has_prefix(d, n, "FOPEN")) {     /* fd + FILE on the heap */
+        FILE *f = fopen("/dev/null", "r");
+        if (f && nfiles < 64)
+            files[nfiles++] = f;
+    } else if (has_prefix(d, n, "FDTEMP")) {
+        close(open("/dev/null", O_RDONLY));
+    } else if (has_prefix(d, n, "FD")) {        /* one fd every call */
+        int fd = open("/dev/null", O_RDONLY);
+        if (fd >= 0 && nfds < 256)
+            fds[nfds++] = fd;
+    } else if (has_prefix(d, n, "THREAD")) {    /* a thread blocked forever */
+        if (nthreads < 128 &&
+            pthread_create(&threads[nthreads], NULL, blocked_thread, NULL)
+            == 0)
+            nthreads++;
+    } else if (has_prefix(d, n, "JOIN")) {      /* a thread, joined */
+        pthread_t t;
+        if (pthread_create(&t, NULL, quick_thread, NULL) == 0)
+            pthread_join(t, NULL);
+    }
+    return 0;
+}
+
+static void c_cleanup(void)
+{
+    for (int i = 0; i < nfds; i++)
+        close(fds[i]);
+    nfds = 0;
+    for (int i = 0; i < nfiles; i++)
+        fclose(files[i]);
+    nfiles = 0;
+    for (int i = 0; i < nthreads; i++)
+        if (write(thread_pipe[1], "x", 1) != 1)
+            break;
+    for (int i = 0; i < nthreads; i++)
+        pthread_join(threads[i], NULL);
+    nthreads = 0;
+}
+
+/* ---- the fake Go target ------------------------------------------------- */
+
+#define SHORT_NS 20000          /* "SHORT" goroutines live this long */
+
+static struct {
+    int64_t leak_a, leak_b;     /* blocked forever, two stacks */
+    int64_t until_settle;       /* exit at the next settle */
+    uint64_t short_end[64];
+    int nshort;
+    int64_t heap_live, heap_garbage, gc;
+    unsigned every10;
+    int settles;
+} G;
+
+static int64_t fake_goroutines(void)
+{
+    uint64_t t = now_ns();
+    int alive = 0;
+    for (int i = 0; i < G.nshort; i++)
+        if (G.short_end[i] > t)
+            G.short_end[alive++] = G.short_end[i];
+    G.nshort = alive;
+    return 1 + G.leak_a + G.leak_b + G.until_settle + G.nshort;
+}
+
+static void fake_settle(void)
+{
+    G.until_settle = 0;
+    G.nshort = 0;
+    G.heap_garbage = 0;
+    G.gc++;
+    G.settles++;
+}
+
+static void fake_memstats(int64_t *out)
+{
+    out[0] = G.heap_live + G.heap_garbage;
+    out[1] = out[0] / 100;
+    out[2] = G.gc;
+}
+
+/* pprof's debug=1 shape, from the counters. */
+static int64_t fake_profile(char *buf, int64_t cap)
+{
+    char t[2048];
+    int n = snprintf(t, sizeof t, "goroutine profile: total %lld\n",
+                     (long long)fake_goroutines());
+    if (G.leak_a)
+        n += snprintf(t + n, sizeof t - (size_t)n,
+                      "%lld @ 0x10 0x11 0x12\n"
+                      "#\t0x11\tmain.lookupLeaky.func1+0x29\t"
+                      "/src/svc/lookup.go:30\n\n", (long long)G.leak_a);
+    if (G.leak_b)
+        n += snprintf(t + n, sizeof t - (size_t)n,
+                      "%lld @ 0x20 0x21\n"
+                      "#\t0x20\truntime.chanrecv1+0x1\t"
+                      "/go/src/runtime/chan.go:442\n"
+                      "#\t0x21\tmain.startTicker.func1+0x5\t"
+                      "/src/svc/ticker.go:12\n\n", (long long)G.leak_b);
+    if (G.until_settle + G.nshort)
+        n += snprintf(t + n, sizeof t - (size_t)n,
+                      "%lld @ 0x30\n"
+                      "#\t0x30\tmain.handler.func2+0x1\t/src/svc/h.go:50\n\n",
+                      (long long)(G.until_settle + G.nshort));
+    n += snprintf(t + n, sizeof t - (size_t)n,
+                  "1 @ 0x40 0x41\n"
+                  "#\t0x40\truntime/pprof.writeGoroutine+0x4c\t"
+                  "/go/src/runtime/pprof/pprof.go:683\n"
+                  "#\t0x41\tleakhound.dev/probe.leakhound_go_goroutine_"
+                  "profile+0x64\t/probe/probe.go:55\n\n");
+    if (buf && cap > 0) {
+        int64_t k = n < cap ? n : cap;
+        memcpy(buf, t, (size_t)k);
+        if (k < cap)
+            buf[k] = '\0';
+    }
+    return n;
+}
+
+static int go_step(void *ud, const uint8_t *d, size_t n)
+{
+    (void)ud;
+    if (has_prefix(d, n, "SLOW")) {
+        G.leak_a++;
+    } else if (has_prefix(d, n, "TICK")) {
+        G.leak_b++;
+    } else if (has_prefix(d, n, "TRAN")) {
+        G.until_settle++;
+    } else if (has_prefix(d, n, "SHORT")) {
+        if (G.nshort < 64)
+            G.short_end[G.nshort++] = now_ns() + SHORT_NS;
+    } else if (has_prefix(d, n, "EVERY10")) {
+        if (++G.every10 % 10 == 0)
+            G.leak_a++;
+    } else if (has_prefix(d, n, "HEAP")) {      /* Go heap: 20 kB a call */
+        G.heap_live += 20000;
+    } else if (has_prefix(d, n, "GKEY")) {      /* Go cache: once per key */
+        if (new_key(d, n))
+            G.heap_live += 300;
+    } else if (has_prefix(d, n, "FAIL")) {
+        return -1;
+    }
+    G.heap_garbage += 500;                      /* every call makes some */
+    return 0;
+}
+
+static lh_target go_target;
+static lh_probes c_probes, go_probes;
+
+static void setup(void)
+{
+    if (pipe(thread_pipe) < 0) {
+        perror("pipe");
+        exit(2);
+    }
+    lh_probes_init(&c_probes, NULL);
+    go_target.path = "fake-go";
+    go_target.has_go = 1;
+    go_target.go.goroutines = fake_goroutines;
+    go_target.go.settle = fake_settle;
+    go_target.go.memstats = fake_memstats;
+    go_target.go.goroutine_profile = fake_profile;
+    lh_probes_init(&go_probes, &go_target);
+}
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static int run(lh_oracle *o, const char *input, lh_finding *f)
+{
+    return lh_oracle_run(o, (const uint8_t *)input, strlen(input), f);
+}
+
+static lh_oracle_stats stats(const lh_oracle *o)
+{
+    lh_oracle_stats s;
+    lh_oracle_get_stats(o, &s);
+    return s;
+}
+
+static int input_is(const lh_finding *f, const char *s)
+{
+    return f->size == strlen(s) && memcmp(f->input, s, f->size) == 0;
+}
+
+static lh_oracle *c_oracle(int proc_every)
+{
+    lh_oracle_config cfg;
+    lh_oracle_config_defaults(&cfg);
+    cfg.proc_every = proc_every;
+    return lh_oracle_new(&c_probes, &cfg, c_step, NULL, NULL);
+}
+
+static lh_oracle *go_oracle(int expensive_every, double trigger)
+{
+    lh_oracle_config cfg;
+    lh_oracle_config_defaults(&cfg);
+    cfg.expensive_every = expensive_every;
+    cfg.ring = 0;
+    cfg.go_heap_trigger = trigger;
+    cfg.proc_every = 1;
+    return lh_oracle_new(&go_probes, &cfg, go_step, NULL, NULL);
+}
+
+/* Run input until a finding or max runs; the number of runs, 0 if none. */
+static int run_until_found(lh_oracle *o, const char *input, int max,
+                           lh_finding *f)
+{
+    for (int i = 1; i <= max; i++)
+        if (run(o, input, f) == 1)
+            return i;
+    return 0;
+}
+
+/* ---- C heap ------------------------------------------------------------- */
+
+static lh_finding F;
+
+static void test_heap_leak(void)
+{
+    lh_oracle *o = c_oracle(0);
+    int rc = run(o, "LEAK-a", &F);
+    check(rc == 1, "malloc kept on every call: confirmed on first sight");
+    check(strcmp(F.metric, "heap.live_bytes") == 0 &&
+          strcmp(F.unit, "B") == 0,
+          "finding is heap.live_bytes (B), allocs folded in (got %s)",
+          F.metric);
+    check(F.reps == 16 && F.growth_per_rep >= 40 && F.p_value < 0.01,
+          "16 reps, %.0f B/rep, p=%.2g", F.growth_per_rep, F.p_value);
+    check(F.series[16] - F.series[0] >= 16 * 40,
+          "series grows %.0f B over the reps", F.series[16] - F.series[0]);
+    check(input_is(&F, "LEAK-a") && strcmp(F.signature, "heap.live_bytes")
+          == 0 && F.site[0] == '\0',
+          "input copied; signature '%s', no site", F.signature);
+
+    lh_oracle_stats s0 = stats(o);
+    rc = run(o, "LEAK-b", &F);
+    lh_oracle_stats s1 = stats(o);
+    check(rc == 0 && s1.duplicates == s0.duplicates + 1 &&
+          s1.confirmations == s0.confirmations,
+          "another input, same metric: duplicate, not even replayed");
+    lh_oracle_free(o);
+}
+
+static void test_heap_not_leaks(void)
+{
+    lh_oracle *o;
+    static const struct {
+        const char *input, *what;
+    } cases[] = {
+        { "LAZY", "lazy one-time init" },
+        { "KEY-alpha", "cache warming on a new key" },
+        { "KEY-beta", "cache warming on another new key" },
+        { "POOL", "pool filling up to 6 blocks (a plateau)" },
+    };
+    /* A fresh oracle each: one failed confirmation backs the metric off,
+     * so a second trigger right after would not be replayed. */
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        o = c_oracle(0);
+        int rc = run(o, cases[i].input, &F);
+        lh_oracle_stats s = stats(o);
+        check(rc == 0 && s.triggers == 1 && s.confirmations == 1 &&
+              s.confirmed == 0,
+              "%s: triggers, replayed, not confirmed", cases[i].what);
+        lh_oracle_free(o);
+    }
+    o = c_oracle(0);
+    lh_oracle_stats s0 = stats(o);
+    for (int i = 0; i < 10; i++)
+        run(o, "TEMP", &F);
+    lh_oracle_stats s1 = stats(o);
+    check(s1.triggers == s0.triggers,
+          "malloc+free in one step: no trigger at all");
+
+    /* A buffer flushed every third call: triggers twice in three. */
+    s0 = stats(o);
+    int found = 0;
+    for (int i = 0; i < 9; i++)
+        found |= run(o, "SAW", &F);
+    s1 = stats(o);
+    check(!found && s1.confirmations == s0.confirmations + 1 &&
+          s1.skipped >= s0.skipped + 2,
+          "sawtooth: confirmed once, then known clean (%llu skipped)",
+          (unsigned long long)(s1.skipped - s0.skipped));
+    check(lh_oracle_confirm(o, (const uint8_t *)"LAZY", 4, 0, &F) == 0,
+          "lh_oracle_confirm: lazy init is not a leak");
+    lh_oracle_free(o);
+}
+
+static void test_heap_every10(void)
+{
+    lh_oracle *o = c_oracle(0);
+    every10 = 0;
+    int runs = run_until_found(o, "EVERY10", 40, &F);
+    check(runs == 10, "leak every 10th call: found on the call that "
+          "leaked (run %d)", runs);
+    check(runs && strcmp(F.metric, "heap.live_bytes") == 0 && F.reps >= 16 &&
+          F.reps <= 64, "%s over %d reps (%.1f B/rep, p=%.2g)", F.metric,
+          F.reps, F.growth_per_rep, F.p_value);
+    lh_oracle_free(o);
+}
+
+/* ---- fds and threads ---------------------------------------------------- */
+
+static void test_fds(void)
+{
+    lh_oracle *o = c_oracle(1);
+    int rc = run(o, "FD-1", &F);
+    check(rc == 1 && strcmp(F.metric, "proc.fds") == 0 &&
+          strcmp(F.unit, "fds") == 0 && F.series[F.reps] - F.series[0] >=
+          F.reps, "fd kept every call, read every input: proc.fds "
+          "(+%.0f over %d reps)", F.series[F.reps] - F.series[0], F.reps);
+    double hb, gr, handles;
+    lh_oracle_last_delta(o, &hb, &gr, &handles);
+    check(handles == 1 && gr == 0, "last delta: handles +1 (got %g)",
+          handles);
+    lh_oracle_stats s0 = stats(o);
+    for (int i = 0; i < 5; i++)
+        run(o, "FDTEMP", &F);
+    lh_oracle_stats s1 = stats(o);
+    check(s1.triggers == s0.triggers, "open+close: no trigger");
+    lh_oracle_free(o);
+
+    /* fopen leaks an fd and a FILE: one leak, reported once, as the fd. */
+    o = c_oracle(1);
+    int rc2 = run(o, "FOPEN-1", &F);
+    check(rc2 == 1 && strcmp(F.metric, "proc.fds") == 0,
+          "fopen kept: proc.fds (got %s)", rc2 == 1 ? F.metric : "nothing");
+    s0 = stats(o);
+    rc2 = run(o, "FOPEN-2", &F);
+    s1 = stats(o);
+    check(rc2 == 0 && s1.duplicates == s0.duplicates + 1,
+          "its FILE's heap growth is the same leak: a duplicate, not a "
+          "heap finding");
+    lh_oracle_free(o);
+
+    /* Read every 8th input: the window is replayed to find the culprit. */
+    o = c_oracle(8);
+    char in[32];
+    int found_at = 0;
+    for (int i = 0; i < 3; i++) {
+        snprintf(in, sizeof in, "nop-%d", i);
+        if (run(o, in, &F))
+            found_at = -1;
+    }
+    if (run(o, "FD-w", &F))
+        found_at = -1;
+    for (int i = 3; i < 20 && !found_at; i++) {
+        snprintf(in, sizeof in, "nop-%d", i);
+        if (run(o, in, &F) == 1)
+            found_at = i + 2;
+    }
+    lh_oracle_stats s = stats(o);
+    check(found_at == 8 && strcmp(F.metric, "proc.fds") == 0 &&
+          input_is(&F, "FD-w"),
+          "every 8th input: found at the sample (input %d), blaming FD-w",
+          found_at);
+    check(s.culprit_searches == 1 && s.proc_every == 8,
+          "one window search, interval 8");
+    lh_oracle_free(o);
+
+    /* Auto: a trivial step makes the reads relatively expensive. */
+    o = c_oracle(0);
+    for (int i = 0; i < 100; i++) {
+        snprintf(in, sizeof in, "nop-%d", i);
+        run(o, in, &F);
+    }
+    run(o, "FD-auto", &F);
+    found_at = 0;
+    for (int i = 0; i < 200 && !found_at; i++) {
+        snprintf(in, sizeof in, "nop-%d", i);
+        if (run(o, in, &F) == 1)
+            found_at = i + 1;
+    }
+    s = stats(o);
+    check(s.proc_every > 1, "auto: trivial step, fds/threads read every "
+          "%d inputs", s.proc_every);
+    check(found_at > 0 && found_at <= 64 && input_is(&F, "FD-auto"),
+          "auto: fd leak found %d inputs later, blaming FD-auto", found_at);
+    lh_oracle_free(o);
+    c_cleanup();
+}
+
+static void test_threads(void)
+{
+    lh_oracle *o = c_oracle(1);
+    lh_oracle_stats s0 = stats(o);
+    int found = 0;
+    for (int i = 0; i < 5; i++)
+        found |= run(o, "JOIN", &F) != 0;
+    lh_oracle_stats s1 = stats(o);
+    check(!found && s1.confirmed == s0.confirmed,
+          "thread created and joined: never confirmed (%llu triggers)",
+          (unsigned long long)(s1.triggers - s0.triggers));
+    int rc = run(o, "THREAD", &F);
+    check(rc == 1 && strcmp(F.metric, "proc.threads") == 0,
+          "thread blocked forever per call: proc.threads (got %s)",
+          rc == 1 ? F.metric : "nothing");
+    check(rc == 1 && F.series[F.reps] - F.series[0] >= F.reps,
+          "threads +%.0f over %d reps", F.series[F.reps] - F.series[0],
+          F.reps);
+    s0 = stats(o);
+    rc = run(o, "THREAD-2", &F);
+    s1 = stats(o);
+    check(rc == 0 && s1.duplicates == s0.duplicates + 1,
+          "another thread leak: its TLS on the heap is no new finding");
+    lh_oracle_free(o);
+    c_cleanup();
+}
+
+/* ---- Go goroutines ------------------------------------------------------ */
+
+static void test_goroutines(void)
+{
+    memset(&G, 0, sizeof G);
+    lh_oracle *o = go_oracle(-1, 0);
+    int rc = run(o, "SLOW-1", &F);
+    check(rc == 1 && strcmp(F.metric, "go.goroutines") == 0,
+          "goroutine blocked forever per call: go.goroutines");
+    check(strcmp(F.site, "main.lookupLeaky.func1 lookup.go:30") == 0,
+          "site from the profile diff: '%s'", F.site);
+    check(strcmp(F.signature,
+                 "go.goroutines @ main.lookupLeaky.func1 lookup.go:30") == 0,
+          "signature: '%s'", F.signature);
+    check(F.growth_per_rep == 1.0 && F.reps == 16,
+          "1 goroutine/rep over 16 reps (%.2f)", F.growth_per_rep);
+    double hb, gr, handles;
+    lh_oracle_last_delta(o, &hb, &gr, &handles);
+    check(gr == 1, "last delta: goroutines +1 (got %g)", gr);
+
+    lh_oracle_stats s0 = stats(o);
+    rc = run(o, "SLOW-2", &F);
+    lh_oracle_stats s1 = stats(o);
+    check(rc == 0 && s1.duplicates == s0.duplicates + 1 &&
+          s1.confirmed == s0.confirmed + 1,
+          "same stack from another input: confirmed, a duplicate");
+
+    /* A new stack is a new leak, even behind one step of backoff. */
+    int runs = run_until_found(o, "TICK-1", 4, &F);
+    check(runs > 0 && strcmp(F.site, "main.startTicker.func1 ticker.go:12")
+          == 0, "second stack: new finding after %d run(s), site '%s' "
+          "(runtime frame skipped)", runs, F.site);
+
+    s0 = stats(o);
+    for (int i = 0; i < 10; i++)
+        run(o, "SHORT", &F);
+    s1 = stats(o);
+    check(s1.triggers == s0.triggers,
+          "goroutines exiting within 20 us: no trigger (%llu)",
+          (unsigned long long)(s1.triggers - s0.triggers));
+
+    s0 = stats(o);
+    rc = run(o, "TRAN-1", &F);
+    s1 = stats(o);
+    check(rc == 0 && s1.triggers == s0.triggers + 1 &&
+          s1.confirmations == s0.confirmations + 1 &&
+          s1.confirmed == s0.confirmed,
+          "goroutines that outlive the call but exit at settle: "
+          "triggered, not confirmed");
+    s0 = stats(o);
+    run(o, "TRAN-1", &F);
+    s1 = stats(o);
+    check(s1.confirmations == s0.confirmations && s1.skipped ==
+          s0.skipped + 1, "same input again: known clean, skipped");
+    lh_oracle_free(o);
+
+    memset(&G, 0, sizeof G);
+    o = go_oracle(-1, 0);
+    runs = run_until_found(o, "EVERY10", 40, &F);
+    check(runs == 10 && strcmp(F.metric, "go.goroutines") == 0,
+          "goroutine leak every 10th call: confirmed (run %d, %d reps, "
+          "%.2f/rep)", runs, F.reps, F.growth_per_rep);
+    lh_oracle_free(o);
+}
+
+static void test_backoff(void)
+{
+    memset(&G, 0, sizeof G);
+    lh_oracle *o = go_oracle(-1, 0);
+    char in[32];
+    for (int i = 0; i < 100; i++) {
+        snprintf(in, sizeof in, "TRAN-%d", i);
+        run(o, in, &F);
+    }
+    lh_oracle_stats s = stats(o);
+    check(s.triggers == 100 && s.confirmations == 6 && s.skipped == 94,
+          "100 false triggers: 6 confirmations (1 in 2^k), %llu skipped",
+          (unsigned long long)s.skipped);
+    int runs = run_until_found(o, "SLOW-x", 64, &F);
+    check(runs > 0, "a real leak still gets through the backoff (run %d)",
+          runs);
+    lh_oracle_stats s0 = stats(o);
+    run(o, "TRAN-new", &F);
+    lh_oracle_stats s1 = stats(o);
+    check(s1.confirmations == s0.confirmations + 1,
+          "a new leak resets the backoff: next trigger confirmed");
+    lh_oracle_free(o);
+}
+
+/* ---- Go heap ------------------------------------------------------------ */
+
+static void test_go_heap(void)
+{
+    memset(&G, 0, sizeof G);
+    lh_oracle *o = go_oracle(50, 16000);
+    char in[32];
+    int found_at = 0;
+    for (int i = 0; i < 100 && !found_at; i++) {
+        if (i == 75)
+            snprintf(in, sizeof in, "HEAP");
+        else
+            snprintf(in, sizeof in, "nop-%d", i);
+        if (run(o, in, &F) == 1)
+            found_at = i + 1;
+    }
+    lh_oracle_stats s = stats(o);
+    check(found_at == 100 && strcmp(F.metric, "go.heap_live_bytes") == 0,
+          "Go heap leak found by the check at input %d", found_at);
+    check(input_is(&F, "HEAP"), "the culprit is the leaking input (25 "
+          "inputs before the check), not the last one");
+    check(F.growth_per_rep == 20000 && F.reps == 16,
+          "%.0f B/rep over %d reps", F.growth_per_rep, F.reps);
+    check(s.expensive_checks == 2 && s.culprit_searches == 1,
+          "two checks (the first sets the baseline), one search");
+    for (int i = 0; i < 50; i++) {
+        snprintf(in, sizeof in, "after-%d", i);
+        run(o, in, &F);
+    }
+    s = stats(o);
+    check(s.expensive_checks == 3 && s.culprit_searches == 1,
+          "baseline retaken after the search: no second search");
+    lh_oracle_free(o);
+
+    /* A Go cache warming on every new key: replays do not grow it. */
+    memset(&G, 0, sizeof G);
+    o = go_oracle(50, 8000);
+    int found = 0;
+    for (int i = 0; i < 100; i++) {
+        snprintf(in, sizeof in, i < 50 ? "nop-%d" : "GKEY-%d", i);
+        found |= run(o, in, &F) != 0;
+    }
+    s = stats(o);
+    check(!found && s.culprit_searches == 1 && s.confirmed == 0,
+          "Go cache growth (50 new keys): searched, nothing confirmed");
+    lh_oracle_free(o);
+}
+
+/* `lh_oracle_config cfg = { 0 }` is the defaults: Go heap checked every
+ * 1000 inputs. */
+static void test_zero_config(void)
+{
+    memset(&G, 0, sizeof G);
+    lh_oracle_config cfg = { 0 };
+    lh_oracle *o = lh_oracle_new(&go_probes, &cfg, go_step, NULL, NULL);
+    for (int i = 0; i < 1000; i++)
+        run(o, "nop", &F);
+    lh_oracle_stats s = stats(o);
+    check(s.expensive_checks == 1, "zeroed config: Go heap checked at input "
+          "1000 (%llu checks)", (unsigned long long)s.expensive_checks);
+    lh_oracle_free(o);
+    cfg.expensive_every = -1;
+    o = lh_oracle_new(&go_probes, &cfg, go_step, NULL, NULL);
+    for (int i = 0; i < 1000; i++)
+        run(o, "nop", &F);
+    s = stats(o);
+    check(s.expensive_checks == 0, "expensive_every < 0: never checked");
+    lh_oracle_free(o);
+}
+
+/* ---- lh_oracle_confirm -------------------------------------------------- */
+
+static void test_confirm(void)
+{
+    memset(&G, 0, sizeof G);
+    lh_oracle *o = go_oracle(-1, 0);
+    int rc = lh_oracle_confirm(o, (const uint8_t *)"HEAP", 4, 0, &F);
+    check(rc == 1 && strcmp(F.metric, "go.heap_live_bytes") == 0 &&
+          F.reps == 16, "confirm: Go heap leak, settled per rep (%s)",
+          rc == 1 ? F.metric : "nothing");
+    int settles = G.settles;
+    rc = lh_oracle_confirm(o, (const uint8_t *)"SLOW", 4, 20, &F);
+    check(rc == 1 && strcmp(F.metric, "go.goroutines") == 0 && F.reps == 20
+          && F.site[0], "confirm: goroutines first, 20 reps, site '%s'",
+          F.site);
+    check(G.settles - settles >= 20, "confirm settles before each Go heap "
+          "read (%d settles)", G.settles - settles);
+    rc = lh_oracle_confirm(o, (const uint8_t *)"nop", 3, 0, &F);
+    check(rc == 0, "confirm: clean input");
+    rc = lh_oracle_confirm(o, (const uint8_t *)"FAIL", 4, 0, &F);
+    check(rc == -1, "confirm: failing step is -1");
+    lh_oracle_free(o);
+
+    o = c_oracle(1);
+    rc = lh_oracle_confirm(o, (const uint8_t *)"FD", 2, 0, &F);
+    check(rc == 1 && strcmp(F.metric, "proc.fds") == 0,
+          "confirm: fds beat heap");
+    rc = lh_oracle_confirm(o, (const uint8_t *)"LEAK", 4, 0, &F);
+    check(rc == 1 && strcmp(F.metric, "heap.live_bytes") == 0,
+          "confirm: C heap leak");
+    check(run(o, "FAIL", &F) == -1, "run: failing step is -1");
+    lh_oracle_free(o);
+    c_cleanup();
+}
+
+/* ---- the oracle's own memory and cost ----------------------------------- */
+
+static int nop_step(void *ud, const uint8_t *d, size_t n)
+{
+    (void)ud;
+    (void)d;
+    (void)n;
+    return 0;
+}
+
+static double ns_per_run(const lh_probes *p, int proc_every, int n)
+{
+    lh_oracle_config cfg;
+    lh_oracle_config_defaults(&cfg);
+    cfg.proc_every = proc_every;
+    lh_oracle *o = lh_oracle_new(p, &cfg, nop_step, NULL, NULL);
+    static const uint8_t in[16] = "0123456789abcdef";
+    for (int i = 0; i < 1000; i++)
+        lh_oracle_run(o, in, sizeof in, &F);
+    uint64_t t0 = now_ns();
+    for (int i = 0; i < n; i++)
+        lh_oracle_run(o, in, sizeof in, &F);
+    double ns = (double)(now_ns() - t0) / n;
+    lh_oracle_free(o);
+    return ns;
+}
+
+static void test_cost(void)
+{
+    lh_heap_stats a, b;
+    lh_heap_read(&a);
+    lh_oracle *o = c_oracle(1);
+    for (int i = 0; i < 1000; i++)
+        run(o, "nop", &F);
+    lh_oracle_confirm(o, (const uint8_t *)"nop", 3, 64, &F);
+    lh_oracle_free(o);
+    lh_heap_read(&b);
+    check(a.total_allocs == b.total_allocs && a.live_bytes == b.live_bytes,
+          "oracle runs, confirms and frees without a counted allocation");
+
+    double c_auto = ns_per_run(&c_probes, 0, 200000);
+    double c_every = ns_per_run(&c_probes, 1, 20000);
+    memset(&G, 0, sizeof G);
+    double go_auto = ns_per_run(&go_probes, 0, 200000);
+    check(c_auto < 5000, "cost, trivial step, C target, auto proc reads: "
+          "%.0f ns/input", c_auto);
+    check(c_every > 0, "cost, trivial step, C target, proc every input: "
+          "%.0f ns/input", c_every);
+    check(go_auto < 5000, "cost, trivial step, fake Go target (no cgo): "
+          "%.0f ns/input", go_auto);
+}
+
+int main(void)
+{
+    setup();
+    test_heap_leak();
+    test_heap_not_leaks();
+    test_heap_every10();
+    test_fds();
+    test_threads();
+    test_goroutines();
+    test_backoff();
+    test_go_heap();
+    test_zero_config();
+    test_confirm();
+    test_cost();
+    printf("%d passed, %d failed\n", n_passed, n_failed);
+    return n_failed ? 1 : 0;
+}
