@@ -367,8 +367,8 @@ static int summarize(const fuzz_opts *o, const char *artifacts)
         size_t n = strlen(p);
         if (strncmp(p, "crash-", 6) == 0 || strncmp(p, "timeout-", 8) == 0 ||
             strncmp(p, "oom-", 4) == 0) {
-            printf("CRASH  %s/%s  (the target %s under fuzzing; not a "
-                   "leak)\n", artifacts, p,
+            printf("%s  %s/%s  (the target %s under fuzzing; not a "
+                   "leak)\n", p[0] == 't' ? "TIMEOUT" : "CRASH", artifacts, p,
                    p[0] == 'c' ? "crashed" : p[0] == 't' ? "hung"
                                                          : "ran out of memory");
             crashes++;
