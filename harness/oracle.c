@@ -88,6 +88,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include "detector.h"
@@ -128,7 +129,7 @@ static const int w_index[W_COUNT] = {
 #define EXTEND_REPS 64          /* inconclusive growth: replay up to this */
 #define PERSIST_NS 100000       /* re-read window for a goroutine/thread rise */
 #define QUIET_NS 1000000        /* per replay: wait for counts to stop moving */
-#define PROC_MAX_EVERY 64
+#define PROC_MAX_EVERY 512
 #define PROC_SHARE 0.1          /* proc reads may cost this share of a step */
 #define MAX_BACKOFF 10          /* confirm 1 in 2^10 triggers at most */
 #define FAILED_SETS 1024
@@ -299,12 +300,20 @@ static void open_proc_dirs(lh_oracle *o)
     o->dirs_pid = getpid();
 }
 
+/* A fork server (AFL++) forks after the oracle was made: a directory fd
+ * opened in the parent would keep counting the parent.  fork() runs this
+ * in the child; the next read reopens. */
+static volatile int forked;
+
+static void after_fork_in_child(void)
+{
+    forked = 1;
+}
+
 static double read_one(lh_oracle *o, int w)
 {
     long n;
-    /* A fork server (AFL++) forks after the oracle was made: a directory
-     * fd opened in the parent would keep counting the parent. */
-    if ((w == W_FDS || w == W_THREADS) && o->fd_dir >= 0 &&
+    if (forked && (w == W_FDS || w == W_THREADS) && o->fd_dir >= 0 &&
         o->dirs_pid != getpid())
         open_proc_dirs(o);
     switch (w) {
@@ -1112,6 +1121,9 @@ lh_oracle *lh_oracle_new(const lh_probes *probes, const lh_oracle_config *cfg,
         o->x[i] = i;
 
     if (o->avail & PROC_BITS) {
+        static int registered;
+        if (!registered++)
+            pthread_atfork(NULL, NULL, after_fork_in_child);
         open_proc_dirs(o);
         double best = INFINITY;
         for (int i = 0; i < 5; i++) {
