@@ -199,7 +199,7 @@ static int spawn(child *c, const job *j, const lh_run_opts *o)
         char *argv[] = {
             "leakhound", LH_WORKER_CMD, "--script", (char *)j->script,
             "--index", index, "--seed", seed, "--msg-fd", "3",
-            "--flight-fd", "4", NULL,
+            "--flight-fd", "4", "--report-dir", (char *)o->report_dir, NULL,
         };
         execv("/proc/self/exe", argv);
         _exit(127);

@@ -20,6 +20,7 @@
 
 #include "buf.h"
 #include "detector.h"
+#include "diagnose.h"
 #include "flight.h"
 #include "interpose.h"
 #include "latency.h"
@@ -53,6 +54,8 @@ typedef struct worker {
     lh_buf err;
     lh_buf traceback;
     const char *status;
+    const char *report_dir;
+    lh_diagnosis *diag;
 } worker;
 
 static void send_all(int fd, const char *p, size_t len)
@@ -199,6 +202,9 @@ typedef struct judged {
     int metric;
     lh_verdict v;
     int ok;                 /* detector could judge */
+    lh_site *sites;         /* where the growth is held (failing only) */
+    int nsites;
+    lh_buf files;           /* folded stacks, profiles written */
 } judged;
 
 static void json_series(lh_buf *b, worker *wk, int metric)
@@ -270,6 +276,39 @@ static void json_invariant(lh_buf *b, worker *wk, judged *j)
     lh_buf_putc(b, ',');
     lh_json_key(b, "reason");
     lh_json_str(b, j->v.reason);
+    lh_buf_puts(b, ",\"sites\":[");
+    for (int i = 0; i < j->nsites; i++) {
+        const lh_site *st = &j->sites[i];
+        lh_buf_puts(b, i ? ",{" : "{");
+        lh_json_key(b, "func");
+        lh_json_str(b, st->func);
+        lh_buf_putc(b, ',');
+        lh_json_key(b, "location");
+        lh_json_str(b, st->location);
+        lh_buf_putc(b, ',');
+        lh_json_key(b, "detail");
+        lh_json_str(b, st->detail);
+        lh_buf_putc(b, ',');
+        lh_json_key(b, "bytes");
+        lh_json_num(b, st->bytes);
+        lh_buf_putc(b, ',');
+        lh_json_key(b, "count");
+        lh_json_num(b, st->count);
+        lh_buf_putc(b, ',');
+        lh_json_key(b, "stack");
+        lh_json_str(b, st->folded);
+        lh_buf_putc(b, '}');
+    }
+    lh_buf_puts(b, "],\"files\":[");
+    int first = 1;
+    for (const char *p = lh_buf_str(&j->files); *p;) {
+        size_t n = strcspn(p, "\n");
+        lh_buf_puts(b, first ? "" : ",");
+        lh_json_strn(b, p, n);
+        first = 0;
+        p += n + (p[n] ? 1 : 0);
+    }
+    lh_buf_putc(b, ']');
     lh_buf_putc(b, ',');
     lh_json_key(b, "series");
     if (j->metric >= 0)
@@ -277,6 +316,26 @@ static void json_invariant(lh_buf *b, worker *wk, judged *j)
     else
         lh_buf_puts(b, "[]");
     lh_buf_putc(b, '}');
+}
+
+/* The sites under a failing verdict line: where it is held. */
+static void site_lines(worker *wk, judged *j)
+{
+    double total = 0;
+    int bytes = strncmp(j->inv->metric, "heap.", 5) == 0 ||
+                strncmp(j->inv->metric, "go.heap_", 8) == 0 ||
+                strcmp(j->inv->metric, "proc.rss_bytes") == 0;
+    for (int i = 0; i < j->nsites; i++)
+        total += bytes ? j->sites[i].bytes : j->sites[i].count;
+    for (int i = 0; i < j->nsites && i < 3; i++) {
+        const lh_site *st = &j->sites[i];
+        double v = bytes ? st->bytes : st->count;
+        msg(wk, "V\tinfo\t-\t%+.0f %s  %3.0f%%  %s (%s)%s%s", v,
+            bytes ? "B" : lh_metric_unit(j->inv->metric),
+            total > 0 ? 100 * v / total : 0, st->func,
+            st->location[0] ? st->location : "?", st->detail[0] ? "  " : "",
+            st->detail);
+    }
 }
 
 static void verdict_line(worker *wk, judged *j)
@@ -504,6 +563,7 @@ static int measure(worker *wk)
         goto out;
     wk->measured_from = lh_runner_done(&wk->runner);
     take_sample(wk, 0);
+    lh_diagnosis_baseline(wk->diag);
     wk->t_measured = lh_now();
     wk->flight->phase = LH_PHASE_MEASURE;
     wk->total = (uint64_t)w->iterations;
@@ -522,6 +582,7 @@ static int measure(worker *wk)
         tick(wk);
         wk->flight->phase = LH_PHASE_MEASURE;
     }
+    lh_diagnosis_end(wk->diag);
     rc = 0;
     goto out;
 failed:
@@ -582,6 +643,10 @@ static int run(worker *wk)
     if (resolve_invariants(wk, metric_of) < 0)
         return -1;
     lh_lua_set_settle(L, settle_hook, wk);
+    /* Record from before setup, so blocks allocated in setup and warmup
+     * and freed later are known to the heap sampler. */
+    if (w->diagnose)
+        wk->diag = lh_diagnosis_new(wk->target, (size_t)w->sample_bytes);
 
     size_t rows = (size_t)w->samples + 1;
     wk->x = lh_raw_calloc(rows, sizeof *wk->x);
@@ -636,6 +701,26 @@ static int run(worker *wk)
         if (!j->ok)
             wk->status = "error";
         verdict_line(wk, j);
+        if (j->ok && j->v.fail && wk->diag) {
+            j->sites = lh_raw_calloc(LH_DIAG_SITES, sizeof *j->sites);
+            j->nsites = lh_diagnosis_sites(wk->diag, j->inv->metric,
+                                           j->sites, LH_DIAG_SITES);
+            site_lines(wk, j);
+            if (wk->report_dir && j->nsites > 0) {
+                char safe[256];
+                size_t k = 0;
+                for (; w->name[k] && k + 1 < sizeof safe; k++)
+                    safe[k] = w->name[k] == '/' || w->name[k] == ' '
+                                  ? '_' : w->name[k];
+                safe[k] = '\0';
+                lh_buf dir = LH_BUF_INIT;
+                lh_buf_printf(&dir, "%s/%s", wk->report_dir, safe);
+                lh_diagnosis_write(wk->diag, lh_buf_str(&dir),
+                                   j->inv->metric, j->sites, j->nsites,
+                                   &j->files);
+                lh_buf_free(&dir);
+            }
+        }
     }
     if (!wk->status)
         wk->status = any_fail ? "fail" : "pass";
@@ -661,6 +746,8 @@ static int parse_args(worker *wk, int argc, char **argv)
             wk->msg_fd = atoi(v);
         else if (strcmp(k, "--flight-fd") == 0)
             flight_fd = atoi(v);
+        else if (strcmp(k, "--report-dir") == 0)
+            wk->report_dir = v;
     }
     if (!wk->script || wk->index < 1 || wk->msg_fd < 0 || flight_fd < 0)
         return -1;

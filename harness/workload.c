@@ -91,6 +91,12 @@ int lh_workload_read(lua_State *L, int idx, lh_workload *w, lh_buf *err)
     }
     lua_pop(L, 1);
 
+    lua_getfield(L, idx, "diagnose");
+    w->diagnose = lua_isnil(L, -1) || lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    w->sample_bytes = (long)num_field(L, idx, "sample_bytes",
+                                      LH_DEFAULT_SAMPLE_BYTES);
+
     lua_getfield(L, idx, "settle");
     w->has_settle = lua_isfunction(L, -1);
     w->settle_disabled = lua_isboolean(L, -1) && !lua_toboolean(L, -1);

@@ -37,6 +37,8 @@ typedef struct lh_workload {
     int has_settle;             /* settle function given */
     int settle_disabled;        /* settle = false */
     int has_invariants;         /* invariants given (else defaults) */
+    int diagnose;               /* record where growth is held (default) */
+    long sample_bytes;          /* heap sampling period in bytes */
     int ninvariants;
     lh_invariant inv[LH_MAX_INVARIANTS];
 } lh_workload;
@@ -45,6 +47,7 @@ typedef struct lh_workload {
 #define LH_DEFAULT_ITERATIONS 10000
 #define LH_DEFAULT_SAMPLES 30
 #define LH_DEFAULT_TIMEOUT 300.0
+#define LH_DEFAULT_SAMPLE_BYTES 4096
 
 /* Read the workload table at idx.  -1 with a message on bad content. */
 int lh_workload_read(lua_State *L, int idx, lh_workload *w, lh_buf *err);

@@ -153,6 +153,7 @@ local FIELDS = {
   warmup = "count0", iterations = "count1", duration = "duration",
   threads = "count1", samples = "count1", timeout = "duration",
   inputs = "inputs", invariants = "invariants",
+  diagnose = "boolean", sample_bytes = "count1",
 }
 
 local function suggest(name)
@@ -202,7 +203,7 @@ local function check_inputs(v, level)
 end
 
 local function check_field(name, kind, v, level)
-  if kind == "function" or kind == "string" then
+  if kind == "function" or kind == "string" or kind == "boolean" then
     if type(v) ~= kind then
       error("workload field '" .. name .. "' must be a " .. kind .. ", got "
             .. type(v), level + 1)

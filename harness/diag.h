@@ -1,0 +1,114 @@
+/*
+ * diag.h - diagnosis: where the growth is held.
+ *
+ * Each source takes a snapshot at the baseline sample and one at the end
+ * of the workload; the difference names the sites that grew.  Sources:
+ *   heapsites.c   C heap: sampled allocation stacks from the interposer
+ *   godiag.c      Go: goroutine groups by stack, Go heap profile
+ *   fddiag.c      fds: new descriptors, what they point to, where opened
+ *   threaddiag.c  threads: new threads, start routine, creation stack
+ * Diagnosis knows nothing of Lua; the worker calls it and puts the sites
+ * into report.json ("sites" of a failing invariant) and folded-stack files.
+ */
+#ifndef LEAKHOUND_DIAG_H
+#define LEAKHOUND_DIAG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "target.h"
+
+#define LH_SITE_MAX_FRAMES 32
+
+typedef struct lh_site {
+    char func[160];         /* the frame to blame: first frame outside
+                             * the harness, libc and the Go runtime */
+    char location[256];     /* file:line where debug info has it, else
+                             * library+0xoffset */
+    char detail[256];       /* blocking state ("chan send"), "created by
+                             * F file:line", fd target, start routine ... */
+    char folded[4096];      /* whole stack, root first, ';'-separated
+                             * (flame-graph folded format, no count) */
+    double bytes;           /* growth in bytes (estimated when sampled) */
+    double count;           /* growth in objects / goroutines / fds /
+                             * threads */
+} lh_site;
+
+/* ---- C heap (heapsites.c) ------------------------------------------- */
+
+/* Start recording sampled allocation stacks: on average one allocation
+ * per sample_bytes allocated is recorded with its stack (0: every one). */
+void lh_heapsites_start(size_t sample_bytes);
+
+typedef struct lh_heapsnap lh_heapsnap;
+
+/* Live bytes/count per site now (estimates scaled by the sampling). */
+lh_heapsnap *lh_heapsites_snapshot(void);
+void lh_heapsites_free(lh_heapsnap *s);
+
+/* Sites whose live bytes grew from a to b, largest first; at most max.
+ * Returns how many were written. */
+int lh_heapsites_diff(const lh_heapsnap *a, const lh_heapsnap *b,
+                      lh_site *out, int max);
+
+/* ---- Go (godiag.c) --------------------------------------------------- */
+
+typedef struct lh_gosnap lh_gosnap;
+
+/* Goroutine stacks and the Go heap profile of a target with the probe. */
+lh_gosnap *lh_godiag_snapshot(lh_target *t);
+void lh_godiag_free(lh_gosnap *s);
+
+/* Goroutine groups that grew (count = goroutines, detail = blocking state
+ * and "created by"). */
+int lh_godiag_goroutines(const lh_gosnap *a, const lh_gosnap *b,
+                         lh_site *out, int max);
+
+/* Go heap allocation sites whose in-use bytes grew. */
+int lh_godiag_heap(const lh_gosnap *a, const lh_gosnap *b, lh_site *out,
+                   int max);
+
+/* Write the raw pprof heap profiles (gzipped protobuf) of a snapshot, so
+ * `go tool pprof -base BASE END` works.  0, or -1 with errno. */
+int lh_godiag_write_heap_profile(const lh_gosnap *s, const char *path);
+
+/* ---- fds and threads (fddiag.c, threaddiag.c) ------------------------ */
+
+typedef struct lh_fdsnap lh_fdsnap;
+lh_fdsnap *lh_fddiag_snapshot(void);
+void lh_fddiag_free(lh_fdsnap *s);
+/* New descriptors in b, grouped by where they were opened (count = fds,
+ * detail = what they point to: a path, socket:[...], pipe:[...]). */
+int lh_fddiag_diff(const lh_fdsnap *a, const lh_fdsnap *b, lh_site *out,
+                   int max);
+
+typedef struct lh_threadsnap lh_threadsnap;
+lh_threadsnap *lh_threaddiag_snapshot(void);
+void lh_threaddiag_free(lh_threadsnap *s);
+/* New threads in b grouped by creation stack (detail = start routine). */
+int lh_threaddiag_diff(const lh_threadsnap *a, const lh_threadsnap *b,
+                       lh_site *out, int max);
+
+/* Start recording where fds are opened and threads created (interposing
+ * open/openat/socket/pipe/dup/accept... and pthread_create). */
+void lh_fddiag_start(void);
+void lh_threaddiag_start(void);
+
+/* ---- shared helpers (symbolize.c) ------------------------------------ */
+
+/* Fill func/location of a site from a return address (dladdr, and
+ * file:line from addr2line when the object has debug info). */
+void lh_symbolize(uintptr_t pc, char *func, size_t flen, char *loc,
+                  size_t llen);
+
+/* Capture the current call stack (return addresses), skipping `skip`
+ * innermost frames.  Async-signal-unsafe; never allocates after the
+ * first call.  Returns the depth. */
+int lh_backtrace(uintptr_t *pcs, int max, int skip);
+
+/* Build func/location/folded of a site from captured pcs: blame the first
+ * frame outside the harness and libc. */
+void lh_site_from_stack(lh_site *s, const uintptr_t *pcs, int n);
+
+#endif
