@@ -427,6 +427,54 @@ static int summarize(const fuzz_opts *o, const char *artifacts)
     return nrows ? 1 : 0;
 }
 
+/*
+ * Every artifact `fuzz` reports must reproduce with `repro`: check each new
+ * one in a fresh worker.  One that does not (the growth belonged to an
+ * earlier input's state) is renamed unconfirmed-leak-* and fuzzing goes on.
+ * Returns how many new artifacts were confirmed.
+ */
+static int verify_new(const fuzz_opts *o, const char *artifacts,
+                      lh_buf *seen)
+{
+    lh_buf names = LH_BUF_INIT;
+    int confirmed = 0;
+    lh_list_dir(artifacts, &names);
+    for (const char *p = lh_buf_str(&names); *p; p += strlen(p) + 1) {
+        size_t n = strlen(p);
+        if (strncmp(p, "leak-", 5) != 0 ||
+            (n > 5 && strcmp(p + n - 5, ".json") == 0))
+            continue;
+        int known = 0;
+        for (const char *q = lh_buf_str(seen); *q; q += strlen(q) + 1)
+            known |= strcmp(q, p) == 0;
+        if (known)
+            continue;
+        lh_buf_add(seen, p, n + 1);
+        char input[4200];
+        snprintf(input, sizeof input, "%s/%s", artifacts, p);
+        printf("\nverifying %s in a fresh worker:\n", input);
+        char *argv[] = {
+            "leakhound", "repro", (char *)o->script, "--workload",
+            (char *)o->workload, input, NULL,
+        };
+        int rc = lh_repro_cmd(6, argv);
+        if (rc == 1) {
+            confirmed++;
+            continue;
+        }
+        char to[4300], from_js[4300], to_js[4300];
+        snprintf(to, sizeof to, "%s/unconfirmed-%s", artifacts, p);
+        snprintf(from_js, sizeof from_js, "%s.json", input);
+        snprintf(to_js, sizeof to_js, "%s.json", to);
+        rename(input, to);
+        rename(from_js, to_js);
+        printf("does not reproduce on its own: kept as %s\n", to);
+    }
+    lh_buf_free(&names);
+    fflush(stdout);
+    return confirmed;
+}
+
 static void engine_args(const fuzz_opts *o, const driver_info *d,
                         const char *corpus, const char *artifacts,
                         double remaining, unsigned long long seed,
@@ -465,6 +513,8 @@ static int run_libfuzzer(const fuzz_opts *o, const driver_info *d,
     double end = now() + o->seconds;
     unsigned long long seed = o->seed;
     int restarts = 0;
+    lh_buf seen = LH_BUF_INIT;
+    lh_buf_add(&seen, "", 1);
     while (now() < end - 0.5 && !lh_proc_interrupted()) {
         engine_args(o, d, corpus, artifacts, end - now(), seed++, argv,
                     store);
@@ -478,9 +528,10 @@ static int run_libfuzzer(const fuzz_opts *o, const driver_info *d,
             return -1;
         }
         /* A leak (77) or a crash, recorded as an artifact.  By default
-         * stop there, as libFuzzer does; with --keep-going look for more
-         * (the driver skips leaks whose signature is already filed). */
-        if (!o->keep_going)
+         * stop at a confirmed one, as libFuzzer does; with --keep-going
+         * look for more (the driver skips signatures already filed). */
+        int confirmed = verify_new(o, artifacts, &seen);
+        if (!o->keep_going && (confirmed > 0 || r.code != 77))
             break;
         if (++restarts > 100) {
             fprintf(stderr, "leakhound: the engine stopped 100 times; "
@@ -488,6 +539,7 @@ static int run_libfuzzer(const fuzz_opts *o, const driver_info *d,
             break;
         }
     }
+    lh_buf_free(&seen);
     return 0;
 }
 
@@ -613,6 +665,12 @@ int lh_fuzz_cmd(int argc, char **argv)
              : run_libfuzzer(&o, &d, corpus, artifacts);
     if (rc < 0)
         return 2;
+    if (strcmp(o.engine, "afl") == 0) {
+        lh_buf seen = LH_BUF_INIT;
+        lh_buf_add(&seen, "", 1);
+        verify_new(&o, artifacts, &seen);
+        lh_buf_free(&seen);
+    }
     if (o.merge) {
         int n = copy_files(corpus, seeds);
         printf("merged %d new input%s into %s\n", n, n == 1 ? "" : "s",

@@ -108,6 +108,7 @@ static int new_group(parser *ps, int64_t count, int from_debug2)
     g->count = count;
     g->created_by = no_frame;
     g->labels = "";
+    g->state = "";
     ps->start[p->ngroups] = ps->nframes;
     ps->merge[p->ngroups] = (unsigned char)from_debug2;
     ps->cur = (int)p->ngroups++;
@@ -180,6 +181,21 @@ static int debug2_location(parser *ps, char *s)
     return add_frame(ps, &f);
 }
 
+/* "chan send, 5 minutes]:" -> "chan send".  The wait time and "locked to
+ * thread" are cut so that one leak's goroutines stay one group as they
+ * age (states themselves have no ", ": "chan send (nil chan)"). */
+static int debug2_state(parser *ps, char *s)
+{
+    char *end = strrchr(s, ']');
+    if (end)
+        *end = '\0';
+    char *comma = strstr(s, ", ");
+    if (comma)
+        *comma = '\0';
+    ps->p->groups[ps->cur].state = s;
+    return 0;
+}
+
 static int parse_line(parser *ps, char *s)
 {
     lh_goprofile *p = ps->p;
@@ -211,9 +227,11 @@ static int parse_line(parser *ps, char *s)
         return debug1_frame(ps, s + 1);
     if (starts(s, "goroutine ") && strchr(s, '[')) {  /* debug=2 header */
         rtrim(s);
-        if (s[strlen(s) - 1] == ':')
-            return new_group(ps, 1, 1);
-        return 0;
+        if (s[strlen(s) - 1] != ':')
+            return 0;
+        if (new_group(ps, 1, 1) < 0)
+            return -1;
+        return debug2_state(ps, strchr(s, '[') + 1);
     }
     if (ps->cur < 0)
         return 0;
@@ -260,7 +278,8 @@ static uint64_t group_key(const lh_gogroup *g)
     for (size_t i = 0; i < g->nframes; i++)
         h = frame_hash(h, &g->frames[i]);
     h = fnv(h, "\n", 1);                    /* frames end, creator starts */
-    return frame_hash(h, &g->created_by);
+    h = frame_hash(h, &g->created_by);
+    return fnv(h, g->state, strlen(g->state) + 1);
 }
 
 static int frame_eq(const lh_goframe *a, const lh_goframe *b)
@@ -272,7 +291,8 @@ static int frame_eq(const lh_goframe *a, const lh_goframe *b)
 int lh_gogroup_same_stack(const lh_gogroup *a, const lh_gogroup *b)
 {
     if (a->key != b->key || a->nframes != b->nframes ||
-        !frame_eq(&a->created_by, &b->created_by))
+        !frame_eq(&a->created_by, &b->created_by) ||
+        strcmp(a->state, b->state) != 0)
         return 0;
     for (size_t i = 0; i < a->nframes; i++)
         if (!frame_eq(&a->frames[i], &b->frames[i]))

@@ -11,7 +11,8 @@
  * separated by blank lines, after a "goroutine profile: total N" header.
  * The debug=2 form (what a panic or SIGQUIT prints: one "goroutine N
  * [state]:" block per goroutine, with "created by" lines) is accepted too;
- * its goroutines are grouped by stack as debug=1 would.
+ * its goroutines are grouped by stack and state ("chan send"), as debug=1
+ * groups by stack.
  *
  * A leaked goroutine shows up as a group whose count grows between two
  * profiles, and the place to blame is its top frame outside the runtime.
@@ -38,8 +39,11 @@ typedef struct lh_gogroup {
     lh_goframe created_by;      /* func "" when the text does not say
                                  * (debug=1 never does) */
     const char *labels;         /* debug=1 "# labels:" value, or "" */
-    uint64_t key;               /* hash of frames and created_by: equal
-                                 * stacks have equal keys */
+    const char *state;          /* debug=2 "[chan send]" without the
+                                 * brackets and the ", N minutes" / ", locked
+                                 * to thread" suffixes; "" for debug=1 */
+    uint64_t key;               /* hash of frames, created_by and state:
+                                 * equal stacks have equal keys */
 } lh_gogroup;
 
 typedef struct lh_goprofile {
@@ -58,10 +62,11 @@ typedef struct lh_goprofile {
 int lh_goprofile_parse(lh_goprofile *p, const char *text, size_t len);
 void lh_goprofile_free(lh_goprofile *p);
 
-/* Same stack: the same frames (function, file, line) and creator.  The PCs
- * and labels are not compared: the PCs of frames pprof hides (the runtime's
- * own, at the top) may differ for one printed stack, and labels vary per
- * request. */
+/* Same stack: the same frames (function, file, line), creator and state.
+ * The PCs and labels are not compared: the PCs of frames pprof hides (the
+ * runtime's own, at the top) may differ for one printed stack, and labels
+ * vary per request.  The state is "" in debug=1 text, so there it is the
+ * stack alone. */
 int lh_gogroup_same_stack(const lh_gogroup *a, const lh_gogroup *b);
 
 /* A stack that has more goroutines in `after` than in `before`. */

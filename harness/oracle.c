@@ -617,6 +617,51 @@ static void settle_tail(lh_oracle *o, unsigned judge, int n)
     }
 }
 
+/*
+ * A bounded buffer that is still filling during the replays (a ring of the
+ * last N requests, a pool growing to its cap) grows like a leak until it
+ * is full.  So a series that confirmed must keep growing over four times
+ * as many repetitions, the last third at least half as fast as the first.
+ */
+static int sustain(lh_oracle *o, const uint8_t *data, size_t size,
+                   unsigned judge, int *np, double *v)
+{
+    int n = *np;
+    unsigned yes = 0;
+    for (int w = 0; w < W_COUNT; w++)
+        if ((judge & BIT(w)) && o->res[w].v == J_YES)
+            yes |= BIT(w);
+    if (!yes)
+        return 0;
+    int ext = 4 * (n - 1) < LH_ORACLE_MAX_REPS ? 4 * (n - 1)
+                                                : LH_ORACLE_MAX_REPS;
+    for (; n <= ext; n++) {
+        if (o->step(o->ud, data, size) < 0) {
+            *np = o->nseries = n;
+            return -1;
+        }
+        if (judge & BIT(W_GO_HEAP))
+            do_settle(o);
+        read_point(o, judge, v);
+        for (int w = 0; w < W_COUNT; w++)
+            o->series[w][n] = v[w];
+    }
+    settle_tail(o, judge, n);
+    int third = (n - 1) / 3;
+    for (int w = 0; w < W_COUNT; w++) {
+        if (!(yes & BIT(w)))
+            continue;
+        const double *y = o->series[w];
+        o->res[w] = judge_series(o, w, y, n);
+        double first = y[third] - y[0];
+        double last = y[n - 1] - y[n - 1 - third];
+        if (o->res[w].v == J_YES && !(last >= 0.5 * first && last > 0))
+            o->res[w].v = J_NO;     /* it filled up and stopped */
+    }
+    *np = n;
+    return 0;
+}
+
 /* Replay data, reading the metrics in `judge` before the first and after
  * each repetition, and judge each series into o->res.  Starts with reps,
  * doubles up to max_reps while a metric grew without confirming.  Returns
@@ -662,6 +707,8 @@ static int replay_judge(lh_oracle *o, const uint8_t *data, size_t size,
             break;
         target = target * 2 < max_reps ? target * 2 : max_reps;
     }
+    if (sustain(o, data, size, judge, &n, v) < 0)
+        return -1;
     o->nseries = n;
     return 0;
 }

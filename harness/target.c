@@ -100,6 +100,10 @@ static void find_go_probe(lh_target *t)
     *(void **)&t->go.settle = s;
     *(void **)&t->go.memstats = m;
     *(void **)&t->go.goroutine_profile = p;
+    *(void **)&t->go.goroutine_stacks =
+        sym(t->handle, "leakhound_go_goroutine_stacks");
+    *(void **)&t->go.heap_profile =
+        sym(t->handle, "leakhound_go_heap_profile");
     t->has_go = 1;
 }
 

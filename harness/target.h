@@ -25,6 +25,11 @@ typedef struct lh_go_probe {
     void (*settle)(void);
     void (*memstats)(int64_t *out);     /* live bytes, objects, gc cycles */
     int64_t (*goroutine_profile)(char *buf, int64_t cap);
+    /* NULL when the library's probe predates them (godiag.c uses them):
+     * every goroutine's stack as runtime.Stack prints it, and pprof's heap
+     * profile (debug 0: gzipped protobuf, 1: text). */
+    int64_t (*goroutine_stacks)(char *buf, int64_t cap);
+    int64_t (*heap_profile)(char *buf, int64_t cap, int64_t debug);
 } lh_go_probe;
 
 typedef struct lh_target {

@@ -133,6 +133,11 @@ static int c_step(void *ud, const uint8_t *d, size_t n)
     } else if (has_prefix(d, n, "EVERY10")) {   /* 40 B every 10th call */
         if (++every10 % 10 == 0)
             keep(malloc(40));
+    } else if (has_prefix(d, n, "RING")) {      /* FIFO of the last 24 */
+        static void *ring[24];
+        static unsigned at;
+        free(ring[at % 24]);
+        ring[at++ % 24] = malloc(48);
     } else if (has_prefix(d, n, "TEMP")) {      /* allocates and frees */
         void *p = malloc(1000);
         memset(p, 1, 1000);
@@ -361,6 +366,16 @@ static int run_until_found(lh_oracle *o, const char *input, int max,
 
 static lh_finding F;
 
+/* A ring of the last 24 requests fills during the first 16 replays and
+ * then stops growing: the extended replays must reject it. */
+static void test_ring_fills_during_replay(void)
+{
+    lh_oracle *o = c_oracle(0);
+    int rc = run(o, "RING-1", &F);
+    check(rc == 0, "a FIFO of 24 filling during the replays: not a leak");
+    lh_oracle_free(o);
+}
+
 static void test_heap_leak(void)
 {
     lh_oracle *o = c_oracle(0);
@@ -370,7 +385,7 @@ static void test_heap_leak(void)
           strcmp(F.unit, "B") == 0,
           "finding is heap.live_bytes (B), allocs folded in (got %s)",
           F.metric);
-    check(F.reps == 16 && F.growth_per_rep >= 40 && F.p_value < 0.01,
+    check(F.reps == 64 && F.growth_per_rep >= 40 && F.p_value < 0.01,
           "16 reps, %.0f B/rep, p=%.2g", F.growth_per_rep, F.p_value);
     check(F.series[16] - F.series[0] >= 16 * 40,
           "series grows %.0f B over the reps", F.series[16] - F.series[0]);
@@ -439,8 +454,8 @@ static void test_heap_every10(void)
     int runs = run_until_found(o, "EVERY10", 40, &F);
     check(runs == 10, "leak every 10th call: found on the call that "
           "leaked (run %d)", runs);
-    check(runs && strcmp(F.metric, "heap.live_bytes") == 0 && F.reps >= 16 &&
-          F.reps <= 64, "%s over %d reps (%.1f B/rep, p=%.2g)", F.metric,
+    check(runs && strcmp(F.metric, "heap.live_bytes") == 0 && F.reps >= 64 &&
+          F.reps <= 256, "%s over %d reps (%.1f B/rep, p=%.2g)", F.metric,
           F.reps, F.growth_per_rep, F.p_value);
     lh_oracle_free(o);
 }
@@ -567,7 +582,7 @@ static void test_goroutines(void)
     check(strcmp(F.signature,
                  "go.goroutines @ main.lookupLeaky.func1 lookup.go:30") == 0,
           "signature: '%s'", F.signature);
-    check(F.growth_per_rep == 1.0 && F.reps == 16,
+    check(F.growth_per_rep == 1.0 && F.reps == 64,
           "1 goroutine/rep over 16 reps (%.2f)", F.growth_per_rep);
     double hb, gr, handles;
     lh_oracle_last_delta(o, &hb, &gr, &handles);
@@ -663,7 +678,7 @@ static void test_go_heap(void)
           "Go heap leak found by the check at input %d", found_at);
     check(input_is(&F, "HEAP"), "the culprit is the leaking input (25 "
           "inputs before the check), not the last one");
-    check(F.growth_per_rep == 20000 && F.reps == 16,
+    check(F.growth_per_rep == 20000 && F.reps == 64,
           "%.0f B/rep over %d reps", F.growth_per_rep, F.reps);
     check(s.expensive_checks == 2 && s.culprit_searches == 1,
           "two checks (the first sets the baseline), one search");
@@ -720,11 +735,11 @@ static void test_confirm(void)
     lh_oracle *o = go_oracle(-1, 0);
     int rc = lh_oracle_confirm(o, (const uint8_t *)"HEAP", 4, 0, &F);
     check(rc == 1 && strcmp(F.metric, "go.heap_live_bytes") == 0 &&
-          F.reps == 16, "confirm: Go heap leak, settled per rep (%s)",
+          F.reps == 64, "confirm: Go heap leak, settled per rep (%s)",
           rc == 1 ? F.metric : "nothing");
     int settles = G.settles;
     rc = lh_oracle_confirm(o, (const uint8_t *)"SLOW", 4, 20, &F);
-    check(rc == 1 && strcmp(F.metric, "go.goroutines") == 0 && F.reps == 20
+    check(rc == 1 && strcmp(F.metric, "go.goroutines") == 0 && F.reps == 80
           && F.site[0], "confirm: goroutines first, 20 reps, site '%s'",
           F.site);
     check(G.settles - settles >= 20, "confirm settles before each Go heap "
@@ -802,6 +817,7 @@ static void test_cost(void)
 int main(void)
 {
     setup();
+    test_ring_fills_during_replay();
     test_heap_leak();
     test_heap_not_leaks();
     test_heap_every10();

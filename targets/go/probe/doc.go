@@ -11,6 +11,16 @@
 //	void    leakhound_go_settle(void);
 //	void    leakhound_go_memstats(int64_t *out);
 //	int64_t leakhound_go_goroutine_profile(char *buf, int64_t cap);
+//	int64_t leakhound_go_goroutine_stacks(char *buf, int64_t cap);
+//	int64_t leakhound_go_heap_profile(char *buf, int64_t cap, int64_t debug);
+//
+// The profile functions copy up to cap bytes, NUL-terminate when there is
+// room and return the full length (call with NULL, 0 to size; the length
+// can change between calls, so retry while it is >= cap).
+//
+// Importing the probe also sets runtime.MemProfileRate, in its init, to
+// LEAKHOUND_GO_MEMPROFILE_RATE (bytes) or 4096 by default, so that the heap
+// profile sees leaks of a few hundred bytes per call.
 //
 // The leakhound harness looks these up with dlsym. A library holds at most
 // one Go runtime, so the probe reports on exactly the runtime of the library
