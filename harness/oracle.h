@@ -118,6 +118,11 @@ int lh_oracle_confirm(lh_oracle *o, const uint8_t *data, size_t size,
 void lh_oracle_last_delta(const lh_oracle *o, double *heap_bytes,
                           double *goroutines, double *handles);
 
+/* After lh_oracle_confirm: the series of the k-th watched metric (k from
+ * 0), its name in *metric; returns its length, or -1 past the last. */
+int lh_oracle_series(const lh_oracle *o, int k, const char **metric,
+                     const double **y);
+
 void lh_oracle_get_stats(const lh_oracle *o, lh_oracle_stats *out);
 
 #endif

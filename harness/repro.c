@@ -189,6 +189,19 @@ int lh_repro_main(int argc, char **argv)
         _exit(2);
     }
     if (rc == 0) {
+        const char *m;
+        const double *y;
+        int n;
+        for (int k = 0; (n = lh_oracle_series(o, k, &m, &y)) > 0; k++)
+        {
+            printf("      %-20s %.0f -> %.0f over %d repetitions\n", m, y[0],
+                   y[n - 1], n - 1);
+            if (getenv("LEAKHOUND_REPRO_SERIES")) {
+                for (int i = 0; i < n; i++)
+                    printf("%s%.0f", i % 16 ? " " : "\n        ", y[i]);
+                printf("\n");
+            }
+        }
         printf("no leak: no watched metric grew with the repetitions\n");
         fflush(stdout);
         _exit(0);
