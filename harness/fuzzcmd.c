@@ -539,6 +539,8 @@ static int run_libfuzzer(const fuzz_opts *o, const driver_info *d,
             break;
         }
     }
+    /* -fork jobs go on after a finding: check what they filed */
+    verify_new(o, artifacts, &seen);
     lh_buf_free(&seen);
     return 0;
 }
