@@ -28,6 +28,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,6 +154,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     if (lh_session_open(&d->s, d->script, d->workload, d->seed, &err) < 0)
         die("%s", lh_buf_str(&err));
     lh_buf_free(&err);
+    /* A linked-in Go runtime registers its coverage counters with libFuzzer
+     * from its own thread; the first call into Go waits for that, and
+     * libFuzzer reads the counters right after this function returns. */
+    if (d->s.target && d->s.target->has_go)
+        d->s.target->go.goroutines();
     lh_oracle_config cfg = { 0 };
     cfg.reps = d->reps;
     d->oracle = lh_oracle_new(&d->s.probes, &cfg, step, settle, d);
@@ -227,10 +233,39 @@ static void report(driver *d, const lh_finding *f)
     _exit(LEAK_EXIT);
 }
 
+/*
+ * A Go runtime in the process requires every signal handler to run on the
+ * alternate stack: a handler running on a goroutine's small stack corrupts
+ * it.  libFuzzer installs its handlers (INT, ALRM, ABRT, USR1, ...) without
+ * SA_ONSTACK, after LLVMFuzzerInitialize -- so fix them on the first input.
+ */
+static void handlers_on_altstack(void)
+{
+    for (int sig = 1; sig < NSIG; sig++) {
+        struct sigaction sa;
+        if (sig == SIGKILL || sig == SIGSTOP || sigaction(sig, NULL, &sa) < 0)
+            continue;
+        if ((sa.sa_flags & SA_SIGINFO) ? sa.sa_sigaction == NULL
+                                       : (sa.sa_handler == SIG_DFL ||
+                                          sa.sa_handler == SIG_IGN))
+            continue;
+        if (!(sa.sa_flags & SA_ONSTACK)) {
+            sa.sa_flags |= SA_ONSTACK;
+            sigaction(sig, &sa, NULL);
+        }
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     driver *d = &drv;
     lh_finding f;
+    static int first = 1;
+    if (first) {
+        first = 0;
+        if (d->s.target && d->s.target->has_go)
+            handlers_on_altstack();
+    }
     if (d->minimize) {
         /* Only an input that still leaks (on the same metric) counts as
          * the "crash" the engine's minimizer keeps. */

@@ -427,6 +427,20 @@ static int summarize(const fuzz_opts *o, const char *artifacts)
     return nrows ? 1 : 0;
 }
 
+/* crash-, timeout- and oom- artifacts: the engine's own findings.  (A Go
+ * panic and a leak both end libFuzzer with status 77: the files tell.) */
+static int count_crashes(const char *artifacts)
+{
+    lh_buf names = LH_BUF_INIT;
+    int n = 0;
+    lh_list_dir(artifacts, &names);
+    for (const char *p = lh_buf_str(&names); *p; p += strlen(p) + 1)
+        n += strncmp(p, "crash-", 6) == 0 || strncmp(p, "timeout-", 8) == 0 ||
+             strncmp(p, "oom-", 4) == 0;
+    lh_buf_free(&names);
+    return n;
+}
+
 /*
  * Every artifact `fuzz` reports must reproduce with `repro`: check each new
  * one in a fresh worker.  One that does not (the growth belonged to an
@@ -515,6 +529,7 @@ static int run_libfuzzer(const fuzz_opts *o, const driver_info *d,
     int restarts = 0;
     lh_buf seen = LH_BUF_INIT;
     lh_buf_add(&seen, "", 1);
+    int crashes_before = count_crashes(artifacts);
     while (now() < end - 0.5 && !lh_proc_interrupted()) {
         engine_args(o, d, corpus, artifacts, end - now(), seed++, argv,
                     store);
@@ -531,8 +546,11 @@ static int run_libfuzzer(const fuzz_opts *o, const driver_info *d,
          * stop at a confirmed one, as libFuzzer does; with --keep-going
          * look for more (the driver skips signatures already filed). */
         int confirmed = verify_new(o, artifacts, &seen);
-        if (!o->keep_going && (confirmed > 0 || r.code != 77))
+        int crashes = count_crashes(artifacts);
+        if (!o->keep_going && (confirmed > 0 || crashes > crashes_before ||
+                               r.code != 77))
             break;
+        crashes_before = crashes;
         if (++restarts > 100) {
             fprintf(stderr, "leakhound: the engine stopped 100 times; "
                     "giving up\n");
