@@ -128,6 +128,27 @@ static int target_fn(lua_State *L)
     return 1;
 }
 
+lh_op_fn lh_lua_toop(lua_State *L, int idx)
+{
+    if (lua_tocfunction(L, idx) != bound_call)
+        return NULL;
+    idx = lua_absindex(L, idx);
+    lh_op_fn fn;
+    lua_getupvalue(L, idx, 3);
+    *(void **)&fn = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    if (fn)
+        return fn;
+    char err[1024];
+    lua_getupvalue(L, idx, 1);
+    lh_target *t = lh_lua_totarget(L, -1, err, sizeof err);
+    lua_getupvalue(L, idx, 2);
+    const char *name = lua_tostring(L, -1);
+    fn = t && name ? lh_target_op(t, name, err, sizeof err) : NULL;
+    lua_pop(L, 2);
+    return fn;
+}
+
 static int target_path(lua_State *L)
 {
     lua_pushstring(L, checktarget(L, 1)->path);

@@ -30,6 +30,11 @@ int luaopen_leakhound_rng(lua_State *L);
  * error is raised). */
 lh_target *lh_lua_totarget(lua_State *L, int idx, char *err, size_t errlen);
 
+/* The op behind a lib:fn(name) function at idx (resolved, the library
+ * opened), or NULL when the value is anything else or cannot resolve: a
+ * fuzz driver then calls the op directly, without Lua in the loop. */
+lh_op_fn lh_lua_toop(lua_State *L, int idx);
+
 /* Push a new rng seeded with seed. */
 void lh_lua_pushrng(lua_State *L, uint64_t seed);
 

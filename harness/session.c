@@ -87,6 +87,7 @@ int lh_session_open(lh_session *s, const char *script, const char *workload,
     s->trace_idx = s->runner.threads[0].base;
     s->step_idx = s->trace_idx + 1;
     s->next_i = (lua_Integer)lh_runner_done(&s->runner);
+    s->direct = lh_lua_toop(L, s->step_idx);
     return 0;
 }
 
@@ -94,6 +95,11 @@ int lh_session_step(lh_session *s, const uint8_t *data, size_t size,
                     lh_buf *err)
 {
     lua_State *L = s->L;
+    if (s->direct) {
+        s->direct(data, size);
+        s->next_i++;
+        return 0;
+    }
     lua_pushvalue(L, s->step_idx);
     lua_pushlstring(L, (const char *)data, size);
     lua_pushinteger(L, s->next_i++);

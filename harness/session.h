@@ -29,6 +29,7 @@ typedef struct lh_session {
     lh_flight *flight;
     int trace_idx, step_idx;
     lua_Integer next_i;     /* iteration index passed to step */
+    lh_op_fn direct;        /* step is lib:fn(op): call it directly */
 } lh_session;
 
 /* Load the script, find the workload by name, open its target, run setup
