@@ -111,4 +111,50 @@ int lh_backtrace(uintptr_t *pcs, int max, int skip);
  * frame outside the harness and libc. */
 void lh_site_from_stack(lh_site *s, const uintptr_t *pcs, int n);
 
+/* ---- additions (symbolize.c): used by the sources above ------------- */
+
+/* Make lh_backtrace ready (and cheap) before any hook can call it; the
+ * lh_*_start functions call it.  Idempotent.  LEAKHOUND_UNWIND=libgcc in
+ * the environment selects glibc's backtrace() (slower; for comparison). */
+void lh_backtrace_init(void);
+
+/* The stack of the caller of an interposed function: ra is
+ * __builtin_return_address(0) taken in that function; the frames inside
+ * the interposer (up to ra) are dropped.  Returns the depth. */
+int lh_backtrace_from(uintptr_t *pcs, int max, uintptr_t ra);
+
+/* Symbolize many addresses at once (one addr2line per object) so later
+ * lh_symbolize / lh_site_from_stack calls hit the cache.  ret: they are
+ * return addresses as captured (else function addresses). */
+void lh_symbolize_batch(const uintptr_t *pcs, int n, int ret);
+
+/* Like lh_symbolize for an address that is not a return address (a
+ * thread's start routine, a function pointer). */
+void lh_symbolize_func(uintptr_t addr, char *func, size_t flen, char *loc,
+                       size_t llen);
+
+/* Interned call stacks: the same pcs always get the same id (>= 0); -1
+ * when the table is full or memory ran out.  Thread-safe, never frees. */
+int lh_stack_intern(const uintptr_t *pcs, int n);
+/* The pcs of an interned stack (NULL, *n = 0 for a bad id). */
+const uintptr_t *lh_stack_pcs(int id, int *n);
+
+/* Group n items (a heap site's growth, a new fd, a new thread) by where
+ * they were made: ids[i] is the item's interned stack (-1: not recorded).
+ * Items blamed on the same frame (func and location) become one site;
+ * bytes/count are summed (NULL: 0 bytes / 1 each); sites are sorted by
+ * bytes, then count, largest first, and at most max are written.  group
+ * (may be NULL) receives each item's site index, -1 when dropped.
+ * Returns the number of sites. */
+int lh_sites_group(const int *ids, const double *bytes, const double *count,
+                   int n, lh_site *out, int max, int *group);
+
+/* A small spinlock for the diagnosis sources' sampled paths (no syscall
+ * while uncontended, yields when it spins long). */
+typedef struct lh_spinlock {
+    volatile int v;
+} lh_spinlock;
+void lh_spin_lock(lh_spinlock *l);
+void lh_spin_unlock(lh_spinlock *l);
+
 #endif

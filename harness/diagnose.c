@@ -78,8 +78,13 @@ int lh_diagnosis_sites(lh_diagnosis *d, const char *metric, lh_site *out,
             return lh_threaddiag_diff(d->thr[0], d->thr[1], out, max);
         return 0;
     }
-    /* heap.*, proc.rss_bytes, proc.maps and target gauges: what a C
-     * target holds is most often malloc'd memory. */
+    /* proc.rss_bytes, proc.maps and target gauges: a Go target holds its
+     * memory in the Go heap, a C target in malloc'd blocks. */
+    if (!prefix(metric, "heap.") && d->go[0] && d->go[1]) {
+        int n = lh_godiag_heap(d->go[0], d->go[1], out, max);
+        if (n > 0)
+            return n;
+    }
     if (d->heap[0] && d->heap[1])
         return lh_heapsites_diff(d->heap[0], d->heap[1], out, max);
     return 0;

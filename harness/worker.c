@@ -322,9 +322,12 @@ static void json_invariant(lh_buf *b, worker *wk, judged *j)
 static void site_lines(worker *wk, judged *j)
 {
     double total = 0;
-    int bytes = strncmp(j->inv->metric, "heap.", 5) == 0 ||
-                strncmp(j->inv->metric, "go.heap_", 8) == 0 ||
-                strcmp(j->inv->metric, "proc.rss_bytes") == 0;
+    /* bytes, unless the metric counts goroutines, fds or threads */
+    int bytes = strcmp(j->inv->metric, "go.goroutines") != 0 &&
+                strcmp(j->inv->metric, "proc.fds") != 0 &&
+                strcmp(j->inv->metric, "proc.threads") != 0 &&
+                strcmp(j->inv->metric, "heap.live_allocs") != 0 &&
+                strcmp(j->inv->metric, "go.heap_objects") != 0;
     for (int i = 0; i < j->nsites; i++)
         total += bytes ? j->sites[i].bytes : j->sites[i].count;
     for (int i = 0; i < j->nsites && i < 3; i++) {
@@ -562,8 +565,15 @@ static int measure(worker *wk)
     if (settle(wk) < 0)
         goto out;
     wk->measured_from = lh_runner_done(&wk->runner);
+    if (wk->diag) {
+        /* snapshot after a settle (the Go heap profile is as of the last
+         * GC), then settle again so the snapshot's own garbage is gone
+         * before the baseline sample */
+        lh_diagnosis_baseline(wk->diag);
+        if (settle(wk) < 0)
+            goto out;
+    }
     take_sample(wk, 0);
-    lh_diagnosis_baseline(wk->diag);
     wk->t_measured = lh_now();
     wk->flight->phase = LH_PHASE_MEASURE;
     wk->total = (uint64_t)w->iterations;

@@ -7,10 +7,12 @@ import "C"
 
 import (
 	"bytes"
+	"hash/crc32"
 	"os"
 	"runtime"
 	"runtime/pprof"
 	"strconv"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -42,6 +44,17 @@ func init() {
 		}
 	}
 	setMemProfileRate(rate)
+	warmProfiles()
+}
+
+// warmProfiles makes, now, what the first profile call would allocate
+// once and keep: pprof's table of profiles and the 8 KiB CRC table that
+// gzip needs for the protobuf heap profile. Made during a measurement they
+// would be a step in the target's Go heap; the harness's first snapshot
+// is taken between samples.
+func warmProfiles() {
+	_ = pprof.Lookup("heap")
+	_ = crc32.ChecksumIEEE(nil)
 }
 
 // setMemProfileRate changes the heap profile's sampling rate so that it
@@ -136,16 +149,30 @@ func leakhound_go_heap_profile(buf *C.char, capacity C.int64_t, debug C.int64_t)
 	return copyOut(buf, capacity, w.Bytes())
 }
 
-// allStacks grows its buffer until runtime.Stack no longer fills it (it
-// truncates silently, so a full buffer means "maybe more").
+// stackHint is the buffer size allStacks starts from: the last text's
+// size with some room, so that the text is rendered once. Each
+// runtime.Stack(all) stops the world for as long as it takes to print
+// every goroutine (~10 ms per 1,000), and a buffer that turns out too
+// small means doing it all again.
+var stackHint atomic.Int64
+
+// allStacks returns runtime.Stack(buf, true), grown until it fits
+// (runtime.Stack truncates silently, so a full buffer means "maybe more").
 func allStacks() []byte {
-	b := make([]byte, 64<<10)
+	n := int(stackHint.Load())
+	if g := runtime.NumGoroutine() * 512; g > n {
+		n = g
+	}
+	if n < 64<<10 {
+		n = 64 << 10
+	}
 	for {
-		n := runtime.Stack(b, true)
-		if n < len(b) {
-			return b[:n]
+		b := make([]byte, n)
+		if k := runtime.Stack(b, true); k < len(b) {
+			stackHint.Store(int64(k + k/4))
+			return b[:k]
 		}
-		b = make([]byte, 2*len(b))
+		n *= 2
 	}
 }
 

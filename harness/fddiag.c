@@ -1,0 +1,1028 @@
+/*
+ * fddiag.c - where file descriptors are held: what each new fd points to
+ * and the stack that opened it.
+ *
+ * The leakhound executable is linked with --export-dynamic, so the
+ * functions below win symbol lookup for every library the worker loads,
+ * as the malloc family does.  Each forwards to the next definition
+ * (libc's, found once with dlsym(RTLD_NEXT)) and, only once
+ * lh_fddiag_start has been called, records the new descriptor's creation
+ * stack, or forgets a descriptor being closed.  libc's own functions call
+ * each other internally, not through these symbols (fopen reaches the
+ * kernel through an internal open), so the stdio and dirent openers are
+ * interposed too.
+ *
+ * A record is keyed by fd number and carries the file's device and inode
+ * at creation, so a record left behind by a close we never saw (a raw
+ * syscall, Go's runtime) is not blamed for a later, unrelated fd that
+ * reuses the number.
+ *
+ * Snapshot: every entry of /proc/self/fd, its readlink target ("/dev/null",
+ * "socket:[N]", "pipe:[N]", "anon_inode:[eventfd]") and its record.  The
+ * diff groups new descriptors by blamed frame; detail summarises their
+ * targets ("/dev/null x 12").
+ */
+/* Fortify would make open & co inline wrappers, and 64-bit file offsets
+ * (meson's default) would rename open to open64: define each name as
+ * itself.  On LP64 both variants share one ABI. */
+#undef _FORTIFY_SOURCE
+#undef _FILE_OFFSET_BITS
+
+#include "diag.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "interpose.h"
+
+#define LH_EXPORT __attribute__((visibility("default")))
+
+/* The fortified entry points, declared only under _FORTIFY_SOURCE. */
+int __open_2(const char *path, int flags);
+int __open64_2(const char *path, int flags);
+int __openat_2(int dirfd, const char *path, int flags);
+int __openat64_2(int dirfd, const char *path, int flags);
+
+/* ---- the real functions -------------------------------------------------- */
+
+static void *real_fn(void *_Atomic *slot, const char *name)
+{
+    void *f = atomic_load_explicit(slot, memory_order_relaxed);
+    if (!f) {
+        /* dlsym may malloc (its error state): not the target's. */
+        lh_heap_suspend();
+        f = dlsym(RTLD_NEXT, name);
+        lh_heap_resume();
+        atomic_store_explicit(slot, f, memory_order_relaxed);
+    }
+    return f;
+}
+
+#define REAL_SLOT(name) static void *_Atomic real_##name
+#define REAL(name) ((__typeof__(&name))real_fn(&real_##name, #name))
+
+REAL_SLOT(open);
+REAL_SLOT(open64);
+REAL_SLOT(__open_2);
+REAL_SLOT(__open64_2);
+REAL_SLOT(openat);
+REAL_SLOT(openat64);
+REAL_SLOT(__openat_2);
+REAL_SLOT(__openat64_2);
+REAL_SLOT(creat);
+REAL_SLOT(creat64);
+REAL_SLOT(socket);
+REAL_SLOT(socketpair);
+REAL_SLOT(pipe);
+REAL_SLOT(pipe2);
+REAL_SLOT(dup);
+REAL_SLOT(dup2);
+REAL_SLOT(dup3);
+REAL_SLOT(accept);
+REAL_SLOT(accept4);
+REAL_SLOT(eventfd);
+REAL_SLOT(timerfd_create);
+REAL_SLOT(epoll_create);
+REAL_SLOT(epoll_create1);
+REAL_SLOT(memfd_create);
+REAL_SLOT(signalfd);
+REAL_SLOT(inotify_init);
+REAL_SLOT(inotify_init1);
+REAL_SLOT(fopen);
+REAL_SLOT(fopen64);
+REAL_SLOT(freopen);
+REAL_SLOT(freopen64);
+REAL_SLOT(tmpfile);
+REAL_SLOT(tmpfile64);
+REAL_SLOT(mkstemp);
+REAL_SLOT(mkstemp64);
+REAL_SLOT(mkostemp);
+REAL_SLOT(mkostemp64);
+REAL_SLOT(opendir);
+REAL_SLOT(closedir);
+REAL_SLOT(popen);
+REAL_SLOT(pclose);
+REAL_SLOT(fcntl);
+REAL_SLOT(fcntl64);
+REAL_SLOT(close);
+REAL_SLOT(fclose);
+REAL_SLOT(close_range);
+REAL_SLOT(closefrom);
+
+/* Resolve everything before main, while nothing is recorded or counted;
+ * a library constructor that runs earlier resolves lazily. */
+__attribute__((constructor))
+static void resolve_all(void)
+{
+    (void)REAL(open); (void)REAL(open64); (void)REAL(__open_2);
+    (void)REAL(__open64_2); (void)REAL(openat); (void)REAL(openat64);
+    (void)REAL(__openat_2); (void)REAL(__openat64_2); (void)REAL(creat);
+    (void)REAL(creat64); (void)REAL(socket); (void)REAL(socketpair);
+    (void)REAL(pipe); (void)REAL(pipe2); (void)REAL(dup); (void)REAL(dup2);
+    (void)REAL(dup3); (void)REAL(accept); (void)REAL(accept4);
+    (void)REAL(eventfd); (void)REAL(timerfd_create);
+    (void)REAL(epoll_create); (void)REAL(epoll_create1);
+    (void)REAL(memfd_create); (void)REAL(signalfd); (void)REAL(inotify_init);
+    (void)REAL(inotify_init1); (void)REAL(fopen); (void)REAL(fopen64);
+    (void)REAL(freopen); (void)REAL(freopen64); (void)REAL(tmpfile);
+    (void)REAL(tmpfile64); (void)REAL(mkstemp); (void)REAL(mkstemp64);
+    (void)REAL(mkostemp); (void)REAL(mkostemp64); (void)REAL(opendir);
+    (void)REAL(closedir); (void)REAL(popen); (void)REAL(pclose);
+    (void)REAL(fcntl); (void)REAL(fcntl64); (void)REAL(close);
+    (void)REAL(fclose); (void)REAL(close_range); (void)REAL(closefrom);
+}
+
+/* ---- records ------------------------------------------------------------- */
+
+typedef struct fd_rec {
+    uint64_t seq;               /* 0: no record */
+    int id;                     /* interned creation stack */
+    uint64_t dev, ino;          /* what it was opened on */
+} fd_rec;
+
+static atomic_int fd_on;
+static fd_rec *fd_tab;          /* indexed by fd */
+static int fd_cap;
+static _Atomic uint64_t fd_seq;
+static lh_spinlock fd_lock;
+
+/* Set on the forking thread between our atfork handlers, which hold
+ * fd_lock across fork (a child that closes its fds before exec must not
+ * find it held by a thread that no longer exists); what other handlers
+ * open or close meanwhile is not recorded. */
+static _Thread_local int fd_forking
+    __attribute__((tls_model("initial-exec")));
+
+static inline int recording(void)
+{
+    return atomic_load_explicit(&fd_on, memory_order_relaxed) &&
+           !fd_forking;
+}
+
+static void fd_prepare(void)
+{
+    fd_forking = 1;
+    lh_spin_lock(&fd_lock);
+}
+
+static void fd_after(void)
+{
+    lh_spin_unlock(&fd_lock);
+    fd_forking = 0;
+}
+
+/* The caller of the interposed function, read in that function itself. */
+#define RA() ((uintptr_t)__builtin_return_address(0))
+
+__attribute__((noinline))
+static void lh_fd_note(int fd, uintptr_t ra)
+{
+    if (fd < 0 || fd >= fd_cap)
+        return;
+    int saved = errno;
+    uintptr_t pcs[LH_SITE_MAX_FRAMES];
+    int n = lh_backtrace_from(pcs, LH_SITE_MAX_FRAMES, ra);
+    int id = lh_stack_intern(pcs, n);
+    struct stat st;
+    uint64_t dev = 0, ino = 0;
+    if (fstat(fd, &st) == 0) {
+        dev = (uint64_t)st.st_dev;
+        ino = (uint64_t)st.st_ino;
+    }
+    uint64_t seq = atomic_fetch_add(&fd_seq, 1) + 1;
+    lh_spin_lock(&fd_lock);
+    fd_tab[fd].seq = seq;
+    fd_tab[fd].id = id;
+    fd_tab[fd].dev = dev;
+    fd_tab[fd].ino = ino;
+    lh_spin_unlock(&fd_lock);
+    errno = saved;
+}
+
+/* Before the real close: once the kernel has the number back, another
+ * thread may be handed it and record it, and we must not erase that. */
+static void fd_forget(int fd)
+{
+    if (fd < 0 || fd >= fd_cap)
+        return;
+    lh_spin_lock(&fd_lock);
+    fd_tab[fd].seq = 0;
+    lh_spin_unlock(&fd_lock);
+}
+
+static void fd_forget_range(unsigned lo, unsigned hi)
+{
+    if (fd_cap == 0 || lo >= (unsigned)fd_cap)
+        return;
+    if (hi >= (unsigned)fd_cap)
+        hi = (unsigned)fd_cap - 1;
+    lh_spin_lock(&fd_lock);
+    for (unsigned i = lo; i <= hi; i++)
+        fd_tab[i].seq = 0;
+    lh_spin_unlock(&fd_lock);
+}
+
+#define NOTE(fd)                                        \
+    do {                                                \
+        if ((fd) >= 0 && recording())                   \
+            lh_fd_note((fd), RA());                     \
+    } while (0)
+
+#define NOTE_FILE(f)                                    \
+    do {                                                \
+        if ((f) && recording())                         \
+            lh_fd_note(fileno(f), RA());                \
+    } while (0)
+
+#define MISSING(ret)                                    \
+    do {                                                \
+        errno = ENOSYS;                                 \
+        return ret;                                     \
+    } while (0)
+
+static int wants_mode(int flags)
+{
+    return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
+}
+
+void lh_fddiag_start(void)
+{
+    if (atomic_load(&fd_on))
+        return;
+    lh_backtrace_init();
+    if (!fd_tab) {
+        /* Sized for the highest fd the process may ever get: untouched
+         * pages of a calloc this large cost nothing. */
+        struct rlimit rl;
+        rlim_t cap = 65536;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+            cap = rl.rlim_cur;
+            if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max > cap)
+                cap = rl.rlim_max;
+            if (cap == RLIM_INFINITY || cap > (1u << 20))
+                cap = 1u << 20;
+            if (cap < 1024)
+                cap = 1024;
+        }
+        fd_tab = lh_raw_calloc((size_t)cap, sizeof *fd_tab);
+        if (!fd_tab)
+            return;
+        fd_cap = (int)cap;
+        lh_heap_suspend();      /* pthread_atfork allocates */
+        pthread_atfork(fd_prepare, fd_after, fd_after);
+        lh_heap_resume();
+    }
+    atomic_store(&fd_on, 1);
+}
+
+/* ---- openers ------------------------------------------------------------- */
+
+LH_EXPORT int open(const char *path, int flags, ...)
+{
+    mode_t mode = 0;
+    if (wants_mode(flags)) {
+        va_list ap;
+        va_start(ap, flags);
+        mode = va_arg(ap, mode_t);
+        va_end(ap);
+    }
+    if (!REAL(open))
+        MISSING(-1);
+    int fd = REAL(open)(path, flags, mode);
+    NOTE(fd);
+    return fd;
+}
+
+LH_EXPORT int open64(const char *path, int flags, ...)
+{
+    mode_t mode = 0;
+    if (wants_mode(flags)) {
+        va_list ap;
+        va_start(ap, flags);
+        mode = va_arg(ap, mode_t);
+        va_end(ap);
+    }
+    if (!REAL(open64))
+        MISSING(-1);
+    int fd = REAL(open64)(path, flags, mode);
+    NOTE(fd);
+    return fd;
+}
+
+LH_EXPORT int __open_2(const char *path, int flags)
+{
+    if (!REAL(__open_2))
+        MISSING(-1);
+    int fd = REAL(__open_2)(path, flags);
+    NOTE(fd);
+    return fd;
+}
+
+LH_EXPORT int __open64_2(const char *path, int flags)
+{
+    if (!REAL(__open64_2))
+        MISSING(-1);
+    int fd = REAL(__open64_2)(path, flags);
+    NOTE(fd);
+    return fd;
+}
+
+LH_EXPORT int openat(int dirfd, const char *path, int flags, ...)
+{
+    mode_t mode = 0;
+    if (wants_mode(flags)) {
+        va_list ap;
+        va_start(ap, flags);
+        mode = va_arg(ap, mode_t);
+        va_end(ap);
+    }
+    if (!REAL(openat))
+        MISSING(-1);
+    int fd = REAL(openat)(dirfd, path, flags, mode);
+    NOTE(fd);
+    return fd;
+}
+
+LH_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
+{
+    mode_t mode = 0;
+    if (wants_mode(flags)) {
+        va_list ap;
+        va_start(ap, flags);
+        mode = va_arg(ap, mode_t);
+        va_end(ap);
+    }
+    if (!REAL(openat64))
+        MISSING(-1);
+    int fd = REAL(openat64)(dirfd, path, flags, mode);
+    NOTE(fd);
+    return fd;
+}
+
+LH_EXPORT int __openat_2(int dirfd, const char *path, int flags)
+{
+    if (!REAL(__openat_2))
+        MISSING(-1);
+    int fd = REAL(__openat_2)(dirfd, path, flags);
+    NOTE(fd);
+    return fd;
+}
+
+LH_EXPORT int __openat64_2(int dirfd, const char *path, int flags)
+{
+    if (!REAL(__openat64_2))
+        MISSING(-1);
+    int fd = REAL(__openat64_2)(dirfd, path, flags);
+    NOTE(fd);
+    return fd;
+}
+
+LH_EXPORT int creat(const char *path, mode_t mode)
+{
+    if (!REAL(creat))
+        MISSING(-1);
+    int fd = REAL(creat)(path, mode);
+    NOTE(fd);
+    return fd;
+}
+
+LH_EXPORT int creat64(const char *path, mode_t mode)
+{
+    if (!REAL(creat64))
+        MISSING(-1);
+    int fd = REAL(creat64)(path, mode);
+    NOTE(fd);
+    return fd;
+}
+
+LH_EXPORT int socket(int domain, int type, int protocol)
+{
+    if (!REAL(socket))
+        MISSING(-1);
+    int fd = REAL(socket)(domain, type, protocol);
+    NOTE(fd);
+    return fd;
+}
+
+LH_EXPORT int socketpair(int domain, int type, int protocol, int sv[2])
+{
+    if (!REAL(socketpair))
+        MISSING(-1);
+    int rc = REAL(socketpair)(domain, type, protocol, sv);
+    if (rc == 0) {
+        NOTE(sv[0]);
+        NOTE(sv[1]);
+    }
+    return rc;
+}
+
+LH_EXPORT int pipe(int fds[2])
+{
+    if (!REAL(pipe))
+        MISSING(-1);
+    int rc = REAL(pipe)(fds);
+    if (rc == 0) {
+        NOTE(fds[0]);
+        NOTE(fds[1]);
+    }
+    return rc;
+}
+
+LH_EXPORT int pipe2(int fds[2], int flags)
+{
+    if (!REAL(pipe2))
+        MISSING(-1);
+    int rc = REAL(pipe2)(fds, flags);
+    if (rc == 0) {
+        NOTE(fds[0]);
+        NOTE(fds[1]);
+    }
+    return rc;
+}
+
+LH_EXPORT int dup(int oldfd)
+{
+    if (!REAL(dup))
+        MISSING(-1);
+    int fd = REAL(dup)(oldfd);
+    NOTE(fd);
+    return fd;
+}
+
+LH_EXPORT int dup2(int oldfd, int newfd)
+{
+    if (!REAL(dup2))
+        MISSING(-1);
+    int fd = REAL(dup2)(oldfd, newfd);
+    /* dup2(fd, fd) is a no-op: the record of fd stays as it was. */
+    if (oldfd != newfd)
+        NOTE(fd);
+    return fd;
+}
+
+LH_EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+    if (!REAL(dup3))
+        MISSING(-1);
+    int fd = REAL(dup3)(oldfd, newfd, flags);
+    NOTE(fd);
+    return fd;
+}
+
+LH_EXPORT int accept(int sock, __SOCKADDR_ARG addr,
+                     socklen_t *restrict len)
+{
+    if (!REAL(accept))
+        MISSING(-1);
+    int fd = REAL(accept)(sock, addr, len);
+    NOTE(fd);
+    return fd;
+}
+
+LH_EXPORT int accept4(int sock, __SOCKADDR_ARG addr,
+                      socklen_t *restrict len, int flags)
+{
+    if (!REAL(accept4))
+        MISSING(-1);
+    int fd = REAL(accept4)(sock, addr, len, flags);
+    NOTE(fd);
+    return fd;
+}
+
+LH_EXPORT int eventfd(unsigned int count, int flags)
+{
+    if (!REAL(eventfd))
+        MISSING(-1);
+    int fd = REAL(eventfd)(count, flags);
+    NOTE(fd);
+    return fd;
+}
+
+LH_EXPORT int timerfd_create(__clockid_t clock, int flags)
+{
+    if (!REAL(timerfd_create))
+        MISSING(-1);
+    int fd = REAL(timerfd_create)(clock, flags);
+    NOTE(fd);
+    return fd;
+}
+
+LH_EXPORT int epoll_create(int size)
+{
+    if (!REAL(epoll_create))
+        MISSING(-1);
+    int fd = REAL(epoll_create)(size);
+    NOTE(fd);
+    return fd;
+}
+
+LH_EXPORT int epoll_create1(int flags)
+{
+    if (!REAL(epoll_create1))
+        MISSING(-1);
+    int fd = REAL(epoll_create1)(flags);
+    NOTE(fd);
+    return fd;
+}
+
+LH_EXPORT int memfd_create(const char *name, unsigned int flags)
+{
+    if (!REAL(memfd_create))
+        MISSING(-1);
+    int fd = REAL(memfd_create)(name, flags);
+    NOTE(fd);
+    return fd;
+}
+
+LH_EXPORT int signalfd(int fd, const sigset_t *mask, int flags)
+{
+    if (!REAL(signalfd))
+        MISSING(-1);
+    int r = REAL(signalfd)(fd, mask, flags);
+    /* With an existing fd, signalfd only changes its mask. */
+    if (fd == -1)
+        NOTE(r);
+    return r;
+}
+
+LH_EXPORT int inotify_init(void)
+{
+    if (!REAL(inotify_init))
+        MISSING(-1);
+    int fd = REAL(inotify_init)();
+    NOTE(fd);
+    return fd;
+}
+
+LH_EXPORT int inotify_init1(int flags)
+{
+    if (!REAL(inotify_init1))
+        MISSING(-1);
+    int fd = REAL(inotify_init1)(flags);
+    NOTE(fd);
+    return fd;
+}
+
+LH_EXPORT int mkstemp(char *tmpl)
+{
+    if (!REAL(mkstemp))
+        MISSING(-1);
+    int fd = REAL(mkstemp)(tmpl);
+    NOTE(fd);
+    return fd;
+}
+
+LH_EXPORT int mkstemp64(char *tmpl)
+{
+    if (!REAL(mkstemp64))
+        MISSING(-1);
+    int fd = REAL(mkstemp64)(tmpl);
+    NOTE(fd);
+    return fd;
+}
+
+LH_EXPORT int mkostemp(char *tmpl, int flags)
+{
+    if (!REAL(mkostemp))
+        MISSING(-1);
+    int fd = REAL(mkostemp)(tmpl, flags);
+    NOTE(fd);
+    return fd;
+}
+
+LH_EXPORT int mkostemp64(char *tmpl, int flags)
+{
+    if (!REAL(mkostemp64))
+        MISSING(-1);
+    int fd = REAL(mkostemp64)(tmpl, flags);
+    NOTE(fd);
+    return fd;
+}
+
+LH_EXPORT int fcntl(int fd, int cmd, ...)
+{
+    /* glibc reads the third argument as a pointer whatever cmd is; so
+     * do we, and pass it on unchanged. */
+    va_list ap;
+    va_start(ap, cmd);
+    void *arg = va_arg(ap, void *);
+    va_end(ap);
+    if (!REAL(fcntl))
+        MISSING(-1);
+    int r = REAL(fcntl)(fd, cmd, arg);
+    if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+        NOTE(r);
+    return r;
+}
+
+LH_EXPORT int fcntl64(int fd, int cmd, ...)
+{
+    va_list ap;
+    va_start(ap, cmd);
+    void *arg = va_arg(ap, void *);
+    va_end(ap);
+    if (!REAL(fcntl64))
+        MISSING(-1);
+    int r = REAL(fcntl64)(fd, cmd, arg);
+    if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+        NOTE(r);
+    return r;
+}
+
+/* ---- stdio and dirent ---------------------------------------------------- */
+
+LH_EXPORT FILE *fopen(const char *restrict path, const char *restrict mode)
+{
+    if (!REAL(fopen))
+        MISSING(NULL);
+    FILE *f = REAL(fopen)(path, mode);
+    NOTE_FILE(f);
+    return f;
+}
+
+LH_EXPORT FILE *fopen64(const char *restrict path,
+                        const char *restrict mode)
+{
+    if (!REAL(fopen64))
+        MISSING(NULL);
+    FILE *f = REAL(fopen64)(path, mode);
+    NOTE_FILE(f);
+    return f;
+}
+
+LH_EXPORT FILE *freopen(const char *restrict path, const char *restrict mode,
+                        FILE *restrict stream)
+{
+    if (!REAL(freopen))
+        MISSING(NULL);
+    if (stream && recording())
+        fd_forget(fileno(stream));
+    FILE *f = REAL(freopen)(path, mode, stream);
+    NOTE_FILE(f);
+    return f;
+}
+
+LH_EXPORT FILE *freopen64(const char *restrict path,
+                          const char *restrict mode, FILE *restrict stream)
+{
+    if (!REAL(freopen64))
+        MISSING(NULL);
+    if (stream && recording())
+        fd_forget(fileno(stream));
+    FILE *f = REAL(freopen64)(path, mode, stream);
+    NOTE_FILE(f);
+    return f;
+}
+
+LH_EXPORT FILE *tmpfile(void)
+{
+    if (!REAL(tmpfile))
+        MISSING(NULL);
+    FILE *f = REAL(tmpfile)();
+    NOTE_FILE(f);
+    return f;
+}
+
+LH_EXPORT FILE *tmpfile64(void)
+{
+    if (!REAL(tmpfile64))
+        MISSING(NULL);
+    FILE *f = REAL(tmpfile64)();
+    NOTE_FILE(f);
+    return f;
+}
+
+LH_EXPORT FILE *popen(const char *cmd, const char *type)
+{
+    if (!REAL(popen))
+        MISSING(NULL);
+    FILE *f = REAL(popen)(cmd, type);
+    NOTE_FILE(f);
+    return f;
+}
+
+LH_EXPORT DIR *opendir(const char *name)
+{
+    if (!REAL(opendir))
+        MISSING(NULL);
+    DIR *d = REAL(opendir)(name);
+    if (d && recording())
+        lh_fd_note(dirfd(d), RA());
+    return d;
+}
+
+/* ---- closers ------------------------------------------------------------- */
+
+LH_EXPORT int close(int fd)
+{
+    if (recording())
+        fd_forget(fd);
+    if (!REAL(close))
+        MISSING(-1);
+    return REAL(close)(fd);
+}
+
+LH_EXPORT int fclose(FILE *f)
+{
+    if (f && recording())
+        fd_forget(fileno(f));
+    if (!REAL(fclose))
+        MISSING(EOF);
+    return REAL(fclose)(f);
+}
+
+LH_EXPORT int pclose(FILE *f)
+{
+    if (f && recording())
+        fd_forget(fileno(f));
+    if (!REAL(pclose))
+        MISSING(-1);
+    return REAL(pclose)(f);
+}
+
+LH_EXPORT int closedir(DIR *d)
+{
+    if (recording())
+        fd_forget(dirfd(d));
+    if (!REAL(closedir))
+        MISSING(-1);
+    return REAL(closedir)(d);
+}
+
+LH_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
+{
+    /* CLOSE_RANGE_CLOEXEC only marks them. */
+    if (recording() && !(flags & CLOSE_RANGE_CLOEXEC) && first <= last)
+        fd_forget_range(first, last);
+    if (!REAL(close_range))
+        MISSING(-1);
+    return REAL(close_range)(first, last, flags);
+}
+
+LH_EXPORT void closefrom(int lowfd)
+{
+    if (recording() && lowfd >= 0)
+        fd_forget_range((unsigned)lowfd, ~0u);
+    if (REAL(closefrom))
+        REAL(closefrom)(lowfd);
+}
+
+/* ---- snapshots ----------------------------------------------------------- */
+
+typedef struct fd_ent {
+    int fd;
+    int has;                    /* a valid record */
+    uint64_t seq;
+    int id;
+    size_t target;              /* offset into the snapshot's strings */
+} fd_ent;
+
+struct lh_fdsnap {
+    int n;
+    fd_ent *e;                  /* sorted by fd */
+    lh_buf strings;
+};
+
+static int cmp_fd(const void *x, const void *y)
+{
+    const fd_ent *a = x, *b = y;
+    return (a->fd > b->fd) - (a->fd < b->fd);
+}
+
+lh_fdsnap *lh_fddiag_snapshot(void)
+{
+    lh_fdsnap *s = lh_raw_calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    /* Raw syscalls: neither recorded here nor allocating. */
+    int dfd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/fd",
+                           O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) {
+        lh_raw_free(s);
+        return NULL;
+    }
+    int cap = 0;
+    char buf[8192];
+    for (;;) {
+        long got = syscall(SYS_getdents64, dfd, buf, sizeof buf);
+        if (got <= 0)
+            break;
+        for (long off = 0; off < got;) {
+            struct dirent64 *d = (struct dirent64 *)(buf + off);
+            off += d->d_reclen;
+            if (d->d_name[0] < '0' || d->d_name[0] > '9')
+                continue;
+            int fd = atoi(d->d_name);
+            if (fd == dfd)
+                continue;
+            if (s->n == cap) {
+                int nc = cap ? cap * 2 : 256;
+                fd_ent *ne = lh_raw_realloc(s->e, (size_t)nc * sizeof *ne);
+                if (!ne)
+                    goto done;
+                s->e = ne;
+                cap = nc;
+            }
+            fd_ent *e = &s->e[s->n];
+            char target[4096];
+            ssize_t k = readlinkat(dfd, d->d_name, target,
+                                   sizeof target - 1);
+            if (k < 0)
+                continue;       /* closed meanwhile */
+            target[k] = '\0';
+            e->fd = fd;
+            e->has = 0;
+            e->seq = 0;
+            e->id = -1;
+            e->target = s->strings.len;
+            lh_buf_add(&s->strings, target, (size_t)k + 1);
+            if (fd < fd_cap) {
+                fd_rec r;
+                lh_spin_lock(&fd_lock);
+                r = fd_tab[fd];
+                lh_spin_unlock(&fd_lock);
+                struct stat st;
+                if (r.seq && fstat(fd, &st) == 0 &&
+                    (uint64_t)st.st_dev == r.dev &&
+                    (uint64_t)st.st_ino == r.ino) {
+                    e->has = 1;
+                    e->seq = r.seq;
+                    e->id = r.id;
+                }
+            }
+            s->n++;
+        }
+    }
+done:
+    syscall(SYS_close, dfd);
+    if (s->n)
+        qsort(s->e, (size_t)s->n, sizeof *s->e, cmp_fd);
+    return s;
+}
+
+void lh_fddiag_free(lh_fdsnap *s)
+{
+    if (!s)
+        return;
+    lh_raw_free(s->e);
+    lh_buf_free(&s->strings);
+    lh_raw_free(s);
+}
+
+static const fd_ent *find_fd(const lh_fdsnap *s, int fd)
+{
+    int lo = 0, hi = s->n - 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        if (s->e[mid].fd == fd)
+            return &s->e[mid];
+        if (s->e[mid].fd < fd)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return NULL;
+}
+
+static const char *target_of(const lh_fdsnap *s, const fd_ent *e)
+{
+    return s->strings.data + e->target;
+}
+
+/* "socket:[1234]" and "pipe:[99]" differ per fd; their kind is what
+ * a summary should count. */
+static void target_kind(const char *t, char *out, size_t len)
+{
+    const char *br = strstr(t, ":[");
+    if (br && (strncmp(t, "socket:", 7) == 0 || strncmp(t, "pipe:", 5) == 0))
+        snprintf(out, len, "%.*s", (int)(br - t), t);
+    else
+        snprintf(out, len, "%s", t);
+}
+
+typedef struct kind_count {
+    char kind[256];
+    int n;
+} kind_count;
+
+static int cmp_kind(const void *x, const void *y)
+{
+    const kind_count *a = x, *b = y;
+    if (a->n != b->n)
+        return a->n > b->n ? -1 : 1;
+    return strcmp(a->kind, b->kind);
+}
+
+/* "/dev/null x 12, socket x 3, ... (+2 more)" from the targets of the
+ * items in one site. */
+static void summarize(const lh_fdsnap *b, const int *items, int n,
+                      char *out, size_t len)
+{
+    kind_count *kc = lh_raw_calloc((size_t)(n ? n : 1), sizeof *kc);
+    out[0] = '\0';
+    if (!kc)
+        return;
+    int nk = 0;
+    for (int i = 0; i < n; i++) {
+        char k[256];
+        target_kind(target_of(b, &b->e[items[i]]), k, sizeof k);
+        int j = 0;
+        while (j < nk && strcmp(kc[j].kind, k) != 0)
+            j++;
+        if (j == nk)
+            snprintf(kc[nk++].kind, sizeof kc[0].kind, "%s", k);
+        kc[j].n++;
+    }
+    qsort(kc, (size_t)nk, sizeof *kc, cmp_kind);
+    size_t at = 0;
+    for (int j = 0; j < nk; j++) {
+        char part[300];
+        int w = snprintf(part, sizeof part, "%s%s x %d", j ? ", " : "",
+                         kc[j].kind, kc[j].n);
+        if (w < 0)
+            break;
+        /* Room for this part and, when more follow, for saying so. */
+        size_t tail = j + 1 < nk ? 24 : 0;
+        if (j > 0 && at + (size_t)w + tail + 1 > len) {
+            snprintf(out + at, len - at, ", ... (+%d more)", nk - j);
+            break;
+        }
+        snprintf(out + at, len - at, "%s", part);
+        at = strlen(out);
+        if (at + 1 >= len)
+            break;
+    }
+    lh_raw_free(kc);
+}
+
+int lh_fddiag_diff(const lh_fdsnap *a, const lh_fdsnap *b, lh_site *out,
+                   int max)
+{
+    if (!a || !b || max <= 0)
+        return 0;
+    int n = b->n;
+    int *items = lh_raw_malloc((size_t)(n ? n : 1) * sizeof *items);
+    int *ids = lh_raw_malloc((size_t)(n ? n : 1) * sizeof *ids);
+    int *group = lh_raw_malloc((size_t)(n ? n : 1) * sizeof *group);
+    int *mine = lh_raw_malloc((size_t)(n ? n : 1) * sizeof *mine);
+    int m = 0, written = 0;
+    if (!items || !ids || !group || !mine)
+        goto out;
+    for (int i = 0; i < n; i++) {
+        const fd_ent *e = &b->e[i];
+        const fd_ent *o = find_fd(a, e->fd);
+        /* Same number, same target, same record: the same descriptor. */
+        if (o && o->has == e->has && o->seq == e->seq &&
+            strcmp(target_of(a, o), target_of(b, e)) == 0)
+            continue;
+        items[m] = i;
+        ids[m] = e->has ? e->id : -1;
+        m++;
+    }
+    written = lh_sites_group(ids, NULL, NULL, m, out, max, group);
+    for (int s = 0; s < written; s++) {
+        int k = 0;
+        for (int i = 0; i < m; i++)
+            if (group[i] == s)
+                mine[k++] = items[i];
+        char sum[256];
+        summarize(b, mine, k, sum, sizeof sum);
+        char ctx[256];
+        snprintf(ctx, sizeof ctx, "%s", out[s].detail);
+        if (strcmp(out[s].func, "(not recorded)") == 0)
+            snprintf(out[s].func, sizeof out[s].func,
+                     "(opened before recording or by a raw syscall)");
+        if (ctx[0])
+            snprintf(out[s].detail, sizeof out[s].detail, "%s; %s", sum,
+                     ctx);
+        else
+            snprintf(out[s].detail, sizeof out[s].detail, "%s", sum);
+        out[s].bytes = 0;
+    }
+out:
+    lh_raw_free(items);
+    lh_raw_free(ids);
+    lh_raw_free(group);
+    lh_raw_free(mine);
+    return written;
+}

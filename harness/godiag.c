@@ -1,0 +1,736 @@
+/*
+ * godiag.c - where a Go target holds its goroutines and its heap.
+ *
+ * A snapshot asks the target's Go probe for three texts:
+ *   - every goroutine's stack as runtime.Stack prints it (the debug=2
+ *     goroutine profile: with the state "[chan send]" and "created by",
+ *     which the debug=1 profile leaves out); a probe that predates it
+ *     gives the debug=1 profile instead (stacks only);
+ *   - the heap profile as text (debug=1): per allocation stack, the
+ *     objects and bytes in use;
+ *   - the same heap profile as gzipped protobuf, only to be written out for
+ *     `go tool pprof -base BASE END`.
+ * Two snapshots (baseline, end) are diffed per stack: baseline stacks are
+ * not blamed, only what they grew by.
+ *
+ * Settle first.  The heap profile's in-use figures are those of the most
+ * recent completed GC, not of the moment of the call: without a GC just
+ * before, objects freed since the last one still count and recent
+ * allocations do not.  leakhound_go_settle() (two GCs, finalizers and
+ * exiting goroutines waited for) is what makes both texts mean "retained".
+ *
+ * A snapshot allocates in the Go heap: the texts and ~650 KiB of gzip
+ * state for the protobuf, all garbage for the next settle to collect (the
+ * probe makes its one-time tables when it loads), but the Go heap, and
+ * RSS, grow to hold it for a while.  So at the baseline: settle, snapshot,
+ * settle, sample.  Cost: 2-5 ms on a small heap, plus ~10 ms per 1,000
+ * goroutines (printing their stacks stops the world).
+ *
+ * Sampling: the profile records about one allocation in every
+ * runtime.MemProfileRate bytes (the probe sets 4096) with its stack.  The
+ * text gives the sampled counts as they are; they are scaled up here as
+ * pprof scales its protobuf, each record by 1/(1-exp(-avgsize/rate)).
+ *
+ * Blame: the innermost frame that is neither the runtime's nor the
+ * standard library's, so that a ticker nobody stopped names the function
+ * that called time.NewTicker rather than NewTicker; the standard-library
+ * frame it happened in goes into the detail.  Heap sites are ordered by
+ * bytes, except that stacks made of runtime frames alone come last (see
+ * growth_before).  The probe's own stacks are left out.
+ *
+ * Memory comes from lh_raw_* (never counted by the interposer), and there
+ * is no qsort (glibc's may call malloc).
+ */
+#include "diag.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "goprofile.h"
+#include "interpose.h"
+
+/* ---- the heap profile (debug=1 text) ------------------------------------ */
+
+typedef struct heaprec {
+    double objects;         /* in use, estimated (sampling undone) */
+    double bytes;
+    size_t first;           /* its frames: frames[first..first+nframes) */
+    size_t nframes;
+    uint64_t key;           /* hash of the frames */
+} heaprec;
+
+typedef struct heapprof {
+    char *text;             /* the text, cut in place; frames point in */
+    lh_goframe *frames;     /* innermost first, per record */
+    size_t nframes, fcap;
+    heaprec *recs;
+    size_t nrecs, rcap;
+    int64_t rate;           /* MemProfileRate at the time; 0 unknown */
+} heapprof;
+
+struct lh_gosnap {
+    lh_goprofile gr;        /* goroutines grouped by stack and state */
+    int has_gr;
+    heapprof heap;
+    int has_heap;
+    char *pb;               /* gzipped protobuf heap profile */
+    size_t pblen;
+    char goroot[512];       /* "GOROOT/src/" as the frames print it, or "" */
+};
+
+static const lh_goframe no_frame = { "", "", 0 };
+
+static int grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t ncap = *cap ? *cap * 2 : 64;
+    while (ncap < need)
+        ncap *= 2;
+    void *n = lh_raw_realloc(*arr, ncap * elem);
+    if (!n)
+        return -1;
+    *arr = n;
+    *cap = ncap;
+    return 0;
+}
+
+static int starts(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static char *skip_ws(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    return s;
+}
+
+/* Cut the next whitespace-separated token off *s. */
+static char *token(char **s)
+{
+    char *t = skip_ws(*s);
+    char *e = t;
+    while (*e && *e != ' ' && *e != '\t')
+        e++;
+    if (*e)
+        *e++ = '\0';
+    *s = e;
+    return t;
+}
+
+/* "#\t0xPC\tpkg.func+0xOFF\t\t/path/file.go:LINE" (tabwriter pads with runs
+ * of tabs); "#\t0xPC" alone when the PC has no symbol. */
+static void parse_frame(char *s, lh_goframe *f)
+{
+    *f = no_frame;
+    (void)token(&s);                            /* the PC */
+    char *fn = token(&s);
+    if (!*fn)
+        return;
+    char *plus = strrchr(fn, '+');
+    if (plus && plus[1] == '0' && plus[2] == 'x')
+        *plus = '\0';
+    f->func = fn;
+    char *file = skip_ws(s);
+    size_t n = strlen(file);
+    while (n && (file[n - 1] == ' ' || file[n - 1] == '\t' ||
+                 file[n - 1] == '\r'))
+        file[--n] = '\0';
+    char *colon = strrchr(file, ':');
+    if (colon && colon[1] >= '0' && colon[1] <= '9') {
+        *colon = '\0';
+        f->line = atoi(colon + 1);
+    }
+    f->file = file;
+}
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= s[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+static uint64_t frames_key(const lh_goframe *f, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++) {
+        h = fnv(h, f[i].func, strlen(f[i].func) + 1);
+        h = fnv(h, f[i].file, strlen(f[i].file) + 1);
+        h = fnv(h, &f[i].line, sizeof f[i].line);
+    }
+    return h;
+}
+
+static int frames_eq(const lh_goframe *a, const lh_goframe *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i].line != b[i].line || strcmp(a[i].func, b[i].func) != 0 ||
+            strcmp(a[i].file, b[i].file) != 0)
+            return 0;
+    return 1;
+}
+
+/* pprof's scaleHeapSample: a record of objects of one size was sampled
+ * with probability 1-exp(-size/rate) per object. */
+static void unsample(double *objects, double *bytes, int64_t rate)
+{
+    if (*objects <= 0 || *bytes <= 0) {
+        *objects = *bytes = 0;
+        return;
+    }
+    if (rate <= 1)                  /* every allocation, or unknown */
+        return;
+    double scale = 1 / (1 - exp(-(*bytes / *objects) / (double)rate));
+    *objects *= scale;
+    *bytes *= scale;
+}
+
+static void heap_free(heapprof *h)
+{
+    lh_raw_free(h->text);
+    lh_raw_free(h->frames);
+    lh_raw_free(h->recs);
+    memset(h, 0, sizeof *h);
+}
+
+/*
+ * "heap profile: N: M [A: B] @ heap/2*RATE" then records
+ *     IN_OBJECTS: IN_BYTES [ALLOC_OBJECTS: ALLOC_BYTES] @ 0xPC ...
+ *     #\t0xPC\tfunc+0xOFF\tfile:LINE        (one per frame, runtime's top
+ *                                            frames left out by pprof)
+ * separated by blank lines, then "# runtime.MemStats" and "# Name = N"
+ * lines, which end the last record.  Takes text (lh_raw_malloc'd, len
+ * bytes plus a NUL) over; 0, or -1 (h empty) when out of memory or when no
+ * header was found.
+ */
+static int heap_parse(heapprof *h, char *text, size_t len)
+{
+    memset(h, 0, sizeof *h);
+    h->text = text;
+    text[len] = '\0';
+    long cur = -1;
+    int header = 0;
+    for (char *line = text; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        char *q;
+        if (starts(line, "heap profile: ")) {
+            header = 1;
+            if ((q = strstr(line, "@ heap/")) != NULL)
+                h->rate = strtoll(q + strlen("@ heap/"), NULL, 10) / 2;
+            cur = -1;
+        } else if (*line >= '0' && *line <= '9' && strstr(line, " @")) {
+            char *end;
+            double objects = strtod(line, &end);
+            double bytes = *end == ':' ? strtod(end + 1, NULL) : 0;
+            if (grow((void **)&h->recs, &h->rcap, h->nrecs + 1,
+                     sizeof *h->recs) < 0)
+                goto fail;
+            h->recs[h->nrecs] = (heaprec){ objects, bytes, h->nframes, 0, 0 };
+            cur = (long)h->nrecs++;
+        } else if (line[0] == '#' && line[1] == '\t' && cur >= 0) {
+            if (grow((void **)&h->frames, &h->fcap, h->nframes + 1,
+                     sizeof *h->frames) < 0)
+                goto fail;
+            parse_frame(line + 1, &h->frames[h->nframes++]);
+            h->recs[cur].nframes++;
+        } else {
+            cur = -1;                   /* blank line, MemStats, ... */
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    if (!header)
+        goto fail;
+    for (size_t i = 0; i < h->nrecs; i++) {
+        heaprec *r = &h->recs[i];
+        r->key = frames_key(h->frames + r->first, r->nframes);
+        unsample(&r->objects, &r->bytes, h->rate);
+    }
+    return 0;
+fail:
+    heap_free(h);
+    return -1;
+}
+
+/* ---- asking the probe -------------------------------------------------- */
+
+enum what { GOROUTINE_STACKS, GOROUTINE_PROFILE, HEAP_TEXT, HEAP_PROTO };
+
+static int64_t call_probe(const lh_go_probe *go, enum what w, char *buf,
+                          int64_t cap)
+{
+    switch (w) {
+    case GOROUTINE_STACKS:
+        return go->goroutine_stacks(buf, cap);
+    case GOROUTINE_PROFILE:
+        return go->goroutine_profile(buf, cap);
+    case HEAP_TEXT:
+        return go->heap_profile(buf, cap, 1);
+    case HEAP_PROTO:
+        return go->heap_profile(buf, cap, 0);
+    }
+    return -1;
+}
+
+/* Last length seen per kind: a hint for the first buffer. */
+static size_t last_len[HEAP_PROTO + 1];
+
+/* A first buffer that most likely fits: rendering all goroutines' stacks
+ * stops the world for ~10 ms per 1,000 goroutines, so a second rendering
+ * because the buffer was short is worth avoiding. */
+static int64_t first_guess(const lh_go_probe *go, enum what w)
+{
+    int64_t cap = 256 << 10;
+    int64_t last = (int64_t)__atomic_load_n(&last_len[w], __ATOMIC_RELAXED);
+    if (last + last / 4 > cap)
+        cap = last + last / 4;
+    if ((w == GOROUTINE_STACKS || w == GOROUTINE_PROFILE) && go->goroutines) {
+        int64_t n = go->goroutines();
+        if (w == GOROUTINE_STACKS && n * 512 > cap)
+            cap = n * 512;                  /* ~200-2,000 B per stack */
+    }
+    return cap;
+}
+
+/* The probe renders its text afresh on every call and returns the whole
+ * length, so a text that grew since the previous call does not fit:
+ * retry with room for the new length until one does.  The result has a
+ * NUL after its *len bytes. */
+static char *fetch(const lh_go_probe *go, enum what w, size_t *len)
+{
+    int64_t cap = first_guess(go, w);
+    for (int tries = 0; tries < 8; tries++) {
+        char *buf = lh_raw_malloc((size_t)cap + 1);
+        if (!buf)
+            return NULL;
+        int64_t n = call_probe(go, w, buf, cap);
+        if (n >= 0 && n <= cap) {
+            buf[n] = '\0';
+            *len = (size_t)n;
+            __atomic_store_n(&last_len[w], (size_t)n, __ATOMIC_RELAXED);
+            return buf;
+        }
+        lh_raw_free(buf);
+        if (n < 0)
+            return NULL;
+        cap = n + n / 4 + 4096;
+    }
+    return NULL;
+}
+
+/* ---- standard library or not ------------------------------------------- */
+
+/* GOROOT/src as the frames print it, from a runtime frame's file
+ * ("/usr/lib/go-1.19/src/runtime/proc.go" -> "/usr/lib/go-1.19/src/").
+ * Not found when the runtime's frames are all hidden, or with -trimpath
+ * (relative paths): then is_std falls back on package paths. */
+static int goroot_from(char *out, size_t len, const lh_goframe *f, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *at;
+        if (!starts(f[i].func, "runtime.") || f[i].file[0] != '/' ||
+            (at = strstr(f[i].file, "/src/runtime/")) == NULL)
+            continue;
+        size_t k = (size_t)(at - f[i].file) + strlen("/src/");
+        if (k >= len)
+            continue;
+        memcpy(out, f[i].file, k);
+        out[k] = '\0';
+        return 1;
+    }
+    return 0;
+}
+
+static void find_goroot(lh_gosnap *s)
+{
+    s->goroot[0] = '\0';
+    if (s->has_heap &&
+        goroot_from(s->goroot, sizeof s->goroot, s->heap.frames,
+                    s->heap.nframes))
+        return;
+    for (size_t i = 0; s->has_gr && i < s->gr.ngroups; i++) {
+        const lh_gogroup *g = &s->gr.groups[i];
+        if (goroot_from(s->goroot, sizeof s->goroot, g->frames, g->nframes) ||
+            goroot_from(s->goroot, sizeof s->goroot, &g->created_by, 1))
+            return;
+    }
+}
+
+/* The standard library's: its file is under GOROOT/src when we know where
+ * that is (which also covers time.startTimer, whose code is the
+ * runtime's); else Go's own rule for standard import paths, no dot in the
+ * first path element -- except main, the program itself. */
+static int is_std(const lh_goframe *f, const char *goroot)
+{
+    if (*goroot)
+        return starts(f->file, goroot);
+    const char *fn = f->func;
+    if (!*fn || starts(fn, "main."))
+        return 0;
+    const char *slash = strchr(fn, '/');
+    const char *dot = strchr(fn, '.');
+    return !slash || !dot || dot > slash;
+}
+
+/* The frame to blame (*blame) and the innermost frame outside the runtime
+ * (*inner): the first frame that is neither the runtime's nor the
+ * standard library's; failing that, the first outside the runtime;
+ * failing that, the top frame.  NULL for no frames. */
+static void pick(const lh_goframe *f, size_t n, const char *goroot,
+                 const lh_goframe **blame, const lh_goframe **inner)
+{
+    *blame = *inner = n ? &f[0] : NULL;
+    size_t i = 0;
+    while (i < n && lh_goframe_is_runtime(&f[i]))
+        i++;
+    if (i == n)
+        return;
+    *blame = *inner = &f[i];
+    for (; i < n; i++)
+        if (!lh_goframe_is_runtime(&f[i]) && !is_std(&f[i], goroot)) {
+            *blame = &f[i];
+            return;
+        }
+}
+
+/* ---- filling sites ------------------------------------------------------ */
+
+/* "goroutines/lookup.go:30": the last two path components are enough to
+ * find the file and short enough to read. */
+static void format_location(char *buf, size_t len, const lh_goframe *f)
+{
+    const char *file = f->file, *p = file + strlen(file);
+    int slashes = 0;
+    while (p > file && !(p[-1] == '/' && ++slashes == 2))
+        p--;
+    if (!*file)
+        buf[0] = '\0';
+    else if (f->line > 0)
+        snprintf(buf, len, "%s:%d", p, f->line);
+    else
+        snprintf(buf, len, "%s", p);
+}
+
+/* Root first, ';'-separated.  When the stack does not fit, the root's end
+ * is dropped: the innermost frames are the ones that name the leak. */
+static void fold(char *out, size_t len, const lh_goframe *f, size_t n)
+{
+    size_t keep = 0, need = 0;
+    while (keep < n) {
+        size_t k = strlen(*f[keep].func ? f[keep].func : "?") + (keep > 0);
+        if (need + k >= len)
+            break;
+        need += k;
+        keep++;
+    }
+    size_t at = 0;
+    for (size_t i = keep; i-- > 0;) {
+        const char *fn = *f[i].func ? f[i].func : "?";
+        size_t k = strlen(fn);
+        if (at)
+            out[at++] = ';';
+        memcpy(out + at, fn, k);
+        at += k;
+    }
+    out[at] = '\0';
+}
+
+/* Appends to a fixed buffer, truncating. */
+__attribute__((format(printf, 3, 4)))
+static void append(char *buf, size_t len, const char *fmt, ...)
+{
+    size_t at = strlen(buf);
+    if (at + 1 >= len)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + at, len - at, fmt, ap);
+    va_end(ap);
+}
+
+static void fill_common(lh_site *s, const lh_goframe *f, size_t n,
+                        const lh_goframe *blame)
+{
+    memset(s, 0, sizeof *s);
+    if (blame) {
+        snprintf(s->func, sizeof s->func, "%s",
+                 *blame->func ? blame->func : "?");
+        format_location(s->location, sizeof s->location, blame);
+    }
+    fold(s->folded, sizeof s->folded, f, n);
+}
+
+/* ---- snapshots ---------------------------------------------------------- */
+
+lh_gosnap *lh_godiag_snapshot(lh_target *t)
+{
+    if (!t || !t->has_go)
+        return NULL;
+    const lh_go_probe *go = &t->go;
+    lh_gosnap *s = lh_raw_calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    char *text;
+    size_t len;
+
+    enum what gw = go->goroutine_stacks ? GOROUTINE_STACKS
+                                        : GOROUTINE_PROFILE;
+    if ((go->goroutine_stacks || go->goroutine_profile) &&
+        (text = fetch(go, gw, &len)) != NULL) {
+        s->has_gr = lh_goprofile_parse(&s->gr, text, len) == 0;
+        lh_raw_free(text);
+    }
+    if (go->heap_profile) {
+        if ((text = fetch(go, HEAP_TEXT, &len)) != NULL)
+            s->has_heap = heap_parse(&s->heap, text, len) == 0;
+        s->pb = fetch(go, HEAP_PROTO, &s->pblen);
+    }
+    if (!s->has_gr && !s->has_heap && !s->pb) {
+        lh_godiag_free(s);
+        return NULL;
+    }
+    find_goroot(s);
+    return s;
+}
+
+void lh_godiag_free(lh_gosnap *s)
+{
+    if (!s)
+        return;
+    if (s->has_gr)
+        lh_goprofile_free(&s->gr);
+    if (s->has_heap)
+        heap_free(&s->heap);
+    lh_raw_free(s->pb);
+    lh_raw_free(s);
+}
+
+int lh_godiag_write_heap_profile(const lh_gosnap *s, const char *path)
+{
+    if (!s || !s->pb) {
+        errno = ENODATA;
+        return -1;
+    }
+    return lh_write_atomic(path, s->pb, s->pblen);
+}
+
+/* The probe's own work -- rendering these very profiles, settling -- is
+ * never the target's leak, though its one-time allocations (pprof's
+ * tables, a crc32 table for gzip) first show up between two snapshots. */
+static int in_probe(const lh_goframe *f, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (starts(f[i].func, "leakhound.dev/probe."))
+            return 1;
+    return 0;
+}
+
+/* ---- goroutines --------------------------------------------------------- */
+
+int lh_godiag_goroutines(const lh_gosnap *a, const lh_gosnap *b,
+                         lh_site *out, int max)
+{
+    if (!a || !b || !a->has_gr || !b->has_gr || max <= 0)
+        return 0;
+    lh_gogroup_delta *d;
+    long n = lh_goprofile_diff(&a->gr, &b->gr, &d);
+    if (n <= 0)
+        return 0;
+    int k = 0;
+    for (long i = 0; i < n && k < max; i++) {
+        const lh_gogroup *g = d[i].group;
+        if (in_probe(g->frames, g->nframes))
+            continue;
+        const lh_goframe *blame, *inner;
+        pick(g->frames, g->nframes, b->goroot, &blame, &inner);
+        lh_site *s = &out[k++];
+        fill_common(s, g->frames, g->nframes, blame);
+        s->count = (double)(d[i].after - d[i].before);
+        /* "semacquire in sync.(*WaitGroup).Wait waitgroup.go:139; created
+         * by main.main main.go:24": how it is stuck, where in the library
+         * when that is not the blamed frame, and who started it. */
+        char where[256] = "";
+        if (inner && inner != blame)
+            lh_goframe_format(inner, where, sizeof where);
+        if (*g->state)
+            append(s->detail, sizeof s->detail, "%s", g->state);
+        if (*where)
+            append(s->detail, sizeof s->detail, "%sin %s",
+                   *s->detail ? " " : "", where);
+        if (*g->created_by.func) {
+            char by[256];
+            lh_goframe_format(&g->created_by, by, sizeof by);
+            append(s->detail, sizeof s->detail, "%screated by %s",
+                   *s->detail ? "; " : "", by);
+        }
+    }
+    lh_raw_free(d);
+    return k;
+}
+
+/* ---- heap --------------------------------------------------------------- */
+
+/* In-use objects and bytes per stack: one profile lists a stack once per
+ * object size. */
+typedef struct stack_sum {
+    long rep;               /* a record with that stack; -1: empty slot */
+    double objects, bytes;
+} stack_sum;
+
+typedef struct sum_table {
+    stack_sum *slot;
+    size_t mask;
+} sum_table;
+
+static stack_sum *sum_find(const sum_table *t, const heapprof *h,
+                           const heaprec *r, const heapprof *rh)
+{
+    for (size_t i = r->key & t->mask;; i = (i + 1) & t->mask) {
+        stack_sum *s = &t->slot[i];
+        if (s->rep < 0)
+            return s;
+        const heaprec *o = &h->recs[s->rep];
+        if (o->key == r->key && o->nframes == r->nframes &&
+            frames_eq(h->frames + o->first, rh->frames + r->first,
+                      r->nframes))
+            return s;
+    }
+}
+
+static int sum_stacks(sum_table *t, const heapprof *h)
+{
+    size_t cap = 16;
+    while (cap < 2 * h->nrecs)
+        cap *= 2;
+    t->slot = lh_raw_malloc(cap * sizeof *t->slot);
+    if (!t->slot)
+        return -1;
+    for (size_t i = 0; i < cap; i++)
+        t->slot[i].rep = -1;
+    t->mask = cap - 1;
+    for (size_t i = 0; i < h->nrecs; i++) {
+        stack_sum *s = sum_find(t, h, &h->recs[i], h);
+        if (s->rep < 0)
+            *s = (stack_sum){ (long)i, 0, 0 };
+        s->objects += h->recs[i].objects;
+        s->bytes += h->recs[i].bytes;
+    }
+    return 0;
+}
+
+typedef struct growth {
+    long rec;               /* in the end profile */
+    int runtime_only;       /* no frame of the program's to show */
+    double objects, bytes;
+} growth;
+
+/* Stacks with a frame of the program's first: a runtime-only stack
+ * (goroutine structs from runtime.malg, which the profile records without
+ * a caller) says how much, not where, even when it is the largest.  Then
+ * more bytes first; ties by record order (deterministic). */
+static int growth_before(const growth *x, const growth *y)
+{
+    if (x->runtime_only != y->runtime_only)
+        return x->runtime_only < y->runtime_only;
+    if (x->bytes != y->bytes)
+        return x->bytes > y->bytes;
+    return x->rec < y->rec;
+}
+
+static void heap_detail(lh_site *s, const lh_goframe *blame,
+                        const lh_goframe *inner)
+{
+    if (blame && lh_goframe_is_runtime(blame)) {
+        /* pprof prints the runtime's frames only when there is nothing
+         * else: allocated on the system stack, where the profile loses
+         * the caller. */
+        if (strcmp(blame->func, "runtime.malg") == 0)
+            snprintf(s->detail, sizeof s->detail,
+                     "goroutine structs (runtime.malg); the profile does "
+                     "not record who started them: see the goroutine "
+                     "sites");
+        else
+            snprintf(s->detail, sizeof s->detail,
+                     "allocated inside the runtime; the profile does not "
+                     "record its caller");
+        return;
+    }
+    if (inner && inner != blame) {
+        char where[224];
+        lh_goframe_format(inner, where, sizeof where);
+        snprintf(s->detail, sizeof s->detail, "allocated in %s", where);
+    }
+}
+
+int lh_godiag_heap(const lh_gosnap *a, const lh_gosnap *b, lh_site *out,
+                   int max)
+{
+    if (!a || !b || !a->has_heap || !b->has_heap || max <= 0)
+        return 0;
+    const heapprof *ha = &a->heap, *hb = &b->heap;
+    sum_table ta = { 0 }, tb = { 0 };
+    growth *g = NULL;
+    int k = 0;
+    if (sum_stacks(&ta, ha) < 0 || sum_stacks(&tb, hb) < 0)
+        goto done;
+    g = lh_raw_malloc((hb->nrecs + 1) * sizeof *g);
+    if (!g)
+        goto done;
+    size_t n = 0;
+    for (size_t i = 0; i < hb->nrecs; i++) {
+        const heaprec *r = &hb->recs[i];
+        stack_sum *sb = sum_find(&tb, hb, r, hb);
+        if (sb->rep != (long)i ||       /* the stack's first record only */
+            in_probe(hb->frames + r->first, r->nframes))
+            continue;
+        stack_sum *sa = sum_find(&ta, ha, r, hb);
+        double objects = sb->objects - (sa->rep >= 0 ? sa->objects : 0);
+        double bytes = sb->bytes - (sa->rep >= 0 ? sa->bytes : 0);
+        if (bytes <= 0)
+            continue;
+        const lh_goframe *f = hb->frames + r->first;
+        size_t j = 0;
+        while (j < r->nframes && lh_goframe_is_runtime(&f[j]))
+            j++;
+        g[n++] = (growth){ (long)i, j == r->nframes, objects, bytes };
+    }
+    /* Shell sort (Ciura's gaps): no allocation. */
+    static const size_t gaps[] = { 701, 301, 132, 57, 23, 10, 4, 1 };
+    for (size_t gi = 0; gi < sizeof gaps / sizeof gaps[0]; gi++) {
+        size_t gap = gaps[gi];
+        for (size_t i = gap; i < n; i++) {
+            growth v = g[i];
+            size_t j = i;
+            for (; j >= gap && growth_before(&v, &g[j - gap]); j -= gap)
+                g[j] = g[j - gap];
+            g[j] = v;
+        }
+    }
+    for (size_t i = 0; i < n && k < max; i++) {
+        const heaprec *r = &hb->recs[g[i].rec];
+        const lh_goframe *f = hb->frames + r->first;
+        const lh_goframe *blame, *inner;
+        pick(f, r->nframes, b->goroot, &blame, &inner);
+        lh_site *s = &out[k++];
+        fill_common(s, f, r->nframes, blame);
+        heap_detail(s, blame, inner);
+        s->bytes = g[i].bytes;
+        s->count = g[i].objects > 0 ? g[i].objects : 0;
+    }
+done:
+    lh_raw_free(ta.slot);
+    lh_raw_free(tb.slot);
+    lh_raw_free(g);
+    return k;
+}

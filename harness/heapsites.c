@@ -1,0 +1,599 @@
+/*
+ * heapsites.c - where the C heap is held: sampled allocation stacks.
+ *
+ * The interposer calls our hook after every counted allocation and before
+ * every counted free.  Sampling is by bytes, as in tcmalloc and Go's
+ * runtime.MemProfile: each thread counts down the bytes allocated until
+ * its next sample, the gaps being exponentially distributed with mean
+ * sample_bytes.  An allocation of s bytes is then sampled with probability
+ * p = 1 - exp(-s / sample_bytes) whatever the allocation pattern (a fixed
+ * stride could beat in step with a loop and always pick the same site),
+ * and each sample stands for 1/p allocations and s/p bytes -- pprof's
+ * unsampling, which is unbiased for every size.
+ *
+ * Costs.  An unsampled allocation costs one thread-local subtraction; an
+ * unsampled free one load from a 64 KiB counting filter of the addresses
+ * of live samples.  A sample costs a stack capture (lh_backtrace, ~20 ns a
+ * frame once its rules are cached), interning, and a spinlock around two
+ * small tables; a free whose address passes the filter takes the lock to
+ * find and drop its sample.
+ *
+ * Snapshot: estimated live bytes and allocations per interned stack.  The
+ * diff of two snapshots is grouped by blamed frame (lh_sites_group).
+ */
+#include "diag.h"
+
+#include <errno.h>
+#include <malloc.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "interpose.h"
+
+#define IE_TLS __attribute__((tls_model("initial-exec")))
+
+/* Frames the interposer and this file put above the allocating call;
+ * captured on top of the LH_SITE_MAX_FRAMES kept. */
+#define HS_EXTRA 16
+#define HS_TRIM_MAX 64
+
+/* ---- per-thread sampling state ------------------------------------------- */
+
+/* Bytes until this thread's next sample; <= 0 takes the slow path. */
+static _Thread_local int64_t hs_countdown IE_TLS;
+/* xorshift state; 0 until the thread's first slow path. */
+static _Thread_local uint64_t hs_rng IE_TLS;
+/* Set while this thread calibrates (see calibrate()). */
+static _Thread_local int hs_calibrating IE_TLS;
+/* This thread's last sampled stack and its id: a loop allocating at one
+ * site is sampled at the same stack again and again, and a compare is
+ * cheaper than hashing and the interning lock. */
+static _Thread_local struct {
+    int n, id;
+    uintptr_t pcs[LH_SITE_MAX_FRAMES];
+} hs_last IE_TLS;
+
+/* Set on the forking thread between our atfork handlers: what other
+ * handlers allocate or free then is not sampled (hs_lock is ours). */
+static _Thread_local int hs_forking IE_TLS;
+
+static _Atomic uint64_t hs_mean;        /* sample_bytes; 0: every one */
+static atomic_int hs_started;
+static atomic_int hs_ready;             /* calibrated: samples count */
+static _Atomic uint64_t hs_seed_ctr;
+
+/* ---- shared tables (under hs_lock) --------------------------------------- */
+
+static lh_spinlock hs_lock;
+
+/* Per interned stack: estimated live bytes and allocations. */
+static double *hs_bytes, *hs_count;
+static int hs_nstacks;
+
+/* Live samples: address -> stack and weights.  Linear probing with
+ * backward-shift deletion, so no tombstones pile up. */
+typedef struct hs_live {
+    uintptr_t p;                /* 0: empty */
+    int id;
+    double wbytes, wcount;
+} hs_live;
+
+static hs_live *hs_tab;
+static size_t hs_cap, hs_used;
+
+/* Counting filter over the addresses of live samples: a free looks here
+ * first, and only takes the lock when its bucket is non-zero.  Updated
+ * under hs_lock; read without it (a block's sample is recorded before
+ * malloc returns it, so any thread that can free it sees the count).  A
+ * bucket that reaches 255 stays there (it can no longer be decremented
+ * exactly); that only costs lookups. */
+#define HS_FILTER_BITS 16
+static _Atomic uint8_t hs_filter[1u << HS_FILTER_BITS];
+
+/* Return addresses inside the interposer and this file that sit above
+ * the allocating call in a captured stack: learnt by calibration. */
+static uintptr_t hs_trim[HS_TRIM_MAX];
+static int hs_ntrim;
+
+static inline size_t filter_slot(const void *p)
+{
+    return (size_t)((((uint64_t)(uintptr_t)p >> 4) *
+                     0x9e3779b97f4a7c15ull) >> (64 - HS_FILTER_BITS));
+}
+
+static inline size_t live_slot(uintptr_t p, size_t cap)
+{
+    return (size_t)(((uint64_t)p * 0x9e3779b97f4a7c15ull) >> 17) &
+           (cap - 1);
+}
+
+/* ---- random gaps --------------------------------------------------------- */
+
+static uint64_t next_rand(void)
+{
+    uint64_t x = hs_rng;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    hs_rng = x;
+    return x;
+}
+
+static void seed_thread(void)
+{
+    /* splitmix64 of a global counter and the thread's TLS address: each
+     * thread its own sequence, never 0. */
+    uint64_t z = atomic_fetch_add(&hs_seed_ctr, 1) * 0x9e3779b97f4a7c15ull +
+                 (uint64_t)(uintptr_t)&hs_rng;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    hs_rng = z ? z : 1;
+}
+
+/* An exponentially distributed gap with the configured mean (>= 1). */
+static int64_t next_gap(void)
+{
+    uint64_t mean = atomic_load_explicit(&hs_mean, memory_order_relaxed);
+    if (mean == 0)
+        return 0;
+    /* u in (0, 1]: 53 random bits, never 0, so log is finite. */
+    double u = (double)((next_rand() >> 11) + 1) * (1.0 / 9007199254740992.0);
+    double g = -log(u) * (double)mean;
+    if (g < 1)
+        g = 1;
+    if (g > 1e15)
+        g = 1e15;
+    return (int64_t)g;
+}
+
+/* ---- tables -------------------------------------------------------------- */
+
+static int live_grow(void)
+{
+    size_t cap = hs_cap ? hs_cap * 2 : 4096;
+    hs_live *t = lh_raw_calloc(cap, sizeof *t);
+    if (!t)
+        return -1;
+    for (size_t i = 0; i < hs_cap; i++) {
+        if (!hs_tab[i].p)
+            continue;
+        size_t j = live_slot(hs_tab[i].p, cap);
+        while (t[j].p)
+            j = (j + 1) & (cap - 1);
+        t[j] = hs_tab[i];
+    }
+    lh_raw_free(hs_tab);
+    hs_tab = t;
+    hs_cap = cap;
+    return 0;
+}
+
+static int stacks_grow(int id)
+{
+    if (id < hs_nstacks)
+        return 0;
+    int n = hs_nstacks ? hs_nstacks : 1024;
+    while (n <= id)
+        n *= 2;
+    double *b = lh_raw_realloc(hs_bytes, (size_t)n * sizeof *b);
+    if (!b)
+        return -1;
+    hs_bytes = b;
+    double *c = lh_raw_realloc(hs_count, (size_t)n * sizeof *c);
+    if (!c)
+        return -1;
+    hs_count = c;
+    memset(hs_bytes + hs_nstacks, 0, (size_t)(n - hs_nstacks) * sizeof *b);
+    memset(hs_count + hs_nstacks, 0, (size_t)(n - hs_nstacks) * sizeof *c);
+    hs_nstacks = n;
+    return 0;
+}
+
+/* Under hs_lock. */
+static void live_add(uintptr_t p, int id, double wb, double wc)
+{
+    if ((hs_used + 1) * 2 > hs_cap && live_grow() < 0)
+        return;
+    if (stacks_grow(id) < 0)
+        return;
+    size_t j = live_slot(p, hs_cap);
+    while (hs_tab[j].p && hs_tab[j].p != p)
+        j = (j + 1) & (hs_cap - 1);
+    if (hs_tab[j].p == p) {
+        /* A block freed behind our back (never by the interposer) and
+         * handed out again: its old sample is gone. */
+        hs_bytes[hs_tab[j].id] -= hs_tab[j].wbytes;
+        hs_count[hs_tab[j].id] -= hs_tab[j].wcount;
+    } else {
+        hs_used++;
+        size_t f = filter_slot((void *)p);
+        uint8_t v = atomic_load_explicit(&hs_filter[f],
+                                         memory_order_relaxed);
+        if (v < 255)
+            atomic_store_explicit(&hs_filter[f], (uint8_t)(v + 1),
+                                  memory_order_relaxed);
+    }
+    hs_tab[j].p = p;
+    hs_tab[j].id = id;
+    hs_tab[j].wbytes = wb;
+    hs_tab[j].wcount = wc;
+    hs_bytes[id] += wb;
+    hs_count[id] += wc;
+}
+
+/* Under hs_lock. */
+static void live_remove(uintptr_t p)
+{
+    if (!hs_cap)
+        return;
+    size_t mask = hs_cap - 1, j = live_slot(p, hs_cap);
+    while (hs_tab[j].p && hs_tab[j].p != p)
+        j = (j + 1) & mask;
+    if (!hs_tab[j].p)
+        return;                 /* a filter false positive */
+    hs_bytes[hs_tab[j].id] -= hs_tab[j].wbytes;
+    hs_count[hs_tab[j].id] -= hs_tab[j].wcount;
+    size_t f = filter_slot((void *)p);
+    uint8_t v = atomic_load_explicit(&hs_filter[f], memory_order_relaxed);
+    if (v > 0 && v < 255)
+        atomic_store_explicit(&hs_filter[f], (uint8_t)(v - 1),
+                              memory_order_relaxed);
+    hs_used--;
+    /* Backward shift: pull later members of the probe run into the hole
+     * unless they already sit at or after their home slot. */
+    size_t hole = j;
+    for (size_t k = (j + 1) & mask; hs_tab[k].p; k = (k + 1) & mask) {
+        size_t home = live_slot(hs_tab[k].p, hs_cap);
+        if (((k - home) & mask) >= ((k - hole) & mask)) {
+            hs_tab[hole] = hs_tab[k];
+            hole = k;
+        }
+    }
+    hs_tab[hole].p = 0;
+}
+
+/* ---- calibration --------------------------------------------------------- */
+
+/* The stack of calibrate_one's caller, to find where its call into the
+ * allocator shows up in a stack captured from the hook. */
+static uintptr_t cal_ref[4];
+static int cal_nref;
+
+static int in_trim(uintptr_t pc)
+{
+    for (int i = 0; i < hs_ntrim; i++)
+        if (hs_trim[i] == pc)
+            return 1;
+    return 0;
+}
+
+/* Called from the sampled path while calibrating: every frame above the
+ * return address into calibrate_one belongs to the interposer. */
+static void calibrate_record(const uintptr_t *raw, int n)
+{
+    for (int i = 0; i + cal_nref <= n; i++) {
+        int match = 1;
+        /* raw[i] is the return address into calibrate_one; the frames
+         * after it must be calibrate_one's callers. */
+        for (int k = 1; k < cal_nref && match; k++)
+            match = i + k < n && raw[i + k] == cal_ref[k];
+        if (!match)
+            continue;
+        for (int k = 0; k < i; k++)
+            if (!in_trim(raw[k]) && hs_ntrim < HS_TRIM_MAX)
+                hs_trim[hs_ntrim++] = raw[k];
+        return;
+    }
+}
+
+/* ---- the hook ------------------------------------------------------------ */
+
+/* The sampled path (names start with lh_ so symbolization can tell them
+ * from the target even where calibration could not). */
+static void lh_hs_sample(void *p, size_t usable, uint64_t mean);
+
+/* errno is kept here, not only around the whole hook by the interposer:
+ * the fast paths never touch it, so the interposer need not pay for
+ * saving it on every call. */
+__attribute__((noinline))
+static void lh_hs_alloc_slow(void *p, size_t usable)
+{
+    int saved = errno;
+    uint64_t mean = atomic_load_explicit(&hs_mean, memory_order_relaxed);
+    if (!hs_calibrating) {
+        if (hs_rng == 0) {
+            /* First slow path of this thread: the countdown was never
+             * drawn.  Draw it as if it had started before this block. */
+            seed_thread();
+            hs_countdown = next_gap() - (int64_t)usable;
+            if (hs_countdown > 0)
+                return;
+        }
+        hs_countdown = next_gap();
+        if (!atomic_load_explicit(&hs_ready, memory_order_acquire) ||
+            hs_forking)
+            return;
+    }
+    lh_hs_sample(p, usable, mean);
+    errno = saved;
+}
+
+/* Records one sample: the stack, its weights, the live entry. */
+__attribute__((always_inline))
+static inline void lh_hs_sample(void *p, size_t usable, uint64_t mean)
+{
+    uintptr_t raw[LH_SITE_MAX_FRAMES + HS_EXTRA];
+    int n = lh_backtrace(raw, LH_SITE_MAX_FRAMES + HS_EXTRA, 0);
+    if (hs_calibrating) {
+        calibrate_record(raw, n);
+        return;
+    }
+    int k = 0;
+    while (k < n && k < HS_EXTRA && in_trim(raw[k]))
+        k++;
+    int depth = n - k;
+    if (depth > LH_SITE_MAX_FRAMES)
+        depth = LH_SITE_MAX_FRAMES;
+    int id;
+    if (hs_last.n == depth && depth > 0 &&
+        memcmp(hs_last.pcs, raw + k, (size_t)depth * sizeof *raw) == 0) {
+        id = hs_last.id;
+    } else {
+        id = lh_stack_intern(raw + k, depth);
+        if (id < 0)
+            return;
+        hs_last.n = depth;
+        hs_last.id = id;
+        memcpy(hs_last.pcs, raw + k, (size_t)depth * sizeof *raw);
+    }
+
+    double wb, wc;
+    if (mean == 0) {
+        wb = (double)usable;
+        wc = 1;
+    } else {
+        double prob = -expm1(-(double)usable / (double)mean);
+        wc = prob > 0 ? 1 / prob : 1;
+        wb = (double)usable * wc;
+    }
+    lh_spin_lock(&hs_lock);
+    live_add((uintptr_t)p, id, wb, wc);
+    lh_spin_unlock(&hs_lock);
+}
+
+__attribute__((noinline))
+static void lh_hs_free_slow(void *p)
+{
+    if (hs_forking)
+        return;     /* its entry goes stale: live_add copes */
+    int saved = errno;
+    lh_spin_lock(&hs_lock);
+    live_remove((uintptr_t)p);
+    lh_spin_unlock(&hs_lock);
+    errno = saved;
+}
+
+static void lh_hs_hook(void *p, size_t usable, int is_free)
+{
+    if (is_free) {
+        if (__builtin_expect(atomic_load_explicit(&hs_filter[filter_slot(p)],
+                                                  memory_order_relaxed) != 0,
+                             0))
+            lh_hs_free_slow(p);
+        return;
+    }
+    hs_countdown -= (int64_t)usable;
+    if (__builtin_expect(hs_countdown > 0, 1))
+        return;
+    lh_hs_alloc_slow(p, usable);
+}
+
+/*
+ * Calibration: which frames of a captured stack are ours.  Every entry
+ * point of the malloc family is called once from calibrate_one with
+ * sampling forced; the frames captured above the return address into
+ * calibrate_one (the hook, run_hook, malloc ... -- whatever inlining made
+ * of them) are the ones to drop from every sample.  Done by address, so
+ * it holds for a stripped binary too.
+ */
+typedef void *(*malloc_fn)(size_t);
+typedef void *(*calloc_fn)(size_t, size_t);
+typedef void *(*realloc_fn)(void *, size_t);
+typedef void *(*reallocarray_fn)(void *, size_t, size_t);
+typedef int (*posix_memalign_fn)(void **, size_t, size_t);
+typedef void *(*memalign_fn)(size_t, size_t);
+typedef void (*free_fn)(void *);
+
+__attribute__((noinline))
+static void calibrate_one(int kind)
+{
+    /* Volatile pointers: the compiler may neither fold these calls nor
+     * drop an allocation whose result is unused. */
+    malloc_fn volatile m = malloc;
+    calloc_fn volatile c = calloc;
+    realloc_fn volatile r = realloc;
+    reallocarray_fn volatile ra = reallocarray;
+    posix_memalign_fn volatile pm = posix_memalign;
+    memalign_fn volatile al = aligned_alloc;
+    memalign_fn volatile ml = memalign;
+    malloc_fn volatile va = valloc;
+    malloc_fn volatile pv = pvalloc;
+    free_fn volatile f = free;
+
+    uintptr_t ref[4];
+    cal_nref = lh_backtrace(ref, 4, 0);
+    memcpy(cal_ref, ref, sizeof ref);
+    hs_countdown = 0;
+
+    void *p = NULL, *q = NULL;
+    switch (kind) {
+    case 0:
+        p = m(40);
+        break;
+    case 1:
+        p = c(2, 40);
+        break;
+    case 2:
+        p = r(NULL, 40);
+        break;
+    case 3:
+        q = m(40);
+        hs_countdown = 0;
+        p = r(q, 4000);
+        if (!p)
+            p = q;
+        break;
+    case 4:
+        /* A failing realloc reports the old block allocated again. */
+        p = m(40);
+        hs_countdown = 0;
+        q = r(p, SIZE_MAX / 4);
+        if (q)
+            p = q;
+        break;
+    case 5:
+        p = ra(NULL, 2, 20);
+        break;
+    case 6:
+        q = m(40);
+        hs_countdown = 0;
+        p = ra(q, 2, 2000);
+        if (!p)
+            p = q;
+        break;
+    case 7:
+        if (pm(&p, 64, 40) != 0)
+            p = NULL;
+        break;
+    case 8:
+        p = al(64, 64);
+        break;
+    case 9:
+        p = ml(64, 40);
+        break;
+    case 10:
+        p = va(40);
+        break;
+    case 11:
+        p = pv(40);
+        break;
+    default:
+        break;
+    }
+    hs_countdown = 0;
+    f(p);
+}
+
+#define CALIBRATE_KINDS 12
+
+/* A child forked while another thread held hs_lock would deadlock at its
+ * first sampled malloc: the lock is held across fork instead. */
+static void hs_prepare(void)
+{
+    hs_forking = 1;
+    lh_spin_lock(&hs_lock);
+}
+
+static void hs_after(void)
+{
+    lh_spin_unlock(&hs_lock);
+    hs_forking = 0;
+}
+
+void lh_heapsites_start(size_t sample_bytes)
+{
+    atomic_store(&hs_mean, (uint64_t)sample_bytes);
+    if (atomic_exchange(&hs_started, 1))
+        return;                 /* running: only the rate changed */
+    lh_backtrace_init();
+    lh_heap_suspend();          /* pthread_atfork allocates */
+    pthread_atfork(hs_prepare, hs_after, hs_after);
+    lh_heap_resume();
+    lh_heap_set_hook(lh_hs_hook);
+    hs_calibrating = 1;
+    for (int k = 0; k < CALIBRATE_KINDS; k++)
+        calibrate_one(k);
+    hs_calibrating = 0;
+    hs_countdown = 0;
+    hs_rng = 0;
+    atomic_store_explicit(&hs_ready, 1, memory_order_release);
+}
+
+/* ---- snapshots ----------------------------------------------------------- */
+
+struct lh_heapsnap {
+    int n;
+    double *bytes;
+    double *count;
+};
+
+lh_heapsnap *lh_heapsites_snapshot(void)
+{
+    if (!atomic_load(&hs_started))
+        return NULL;
+    lh_heapsnap *s = lh_raw_calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    lh_spin_lock(&hs_lock);
+    int n = hs_nstacks;
+    s->bytes = lh_raw_malloc((size_t)(n ? n : 1) * sizeof *s->bytes);
+    s->count = lh_raw_malloc((size_t)(n ? n : 1) * sizeof *s->count);
+    if (s->bytes && s->count) {
+        if (n) {
+            memcpy(s->bytes, hs_bytes, (size_t)n * sizeof *s->bytes);
+            memcpy(s->count, hs_count, (size_t)n * sizeof *s->count);
+        }
+        s->n = n;
+    }
+    lh_spin_unlock(&hs_lock);
+    if (!s->bytes || !s->count) {
+        lh_heapsites_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void lh_heapsites_free(lh_heapsnap *s)
+{
+    if (!s)
+        return;
+    lh_raw_free(s->bytes);
+    lh_raw_free(s->count);
+    lh_raw_free(s);
+}
+
+int lh_heapsites_diff(const lh_heapsnap *a, const lh_heapsnap *b,
+                      lh_site *out, int max)
+{
+    if (!a || !b || max <= 0)
+        return 0;
+    int n = b->n, m = 0;
+    int *ids = lh_raw_malloc((size_t)(n ? n : 1) * sizeof *ids);
+    double *db = lh_raw_malloc((size_t)(n ? n : 1) * sizeof *db);
+    double *dc = lh_raw_malloc((size_t)(n ? n : 1) * sizeof *dc);
+    int written = 0;
+    if (!ids || !db || !dc)
+        goto out;
+    for (int i = 0; i < n; i++) {
+        double gb = b->bytes[i] - (i < a->n ? a->bytes[i] : 0);
+        double gc = b->count[i] - (i < a->n ? a->count[i] : 0);
+        /* Sums of doubles: anything under a byte is rounding. */
+        if (gb < 0.5)
+            continue;
+        ids[m] = i;
+        db[m] = gb;
+        dc[m] = gc > 0 ? gc : 0;
+        m++;
+    }
+    written = lh_sites_group(ids, db, dc, m, out, max, NULL);
+out:
+    lh_raw_free(ids);
+    lh_raw_free(db);
+    lh_raw_free(dc);
+    return written;
+}

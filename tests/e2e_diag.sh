@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Diagnosis: for every bundled leaky workload the top reported site is the
+# one that leaks (by function name); passing invariants carry no sites; the
+# folded stacks and Go heap profiles are written for viewers.
+#
+#     tests/e2e_diag.sh c|go
+source "$(dirname "$0")/lib.sh"
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+# workload | metric | regex the top site's "func detail" must match
+c_cases='c-record-error-path-leak|heap.live_bytes|record_parse_leaky
+c-record-error-path-leak|heap.live_allocs|record_parse_leaky
+c-cache-unbounded|heap.live_bytes|^cache_put_unbounded
+c-fd-leak|proc.fds|/dev/null x [0-9]+.*fd_sink_leaky
+c-thread-leak|proc.threads|thread_spawn_leaky
+c-leak16|heap.live_bytes|^leak16 '
+go_cases='go-goroutine-leak|go.goroutines|^main.lookupLeaky.func1 .*chan send.*created by main.lookupLeaky
+go-goroutine-leak-always|go.goroutines|^main.OpGoroutineLeakAlways.func1
+go-goroutine-leak-every100|go.goroutines|^main.OpGoroutineLeakEvery100.func1
+go-ticker-leak|go.heap_live_bytes|^main.OpTickerLeak .*time.NewTicker
+go-timer-leak|go.heap_live_bytes|^main.OpTimerLeak .*time.AfterFunc
+go-cache-unbounded|go.heap_live_bytes|^main.render
+go-cache-pinned-leak|go.heap_live_bytes|^main.render
+go-session-leak|go.heap_live_bytes|^main.\(\*sessions\).open
+go-syncmap-leak|go.heap_live_bytes|^main.begin
+go-finalizer-cycle-leak|go.heap_live_bytes|^main.pipe
+go-cstring-leak|heap.live_bytes|Cmalloc.*C.CString
+go-context-leak|go.heap_live_bytes|^main.newRequest
+go-subslice-leak|go.heap_live_bytes|^main.readFrame'
+
+case $1 in
+c) suite=lua/suites/c.lua; cases=$c_cases ;;
+go) suite=lua/suites/go.lua; cases=$go_cases ;;
+*) echo "usage: $0 c|go"; exit 2 ;;
+esac
+
+"$LH" run "$suite" --report-dir "$out/r" >"$out/run.txt" 2>&1
+rep=$out/r/report.json
+while IFS='|' read -r w metric want; do
+    [ -n "$w" ] || continue
+    top=$(jget "$rep" "(function() local w = find(r.workloads, 'name', '$w')
+        for _, i in ipairs(w.invariants) do
+          if i.metric == '$metric' and i.status == 'fail' and i.sites[1] then
+            return i.sites[1].func .. ' ' .. i.sites[1].detail
+          end
+        end return 'no site' end)()")
+    expect_match "$w $metric: top site" "$top" "$want"
+done <<<"$cases"
+
+# clean verdicts carry no sites
+n=$(jget "$rep" "(function() local n = 0
+    for _, w in ipairs(r.workloads) do for _, i in ipairs(w.invariants) do
+      if i.status == 'pass' then n = n + #i.sites end end end
+    return n end)()")
+expect_eq "no sites on passing invariants (clean workloads)" "$n" 0
+clean_sites=$(jget "$rep" "(function() local n = 0
+    for _, w in ipairs(r.workloads) do
+      if w.expect and w.expect.status == 'clean' then
+        for _, i in ipairs(w.invariants) do n = n + #i.sites end end end
+    return n end)()")
+expect_eq "clean workloads report no sites" "$clean_sites" 0
+
+# files for viewers
+first=$(echo "$cases" | head -n 1)
+w=${first%%|*}; rest=${first#*|}; metric=${rest%%|*}
+folded="$out/r/$w/$metric.folded"
+check "folded stacks written ($w/$metric.folded)" test -s "$folded"
+expect_match "folded format: frames;frames count" "$(head -n 1 "$folded")" \
+    '^[^ ]+(;[^ ]+)* [0-9]+$'
+if [ "$1" = go ]; then
+    check "Go heap profiles written for go tool pprof -base" \
+        test -s "$out/r/go-ticker-leak/go-heap-base.pb.gz" -a \
+             -s "$out/r/go-ticker-leak/go-heap-end.pb.gz"
+    if command -v go >/dev/null; then
+        top=$(cd "$out/r/go-ticker-leak" && go tool pprof -top -base \
+            go-heap-base.pb.gz go-heap-end.pb.gz 2>/dev/null)
+        expect_match "go tool pprof -base names the ticker leak" "$top" \
+            "main.OpTickerLeak|time.NewTicker"
+    fi
+fi
+finish

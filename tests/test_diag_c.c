@@ -1,0 +1,743 @@
+/*
+ * test_diag_c.c - unit tests for the C-side diagnosis: stack capture and
+ * symbols (symbolize.c), heap sites (heapsites.c), fds (fddiag.c) and
+ * threads (threaddiag.c).
+ *
+ * Linked with interpose.c and the diagnosis sources and -rdynamic, so the
+ * malloc family, the fd openers and pthread_create defined there are what
+ * this program and the library it dlopens bind to, as in the worker.  This
+ * file is built -O0 -g with frame pointers, so its functions keep their
+ * frames and names; the dlopen'd library (argv[1], tests/diag/) is built
+ * -O2 without frame pointers and with hidden helpers, like the bundled
+ * targets.
+ *
+ * One line per check, then "N passed, N failed"; exit status 1 on failure.
+ */
+#include "diag.h"
+#include "interpose.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <execinfo.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- reporting ----------------------------------------------------------- */
+
+static int n_passed, n_failed;
+
+__attribute__((format(printf, 2, 3)))
+static int check(int ok, const char *fmt, ...)
+{
+    va_list ap;
+    lh_heap_suspend();
+    fputs(ok ? "ok   " : "FAIL ", stdout);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    putchar('\n');
+    fflush(stdout);
+    lh_heap_resume();
+    if (ok)
+        n_passed++;
+    else
+        n_failed++;
+    return ok;
+}
+
+__attribute__((format(printf, 1, 2)))
+static void note(const char *fmt, ...)
+{
+    va_list ap;
+    lh_heap_suspend();
+    fputs("     ", stdout);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    putchar('\n');
+    fflush(stdout);
+    lh_heap_resume();
+}
+
+static lh_site sites[64];
+
+static void show_sites(const lh_site *s, int n)
+{
+    for (int i = 0; i < n && i < 6; i++)
+        note("site %d: %s (%s) bytes %.0f count %.0f [%s]", i, s[i].func,
+             s[i].location, s[i].bytes, s[i].count, s[i].detail);
+}
+
+static const lh_site *find_site(const lh_site *s, int n, const char *func)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(s[i].func, func) == 0)
+            return &s[i];
+    return NULL;
+}
+
+static double count_for(const lh_site *s, int n, const char *func)
+{
+    double c = 0;
+    for (int i = 0; i < n; i++)
+        if (strcmp(s[i].func, func) == 0)
+            c += s[i].count;
+    return c;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+/* The malloc family through pointers the compiler knows nothing about, as
+ * a dlopen'd library would call it. */
+static void *(*volatile p_malloc)(size_t) = malloc;
+static void *(*volatile p_realloc)(void *, size_t) = realloc;
+static void (*volatile p_free)(void *) = free;
+
+/* ---- library under test -------------------------------------------------- */
+
+typedef void (*diag_cb)(void *);
+static void (*lib_leak)(int, size_t);
+static void (*lib_release)(void);
+static int (*lib_call_deep)(int, diag_cb, void *);
+
+/* ---- stack capture ------------------------------------------------------- */
+
+typedef struct two_stacks {
+    uintptr_t own[64];
+    int nown;
+    void *gcc[64];
+    int ngcc;
+} two_stacks;
+
+/* Both unwinders from the same frame: only the first entry (the return
+ * address into this function, from two different calls) may differ. */
+__attribute__((noinline))
+static void capture_both(void *arg)
+{
+    two_stacks *t = arg;
+    t->nown = lh_backtrace(t->own, 64, 0);
+    t->ngcc = backtrace(t->gcc, 64);
+}
+
+static int same_after_first(const two_stacks *t, int *upto)
+{
+    int n = t->nown < t->ngcc ? t->nown : t->ngcc;
+    *upto = n;
+    for (int i = 1; i < n; i++)
+        if (t->own[i] != (uintptr_t)t->gcc[i]) {
+            *upto = i;
+            return 0;
+        }
+    return t->nown == t->ngcc;
+}
+
+static uintptr_t skip_pcs[8];
+static int skip_n;
+
+__attribute__((noinline))
+static void bt_c(uintptr_t *pcs, int *n)
+{
+    *n = lh_backtrace(pcs, 8, 0);
+    skip_n = lh_backtrace(skip_pcs, 8, 1);
+}
+
+__attribute__((noinline))
+static void bt_b(uintptr_t *pcs, int *n)
+{
+    bt_c(pcs, n);
+}
+
+__attribute__((noinline))
+static void bt_a(uintptr_t *pcs, int *n)
+{
+    bt_b(pcs, n);
+}
+
+static void test_backtrace(void)
+{
+    uintptr_t pcs[8];
+    int n = 0;
+    bt_a(pcs, &n);
+    char f[3][160];
+    for (int i = 0; i < 3; i++)
+        lh_symbolize(i < n ? pcs[i] : 0, f[i], sizeof f[i], NULL, 0);
+    check(n >= 4 && strcmp(f[0], "bt_c") == 0 && strcmp(f[1], "bt_b") == 0 &&
+              strcmp(f[2], "bt_a") == 0,
+          "lh_backtrace: innermost frames are bt_c, bt_b, bt_a (got %s, %s, "
+          "%s; depth %d)", f[0], f[1], f[2], n);
+    check(skip_n >= 3 && skip_pcs[0] == pcs[1] && skip_pcs[1] == pcs[2],
+          "lh_backtrace: skip 1 starts at the caller's caller");
+
+    two_stacks t;
+    int upto;
+    capture_both(&t);
+    check(same_after_first(&t, &upto),
+          "own unwinder = glibc backtrace() here (%d vs %d frames, agree "
+          "up to %d)", t.nown, t.ngcc, upto);
+
+    if (lib_call_deep) {
+        /* Through 30 frames of -O2 code without frame pointers. */
+        memset(&t, 0, sizeof t);
+        lib_call_deep(30, capture_both, &t);
+        check(same_after_first(&t, &upto) && t.nown > 30,
+              "own unwinder = glibc backtrace() through -O2 code without "
+              "frame pointers (%d vs %d frames, agree up to %d)", t.nown,
+              t.ngcc, upto);
+    }
+
+    /* Cost, for the record (not checked: machines differ). */
+    enum { REPS = 20000 };
+    struct timespec t0, t1;
+    uintptr_t buf[64];
+    void *gbuf[64];
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int i = 0; i < REPS; i++)
+        lh_backtrace(buf, 64, 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double own = ((t1.tv_sec - t0.tv_sec) * 1e9 +
+                  (t1.tv_nsec - t0.tv_nsec)) / REPS;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int i = 0; i < REPS; i++)
+        backtrace(gbuf, 64);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double gcc = ((t1.tv_sec - t0.tv_sec) * 1e9 +
+                  (t1.tv_nsec - t0.tv_nsec)) / REPS;
+    note("capture of %d frames: lh_backtrace %.0f ns, glibc backtrace() "
+         "%.0f ns", lh_backtrace(buf, 64, 0), own, gcc);
+}
+
+/* ---- symbols ------------------------------------------------------------- */
+
+__attribute__((noinline))
+static void symbolize_here(uintptr_t *pc, int *line)
+{
+    *line = __LINE__ + 1;
+    lh_backtrace(pc, 1, 0);
+}
+
+static void test_symbolize(void)
+{
+    uintptr_t pc = 0;
+    int line = 0;
+    symbolize_here(&pc, &line);
+    char func[160], loc[256], want[64];
+    lh_symbolize(pc, func, sizeof func, loc, sizeof loc);
+    snprintf(want, sizeof want, "test_diag_c.c:%d", line);
+    check(strcmp(func, "symbolize_here") == 0 && ends_with(loc, want),
+          "symbolize: a return address -> its function and file:line (%s "
+          "at %s, want ...%s)", func, loc, want);
+
+    lh_symbolize_func((uintptr_t)test_symbolize, func, sizeof func, loc,
+                      sizeof loc);
+    check(strcmp(func, "test_symbolize") == 0 &&
+              strstr(loc, "test_diag_c.c:") != NULL,
+          "symbolize_func: a function's address -> its name (%s at %s)",
+          func, loc);
+
+    lh_symbolize((uintptr_t)0x10, func, sizeof func, loc, sizeof loc);
+    check(func[0] != '\0' && strcmp(func, loc) == 0,
+          "symbolize: an address in no object -> \"%s\"", func);
+
+    uintptr_t a[3] = { 1, 2, 3 }, b[3] = { 1, 2, 4 };
+    int ia = lh_stack_intern(a, 3), ia2 = lh_stack_intern(a, 3);
+    int ib = lh_stack_intern(b, 3), n = 0;
+    const uintptr_t *got = lh_stack_pcs(ia, &n);
+    check(ia >= 0 && ia == ia2 && ib != ia && n == 3 && got &&
+              got[2] == 3,
+          "stack interning: same pcs same id, others another");
+}
+
+/* ---- heap sites ---------------------------------------------------------- */
+
+static void *volatile kept[60000];
+static int nkept;
+
+__attribute__((noinline))
+static void leaky_keep(int n, size_t size)
+{
+    for (int i = 0; i < n && nkept < (int)(sizeof kept / sizeof *kept); i++)
+        kept[nkept++] = p_malloc(size);
+}
+
+__attribute__((noinline))
+static void churn_free(int n, size_t size)
+{
+    for (int i = 0; i < n; i++)
+        p_free(p_malloc(size));
+}
+
+__attribute__((noinline))
+static void grow_keep(int n)
+{
+    for (int i = 0; i < n && nkept < (int)(sizeof kept / sizeof *kept);
+         i++) {
+        void *p = p_malloc(16);
+        kept[nkept++] = p_realloc(p, 4000);
+    }
+}
+
+static void release_kept(void)
+{
+    while (nkept > 0)
+        p_free(kept[--nkept]);
+}
+
+typedef struct leak_job {
+    int n;
+    size_t size;
+    void **blocks;
+} leak_job;
+
+__attribute__((noinline))
+static void *leaky_thread(void *arg)
+{
+    leak_job *j = arg;
+    for (int i = 0; i < j->n; i++) {
+        j->blocks[i] = p_malloc(j->size);
+        p_free(p_malloc(j->size * 3));      /* churn alongside */
+    }
+    return NULL;
+}
+
+/* What the kept blocks really hold: glibc may hand out a chunk bigger
+ * than asked for (one it cannot split), and the interposer counts that. */
+static double kept_usable(void)
+{
+    double sum = 0;
+    for (int i = 0; i < nkept; i++)
+        sum += (double)malloc_usable_size(kept[i]);
+    return sum;
+}
+
+static size_t usable_of(size_t n)
+{
+    void *p = p_malloc(n);
+    size_t u = malloc_usable_size(p);
+    p_free(p);
+    return u;
+}
+
+static void test_heap_exact(void)
+{
+    lh_heapsites_start(0);      /* every allocation: exact figures */
+    lh_heapsnap *a = lh_heapsites_snapshot();
+    leaky_keep(1000, 100);
+    churn_free(1000, 100);
+    lh_heapsnap *b = lh_heapsites_snapshot();
+    int n = lh_heapsites_diff(a, b, sites, 64);
+    show_sites(sites, n);
+    double want = kept_usable();
+    check(n >= 1 && strcmp(sites[0].func, "leaky_keep") == 0 &&
+              sites[0].bytes == want && sites[0].count == 1000,
+          "heap (every alloc): top site is leaky_keep, %.0f B in %.0f "
+          "blocks (want %.0f B, 1000)", n ? sites[0].bytes : 0,
+          n ? sites[0].count : 0, want);
+    check(n >= 1 && strstr(sites[0].location, "test_diag_c.c:") != NULL,
+          "heap: the site has file:line (%s)", n ? sites[0].location : "");
+    check(n >= 1 && ends_with(sites[0].folded, ";leaky_keep") &&
+              strstr(sites[0].folded, "main;test_heap_exact;") != NULL,
+          "heap: folded stack root first, leaf last, no interposer frames "
+          "(%s)", n ? sites[0].folded : "");
+    check(!find_site(sites, n, "churn_free"),
+          "heap: a function that frees what it allocates has no site");
+
+    release_kept();
+    lh_heapsnap *c = lh_heapsites_snapshot();
+    n = lh_heapsites_diff(a, c, sites, 64);
+    check(!find_site(sites, n, "leaky_keep"),
+          "heap: freed blocks leave their site (%d sites)", n);
+
+    grow_keep(100);
+    lh_heapsnap *d = lh_heapsites_snapshot();
+    n = lh_heapsites_diff(c, d, sites, 64);
+    check(n >= 1 && strcmp(sites[0].func, "grow_keep") == 0 &&
+              sites[0].count == 100 && sites[0].bytes == kept_usable(),
+          "heap: a block grown by realloc is held at its realloc (%s, %.0f "
+          "B)", n ? sites[0].func : "-", n ? sites[0].bytes : 0);
+    release_kept();
+    lh_heapsites_free(a);
+    lh_heapsites_free(b);
+    lh_heapsites_free(c);
+    lh_heapsites_free(d);
+}
+
+static void test_heap_sampled(void)
+{
+    lh_heapsites_start(4096);
+    lh_heapsnap *a = lh_heapsites_snapshot();
+    leaky_keep(20000, 24);
+    churn_free(20000, 24);
+    lh_heapsnap *b = lh_heapsites_snapshot();
+    int n = lh_heapsites_diff(a, b, sites, 64);
+    show_sites(sites, n);
+    double want = 20000.0 * (double)usable_of(24);
+    double ratio = n ? sites[0].bytes / want : 0;
+    double cratio = n ? sites[0].count / 20000.0 : 0;
+    check(n >= 1 && strcmp(sites[0].func, "leaky_keep") == 0 &&
+              ratio > 0.6 && ratio < 1.6 && cratio > 0.6 && cratio < 1.6,
+          "heap (1 in 4096 B): 20000 x 24 B kept, top site leaky_keep, "
+          "estimate %.2fx the bytes, %.2fx the count", ratio, cratio);
+    double churn = 0;
+    const lh_site *cs = find_site(sites, n, "churn_free");
+    if (cs)
+        churn = cs->bytes;
+    check(churn < want * 0.05,
+          "heap (sampled): the churning function holds ~nothing (%.0f B)",
+          churn);
+    release_kept();
+
+    lh_heapsnap *c = lh_heapsites_snapshot();
+    leaky_keep(300, 10000);
+    lh_heapsnap *d = lh_heapsites_snapshot();
+    n = lh_heapsites_diff(c, d, sites, 64);
+    want = 300.0 * (double)usable_of(10000);
+    ratio = n ? sites[0].bytes / want : 0;
+    check(n >= 1 && strcmp(sites[0].func, "leaky_keep") == 0 &&
+              ratio > 0.8 && ratio < 1.25,
+          "heap (sampled): blocks above the rate are estimated closely "
+          "(%.2fx)", ratio);
+    release_kept();
+
+    /* Four threads leaking and churning at once. */
+    enum { T = 4, PER = 5000 };
+    pthread_t th[T];
+    leak_job jobs[T];
+    lh_heapsnap *e = lh_heapsites_snapshot();
+    for (int i = 0; i < T; i++) {
+        jobs[i].n = PER;
+        jobs[i].size = 40;
+        jobs[i].blocks = lh_raw_calloc(PER, sizeof(void *));
+        pthread_create(&th[i], NULL, leaky_thread, &jobs[i]);
+    }
+    for (int i = 0; i < T; i++)
+        pthread_join(th[i], NULL);
+    lh_heapsnap *f = lh_heapsites_snapshot();
+    n = lh_heapsites_diff(e, f, sites, 64);
+    show_sites(sites, n);
+    want = (double)T * PER * (double)usable_of(40);
+    ratio = n ? sites[0].bytes / want : 0;
+    check(n >= 1 && strcmp(sites[0].func, "leaky_thread") == 0 &&
+              ratio > 0.6 && ratio < 1.6,
+          "heap (sampled, 4 threads): top site leaky_thread, %.2fx the "
+          "bytes", ratio);
+    for (int i = 0; i < T; i++) {
+        for (int k = 0; k < PER; k++)
+            p_free(jobs[i].blocks[k]);
+        lh_raw_free(jobs[i].blocks);
+    }
+    lh_heapsnap *g = lh_heapsites_snapshot();
+    n = lh_heapsites_diff(e, g, sites, 64);
+    const lh_site *left = find_site(sites, n, "leaky_thread");
+    check(!left || left->bytes < want * 0.05,
+          "heap (sampled): blocks freed by another thread leave the site");
+
+    if (lib_leak) {
+        lh_heapsnap *h = lh_heapsites_snapshot();
+        lib_leak(5000, 64);
+        lh_heapsnap *k = lh_heapsites_snapshot();
+        n = lh_heapsites_diff(h, k, sites, 64);
+        show_sites(sites, n);
+        check(n >= 1 && strcmp(sites[0].func, "diag_keep_block") == 0 &&
+                  strstr(sites[0].location, "diagtarget.c:") != NULL,
+              "heap: in a dlopen'd -O2 library, the hidden helper is named "
+              "with file:line (%s at %s)", n ? sites[0].func : "-",
+              n ? sites[0].location : "-");
+        check(n >= 1 && strstr(sites[0].folded,
+                               "test_heap_sampled;diag_leak;"
+                               "diag_keep_block") != NULL,
+              "heap: folded stack crosses the library (%s)",
+              n ? sites[0].folded : "-");
+        lib_release();
+        lh_heapsites_free(h);
+        lh_heapsites_free(k);
+    }
+    lh_heapsites_free(a);
+    lh_heapsites_free(b);
+    lh_heapsites_free(c);
+    lh_heapsites_free(d);
+    lh_heapsites_free(e);
+    lh_heapsites_free(f);
+    lh_heapsites_free(g);
+}
+
+/* ---- fds ----------------------------------------------------------------- */
+
+static int fds[32];
+static int nfds;
+static FILE *files[8];
+static int nfiles;
+
+__attribute__((noinline))
+static void open_fds(void)
+{
+    for (int i = 0; i < 3; i++)
+        fds[nfds++] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    for (int i = 0; i < 2; i++)
+        files[nfiles++] = fopen("/dev/null", "r");
+    int p[2];
+    if (pipe(p) == 0) {
+        fds[nfds++] = p[0];
+        fds[nfds++] = p[1];
+    }
+    fds[nfds++] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    fds[nfds++] = fcntl(fds[0], F_DUPFD_CLOEXEC, 0);
+}
+
+__attribute__((noinline))
+static void open_and_close(void)
+{
+    for (int i = 0; i < 10; i++) {
+        close(open("/dev/null", O_RDONLY | O_CLOEXEC));
+        FILE *f = fopen("/dev/null", "r");
+        if (f)
+            fclose(f);
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) == 0) {
+            close(p[0]);
+            close(p[1]);
+        }
+    }
+}
+
+static void close_fds(void)
+{
+    while (nfds > 0)
+        close(fds[--nfds]);
+    while (nfiles > 0)
+        fclose(files[--nfiles]);
+}
+
+static const lh_site *site_with_detail(const lh_site *s, int n,
+                                       const char *func, const char *detail)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(s[i].func, func) == 0 && strstr(s[i].detail, detail))
+            return &s[i];
+    return NULL;
+}
+
+static void test_fds(void)
+{
+    errno = 0;
+    int bad = open("/no/such/file", O_RDONLY);
+    check(bad == -1 && errno == ENOENT,
+          "fds: open through the interposer keeps its result and errno "
+          "before recording starts");
+
+    lh_fddiag_start();
+    errno = 0;
+    bad = open("/no/such/file", O_RDONLY);
+    check(bad == -1 && errno == ENOENT,
+          "fds: ... and while recording");
+
+    lh_fdsnap *a = lh_fddiag_snapshot();
+    open_fds();
+    open_and_close();
+    lh_fdsnap *b = lh_fddiag_snapshot();
+    int n = lh_fddiag_diff(a, b, sites, 64);
+    show_sites(sites, n);
+    check(count_for(sites, n, "open_fds") == 9,
+          "fds: 9 fds opened in open_fds are blamed on it (%.0f)",
+          count_for(sites, n, "open_fds"));
+    check(site_with_detail(sites, n, "open_fds", "/dev/null x 3") &&
+              site_with_detail(sites, n, "open_fds", "/dev/null x 2") &&
+              site_with_detail(sites, n, "open_fds", "pipe x 2") &&
+              site_with_detail(sites, n, "open_fds", "socket x 1") &&
+              site_with_detail(sites, n, "open_fds", "/dev/null x 1"),
+          "fds: open, fopen, pipe, socket and fcntl(F_DUPFD) sites with "
+          "what they point to");
+    const lh_site *s = site_with_detail(sites, n, "open_fds", "x 3");
+    check(s && strstr(s->location, "test_diag_c.c:") &&
+              ends_with(s->folded, "test_fds;open_fds"),
+          "fds: the site has file:line and a folded stack (%s, %s)",
+          s ? s->location : "-", s ? s->folded : "-");
+    check(!find_site(sites, n, "open_and_close"),
+          "fds: closed fds (close, fclose) leave no site");
+    check(n == 5, "fds: nothing else is new (%d sites)", n);
+
+    close_fds();
+    lh_fdsnap *c = lh_fddiag_snapshot();
+    n = lh_fddiag_diff(a, c, sites, 64);
+    check(n == 0, "fds: all closed again -> no site (%d)", n);
+
+    /* A recorded fd closed behind the interposer's back, its number then
+     * reused by an unrecorded open of another file: not blamed on the
+     * first opener. */
+    open_fds();
+    int victim = fds[0];
+    syscall(SYS_close, victim);
+    int raw = (int)syscall(SYS_openat, AT_FDCWD, "/dev/zero",
+                           O_RDONLY | O_CLOEXEC);
+    lh_fdsnap *d = lh_fddiag_snapshot();
+    n = lh_fddiag_diff(a, d, sites, 64);
+    show_sites(sites, n);
+    const lh_site *u = NULL;
+    for (int i = 0; i < n; i++)
+        if (strstr(sites[i].detail, "/dev/zero"))
+            u = &sites[i];
+    check(raw == victim && u && strcmp(u->func, "open_fds") != 0 &&
+              u->count == 1,
+          "fds: a reused number with a stale record is not blamed on the "
+          "old opener (%s)", u ? u->func : "-");
+    check(count_for(sites, n, "open_fds") == 8,
+          "fds: the other 8 are still open_fds' (%.0f)",
+          count_for(sites, n, "open_fds"));
+    close_fds();
+    lh_fddiag_free(a);
+    lh_fddiag_free(b);
+    lh_fddiag_free(c);
+    lh_fddiag_free(d);
+}
+
+/* ---- threads ------------------------------------------------------------- */
+
+static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static int gate_open;
+
+static void *blocked_thread(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&gate_mu);
+    while (!gate_open)
+        pthread_cond_wait(&gate_cv, &gate_mu);
+    pthread_mutex_unlock(&gate_mu);
+    return NULL;
+}
+
+static void *exiting_thread(void *arg)
+{
+    pthread_exit(arg);
+}
+
+static pthread_t spawned[8];
+static int nspawned;
+
+__attribute__((noinline))
+static void spawn_blocked(int n)
+{
+    for (int i = 0; i < n; i++)
+        pthread_create(&spawned[nspawned++], NULL, blocked_thread, NULL);
+}
+
+static void test_threads(void)
+{
+    lh_threaddiag_start();
+    lh_threadsnap *a = lh_threaddiag_snapshot();
+    spawn_blocked(3);
+    lh_threadsnap *b = lh_threaddiag_snapshot();
+    int n = lh_threaddiag_diff(a, b, sites, 64);
+    show_sites(sites, n);
+    check(n == 1 && strcmp(sites[0].func, "spawn_blocked") == 0 &&
+              sites[0].count == 3,
+          "threads: 3 blocked threads blamed on spawn_blocked (%s x %.0f)",
+          n ? sites[0].func : "-", n ? sites[0].count : 0);
+    check(n == 1 && strstr(sites[0].detail, "start blocked_thread") &&
+              strstr(sites[0].detail, "x 3"),
+          "threads: detail names the start routine (%s)",
+          n ? sites[0].detail : "-");
+
+    pthread_t t;
+    static int token;
+    void *ret = NULL;
+    int rc = pthread_create(&t, NULL, exiting_thread, &token);
+    pthread_join(t, &ret);
+    check(rc == 0 && ret == (void *)&token,
+          "threads: pthread_exit through the trampoline returns its value");
+
+    pthread_mutex_lock(&gate_mu);
+    gate_open = 1;
+    pthread_cond_broadcast(&gate_cv);
+    pthread_mutex_unlock(&gate_mu);
+    while (nspawned > 0)
+        pthread_join(spawned[--nspawned], NULL);
+    lh_threadsnap *c = lh_threaddiag_snapshot();
+    n = lh_threaddiag_diff(a, c, sites, 64);
+    check(n == 0, "threads: joined threads leave no site (%d)", n);
+    lh_threaddiag_free(a);
+    lh_threaddiag_free(b);
+    lh_threaddiag_free(c);
+}
+
+/* ---- fork ---------------------------------------------------------------- */
+
+static volatile int churn_stop;
+
+static void *churn_thread(void *arg)
+{
+    (void)arg;
+    while (!churn_stop) {
+        p_free(p_malloc(64));
+        close(open("/dev/null", O_RDONLY | O_CLOEXEC));
+    }
+    return NULL;
+}
+
+/* A child forked while another thread is inside the sampler or the fd
+ * recorder (holding their locks) must still malloc, open and close. */
+static void test_fork(void)
+{
+    lh_heapsites_start(0);      /* every allocation: the lock is busy */
+    pthread_t t;
+    churn_stop = 0;
+    pthread_create(&t, NULL, churn_thread, NULL);
+    int ok = 0, runs = 40;
+    for (int i = 0; i < runs; i++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            alarm(10);          /* a deadlock ends as SIGALRM */
+            for (int k = 0; k < 100; k++) {
+                p_free(p_malloc(64));
+                close(open("/dev/null", O_RDONLY | O_CLOEXEC));
+            }
+            _exit(0);
+        }
+        int st = 0;
+        if (pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+            WEXITSTATUS(st) == 0)
+            ok++;
+    }
+    churn_stop = 1;
+    pthread_join(t, NULL);
+    check(ok == runs, "fork: %d of %d children forked amid sampling and fd "
+          "recording ran to completion", ok, runs);
+    lh_heapsites_start(4096);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1) {
+        void *h = dlopen(argv[1], RTLD_NOW);
+        check(h != NULL, "dlopen %s", argv[1]);
+        if (h) {
+            lib_leak = (void (*)(int, size_t))dlsym(h, "diag_leak");
+            lib_release = (void (*)(void))dlsym(h, "diag_release");
+            lib_call_deep = (int (*)(int, diag_cb, void *))dlsym(
+                h, "diag_call_deep");
+        }
+    }
+    lh_backtrace_init();
+    test_backtrace();
+    test_symbolize();
+    test_heap_exact();
+    test_heap_sampled();
+    test_fds();
+    test_threads();
+    test_fork();
+    printf("%d passed, %d failed\n", n_passed, n_failed);
+    return n_failed ? 1 : 0;
+}

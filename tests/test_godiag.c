@@ -1,0 +1,975 @@
+/*
+ * test_godiag.c - unit tests for harness/godiag.c.
+ *
+ * The fixtures are real probe outputs, taken with a throwaway loader that
+ * dlopened build/targets/go/libgoroutines.so (OpGoroutineLeakAlways: 2
+ * calls, snapshot, 3 more) and libtimers.so (OpTickerLeak: 200 calls,
+ * snapshot, 2,000 more; heap records with nothing in use and all but one
+ * of the probe's own were cut, as was most of the MemStats trailer).  A
+ * fake probe serves them, so godiag is driven through diag.h alone.  A few
+ * small texts are edited by hand where a real run would not produce the
+ * case (aged goroutines, -trimpath paths); they say so.
+ *
+ * With LIBGOROUTINES=<path to libgoroutines.so> (meson sets it when the Go
+ * targets are built) the live library is tested too: one Go runtime per
+ * process, so one library.
+ *
+ * One line per check, then "N passed, N failed"; exit status 1 on failure.
+ */
+#include "diag.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "interpose.h"
+
+static int n_passed, n_failed;
+
+__attribute__((format(printf, 2, 3)))
+static int check(int ok, const char *fmt, ...)
+{
+    va_list ap;
+    lh_heap_suspend();
+    fputs(ok ? "ok   " : "FAIL ", stdout);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    putchar('\n');
+    fflush(stdout);
+    lh_heap_resume();
+    if (ok)
+        n_passed++;
+    else
+        n_failed++;
+    return ok;
+}
+
+/* ---- fixtures ----------------------------------------------------------- */
+
+/* leakhound_go_goroutine_stacks: OpGoroutineLeakAlways, 2 then 5 leaked. */
+static const char stacks_base[] =
+    "goroutine 17 [running, locked to thread]:\n"
+    "leakhound.dev/probe.allStacks()\n"
+    "\t/work/main/targets/go/probe/probe.go:144 +0x66\n"
+    "leakhound.dev/probe.leakhound_go_goroutine_stacks(0x56410219e360, 0x10"
+    "282)\n"
+    "\t/work/main/targets/go/probe/probe.go:122 +0x27\n"
+    "\n"
+    "goroutine 5 [chan send]:\n"
+    "main.OpGoroutineLeakAlways.func1(0x0?)\n"
+    "\t/work/main/targets/go/goroutines/main.go:37 +0x2a\n"
+    "created by main.OpGoroutineLeakAlways\n"
+    "\t/work/main/targets/go/goroutines/main.go:37 +0x145\n"
+    "\n"
+    "goroutine 6 [chan send]:\n"
+    "main.OpGoroutineLeakAlways.func1(0x0?)\n"
+    "\t/work/main/targets/go/goroutines/main.go:37 +0x2a\n"
+    "created by main.OpGoroutineLeakAlways\n"
+    "\t/work/main/targets/go/goroutines/main.go:37 +0x145\n";
+
+static const char stacks_end[] =
+    "goroutine 17 [running, locked to thread]:\n"
+    "leakhound.dev/probe.allStacks()\n"
+    "\t/work/main/targets/go/probe/probe.go:144 +0x66\n"
+    "leakhound.dev/probe.leakhound_go_goroutine_stacks(0x5641021ae7d0, 0x10"
+    "4ef)\n"
+    "\t/work/main/targets/go/probe/probe.go:122 +0x27\n"
+    "\n"
+    "goroutine 5 [chan send]:\n"
+    "main.OpGoroutineLeakAlways.func1(0x0?)\n"
+    "\t/work/main/targets/go/goroutines/main.go:37 +0x2a\n"
+    "created by main.OpGoroutineLeakAlways\n"
+    "\t/work/main/targets/go/goroutines/main.go:37 +0x145\n"
+    "\n"
+    "goroutine 6 [chan send]:\n"
+    "main.OpGoroutineLeakAlways.func1(0x0?)\n"
+    "\t/work/main/targets/go/goroutines/main.go:37 +0x2a\n"
+    "created by main.OpGoroutineLeakAlways\n"
+    "\t/work/main/targets/go/goroutines/main.go:37 +0x145\n"
+    "\n"
+    "goroutine 19 [chan send]:\n"
+    "main.OpGoroutineLeakAlways.func1(0x0?)\n"
+    "\t/work/main/targets/go/goroutines/main.go:37 +0x2a\n"
+    "created by main.OpGoroutineLeakAlways\n"
+    "\t/work/main/targets/go/goroutines/main.go:37 +0x145\n"
+    "\n"
+    "goroutine 20 [chan send]:\n"
+    "main.OpGoroutineLeakAlways.func1(0x0?)\n"
+    "\t/work/main/targets/go/goroutines/main.go:37 +0x2a\n"
+    "created by main.OpGoroutineLeakAlways\n"
+    "\t/work/main/targets/go/goroutines/main.go:37 +0x145\n"
+    "\n"
+    "goroutine 21 [chan send]:\n"
+    "main.OpGoroutineLeakAlways.func1(0x0?)\n"
+    "\t/work/main/targets/go/goroutines/main.go:37 +0x2a\n"
+    "created by main.OpGoroutineLeakAlways\n"
+    "\t/work/main/targets/go/goroutines/main.go:37 +0x145\n";
+
+/* leakhound_go_goroutine_profile (debug=1, what an older probe has):
+ * OpGoroutineLeak("SLOW-x"), 2 then 5 leaked. */
+static const char profile_base[] =
+    "goroutine profile: total 3\n"
+    "2 @ 0x7f30bb1567b6 0x7f30bb12400c 0x7f30bb123bbd 0x7f30bb1d6b4a 0x7f30"
+    "bb182301\n"
+    "#\t0x7f30bb1d6b49\tmain.lookupLeaky.func1+0x29\t/work/main/targets/go/"
+    "goroutines/lookup.go:30\n"
+    "\n"
+    "1 @ 0x7f30bb14c156 0x7f30bb17d645 0x7f30bb1cc2b5 0x7f30bb1cc0cd 0x7f30"
+    "bb1c902b 0x7f30bb1d62c5 0x7f30bb1d6828 0x7f30bb122ce2 0x7f30bb122969 0"
+    "x7f30bb1820b3 0x7f30bb182301\n"
+    "#\t0x7f30bb17d644\truntime/pprof.runtime_goroutineProfileWithLabels+0x"
+    "24\t\t/usr/lib/go-1.19/src/runtime/mprof.go:846\n"
+    "#\t0x7f30bb1cc2b4\truntime/pprof.writeRuntimeProfile+0xb4\t\t\t\t/usr/"
+    "lib/go-1.19/src/runtime/pprof/pprof.go:723\n"
+    "#\t0x7f30bb1cc0cc\truntime/pprof.writeGoroutine+0x4c\t\t\t\t/usr/lib/g"
+    "o-1.19/src/runtime/pprof/pprof.go:683\n"
+    "#\t0x7f30bb1c902a\truntime/pprof.(*Profile).WriteTo+0x14a\t\t\t\t/usr/"
+    "lib/go-1.19/src/runtime/pprof/pprof.go:330\n"
+    "#\t0x7f30bb1d62c4\tleakhound.dev/probe.leakhound_go_goroutine_profile+"
+    "0x64\t\t/work/main/targets/go/probe/probe.go:110\n"
+    "#\t0x7f30bb1d6827\t_cgoexp_ecd5d689b0e3_leakhound_go_goroutine_profile"
+    "+0x27\t_cgo_gotypes.go:81\n"
+    "#\t0x7f30bb122ce1\truntime.cgocallbackg1+0x2c1\t\t\t\t\t/usr/lib/go-1."
+    "19/src/runtime/cgocall.go:316\n"
+    "#\t0x7f30bb122968\truntime.cgocallbackg+0x108\t\t\t\t\t/usr/lib/go-1.1"
+    "9/src/runtime/cgocall.go:235\n"
+    "#\t0x7f30bb1820b2\truntime.cgocallback+0xb2\t\t\t\t\t/usr/lib/go-1.19/"
+    "src/runtime/asm_amd64.s:994\n"
+    "\n";
+
+static const char profile_end[] =
+    "goroutine profile: total 6\n"
+    "5 @ 0x7f63f65277b6 0x7f63f64f500c 0x7f63f64f4bbd 0x7f63f65a7b4a 0x7f63"
+    "f6553301\n"
+    "#\t0x7f63f65a7b49\tmain.lookupLeaky.func1+0x29\t/work/main/targets/go/"
+    "goroutines/lookup.go:30\n"
+    "\n"
+    "1 @ 0x7f63f651d156 0x7f63f654e645 0x7f63f659d2b5 0x7f63f659d0cd 0x7f63"
+    "f659a02b 0x7f63f65a72c5 0x7f63f65a7828 0x7f63f64f3ce2 0x7f63f64f3969 0"
+    "x7f63f65530b3 0x7f63f6553301\n"
+    "#\t0x7f63f654e644\truntime/pprof.runtime_goroutineProfileWithLabels+0x"
+    "24\t\t/usr/lib/go-1.19/src/runtime/mprof.go:846\n"
+    "#\t0x7f63f659d2b4\truntime/pprof.writeRuntimeProfile+0xb4\t\t\t\t/usr/"
+    "lib/go-1.19/src/runtime/pprof/pprof.go:723\n"
+    "#\t0x7f63f659d0cc\truntime/pprof.writeGoroutine+0x4c\t\t\t\t/usr/lib/g"
+    "o-1.19/src/runtime/pprof/pprof.go:683\n"
+    "#\t0x7f63f659a02a\truntime/pprof.(*Profile).WriteTo+0x14a\t\t\t\t/usr/"
+    "lib/go-1.19/src/runtime/pprof/pprof.go:330\n"
+    "#\t0x7f63f65a72c4\tleakhound.dev/probe.leakhound_go_goroutine_profile+"
+    "0x64\t\t/work/main/targets/go/probe/probe.go:110\n"
+    "#\t0x7f63f65a7827\t_cgoexp_ecd5d689b0e3_leakhound_go_goroutine_profile"
+    "+0x27\t_cgo_gotypes.go:81\n"
+    "#\t0x7f63f64f3ce1\truntime.cgocallbackg1+0x2c1\t\t\t\t\t/usr/lib/go-1."
+    "19/src/runtime/cgocall.go:316\n"
+    "#\t0x7f63f64f3968\truntime.cgocallbackg+0x108\t\t\t\t\t/usr/lib/go-1.1"
+    "9/src/runtime/cgocall.go:235\n"
+    "#\t0x7f63f65530b2\truntime.cgocallback+0xb2\t\t\t\t\t/usr/lib/go-1.19/"
+    "src/runtime/asm_amd64.s:994\n"
+    "\n";
+
+/* leakhound_go_heap_profile(debug=1): OpTickerLeak, 200 then 2,200
+ * calls (MemProfileRate 4096: "heap/8192"). */
+static const char heap_base[] =
+    "heap profile: 9: 5280 [11: 6336] @ heap/8192\n"
+    "1: 2048 [1: 2048] @ 0x7fc6eb783ecc 0x7fc6eb783d8e 0x7fc6eb7910b9 0x7fc"
+    "6eb7a1a30 0x7fc6eb7e8a91 0x7fc6eb7e8fc8 0x7fc6eb734ce2 0x7fc6eb734969 "
+    "0x7fc6eb7940b3 0x7fc6eb794301\n"
+    "#\t0x7fc6eb7910b8\ttime.startTimer+0x18\t\t\t/usr/lib/go-1.19/src/runt"
+    "ime/time.go:215\n"
+    "#\t0x7fc6eb7a1a2f\ttime.NewTicker+0xcf\t\t\t/usr/lib/go-1.19/src/time/"
+    "tick.go:39\n"
+    "#\t0x7fc6eb7e8a90\tmain.OpTickerLeak+0x30\t\t\t/work/main/targets/go/t"
+    "imers/main.go:35\n"
+    "#\t0x7fc6eb7e8fc7\t_cgoexp_59fc05ffd854_OpTickerLeak+0x27\t_cgo_gotype"
+    "s.go:54\n"
+    "#\t0x7fc6eb734ce1\truntime.cgocallbackg1+0x2c1\t\t/usr/lib/go-1.19/src"
+    "/runtime/cgocall.go:316\n"
+    "#\t0x7fc6eb734968\truntime.cgocallbackg+0x108\t\t/usr/lib/go-1.19/src/"
+    "runtime/cgocall.go:235\n"
+    "#\t0x7fc6eb7940b2\truntime.cgocallback+0xb2\t\t/usr/lib/go-1.19/src/ru"
+    "ntime/asm_amd64.s:994\n"
+    "\n"
+    "1: 1024 [1: 1024] @ 0x7fc6eb76b8fe 0x7fc6eb76c13b 0x7fc6eb76c7af 0x7fc"
+    "6eb76cc8e 0x7fc6eb7703cf 0x7fc6eb7920c6\n"
+    "#\t0x7fc6eb76b8fd\truntime.allocm+0x9d\t\t\t/usr/lib/go-1.19/src/runti"
+    "me/proc.go:1759\n"
+    "#\t0x7fc6eb76c13a\truntime.newm+0x3a\t\t\t/usr/lib/go-1.19/src/runtime"
+    "/proc.go:2109\n"
+    "#\t0x7fc6eb76c7ae\truntime.startm+0xce\t\t\t/usr/lib/go-1.19/src/runti"
+    "me/proc.go:2325\n"
+    "#\t0x7fc6eb76cc8d\truntime.handoffp+0x2ed\t\t\t/usr/lib/go-1.19/src/ru"
+    "ntime/proc.go:2360\n"
+    "#\t0x7fc6eb7703ce\truntime.entersyscallblock_handoff+0x4e\t/usr/lib/go"
+    "-1.19/src/runtime/proc.go:3758\n"
+    "#\t0x7fc6eb7920c5\truntime.systemstack+0x45\t\t/usr/lib/go-1.19/src/ru"
+    "ntime/asm_amd64.s:492\n"
+    "\n"
+    "1: 1024 [1: 1024] @ 0x7fc6eb76b8fe 0x7fc6eb76bda8 0x7fc6eb76bd4e 0x7fc"
+    "6eb7920c6\n"
+    "#\t0x7fc6eb76b8fd\truntime.allocm+0x9d\t\t/usr/lib/go-1.19/src/runtime"
+    "/proc.go:1759\n"
+    "#\t0x7fc6eb76bda7\truntime.oneNewExtraM+0x27\t/usr/lib/go-1.19/src/run"
+    "time/proc.go:1912\n"
+    "#\t0x7fc6eb76bd4d\truntime.newextram+0x4d\t\t/usr/lib/go-1.19/src/runt"
+    "ime/proc.go:1900\n"
+    "#\t0x7fc6eb7920c5\truntime.systemstack+0x45\t/usr/lib/go-1.19/src/runt"
+    "ime/asm_amd64.s:492\n"
+    "\n"
+    "2: 832 [2: 832] @ 0x7fc6eb770948 0x7fc6eb770bfe 0x7fc6eb770b25 0x7fc6e"
+    "b7920c6\n"
+    "#\t0x7fc6eb770947\truntime.malg+0x27\t\t/usr/lib/go-1.19/src/runtime/p"
+    "roc.go:4076\n"
+    "#\t0x7fc6eb770bfd\truntime.newproc1+0x7d\t\t/usr/lib/go-1.19/src/runti"
+    "me/proc.go:4123\n"
+    "#\t0x7fc6eb770b24\truntime.newproc.func1+0x24\t/usr/lib/go-1.19/src/ru"
+    "ntime/proc.go:4098\n"
+    "#\t0x7fc6eb7920c5\truntime.systemstack+0x45\t/usr/lib/go-1.19/src/runt"
+    "ime/asm_amd64.s:492\n"
+    "\n"
+    "2: 192 [2: 192] @ 0x7fc6eb735a8a 0x7fc6eb7a199f 0x7fc6eb7e8a91 0x7fc6e"
+    "b7e8fc8 0x7fc6eb734ce2 0x7fc6eb734969 0x7fc6eb7940b3 0x7fc6eb794301\n"
+    "#\t0x7fc6eb7a199e\ttime.NewTicker+0x3e\t\t\t/usr/lib/go-1.19/src/time/"
+    "tick.go:29\n"
+    "#\t0x7fc6eb7e8a90\tmain.OpTickerLeak+0x30\t\t\t/work/main/targets/go/t"
+    "imers/main.go:35\n"
+    "#\t0x7fc6eb7e8fc7\t_cgoexp_59fc05ffd854_OpTickerLeak+0x27\t_cgo_gotype"
+    "s.go:54\n"
+    "#\t0x7fc6eb734ce1\truntime.cgocallbackg1+0x2c1\t\t/usr/lib/go-1.19/src"
+    "/runtime/cgocall.go:316\n"
+    "#\t0x7fc6eb734968\truntime.cgocallbackg+0x108\t\t/usr/lib/go-1.19/src/"
+    "runtime/cgocall.go:235\n"
+    "#\t0x7fc6eb7940b2\truntime.cgocallback+0xb2\t\t/usr/lib/go-1.19/src/ru"
+    "ntime/asm_amd64.s:994\n"
+    "\n"
+    "2: 160 [2: 160] @ 0x7fc6eb7a19bf 0x7fc6eb7e8a91 0x7fc6eb7e8fc8 0x7fc6e"
+    "b734ce2 0x7fc6eb734969 0x7fc6eb7940b3 0x7fc6eb794301\n"
+    "#\t0x7fc6eb7a19be\ttime.NewTicker+0x5e\t\t\t/usr/lib/go-1.19/src/time/"
+    "tick.go:30\n"
+    "#\t0x7fc6eb7e8a90\tmain.OpTickerLeak+0x30\t\t\t/work/main/targets/go/t"
+    "imers/main.go:35\n"
+    "#\t0x7fc6eb7e8fc7\t_cgoexp_59fc05ffd854_OpTickerLeak+0x27\t_cgo_gotype"
+    "s.go:54\n"
+    "#\t0x7fc6eb734ce1\truntime.cgocallbackg1+0x2c1\t\t/usr/lib/go-1.19/src"
+    "/runtime/cgocall.go:316\n"
+    "#\t0x7fc6eb734968\truntime.cgocallbackg+0x108\t\t/usr/lib/go-1.19/src/"
+    "runtime/cgocall.go:235\n"
+    "#\t0x7fc6eb7940b2\truntime.cgocallback+0xb2\t\t/usr/lib/go-1.19/src/ru"
+    "ntime/asm_amd64.s:994\n"
+    "\n"
+    "# runtime.MemStats\n"
+    "# Alloc = 306528\n"
+    "# TotalAlloc = 310928\n"
+    "# Sys = 14791944\n";
+
+static const char heap_end[] =
+    "heap profile: 103: 41280 [189: 2909408] @ heap/8192\n"
+    "1: 20480 [1: 20480] @ 0x7fc6eb783ecc 0x7fc6eb783d8e 0x7fc6eb7910b9 0x7"
+    "fc6eb7a1a30 0x7fc6eb7e8a91 0x7fc6eb7e8fc8 0x7fc6eb734ce2 0x7fc6eb73496"
+    "9 0x7fc6eb7940b3 0x7fc6eb794301\n"
+    "#\t0x7fc6eb7910b8\ttime.startTimer+0x18\t\t\t/usr/lib/go-1.19/src/runt"
+    "ime/time.go:215\n"
+    "#\t0x7fc6eb7a1a2f\ttime.NewTicker+0xcf\t\t\t/usr/lib/go-1.19/src/time/"
+    "tick.go:39\n"
+    "#\t0x7fc6eb7e8a90\tmain.OpTickerLeak+0x30\t\t\t/work/main/targets/go/t"
+    "imers/main.go:35\n"
+    "#\t0x7fc6eb7e8fc7\t_cgoexp_59fc05ffd854_OpTickerLeak+0x27\t_cgo_gotype"
+    "s.go:54\n"
+    "#\t0x7fc6eb734ce1\truntime.cgocallbackg1+0x2c1\t\t/usr/lib/go-1.19/src"
+    "/runtime/cgocall.go:316\n"
+    "#\t0x7fc6eb734968\truntime.cgocallbackg+0x108\t\t/usr/lib/go-1.19/src/"
+    "runtime/cgocall.go:235\n"
+    "#\t0x7fc6eb7940b2\truntime.cgocallback+0xb2\t\t/usr/lib/go-1.19/src/ru"
+    "ntime/asm_amd64.s:994\n"
+    "\n"
+    "1: 8192 [1: 8192] @ 0x7fc6eb7d8ca8 0x7fc6eb7d891d 0x7fc6eb7d88f8 0x7fc"
+    "6eb798982 0x7fc6eb7d8a75 0x7fc6eb7d8a43 0x7fc6eb7d99e5 0x7fc6eb7e1c85 "
+    "0x7fc6eb7e71a5 0x7fc6eb7dce25 0x7fc6eb7dca87 0x7fc6eb7db08b 0x7fc6eb7e"
+    "85a5 0x7fc6eb7e894c 0x7fc6eb734ce2 0x7fc6eb734969 0x7fc6eb7940b3 0x7fc"
+    "6eb794301\n"
+    "#\t0x7fc6eb7d8ca7\thash/crc32.slicingMakeTable+0x27\t\t\t/usr/lib/go-1"
+    ".19/src/hash/crc32/crc32_generic.go:59\n"
+    "#\t0x7fc6eb7d891c\thash/crc32.archInitIEEE+0x5c\t\t\t\t/usr/lib/go-1.1"
+    "9/src/hash/crc32/crc32_amd64.go:207\n"
+    "#\t0x7fc6eb7d88f7\thash/crc32.ieeeInit+0x37\t\t\t\t/usr/lib/go-1.19/sr"
+    "c/hash/crc32/crc32.go:115\n"
+    "#\t0x7fc6eb798981\tsync.(*Once).doSlow+0xc1\t\t\t\t/usr/lib/go-1.19/sr"
+    "c/sync/once.go:74\n"
+    "#\t0x7fc6eb7d8a74\tsync.(*Once).Do+0x94\t\t\t\t\t/usr/lib/go-1.19/src/"
+    "sync/once.go:65\n"
+    "#\t0x7fc6eb7d8a42\thash/crc32.Update+0x62\t\t\t\t\t/usr/lib/go-1.19/sr"
+    "c/hash/crc32/crc32.go:221\n"
+    "#\t0x7fc6eb7d99e4\tcompress/gzip.(*Writer).Write+0x344\t\t\t/usr/lib/g"
+    "o-1.19/src/compress/gzip/gzip.go:195\n"
+    "#\t0x7fc6eb7e1c84\truntime/pprof.(*profileBuilder).build+0x364\t\t/usr"
+    "/lib/go-1.19/src/runtime/pprof/proto.go:390\n"
+    "#\t0x7fc6eb7e71a4\truntime/pprof.writeHeapProto+0x304\t\t\t/usr/lib/go"
+    "-1.19/src/runtime/pprof/protomem.go:65\n"
+    "#\t0x7fc6eb7dce24\truntime/pprof.writeHeapInternal+0x304\t\t\t/usr/lib"
+    "/go-1.19/src/runtime/pprof/pprof.go:575\n"
+    "#\t0x7fc6eb7dca86\truntime/pprof.writeHeap+0x26\t\t\t\t/usr/lib/go-1.1"
+    "9/src/runtime/pprof/pprof.go:535\n"
+    "#\t0x7fc6eb7db08a\truntime/pprof.(*Profile).WriteTo+0x14a\t\t\t/usr/li"
+    "b/go-1.19/src/runtime/pprof/pprof.go:330\n"
+    "#\t0x7fc6eb7e85a4\tleakhound.dev/probe.leakhound_go_heap_profile+0x64"
+    "\t/work/main/targets/go/probe/probe.go:134\n"
+    "#\t0x7fc6eb7e894b\t_cgoexp_ecd5d689b0e3_leakhound_go_heap_profile+0x2b"
+    "\t_cgo_gotypes.go:102\n"
+    "#\t0x7fc6eb734ce1\truntime.cgocallbackg1+0x2c1\t\t\t\t/usr/lib/go-1.19"
+    "/src/runtime/cgocall.go:316\n"
+    "#\t0x7fc6eb734968\truntime.cgocallbackg+0x108\t\t\t\t/usr/lib/go-1.19/"
+    "src/runtime/cgocall.go:235\n"
+    "#\t0x7fc6eb7940b2\truntime.cgocallback+0xb2\t\t\t\t/usr/lib/go-1.19/sr"
+    "c/runtime/asm_amd64.s:994\n"
+    "\n"
+    "42: 4032 [42: 4032] @ 0x7fc6eb735a8a 0x7fc6eb7a199f 0x7fc6eb7e8a91 0x7"
+    "fc6eb7e8fc8 0x7fc6eb734ce2 0x7fc6eb734969 0x7fc6eb7940b3 0x7fc6eb79430"
+    "1\n"
+    "#\t0x7fc6eb7a199e\ttime.NewTicker+0x3e\t\t\t/usr/lib/go-1.19/src/time/"
+    "tick.go:29\n"
+    "#\t0x7fc6eb7e8a90\tmain.OpTickerLeak+0x30\t\t\t/work/main/targets/go/t"
+    "imers/main.go:35\n"
+    "#\t0x7fc6eb7e8fc7\t_cgoexp_59fc05ffd854_OpTickerLeak+0x27\t_cgo_gotype"
+    "s.go:54\n"
+    "#\t0x7fc6eb734ce1\truntime.cgocallbackg1+0x2c1\t\t/usr/lib/go-1.19/src"
+    "/runtime/cgocall.go:316\n"
+    "#\t0x7fc6eb734968\truntime.cgocallbackg+0x108\t\t/usr/lib/go-1.19/src/"
+    "runtime/cgocall.go:235\n"
+    "#\t0x7fc6eb7940b2\truntime.cgocallback+0xb2\t\t/usr/lib/go-1.19/src/ru"
+    "ntime/asm_amd64.s:994\n"
+    "\n"
+    "42: 3360 [42: 3360] @ 0x7fc6eb7a19bf 0x7fc6eb7e8a91 0x7fc6eb7e8fc8 0x7"
+    "fc6eb734ce2 0x7fc6eb734969 0x7fc6eb7940b3 0x7fc6eb794301\n"
+    "#\t0x7fc6eb7a19be\ttime.NewTicker+0x5e\t\t\t/usr/lib/go-1.19/src/time/"
+    "tick.go:30\n"
+    "#\t0x7fc6eb7e8a90\tmain.OpTickerLeak+0x30\t\t\t/work/main/targets/go/t"
+    "imers/main.go:35\n"
+    "#\t0x7fc6eb7e8fc7\t_cgoexp_59fc05ffd854_OpTickerLeak+0x27\t_cgo_gotype"
+    "s.go:54\n"
+    "#\t0x7fc6eb734ce1\truntime.cgocallbackg1+0x2c1\t\t/usr/lib/go-1.19/src"
+    "/runtime/cgocall.go:316\n"
+    "#\t0x7fc6eb734968\truntime.cgocallbackg+0x108\t\t/usr/lib/go-1.19/src/"
+    "runtime/cgocall.go:235\n"
+    "#\t0x7fc6eb7940b2\truntime.cgocallback+0xb2\t\t/usr/lib/go-1.19/src/ru"
+    "ntime/asm_amd64.s:994\n"
+    "\n"
+    "1: 2048 [1: 2048] @ 0x7fc6eb783ecc 0x7fc6eb783d8e 0x7fc6eb7910b9 0x7fc"
+    "6eb7a1a30 0x7fc6eb7e8a91 0x7fc6eb7e8fc8 0x7fc6eb734ce2 0x7fc6eb734969 "
+    "0x7fc6eb7940b3 0x7fc6eb794301\n"
+    "#\t0x7fc6eb7910b8\ttime.startTimer+0x18\t\t\t/usr/lib/go-1.19/src/runt"
+    "ime/time.go:215\n"
+    "#\t0x7fc6eb7a1a2f\ttime.NewTicker+0xcf\t\t\t/usr/lib/go-1.19/src/time/"
+    "tick.go:39\n"
+    "#\t0x7fc6eb7e8a90\tmain.OpTickerLeak+0x30\t\t\t/work/main/targets/go/t"
+    "imers/main.go:35\n"
+    "#\t0x7fc6eb7e8fc7\t_cgoexp_59fc05ffd854_OpTickerLeak+0x27\t_cgo_gotype"
+    "s.go:54\n"
+    "#\t0x7fc6eb734ce1\truntime.cgocallbackg1+0x2c1\t\t/usr/lib/go-1.19/src"
+    "/runtime/cgocall.go:316\n"
+    "#\t0x7fc6eb734968\truntime.cgocallbackg+0x108\t\t/usr/lib/go-1.19/src/"
+    "runtime/cgocall.go:235\n"
+    "#\t0x7fc6eb7940b2\truntime.cgocallback+0xb2\t\t/usr/lib/go-1.19/src/ru"
+    "ntime/asm_amd64.s:994\n"
+    "\n"
+    "1: 1024 [1: 1024] @ 0x7fc6eb76b8fe 0x7fc6eb76bda8 0x7fc6eb76bd4e 0x7fc"
+    "6eb7920c6\n"
+    "#\t0x7fc6eb76b8fd\truntime.allocm+0x9d\t\t/usr/lib/go-1.19/src/runtime"
+    "/proc.go:1759\n"
+    "#\t0x7fc6eb76bda7\truntime.oneNewExtraM+0x27\t/usr/lib/go-1.19/src/run"
+    "time/proc.go:1912\n"
+    "#\t0x7fc6eb76bd4d\truntime.newextram+0x4d\t\t/usr/lib/go-1.19/src/runt"
+    "ime/proc.go:1900\n"
+    "#\t0x7fc6eb7920c5\truntime.systemstack+0x45\t/usr/lib/go-1.19/src/runt"
+    "ime/asm_amd64.s:492\n"
+    "\n"
+    "1: 1024 [1: 1024] @ 0x7fc6eb76b8fe 0x7fc6eb76c13b 0x7fc6eb76c7af 0x7fc"
+    "6eb76cc8e 0x7fc6eb7703cf 0x7fc6eb7920c6\n"
+    "#\t0x7fc6eb76b8fd\truntime.allocm+0x9d\t\t\t/usr/lib/go-1.19/src/runti"
+    "me/proc.go:1759\n"
+    "#\t0x7fc6eb76c13a\truntime.newm+0x3a\t\t\t/usr/lib/go-1.19/src/runtime"
+    "/proc.go:2109\n"
+    "#\t0x7fc6eb76c7ae\truntime.startm+0xce\t\t\t/usr/lib/go-1.19/src/runti"
+    "me/proc.go:2325\n"
+    "#\t0x7fc6eb76cc8d\truntime.handoffp+0x2ed\t\t\t/usr/lib/go-1.19/src/ru"
+    "ntime/proc.go:2360\n"
+    "#\t0x7fc6eb7703ce\truntime.entersyscallblock_handoff+0x4e\t/usr/lib/go"
+    "-1.19/src/runtime/proc.go:3758\n"
+    "#\t0x7fc6eb7920c5\truntime.systemstack+0x45\t\t/usr/lib/go-1.19/src/ru"
+    "ntime/asm_amd64.s:492\n"
+    "\n"
+    "2: 832 [2: 832] @ 0x7fc6eb770948 0x7fc6eb770bfe 0x7fc6eb770b25 0x7fc6e"
+    "b7920c6\n"
+    "#\t0x7fc6eb770947\truntime.malg+0x27\t\t/usr/lib/go-1.19/src/runtime/p"
+    "roc.go:4076\n"
+    "#\t0x7fc6eb770bfd\truntime.newproc1+0x7d\t\t/usr/lib/go-1.19/src/runti"
+    "me/proc.go:4123\n"
+    "#\t0x7fc6eb770b24\truntime.newproc.func1+0x24\t/usr/lib/go-1.19/src/ru"
+    "ntime/proc.go:4098\n"
+    "#\t0x7fc6eb7920c5\truntime.systemstack+0x45\t/usr/lib/go-1.19/src/runt"
+    "ime/asm_amd64.s:492\n"
+    "\n"
+    "12: 288 [12: 288] @ 0x7fc6eb7a199f 0x7fc6eb7e8a91 0x7fc6eb7e8fc8 0x7fc"
+    "6eb734ce2 0x7fc6eb734969 0x7fc6eb7940b3 0x7fc6eb794301\n"
+    "#\t0x7fc6eb7a199e\ttime.NewTicker+0x3e\t\t\t/usr/lib/go-1.19/src/time/"
+    "tick.go:29\n"
+    "#\t0x7fc6eb7e8a90\tmain.OpTickerLeak+0x30\t\t\t/work/main/targets/go/t"
+    "imers/main.go:35\n"
+    "#\t0x7fc6eb7e8fc7\t_cgoexp_59fc05ffd854_OpTickerLeak+0x27\t_cgo_gotype"
+    "s.go:54\n"
+    "#\t0x7fc6eb734ce1\truntime.cgocallbackg1+0x2c1\t\t/usr/lib/go-1.19/src"
+    "/runtime/cgocall.go:316\n"
+    "#\t0x7fc6eb734968\truntime.cgocallbackg+0x108\t\t/usr/lib/go-1.19/src/"
+    "runtime/cgocall.go:235\n"
+    "#\t0x7fc6eb7940b2\truntime.cgocallback+0xb2\t\t/usr/lib/go-1.19/src/ru"
+    "ntime/asm_amd64.s:994\n"
+    "\n"
+    "# runtime.MemStats\n"
+    "# Alloc = 1055160\n"
+    "# TotalAlloc = 4187608\n"
+    "# Sys = 18986248\n";
+
+/* Hand-edited from the debug=2 format: goroutines that aged ("2 minutes")
+ * or are locked to a thread stay in their group; the same frames in
+ * another state are another group; a goroutine stuck in the standard
+ * library is blamed on its caller; the probe's own goroutine is left out. */
+static const char states_base[] =
+    "goroutine 1 [running]:\n"
+    "leakhound.dev/probe.allStacks()\n"
+    "\t/src/probe/probe.go:144 +0x66\n"
+    "\n"
+    "goroutine 5 [chan send]:\n"
+    "main.lookupLeaky.func1(0x0?)\n"
+    "\t/src/svc/goroutines/lookup.go:30 +0x29\n"
+    "created by main.lookupLeaky\n"
+    "\t/src/svc/goroutines/lookup.go:30 +0x45\n"
+    "\n"
+    "goroutine 6 [chan send]:\n"
+    "main.lookupLeaky.func1(0x0?)\n"
+    "\t/src/svc/goroutines/lookup.go:30 +0x29\n"
+    "created by main.lookupLeaky\n"
+    "\t/src/svc/goroutines/lookup.go:30 +0x45\n";
+
+#define LEAKY_BLOCK(hdr)                                                   \
+    "goroutine " hdr ":\n"                                                 \
+    "main.lookupLeaky.func1(0x0?)\n"                                       \
+    "\t/src/svc/goroutines/lookup.go:30 +0x29\n"                           \
+    "created by main.lookupLeaky\n"                                        \
+    "\t/src/svc/goroutines/lookup.go:30 +0x45\n"                           \
+    "\n"
+
+static const char states_end[] =
+    "goroutine 1 [running]:\n"
+    "leakhound.dev/probe.allStacks()\n"
+    "\t/src/probe/probe.go:144 +0x66\n"
+    "\n"
+    LEAKY_BLOCK("5 [chan send, 2 minutes]")
+    LEAKY_BLOCK("6 [chan send, 2 minutes]")
+    LEAKY_BLOCK("7 [chan send]")
+    LEAKY_BLOCK("8 [chan send, locked to thread]")
+    "goroutine 9 [semacquire]:\n"
+    "sync.runtime_Semacquire(0x0?)\n"
+    "\t/usr/lib/go-1.19/src/runtime/sema.go:62 +0x25\n"
+    "sync.(*WaitGroup).Wait(0x0?)\n"
+    "\t/usr/lib/go-1.19/src/sync/waitgroup.go:139 +0x52\n"
+    "main.waiter(0x0?)\n"
+    "\t/tmp/gprof/main.go:15 +0x19\n"
+    "created by main.main\n"
+    "\t/tmp/gprof/main.go:24 +0xfc\n"
+    "\n"
+    LEAKY_BLOCK("10 [chan receive]")
+    "goroutine 11 [select]:\n"
+    "leakhound.dev/probe.waitFinalizers({0xc0000a4000?, 0x0?, 0x0?})\n"
+    "\t/src/probe/settle.go:58 +0x85\n"
+    "created by leakhound.dev/probe.settle\n"
+    "\t/src/probe/settle.go:30 +0x45\n";
+
+/* Hand-made in the debug=1 heap format with -trimpath paths (so no GOROOT
+ * to tell the standard library by): the package-path rule decides. */
+static const char trimmed_base[] =
+    "heap profile: 0: 0 [0: 0] @ heap/8192\n";
+static const char trimmed_end[] =
+    "heap profile: 10: 10240 [10: 10240] @ heap/8192\n"
+    "8: 8192 [8: 8192] @ 0x4 0x5\n"
+    "#\t0x4\truntime.malg+0x27\t\truntime/proc.go:4076\n"
+    "#\t0x5\truntime.newproc1+0x7d\truntime/proc.go:4123\n"
+    "\n"
+    "2: 2048 [2: 2048] @ 0x1 0x2 0x3\n"
+    "#\t0x1\ttime.NewTicker+0x3e\t\t\ttime/tick.go:29\n"
+    "#\t0x2\texample.com/svc.(*S).Tick+0x30\texample.com/svc/tick.go:10\n"
+    "#\t0x3\tmain.main+0x10\t\t\t\texample.com/svc/cmd/main.go:5\n"
+    "\n"
+    "# runtime.MemStats\n"
+    "# Alloc = 306528\n";
+
+/* Not a real profile: write_heap_profile copies bytes, it does not look. */
+static const char fake_pb[] = "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+                              "pretend protobuf";
+
+/* ---- a fake probe ------------------------------------------------------- */
+
+static const char *serve_stacks, *serve_profile, *serve_heap;
+
+static int64_t serve(const char *text, size_t len, char *buf, int64_t cap)
+{
+    if (buf && cap > 0) {
+        size_t n = len < (size_t)cap ? len : (size_t)cap;
+        memcpy(buf, text, n);
+        if (n < (size_t)cap)
+            buf[n] = '\0';
+    }
+    return (int64_t)len;
+}
+
+static int64_t fake_stacks(char *buf, int64_t cap)
+{
+    return serve(serve_stacks, strlen(serve_stacks), buf, cap);
+}
+
+static int64_t fake_profile(char *buf, int64_t cap)
+{
+    return serve(serve_profile, strlen(serve_profile), buf, cap);
+}
+
+static int64_t fake_heap(char *buf, int64_t cap, int64_t debug)
+{
+    if (debug == 0)
+        return serve(fake_pb, sizeof fake_pb - 1, buf, cap);
+    return serve(serve_heap, strlen(serve_heap), buf, cap);
+}
+
+/* A text that grows on each call so that it never fits the buffer the
+ * caller brings, for as many calls as grow_calls says. */
+static char grow_text[8 << 20];
+static size_t grow_len;
+static int grow_blocks, grow_calls, grow_seen;
+
+static void grow_reset(void)
+{
+    grow_len = (size_t)snprintf(grow_text, sizeof grow_text,
+                                "goroutine 1 [running]:\nmain.main()\n"
+                                "\t/src/main.go:3 +0x1\n\n");
+    grow_blocks = grow_calls = grow_seen = 0;
+}
+
+static int64_t fake_growing(char *buf, int64_t cap)
+{
+    grow_seen++;
+    if (grow_calls > 0) {
+        grow_calls--;
+        while (grow_len <= (size_t)cap && grow_len + 256 < sizeof grow_text)
+            grow_len += (size_t)snprintf(
+                grow_text + grow_len, sizeof grow_text - grow_len,
+                "goroutine %d [chan send]:\nmain.leak.func1()\n"
+                "\t/src/leak.go:9 +0x1b\ncreated by main.leak\n"
+                "\t/src/leak.go:8 +0x45\n\n", 100 + grow_blocks++);
+    }
+    return serve(grow_text, grow_len, buf, cap);
+}
+
+static lh_target fake_target(int stacks, int profile, int heap)
+{
+    lh_target t;
+    memset(&t, 0, sizeof t);
+    t.has_go = 1;
+    if (stacks)
+        t.go.goroutine_stacks = fake_stacks;
+    if (profile)
+        t.go.goroutine_profile = fake_profile;
+    if (heap)
+        t.go.heap_profile = fake_heap;
+    return t;
+}
+
+/* Snapshots of two fixture states through the fake probe. */
+static void snap2(lh_target *t, const char *stacks0, const char *heap0,
+                  const char *stacks1, const char *heap1, lh_gosnap **a,
+                  lh_gosnap **b)
+{
+    serve_stacks = serve_profile = stacks0;
+    serve_heap = heap0;
+    *a = lh_godiag_snapshot(t);
+    serve_stacks = serve_profile = stacks1;
+    serve_heap = heap1;
+    *b = lh_godiag_snapshot(t);
+}
+
+/* pprof's estimate of what a record of sampled objects stands for. */
+static double est(double objects, double bytes, double *objects_out)
+{
+    double scale = 1 / (1 - exp(-(bytes / objects) / 4096.0));
+    if (objects_out)
+        *objects_out += objects * scale;
+    return bytes * scale;
+}
+
+static int near(double got, double want)
+{
+    return fabs(got - want) <= 1e-6 * fabs(want) + 1e-9;
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+static void test_goroutines_fixture(void)
+{
+    lh_target t = fake_target(1, 1, 1);
+    lh_gosnap *a, *b;
+    snap2(&t, stacks_base, heap_base, stacks_end, heap_end, &a, &b);
+    if (!check(a && b, "fixture snapshots"))
+        goto out;
+    lh_site s[8];
+    int n = lh_godiag_goroutines(a, b, s, 8);
+    if (!check(n == 1, "one goroutine group grew (got %d)", n))
+        goto out;
+    check(strcmp(s[0].func, "main.OpGoroutineLeakAlways.func1") == 0,
+          "func is the goroutine's own: %s", s[0].func);
+    check(strcmp(s[0].location, "goroutines/main.go:37") == 0,
+          "location keeps two path components: %s", s[0].location);
+    check(strcmp(s[0].detail, "chan send; created by "
+                 "main.OpGoroutineLeakAlways main.go:37") == 0,
+          "detail: state and creator: '%s'", s[0].detail);
+    check(s[0].count == 3 && s[0].bytes == 0,
+          "count = 3 goroutines (5 - 2), bytes 0: %g, %g", s[0].count,
+          s[0].bytes);
+    check(strcmp(s[0].folded, "main.OpGoroutineLeakAlways.func1") == 0,
+          "folded: %s", s[0].folded);
+    check(lh_godiag_goroutines(b, a, s, 8) == 0,
+          "end -> base: nothing grew");
+    check(lh_godiag_goroutines(b, b, s, 8) == 0, "same snapshot: nothing");
+    check(lh_godiag_goroutines(a, b, s, 0) == 0, "max 0: nothing written");
+    check(lh_godiag_goroutines(NULL, b, s, 8) == 0 &&
+          lh_godiag_goroutines(a, NULL, s, 8) == 0, "NULL snapshot: 0");
+out:
+    lh_godiag_free(a);
+    lh_godiag_free(b);
+}
+
+static void test_states(void)
+{
+    lh_target t = fake_target(1, 0, 0);
+    lh_gosnap *a, *b;
+    snap2(&t, states_base, NULL, states_end, NULL, &a, &b);
+    if (!check(a && b, "state fixtures: snapshots without a heap profile"))
+        goto out;
+    lh_site s[8];
+    int n = lh_godiag_goroutines(a, b, s, 8);
+    if (!check(n == 3, "3 groups grew, the probe's own left out (got %d)",
+               n))
+        goto out;
+    check(strcmp(s[0].func, "main.lookupLeaky.func1") == 0 &&
+          s[0].count == 2 && strncmp(s[0].detail, "chan send;", 10) == 0,
+          "aged and thread-locked 'chan send' stay one group: %s +%g '%s'",
+          s[0].func, s[0].count, s[0].detail);
+    check(strcmp(s[1].func, "main.waiter") == 0 &&
+          strcmp(s[1].location, "gprof/main.go:15") == 0 &&
+          strcmp(s[1].detail, "semacquire in sync.(*WaitGroup).Wait "
+                 "waitgroup.go:139; created by main.main main.go:24") == 0,
+          "blocked in the standard library: blame the caller: %s %s '%s'",
+          s[1].func, s[1].location, s[1].detail);
+    check(strcmp(s[1].folded, "main.waiter;sync.(*WaitGroup).Wait;"
+                 "sync.runtime_Semacquire") == 0,
+          "folded root first: %s", s[1].folded);
+    check(strcmp(s[2].func, "main.lookupLeaky.func1") == 0 &&
+          s[2].count == 1 && strncmp(s[2].detail, "chan receive;", 13) == 0,
+          "same frames, other state: its own group: +%g '%s'", s[2].count,
+          s[2].detail);
+    check(lh_godiag_heap(a, b, s, 8) == 0, "no heap profile: no heap sites");
+out:
+    lh_godiag_free(a);
+    lh_godiag_free(b);
+}
+
+static void test_heap_fixture(void)
+{
+    lh_target t = fake_target(1, 1, 1);
+    lh_gosnap *a, *b;
+    snap2(&t, stacks_base, heap_base, stacks_end, heap_end, &a, &b);
+    if (!check(a && b, "heap fixture snapshots"))
+        goto out;
+    lh_site s[8];
+    int n = lh_godiag_heap(a, b, s, 8);
+    if (!check(n == 3, "3 stacks grew; runtime ones did not, the probe's "
+               "is left out (got %d)", n))
+        goto out;
+    for (int i = 0; i < n; i++)
+        check(strcmp(s[i].func, "main.OpTickerLeak") == 0 &&
+              strcmp(s[i].location, "timers/main.go:35") == 0,
+              "site %d blames NewTicker's caller: %s %s", i, s[i].func,
+              s[i].location);
+    /* tick.go:29 is listed twice in the end profile (96- and 24-byte
+     * objects): one stack, summed. */
+    double o0 = 0, ob = 0;
+    double b0 = est(42, 4032, &o0) + est(12, 288, &o0) - est(2, 192, &ob);
+    o0 -= ob;
+    check(near(s[0].bytes, b0) && near(s[0].count, o0),
+          "largest: sampled records scaled as pprof does, one stack "
+          "summed over sizes: %.1f B %.2f objects (want %.1f, %.2f)",
+          s[0].bytes, s[0].count, b0, o0);
+    check(strcmp(s[0].detail, "allocated in time.NewTicker tick.go:29") == 0,
+          "detail names the library frame: '%s'", s[0].detail);
+    check(strcmp(s[0].folded, "runtime.cgocallback;runtime.cgocallbackg;"
+                 "runtime.cgocallbackg1;_cgoexp_59fc05ffd854_OpTickerLeak;"
+                 "main.OpTickerLeak;time.NewTicker") == 0,
+          "folded root first: %s", s[0].folded);
+    double o1 = 0, o1b = 0;
+    double b1 = est(42, 3360, &o1) - est(2, 160, &o1b);
+    check(near(s[1].bytes, b1) && near(s[1].count, o1 - o1b) &&
+          strcmp(s[1].detail, "allocated in time.NewTicker tick.go:30") == 0,
+          "second: tick.go:30, %.1f B (want %.1f)", s[1].bytes, b1);
+    double b2 = est(1, 20480, NULL);
+    check(near(s[2].bytes, b2) &&
+          strcmp(s[2].detail, "allocated in time.startTimer time.go:215")
+          == 0,
+          "third: the timer heap (time.startTimer, code under "
+          "GOROOT/src/runtime counts as library): %.1f B '%s'", s[2].bytes,
+          s[2].detail);
+    check(s[0].bytes > s[1].bytes && s[1].bytes > s[2].bytes,
+          "largest first");
+    int probe = 0;
+    for (int i = 0; i < n; i++)
+        probe |= strstr(s[i].folded, "leakhound.dev/probe") != NULL;
+    check(!probe, "the probe's own allocations are not blamed");
+    check(lh_godiag_heap(a, b, s, 1) == 1, "max 1: one site");
+    check(lh_godiag_heap(b, a, s, 8) == 0, "end -> base: nothing grew");
+out:
+    lh_godiag_free(a);
+    lh_godiag_free(b);
+}
+
+static void test_trimmed_paths(void)
+{
+    lh_target t = fake_target(1, 0, 1);
+    lh_gosnap *a, *b;
+    snap2(&t, stacks_base, trimmed_base, stacks_base, trimmed_end, &a, &b);
+    if (!check(a && b, "-trimpath heap fixtures"))
+        goto out;
+    lh_site s[8];
+    int n = lh_godiag_heap(a, b, s, 8);
+    if (!check(n == 2, "2 sites (got %d)", n))
+        goto out;
+    check(strcmp(s[0].func, "example.com/svc.(*S).Tick") == 0 &&
+          strcmp(s[0].location, "svc/tick.go:10") == 0 &&
+          strcmp(s[0].detail, "allocated in time.NewTicker tick.go:29") == 0,
+          "no GOROOT in the paths: 'time' is the library by its package "
+          "path, example.com/svc is not: %s %s '%s'", s[0].func,
+          s[0].location, s[0].detail);
+    check(strcmp(s[1].func, "runtime.malg") == 0 && s[1].bytes > s[0].bytes &&
+          strstr(s[1].detail, "goroutine") != NULL,
+          "runtime-only stack last though larger, detail says why: %.0f B "
+          "'%s'", s[1].bytes, s[1].detail);
+out:
+    lh_godiag_free(a);
+    lh_godiag_free(b);
+}
+
+static void test_old_probe(void)
+{
+    lh_target t = fake_target(0, 1, 0);
+    lh_gosnap *a, *b;
+    snap2(&t, profile_base, NULL, profile_end, NULL, &a, &b);
+    if (!check(a && b, "probe without the new exports: debug=1 profile"))
+        goto out;
+    lh_site s[8];
+    int n = lh_godiag_goroutines(a, b, s, 8);
+    check(n == 1 && strcmp(s[0].func, "main.lookupLeaky.func1") == 0 &&
+          strcmp(s[0].location, "goroutines/lookup.go:30") == 0 &&
+          s[0].count == 3 && s[0].detail[0] == '\0',
+          "grouped by stack, no state or creator to tell: %s %s +%g '%s'",
+          n > 0 ? s[0].func : "", n > 0 ? s[0].location : "",
+          n > 0 ? s[0].count : 0, n > 0 ? s[0].detail : "");
+    check(lh_godiag_heap(a, b, s, 8) == 0, "no heap profile: no sites");
+    errno = 0;
+    check(lh_godiag_write_heap_profile(b, "/tmp/never-written") == -1 &&
+          errno == ENODATA && access("/tmp/never-written", F_OK) < 0,
+          "nothing to write: -1, ENODATA");
+out:
+    lh_godiag_free(a);
+    lh_godiag_free(b);
+
+    lh_target none;
+    memset(&none, 0, sizeof none);
+    check(lh_godiag_snapshot(&none) == NULL && lh_godiag_snapshot(NULL) ==
+          NULL, "no Go probe: no snapshot");
+    lh_godiag_free(NULL);
+}
+
+static void test_growing_text(void)
+{
+    lh_target t;
+    memset(&t, 0, sizeof t);
+    t.has_go = 1;
+    t.go.goroutine_stacks = fake_growing;
+
+    grow_reset();
+    lh_gosnap *a = lh_godiag_snapshot(&t);
+    grow_calls = 2;
+    lh_gosnap *b = lh_godiag_snapshot(&t);
+    lh_site s[4];
+    int n = lh_godiag_goroutines(a, b, s, 4);
+    check(n == 1 && s[0].count == grow_blocks && grow_len > (256 << 10),
+          "text outgrew the buffer twice (%zu B): retried, all %d "
+          "goroutines counted (got %g)", grow_len, grow_blocks,
+          n == 1 ? s[0].count : -1.0);
+    lh_godiag_free(b);
+
+    grow_calls = 1000;
+    grow_seen = 0;
+    b = lh_godiag_snapshot(&t);
+    check(b == NULL && grow_seen == 8,
+          "text that never fits: gives up after %d calls", grow_seen);
+    lh_godiag_free(b);
+    lh_godiag_free(a);
+}
+
+static void test_write(void)
+{
+    lh_target t = fake_target(1, 1, 1);
+    serve_stacks = stacks_end;
+    serve_heap = heap_end;
+    lh_gosnap *s = lh_godiag_snapshot(&t);
+    char path[256];
+    snprintf(path, sizeof path, "/tmp/test-godiag-%ld.pb.gz", (long)getpid());
+    int rc = lh_godiag_write_heap_profile(s, path);
+    char back[64] = "";
+    FILE *f = fopen(path, "rb");
+    size_t got = f ? fread(back, 1, sizeof back, f) : 0;
+    if (f)
+        fclose(f);
+    check(rc == 0 && got == sizeof fake_pb - 1 &&
+          memcmp(back, fake_pb, got) == 0,
+          "write_heap_profile writes the probe's protobuf as is");
+    unlink(path);
+    errno = 0;
+    check(lh_godiag_write_heap_profile(s, "/nonexistent-dir/x.pb.gz") == -1
+          && errno == ENOENT, "unwritable path: -1 with errno");
+    lh_godiag_free(s);
+}
+
+static void test_heap_untouched(void)
+{
+    lh_target t = fake_target(1, 1, 1);
+    lh_heap_stats h0, h1;
+    lh_heap_read(&h0);
+    for (int i = 0; i < 10; i++) {
+        lh_gosnap *a, *b;
+        lh_site s[8];
+        snap2(&t, stacks_base, heap_base, stacks_end, heap_end, &a, &b);
+        lh_godiag_goroutines(a, b, s, 8);
+        lh_godiag_heap(a, b, s, 8);
+        lh_godiag_free(a);
+        lh_godiag_free(b);
+    }
+    lh_heap_read(&h1);
+    check(h0.total_allocs == h1.total_allocs && h0.live_bytes == h1.live_bytes,
+          "snapshot/diff/free never touch the counted heap (%llu allocs)",
+          (unsigned long long)(h1.total_allocs - h0.total_allocs));
+}
+
+/* ---- the live library --------------------------------------------------- */
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void test_live(void)
+{
+    const char *path = getenv("LIBGOROUTINES");
+    if (!path || !*path) {
+        printf("skip live: LIBGOROUTINES not set (Go targets not built)\n");
+        return;
+    }
+    static lh_target t;
+    char err[512];
+    if (!check(lh_target_open(&t, path, err, sizeof err) == 0 && t.has_go,
+               "live: %s loads with the probe", path))
+        return;
+    check(t.go.goroutine_stacks && t.go.heap_profile,
+          "live: the probe exports goroutine_stacks and heap_profile");
+    lh_op_fn op = lh_target_op(&t, "OpGoroutineLeak", err, sizeof err);
+    if (!check(op != NULL, "live: OpGoroutineLeak found") ||
+        !t.go.goroutine_stacks || !t.go.heap_profile)
+        return;
+
+    /* The order the worker should use: settle, snapshot, settle again
+     * (the snapshot's own garbage), then the baseline reading. */
+    enum { CALLS = 300 };
+    t.go.settle();
+    double t0 = now();
+    lh_gosnap *a = lh_godiag_snapshot(&t);
+    double t1 = now();
+    t.go.settle();
+    int64_t m0[3], m1[3];
+    t.go.memstats(m0);
+    for (int i = 0; i < CALLS; i++)
+        op((const uint8_t *)"SLOW-live", 9);
+    t.go.settle();
+    t.go.memstats(m1);
+    lh_gosnap *b = lh_godiag_snapshot(&t);
+    if (!check(a && b, "live: snapshots (%.1f ms)", (t1 - t0) * 1e3))
+        goto out;
+
+    lh_site s[64];
+    int n = lh_godiag_goroutines(a, b, s, 64);
+    check(n >= 1 && strcmp(s[0].func, "main.lookupLeaky.func1") == 0 &&
+          s[0].count == CALLS,
+          "live: top goroutine site %s +%g (want main.lookupLeaky.func1 "
+          "+%d)", n ? s[0].func : "(none)", n ? s[0].count : 0.0, CALLS);
+    check(n >= 1 && strncmp(s[0].detail, "chan send; created by "
+                            "main.lookupLeaky lookup.go:", 38) == 0 &&
+          strncmp(s[0].location, "goroutines/lookup.go:", 21) == 0,
+          "live: '%s' at %s", n ? s[0].detail : "", n ? s[0].location : "");
+
+    n = lh_godiag_heap(a, b, s, 64);
+    double sum = 0;
+    for (int i = 0; i < n; i++)
+        sum += s[i].bytes;
+    double grew = (double)(m1[0] - m0[0]);
+    check(n >= 1 && strncmp(s[0].func, "main.lookupLeaky", 16) == 0,
+          "live: top heap site %s %s", n ? s[0].func : "(none)",
+          n ? s[0].location : "");
+    /* ~45 samples at MemProfileRate 4096: within a factor of 2 unless the
+     * rate did not take effect at once (then next to nothing). */
+    check(grew > 0 && sum > 0.5 * grew && sum < 2 * grew,
+          "live: heap sites add up to the Go heap's growth: %.0f B vs "
+          "%.0f B", sum, grew);
+
+    char out[256];
+    snprintf(out, sizeof out, "/tmp/test-godiag-live-%ld.pb.gz",
+             (long)getpid());
+    unsigned char magic[2] = { 0, 0 };
+    int rc = lh_godiag_write_heap_profile(b, out);
+    FILE *f = fopen(out, "rb");
+    if (f) {
+        if (fread(magic, 1, 2, f) != 2)
+            magic[0] = 0;
+        fclose(f);
+    }
+    unlink(out);
+    check(rc == 0 && magic[0] == 0x1f && magic[1] == 0x8b,
+          "live: heap profile written, gzip");
+out:
+    lh_godiag_free(a);
+    lh_godiag_free(b);
+}
+
+int main(void)
+{
+    test_goroutines_fixture();
+    test_states();
+    test_heap_fixture();
+    test_trimmed_paths();
+    test_old_probe();
+    test_growing_text();
+    test_write();
+    test_heap_untouched();
+    test_live();
+    printf("%d passed, %d failed\n", n_passed, n_failed);
+    return n_failed ? 1 : 0;
+}
