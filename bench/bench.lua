@@ -34,3 +34,23 @@ leak.workload "bench-record-clean-lua" {
   step = function(input) record:call("record_parse_clean", input) end,
   invariants = { leak.stable "heap.live_bytes" },
 }
+
+-- Interposer cost: a malloc-heavy clean step (one malloc + free per call),
+-- with allocation-site recording on (the default) and off.
+leak.workload "bench-malloc-sites" {
+  target = record,
+  expect = "clean",
+  iterations = 400000,
+  inputs = leak.corpus "corpora/record",
+  step = record:fn "record_parse_clean",
+  invariants = { leak.stable "heap.live_bytes" },
+}
+
+leak.workload "bench-malloc-counting" {
+  target = record,
+  expect = "clean",
+  iterations = 400000, diagnose = false,
+  inputs = leak.corpus "corpora/record",
+  step = record:fn "record_parse_clean",
+  invariants = { leak.stable "heap.live_bytes" },
+}
