@@ -32,26 +32,7 @@ void cfree(void *p);
 
 /* ---- reporting -------------------------------------------------------- */
 
-static int n_passed, n_failed;
-
-__attribute__((format(printf, 2, 3)))
-static int check(int ok, const char *fmt, ...)
-{
-    va_list ap;
-    lh_heap_suspend();
-    fputs(ok ? "ok   " : "FAIL ", stdout);
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    putchar('\n');
-    fflush(stdout);
-    lh_heap_resume();
-    if (ok)
-        n_passed++;
-    else
-        n_failed++;
-    return ok;
-}
+#include "check.h"
 
 /* ---- counter deltas --------------------------------------------------- */
 
