@@ -96,15 +96,15 @@ static inline lh_alloc_hook current_hook(void)
 /* Kept out of line: the hook is the rare case and must not bloat the
  * forwarding functions. */
 __attribute__((noinline, cold))
-static void run_hook(lh_alloc_hook hook, void *p, size_t usable, int is_free)
+/* Inline and without an errno save: it runs on every counted call while
+ * a hook is set.  free promises (since glibc 2.33) not to change errno, so
+ * the hook must preserve it itself (heapsites.c does, on its slow paths). */
+static inline void run_hook(lh_alloc_hook hook, void *p, size_t usable,
+                            int is_free)
 {
-    /* errno is saved because the hook runs inside malloc/free, and free
-     * promises (since glibc 2.33) not to change errno. */
-    int saved_errno = errno;
     quiet_depth++;
     hook(p, usable, is_free);
     quiet_depth--;
-    errno = saved_errno;
 }
 
 static inline void note_alloc(void *p)

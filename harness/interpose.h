@@ -62,7 +62,9 @@ void lh_heap_resume(void);
  *    realloc fails, the old block is reported allocated again.
  *  - While the hook runs, this thread is suspended: its own malloc calls
  *    are neither counted nor hooked (use lh_raw_* for memory it keeps).
- *  - errno is preserved around it.  NULL removes it; setting is atomic
+ *  - The hook must leave errno as it found it (it runs inside free, which
+ *    does not change errno); it is not saved around the call, which runs
+ *    on every counted allocation.  NULL removes it; setting is atomic
  *    (release), and the hook may still run on other threads briefly after
  *    it has been replaced.
  *  - glibc declares malloc/free `leaf`: state the hook writes must not be
