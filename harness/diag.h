@@ -60,6 +60,24 @@ typedef struct lh_gosnap lh_gosnap;
 lh_gosnap *lh_godiag_snapshot(lh_target *t);
 void lh_godiag_free(lh_gosnap *s);
 
+/* Known goroutines to leave alone, the way goleak users do: a goroutine
+ * is ignored when its top function, any function on its stack, or the
+ * function that created it is one of these names (exact match). */
+#define LH_GOIGNORE_MAX 32
+typedef struct lh_goignore {
+    int ntop, nany, ncreator;
+    char top[LH_GOIGNORE_MAX][128];
+    char any[LH_GOIGNORE_MAX][128];
+    char creator[LH_GOIGNORE_MAX][128];
+} lh_goignore;
+
+/* Rules used by lh_godiag_goroutines and lh_godiag_count (NULL: none). */
+void lh_godiag_set_ignore(const lh_goignore *rules);
+
+/* Goroutines now, not counting the ignored ones; -1 when the probe cannot
+ * list stacks. */
+int64_t lh_godiag_count(lh_target *t);
+
 /* Goroutine groups that grew (count = goroutines, detail = blocking state
  * and "created by"). */
 int lh_godiag_goroutines(const lh_gosnap *a, const lh_gosnap *b,

@@ -538,6 +538,57 @@ static int in_probe(const lh_goframe *f, size_t n)
 
 /* ---- goroutines --------------------------------------------------------- */
 
+static const lh_goignore *ignore_rules;
+
+void lh_godiag_set_ignore(const lh_goignore *rules)
+{
+    ignore_rules = rules;
+}
+
+static int named(const char *func, const char (*names)[128], int n)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(func, names[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static int ignored(const lh_gogroup *g)
+{
+    const lh_goignore *r = ignore_rules;
+    if (!r)
+        return 0;
+    const lh_goframe *top = lh_gogroup_top(g);
+    if (top && named(top->func, r->top, r->ntop))
+        return 1;
+    for (size_t i = 0; i < g->nframes; i++)
+        if (named(g->frames[i].func, r->any, r->nany))
+            return 1;
+    return named(g->created_by.func, r->creator, r->ncreator);
+}
+
+int64_t lh_godiag_count(lh_target *t)
+{
+    if (!t || !t->has_go || !t->go.goroutine_stacks)
+        return -1;
+    size_t len;
+    char *text = fetch(&t->go, GOROUTINE_STACKS, &len);
+    if (!text)
+        return -1;
+    lh_goprofile p;
+    int64_t n = -1;
+    if (lh_goprofile_parse(&p, text, len) == 0) {
+        n = 0;
+        for (size_t i = 0; i < p.ngroups; i++)
+            if (!ignored(&p.groups[i]) &&
+                !in_probe(p.groups[i].frames, p.groups[i].nframes))
+                n += p.groups[i].count;
+        lh_goprofile_free(&p);
+    }
+    lh_raw_free(text);
+    return n;
+}
+
 int lh_godiag_goroutines(const lh_gosnap *a, const lh_gosnap *b,
                          lh_site *out, int max)
 {
@@ -550,7 +601,7 @@ int lh_godiag_goroutines(const lh_gosnap *a, const lh_gosnap *b,
     int k = 0;
     for (long i = 0; i < n && k < max; i++) {
         const lh_gogroup *g = d[i].group;
-        if (in_probe(g->frames, g->nframes))
+        if (in_probe(g->frames, g->nframes) || ignored(g))
             continue;
         const lh_goframe *blame, *inner;
         pick(g->frames, g->nframes, b->goroot, &blame, &inner);

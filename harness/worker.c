@@ -160,6 +160,13 @@ static void take_sample(worker *wk, double x)
     double *row = wk->y + wk->nrows * n;
     lh_probes_quiesce(&wk->probes);
     lh_probes_read_all(&wk->probes, row);
+    if (wk->w.has_goignore && wk->probes.metrics[LH_M_GO_GOROUTINES]
+                                  .available) {
+        /* goleak-style: known goroutines are not counted at all */
+        int64_t g = lh_godiag_count(wk->target);
+        if (g >= 0)
+            row[LH_M_GO_GOROUTINES] = (double)g;
+    }
     wk->x[wk->nrows] = x;
     for (size_t m = 0; m < n; m++)
         if (isfinite(row[m]) && !(row[m] <= wk->peak[m]))
@@ -657,6 +664,8 @@ static int run(worker *wk)
      * and freed later are known to the heap sampler. */
     if (w->diagnose)
         wk->diag = lh_diagnosis_new(wk->target, (size_t)w->sample_bytes);
+    if (w->has_goignore)
+        lh_godiag_set_ignore(&w->goignore);
 
     size_t rows = (size_t)w->samples + 1;
     wk->x = lh_raw_calloc(rows, sizeof *wk->x);

@@ -97,6 +97,30 @@ int lh_workload_read(lua_State *L, int idx, lh_workload *w, lh_buf *err)
     w->sample_bytes = (long)num_field(L, idx, "sample_bytes",
                                       LH_DEFAULT_SAMPLE_BYTES);
 
+    if (lua_getfield(L, idx, "ignore_goroutines") == LUA_TTABLE) {
+        w->has_goignore = 1;
+        static const char *keys[] = { "top", "any", "creator" };
+        for (int k = 0; k < 3; k++) {
+            char (*names)[128] = k == 0 ? w->goignore.top
+                                 : k == 1 ? w->goignore.any
+                                          : w->goignore.creator;
+            int *n = k == 0 ? &w->goignore.ntop
+                     : k == 1 ? &w->goignore.nany : &w->goignore.ncreator;
+            if (lua_getfield(L, -1, keys[k]) == LUA_TTABLE) {
+                lua_Integer len = (lua_Integer)lua_rawlen(L, -1);
+                for (lua_Integer i = 1; i <= len && *n < LH_GOIGNORE_MAX;
+                     i++) {
+                    if (lua_rawgeti(L, -1, i) == LUA_TSTRING)
+                        snprintf(names[(*n)++], 128, "%s",
+                                 lua_tostring(L, -1));
+                    lua_pop(L, 1);
+                }
+            }
+            lua_pop(L, 1);
+        }
+    }
+    lua_pop(L, 1);
+
     lua_getfield(L, idx, "settle");
     w->has_settle = lua_isfunction(L, -1);
     w->settle_disabled = lua_isboolean(L, -1) && !lua_toboolean(L, -1);

@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "detector.h"
+#include "diag.h"
 
 #define LH_MAX_INVARIANTS 64
 
@@ -39,6 +40,8 @@ typedef struct lh_workload {
     int has_invariants;         /* invariants given (else defaults) */
     int diagnose;               /* record where growth is held (default) */
     long sample_bytes;          /* heap sampling period in bytes */
+    int has_goignore;           /* ignore_goroutines given */
+    lh_goignore goignore;
     int ninvariants;
     lh_invariant inv[LH_MAX_INVARIANTS];
 } lh_workload;

@@ -154,6 +154,7 @@ local FIELDS = {
   threads = "count1", samples = "count1", timeout = "duration",
   inputs = "inputs", invariants = "invariants",
   diagnose = "boolean", sample_bytes = "count1",
+  ignore_goroutines = "goignore",
 }
 
 local function suggest(name)
@@ -217,6 +218,29 @@ local function check_field(name, kind, v, level)
   elseif kind == "settle" then
     if v ~= false and type(v) ~= "function" then
       error("workload field 'settle' must be a function or false", level + 1)
+    end
+    return v
+  elseif kind == "goignore" then
+    if type(v) ~= "table" then
+      error("ignore_goroutines must be a table { top = {...}, any = {...}, "
+            .. "creator = {...} }", level + 1)
+    end
+    for k, list in pairs(v) do
+      if k ~= "top" and k ~= "any" and k ~= "creator" then
+        error("ignore_goroutines: unknown key '" .. tostring(k)
+              .. "' (top, any, creator)", level + 1)
+      end
+      if type(list) ~= "table" or #list > 32 then
+        error("ignore_goroutines." .. k .. " must be a list of at most 32 "
+              .. "function names", level + 1)
+      end
+      for i, f in ipairs(list) do
+        if type(f) ~= "string" or #f >= 128 then
+          error("ignore_goroutines." .. k .. "[" .. i .. "] must be a "
+                .. "function name like \"net/http.(*persistConn).readLoop\"",
+                level + 1)
+        end
+      end
     end
     return v
   elseif kind == "count0" then return count(v, name, 0, level + 1)

@@ -69,6 +69,10 @@ check "folded stacks written ($w/$metric.folded)" test -s "$folded"
 expect_match "folded format: frames;frames count" "$(head -n 1 "$folded")" \
     '^[^ ]+(;[^ ]+)* [0-9]+$'
 if [ "$1" = go ]; then
+    "$LH" run tests/scripts/go_ignore.lua --expect --report-dir "$out/ig" \
+        >"$out/ig.txt" 2>&1
+    expect_eq "ignore_goroutines: ignored by top function or creator, not \
+by an unrelated rule" "$?" 0
     check "Go heap profiles written for go tool pprof -base" \
         test -s "$out/r/go-ticker-leak/go-heap-base.pb.gz" -a \
              -s "$out/r/go-ticker-leak/go-heap-end.pb.gz"
