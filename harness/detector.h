@@ -28,7 +28,7 @@ typedef struct lh_inv_spec {
     int slack_is_pct;   /* slack is a percentage of the baseline value */
     double max;         /* bounded */
     double per_iter;    /* max_growth */
-    double alpha;       /* significance level; 0 means the default, 0.01 */
+    double alpha;       /* significance level; 0 means the default, 0.001 */
 } lh_inv_spec;
 
 typedef struct lh_verdict {
@@ -53,7 +53,7 @@ void lh_mann_kendall(const double *y, size_t n, double *s, double *var_s,
 
 /* Theil-Sen slope of y over x (median of pairwise slopes) and Sen's
  * two-sided confidence interval at level 1 - alpha (alpha outside (0, 1)
- * means 0.01).  Pairs with equal x or a non-finite slope are skipped.
+ * means 0.001).  Pairs with equal x or a non-finite slope are skipped.
  * Returns 0 on success, -1 when fewer than two distinct x exist, when n
  * exceeds LH_DETECT_MAX_SAMPLES or when the slope array cannot be
  * allocated. */

@@ -536,7 +536,7 @@ static int resolve_invariants(worker *wk, int *metric_of)
         }
         metric_of[i] = m;
         if (inv->spec.alpha <= 0)
-            inv->spec.alpha = 0.01;
+            inv->spec.alpha = 0.001;
         if (!inv->slack_given)
             inv->spec.slack = wk->probes.metrics[m].default_slack;
     }

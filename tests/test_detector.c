@@ -484,21 +484,22 @@ static void test_stable_slack(void)
 
 static void test_stable_short(void)
 {
-    /* Five strictly rising samples reach at best p = 0.014. */
-    make_x(5, 1000.0);
-    for (int i = 0; i < 5; i++)
+    /* With the default alpha (0.001), seven strictly rising samples reach
+     * at best p = 0.0013: too few to ever fail; eight are enough. */
+    make_x(7, 1000.0);
+    for (int i = 0; i < 7; i++)
         Y[i] = 100.0 * i;
     int rc;
-    lh_verdict v = stable(0.0, 5, &rc);
+    lh_verdict v = stable(0.0, 7, &rc);
     check(rc == 0 && !v.fail && strstr(v.reason, "cannot reach"),
-          "stable n=5 rising: pass, says why: %s", v.reason);
+          "stable n=7 rising: pass, says why: %s", v.reason);
 
-    make_x(6, 1000.0);
-    for (int i = 0; i < 6; i++)
+    make_x(8, 1000.0);
+    for (int i = 0; i < 8; i++)
         Y[i] = 100.0 * i;
-    v = stable(0.0, 6, &rc);
-    check(rc == 0 && v.fail && v.judged == 6,
-          "stable n=6 rising: fail (judged %zu): %s", v.judged, v.reason);
+    v = stable(0.0, 8, &rc);
+    check(rc == 0 && v.fail && v.judged == 8,
+          "stable n=8 rising: fail (judged %zu): %s", v.judged, v.reason);
 }
 
 /* ---- baseline, bounded, max_growth ------------------------------------- */
