@@ -1,7 +1,7 @@
 /*
  * malloc_pairs.c - ns per malloc/free pair through the interposer, with
- * counting alone and with allocation sites recorded (sampling every 4096
- * bytes, the default).  A microbenchmark for ci/bench.
+ * counting alone and with allocation sites recorded (at the default
+ * sampling period).  A microbenchmark for ci/bench.
  *
  *     bench-malloc-pairs [PAIRS]
  */
@@ -11,6 +11,9 @@
 #include <time.h>
 
 #include "diag.h"
+#include "workload.h"     /* the default sampling period */
+
+#define LH_SAMPLE_BYTES LH_DEFAULT_SAMPLE_BYTES
 
 static double now(void)
 {
@@ -49,12 +52,12 @@ int main(int argc, char **argv)
     long pairs = argc > 1 ? atol(argv[1]) : 5000000;
     run(pairs / 10);                        /* warm up */
     double counting = run(pairs);
-    lh_heapsites_start(4096);
+    lh_heapsites_start(LH_SAMPLE_BYTES);
     run(pairs / 10);
     double sites = run(pairs);
     printf("counting only:                 %.1f ns per malloc/free pair\n",
            counting);
-    printf("sites recorded (every 4096 B): %.1f ns per malloc/free pair "
-           "(%.2fx)\n", sites, sites / counting);
+    printf("sites recorded (every %d B):   %.1f ns per malloc/free pair "
+           "(%.2fx)\n", LH_SAMPLE_BYTES, sites, sites / counting);
     return 0;
 }

@@ -50,7 +50,7 @@ typedef struct lh_workload {
 #define LH_DEFAULT_ITERATIONS 10000
 #define LH_DEFAULT_SAMPLES 30
 #define LH_DEFAULT_TIMEOUT 300.0
-#define LH_DEFAULT_SAMPLE_BYTES 4096
+#define LH_DEFAULT_SAMPLE_BYTES 16384
 
 /* Read the workload table at idx.  -1 with a message on bad content. */
 int lh_workload_read(lua_State *L, int idx, lh_workload *w, lh_buf *err);
