@@ -28,6 +28,7 @@
 #include "proc.h"
 #include "repro.h"
 #include "script.h"
+#include "text.h"
 #include "workload.h"
 
 typedef struct fuzz_opts {
@@ -64,25 +65,6 @@ static int usage(const char *cmd, const char *msg, const char *arg)
     return 2;
 }
 
-static int parse_seconds(const char *s, double *out)
-{
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || v < 0)
-        return -1;
-    if (*end == '\0' || strcmp(end, "s") == 0)
-        *out = v;
-    else if (strcmp(end, "ms") == 0)
-        *out = v / 1000;
-    else if (strcmp(end, "m") == 0)
-        *out = v * 60;
-    else if (strcmp(end, "h") == 0)
-        *out = v * 3600;
-    else
-        return -1;
-    return 0;
-}
-
 static int parse(const char *cmd, int argc, char **argv, fuzz_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -117,11 +99,11 @@ static int parse(const char *cmd, int argc, char **argv, fuzz_opts *o)
                 return usage(cmd, "--engine is libfuzzer or afl, not '%s'",
                              o->engine);
         } else if (strcmp(k, "--time") == 0) {
-            if (parse_seconds(argv[++i], &o->seconds) < 0)
+            if (lh_parse_duration(argv[++i], &o->seconds) < 0)
                 return usage(cmd, "--time wants a duration like 60s, got "
                              "'%s'", argv[i]);
         } else if (strcmp(k, "--timeout") == 0) {
-            if (parse_seconds(argv[++i], &o->timeout) < 0 || o->timeout < 1)
+            if (lh_parse_duration(argv[++i], &o->timeout) < 0 || o->timeout < 1)
                 return usage(cmd, "--timeout wants a duration >= 1s, got "
                              "'%s'", argv[i]);
         } else if (strcmp(k, "--jobs") == 0) {
@@ -263,14 +245,6 @@ static int find_driver(const fuzz_opts *o, driver_info *d)
         d->env_target[0] = '\0';
     }
     return 0;
-}
-
-static void sanitize(char *out, size_t len, const char *name)
-{
-    size_t i = 0;
-    for (; name[i] && i + 1 < len; i++)
-        out[i] = (name[i] == '/' || name[i] == ' ') ? '_' : name[i];
-    out[i] = '\0';
 }
 
 /* Copy the regular files of src into dst (not overwriting). */
@@ -643,7 +617,7 @@ int lh_fuzz_cmd(int argc, char **argv)
     if (find_driver(&o, &d) < 0)
         return 2;
     char out[4096], safe[256];
-    sanitize(safe, sizeof safe, o.workload);
+    lh_safe_name(safe, sizeof safe, o.workload);
     if (o.out)
         snprintf(out, sizeof out, "%s", o.out);
     else

@@ -11,6 +11,7 @@
 #include "interpose.h"
 #include "repro.h"
 #include "supervisor.h"
+#include "text.h"
 #include "worker.h"
 
 static const char usage[] =
@@ -64,26 +65,6 @@ static const char usage[] =
 "  3  a workload crashed or timed out\n"
 "When several apply, the highest wins.\n";
 
-static int parse_duration(const char *s, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || v < 0)
-        return -1;
-    if (*end == '\0' || strcmp(end, "s") == 0)
-        *out = v;
-    else if (strcmp(end, "ms") == 0)
-        *out = v / 1000;
-    else if (strcmp(end, "m") == 0)
-        *out = v * 60;
-    else if (strcmp(end, "h") == 0)
-        *out = v * 3600;
-    else
-        return -1;
-    return 0;
-}
-
 static int bad_usage(const char *fmt, const char *arg)
 {
     fputs("leakhound: ", stderr);
@@ -122,7 +103,7 @@ static int cmd_run(int argc, char **argv, int list_only)
                 return bad_usage("--seed wants a number, got '%s'", v);
             i++;
         } else if (strcmp(a, "--timeout") == 0) {
-            if (parse_duration(v, &o.timeout) < 0 || o.timeout <= 0)
+            if (lh_parse_duration(v, &o.timeout) < 0 || o.timeout <= 0)
                 return bad_usage("--timeout wants a duration like 90s or "
                                  "2m, got '%s'", v);
             i++;

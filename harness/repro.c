@@ -14,6 +14,7 @@
 #include "oracle.h"
 #include "proc.h"
 #include "session.h"
+#include "text.h"
 
 typedef struct repro_args {
     const char *script;
@@ -64,12 +65,9 @@ static int parse(int argc, char **argv, int first, repro_args *a)
         else if (strcmp(k, "--file") == 0)
             a->file = argv[++i];
         else if (strcmp(k, "--timeout") == 0) {
-            char *end;
-            a->timeout = strtod(argv[++i], &end);
-            if (strcmp(end, "m") == 0)
-                a->timeout *= 60;
-            else if (*end && strcmp(end, "s") != 0)
-                return usage("--timeout wants seconds like 90s, got '%s'",
+            if (lh_parse_duration(argv[++i], &a->timeout) < 0 ||
+                a->timeout <= 0)
+                return usage("--timeout wants a duration like 90s, got '%s'",
                              argv[i]);
         } else if (k[0] == '-' && k[1])
             return usage("unknown option '%s'", k);

@@ -29,6 +29,7 @@
 #include "interpose.h"
 #include "runner.h"
 #include "script.h"
+#include "text.h"
 #include "worker.h"
 #include "workload.h"
 
@@ -282,16 +283,6 @@ static void drain(child *c, int fd, job *j, const lh_run_opts *o, int pos,
     c->line.len = rest;
 }
 
-static void sanitize(char *out, size_t len, const char *name)
-{
-    size_t i = 0;
-    for (; name[i] && i + 1 < len; i++) {
-        char ch = name[i];
-        out[i] = (ch == '/' || ch == ' ' || ch == '\\') ? '_' : ch;
-    }
-    out[i] = '\0';
-}
-
 static void hex_prefix(lh_buf *b, const uint8_t *p, size_t n)
 {
     static const char digits[] = "0123456789abcdef";
@@ -306,7 +297,7 @@ static void flight_inputs(child *c, job *j, const lh_run_opts *o, lh_buf *js,
                           lh_buf *human)
 {
     char name[256];
-    sanitize(name, sizeof name, j->w.name);
+    lh_safe_name(name, sizeof name, j->w.name);
     lh_buf dir = LH_BUF_INIT;
     lh_buf_printf(&dir, "%s/inputs", o->report_dir);
     lh_mkdir_p(lh_buf_str(&dir));

@@ -28,6 +28,7 @@
 #include "probes.h"
 #include "runner.h"
 #include "script.h"
+#include "text.h"
 #include "workload.h"
 
 typedef struct worker {
@@ -727,11 +728,7 @@ static int run(worker *wk)
             site_lines(wk, j);
             if (wk->report_dir && j->nsites > 0) {
                 char safe[256];
-                size_t k = 0;
-                for (; w->name[k] && k + 1 < sizeof safe; k++)
-                    safe[k] = w->name[k] == '/' || w->name[k] == ' '
-                                  ? '_' : w->name[k];
-                safe[k] = '\0';
+                lh_safe_name(safe, sizeof safe, w->name);
                 lh_buf dir = LH_BUF_INIT;
                 lh_buf_printf(&dir, "%s/%s", wk->report_dir, safe);
                 lh_diagnosis_write(wk->diag, lh_buf_str(&dir),

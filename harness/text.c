@@ -1,0 +1,36 @@
+/* text.c - durations and file-safe names. */
+#include "text.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int lh_parse_duration(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || v < 0)
+        return -1;
+    if (*end == '\0' || strcmp(end, "s") == 0)
+        *out = v;
+    else if (strcmp(end, "ms") == 0)
+        *out = v / 1000;
+    else if (strcmp(end, "m") == 0)
+        *out = v * 60;
+    else if (strcmp(end, "h") == 0)
+        *out = v * 3600;
+    else
+        return -1;
+    return 0;
+}
+
+void lh_safe_name(char *out, size_t len, const char *name)
+{
+    size_t i = 0;
+    for (; name[i] && i + 1 < len; i++) {
+        char ch = name[i];
+        out[i] = (ch == '/' || ch == ' ' || ch == '\\') ? '_' : ch;
+    }
+    out[i] = '\0';
+}
