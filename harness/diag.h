@@ -167,6 +167,19 @@ const uintptr_t *lh_stack_pcs(int id, int *n);
 int lh_sites_group(const int *ids, const double *bytes, const double *count,
                    int n, lh_site *out, int max, int *group);
 
+/* Counting names for a site's detail, "a x 12, b x 3, ... (+2 more)". */
+typedef struct lh_tally {
+    char name[256];
+    int n;
+} lh_tally;
+
+/* Count name among the nt entries of t (t has room for one more); returns
+ * the new number of entries. */
+int lh_tally_add(lh_tally *t, int nt, const char *name);
+
+/* Most frequent first, into out (always NUL-terminated); sorts t. */
+void lh_tally_format(lh_tally *t, int nt, char *out, size_t len);
+
 /* A small spinlock for the diagnosis sources' sampled paths (no syscall
  * while uncontended, yields when it spins long). */
 typedef struct lh_spinlock {

@@ -920,59 +920,23 @@ static void target_kind(const char *t, char *out, size_t len)
         snprintf(out, len, "%s", t);
 }
 
-typedef struct kind_count {
-    char kind[256];
-    int n;
-} kind_count;
-
-static int cmp_kind(const void *x, const void *y)
-{
-    const kind_count *a = x, *b = y;
-    if (a->n != b->n)
-        return a->n > b->n ? -1 : 1;
-    return strcmp(a->kind, b->kind);
-}
-
 /* "/dev/null x 12, socket x 3, ... (+2 more)" from the targets of the
  * items in one site. */
 static void summarize(const lh_fdsnap *b, const int *items, int n,
                       char *out, size_t len)
 {
-    kind_count *kc = lh_raw_calloc((size_t)(n ? n : 1), sizeof *kc);
+    lh_tally *t = lh_raw_calloc((size_t)(n ? n : 1), sizeof *t);
     out[0] = '\0';
-    if (!kc)
+    if (!t)
         return;
-    int nk = 0;
+    int nt = 0;
     for (int i = 0; i < n; i++) {
         char k[256];
         target_kind(target_of(b, &b->e[items[i]]), k, sizeof k);
-        int j = 0;
-        while (j < nk && strcmp(kc[j].kind, k) != 0)
-            j++;
-        if (j == nk)
-            snprintf(kc[nk++].kind, sizeof kc[0].kind, "%s", k);
-        kc[j].n++;
+        nt = lh_tally_add(t, nt, k);
     }
-    qsort(kc, (size_t)nk, sizeof *kc, cmp_kind);
-    size_t at = 0;
-    for (int j = 0; j < nk; j++) {
-        char part[300];
-        int w = snprintf(part, sizeof part, "%s%s x %d", j ? ", " : "",
-                         kc[j].kind, kc[j].n);
-        if (w < 0)
-            break;
-        /* Room for this part and, when more follow, for saying so. */
-        size_t tail = j + 1 < nk ? 24 : 0;
-        if (j > 0 && at + (size_t)w + tail + 1 > len) {
-            snprintf(out + at, len - at, ", ... (+%d more)", nk - j);
-            break;
-        }
-        snprintf(out + at, len - at, "%s", part);
-        at = strlen(out);
-        if (at + 1 >= len)
-            break;
-    }
-    lh_raw_free(kc);
+    lh_tally_format(t, nt, out, len);
+    lh_raw_free(t);
 }
 
 int lh_fddiag_diff(const lh_fdsnap *a, const lh_fdsnap *b, lh_site *out,

@@ -2074,3 +2074,48 @@ out:
     lh_raw_free(rank);
     return written;
 }
+
+/* ---- tallies for site details ------------------------------------------ */
+
+int lh_tally_add(lh_tally *t, int nt, const char *name)
+{
+    int j = 0;
+    while (j < nt && strcmp(t[j].name, name) != 0)
+        j++;
+    if (j == nt)
+        snprintf(t[nt++].name, sizeof t->name, "%s", name);
+    t[j].n++;
+    return nt;
+}
+
+static int cmp_tally(const void *x, const void *y)
+{
+    const lh_tally *a = x, *b = y;
+    if (a->n != b->n)
+        return a->n > b->n ? -1 : 1;
+    return strcmp(a->name, b->name);
+}
+
+void lh_tally_format(lh_tally *t, int nt, char *out, size_t len)
+{
+    out[0] = '\0';
+    qsort(t, (size_t)nt, sizeof *t, cmp_tally);
+    size_t at = 0;
+    for (int j = 0; j < nt; j++) {
+        char part[300];
+        int w = snprintf(part, sizeof part, "%s%s x %d", j ? ", " : "",
+                         t[j].name, t[j].n);
+        if (w < 0)
+            break;
+        /* Room for this part and, when more follow, for saying so. */
+        size_t tail = j + 1 < nt ? 24 : 0;
+        if (j > 0 && at + (size_t)w + tail + 1 > len) {
+            snprintf(out + at, len - at, ", ... (+%d more)", nt - j);
+            break;
+        }
+        snprintf(out + at, len - at, "%s", part);
+        at = strlen(out);
+        if (at + 1 >= len)
+            break;
+    }
+}

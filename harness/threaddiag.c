@@ -317,29 +317,16 @@ static const td_ent *find_tid(const lh_threadsnap *s, pid_t tid)
     return NULL;
 }
 
-typedef struct name_count {
-    char name[200];
-    int n;
-} name_count;
-
-static int cmp_name_count(const void *x, const void *y)
-{
-    const name_count *a = x, *b = y;
-    if (a->n != b->n)
-        return a->n > b->n ? -1 : 1;
-    return strcmp(a->name, b->name);
-}
-
 /* "start wait_for_done (threads.c:37) x 12" or, for threads without a
  * record, "comm NAME x 3". */
 static void summarize(const lh_threadsnap *b, const int *items, int n,
                       char *out, size_t len)
 {
-    name_count *nc = lh_raw_calloc((size_t)(n ? n : 1), sizeof *nc);
+    lh_tally *t = lh_raw_calloc((size_t)(n ? n : 1), sizeof *t);
     out[0] = '\0';
-    if (!nc)
+    if (!t)
         return;
-    int k = 0;
+    int nt = 0;
     for (int i = 0; i < n; i++) {
         const td_ent *e = &b->e[items[i]];
         char name[200];
@@ -354,32 +341,10 @@ static void summarize(const lh_threadsnap *b, const int *items, int n,
         } else {
             snprintf(name, sizeof name, "comm %s", e->comm);
         }
-        int j = 0;
-        while (j < k && strcmp(nc[j].name, name) != 0)
-            j++;
-        if (j == k)
-            snprintf(nc[k++].name, sizeof nc[0].name, "%s", name);
-        nc[j].n++;
+        nt = lh_tally_add(t, nt, name);
     }
-    qsort(nc, (size_t)k, sizeof *nc, cmp_name_count);
-    size_t at = 0;
-    for (int j = 0; j < k; j++) {
-        char part[260];
-        int w = snprintf(part, sizeof part, "%s%s x %d", j ? ", " : "",
-                         nc[j].name, nc[j].n);
-        if (w < 0)
-            break;
-        size_t tail = j + 1 < k ? 24 : 0;
-        if (j > 0 && at + (size_t)w + tail + 1 > len) {
-            snprintf(out + at, len - at, ", ... (+%d more)", k - j);
-            break;
-        }
-        snprintf(out + at, len - at, "%s", part);
-        at = strlen(out);
-        if (at + 1 >= len)
-            break;
-    }
-    lh_raw_free(nc);
+    lh_tally_format(t, nt, out, len);
+    lh_raw_free(t);
 }
 
 int lh_threaddiag_diff(const lh_threadsnap *a, const lh_threadsnap *b,
