@@ -82,7 +82,6 @@ struct lh_gosnap {
     char goroot[512];       /* "GOROOT/src/" as the frames print it, or "" */
 };
 
-static const lh_goframe no_frame = { "", "", 0 };
 
 static int grow(void **arr, size_t *cap, size_t need, size_t elem)
 {
@@ -102,52 +101,6 @@ static int grow(void **arr, size_t *cap, size_t need, size_t elem)
 static int starts(const char *s, const char *prefix)
 {
     return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
-static char *skip_ws(char *s)
-{
-    while (*s == ' ' || *s == '\t')
-        s++;
-    return s;
-}
-
-/* Cut the next whitespace-separated token off *s. */
-static char *token(char **s)
-{
-    char *t = skip_ws(*s);
-    char *e = t;
-    while (*e && *e != ' ' && *e != '\t')
-        e++;
-    if (*e)
-        *e++ = '\0';
-    *s = e;
-    return t;
-}
-
-/* "#\t0xPC\tpkg.func+0xOFF\t\t/path/file.go:LINE" (tabwriter pads with runs
- * of tabs); "#\t0xPC" alone when the PC has no symbol. */
-static void parse_frame(char *s, lh_goframe *f)
-{
-    *f = no_frame;
-    (void)token(&s);                            /* the PC */
-    char *fn = token(&s);
-    if (!*fn)
-        return;
-    char *plus = strrchr(fn, '+');
-    if (plus && plus[1] == '0' && plus[2] == 'x')
-        *plus = '\0';
-    f->func = fn;
-    char *file = skip_ws(s);
-    size_t n = strlen(file);
-    while (n && (file[n - 1] == ' ' || file[n - 1] == '\t' ||
-                 file[n - 1] == '\r'))
-        file[--n] = '\0';
-    char *colon = strrchr(file, ':');
-    if (colon && colon[1] >= '0' && colon[1] <= '9') {
-        *colon = '\0';
-        f->line = atoi(colon + 1);
-    }
-    f->file = file;
 }
 
 static uint64_t fnv(uint64_t h, const void *p, size_t n)
@@ -243,7 +196,7 @@ static int heap_parse(heapprof *h, char *text, size_t len)
             if (grow((void **)&h->frames, &h->fcap, h->nframes + 1,
                      sizeof *h->frames) < 0)
                 goto fail;
-            parse_frame(line + 1, &h->frames[h->nframes++]);
+            lh_goframe_parse(line + 1, &h->frames[h->nframes++]);
             h->recs[cur].nframes++;
         } else {
             cur = -1;                   /* blank line, MemStats, ... */

@@ -129,20 +129,24 @@ static int add_frame(parser *ps, const lh_goframe *f)
     return 0;
 }
 
-/* debug=1 frame: "#\t0xPC\tpkg.func+0xOFF\t\t/path/file.go:LINE" (tabwriter
- * pads with runs of tabs); an unsymbolised PC is "#\t0xPC" alone. */
-static int debug1_frame(parser *ps, char *s)
+void lh_goframe_parse(char *s, lh_goframe *f)
 {
-    lh_goframe f = no_frame;
+    *f = no_frame;
     (void)token(&s);                        /* the PC */
     char *fn = token(&s);
     if (*fn) {
         char *plus = strrchr(fn, '+');
         if (plus && plus[1] == '0' && plus[2] == 'x')
             *plus = '\0';
-        f.func = fn;
-        split_file_line(skip_ws(s), &f);
+        f->func = fn;
+        split_file_line(skip_ws(s), f);
     }
+}
+
+static int debug1_frame(parser *ps, char *s)
+{
+    lh_goframe f;
+    lh_goframe_parse(s, &f);
     return add_frame(ps, &f);
 }
 
