@@ -36,9 +36,7 @@ void lh_finding_json(lh_buf *b, const lh_finding *f,
                   f->size, f->reps);
     lh_json_key(b, "growth_per_rep");
     lh_json_num(b, f->growth_per_rep);
-    lh_buf_putc(b, ',');
-    lh_json_key(b, "p_value");
-    lh_json_num(b, f->p_value);
+    lh_json_field_num(b, "p_value", f->p_value);
     lh_buf_puts(b, ",\"series\":[");
     for (int i = 0; i <= f->reps && i <= LH_ORACLE_MAX_REPS; i++) {
         if (i)

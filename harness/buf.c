@@ -140,6 +140,20 @@ void lh_json_key(lh_buf *b, const char *key)
     lh_buf_putc(b, ':');
 }
 
+void lh_json_field_str(lh_buf *b, const char *key, const char *s)
+{
+    lh_buf_putc(b, ',');
+    lh_json_key(b, key);
+    lh_json_str(b, s);
+}
+
+void lh_json_field_num(lh_buf *b, const char *key, double v)
+{
+    lh_buf_putc(b, ',');
+    lh_json_key(b, key);
+    lh_json_num(b, v);
+}
+
 static int write_all(int fd, const char *p, size_t len)
 {
     while (len > 0) {

@@ -34,6 +34,9 @@ void lh_json_str(lh_buf *b, const char *s);
 void lh_json_strn(lh_buf *b, const char *s, size_t n);
 void lh_json_num(lh_buf *b, double v);     /* NaN and inf become null */
 void lh_json_key(lh_buf *b, const char *key); /* "key": */
+/* ,"key":value -- a field after the first of an object. */
+void lh_json_field_str(lh_buf *b, const char *key, const char *s);
+void lh_json_field_num(lh_buf *b, const char *key, double v);
 
 /* Write a file atomically: temporary file in the same directory, fsync,
  * rename.  Returns 0, or -1 with errno set. */

@@ -235,15 +235,10 @@ static void json_invariant(lh_buf *b, worker *wk, judged *j)
     lh_buf_putc(b, '{');
     lh_json_key(b, "metric");
     lh_json_str(b, inv->metric);
-    lh_buf_putc(b, ',');
-    lh_json_key(b, "kind");
-    lh_json_str(b, inv->kind_name);
-    lh_buf_putc(b, ',');
-    lh_json_key(b, "status");
-    lh_json_str(b, !j->ok ? "error" : j->v.fail ? "fail" : "pass");
-    lh_buf_putc(b, ',');
-    lh_json_key(b, "unit");
-    lh_json_str(b, unit);
+    lh_json_field_str(b, "kind", inv->kind_name);
+    lh_json_field_str(b, "status",
+                      !j->ok ? "error" : j->v.fail ? "fail" : "pass");
+    lh_json_field_str(b, "unit", unit);
     static const char *keys[] = {
         "growth_per_iter", "slope_lo", "slope_hi", "p_value", "growth",
         "threshold", "baseline", "final", "peak",
@@ -252,59 +247,30 @@ static void json_invariant(lh_buf *b, worker *wk, judged *j)
         j->v.slope, j->v.slope_lo, j->v.slope_hi, j->v.p_value, j->v.growth,
         j->v.threshold, j->v.baseline, j->v.final, j->v.peak,
     };
-    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
-        lh_buf_putc(b, ',');
-        lh_json_key(b, keys[i]);
-        lh_json_num(b, j->ok ? vals[i] : NAN);
-    }
-    lh_buf_putc(b, ',');
-    lh_json_key(b, "slack");
-    lh_json_num(b, inv->spec.slack);
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+        lh_json_field_num(b, keys[i], j->ok ? vals[i] : NAN);
+    lh_json_field_num(b, "slack", inv->spec.slack);
     lh_buf_printf(b, ",\"slack_is_percent\":%s",
                   inv->spec.slack_is_pct ? "true" : "false");
-    if (inv->spec.kind == LH_INV_BOUNDED) {
-        lh_buf_putc(b, ',');
-        lh_json_key(b, "max");
-        lh_json_num(b, inv->spec.max);
-    }
-    if (inv->spec.kind == LH_INV_MAX_GROWTH) {
-        lh_buf_putc(b, ',');
-        lh_json_key(b, "per_iter");
-        lh_json_num(b, inv->spec.per_iter);
-    }
-    lh_buf_putc(b, ',');
-    lh_json_key(b, "alpha");
-    lh_json_num(b, inv->spec.alpha);
-    lh_buf_putc(b, ',');
-    lh_json_key(b, "samples");
-    lh_json_num(b, (double)wk->nrows);
-    lh_buf_putc(b, ',');
-    lh_json_key(b, "judged_samples");
-    lh_json_num(b, (double)j->v.judged);
-    lh_buf_putc(b, ',');
-    lh_json_key(b, "reason");
-    lh_json_str(b, j->v.reason);
+    if (inv->spec.kind == LH_INV_BOUNDED)
+        lh_json_field_num(b, "max", inv->spec.max);
+    if (inv->spec.kind == LH_INV_MAX_GROWTH)
+        lh_json_field_num(b, "per_iter", inv->spec.per_iter);
+    lh_json_field_num(b, "alpha", inv->spec.alpha);
+    lh_json_field_num(b, "samples", (double)wk->nrows);
+    lh_json_field_num(b, "judged_samples", (double)j->v.judged);
+    lh_json_field_str(b, "reason", j->v.reason);
     lh_buf_puts(b, ",\"sites\":[");
     for (int i = 0; i < j->nsites; i++) {
         const lh_site *st = &j->sites[i];
         lh_buf_puts(b, i ? ",{" : "{");
         lh_json_key(b, "func");
         lh_json_str(b, st->func);
-        lh_buf_putc(b, ',');
-        lh_json_key(b, "location");
-        lh_json_str(b, st->location);
-        lh_buf_putc(b, ',');
-        lh_json_key(b, "detail");
-        lh_json_str(b, st->detail);
-        lh_buf_putc(b, ',');
-        lh_json_key(b, "bytes");
-        lh_json_num(b, st->bytes);
-        lh_buf_putc(b, ',');
-        lh_json_key(b, "count");
-        lh_json_num(b, st->count);
-        lh_buf_putc(b, ',');
-        lh_json_key(b, "stack");
-        lh_json_str(b, st->folded);
+        lh_json_field_str(b, "location", st->location);
+        lh_json_field_str(b, "detail", st->detail);
+        lh_json_field_num(b, "bytes", st->bytes);
+        lh_json_field_num(b, "count", st->count);
+        lh_json_field_str(b, "stack", st->folded);
         lh_buf_putc(b, '}');
     }
     lh_buf_puts(b, "],\"files\":[");
@@ -391,9 +357,7 @@ static void emit_result(worker *wk, judged *js, int nj)
     lh_buf_putc(&b, '{');
     lh_json_key(&b, "name");
     lh_json_str(&b, wk->w.name);
-    lh_buf_putc(&b, ',');
-    lh_json_key(&b, "status");
-    lh_json_str(&b, wk->status);
+    lh_json_field_str(&b, "status", wk->status);
     lh_buf_printf(&b, ",\"index\":%d,\"threads\":%d,\"warmup\":%ld,"
                   "\"samples\":%d,", wk->w.index, wk->w.threads,
                   wk->w.warmup, wk->w.samples);
@@ -402,36 +366,25 @@ static void emit_result(worker *wk, judged *js, int nj)
     double secs = wk->t_measured > 0 ? lh_now() - wk->t_measured : 0;
     lh_json_key(&b, "iterations");
     lh_json_num(&b, (double)done);
-    lh_buf_putc(&b, ',');
-    lh_json_key(&b, "seconds");
-    lh_json_num(&b, secs);
-    lh_buf_putc(&b, ',');
-    lh_json_key(&b, "rate");
-    lh_json_num(&b, secs > 0 ? (double)done / secs : 0);
+    lh_json_field_num(&b, "seconds", secs);
+    lh_json_field_num(&b, "rate", secs > 0 ? (double)done / secs : 0);
     if (wk->runner_ready) {
         lh_hist h;
         lh_runner_latency(&wk->runner, &h);
         lh_buf_puts(&b, ",\"latency_us\":{");
         lh_json_key(&b, "p50");
         lh_json_num(&b, lh_hist_quantile(&h, 0.5) / 1e3);
-        lh_buf_putc(&b, ',');
-        lh_json_key(&b, "p99");
-        lh_json_num(&b, lh_hist_quantile(&h, 0.99) / 1e3);
-        lh_buf_putc(&b, ',');
-        lh_json_key(&b, "max");
-        lh_json_num(&b, (double)h.max_ns / 1e3);
-        lh_buf_putc(&b, ',');
-        lh_json_key(&b, "mean");
-        lh_json_num(&b, h.count ? h.sum_ns / (double)h.count / 1e3 : 0);
+        lh_json_field_num(&b, "p99", lh_hist_quantile(&h, 0.99) / 1e3);
+        lh_json_field_num(&b, "max", (double)h.max_ns / 1e3);
+        lh_json_field_num(&b, "mean",
+                          h.count ? h.sum_ns / (double)h.count / 1e3 : 0);
         lh_buf_putc(&b, '}');
     }
     if (wk->err.len) {
         lh_buf_puts(&b, ",\"error\":{");
         lh_json_key(&b, "message");
         lh_json_str(&b, lh_buf_str(&wk->err));
-        lh_buf_putc(&b, ',');
-        lh_json_key(&b, "traceback");
-        lh_json_str(&b, lh_buf_str(&wk->traceback));
+        lh_json_field_str(&b, "traceback", lh_buf_str(&wk->traceback));
         lh_buf_putc(&b, '}');
     }
     if (wk->nrows > 0) {
@@ -448,9 +401,7 @@ static void emit_result(worker *wk, judged *js, int nj)
             lh_buf_putc(&b, '{');
             lh_json_key(&b, "unit");
             lh_json_str(&b, mt->unit);
-            lh_buf_putc(&b, ',');
-            lh_json_key(&b, "peak");
-            lh_json_num(&b, wk->peak[m]);
+            lh_json_field_num(&b, "peak", wk->peak[m]);
             lh_buf_putc(&b, ',');
             lh_json_key(&b, "series");
             json_series(&b, wk, (int)m);
