@@ -75,25 +75,6 @@ static void die(const char *fmt, const char *arg)
     exit(2);
 }
 
-static int step(void *ud, const uint8_t *data, size_t size)
-{
-    driver *d = ud;
-    lh_buf err = LH_BUF_INIT;
-    int rc = lh_session_step(&d->s, data, size, &err);
-    if (rc < 0)
-        fprintf(stderr, "leakhound: the workload's step raised an error "
-                "(a script problem, not a target crash):\n%s\n",
-                lh_buf_str(&err));
-    lh_buf_free(&err);
-    return rc;
-}
-
-static void settle(void *ud)
-{
-    driver *d = ud;
-    lh_session_settle(&d->s);
-}
-
 static void parse_engine_args(driver *d, int argc, char **argv)
 {
     const char *dir = getenv("LEAKHOUND_ARTIFACTS");
@@ -161,7 +142,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         d->s.target->go.goroutines();
     lh_oracle_config cfg = { 0 };
     cfg.reps = d->reps;
-    d->oracle = lh_oracle_new(&d->s.probes, &cfg, step, settle, d);
+    d->oracle = lh_session_oracle(&d->s, &cfg);
     if (!d->oracle)
         die("%s", "cannot create the leak oracle");
     char dir[4096];

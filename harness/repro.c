@@ -132,21 +132,6 @@ int lh_repro_cmd(int argc, char **argv)
     return r.code < 0 ? 2 : r.code;
 }
 
-static void settle(void *ud)
-{
-    lh_session_settle(ud);
-}
-
-static int step(void *ud, const uint8_t *data, size_t size)
-{
-    lh_buf err = LH_BUF_INIT;
-    int rc = lh_session_step(ud, data, size, &err);
-    if (rc < 0)
-        fprintf(stderr, "%s\n", lh_buf_str(&err));
-    lh_buf_free(&err);
-    return rc;
-}
-
 static void print_series(const lh_finding *f)
 {
     printf("      %s after each repetition:", f->metric);
@@ -175,7 +160,7 @@ int lh_repro_main(int argc, char **argv)
     int reps = atoi(a.reps);
     lh_oracle_config cfg = { 0 };
     cfg.reps = reps;
-    lh_oracle *o = lh_oracle_new(&s.probes, &cfg, step, settle, &s);
+    lh_oracle *o = lh_session_oracle(&s, &cfg);
     printf("repro: %s (%zu bytes) on workload '%s' of %s, %d "
            "repetitions\n", a.file, input.len, a.workload, a.script, reps);
     lh_finding f;
@@ -191,15 +176,8 @@ int lh_repro_main(int argc, char **argv)
         const double *y;
         int n;
         for (int k = 0; (n = lh_oracle_series(o, k, &m, &y)) > 0; k++)
-        {
             printf("      %-20s %.0f -> %.0f over %d repetitions\n", m, y[0],
                    y[n - 1], n - 1);
-            if (getenv("LEAKHOUND_REPRO_SERIES")) {
-                for (int i = 0; i < n; i++)
-                    printf("%s%.0f", i % 16 ? " " : "\n        ", y[i]);
-                printf("\n");
-            }
-        }
         printf("no leak: no watched metric grew with the repetitions\n");
         fflush(stdout);
         _exit(0);

@@ -1,6 +1,7 @@
 /* session.c - a workload ready for single inputs. */
 #include "session.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <lauxlib.h>
@@ -123,4 +124,26 @@ void lh_session_settle(lh_session *s)
     } else if (!s->w.settle_disabled) {
         lh_probes_settle(&s->probes);
     }
+}
+
+static int oracle_step(void *ud, const uint8_t *data, size_t size)
+{
+    lh_buf err = LH_BUF_INIT;
+    int rc = lh_session_step(ud, data, size, &err);
+    if (rc < 0)
+        fprintf(stderr, "leakhound: the workload's step raised an error "
+                "(a script problem, not a target crash):\n%s\n",
+                lh_buf_str(&err));
+    lh_buf_free(&err);
+    return rc;
+}
+
+static void oracle_settle(void *ud)
+{
+    lh_session_settle(ud);
+}
+
+lh_oracle *lh_session_oracle(lh_session *s, const lh_oracle_config *cfg)
+{
+    return lh_oracle_new(&s->probes, cfg, oracle_step, oracle_settle, s);
 }

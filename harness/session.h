@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "flight.h"
+#include "oracle.h"
 #include "probes.h"
 #include "runner.h"
 #include "workload.h"
@@ -44,5 +45,10 @@ int lh_session_step(lh_session *s, const uint8_t *data, size_t size,
 
 /* The workload's settle: its own function, or the default (Go GC). */
 void lh_session_settle(lh_session *s);
+
+/* A leak oracle over the session's step and settle (cfg may be NULL).  A
+ * step that raises a Lua error is reported on stderr and fails the
+ * oracle's run. */
+lh_oracle *lh_session_oracle(lh_session *s, const lh_oracle_config *cfg);
 
 #endif
