@@ -155,28 +155,28 @@ static int workload_target(const fuzz_opts *o, char *out, size_t len)
         fprintf(stderr, "leakhound: %s\n", lh_buf_str(&err));
         goto out;
     }
-    lh_buf names = LH_BUF_INIT;
-    int n = lh_script_workload_count(L);
-    for (int i = 1; i <= n; i++) {
-        lh_workload w;
-        lh_script_workload(L, i);
-        int ok = lh_workload_read(L, -1, &w, &err) == 0;
-        lua_pop(L, 1);
-        lh_buf_printf(&names, "%s%s", names.len ? ", " : "", w.name);
-        if (ok && strcmp(w.name, o->workload) == 0) {
-            snprintf(out, len, "%s", w.target);
-            rc = 0;
-        }
-    }
-    if (rc < 0)
+    int index = lh_script_find_workload(L, o->workload);
+    if (!index) {
+        lh_buf names = LH_BUF_INIT;
+        lh_script_workload_names(L, &names);
         fprintf(stderr, "leakhound: %s has no workload '%s' (workloads: "
                 "%s)\n", o->script, o->workload, lh_buf_str(&names));
-    else if (!out[0]) {
+        lh_buf_free(&names);
+        goto out;
+    }
+    lh_workload w;
+    lh_script_workload(L, index);
+    if (lh_workload_read(L, -1, &w, &err) < 0) {
+        fprintf(stderr, "leakhound: %s\n", lh_buf_str(&err));
+        goto out;
+    }
+    if (!w.target[0]) {
         fprintf(stderr, "leakhound: workload '%s' has no target to fuzz\n",
                 o->workload);
-        rc = -1;
+        goto out;
     }
-    lh_buf_free(&names);
+    snprintf(out, len, "%s", w.target);
+    rc = 0;
 out:
     lh_buf_free(&err);
     lua_close(L);

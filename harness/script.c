@@ -118,3 +118,28 @@ int lh_script_workload_count(lua_State *L)
     lua_pop(L, 1);
     return n;
 }
+
+static const char *workload_name(lua_State *L, int idx)
+{
+    lh_script_workload(L, idx);
+    lua_getfield(L, -1, "name");
+    const char *name = lua_tostring(L, -1);
+    lua_pop(L, 2);  /* the name stays reachable from the workload table */
+    return name ? name : "";
+}
+
+int lh_script_find_workload(lua_State *L, const char *name)
+{
+    int n = lh_script_workload_count(L);
+    for (int i = 1; i <= n; i++)
+        if (strcmp(workload_name(L, i), name) == 0)
+            return i;
+    return 0;
+}
+
+void lh_script_workload_names(lua_State *L, lh_buf *out)
+{
+    int n = lh_script_workload_count(L);
+    for (int i = 1; i <= n; i++)
+        lh_buf_printf(out, "%s%s", i > 1 ? ", " : "", workload_name(L, i));
+}

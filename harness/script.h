@@ -40,4 +40,10 @@ void lh_script_workload(lua_State *L, int idx);
 /* Number of workloads the loaded script declared. */
 int lh_script_workload_count(lua_State *L);
 
+/* Index (1-based) of the workload named name, or 0. */
+int lh_script_find_workload(lua_State *L, const char *name);
+
+/* The declared workloads' names, ", "-separated, appended to out. */
+void lh_script_workload_names(lua_State *L, lh_buf *out);
+
 #endif

@@ -9,22 +9,6 @@
 #include "lualeak.h"
 #include "script.h"
 
-static int find_workload(lua_State *L, const char *name)
-{
-    int n = lh_script_workload_count(L);
-    for (int i = 1; i <= n; i++) {
-        lh_script_workload(L, i);
-        lua_getfield(L, -1, "name");
-        int hit = lua_isstring(L, -1) && strcmp(lua_tostring(L, -1),
-                                                 name) == 0;
-        lua_pop(L, 1);
-        if (hit)
-            return i;
-        lua_pop(L, 1);
-    }
-    return 0;
-}
-
 static void default_settle(void *ud)
 {
     lh_session *s = ud;
@@ -43,11 +27,12 @@ int lh_session_open(lh_session *s, const char *script, const char *workload,
     }
     if (lh_script_load(L, script, err) < 0)
         return -1;
-    int index = find_workload(L, workload);
+    int index = lh_script_find_workload(L, workload);
     if (!index) {
         lh_buf_printf(err, "%s: no workload named '%s'", script, workload);
         return -1;
     }
+    lh_script_workload(L, index);
     s->wtab = lua_gettop(L);
     if (lh_workload_read(L, s->wtab, &s->w, err) < 0)
         return -1;
