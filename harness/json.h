@@ -1,0 +1,64 @@
+/*
+ * json.h - a JSON reader for the files leakhound itself reads back:
+ * report.json (to render JUnit, Markdown and HTML from one source),
+ * regression cases and baselines.
+ *
+ * A parsed document is a tree of lh_json nodes; every node, string and key
+ * belongs to the document and goes away with lh_json_free on the root.
+ * Writing JSON stays with buf.h (lh_json_str and friends).
+ */
+#ifndef LEAKHOUND_JSON_H
+#define LEAKHOUND_JSON_H
+
+#include <stddef.h>
+
+typedef enum lh_jtype {
+    LH_JNULL,
+    LH_JBOOL,
+    LH_JNUM,
+    LH_JSTR,
+    LH_JARR,
+    LH_JOBJ,
+} lh_jtype;
+
+typedef struct lh_json lh_json;
+struct lh_json {
+    lh_jtype type;
+    double num;         /* LH_JNUM; LH_JBOOL: 0 or 1 */
+    char *str;          /* LH_JSTR: unescaped, NUL-terminated (may hold
+                           NULs: see len) */
+    size_t len;         /* LH_JSTR: bytes; LH_JARR, LH_JOBJ: children */
+    char *key;          /* the member's name when the parent is an object */
+    lh_json *child;     /* first element or member */
+    lh_json *next;      /* next sibling */
+};
+
+/* Parse text.  On error returns NULL and writes "line L, column C: what"
+ * into err. */
+lh_json *lh_json_parse(const char *text, size_t len, char *err,
+                       size_t errlen);
+
+/* Read and parse a file.  On error returns NULL and writes
+ * "PATH:L:C: what" (or "PATH: strerror") into err. */
+lh_json *lh_json_load(const char *path, char *err, size_t errlen);
+
+void lh_json_free(lh_json *v);
+
+/* The member key of an object, or NULL (also when v is not an object). */
+const lh_json *lh_json_get(const lh_json *v, const char *key);
+
+/* Element i of an array, or NULL. */
+const lh_json *lh_json_at(const lh_json *v, size_t i);
+
+/* Member key as a string / number / bool, or dflt when it is absent or of
+ * another type. */
+const char *lh_json_gets(const lh_json *v, const char *key,
+                         const char *dflt);
+double lh_json_getn(const lh_json *v, const char *key, double dflt);
+int lh_json_getb(const lh_json *v, const char *key, int dflt);
+
+/* Iterate the elements or members of v:
+ *   for (const lh_json *e = lh_json_first(v); e; e = e->next) ... */
+const lh_json *lh_json_first(const lh_json *v);
+
+#endif

@@ -1,0 +1,108 @@
+/*
+ * test_json.c - the JSON reader on valid documents, escapes, and the
+ * errors a hand-edited baseline or case file would contain.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "check.h"
+#include "json.h"
+
+static lh_json *parse(const char *s, char *err, size_t n)
+{
+    return lh_json_parse(s, strlen(s), err, n);
+}
+
+static void test_values(void)
+{
+    char err[256] = "";
+    lh_json *v = parse(" {\"a\": [1, -2.5e3, true, false, null],"
+                       " \"s\": \"x\\ny\\u00e9\\ud83d\\ude00\\\"\","
+                       " \"o\": {\"k\": {}} , \"e\": []} ", err, sizeof err);
+    check(v != NULL, "a nested document parses (%s)", err);
+    if (!v)
+        return;
+    const lh_json *a = lh_json_get(v, "a");
+    check(a && a->type == LH_JARR && a->len == 5, "array of five");
+    check(lh_json_at(a, 0)->num == 1 && lh_json_at(a, 1)->num == -2500,
+          "numbers, exponent and sign");
+    check(lh_json_at(a, 2)->type == LH_JBOOL && lh_json_at(a, 2)->num == 1 &&
+          lh_json_at(a, 3)->num == 0, "true and false");
+    check(lh_json_at(a, 4)->type == LH_JNULL && !lh_json_at(a, 5),
+          "null, and no sixth element");
+    check(strcmp(lh_json_gets(v, "s", ""),
+                 "x\ny\xc3\xa9\xf0\x9f\x98\x80\"") == 0,
+          "escapes, \\u and surrogate pairs decode to UTF-8");
+    check(lh_json_get(lh_json_get(v, "o"), "k")->type == LH_JOBJ,
+          "empty object member");
+    check(lh_json_get(v, "e")->len == 0 && !lh_json_first(lh_json_get(v, "e")),
+          "empty array");
+    check(lh_json_getn(v, "missing", 7) == 7 &&
+          strcmp(lh_json_gets(v, "a", "dflt"), "dflt") == 0,
+          "defaults for absent members and other types");
+    int n = 0;
+    for (const lh_json *e = lh_json_first(v); e; e = e->next)
+        n++;
+    check(n == 4 && strcmp(lh_json_first(v)->key, "a") == 0,
+          "members iterate in order with their keys");
+    lh_json_free(v);
+}
+
+static void test_errors(void)
+{
+    static const struct { const char *text, *want; } bad[] = {
+        { "{\"a\": 1,}", "line 1, column 9: expected a member name" },
+        { "[1, 2", "line 1, column 6: expected ',' or ']'" },
+        { "{\n  \"a\" 1\n}", "line 2, column 7: expected ':'" },
+        { "\"abc", "unterminated string" },
+        { "[01]", "expected ',' or ']'" },
+        { "nul", "expected a value" },
+        { "{} x", "text after the value" },
+        { "\"a\\qb\"", "bad escape" },
+        { "", "unexpected end of input" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char err[256] = "";
+        lh_json *v = parse(bad[i].text, err, sizeof err);
+        check(!v && strstr(err, bad[i].want) != NULL,
+              "rejects %s: \"%s\"", bad[i].text, err);
+        lh_json_free(v);
+    }
+    char deep[2000];
+    memset(deep, '[', sizeof deep - 1);
+    deep[sizeof deep - 1] = '\0';
+    char err[256] = "";
+    lh_json *v = parse(deep, err, sizeof err);
+    check(!v && strstr(err, "nested too deeply"), "depth is bounded");
+}
+
+static void test_load(void)
+{
+    char path[] = "/tmp/lh-test-json-XXXXXX";
+    int fd = mkstemp(path);
+    const char *text = "{\n  \"workload\": \"w\",\n  \"n\": 3\n  \"x\": 1\n}\n";
+    if (write(fd, text, strlen(text)) < 0)
+        perror("write");
+    close(fd);
+    char err[512] = "";
+    lh_json *v = lh_json_load(path, err, sizeof err);
+    char want[600];
+    snprintf(want, sizeof want, "%s:4:3: expected ',' or '}'", path);
+    check(!v && strcmp(err, want) == 0, "load names file:line:col (%s)",
+          err);
+    unlink(path);
+    v = lh_json_load(path, err, sizeof err);
+    check(!v && strstr(err, "No such file") && strstr(err, path),
+          "a missing file names the path (%s)", err);
+}
+
+int main(void)
+{
+    test_values();
+    test_errors();
+    test_load();
+    return check_report();
+}
