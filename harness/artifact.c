@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "sha1.h"
+#include "text.h"
 
 void lh_finding_json(lh_buf *b, const lh_finding *f,
                      const lh_artifact_ctx *ctx, const char *input_path)
@@ -45,10 +46,12 @@ void lh_finding_json(lh_buf *b, const lh_finding *f,
     }
     lh_buf_puts(b, "],\"repro\":");
     lh_buf cmd = LH_BUF_INIT;
-    lh_buf_printf(&cmd, "leakhound repro %s --workload '%s' %s",
-                  ctx->script ? ctx->script : "SCRIPT",
-                  ctx->workload ? ctx->workload : "NAME",
-                  input_path ? input_path : "FILE");
+    lh_buf_puts(&cmd, "leakhound repro ");
+    lh_shell_quote(&cmd, ctx->script ? ctx->script : "SCRIPT");
+    lh_buf_puts(&cmd, " --workload ");
+    lh_shell_quote(&cmd, ctx->workload ? ctx->workload : "NAME");
+    lh_buf_putc(&cmd, ' ');
+    lh_shell_quote(&cmd, input_path ? input_path : "FILE");
     lh_json_str(b, lh_buf_str(&cmd));
     lh_buf_free(&cmd);
     lh_buf_puts(b, "}\n");

@@ -201,9 +201,7 @@ static int find_driver(const fuzz_opts *o, driver_info *d)
         *slash = '\0';
     else
         snprintf(dir, sizeof dir, ".");
-    const char *stem = strncmp(file, "lib", 3) == 0 ? file + 3 : file;
-    size_t n = strcspn(stem, ".");
-    snprintf(d->name, sizeof d->name, "%.*s", (int)n, stem);
+    lh_target_name(d->name, sizeof d->name, file);
 
     if (strcmp(o->engine, "afl") == 0) {
         snprintf(d->path, sizeof d->path, "%s/afl/leakhound-afl-%s", dir,

@@ -437,3 +437,81 @@ const lh_json *lh_json_first(const lh_json *v)
     return v && (v->type == LH_JARR || v->type == LH_JOBJ) ? v->child
                                                             : NULL;
 }
+
+lh_json *lh_json_member(lh_json *v, const char *key)
+{
+    return (lh_json *)lh_json_get(v, key);
+}
+
+void lh_json_set(lh_json *obj, const char *key, lh_json *val)
+{
+    if (!obj || obj->type != LH_JOBJ || !val)
+        return;
+    lh_raw_free(val->key);
+    val->key = lh_raw_strdup(key);
+    for (lh_json **p = &obj->child; *p; p = &(*p)->next)
+        if ((*p)->key && strcmp((*p)->key, key) == 0) {
+            lh_json *old = *p;
+            val->next = old->next;
+            *p = val;
+            old->next = NULL;
+            lh_json_free(old);
+            return;
+        }
+    lh_json_append(obj, val);
+}
+
+void lh_json_append(lh_json *arr, lh_json *val)
+{
+    if (!arr || (arr->type != LH_JARR && arr->type != LH_JOBJ) || !val)
+        return;
+    lh_json **p = &arr->child;
+    while (*p)
+        p = &(*p)->next;
+    val->next = NULL;
+    *p = val;
+    arr->len++;
+}
+
+lh_json *lh_json_from(const lh_buf *text)
+{
+    char err[256];
+    lh_json *v = lh_json_parse(lh_buf_str(text), text->len, err, sizeof err);
+    if (!v) {
+        fprintf(stderr, "leakhound: internal error: bad JSON built (%s): "
+                "%.200s\n", err, lh_buf_str(text));
+        v = node(LH_JNULL);
+    }
+    return v;
+}
+
+void lh_json_write(lh_buf *b, const lh_json *v)
+{
+    switch (v->type) {
+    case LH_JNULL:
+        lh_buf_puts(b, "null");
+        break;
+    case LH_JBOOL:
+        lh_buf_puts(b, v->num ? "true" : "false");
+        break;
+    case LH_JNUM:
+        lh_json_num(b, v->num);
+        break;
+    case LH_JSTR:
+        lh_json_strn(b, v->str, v->len);
+        break;
+    case LH_JARR:
+    case LH_JOBJ:
+        lh_buf_putc(b, v->type == LH_JARR ? '[' : '{');
+        for (const lh_json *e = v->child; e; e = e->next) {
+            if (e != v->child)
+                lh_buf_putc(b, ',');
+            if (v->type == LH_JOBJ) {
+                lh_json_key(b, e->key ? e->key : "");
+            }
+            lh_json_write(b, e);
+        }
+        lh_buf_putc(b, v->type == LH_JARR ? ']' : '}');
+        break;
+    }
+}

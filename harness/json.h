@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 
+#include "buf.h"
+
 typedef enum lh_jtype {
     LH_JNULL,
     LH_JBOOL,
@@ -56,6 +58,22 @@ const char *lh_json_gets(const lh_json *v, const char *key,
                          const char *dflt);
 double lh_json_getn(const lh_json *v, const char *key, double dflt);
 int lh_json_getb(const lh_json *v, const char *key, int dflt);
+
+/* The same, for changing a document in place. */
+lh_json *lh_json_member(lh_json *v, const char *key);
+
+/* Set member key of object obj to val, which obj then owns; an existing
+ * member of that name is freed and replaced in place. */
+void lh_json_set(lh_json *obj, const char *key, lh_json *val);
+
+/* Append val to array arr, which then owns it. */
+void lh_json_append(lh_json *arr, lh_json *val);
+
+/* Parse a fragment the program built itself (a bug if it fails). */
+lh_json *lh_json_from(const lh_buf *text);
+
+/* The document as compact JSON text, appended to b. */
+void lh_json_write(lh_buf *b, const lh_json *v);
 
 /* Iterate the elements or members of v:
  *   for (const lh_json *e = lh_json_first(v); e; e = e->next) ... */

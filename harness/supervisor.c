@@ -54,6 +54,7 @@ static void on_signal(int sig)
 }
 
 static int tty;
+static const char *self_name = "leakhound";   /* argv[0], for commands */
 
 static void clear_progress(void)
 {
@@ -554,6 +555,16 @@ static void add_job_json(lh_buf *b, const job *j)
     lh_json_str(b, j->w.source[0] ? j->w.source : j->script);
     lh_buf_puts(b, ",\"target\":");
     lh_json_str(b, j->w.target[0] ? j->w.target : NULL);
+    lh_buf_puts(b, ",\"corpus\":");
+    lh_json_str(b, j->w.corpus[0] ? j->w.corpus : NULL);
+    lh_buf_puts(b, ",\"repro\":");
+    lh_buf cmd = LH_BUF_INIT;
+    lh_buf_printf(&cmd, "%s run ", self_name);
+    lh_shell_quote(&cmd, j->script);
+    lh_buf_puts(&cmd, " --workload ");
+    lh_shell_quote(&cmd, j->w.name);
+    lh_json_str(b, lh_buf_str(&cmd));
+    lh_buf_free(&cmd);
     lh_buf_puts(b, ",\"expect\":");
     if (j->w.expect[0]) {
         lh_buf_puts(b, "{\"status\":");
@@ -635,6 +646,8 @@ static void load_error_result(job *j)
 int lh_supervise(const lh_run_opts *o)
 {
     tty = isatty(STDERR_FILENO);
+    if (o->argc > 0)
+        self_name = o->argv[0];
     if (collect(o) < 0)
         return LH_EXIT_ERROR;
     if (o->list_only) {

@@ -2,6 +2,7 @@
 #include "text.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,4 +34,35 @@ void lh_safe_name(char *out, size_t len, const char *name)
         out[i] = (ch == '/' || ch == ' ' || ch == '\\') ? '_' : ch;
     }
     out[i] = '\0';
+}
+
+void lh_shell_quote(lh_buf *b, const char *s)
+{
+    /* plain words stay readable; anything else goes in single quotes */
+    int plain = *s != '\0';
+    for (const char *p = s; *p && plain; p++)
+        plain = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                       "0123456789_-./=:,+@%", *p) != NULL;
+    if (plain) {
+        lh_buf_puts(b, s);
+        return;
+    }
+    lh_buf_putc(b, '\'');
+    for (const char *p = s; *p; p++) {
+        if (*p == '\'')
+            lh_buf_puts(b, "'\\''");
+        else
+            lh_buf_putc(b, *p);
+    }
+    lh_buf_putc(b, '\'');
+}
+
+void lh_target_name(char *out, size_t len, const char *path)
+{
+    const char *file = strrchr(path, '/');
+    file = file ? file + 1 : path;
+    if (strncmp(file, "lib", 3) == 0)
+        file += 3;
+    size_t n = strcspn(file, ".");
+    snprintf(out, len, "%.*s", (int)n, file);
 }

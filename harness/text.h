@@ -1,11 +1,14 @@
 /*
  * text.h - small conversions the commands share: durations given on the
- * command line, and workload names made safe as file names.
+ * command line, workload names made safe as file names, shell words and
+ * target names.
  */
 #ifndef LEAKHOUND_TEXT_H
 #define LEAKHOUND_TEXT_H
 
 #include <stddef.h>
+
+#include "buf.h"
 
 /* "90", "90s", "500ms", "2m", "1h" -> seconds.  0, or -1 when malformed
  * or negative. */
@@ -13,5 +16,12 @@ int lh_parse_duration(const char *s, double *out);
 
 /* A workload name as one path component: '/', '\\' and ' ' become '_'. */
 void lh_safe_name(char *out, size_t len, const char *name);
+
+/* s as one shell word: as is when it is plain, else single-quoted. */
+void lh_shell_quote(lh_buf *b, const char *s);
+
+/* The name of a target library as used for corpora/<name>/:
+ * "build/targets/c/librecord.so" -> "record". */
+void lh_target_name(char *out, size_t len, const char *path);
 
 #endif

@@ -228,6 +228,27 @@ static void json_series(lh_buf *b, worker *wk, int metric)
     lh_buf_putc(b, ']');
 }
 
+/* ,"tolerance":{...} when the script set one (the gate has defaults). */
+static void json_tolerance(lh_buf *b, const lh_invariant *inv)
+{
+    const lh_tolerance *t[] = { &inv->tol_per_iter, &inv->tol_peak };
+    static const char *names[] = { "per_iter", "peak" };
+    if (!t[0]->given && !t[1]->given)
+        return;
+    lh_buf_puts(b, ",\"tolerance\":{");
+    int first = 1;
+    for (int i = 0; i < 2; i++) {
+        if (!t[i]->given)
+            continue;
+        lh_buf_printf(b, "%s\"%s\":", first ? "" : ",", names[i]);
+        lh_json_num(b, t[i]->value);
+        lh_buf_printf(b, ",\"%s_is_percent\":%s", names[i],
+                      t[i]->is_pct ? "true" : "false");
+        first = 0;
+    }
+    lh_buf_putc(b, '}');
+}
+
 static void json_invariant(lh_buf *b, worker *wk, judged *j)
 {
     lh_invariant *inv = j->inv;
@@ -257,6 +278,7 @@ static void json_invariant(lh_buf *b, worker *wk, judged *j)
     if (inv->spec.kind == LH_INV_MAX_GROWTH)
         lh_json_field_num(b, "per_iter", inv->spec.per_iter);
     lh_json_field_num(b, "alpha", inv->spec.alpha);
+    json_tolerance(b, inv);
     lh_json_field_num(b, "samples", (double)wk->nrows);
     lh_json_field_num(b, "judged_samples", (double)j->v.judged);
     lh_json_field_str(b, "reason", j->v.reason);

@@ -31,6 +31,18 @@ static void str_field(lua_State *L, int idx, const char *k, char *out,
     lua_pop(L, 1);
 }
 
+/* tolerance.<k> and tolerance.<k>_pct of the table on top. */
+static void read_tolerance(lua_State *L, const char *k, lh_tolerance *t)
+{
+    char pct[32];
+    snprintf(pct, sizeof pct, "%s_pct", k);
+    t->given = has_field(L, -1, k);
+    t->value = num_field(L, -1, k, 0);
+    lua_getfield(L, -1, pct);
+    t->is_pct = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+}
+
 static lh_inv_kind kind_of(const char *name, const char **canon)
 {
     static const struct { const char *name; lh_inv_kind kind; } kinds[] = {
@@ -142,6 +154,14 @@ int lh_workload_read(lua_State *L, int idx, lh_workload *w, lh_buf *err)
     }
     lua_pop(L, 1);
 
+    if (lua_getfield(L, idx, "inputs") == LUA_TTABLE) {
+        lua_getfield(L, -1, "__leak_corpus");
+        const char *dir = lua_tostring(L, -1);
+        snprintf(w->corpus, sizeof w->corpus, "%s", dir ? dir : "");
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+
     w->has_invariants = has_field(L, idx, "invariants");
     if (lua_getfield(L, idx, "invariants") == LUA_TTABLE) {
         for (lua_Integer i = 1; lua_rawgeti(L, -1, i) == LUA_TTABLE; i++) {
@@ -165,7 +185,11 @@ int lh_workload_read(lua_State *L, int idx, lh_workload *w, lh_buf *err)
             inv->spec.max = num_field(L, -1, "max", 0);
             inv->spec.per_iter = num_field(L, -1, "per_iter", 0);
             inv->spec.alpha = num_field(L, -1, "alpha", 0);
-            lua_pop(L, 1);
+            if (lua_getfield(L, -1, "tolerance") == LUA_TTABLE) {
+                read_tolerance(L, "per_iter", &inv->tol_per_iter);
+                read_tolerance(L, "peak", &inv->tol_peak);
+            }
+            lua_pop(L, 2);
         }
         lua_pop(L, 1);
     }

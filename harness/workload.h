@@ -15,17 +15,29 @@
 
 #define LH_MAX_INVARIANTS 64
 
+/* How far a value may rise against a stored baseline: absolute, or a
+ * percentage of the baseline's value.  given = 0: the gate's default. */
+typedef struct lh_tolerance {
+    int given;
+    double value;
+    int is_pct;
+} lh_tolerance;
+
 typedef struct lh_invariant {
     char metric[128];
     const char *kind_name;      /* "stable", "baseline", ... */
     int slack_given;            /* otherwise the metric's default */
     lh_inv_spec spec;
+    lh_tolerance tol_per_iter;  /* growth per iteration vs the baseline */
+    lh_tolerance tol_peak;      /* peak vs the baseline */
 } lh_invariant;
 
 typedef struct lh_workload {
     char name[256];
     char source[512];           /* script:line of the declaration */
     char target[4096];          /* target library path, "" if none */
+    char corpus[4096];          /* inputs = leak.corpus(dir): the seeds;
+                                   such a workload is fuzzable */
     char expect[16];            /* "", "clean", "fail", ... */
     char expect_metrics[512];   /* comma-separated, for expect = fail */
     int index;                  /* 1-based position in the script */

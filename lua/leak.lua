@@ -80,11 +80,35 @@ end
 ---------------------------------------------------------------------------
 
 local OPTIONS = {
-  stable = { slack = true, alpha = true },
-  baseline = { slack = true },
-  bounded = { max = true },
-  max_growth = { per_iter = true, alpha = true },
+  stable = { slack = true, alpha = true, tolerance = true },
+  baseline = { slack = true, tolerance = true },
+  bounded = { max = true, tolerance = true },
+  max_growth = { per_iter = true, alpha = true, tolerance = true },
 }
+
+-- Tolerance against a stored baseline (`leakhound test --baseline`): how
+-- far growth per iteration and peak may rise before a run that still
+-- passes its invariants fails the gate as a creeping regression.
+local function tolerance(v, level)
+  if type(v) ~= "table" then
+    error("tolerance must be a table like { per_iter = \"50%\", "
+          .. "peak = 4096 }", level + 1)
+  end
+  local t = {}
+  for k, x in pairs(v) do
+    if k ~= "per_iter" and k ~= "peak" then
+      error("unknown tolerance '" .. tostring(k)
+            .. "' (allowed: peak, per_iter)", level + 1)
+    end
+    local ok, n, pct = pcall(slack, x, 1)
+    if not ok then
+      error("tolerance " .. k .. " must be a non-negative number or a "
+            .. "percentage like \"20%\", got " .. tostring(x), level + 1)
+    end
+    t[k], t[k .. "_pct"] = n, pct
+  end
+  return t
+end
 
 local invariant_mt = {}
 invariant_mt.__index = invariant_mt
@@ -104,6 +128,8 @@ invariant_mt.__call = function(self, opts)
     end
     if k == "slack" then
       self.slack, self.slack_pct = slack(v, 2)
+    elseif k == "tolerance" then
+      self.tolerance = tolerance(v, 2)
     elseif k == "alpha" then
       if type(v) ~= "number" or v <= 0 or v >= 0.5 then
         error("alpha must be a number in (0, 0.5), got " .. tostring(v), 2)

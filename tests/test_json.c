@@ -4,6 +4,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -99,8 +100,35 @@ static void test_load(void)
           "a missing file names the path (%s)", err);
 }
 
+static void test_edit(void)
+{
+    char err[256] = "";
+    lh_json *v = parse("{\"a\":1,\"b\":[true,null],\"c\":\"x\\u0000y\"}",
+                       err, sizeof err);
+    lh_buf frag = LH_BUF_INIT;
+    lh_buf_puts(&frag, "{\"ok\":false}");
+    lh_json_set(v, "a", lh_json_from(&frag));
+    lh_buf_reset(&frag);
+    lh_buf_puts(&frag, "2.5");
+    lh_json_set(v, "d", lh_json_from(&frag));
+    lh_buf_reset(&frag);
+    lh_buf_puts(&frag, "\"e\"");
+    lh_json_append(lh_json_member(v, "b"), lh_json_from(&frag));
+    lh_buf out = LH_BUF_INIT;
+    lh_json_write(&out, v);
+    check(strcmp(lh_buf_str(&out), "{\"a\":{\"ok\":false},\"b\":[true,null,"
+                 "\"e\"],\"c\":\"x\\u0000y\",\"d\":2.5}") == 0,
+          "set replaces in place, appends new members; write round-trips "
+          "(%s)", lh_buf_str(&out));
+    check(lh_json_get(v, "b")->len == 3, "append counts");
+    lh_buf_free(&frag);
+    lh_buf_free(&out);
+    lh_json_free(v);
+}
+
 int main(void)
 {
+    test_edit();
     test_values();
     test_errors();
     test_load();
