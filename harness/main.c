@@ -9,8 +9,10 @@
 #include "detector.h"
 #include "fuzzcmd.h"
 #include "interpose.h"
+#include "nightly.h"
 #include "repro.h"
 #include "supervisor.h"
+#include "testcmd.h"
 #include "text.h"
 #include "worker.h"
 
@@ -149,5 +151,11 @@ int main(int argc, char **argv)
         return lh_repro_cmd(argc, argv);
     if (strcmp(argv[1], "minimize") == 0)
         return lh_minimize_cmd(argc, argv);
+    if (strcmp(argv[1], "test") == 0)
+        return lh_test_cmd(argc, argv);
+    if (strcmp(argv[1], "nightly") == 0)
+        return lh_nightly_cmd(argc, argv);
+    if (strcmp(argv[1], "file") == 0)
+        return lh_file_cmd(argc, argv);
     return bad_usage("unknown command '%s'", argv[1]);
 }

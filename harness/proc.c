@@ -2,6 +2,7 @@
 #include "proc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,13 @@ static double now(void)
 lh_proc_result lh_proc_run(char *const argv[], char *const extra_env[],
                            double timeout)
 {
+    return lh_proc_run_logged(argv, extra_env, timeout, NULL);
+}
+
+lh_proc_result lh_proc_run_logged(char *const argv[],
+                                  char *const extra_env[], double timeout,
+                                  const char *log)
+{
     lh_proc_result r = { LH_PROC_NOSTART, 0 };
     struct sigaction sa, old_int, old_term;
     memset(&sa, 0, sizeof sa);
@@ -51,6 +59,14 @@ lh_proc_result lh_proc_run(char *const argv[], char *const extra_env[],
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
+        if (log) {
+            int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                          0644);
+            if (fd >= 0) {
+                dup2(fd, STDOUT_FILENO);
+                dup2(fd, STDERR_FILENO);
+            }
+        }
         for (char *const *e = extra_env; e && *e; e++)
             putenv(*e);
         execv(argv[0], argv);

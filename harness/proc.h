@@ -20,6 +20,12 @@ typedef struct lh_proc_result {
 lh_proc_result lh_proc_run(char *const argv[], char *const extra_env[],
                            double timeout);
 
+/* The same with stdout and stderr going to the file log (NULL: as
+ * lh_proc_run). */
+lh_proc_result lh_proc_run_logged(char *const argv[],
+                                  char *const extra_env[], double timeout,
+                                  const char *log);
+
 /* Was the run interrupted by SIGINT/SIGTERM (forwarded to the child)? */
 int lh_proc_interrupted(void);
 

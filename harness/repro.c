@@ -21,6 +21,7 @@ typedef struct repro_args {
     const char *workload;
     const char *file;
     const char *artifact_dir;
+    const char *json;           /* verdict as JSON, written atomically */
     const char *reps;
     const char *seed;
     double timeout;
@@ -31,7 +32,8 @@ static int usage(const char *msg, const char *arg)
     fputs("leakhound repro: ", stderr);
     fprintf(stderr, msg, arg);
     fputs("\nusage: leakhound repro SCRIPT --workload NAME FILE "
-          "[--reps N] [--seed N] [--timeout D] [--artifact-dir DIR]\n",
+          "[--reps N] [--seed N] [--timeout D] [--artifact-dir DIR] "
+          "[--json FILE]\n",
           stderr);
     return 2;
 }
@@ -49,6 +51,7 @@ static int parse(int argc, char **argv, int first, repro_args *a)
                     strcmp(k, "--reps") == 0 || strcmp(k, "--seed") == 0 ||
                     strcmp(k, "--timeout") == 0 ||
                     strcmp(k, "--artifact-dir") == 0 ||
+                    strcmp(k, "--json") == 0 ||
                     strcmp(k, "--script") == 0 || strcmp(k, "--file") == 0;
         if (value && !v)
             return usage("option %s needs a value", k);
@@ -60,6 +63,8 @@ static int parse(int argc, char **argv, int first, repro_args *a)
             a->seed = argv[++i];
         else if (strcmp(k, "--artifact-dir") == 0)
             a->artifact_dir = argv[++i];
+        else if (strcmp(k, "--json") == 0)
+            a->json = argv[++i];
         else if (strcmp(k, "--script") == 0)
             a->script = argv[++i];
         else if (strcmp(k, "--file") == 0)
@@ -117,6 +122,10 @@ int lh_repro_cmd(int argc, char **argv)
         child[n++] = "--artifact-dir";
         child[n++] = (char *)a.artifact_dir;
     }
+    if (a.json) {
+        child[n++] = "--json";
+        child[n++] = (char *)a.json;
+    }
     child[n] = NULL;
     lh_proc_result r = lh_proc_run(child, NULL, a.timeout);
     if (r.code == LH_PROC_TIMEOUT) {
@@ -130,6 +139,44 @@ int lh_repro_cmd(int argc, char **argv)
         return 3;
     }
     return r.code < 0 ? 2 : r.code;
+}
+
+/* The verdict for --json: the finding's evidence, or every watched
+ * metric's first and last value when nothing grew. */
+static void write_verdict(const repro_args *a, lh_oracle *o,
+                          const lh_finding *f, const lh_session *s)
+{
+    if (!a->json)
+        return;
+    lh_buf b = LH_BUF_INIT;
+    if (f) {
+        lh_artifact_ctx ctx = {
+            .script = a->script, .workload = a->workload,
+            .target = s->target ? s->target->path : NULL, .engine = "repro",
+            .seed = strtoull(a->seed, NULL, 10),
+        };
+        lh_finding_json(&b, f, &ctx, a->file);
+    } else {
+        lh_buf_puts(&b, "{\"leakhound\":\"" LH_VERSION "\",\"kind\":"
+                    "\"none\",\"metrics\":[");
+        const char *m;
+        const double *y;
+        int n;
+        for (int k = 0; (n = lh_oracle_series(o, k, &m, &y)) > 0; k++) {
+            lh_buf_puts(&b, k ? ",{" : "{");
+            lh_json_key(&b, "metric");
+            lh_json_str(&b, m);
+            lh_json_field_num(&b, "first", y[0]);
+            lh_json_field_num(&b, "last", y[n - 1]);
+            lh_json_field_num(&b, "reps", n - 1);
+            lh_buf_putc(&b, '}');
+        }
+        lh_buf_puts(&b, "]}\n");
+    }
+    if (lh_write_atomic(a->json, b.data, b.len) < 0)
+        fprintf(stderr, "leakhound repro: cannot write %s: %s\n", a->json,
+                strerror(errno));
+    lh_buf_free(&b);
 }
 
 static void print_series(const lh_finding *f)
@@ -179,6 +226,7 @@ int lh_repro_main(int argc, char **argv)
             printf("      %-20s %.0f -> %.0f over %d repetitions\n", m, y[0],
                    y[n - 1], n - 1);
         printf("no leak: no watched metric grew with the repetitions\n");
+        write_verdict(&a, o, NULL, &s);
         fflush(stdout);
         _exit(0);
     }
@@ -186,6 +234,7 @@ int lh_repro_main(int argc, char **argv)
            f.growth_per_rep, f.unit, f.p_value, f.site[0] ? " at " : "",
            f.site);
     print_series(&f);
+    write_verdict(&a, o, &f, &s);
     if (a.artifact_dir) {
         char path[4096], prefix[4096];
         snprintf(prefix, sizeof prefix, "%s/", a.artifact_dir);
@@ -194,8 +243,12 @@ int lh_repro_main(int argc, char **argv)
             .target = s.target ? s.target->path : NULL, .engine = "repro",
             .seed = strtoull(a.seed, NULL, 10),
         };
-        if (lh_artifact_write(prefix, &f, &ctx, path, sizeof path) == 0)
+        if (lh_mkdir_p(a.artifact_dir) == 0 &&
+            lh_artifact_write(prefix, &f, &ctx, path, sizeof path) == 0)
             printf("      artifact: %s\n", path);
+        else
+            fprintf(stderr, "leakhound repro: cannot write the artifact "
+                    "into %s: %s\n", a.artifact_dir, strerror(errno));
     }
     fflush(stdout);
     /* no teardown: a Go runtime and blocked target threads may remain */

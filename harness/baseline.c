@@ -1,0 +1,252 @@
+/* baseline.c - comparing a run with a stored baseline, and storing one. */
+#include "baseline.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* A workload is baselined when it ran and every invariant passed: a
+ * failing or expected-to-fail workload has nothing stable to compare. */
+static int baselined(const lh_json *w)
+{
+    const char *st = lh_json_gets(w, "status", "");
+    return strcmp(st, "pass") == 0;
+}
+
+/* "metric kind", with "#2", "#3" for repeats within the workload. */
+static void inv_key(const lh_json *w, const lh_json *inv, char *out,
+                   size_t len)
+{
+    const char *m = lh_json_gets(inv, "metric", "?");
+    const char *k = lh_json_gets(inv, "kind", "?");
+    int nth = 0;
+    for (const lh_json *e = lh_json_first(lh_json_get(w, "invariants"));
+         e && e != inv->next; e = e->next)
+        if (strcmp(lh_json_gets(e, "metric", ""), m) == 0 &&
+            strcmp(lh_json_gets(e, "kind", ""), k) == 0)
+            nth++;
+    if (nth > 1)
+        snprintf(out, len, "%s %s#%d", m, k, nth);
+    else
+        snprintf(out, len, "%s %s", m, k);
+}
+
+/* The invariant's own allowance, in its unit: what it already forgives. */
+static double allowance(const lh_json *inv)
+{
+    const char *kind = lh_json_gets(inv, "kind", "");
+    double threshold = lh_json_getn(inv, "threshold", 0);
+    if (strcmp(kind, "stable") == 0 || strcmp(kind, "baseline") == 0)
+        return isfinite(threshold) ? fabs(threshold) : 0;
+    if (lh_json_getb(inv, "slack_is_percent", 0))
+        return 0;
+    return fabs(lh_json_getn(inv, "slack", 0));
+}
+
+/* Allowed rise of a value stored as base: the invariant's tolerance for
+ * name, or the default percentage; never below floor unless the script
+ * gave an absolute tolerance. */
+static double allowed_rise(const lh_json *inv, const char *name,
+                           double dflt_pct, double base, double floor,
+                           char *how, size_t howlen)
+{
+    const lh_json *tol = lh_json_get(inv, "tolerance");
+    const lh_json *v = lh_json_get(tol, name);
+    char pctkey[64];
+    snprintf(pctkey, sizeof pctkey, "%s_is_percent", name);
+    if (v && v->type == LH_JNUM) {
+        if (!lh_json_getb(tol, pctkey, 0)) {
+            snprintf(how, howlen, "tolerance %g", v->num);
+            return v->num;
+        }
+        snprintf(how, howlen, "tolerance %g%%", v->num);
+        return fmax(v->num / 100 * fabs(base), floor);
+    }
+    snprintf(how, howlen, "default tolerance %g%%", dflt_pct);
+    return fmax(dflt_pct / 100 * fabs(base), floor);
+}
+
+static void compare_one(lh_json *inv, const lh_json *stored, int *failed)
+{
+    lh_buf b = LH_BUF_INIT;
+    const char *metric = lh_json_gets(inv, "metric", "?");
+    const char *unit = lh_json_gets(inv, "unit", "");
+    if (!stored) {
+        lh_buf_puts(&b, "{\"status\":\"new\",\"reason\":\"no stored "
+                    "baseline for this invariant\"}");
+        lh_json_set(inv, "baseline", lh_json_from(&b));
+        lh_buf_free(&b);
+        return;
+    }
+    double base_slope = lh_json_getn(stored, "growth_per_iter", NAN);
+    double base_peak = lh_json_getn(stored, "peak", NAN);
+    double slope = lh_json_getn(inv, "growth_per_iter", NAN);
+    /* the lower end of the slope's interval: a rise the run cannot
+     * explain as noise */
+    double slope_lo = lh_json_getn(inv, "slope_lo", slope);
+    double peak = lh_json_getn(inv, "peak", NAN);
+    double iters = lh_json_getn(stored, "iterations", 0);
+    double allow = allowance(inv);
+    char how_slope[64], how_peak[64];
+    double tol_slope = allowed_rise(inv, "per_iter",
+                                    LH_BASELINE_PER_ITER_PCT, base_slope,
+                                    iters > 0 ? allow / iters : 0,
+                                    how_slope, sizeof how_slope);
+    double tol_peak = allowed_rise(inv, "peak", LH_BASELINE_PEAK_PCT,
+                                   base_peak, allow, how_peak,
+                                   sizeof how_peak);
+    int slope_bad = isfinite(base_slope) && isfinite(slope_lo) &&
+                    slope_lo > base_slope + tol_slope;
+    int peak_bad = isfinite(base_peak) && isfinite(peak) &&
+                   peak > base_peak + tol_peak;
+    char reason[512];
+    if (slope_bad)
+        snprintf(reason, sizeof reason, "%s growth per iteration rose "
+                 "from %.4g to %.4g %s (at least %.4g; %s allows +%.4g)",
+                 metric, base_slope, slope, unit, slope_lo, how_slope,
+                 tol_slope);
+    else if (peak_bad)
+        snprintf(reason, sizeof reason, "%s peak rose from %.6g to %.6g "
+                 "%s (%+.1f%%; %s allows +%.6g)", metric, base_peak, peak,
+                 unit, base_peak != 0 ? (peak - base_peak) / fabs(base_peak)
+                 * 100 : 0.0, how_peak, tol_peak);
+    else
+        snprintf(reason, sizeof reason, "within the baseline: growth "
+                 "%.4g (stored %.4g), peak %.6g (stored %.6g)", slope,
+                 base_slope, peak, base_peak);
+    if (slope_bad || peak_bad)
+        (*failed)++;
+    lh_buf_printf(&b, "{\"status\":\"%s\"",
+                  slope_bad || peak_bad ? "fail" : "pass");
+    lh_json_field_str(&b, "reason", reason);
+    lh_json_field_num(&b, "growth_per_iter", base_slope);
+    lh_json_field_num(&b, "peak", base_peak);
+    lh_buf_puts(&b, ",\"tolerance\":{\"per_iter\":");
+    lh_json_num(&b, tol_slope);
+    lh_json_field_num(&b, "peak", tol_peak);
+    lh_buf_puts(&b, "}}");
+    lh_json_set(inv, "baseline", lh_json_from(&b));
+    lh_buf_free(&b);
+}
+
+int lh_baseline_compare(lh_json *report, const char *path, int *compared,
+                        lh_buf *err)
+{
+    char why[4600];
+    *compared = 0;
+    lh_json *base = lh_json_load(path, why, sizeof why);
+    if (!base) {
+        lh_buf_printf(err, "%s", why);
+        return -1;
+    }
+    const lh_json *stored_wl = lh_json_get(base, "workloads");
+    if (!stored_wl || stored_wl->type != LH_JOBJ) {
+        lh_buf_printf(err, "%s: not a leakhound baseline (no \"workloads\" "
+                      "object)", path);
+        lh_json_free(base);
+        return -1;
+    }
+    int failed = 0;
+    for (lh_json *w = (lh_json *)lh_json_first(lh_json_get(report,
+                                                            "workloads"));
+         w; w = w->next) {
+        if (!baselined(w))
+            continue;
+        const lh_json *sw = lh_json_get(stored_wl,
+                                        lh_json_gets(w, "name", ""));
+        const lh_json *sinv = lh_json_get(sw, "invariants");
+        for (lh_json *inv = (lh_json *)lh_json_first(
+                 lh_json_get(w, "invariants"));
+             inv; inv = inv->next) {
+            char key[300];
+            inv_key(w, inv, key, sizeof key);
+            const lh_json *stored = lh_json_get(sinv, key);
+            if (stored)
+                (*compared)++;
+            compare_one(inv, stored, &failed);
+        }
+    }
+    lh_json_free(base);
+    return failed;
+}
+
+static void workload_entry(lh_buf *b, const lh_json *w)
+{
+    lh_buf_puts(b, "{\"script\":");
+    lh_json_str(b, lh_json_gets(w, "script", NULL));
+    lh_buf_puts(b, ",\"invariants\":{");
+    int first = 1;
+    for (const lh_json *inv = lh_json_first(lh_json_get(w, "invariants"));
+         inv; inv = inv->next) {
+        char key[300];
+        inv_key(w, inv, key, sizeof key);
+        lh_buf_puts(b, first ? "" : ",");
+        first = 0;
+        lh_json_key(b, key);
+        lh_buf_puts(b, "{\"growth_per_iter\":");
+        lh_json_num(b, lh_json_getn(inv, "growth_per_iter", NAN));
+        lh_json_field_num(b, "peak", lh_json_getn(inv, "peak", NAN));
+        lh_json_field_num(b, "baseline", lh_json_getn(inv, "baseline", NAN));
+        lh_json_field_num(b, "iterations", lh_json_getn(w, "iterations", 0));
+        lh_json_field_str(b, "unit", lh_json_gets(inv, "unit", ""));
+        lh_buf_putc(b, '}');
+    }
+    lh_buf_puts(b, "}}");
+}
+
+int lh_baseline_update(const lh_json *report, const char *path, lh_buf *err)
+{
+    char why[4600];
+    lh_json *old = NULL;
+    if (access(path, F_OK) == 0) {
+        old = lh_json_load(path, why, sizeof why);
+        if (!old) {
+            lh_buf_printf(err, "%s (not overwritten; fix or remove it)",
+                          why);
+            return -1;
+        }
+    }
+    char now[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    lh_buf b = LH_BUF_INIT;
+    lh_buf_printf(&b, "{\"leakhound\":\"" LH_VERSION "\",\"schema\":1,"
+                  "\"updated\":\"%s\",\"workloads\":{", now);
+    int n = 0, first = 1;
+    const lh_json *wls = lh_json_get(report, "workloads");
+    for (const lh_json *w = lh_json_first(wls); w; w = w->next) {
+        if (!baselined(w))
+            continue;
+        lh_buf_puts(&b, first ? "\n" : ",\n");
+        first = 0;
+        lh_json_key(&b, lh_json_gets(w, "name", ""));
+        workload_entry(&b, w);
+        n++;
+    }
+    /* keep what this run did not measure */
+    for (const lh_json *e = lh_json_first(lh_json_get(old, "workloads"));
+         e; e = e->next) {
+        int ran = 0;
+        for (const lh_json *w = lh_json_first(wls); w && !ran; w = w->next)
+            ran = strcmp(lh_json_gets(w, "name", ""), e->key) == 0 &&
+                  baselined(w);
+        if (ran)
+            continue;
+        lh_buf_puts(&b, first ? "\n" : ",\n");
+        first = 0;
+        lh_json_key(&b, e->key);
+        lh_json_write(&b, e);
+    }
+    lh_buf_puts(&b, "\n}}\n");
+    lh_json_free(old);
+    int rc = lh_write_atomic(path, b.data, b.len);
+    if (rc < 0)
+        lh_buf_printf(err, "cannot write %s: %s", path, strerror(errno));
+    lh_buf_free(&b);
+    return rc < 0 ? -1 : n;
+}

@@ -1,0 +1,35 @@
+/*
+ * baseline.h - stored baselines: growth per iteration and peak of every
+ * invariant of the workloads that passed, so a run whose invariants still
+ * pass but whose growth or peak crept up fails the gate.
+ *
+ * The file (JSON) maps workload name -> invariant key ("metric kind") ->
+ * the values of the run that wrote it.  Tolerances come from the
+ * invariant's `tolerance` option, else the defaults below.
+ */
+#ifndef LEAKHOUND_BASELINE_H
+#define LEAKHOUND_BASELINE_H
+
+#include "buf.h"
+#include "json.h"
+
+/* Defaults: growth per iteration may rise by 50% of the stored value and
+ * peak by 25%, each at least by the invariant's own allowance (its slack
+ * spread over the run for growth, its slack for peak) so that noise in a
+ * flat metric never trips them. */
+#define LH_BASELINE_PER_ITER_PCT 50.0
+#define LH_BASELINE_PEAK_PCT 25.0
+
+/* Annotate every invariant of the passing workloads in report with a
+ * "baseline" object (status pass/fail/new, stored values, tolerances,
+ * reason).  Returns how many failed, or -1 when the file cannot be read
+ * (err names it).  compared: invariants that had a stored entry. */
+int lh_baseline_compare(lh_json *report, const char *path, int *compared,
+                        lh_buf *err);
+
+/* Write the baseline of report's passing workloads to path, keeping the
+ * entries of workloads this run did not include.  Returns how many
+ * workloads were written, or -1 (err says why). */
+int lh_baseline_update(const lh_json *report, const char *path, lh_buf *err);
+
+#endif
