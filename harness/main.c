@@ -17,8 +17,13 @@
 #include "worker.h"
 
 static const char usage[] =
-"usage: leakhound run SCRIPT... [options]\n"
-"       leakhound list SCRIPT...\n"
+"usage: leakhound run SCRIPT|DIR... [options]\n"
+"       leakhound list SCRIPT|DIR...\n"
+"       leakhound test [SCRIPT|DIR...] [--baseline FILE [--update-baseline]]\n"
+"                      [--corpora DIR] [--report-dir DIR] [--workload GLOB]\n"
+"       leakhound nightly [SCRIPT|DIR...] [--budget D] [--corpora DIR]\n"
+"                         [--work DIR] [--report-dir DIR] [--workload GLOB]\n"
+"       leakhound file ARTIFACT... [--corpora DIR]\n"
 "       leakhound fuzz SCRIPT --workload NAME [fuzz options] [-- ENGINE ARGS]\n"
 "       leakhound repro SCRIPT --workload NAME FILE [--reps N]\n"
 "       leakhound minimize SCRIPT --workload NAME FILE [--engine E]\n"
@@ -29,6 +34,12 @@ static const char usage[] =
 "fuzz: mutates the workload's input with libFuzzer or AFL++ and keeps the\n"
 "inputs that make memory, goroutines, fds or threads grow.  repro: replays\n"
 "one input in a fresh worker.  minimize: shrinks a leaking input.\n"
+"test: the merge gate -- every workload, every regression case under\n"
+"corpora/*/regressions/ replayed, a stored baseline compared; writes\n"
+"report.json, junit.xml, summary.md and index.html.  nightly: fuzzes every\n"
+"fuzzable workload and files new leaks as regression cases.  file: files\n"
+"a fuzz or repro artifact as a regression case.  A directory stands for\n"
+"its *.lua scripts (test and nightly default to lua/suites).\n"
 "\n"
 "options for run:\n"
 "  --workload NAME     run only workloads matching NAME (a glob; repeatable)\n"
@@ -57,7 +68,8 @@ static const char usage[] =
 "  --seed N            engine and generator seed (default 1)\n"
 "  --no-feedback       do not feed memory growth back as coverage\n"
 "options for repro: --reps N (default 16), --seed N, --timeout D,\n"
-"  --artifact-dir DIR (also write the case as leak-<sha1> + .json there)\n"
+"  --artifact-dir DIR (also write the case as leak-<sha1> + .json there),\n"
+"  --json FILE (the verdict and its evidence as JSON)\n"
 "options for minimize: --engine E, --time D (default 60s), --timeout D\n"
 "\n"
 "exit status (run; fuzz and repro alike):\n"
@@ -121,6 +133,13 @@ static int cmd_run(int argc, char **argv, int list_only)
     }
     if (o.nscripts == 0)
         return bad_usage("%s: no script given", argv[1]);
+    /* a directory stands for its *.lua scripts */
+    lh_buf files = LH_BUF_INIT, err = LH_BUF_INIT;
+    if (lh_expand_scripts(o.scripts, o.nscripts, &files, &err) < 0)
+        return bad_usage("%s", lh_buf_str(&err));
+    o.nscripts = 0;
+    for (char *p = files.data; *p; p += strlen(p) + 1)
+        o.scripts[o.nscripts++] = p;
     o.list_only = list_only;
     return lh_supervise(&o);
 }

@@ -142,7 +142,9 @@ static void case_json(lh_buf *b, const lh_json *ev, const char *id,
     lh_json_str(b, lh_json_gets(ev, "found", now));
     lh_json_field_str(b, "filed", now);
     lh_json_field_str(b, "by", how->by);
-    lh_json_field_str(b, "engine", lh_json_gets(ev, "engine", NULL));
+    lh_json_field_str(b, "engine", how->engine ? how->engine
+                                               : lh_json_gets(ev, "engine",
+                                                              NULL));
     lh_json_field_num(b, "seed", lh_json_getn(ev, "seed", 0));
     lh_json_field_num(b, "budget_seconds", how->budget > 0 ? how->budget
                                                            : NAN);

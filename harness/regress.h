@@ -28,6 +28,9 @@ typedef struct lh_case {
 /* How the finding was made, for its metadata. */
 typedef struct lh_found_by {
     const char *by;             /* "nightly", "manual" */
+    const char *engine;         /* the engine that found it; NULL: the
+                                   artifact's (a minimized one says
+                                   "repro") */
     double budget;              /* fuzzing seconds per workload, 0 unknown */
     int minimized;
     const char *signature;      /* file under this signature (the original

@@ -21,7 +21,9 @@ struct node {
     unsigned char data[];
 };
 
+#ifdef GATE_LEAKY
 static struct node *kept;
+#endif
 
 EXPORT int gate_record(const uint8_t *data, size_t size)
 {
