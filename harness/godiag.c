@@ -9,9 +9,14 @@
  *   - the heap profile as text (debug=1): per allocation stack, the
  *     objects and bytes in use;
  *   - the same heap profile as gzipped protobuf, only to be written out for
- *     `go tool pprof -base BASE END`.
+ *     `go tool pprof -base BASE END`;
+ *   - when steps are labeled (lh_godiag_label_steps), the debug=1
+ *     goroutine profile too, the only text with each goroutine's pprof
+ *     labels: per stack and label set, a count.
  * Two snapshots (baseline, end) are diffed per stack: baseline stacks are
- * not blamed, only what they grew by.
+ * not blamed, only what they grew by.  A grown goroutine group gets the
+ * labels whose count grew on its stack in the debug=1 profiles: which
+ * thread's step started them (see attribute).
  *
  * Settle first.  The heap profile's in-use figures are those of the most
  * recent completed GC, not of the moment of the call: without a GC just
