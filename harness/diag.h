@@ -33,6 +33,9 @@ typedef struct lh_site {
     double bytes;           /* growth in bytes (estimated when sampled) */
     double count;           /* growth in objects / goroutines / fds /
                              * threads */
+    char labels[512];       /* Go goroutines: the pprof labels of those
+                             * that grew, as a JSON object ("{}": none);
+                             * "" when not known (steps not labeled) */
 } lh_site;
 
 /* ---- C heap (heapsites.c) ------------------------------------------- */
@@ -82,6 +85,20 @@ int64_t lh_godiag_count(lh_target *t);
  * and "created by"). */
 int lh_godiag_goroutines(const lh_gosnap *a, const lh_gosnap *b,
                          lh_site *out, int max);
+
+/* Label the goroutines each runner thread's steps start, so that a
+ * goroutine site says which thread's step made it (lh_site.labels, and
+ * "(step of thread N)" in its detail): makes the pprof label sets
+ * leakhound.workload=<workload>, leakhound.thread=<i> for threads
+ * 0..nthreads-1, and from then on snapshots read the goroutines' labels.
+ * 0, or -1 when the target's probe cannot (before version 2). */
+int lh_godiag_label_steps(lh_target *t, const char *workload, int nthreads);
+
+/* Run fn(arg) with thread's labels on the calling goroutine (after
+ * lh_godiag_label_steps; else fn(arg) alone).  Goroutines that Go code
+ * called from fn starts inherit them.  fn must return normally: a longjmp
+ * out of it would cross Go frames. */
+void lh_godiag_call_labeled(int thread, void (*fn)(void *), void *arg);
 
 /* Go heap allocation sites whose in-use bytes grew. */
 int lh_godiag_heap(const lh_gosnap *a, const lh_gosnap *b, lh_site *out,

@@ -96,6 +96,19 @@ static int prepare(lh_rthread *t, lh_buf *err)
     return 0;
 }
 
+/* The step's lua_pcall, for a wrapper to call: never raises. */
+typedef struct pcall_args {
+    lua_State *L;
+    int handler;
+    int rc;
+} pcall_args;
+
+static void pcall_step(void *p)
+{
+    pcall_args *a = p;
+    a->rc = lua_pcall(a->L, 3, 0, a->handler);
+}
+
 /* One step: fetch the input, record it, call step(input, i). */
 static int step(lh_rthread *t, lh_buf *err)
 {
@@ -141,7 +154,12 @@ static int step(lh_rthread *t, lh_buf *err)
     lua_pushinteger(L, i);
     lua_pushinteger(L, t->index);
     uint64_t t0 = r->record_latency ? now_ns() : 0;
-    int rc = lua_pcall(L, 3, 0, base + S_TRACE);
+    pcall_args pa = { L, base + S_TRACE, LUA_OK };
+    if (r->wrap)
+        r->wrap(r->wrap_ud, t->index, pcall_step, &pa);
+    else
+        pcall_step(&pa);
+    int rc = pa.rc;
     if (r->record_latency)
         lh_hist_add(&t->hist, now_ns() - t0);
     slot->busy = 0;

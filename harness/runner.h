@@ -35,6 +35,13 @@ typedef struct lh_rthread {
 /* Called by thread 0 between steps, about every interval. */
 typedef void (*lh_tick_fn)(void *ud);
 
+/* Runs fn(arg), the step, for thread `thread`, inside whatever context the
+ * caller wants around each step (the worker: pprof labels, so that a Go
+ * target's goroutines say which thread's step started them).  fn returns
+ * normally: a step's Lua error is caught inside it. */
+typedef void (*lh_wrap_fn)(void *ud, int thread, void (*fn)(void *),
+                           void *arg);
+
 struct lh_runner {
     int nthreads;
     lh_rthread *threads;
@@ -51,6 +58,8 @@ struct lh_runner {
     volatile int abort;     /* a step failed: everyone stops */
     lh_tick_fn tick;
     void *tick_ud;
+    lh_wrap_fn wrap;        /* NULL: steps run as they are */
+    void *wrap_ud;
     double tick_interval;
 };
 

@@ -104,6 +104,12 @@ static void find_go_probe(lh_target *t)
         sym(t->handle, "leakhound_go_goroutine_stacks");
     *(void **)&t->go.heap_profile =
         sym(t->handle, "leakhound_go_heap_profile");
+    void *ls = sym(t->handle, "leakhound_go_label_set");
+    void *cl = sym(t->handle, "leakhound_go_call_labeled");
+    if (ls && cl) {
+        *(void **)&t->go.label_set = ls;
+        *(void **)&t->go.call_labeled = cl;
+    }
     t->has_go = 1;
 }
 

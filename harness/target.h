@@ -30,6 +30,12 @@ typedef struct lh_go_probe {
      * profile (debug 0: gzipped protobuf, 1: text). */
     int64_t (*goroutine_stacks)(char *buf, int64_t cap);
     int64_t (*heap_profile)(char *buf, int64_t cap, int64_t debug);
+    /* NULL before probe version 2: make a pprof label set from
+     * NUL-terminated key and value strings (n bytes in all), and run
+     * fn(arg) with a set's labels on the calling goroutine, so that the
+     * goroutines Go code called from fn starts inherit them. */
+    int64_t (*label_set)(const char *kv, int64_t n);
+    void (*call_labeled)(int64_t set, void (*fn)(void *), void *arg);
 } lh_go_probe;
 
 typedef struct lh_target {

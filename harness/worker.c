@@ -175,6 +175,13 @@ static void take_sample(worker *wk, double x)
     wk->nrows++;
 }
 
+/* Steps run inside the Go probe's labeled call (lh_godiag_label_steps). */
+static void label_wrap(void *ud, int thread, void (*fn)(void *), void *arg)
+{
+    (void)ud;
+    lh_godiag_call_labeled(thread, fn, arg);
+}
+
 static void tick(void *ud)
 {
     worker *wk = ud;
@@ -293,6 +300,11 @@ static void json_invariant(lh_buf *b, worker *wk, judged *j)
         lh_json_field_num(b, "bytes", st->bytes);
         lh_json_field_num(b, "count", st->count);
         lh_json_field_str(b, "stack", st->folded);
+        if (st->labels[0]) {
+            lh_buf_putc(b, ',');
+            lh_json_key(b, "labels");
+            lh_buf_puts(b, st->labels);     /* a JSON object already */
+        }
         lh_buf_putc(b, '}');
     }
     lh_buf_puts(b, "],\"files\":[");
@@ -661,6 +673,13 @@ static int run(worker *wk)
     wk->runner_ready = 1;
     wk->runner.tick = tick;
     wk->runner.tick_ud = wk;
+    /* With several threads running one Go target, a grown goroutine group
+     * should say which thread's step started it: label each step.  The
+     * labeled call costs about what the first call into Go of a step
+     * would have, so it is cheap; a single thread needs no telling. */
+    if (wk->diag && w->threads > 1 && wk->target && wk->target->has_go &&
+        lh_godiag_label_steps(wk->target, w->name, w->threads) == 0)
+        wk->runner.wrap = label_wrap;
     if (lh_runner_init_threads(&wk->runner, &e) < 0) {
         set_error(wk, lh_buf_str(&e));
         lh_buf_free(&e);

@@ -73,6 +73,40 @@ if [ "$1" = go ]; then
         >"$out/ig.txt" 2>&1
     expect_eq "ignore_goroutines: ignored by top function or creator, not \
 by an unrelated rule" "$?" 0
+    # threads > 1: steps run under pprof labels, and a goroutine site says
+    # which thread's step started its goroutines
+    "$LH" run tests/scripts/go_labels.lua --expect --report-dir "$out/lb" \
+        >"$out/lb.txt" 2>&1
+    expect_eq "labels: the labeled workloads fail as expected" "$?" 0
+    site() {
+        jget "$out/lb/report.json" "(function()
+            local w = find(r.workloads, 'name', '$1')
+            local s = w.invariants[1].sites[1] or {}
+            local n = 0
+            for _ in pairs(s.labels or {}) do n = n + 1 end
+            return tostring(s.labels and s.labels['leakhound.thread']) ..
+                '|' .. tostring(s.labels and
+                                s.labels['leakhound.workload']) ..
+                '|' .. n .. '|' .. tostring(s.detail) end)()"
+    }
+    expect_match "labels: only thread 2's step leaks, and the site says so" \
+        "$(site labels-thread-2)" \
+        '^2[|]labels-thread-2[|]2[|].*created by main.OpGoroutineLeakAlways main.go:37 [(]step of thread 2[)]$'
+    expect_match "labels: every thread leaks at one line: one site, threads \
+joined" "$(site labels-all-threads)" \
+        '^0-2[|]labels-all-threads[|]2[|].*[(]steps of threads 0-2[)]$'
+    expect_match "labels: goroutines started outside the steps: no labels, \
+not attributable" "$(site labels-outside-steps)" \
+        '^nil[|]nil[|]0[|].*[(]not attributable to a step[)]$'
+    expect_match "labels: the verdict line names the thread" \
+        "$(cat "$out/lb.txt")" 'main.go:37 [(]step of thread 2[)]'
+    n=$(jget "$rep" "(function() local n = 0
+        for _, w in ipairs(r.workloads) do for _, i in ipairs(w.invariants) do
+          for _, s in ipairs(i.sites) do
+            if s.labels and w.threads == 1 then n = n + 1 end
+          end end end
+        return n end)()")
+    expect_eq "labels: single-thread workloads are not labeled" "$n" 0
     check "Go heap profiles written for go tool pprof -base" \
         test -s "$out/r/go-ticker-leak/go-heap-base.pb.gz" -a \
              -s "$out/r/go-ticker-leak/go-heap-end.pb.gz"

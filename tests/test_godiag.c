@@ -20,6 +20,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +92,48 @@ static const char stacks_end[] =
     "\t/work/main/targets/go/goroutines/main.go:37 +0x2a\n"
     "created by main.OpGoroutineLeakAlways\n"
     "\t/work/main/targets/go/goroutines/main.go:37 +0x145\n";
+
+/* The debug=1 profile that goes with stacks_base/end when steps are
+ * labeled (by hand, in the form Go 1.19 prints): at the end, of the five
+ * goroutines on that stack, threads 1 and 2 started one each, three have
+ * no labels; a goroutine elsewhere with labels must not count.  The
+ * workload's name has Go %q escapes (\", \t, \x01, \u00ad). */
+#define LAB_FRAME \
+    "#\t0x7f30bb1d6b49\tmain.OpGoroutineLeakAlways.func1+0x29\t/work/main/" \
+    "targets/go/goroutines/main.go:37\n"
+#define LAB_WORKLOAD "\"leakhound.workload\":\"w \\\"q\\\"\\t\\x01\\u00ad\""
+static const char lab_base[] =
+    "goroutine profile: total 3\n"
+    "2 @ 0x7f30bb1567b6 0x7f30bb12400c 0x7f30bb1d6b4a 0x7f30bb182301\n"
+    LAB_FRAME
+    "\n"
+    "1 @ 0x7f30bb1d62c5\n"
+    "#\t0x7f30bb1d62c4\tleakhound.dev/probe.leakhound_go_goroutine_profile+"
+    "0x64\t\t/work/main/targets/go/probe/probe.go:110\n"
+    "\n";
+
+static const char lab_end[] =
+    "goroutine profile: total 10\n"
+    "3 @ 0x7f30bb1567b6 0x7f30bb12400c 0x7f30bb1d6b4a 0x7f30bb182301\n"
+    LAB_FRAME
+    "\n"
+    "1 @ 0x7f30bb1567b6 0x7f30bb12400c 0x7f30bb1d6b4a 0x7f30bb182301\n"
+    "# labels: {\"leakhound.thread\":\"2\", " LAB_WORKLOAD "}\n"
+    LAB_FRAME
+    "\n"
+    "1 @ 0x7f30bb1567b6 0x7f30bb12400c 0x7f30bb1d6b4a 0x7f30bb182301\n"
+    "# labels: {\"leakhound.thread\":\"1\", " LAB_WORKLOAD "}\n"
+    LAB_FRAME
+    "\n"
+    "4 @ 0x7f30bb1567b6 0x7f30bb1d6b4b 0x7f30bb182301\n"
+    "# labels: {\"leakhound.thread\":\"3\", " LAB_WORKLOAD "}\n"
+    "#\t0x7f30bb1d6b4a\tmain.elsewhere.func1+0x29\t/work/main/targets/go/"
+    "goroutines/main.go:90\n"
+    "\n"
+    "1 @ 0x7f30bb1d62c5\n"
+    "#\t0x7f30bb1d62c4\tleakhound.dev/probe.leakhound_go_goroutine_profile+"
+    "0x64\t\t/work/main/targets/go/probe/probe.go:110\n"
+    "\n";
 
 /* leakhound_go_goroutine_profile (debug=1, what an older probe has):
  * OpGoroutineLeak("SLOW-x"), 2 then 5 leaked. */
@@ -523,6 +566,28 @@ static int64_t fake_heap(char *buf, int64_t cap, int64_t debug)
     return serve(serve_heap, strlen(serve_heap), buf, cap);
 }
 
+/* Label sets the fake probe was asked for, and the last set it ran a
+ * step under. */
+static char fake_sets[8][600];
+static int64_t fake_set_len[8];
+static int fake_nsets;
+static int64_t fake_ran_under = -1;
+
+static int64_t fake_label_set(const char *kv, int64_t n)
+{
+    if (fake_nsets == 8 || n > (int64_t)sizeof fake_sets[0])
+        return -1;
+    memcpy(fake_sets[fake_nsets], kv, (size_t)n);
+    fake_set_len[fake_nsets] = n;
+    return 100 + fake_nsets++;
+}
+
+static void fake_call_labeled(int64_t set, void (*fn)(void *), void *arg)
+{
+    fake_ran_under = set;
+    fn(arg);
+}
+
 /* A text that grows on each call so that it never fits the buffer the
  * caller brings, for as many calls as grow_calls says. */
 static char grow_text[8 << 20];
@@ -852,6 +917,87 @@ static void test_heap_untouched(void)
 
 /* ---- the live library --------------------------------------------------- */
 
+static void count_call(void *arg)
+{
+    ++*(int *)arg;
+}
+
+static void test_labels(void)
+{
+    lh_target t = fake_target(1, 1, 0);
+    t.go.label_set = fake_label_set;
+    t.go.call_labeled = fake_call_labeled;
+    lh_target old = fake_target(1, 1, 0);
+    check(lh_godiag_label_steps(&old, "w", 2) == -1,
+          "labels: a probe without label_set cannot label steps");
+    const char *name = "w \"q\"\t\x01\xc2\xad";
+    if (!check(lh_godiag_label_steps(&t, name, 3) == 0 && fake_nsets == 3,
+               "labels: one label set per thread (%d)", fake_nsets))
+        return;
+    static const char want1[] = "leakhound.workload\0w \"q\"\t\x01\xc2\xad"
+                                "\0leakhound.thread\0" "1";
+    check(fake_set_len[1] == sizeof want1 &&
+          memcmp(fake_sets[1], want1, sizeof want1) == 0,
+          "labels: thread 1's set is workload and thread, NUL-separated");
+    int calls = 0;
+    lh_godiag_call_labeled(1, count_call, &calls);
+    check(calls == 1 && fake_ran_under == 101,
+          "labels: a step runs under its thread's set");
+    fake_ran_under = -1;
+    lh_godiag_call_labeled(7, count_call, &calls);
+    check(calls == 2 && fake_ran_under == -1,
+          "labels: a thread without a set runs its step unlabeled");
+
+    serve_stacks = stacks_base;
+    serve_profile = lab_base;
+    lh_gosnap *a = lh_godiag_snapshot(&t);
+    serve_stacks = stacks_end;
+    serve_profile = lab_end;
+    lh_gosnap *b = lh_godiag_snapshot(&t);
+    lh_site s[8];
+    int n = a && b ? lh_godiag_goroutines(a, b, s, 8) : 0;
+    if (check(n == 1 && s[0].count == 3, "labels: one site, +3 (%d)", n)) {
+        check(strcmp(s[0].labels, "{\"leakhound.thread\":\"1,2\","
+                     "\"leakhound.workload\":\"w \\\"q\\\"\\t\\u0001"
+                     "\xc2\xad\"}") == 0,
+              "labels: JSON object, threads joined, Go escapes undone: %s",
+              s[0].labels);
+        check(strcmp(s[0].detail, "chan send; created by "
+                     "main.OpGoroutineLeakAlways main.go:37 (steps of "
+                     "threads 1,2; 1 not attributable to a step)") == 0,
+              "labels: detail names the threads: '%s'", s[0].detail);
+    }
+    lh_godiag_free(a);
+    lh_godiag_free(b);
+
+    serve_stacks = stacks_base;
+    serve_profile = lab_base;
+    a = lh_godiag_snapshot(&t);
+    serve_stacks = stacks_end;      /* the profile did not see it grow */
+    b = lh_godiag_snapshot(&t);
+    n = a && b ? lh_godiag_goroutines(a, b, s, 8) : 0;
+    check(n == 1 && strcmp(s[0].labels, "") == 0,
+          "labels: stack not in the profile's growth: labels unknown ('%s')",
+          n ? s[0].labels : "");
+    lh_godiag_free(a);
+    lh_godiag_free(b);
+    serve_stacks = stacks_base;
+    serve_profile = lab_base;
+    a = lh_godiag_snapshot(&t);
+    static char unlabeled_end[sizeof lab_base + 16];
+    snprintf(unlabeled_end, sizeof unlabeled_end, "%s", lab_base);
+    unlabeled_end[strlen("goroutine profile: total 3\n")] = '5';
+    serve_stacks = stacks_end;
+    serve_profile = unlabeled_end;
+    b = lh_godiag_snapshot(&t);
+    n = a && b ? lh_godiag_goroutines(a, b, s, 8) : 0;
+    check(n == 1 && strcmp(s[0].labels, "{}") == 0 &&
+          strstr(s[0].detail, "main.go:37 (not attributable to a step)"),
+          "labels: unlabeled growth: {} and '%s'", n ? s[0].detail : "");
+    lh_godiag_free(a);
+    lh_godiag_free(b);
+}
+
 static double now(void)
 {
     struct timespec ts;
@@ -940,6 +1086,104 @@ out:
     lh_godiag_free(b);
 }
 
+/* The live library through real threads: which thread's step started a
+ * goroutine, and what a labeled call costs. */
+typedef struct live_thread {
+    lh_op_fn op;
+    int index, leaks;
+    pthread_t tid;
+} live_thread;
+
+static void live_step(void *arg)
+{
+    live_thread *lt = arg;
+    lt->op((const uint8_t *)"SLOW-labeled", 12);
+}
+
+static void *live_main(void *arg)
+{
+    live_thread *lt = arg;
+    for (int i = 0; i < lt->leaks; i++)
+        lh_godiag_call_labeled(lt->index, live_step, lt);
+    return NULL;
+}
+
+static lh_target *live_target;
+static int64_t live_sink;
+
+static void one_go_call(void *arg)
+{
+    (void)arg;
+    live_sink += live_target->go.goroutines();
+}
+
+static void no_call(void *arg)
+{
+    (void)arg;
+}
+
+static void test_live_labels(void)
+{
+    const char *path = getenv("LIBGOROUTINES");
+    if (!path || !*path)
+        return;
+    static lh_target t;
+    char err[512];
+    if (lh_target_open(&t, path, err, sizeof err) < 0 || !t.has_go)
+        return;
+    lh_op_fn op = lh_target_op(&t, "OpGoroutineLeak", err, sizeof err);
+    if (!check(op && t.go.label_set && t.go.call_labeled,
+               "live labels: the probe exports label_set and call_labeled"))
+        return;
+    if (!check(lh_godiag_label_steps(&t, "live", 3) == 0,
+               "live labels: label sets made"))
+        return;
+    t.go.settle();
+    lh_gosnap *a = lh_godiag_snapshot(&t);
+    live_thread lt[3] = { { op, 0, 20, 0 }, { op, 1, 0, 0 },
+                          { op, 2, 40, 0 } };
+    for (int i = 0; i < 3; i++)
+        pthread_create(&lt[i].tid, NULL, live_main, &lt[i]);
+    for (int i = 0; i < 3; i++)
+        pthread_join(lt[i].tid, NULL);
+    for (int i = 0; i < 10; i++)        /* outside any step */
+        op((const uint8_t *)"SLOW-unlabeled", 14);
+    t.go.settle();
+    lh_gosnap *b = lh_godiag_snapshot(&t);
+    lh_site s[8];
+    int n = a && b ? lh_godiag_goroutines(a, b, s, 8) : 0;
+    check(n >= 1 && strcmp(s[0].func, "main.lookupLeaky.func1") == 0 &&
+          s[0].count == 70, "live labels: +70 goroutines on one site (%s "
+          "+%g)", n ? s[0].func : "", n ? s[0].count : 0.0);
+    check(n >= 1 && strcmp(s[0].labels, "{\"leakhound.thread\":\"0,2\","
+                           "\"leakhound.workload\":\"live\"}") == 0,
+          "live labels: threads 0 and 2 started them: %s",
+          n ? s[0].labels : "");
+    check(n >= 1 && strstr(s[0].detail, "(steps of threads 0,2; 10 not "
+                           "attributable to a step)"),
+          "live labels: '%s'", n ? s[0].detail : "");
+    lh_godiag_free(a);
+    lh_godiag_free(b);
+
+    /* Cost: a step that calls Go once, labeled or not, and a labeled step
+     * that does not call Go at all.  Informational: timing is no test. */
+    enum { N = 20000 };
+    live_target = &t;
+    double t0 = now();
+    for (int i = 0; i < N; i++)
+        one_go_call(NULL);
+    double t1 = now();
+    for (int i = 0; i < N; i++)
+        lh_godiag_call_labeled(0, one_go_call, NULL);
+    double t2 = now();
+    for (int i = 0; i < N; i++)
+        lh_godiag_call_labeled(0, no_call, NULL);
+    double t3 = now();
+    printf("info: one Go call %.2f us; labeled step with one Go call "
+           "%.2f us; labeled step without %.2f us\n", (t1 - t0) / N * 1e6,
+           (t2 - t1) / N * 1e6, (t3 - t2) / N * 1e6);
+}
+
 int main(void)
 {
     test_goroutines_fixture();
@@ -951,6 +1195,8 @@ int main(void)
     test_write();
     test_heap_untouched();
     test_live();
+    test_labels();
+    test_live_labels();
     printf("%d passed, %d failed\n", n_passed, n_failed);
     return n_failed ? 1 : 0;
 }

@@ -13,10 +13,16 @@
 //	int64_t leakhound_go_goroutine_profile(char *buf, int64_t cap);
 //	int64_t leakhound_go_goroutine_stacks(char *buf, int64_t cap);
 //	int64_t leakhound_go_heap_profile(char *buf, int64_t cap, int64_t debug);
+//	int64_t leakhound_go_label_set(const char *kv, int64_t n);
+//	void    leakhound_go_call_labeled(int64_t set, void (*fn)(void *), void *arg);
 //
 // The profile functions copy up to cap bytes, NUL-terminate when there is
 // room and return the full length (call with NULL, 0 to size; the length
 // can change between calls, so retry while it is >= cap).
+//
+// leakhound_go_call_labeled runs fn(arg) with a label set's pprof labels on
+// the calling goroutine; the target's exported functions that fn calls run
+// on that goroutine too, so the goroutines they start inherit the labels.
 //
 // Importing the probe also sets runtime.MemProfileRate, in its init, to
 // LEAKHOUND_GO_MEMPROFILE_RATE (bytes) or 4096 by default, so that the heap

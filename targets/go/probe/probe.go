@@ -16,9 +16,10 @@ import (
 	"unsafe"
 )
 
-// version is bumped when an exported signature or its meaning changes, so
+// version is bumped when an exported signature or its meaning changes or
+// an export is added (2: leakhound_go_label_set, _call_labeled), so
 // the harness can refuse a library built against a probe it does not know.
-const version = 1
+const version = 2
 
 // defaultMemProfileRate samples the heap profile once per 4 KiB allocated
 // on average instead of Go's 512 KiB: the leaks worth naming are a few
