@@ -185,8 +185,7 @@ int lh_gate_regressions(lh_json *doc, const char *corpora,
         failed++;
         e += len + (e[len] ? 1 : 0);
     }
-    if (n)
-        printf("regression cases under %s/:\n", corpora);
+    int header = 0;
     for (int i = 0; i < n; i++) {
         lh_case *c = &cases[i];
         int script_known;
@@ -195,6 +194,8 @@ int lh_gate_regressions(lh_json *doc, const char *corpora,
             continue;   /* belongs to a workload not run now */
         lh_buf_puts(&arr, first ? "" : ",");
         first = 0;
+        if (!header++)
+            printf("regression cases under %s/:\n", corpora);
         if (!w) {
             char reason[1024];
             snprintf(reason, sizeof reason, "%s/case.json names workload "
