@@ -87,13 +87,11 @@ static int parse(int argc, char **argv, test_opts *o, lh_buf *paths)
     o->run.only = lh_raw_calloc((size_t)argc, sizeof *o->run.only);
     for (int i = 2; i < argc; i++) {
         const char *k = argv[i];
-        static const char *valued[] = {
+        static const char *const valued[] = {
             "--report-dir", "--baseline", "--corpora", "--workload",
             "--seed", "--timeout", "--replay-timeout", NULL,
         };
-        int takes = 0;
-        for (int v = 0; valued[v]; v++)
-            takes |= strcmp(k, valued[v]) == 0;
+        int takes = lh_word_in(k, valued);
         if (takes && i + 1 >= argc)
             return usage("option %s needs a value", k);
         const char *v = takes ? argv[++i] : NULL;

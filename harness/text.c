@@ -66,3 +66,11 @@ void lh_target_name(char *out, size_t len, const char *path)
     size_t n = strcspn(file, ".");
     snprintf(out, len, "%.*s", (int)n, file);
 }
+
+int lh_word_in(const char *s, const char *const *list)
+{
+    for (; *list; list++)
+        if (strcmp(s, *list) == 0)
+            return 1;
+    return 0;
+}

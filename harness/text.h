@@ -17,6 +17,10 @@ int lh_parse_duration(const char *s, double *out);
 /* A workload name as one path component: '/', '\\' and ' ' become '_'. */
 void lh_safe_name(char *out, size_t len, const char *name);
 
+/* Is s one of the words of list (NULL-terminated)?  For options that
+ * take a value. */
+int lh_word_in(const char *s, const char *const *list);
+
 /* s as one shell word: as is when it is plain, else single-quoted. */
 void lh_shell_quote(lh_buf *b, const char *s);
 
