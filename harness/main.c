@@ -16,7 +16,7 @@
 
 static const char usage[] =
 "usage: leakhound run SCRIPT... [options]\n"
-"       leakhound list SCRIPT...\n"
+"       leakhound list SCRIPT... [--fuzzable]\n"
 "       leakhound fuzz SCRIPT --workload NAME [fuzz options] [-- ENGINE ARGS]\n"
 "       leakhound repro SCRIPT --workload NAME FILE [--reps N]\n"
 "       leakhound minimize SCRIPT --workload NAME FILE [--engine E]\n"
@@ -109,6 +109,10 @@ static int cmd_run(int argc, char **argv, int list_only)
             i++;
         } else if (strcmp(a, "--expect") == 0) {
             o.check_expect = 1;
+        } else if (strcmp(a, "--fuzzable") == 0 && list_only) {
+            /* Tab-separated name, script, target, corpus of each workload
+             * with a target and a corpus: what a fuzzer can be made of. */
+            o.list_fuzzable = 1;
         } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
             o.verbose = 1;
         } else if (a[0] == '-' && a[1]) {

@@ -26,6 +26,7 @@ typedef struct lh_workload {
     char name[256];
     char source[512];           /* script:line of the declaration */
     char target[4096];          /* target library path, "" if none */
+    char corpus[4096];          /* inputs = leak.corpus(dir): dir, else "" */
     char expect[16];            /* "", "clean", "fail", ... */
     char expect_metrics[512];   /* comma-separated, for expect = fail */
     int index;                  /* 1-based position in the script */
