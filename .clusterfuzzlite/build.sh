@@ -85,7 +85,7 @@ copy_corpus() {
     find "$1" -maxdepth 1 -type f -exec cp {} "$OUT/$bundle/$1/" \;
 }
 for dir in corpora/*/; do
-    copy_corpus "${dir%/}"
+    [ -d "$dir" ] && copy_corpus "${dir%/}"
 done
 
 declare -A seen
@@ -143,7 +143,7 @@ LEAKHOUND_WORKLOAD=$name"
         >"$OUT/$fuzzer.options"
     rm -f "$OUT/${fuzzer}_seed_corpus.zip"
     find "$corpus" -maxdepth 1 -type f -print0 |
-        xargs -0 zip -q -j "$OUT/${fuzzer}_seed_corpus.zip"
+        xargs -0 -r zip -q -j "$OUT/${fuzzer}_seed_corpus.zip"
     echo "build.sh: $OUT/$fuzzer: $name ($script, $target)"
     count=$((count + 1))
 done <<<"$listing"

@@ -224,7 +224,7 @@ static void load_config(const char *argv0)
     }
     fclose(f);
     if (!getenv("LEAKHOUND_SCRIPT") || !getenv("LEAKHOUND_WORKLOAD"))
-        config_die(lineno, "%s", "LEAKHOUND_SCRIPT and LEAKHOUND_WORKLOAD "
+        config_die(0, "%s", "LEAKHOUND_SCRIPT and LEAKHOUND_WORKLOAD "
                    "must both be set");
 }
 
