@@ -20,6 +20,18 @@
  *   LEAKHOUND_REPS        confirmation repetitions (default 16)
  *   LEAKHOUND_SEED        seed for the workload's input generators
  *   LEAKHOUND_STATIC_TARGET, LEAKHOUND_TARGET_OVERRIDE   see target.c
+ *   LEAKHOUND_ROOT        where the script's relative paths start (lua_leak.c)
+ *
+ * Without LEAKHOUND_SCRIPT the driver configures itself from a file next to
+ * its executable, <driver>.leakhound: ClusterFuzzLite and OSS-Fuzz start
+ * $OUT/<fuzzer> with libFuzzer flags and none of our environment, so each
+ * fuzzer there is a copy of a driver with such a file
+ * (.clusterfuzzlite/build.sh writes them).  One NAME=VALUE per line, NAME
+ * one of the variables above; '#' starts a comment line.  Paths in
+ * LEAKHOUND_SCRIPT, LEAKHOUND_ROOT, LEAKHOUND_ARTIFACTS and the path part
+ * of LEAKHOUND_TARGET_OVERRIDE are relative to the file's directory, so
+ * the fuzzer runs from any directory and wherever $OUT is copied.  A
+ * variable set in the environment wins over the file.
  *
  * A confirmed leak ends the process the way the engine expects a finding
  * to: libFuzzer's convention for leaks (leak-<sha1> artifact, exit 77),
@@ -99,6 +111,123 @@ static void prefix_dir(const char *prefix, char *out, size_t len)
         snprintf(out, len, ".");
 }
 
+/* The configuration file in use, "" when configured by the environment. */
+static char config_file[4096];
+
+static void config_die(int line, const char *fmt, const char *arg)
+{
+    fprintf(stderr, "leakhound fuzz driver: %s:", config_file);
+    if (line > 0)
+        fprintf(stderr, "%d:", line);
+    fputc(' ', stderr);
+    fprintf(stderr, fmt, arg);
+    fputc('\n', stderr);
+    exit(2);
+}
+
+/* Variables a configuration file may set; the flag marks path values. */
+static const struct {
+    const char *name;
+    int path;
+} config_vars[] = {
+    { "LEAKHOUND_SCRIPT", 1 }, { "LEAKHOUND_WORKLOAD", 0 },
+    { "LEAKHOUND_ROOT", 1 }, { "LEAKHOUND_ARTIFACTS", 1 },
+    { "LEAKHOUND_STATIC_TARGET", 0 }, { "LEAKHOUND_TARGET_OVERRIDE", 2 },
+    { "LEAKHOUND_ENGINE", 0 }, { "LEAKHOUND_MODE", 0 },
+    { "LEAKHOUND_METRIC", 0 }, { "LEAKHOUND_FEEDBACK", 0 },
+    { "LEAKHOUND_REPS", 0 }, { "LEAKHOUND_SEED", 0 },
+};
+
+/* Set one NAME=VALUE line of the configuration file in the environment. */
+static void config_set(char *line, int lineno, const char *dir)
+{
+    char *eq = strchr(line, '=');
+    if (!eq || eq == line)
+        config_die(lineno, "expected NAME=VALUE, got '%s'", line);
+    *eq = '\0';
+    const char *value = eq + 1;
+    int kind = -1;
+    for (size_t i = 0; i < sizeof config_vars / sizeof config_vars[0]; i++)
+        if (strcmp(line, config_vars[i].name) == 0)
+            kind = config_vars[i].path;
+    if (kind < 0)
+        config_die(lineno, "unknown variable '%s' (see fuzz_driver.c, or "
+                   "README: Scale out)", line);
+    char buf[8192];
+    /* The path part: the value, or what follows LIB=... in an override. */
+    const char *rel = kind == 2 ? strchr(value, '=') : value;
+    if (kind == 2 && !rel)
+        config_die(lineno, "LEAKHOUND_TARGET_OVERRIDE wants "
+                   "libNAME.so=PATH, got '%s'", value);
+    if (kind == 2)
+        rel++;
+    if (kind && rel[0] && rel[0] != '/') {
+        snprintf(buf, sizeof buf, "%.*s%s/%s", (int)(rel - value), value,
+                 dir, rel);
+        value = buf;
+    }
+    setenv(line, value, 0);
+}
+
+/* The configuration file for this executable: <argv0>.leakhound (a copy or
+ * a symlink named for the fuzzer), else beside /proc/self/exe. */
+static int find_config(const char *argv0, char *tried, size_t len)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    const char *cand[2] = { strchr(argv0, '/') ? argv0 : NULL,
+                            exe[0] ? exe : NULL };
+    tried[0] = '\0';
+    for (int i = 0; i < 2; i++) {
+        if (!cand[i])
+            continue;
+        snprintf(config_file, sizeof config_file, "%s.leakhound", cand[i]);
+        if (access(config_file, F_OK) == 0)
+            return 0;
+        size_t used = strlen(tried);
+        snprintf(tried + used, len - used, "%s%s", used ? ", " : "",
+                 config_file);
+    }
+    config_file[0] = '\0';
+    return -1;
+}
+
+static void load_config(const char *argv0)
+{
+    char tried[8300];
+    if (find_config(argv0, tried, sizeof tried) < 0)
+        die("LEAKHOUND_SCRIPT is not set and there is no configuration "
+            "file next to the driver (looked for %s); run it through "
+            "`leakhound fuzz`, or see README: Scale out", tried);
+    FILE *f = fopen(config_file, "r");
+    if (!f)
+        config_die(0, "cannot read it: %s", strerror(errno));
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", config_file);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    char line[8192];
+    int lineno = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        size_t n = strlen(line);
+        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r' ||
+                     line[n - 1] == ' ' || line[n - 1] == '\t'))
+            line[--n] = '\0';
+        char *p = line + strspn(line, " \t");
+        if (*p && *p != '#')
+            config_set(p, lineno, dir);
+    }
+    fclose(f);
+    if (!getenv("LEAKHOUND_SCRIPT") || !getenv("LEAKHOUND_WORKLOAD"))
+        config_die(0, "%s", "LEAKHOUND_SCRIPT and LEAKHOUND_WORKLOAD "
+                   "must both be set");
+}
+
 static int known(const driver *d, const char *signature)
 {
     for (const char *p = lh_buf_str(&d->known); *p; p += strlen(p) + 1)
@@ -110,6 +239,8 @@ static int known(const driver *d, const char *signature)
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     driver *d = &drv;
+    if (!getenv("LEAKHOUND_SCRIPT"))
+        load_config(*argc > 0 ? (*argv)[0] : "");
     d->script = getenv("LEAKHOUND_SCRIPT");
     d->workload = getenv("LEAKHOUND_WORKLOAD");
     if (!d->script || !d->workload)
@@ -132,8 +263,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         d->seed = 1;
 
     lh_buf err = LH_BUF_INIT;
-    if (lh_session_open(&d->s, d->script, d->workload, d->seed, &err) < 0)
+    if (lh_session_open(&d->s, d->script, d->workload, d->seed, &err) < 0) {
+        if (config_file[0])
+            lh_buf_printf(&err, " (configured by %s)", config_file);
         die("%s", lh_buf_str(&err));
+    }
     lh_buf_free(&err);
     /* A linked-in Go runtime registers its coverage counters with libFuzzer
      * from its own thread; the first call into Go waits for that, and

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -27,8 +28,19 @@ int lh_lua_resolve_path(lua_State *L, const char *path, char *out,
                         size_t len)
 {
     snprintf(out, len, "%s", path);
-    if (path[0] == '/' || access(path, F_OK) == 0)
+    if (path[0] == '/')
         return access(path, F_OK) == 0 ? 0 : -1;
+    const char *root = getenv("LEAKHOUND_ROOT");
+    if (root && *root) {
+        char alt[4096];
+        snprintf(alt, sizeof alt, "%s/%s", root, path);
+        if (access(alt, F_OK) == 0) {
+            snprintf(out, len, "%s", alt);
+            return 0;
+        }
+    } else if (access(path, F_OK) == 0) {
+        return 0;
+    }
     lua_getfield(L, LUA_REGISTRYINDEX, LH_REG_SCRIPT_DIR);
     const char *dir = lua_tostring(L, -1);
     int found = -1;

@@ -18,7 +18,7 @@
 
 static const char usage[] =
 "usage: leakhound run SCRIPT|DIR... [options]\n"
-"       leakhound list SCRIPT|DIR...\n"
+"       leakhound list SCRIPT|DIR... [--fuzzable]\n"
 "       leakhound test [SCRIPT|DIR...] [--baseline FILE [--update-baseline]]\n"
 "                      [--corpora DIR] [--report-dir DIR] [--workload GLOB]\n"
 "       leakhound nightly [SCRIPT|DIR...] [--budget D] [--corpora DIR]\n"
@@ -123,6 +123,10 @@ static int cmd_run(int argc, char **argv, int list_only)
             i++;
         } else if (strcmp(a, "--expect") == 0) {
             o.check_expect = 1;
+        } else if (strcmp(a, "--fuzzable") == 0 && list_only) {
+            /* Tab-separated name, script, target, corpus of each workload
+             * with a target and a corpus: what a fuzzer can be made of. */
+            o.list_fuzzable = 1;
         } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
             o.verbose = 1;
         } else if (a[0] == '-' && a[1]) {

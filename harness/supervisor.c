@@ -650,6 +650,17 @@ int lh_supervise(const lh_run_opts *o)
         self_name = o->argv[0];
     if (collect(o) < 0)
         return LH_EXIT_ERROR;
+    if (o->list_fuzzable) {
+        /* For scripts (.clusterfuzzlite/build.sh): what a fuzzer needs. */
+        int bad = 0;
+        for (int i = 0; i < njobs; i++)
+            if (jobs[i].load_error)
+                bad = fprintf(stderr, "leakhound: %s\n", jobs[i].load_error);
+            else if (jobs[i].w.target[0] && jobs[i].w.corpus[0])
+                printf("%s\t%s\t%s\t%s\n", jobs[i].w.name, jobs[i].script,
+                       jobs[i].w.target, jobs[i].w.corpus);
+        return bad ? LH_EXIT_ERROR : LH_EXIT_PASS;
+    }
     if (o->list_only) {
         for (int i = 0; i < njobs; i++)
             printf("%-40s %s%s%s\n", jobs[i].w.name, jobs[i].w.source,

@@ -26,6 +26,7 @@ typedef struct lh_run_opts {
     int verbose;            /* echo worker output */
     int check_expect;       /* exit status reflects the expect fields */
     int list_only;          /* print workloads and exit */
+    int list_fuzzable;      /* list only those with a target and a corpus */
     int argc;               /* the command line, for the report */
     char **argv;
 } lh_run_opts;

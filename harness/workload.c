@@ -103,6 +103,12 @@ int lh_workload_read(lua_State *L, int idx, lh_workload *w, lh_buf *err)
     }
     lua_pop(L, 1);
 
+    int top = lua_gettop(L);
+    if (lua_getfield(L, idx, "inputs") == LUA_TTABLE &&
+        lua_getfield(L, -1, "__leak_corpus") == LUA_TSTRING)
+        snprintf(w->corpus, sizeof w->corpus, "%s", lua_tostring(L, -1));
+    lua_settop(L, top);
+
     lua_getfield(L, idx, "diagnose");
     w->diagnose = lua_isnil(L, -1) || lua_toboolean(L, -1);
     lua_pop(L, 1);
@@ -151,14 +157,6 @@ int lh_workload_read(lua_State *L, int idx, lh_workload *w, lh_buf *err)
             lua_pop(L, 1);
         }
         lua_pop(L, 2);
-    }
-    lua_pop(L, 1);
-
-    if (lua_getfield(L, idx, "inputs") == LUA_TTABLE) {
-        lua_getfield(L, -1, "__leak_corpus");
-        const char *dir = lua_tostring(L, -1);
-        snprintf(w->corpus, sizeof w->corpus, "%s", dir ? dir : "");
-        lua_pop(L, 1);
     }
     lua_pop(L, 1);
 
