@@ -9,6 +9,7 @@
 #include "detector.h"
 #include "fuzzcmd.h"
 #include "interpose.h"
+#include "report.h"
 #include "repro.h"
 #include "supervisor.h"
 #include "text.h"
@@ -20,6 +21,7 @@ static const char usage[] =
 "       leakhound fuzz SCRIPT --workload NAME [fuzz options] [-- ENGINE ARGS]\n"
 "       leakhound repro SCRIPT --workload NAME FILE [--reps N]\n"
 "       leakhound minimize SCRIPT --workload NAME FILE [--engine E]\n"
+"       leakhound report REPORT_JSON [--out DIR]\n"
 "       leakhound --help | --version\n"
 "\n"
 "run: runs the workloads declared in Lua scripts, each in a fresh worker\n"
@@ -149,5 +151,7 @@ int main(int argc, char **argv)
         return lh_repro_cmd(argc, argv);
     if (strcmp(argv[1], "minimize") == 0)
         return lh_minimize_cmd(argc, argv);
+    if (strcmp(argv[1], "report") == 0)
+        return lh_report_cmd(argc, argv);
     return bad_usage("unknown command '%s'", argv[1]);
 }
