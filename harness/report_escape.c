@@ -170,7 +170,7 @@ void lh_md_text(lh_buf *b, const char *s, size_t max)
         lh_buf_puts(b, "\xe2\x80\xa6");
 }
 
-void lh_md_code(lh_buf *b, const char *s)
+void lh_md_code(lh_buf *b, const char *s, int in_table)
 {
     if (!s || !*s)
         return;
@@ -194,8 +194,8 @@ void lh_md_code(lh_buf *b, const char *s)
             lh_buf_putc(b, ' ');
         else if (c < 0x20 || c == 0x7F)
             continue;
-        else if (c == '|')
-            lh_buf_puts(b, "\\|");  /* GFM: a pipe ends the cell even here */
+        else if (c == '|' && in_table)
+            lh_buf_puts(b, "\\|");
         else
             put_utf8(b, c);
     }

@@ -32,7 +32,9 @@ void lh_xml_printf(lh_buf *b, const char *fmt, ...)
  * characters Markdown or GitHub's HTML pass would interpret are escaped,
  * at most max bytes of s are used (then "…"; 0: no limit). */
 void lh_md_text(lh_buf *b, const char *s, size_t max);
-/* An inline code span holding s on one line, safe inside a table. */
-void lh_md_code(lh_buf *b, const char *s);
+/* An inline code span holding s on one line.  In a table cell (in_table)
+ * pipes are escaped, as GFM requires even inside code spans; elsewhere
+ * the backslash would show. */
+void lh_md_code(lh_buf *b, const char *s, int in_table);
 
 #endif

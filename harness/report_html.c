@@ -169,6 +169,14 @@ static const char *tone(const lh_json *w, int gate_ok)
     return "";
 }
 
+/* Groups of the table of contents, in page order: failing the gate,
+ * did not finish (as expected), failed as expected, clean. */
+static int toc_group(const lh_json *w)
+{
+    const char *tn = tone(w, lh_rep_workload_gate(w, NULL));
+    return *tn == 'b' ? 0 : *tn == 'w' ? 1 : *tn == 'e' ? 2 : 3;
+}
+
 static void dt_dd(lh_buf *b, const char *dt, const char *dd)
 {
     lh_buf_puts(b, "<dt>");
@@ -292,11 +300,9 @@ static void toc(lh_buf *b, const lh_json *workloads)
         size_t idx = 0;
         for (const lh_json *w = lh_json_first(workloads); w;
              w = w->next, idx++) {
-            int ok = lh_rep_workload_gate(w, NULL);
-            const char *tn = tone(w, ok);
-            int g = *tn == 'b' ? 0 : *tn == 'w' ? 1 : *tn == 'e' ? 2 : 3;
-            if (g != group)
+            if (toc_group(w) != group)
                 continue;
+            int ok = lh_rep_workload_gate(w, NULL);
             if (!any)
                 lh_buf_printf(b, "<h2>%s</h2>\n<ul class=\"toclist\">\n",
                               titles[group]);
@@ -487,33 +493,17 @@ static void invariant_card(lh_buf *b, const lh_json *w, const lh_json *inv,
 static void problem_box(lh_buf *b, const lh_json *w, int gate_ok)
 {
     const char *status = lh_rep_status(w);
-    const lh_json *d = lh_json_get(w, strcmp(status, "crashed") == 0 ?
-                                   "crash" : status);
+    const lh_json *d;
     lh_buf_printf(b, "<div class=\"problem%s\">", gate_ok ? "" : " bad");
     lh_buf t = LH_BUF_INIT;
+    lh_rep_abort_message(&t, w, &d);
     if (strcmp(status, "error") == 0) {
         lh_buf_puts(b, "<b>error:</b> <span class=\"mono\">");
-        esc(b, lh_json_gets(d, "message", "?"));
+        esc(b, lh_buf_str(&t));
         lh_buf_puts(b, "</span>");
-    } else if (strcmp(status, "crashed") == 0) {
-        const char *sig = lh_json_gets(d, "signal_name", NULL);
-        if (sig)
-            lh_buf_printf(&t, "%s (signal %.0f)", sig,
-                          lh_json_getn(d, "signal", 0));
-        else
-            lh_buf_printf(&t, "exit status %.0f",
-                          lh_json_getn(d, "exit_code", 0));
-        lh_buf_puts(b, "<b>crashed:</b> ");
-        esc(b, lh_buf_str(&t));
     } else {
-        lh_buf_printf(&t, "after %gs", lh_json_getn(d, "seconds", 0));
-        lh_buf_puts(b, "<b>timed out</b> ");
+        lh_buf_puts(b, "<b>");
         esc(b, lh_buf_str(&t));
-    }
-    const char *phase = lh_json_gets(d, "phase", NULL);
-    if (phase) {
-        lh_buf_puts(b, " in phase <b>");
-        esc(b, phase);
         lh_buf_puts(b, "</b>");
     }
     const lh_json *inputs = lh_json_get(d, "inputs");
@@ -762,9 +752,14 @@ void lh_report_html(const lh_json *report, lh_buf *out)
     nightly_section(out, lh_json_get(report, "nightly"));
     if (lh_json_first(ws)) {
         lh_buf_puts(out, "<section id=\"workloads\"><h2>Workloads</h2>\n");
-        size_t idx = 0;
-        for (const lh_json *w = lh_json_first(ws); w; w = w->next, idx++)
-            workload_card(out, w, idx);
+        /* In the table of contents' order: what fails the gate first. */
+        for (int group = 0; group < 4; group++) {
+            size_t idx = 0;
+            for (const lh_json *w = lh_json_first(ws); w;
+                 w = w->next, idx++)
+                if (toc_group(w) == group)
+                    workload_card(out, w, idx);
+        }
         lh_buf_puts(out, "</section>\n");
     }
     lh_buf_puts(out, "</main>\n<footer>rendered from report.json by "

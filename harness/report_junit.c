@@ -152,35 +152,12 @@ static void evidence_text(lh_buf *t, const lh_json *w, const lh_json *inv)
 /* Where a worker died and what it left: message, phase, input, output. */
 static void abort_text(lh_buf *t, const lh_json *w, lh_buf *message)
 {
-    const char *status = lh_rep_status(w);
-    const lh_json *d = lh_json_get(w, status);  /* "crash", "timeout"... */
-    if (strcmp(status, "crashed") == 0)
-        d = lh_json_get(w, "crash");
-    if (strcmp(status, "error") == 0) {
-        lh_buf_puts(message, lh_json_gets(d, "message", "error"));
-        lh_buf_printf(t, "%s\n", lh_json_gets(d, "message", "error"));
-        const char *tb = lh_json_gets(d, "traceback", "");
-        if (*tb)
-            lh_buf_printf(t, "%s\n", tb);
-    } else if (strcmp(status, "crashed") == 0) {
-        const char *sig = lh_json_gets(d, "signal_name", NULL);
-        if (sig)
-            lh_buf_printf(message, "crashed: %s (signal %.0f)", sig,
-                          lh_json_getn(d, "signal", 0));
-        else
-            lh_buf_printf(message, "crashed: exit status %.0f",
-                          lh_json_getn(d, "exit_code", 0));
-    } else {
-        lh_buf_printf(message, "timed out after %gs",
-                      lh_json_getn(d, "seconds", 0));
-    }
-    const char *phase = lh_json_gets(d, "phase", NULL);
-    if (phase) {
-        lh_buf_printf(message, " in %s", phase);
-        lh_buf_printf(t, "phase: %s\n", phase);
-    }
-    if (strcmp(status, "error") != 0)
-        lh_buf_printf(t, "%s\n", lh_buf_str(message));
+    const lh_json *d;
+    lh_rep_abort_message(message, w, &d);
+    lh_buf_printf(t, "%s\n", lh_buf_str(message));
+    const char *tb = lh_json_gets(d, "traceback", "");
+    if (*tb)
+        lh_buf_printf(t, "%s\n", tb);
     for (const lh_json *in = lh_json_first(lh_json_get(d, "inputs")); in;
          in = in->next)
         lh_buf_printf(t, "input in flight: thread %.0f, iteration %.0f, "

@@ -48,35 +48,36 @@ static void workload_row(md_out *o, const lh_json *w, int gate_ok,
                          const lh_buf *gate_reason)
 {
     lh_buf *b = o->b;
-    const lh_json *inv = lh_rep_worst_invariant(w, gate_ok);
+    const lh_json *inv = lh_rep_aborted(w) ? NULL :
+                         lh_rep_worst_invariant(w, gate_ok);
+    lh_buf why = LH_BUF_INIT;
+    lh_inv_verdict v = inv ? lh_rep_inv_verdict(w, inv, gate_ok, &why) :
+                             LH_INV_PASS;
     lh_buf_puts(b, gate_ok ? "| \xe2\x9c\x85 | " : "| \xe2\x9d\x8c | ");
     name_cell(b, lh_json_gets(w, "name", "?"));
     lh_buf_printf(b, " | %s | %s | ", lh_rep_status(w),
                   gate_ok ? "passed" : "**failed**");
-    if (inv && !lh_rep_aborted(w)) {
-        const char *unit = lh_json_gets(inv, "unit", "");
-        lh_md_code(b, lh_json_gets(inv, "metric", "?"));
+    if (inv) {
+        lh_md_code(b, lh_json_gets(inv, "metric", "?"), 1);
         lh_buf_putc(b, ' ');
         lh_md_text(b, lh_json_gets(inv, "kind", ""), 40);
-        lh_buf_printf(b, " %s | ", lh_json_gets(inv, "status", "?"));
-        lh_rep_rate(b, lh_rep_getn(inv, "growth_per_iter"), unit);
+        lh_buf_printf(b, ": %s | ", lh_rep_verdict_word(inv, v));
+        lh_rep_rate(b, lh_rep_getn(inv, "growth_per_iter"),
+                    lh_json_gets(inv, "unit", ""));
         lh_buf_puts(b, " | ");
     } else {
         lh_buf_puts(b, "\xe2\x80\x94 | \xe2\x80\x94 | ");
     }
-    /* Why: the gate's reason when it failed, else the evidence. */
-    lh_buf why = LH_BUF_INIT;
-    if (!gate_ok || !inv || lh_rep_aborted(w)) {
+    /* Why: what stopped the worker, else the worst invariant's evidence
+     * when it explains the verdict, else the gate's own reason. */
+    if (lh_rep_aborted(w)) {
+        lh_buf_reset(&why);
+        lh_rep_abort_message(&why, w, NULL);
+        if (gate_ok)
+            lh_buf_printf(&why, " (%s)", lh_buf_str(gate_reason));
+    } else if (!inv || (!gate_ok && v == LH_INV_PASS)) {
+        lh_buf_reset(&why);
         lh_buf_puts(&why, lh_buf_str(gate_reason));
-        const lh_json *err = lh_json_get(w, "error");
-        if (lh_rep_aborted(w) && lh_json_gets(err, "message", NULL))
-            lh_buf_printf(&why, ": %s", lh_json_gets(err, "message", ""));
-        else if (!gate_ok && inv && !lh_rep_aborted(w)) {
-            lh_buf_puts(&why, ": ");
-            lh_rep_inv_verdict(w, inv, gate_ok, &why);
-        }
-    } else {
-        lh_rep_inv_verdict(w, inv, gate_ok, &why);
     }
     lh_md_text(b, lh_buf_str(&why), REASON_MAX_BYTES);
     lh_buf_puts(b, " |\n");
@@ -116,11 +117,11 @@ static void case_row(md_out *o, const lh_json *c)
     lh_buf reason = LH_BUF_INIT;
     int ok = lh_rep_case_gate(c, &reason);
     lh_buf_puts(b, ok ? "| \xe2\x9c\x85 | " : "| \xe2\x9d\x8c | ");
-    lh_md_code(b, lh_json_gets(c, "id", "?"));
+    lh_md_code(b, lh_json_gets(c, "id", "?"), 1);
     lh_buf_puts(b, " | ");
     lh_md_text(b, lh_json_gets(c, "workload", "?"), NAME_MAX_BYTES);
     lh_buf_puts(b, " | ");
-    lh_md_code(b, lh_json_gets(c, "metric", "?"));
+    lh_md_code(b, lh_json_gets(c, "metric", "?"), 1);
     lh_buf_printf(b, " | %s | ", lh_json_gets(c, "status", "?"));
     const char *why = lh_json_gets(c, "reason", "");
     if (!ok) {
@@ -163,7 +164,7 @@ static void nightly_section(md_out *o, const lh_json *n)
     const lh_json *known = lh_json_get(n, "known");
     const lh_json *fixed = lh_json_get(n, "fixed");
     lh_buf_printf(b, "\n### Nightly fuzzing\n\nBudget %gs; %zu workloads "
-                  "fuzzed: %zu new findings, %zu known, %zu fixed.\n",
+                  "fuzzed; findings: %zu new, %zu known, %zu fixed.\n",
                   lh_json_getn(n, "budget_seconds", 0), ws ? ws->len : 0,
                   fresh ? fresh->len : 0, known ? known->len : 0,
                   fixed ? fixed->len : 0);
@@ -219,11 +220,11 @@ static void sites_section(md_out *o, const lh_json *workloads)
             lh_buf_puts(b, "- ");
             name_cell(b, lh_json_gets(w, "name", "?"));
             lh_buf_puts(b, " ");
-            lh_md_code(b, lh_json_gets(inv, "metric", "?"));
+            lh_md_code(b, lh_json_gets(inv, "metric", "?"), 0);
             lh_buf_puts(b, ": ");
             lh_rep_site_amount(b, site, lh_json_gets(inv, "unit", ""), NULL);
             lh_buf_puts(b, " in ");
-            lh_md_code(b, lh_json_gets(site, "func", "?"));
+            lh_md_code(b, lh_json_gets(site, "func", "?"), 0);
             const char *loc = lh_json_gets(site, "location", "");
             if (*loc) {
                 lh_buf_puts(b, " (");
@@ -238,7 +239,7 @@ static void sites_section(md_out *o, const lh_json *workloads)
             lh_buf_puts(b, "  \n  repro: ");
             lh_buf repro = LH_BUF_INIT;
             lh_rep_repro(&repro, w);
-            lh_md_code(b, lh_buf_str(&repro));
+            lh_md_code(b, lh_buf_str(&repro), 0);
             lh_buf_free(&repro);
             lh_buf_putc(b, '\n');
         }
@@ -262,6 +263,8 @@ static void headline(lh_buf *b, const lh_json *r)
 
     const lh_json *s = lh_json_get(r, "summary");
     const lh_json *ws = lh_json_get(r, "workloads");
+    if (!lh_json_first(ws) && !lh_json_first(lh_json_get(r, "regressions")))
+        goto trailer;   /* e.g. a nightly report: nothing to count */
     int gate_failures = 0;
     for (const lh_json *w = lh_json_first(ws); w; w = w->next)
         gate_failures += !lh_rep_workload_gate(w, NULL);
@@ -280,10 +283,11 @@ static void headline(lh_buf *b, const lh_json *r)
                       regs->len, failing);
     }
     lh_buf_puts(b, ".  \n");
+trailer:;
     const lh_json *bl = lh_json_get(r, "baseline");
     if (bl && bl->type == LH_JOBJ) {
         lh_buf_puts(b, "Baseline ");
-        lh_md_code(b, lh_json_gets(bl, "file", "?"));
+        lh_md_code(b, lh_json_gets(bl, "file", "?"), 0);
         lh_buf_printf(b, ": %.0f invariants compared, %.0f grew past it%s."
                       "  \n", lh_json_getn(bl, "compared", 0),
                       lh_json_getn(bl, "failed", 0),

@@ -64,6 +64,39 @@ int lh_rep_case_gate(const lh_json *c, lh_buf *reason)
     return strcmp(status, want) == 0;
 }
 
+void lh_rep_abort_message(lh_buf *b, const lh_json *w,
+                          const lh_json **detail)
+{
+    const char *status = lh_rep_status(w);
+    const lh_json *d = NULL;
+    if (strcmp(status, "error") == 0) {
+        d = lh_json_get(w, "error");
+        lh_buf_puts(b, lh_json_gets(d, "message", "error"));
+    } else if (strcmp(status, "crashed") == 0) {
+        d = lh_json_get(w, "crash");
+        const char *sig = lh_json_gets(d, "signal_name", NULL);
+        if (sig)
+            lh_buf_printf(b, "crashed: %s (signal %.0f)", sig,
+                          lh_json_getn(d, "signal", 0));
+        else if (lh_json_get(d, "exit_code"))
+            lh_buf_printf(b, "crashed: exit status %.0f",
+                          lh_json_getn(d, "exit_code", 0));
+        else
+            lh_buf_puts(b, "crashed");
+    } else if (strcmp(status, "timeout") == 0) {
+        d = lh_json_get(w, "timeout");
+        lh_buf_printf(b, "timed out after %gs",
+                      lh_json_getn(d, "seconds", 0));
+    } else {
+        lh_buf_printf(b, "status %s", status);
+    }
+    const char *phase = lh_json_gets(d, "phase", NULL);
+    if (phase)
+        lh_buf_printf(b, " in %s", phase);
+    if (detail)
+        *detail = d;
+}
+
 static int baseline_failed(const lh_json *inv)
 {
     return strcmp(lh_json_gets(lh_json_get(inv, "baseline"), "status", ""),
@@ -151,6 +184,18 @@ lh_inv_verdict lh_rep_inv_verdict(const lh_json *w, const lh_json *inv,
     if (why)
         lh_buf_puts(why, reason);
     return LH_INV_PASS;
+}
+
+const char *lh_rep_verdict_word(const lh_json *inv, lh_inv_verdict v)
+{
+    const char *status = lh_json_gets(inv, "status", "?");
+    if (v == LH_INV_EXPECTED_FAIL)
+        return "failed as expected";
+    if (v == LH_INV_PASS)
+        return strcmp(status, "pass") == 0 ? "pass" : status;
+    if (strcmp(status, "pass") == 0)
+        return baseline_failed(inv) ? "baseline fail" : "passed, not expected";
+    return status;
 }
 
 const lh_json *lh_rep_worst_invariant(const lh_json *w, int gate_ok)

@@ -35,6 +35,12 @@ const char *lh_rep_status(const lh_json *w);
  * timeout)? */
 int lh_rep_aborted(const lh_json *w);
 
+/* What stopped an aborted workload, on one line: "crashed: Segmentation
+ * fault (signal 11) in measure", "timed out after 5s in settle", or the
+ * error message.  *detail gets the error/crash/timeout object (or NULL). */
+void lh_rep_abort_message(lh_buf *b, const lh_json *w,
+                          const lh_json **detail);
+
 typedef enum lh_inv_verdict {
     LH_INV_PASS,
     LH_INV_FAIL,            /* counts against the gate */
@@ -49,6 +55,11 @@ typedef enum lh_inv_verdict {
  * (for LH_INV_PASS: the invariant's reason). */
 lh_inv_verdict lh_rep_inv_verdict(const lh_json *w, const lh_json *inv,
                                   int workload_gate_ok, lh_buf *why);
+
+/* The verdict in one or two words: "pass", "fail", "failed as
+ * expected", "baseline fail" (only the stored-baseline comparison
+ * failed). */
+const char *lh_rep_verdict_word(const lh_json *inv, lh_inv_verdict v);
 
 /* The invariant that explains the workload best: the first counting
  * failure, else the first expected failure, else the first one with
