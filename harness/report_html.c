@@ -124,6 +124,11 @@ static const char style[] =
 "details.stack ol{margin:4px 0 0;padding-left:22px;font-size:12px}\n"
 ".card{background:var(--card);border:1px solid var(--line);"
 "border-radius:10px;padding:10px 16px;overflow-x:auto}\n"
+"table.cases tbody tr:first-child td{border-bottom:0}\n"
+"table.cases tr.repro td{padding-top:0}\n"
+"table.cases tr.repro code{display:block;background:#f1f5f9;"
+"border-radius:5px;padding:3px 8px;overflow-wrap:anywhere}\n"
+".sub{color:var(--muted);font-size:12.5px}\n"
 "footer{color:var(--muted);font-size:12px;text-align:center;"
 "padding:24px}\n"
 "@media print{details.wl{break-inside:avoid}}\n";
@@ -204,17 +209,30 @@ static void header(lh_buf *b, const lh_json *r)
     lh_buf_puts(b, "<p class=\"why\">");
     esc(b, lh_buf_str(&reason));
     lh_buf_puts(b, "</p>\n<div class=\"chips\">");
-    lh_buf_printf(b, "<span class=\"chip\"><b>%.0f</b>workloads</span>",
-                  lh_json_getn(s, "workloads", ws ? (double)ws->len : 0));
-    lh_buf_printf(b, "<span class=\"chip%s\"><b>%d</b>failing the gate"
-                  "</span>", gate_failures ? " bad" : "", gate_failures);
-    static const char *const keys[] = { "pass", "fail", "error", "crashed",
-                                        "timeout" };
-    for (size_t k = 0; k < 5; k++) {
-        double v = lh_json_getn(s, keys[k], 0);
-        const char *cls = v > 0 && k > 1 ? " warn" : "";
-        lh_buf_printf(b, "<span class=\"chip%s\"><b>%.0f</b>%s</span>",
-                      cls, v, keys[k]);
+    if (lh_json_first(ws)) {
+        lh_buf_printf(b, "<span class=\"chip\"><b>%.0f</b>workloads</span>",
+                      lh_json_getn(s, "workloads", (double)ws->len));
+        lh_buf_printf(b, "<span class=\"chip%s\"><b>%d</b>failing the gate"
+                      "</span>", gate_failures ? " bad" : "", gate_failures);
+        static const char *const keys[] = { "pass", "fail", "error",
+                                            "crashed", "timeout" };
+        for (size_t k = 0; k < 5; k++) {
+            double v = lh_json_getn(s, keys[k], 0);
+            const char *cls = v > 0 && k > 1 ? " warn" : "";
+            lh_buf_printf(b, "<span class=\"chip%s\"><b>%.0f</b>%s</span>",
+                          cls, v, keys[k]);
+        }
+    }
+    const lh_json *nightly = lh_json_get(r, "nightly");
+    if (nightly && nightly->type == LH_JOBJ) {
+        static const char *const groups[] = { "new", "known", "fixed" };
+        for (size_t k = 0; k < 3; k++) {
+            const lh_json *g = lh_json_get(nightly, groups[k]);
+            size_t count = g && g->type == LH_JARR ? g->len : 0;
+            lh_buf_printf(b, "<a class=\"chip%s\" href=\"#nightly\"><b>%zu"
+                          "</b>%s finding%s</a>", k == 0 && count ? " bad" : "",
+                          count, groups[k], count == 1 ? "" : "s");
+        }
     }
     const lh_json *regs = lh_json_get(r, "regressions");
     if (lh_json_first(regs)) {
@@ -415,7 +433,7 @@ static void inv_facts(lh_buf *b, const lh_json *inv)
     dt_dd(b, "judged growth", lh_buf_str(&t));
 
     lh_buf_reset(&t);
-    lh_rep_qty(&t, lh_rep_getn(inv, "baseline"), unit);
+    lh_rep_qty(&t, lh_rep_first_value(inv), unit);
     lh_buf_puts(&t, " \xe2\x86\x92 ");
     lh_rep_qty(&t, lh_rep_getn(inv, "final"), unit);
     lh_buf_puts(&t, " (peak ");
@@ -430,8 +448,8 @@ static void inv_facts(lh_buf *b, const lh_json *inv)
                   lh_json_getn(inv, "alpha", 0));
     dt_dd(b, "samples judged", lh_buf_str(&t));
 
-    const lh_json *bl = lh_json_get(inv, "baseline");
-    if (bl && bl->type == LH_JOBJ) {
+    const lh_json *bl = lh_rep_stored_baseline(inv);
+    if (bl) {
         const char *st = lh_json_gets(bl, "status", "?");
         const lh_json *tol = lh_json_get(bl, "tolerance");
         lh_buf_puts(b, "<dt>stored baseline</dt><dd>");
@@ -464,9 +482,10 @@ static void invariant_card(lh_buf *b, const lh_json *w, const lh_json *inv,
     lh_buf_printf(b, "<div class=\"inv%s\">\n<h3>",
                   v == LH_INV_FAIL ? " bad" :
                   v == LH_INV_EXPECTED_FAIL ? " exp" : "");
-    if (v == LH_INV_FAIL)
-        badge(b, "b-fail", strcmp(status, "fail") == 0 ? "FAIL" :
-                           "FAIL (gate)");
+    if (v == LH_INV_FAIL && strcmp(status, "fail") == 0)
+        badge(b, "b-fail", "FAIL");
+    else if (v == LH_INV_FAIL)
+        badge(b, "b-fail", lh_rep_verdict_word(inv, v));
     else if (v == LH_INV_EXPECTED_FAIL)
         badge(b, "b-exp", "failed as expected");
     else
@@ -619,33 +638,34 @@ static void workload_card(lh_buf *b, const lh_json *w, size_t idx)
     lh_buf_free(&t);
 }
 
-/* Regression cases (and nightly findings, which have the same shape). */
+/* Regression cases (and nightly findings, which have the same shape):
+ * one row of facts, and the repro command on a full-width row under it,
+ * where it can be read (and copied) whole. */
 static void cases_table(lh_buf *b, const lh_json *cases)
 {
-    lh_buf_puts(b, "<div class=\"card\"><table><thead><tr><th>gate</th>"
-                "<th>case</th><th>workload</th><th>metric</th>"
-                "<th>status</th><th>growth / input</th><th>why</th>"
-                "<th>found</th></tr></thead><tbody>\n");
+    lh_buf_puts(b, "<div class=\"card\"><table class=\"cases\"><thead><tr>"
+                "<th>gate</th><th>case</th><th>workload \xc2\xb7 metric</th>"
+                "<th>status</th><th class=\"num\">growth / input</th>"
+                "<th>why</th></tr></thead>\n");
     for (const lh_json *c = lh_json_first(cases); c; c = c->next) {
-        lh_buf reason = LH_BUF_INIT;
+        lh_buf reason = LH_BUF_INIT, t = LH_BUF_INIT;
         int ok = lh_rep_case_gate(c, &reason);
         const char *status = lh_json_gets(c, "status", "?");
-        lh_buf_puts(b, "<tr><td>");
+        lh_buf_puts(b, "<tbody><tr><td>");
         badge(b, ok ? "b-pass" : "b-fail", ok ? "ok" : "failed");
         lh_buf_puts(b, "</td><td><code>");
         esc(b, lh_json_gets(c, "id", "?"));
         lh_buf_puts(b, "</code></td><td>");
         esc(b, lh_json_gets(c, "workload", "?"));
-        lh_buf_puts(b, "<br><span class=\"sub mono\">");
-        esc(b, lh_json_gets(c, "script", ""));
-        lh_buf_puts(b, "</span></td><td><code>");
+        lh_buf_puts(b, " \xc2\xb7 <code>");
         esc(b, lh_json_gets(c, "metric", "?"));
-        lh_buf_puts(b, "</code></td><td>");
+        lh_buf_puts(b, "</code><br><span class=\"loc\">");
+        esc(b, lh_json_gets(c, "script", ""));
+        lh_buf_puts(b, "</span></td><td>");
         badge(b, status_class(status), status);
         if (lh_json_getb(c, "expect_leak", 0))
-            lh_buf_puts(b, " <span class=\"sub\">(leak expected)</span>");
+            lh_buf_puts(b, "<br><span class=\"sub\">leak expected</span>");
         lh_buf_puts(b, "</td><td class=\"num\">");
-        lh_buf t = LH_BUF_INIT;
         double g = lh_rep_getn(c, "growth_per_input");
         if (!isnan(g)) {
             lh_rep_num(&t, g);
@@ -658,29 +678,32 @@ static void cases_table(lh_buf *b, const lh_json *cases)
             lh_buf_puts(b, "</b><br>");
         }
         esc(b, lh_json_gets(c, "reason", ""));
-        const char *repro = lh_json_gets(c, "repro", "");
-        if (*repro) {
-            lh_buf_puts(b, "<pre class=\"cmd\">");
-            esc(b, repro);
-            lh_buf_puts(b, "</pre>");
-        }
-        lh_buf_puts(b, "</td><td class=\"sub\">");
         const lh_json *f = lh_json_get(c, "found");
         if (f) {
             lh_buf_reset(&t);
-            lh_buf_printf(&t, "%s by %s (%s, seed %.0f, %.12s)",
+            lh_buf_printf(&t, "found %s by %s (%s, seed %.0f, commit %.12s)",
                           lh_json_gets(f, "date", "?"),
                           lh_json_gets(f, "by", "?"),
                           lh_json_gets(f, "engine", "?"),
                           lh_json_getn(f, "seed", 0),
                           lh_json_gets(f, "commit", "?"));
+            lh_buf_puts(b, "<br><span class=\"sub\">");
             esc(b, lh_buf_str(&t));
+            lh_buf_puts(b, "</span>");
         }
         lh_buf_puts(b, "</td></tr>\n");
+        const char *repro = lh_json_gets(c, "repro", "");
+        if (*repro) {
+            lh_buf_puts(b, "<tr class=\"repro\"><td></td><td colspan=\"5\">"
+                        "<code>");
+            esc(b, repro);
+            lh_buf_puts(b, "</code></td></tr>\n");
+        }
+        lh_buf_puts(b, "</tbody>\n");
         lh_buf_free(&t);
         lh_buf_free(&reason);
     }
-    lh_buf_puts(b, "</tbody></table></div>\n");
+    lh_buf_puts(b, "</table></div>\n");
 }
 
 static void nightly_section(lh_buf *b, const lh_json *n)

@@ -122,14 +122,14 @@ static void evidence_text(lh_buf *t, const lh_json *w, const lh_json *inv)
     else
         lh_rep_qty(t, lh_rep_getn(inv, "threshold"), unit);
     lh_buf_puts(t, "\nbaseline ");
-    lh_rep_qty(t, lh_rep_getn(inv, "baseline"), unit);
+    lh_rep_qty(t, lh_rep_first_value(inv), unit);
     lh_buf_puts(t, " -> final ");
     lh_rep_qty(t, lh_rep_getn(inv, "final"), unit);
     lh_buf_puts(t, " (peak ");
     lh_rep_qty(t, lh_rep_getn(inv, "peak"), unit);
     lh_buf_puts(t, ")\n");
-    const lh_json *bl = lh_json_get(inv, "baseline");
-    if (bl && bl->type == LH_JOBJ) {
+    const lh_json *bl = lh_rep_stored_baseline(inv);
+    if (bl) {
         const lh_json *tol = lh_json_get(bl, "tolerance");
         lh_buf_printf(t, "stored baseline: %s: %s\n  growth_per_iter ",
                       lh_json_gets(bl, "status", "?"),
@@ -229,7 +229,7 @@ static void workload_cases(lh_buf *b, const lh_json *w, suite_counts *n)
                   ninv ? seconds / (double)ninv : 0);
         n->tests++;
         if (v == LH_INV_FAIL) {
-            const lh_json *bl = lh_json_get(inv, "baseline");
+            const lh_json *bl = lh_rep_stored_baseline(inv);
             int by_baseline = strcmp(lh_json_gets(bl, "status", ""),
                                      "fail") == 0;
             problem(b, "failure", by_baseline ? "baseline" : kind,

@@ -9,6 +9,25 @@ double lh_rep_getn(const lh_json *v, const char *key)
     return lh_json_getn(v, key, NAN);
 }
 
+const lh_json *lh_rep_stored_baseline(const lh_json *inv)
+{
+    const lh_json *bl = lh_json_get(inv, "stored_baseline");
+    if (bl && bl->type == LH_JOBJ)
+        return bl;
+    bl = lh_json_get(inv, "baseline");
+    return bl && bl->type == LH_JOBJ ? bl : NULL;
+}
+
+double lh_rep_first_value(const lh_json *inv)
+{
+    const lh_json *b = lh_json_get(inv, "baseline");
+    if (b && b->type == LH_JNUM)
+        return b->num;
+    const lh_json *y = lh_json_at(lh_json_first(lh_json_get(inv, "series")),
+                                  1);
+    return y && y->type == LH_JNUM ? y->num : NAN;
+}
+
 const char *lh_rep_status(const lh_json *w)
 {
     return lh_json_gets(w, "status", "?");
@@ -99,7 +118,7 @@ void lh_rep_abort_message(lh_buf *b, const lh_json *w,
 
 static int baseline_failed(const lh_json *inv)
 {
-    return strcmp(lh_json_gets(lh_json_get(inv, "baseline"), "status", ""),
+    return strcmp(lh_json_gets(lh_rep_stored_baseline(inv), "status", ""),
                   "fail") == 0;
 }
 
@@ -119,10 +138,13 @@ int lh_rep_workload_gate(const lh_json *w, lh_buf *reason)
             lh_buf_printf(reason, "expected %s, got %s", want, status);
     } else {
         ok = strcmp(status, "pass") == 0;
-        if (reason && ok)
-            lh_buf_puts(reason, "every invariant holds");
-        else if (reason)
-            lh_buf_printf(reason, "status %s", status);
+        if (reason)
+            lh_buf_puts(reason, ok ? "every invariant holds" :
+                        strcmp(status, "fail") == 0 ? "an invariant failed" :
+                        strcmp(status, "error") == 0 ? "the workload errored" :
+                        strcmp(status, "crashed") == 0 ? "the worker crashed" :
+                        strcmp(status, "timeout") == 0 ?
+                            "the worker timed out" : status);
     }
     /* A creeping regression against the stored baseline fails the gate
      * even when the invariant's own threshold was not crossed. */
@@ -159,7 +181,7 @@ lh_inv_verdict lh_rep_inv_verdict(const lh_json *w, const lh_json *inv,
     int failed = strcmp(status, "fail") == 0 || strcmp(status, "error") == 0;
     if (baseline_failed(inv)) {
         if (why) {
-            const lh_json *bl = lh_json_get(inv, "baseline");
+            const lh_json *bl = lh_rep_stored_baseline(inv);
             lh_buf_printf(why, "grew past the stored baseline: %s",
                           lh_json_gets(bl, "reason", "no reason given"));
         }

@@ -84,6 +84,15 @@ void lh_rep_rate(lh_buf *b, double v, const char *unit);
 /* A p-value: "p<0.001", "p=0.042". */
 void lh_rep_pvalue(lh_buf *b, double p);
 
+/* An invariant's stored-baseline comparison (`leakhound test`): the
+ * object under "baseline" (or "stored_baseline"), or NULL.  Schema 1 has
+ * "baseline" as the first sample's value; both shapes are read. */
+const lh_json *lh_rep_stored_baseline(const lh_json *inv);
+
+/* The invariant's first sample: "baseline" when it is a number, else the
+ * series' first value; NaN when neither exists. */
+double lh_rep_first_value(const lh_json *inv);
+
 /* Member key as a number, NaN when absent or null. */
 double lh_rep_getn(const lh_json *v, const char *key);
 

@@ -10,8 +10,10 @@
  *   baseline,
  *   bounded     baseline + threshold, across the plot
  *   max_growth  the slope limit per_iter, dashed, from the window's start
- * Every line's value is included in the y range, so a threshold is always
- * visible: a flat series far below its limit reads as headroom.
+ * and, after `leakhound test` compared it, the stored baseline's growth
+ * plus tolerance, sloped from the window's start.  A limit far from the
+ * data is not scaled to (it would flatten the data into the x axis): a
+ * note at the plot's edge says where it is.
  */
 #include <math.h>
 #include <stdio.h>
@@ -31,7 +33,7 @@
 #define PW (W - ML - MR)
 #define PH 180.0        /* the plot area; the legend above takes rows */
 #define LEGEND_ROW 17.0
-#define LEGEND_MAX 5
+#define LEGEND_MAX 6
 
 #define C_SERIES "#2563eb"
 #define C_FIT "#ea580c"
@@ -40,6 +42,7 @@
 #define C_GRID "#e2e8f0"
 #define C_TEXT "#475569"
 #define C_JUDGED "#eef2f7"
+#define C_STORED "#7c3aed"
 
 typedef struct axis {
     double lo, hi, step;
@@ -54,13 +57,23 @@ typedef struct legend_item {
     double x, y;                /* laid out by layout_legend */
 } legend_item;
 
+/* A limit drawn over the data: the threshold, the stored baseline. */
+typedef struct guide {
+    double x0, y0, x1, y1;
+    const char *color, *dash, *cls;
+    char label[96];
+    int off_scale;      /* too far from the data to share its y range */
+} guide;
+
+#define MAX_GUIDES 2
+
 typedef struct plot {
     double *xs, *ys;
     size_t n, judged_from;  /* index of the first judged point */
     int has_fit;
     double slope, intercept;
-    int has_limit;
-    double limit_x0, limit_y0, limit_x1, limit_y1;
+    guide guides[MAX_GUIDES];
+    int nguides;
     axis x, y;
     const char *unit, *kind;
     legend_item legend[LEGEND_MAX];
@@ -222,7 +235,7 @@ static void add_legend(plot *p, const char *color, const char *dash,
 
 /* The legend's entries, wrapped into rows above the plot area; sets the
  * top margin. */
-static void layout_legend(plot *p, const lh_json *inv)
+static void layout_legend(plot *p)
 {
     lh_buf label = LH_BUF_INIT;
     add_legend(p, C_SERIES, "", 1, "samples");
@@ -232,19 +245,9 @@ static void layout_legend(plot *p, const lh_json *inv)
         lh_rep_rate(&label, p->slope, p->unit);
         add_legend(p, C_FIT, "", 0, lh_buf_str(&label));
     }
-    if (p->has_limit) {
-        lh_buf_reset(&label);
-        double t = lh_rep_getn(inv, "threshold");
-        if (strcmp(p->kind, "max_growth") == 0) {
-            lh_buf_puts(&label, "limit ");
-            lh_rep_rate(&label, t, p->unit);
-        } else {
-            lh_buf_puts(&label, strcmp(p->kind, "bounded") == 0 ?
-                        "max +" : "slack +");
-            lh_rep_qty(&label, t, p->unit);
-        }
-        add_legend(p, C_LIMIT, "6 4", 0, lh_buf_str(&label));
-    }
+    for (int i = 0; i < p->nguides; i++)
+        add_legend(p, p->guides[i].color, p->guides[i].dash, 0,
+                   p->guides[i].label);
     if (p->judged_from > 0)
         add_legend(p, C_JUDGED, "area", 0, "judged window");
     lh_buf_free(&label);
@@ -319,6 +322,40 @@ static void series(lh_buf *b, const plot *p)
     lh_buf_free(&value);
 }
 
+/* A guide clipped to the plot's y range; one wholly outside it becomes a
+ * note at the plot's top or bottom edge saying where it is. */
+static void draw_guide(lh_buf *b, const plot *p, const guide *g, int *marks)
+{
+    double t0 = 0, t1 = 1, dy = g->y1 - g->y0;
+    if (dy != 0) {
+        double ta = (p->y.lo - g->y0) / dy, tb = (p->y.hi - g->y0) / dy;
+        t0 = fmax(t0, fmin(ta, tb));
+        t1 = fmin(t1, fmax(ta, tb));
+    } else if (g->y0 < p->y.lo || g->y0 > p->y.hi) {
+        t1 = -1;
+    }
+    if (t1 > t0) {
+        line(b, px(p, g->x0 + t0 * (g->x1 - g->x0)), py(p, g->y0 + t0 * dy),
+             px(p, g->x0 + t1 * (g->x1 - g->x0)), py(p, g->y0 + t1 * dy),
+             g->color, 2, g->dash, g->cls);
+        return;
+    }
+    int above = fmax(g->y0, g->y1) > p->y.hi;
+    lh_buf note = LH_BUF_INIT;
+    lh_buf_printf(&note, "%s %s: %s the plot, at ", above ? "\xe2\x96\xb2" :
+                  "\xe2\x96\xbc", g->label, above ? "above" : "below");
+    lh_rep_qty(&note, above ? fmax(g->y0, g->y1) : fmin(g->y0, g->y1),
+               p->unit);
+    double y = above ? p->mt + 14 + 14 * *marks : p->mt + PH - 6 - 14 * *marks;
+    lh_buf_printf(b, "<text class=\"%s-note\" x=\"%.1f\" y=\"%.1f\" "
+                  "text-anchor=\"end\" font-size=\"11.5\" fill=\"%s\">",
+                  g->cls, ML + PW - 6, y, g->color);
+    lh_xml_puts(b, lh_buf_str(&note));
+    lh_buf_puts(b, "</text>\n");
+    lh_buf_free(&note);
+    (*marks)++;
+}
+
 /* Read the series and derive the fit and threshold lines. */
 static int load(plot *p, const lh_json *inv)
 {
@@ -355,24 +392,61 @@ static int load(plot *p, const lh_json *inv)
         lh_raw_free(r);
     }
 
-    double t = lh_rep_getn(inv, "threshold");
     double x0 = p->xs[p->judged_from], x1 = p->xs[p->n - 1];
+    double y0 = p->ys[p->judged_from];
+    double t = lh_rep_getn(inv, "threshold");
     if (isfinite(t)) {
-        p->has_limit = 1;
+        guide *g = &p->guides[p->nguides++];
+        lh_buf label = LH_BUF_INIT;
+        g->color = C_LIMIT;
+        g->dash = "6 4";
+        g->cls = "threshold";
+        g->x0 = x0;
+        g->x1 = x1;
         if (strcmp(p->kind, "stable") == 0) {
-            p->limit_x0 = x0;
-            p->limit_x1 = x1;
-            p->limit_y0 = p->limit_y1 = p->ys[p->judged_from] + t;
+            g->y0 = g->y1 = y0 + t;
+            lh_buf_puts(&label, "slack +");
+            lh_rep_qty(&label, t, p->unit);
         } else if (strcmp(p->kind, "max_growth") == 0) {
-            p->limit_x0 = x0;
-            p->limit_x1 = x1;
-            p->limit_y0 = p->ys[p->judged_from];
-            p->limit_y1 = p->limit_y0 + t * (x1 - x0);
+            g->y0 = y0;
+            g->y1 = y0 + t * (x1 - x0);
+            lh_buf_puts(&label, "limit ");
+            lh_rep_rate(&label, t, p->unit);
         } else {
-            p->limit_x0 = p->xs[0];
-            p->limit_x1 = x1;
-            p->limit_y0 = p->limit_y1 = p->ys[0] + t;
+            g->x0 = p->xs[0];
+            g->y0 = g->y1 = p->ys[0] + t;
+            lh_buf_puts(&label, strcmp(p->kind, "bounded") == 0 ?
+                        "max +" : "slack +");
+            lh_rep_qty(&label, t, p->unit);
         }
+        snprintf(g->label, sizeof g->label, "%s", lh_buf_str(&label));
+        lh_buf_free(&label);
+    }
+    /* The stored baseline's growth plus its tolerance, from the judged
+     * window's start: a creeping regression shows as the trend climbing
+     * past it while the threshold is still far away. */
+    const lh_json *bl = lh_rep_stored_baseline(inv);
+    double bg = lh_rep_getn(bl, "growth_per_iter");
+    double tol = lh_rep_getn(lh_json_get(bl, "tolerance"), "per_iter");
+    if (bl && isfinite(bg)) {
+        guide *g = &p->guides[p->nguides++];
+        lh_buf label = LH_BUF_INIT;
+        double slope = bg + (isfinite(tol) ? tol : 0);
+        g->color = C_STORED;
+        g->dash = "3 3";
+        g->cls = "stored";
+        g->x0 = x0;
+        g->x1 = x1;
+        g->y0 = y0;
+        g->y1 = y0 + slope * (x1 - x0);
+        lh_buf_puts(&label, "stored ");
+        lh_rep_rate(&label, bg, p->unit);
+        if (isfinite(tol)) {
+            lh_buf_puts(&label, " \xc2\xb1");
+            lh_rep_qty(&label, tol, p->unit);
+        }
+        snprintf(g->label, sizeof g->label, "%s", lh_buf_str(&label));
+        lh_buf_free(&label);
     }
 
     double xlo = p->xs[0], xhi = p->xs[0];
@@ -389,9 +463,21 @@ static int load(plot *p, const lh_json *inv)
         ylo = fmin(ylo, fmin(a, b));
         yhi = fmax(yhi, fmax(a, b));
     }
-    if (p->has_limit) {
-        ylo = fmin(ylo, fmin(p->limit_y0, p->limit_y1));
-        yhi = fmax(yhi, fmax(p->limit_y0, p->limit_y1));
+    /* A limit far from the data would squash the data into a flat line
+     * at the bottom: past 1.5 data spans it is marked, not scaled to. */
+    double span = yhi - ylo;
+    if (span <= 0)
+        span = fmax(fabs(yhi) * 0.02, 1);
+    double dlo = ylo, dhi = yhi;
+    for (int i = 0; i < p->nguides; i++) {
+        guide *g = &p->guides[i];
+        double glo = fmin(g->y0, g->y1), ghi = fmax(g->y0, g->y1);
+        if (ghi > dhi + 1.5 * span || glo < dlo - 1.5 * span) {
+            g->off_scale = 1;
+            continue;
+        }
+        ylo = fmin(ylo, glo);
+        yhi = fmax(yhi, ghi);
     }
     make_axis(&p->x, xlo, xhi, 6, "");
     if (xlo >= 0)
@@ -409,7 +495,7 @@ void lh_report_plot(lh_buf *out, const lh_json *inv)
     const char *metric = lh_json_gets(inv, "metric", "?");
     int have = load(&p, inv) == 0;
     if (have)
-        layout_legend(&p, inv);
+        layout_legend(&p);
     else
         p.mt = 20;
     double h = p.mt + PH + MB;
@@ -439,10 +525,9 @@ void lh_report_plot(lh_buf *out, const lh_json *inv)
     double by = py(&p, p.ys[0]);
     line(out, ML, by, ML + PW, by, C_BASE, 1.5, "2 3", "baseline");
     series(out, &p);
-    if (p.has_limit)
-        line(out, px(&p, p.limit_x0), py(&p, p.limit_y0),
-             px(&p, p.limit_x1), py(&p, p.limit_y1), C_LIMIT, 2, "6 4",
-             "threshold");
+    int marks = 0;
+    for (int i = 0; i < p.nguides; i++)
+        draw_guide(out, &p, &p.guides[i], &marks);
     if (p.has_fit) {
         double x0 = p.xs[p.judged_from], x1 = p.xs[p.n - 1];
         lh_buf_printf(out, "<path class=\"fit\" fill=\"none\" stroke=\"%s\" "
