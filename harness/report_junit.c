@@ -5,7 +5,8 @@
  * One testcase per invariant (classname: the workload, name: "metric
  * kind"), so a CI server tracks each invariant across runs; a workload
  * that errored, crashed or timed out is one testcase with an <error>; a
- * regression case is one testcase in the "regressions" suite.  The
+ * regression case is one testcase in the "regressions" suite, a nightly
+ * finding one in the "nightly" suite.  The
  * failure text carries the evidence a reader needs without opening
  * report.json: reason, slope, threshold, p-value, sites, repro command.
  */
@@ -277,7 +278,8 @@ static void workload_cases(lh_buf *b, const lh_json *w, suite_counts *n)
     lh_buf_free(&gate_reason);
 }
 
-static void regression_case(lh_buf *b, const lh_json *c, suite_counts *n)
+static void regression_case(lh_buf *b, const lh_json *c,
+                            const char *classname, suite_counts *n)
 {
     const char *id = lh_json_gets(c, "id", "?");
     const lh_json *found = lh_json_get(c, "found");
@@ -311,7 +313,7 @@ static void regression_case(lh_buf *b, const lh_json *c, suite_counts *n)
                       lh_json_getn(found, "seed", 0),
                       lh_json_gets(found, "commit", "?"));
     lh_buf_printf(&text, "repro: %s\n", lh_json_gets(c, "repro", ""));
-    open_case(b, "regressions", id, lh_json_gets(c, "script", NULL), 0);
+    open_case(b, classname, id, lh_json_gets(c, "script", NULL), 0);
     n->tests++;
     if (ok) {
         system_out(b, lh_buf_str(&text));
@@ -379,11 +381,36 @@ void lh_report_junit(const lh_json *report, lh_buf *out)
         suite_counts n = { 0, 0, 0, 0 };
         lh_buf cases = LH_BUF_INIT;
         for (const lh_json *c = lh_json_first(regressions); c; c = c->next)
-            regression_case(&cases, c, &n);
+            regression_case(&cases, c, "regressions", &n);
         suite(&suites, "regressions", started, &n, &cases);
         all.tests += n.tests;
         all.failures += n.failures;
         all.errors += n.errors;
+        lh_buf_free(&cases);
+    }
+
+    /* Nightly findings as cases too, so a CI server shows a new leak as a
+     * failing test (classname: the group, new, known or fixed). */
+    const lh_json *nightly = lh_json_get(report, "nightly");
+    if (nightly && nightly->type == LH_JOBJ) {
+        static const char *const groups[][2] = {
+            { "new", "nightly.new" }, { "known", "nightly.known" },
+            { "fixed", "nightly.fixed" },
+        };
+        suite_counts n = { 0, 0, 0, 0 };
+        lh_buf cases = LH_BUF_INIT;
+        for (size_t g = 0; g < 3; g++) {
+            const lh_json *list = lh_json_get(nightly, groups[g][0]);
+            for (const lh_json *c = lh_json_first(list); c; c = c->next)
+                regression_case(&cases, c, groups[g][1], &n);
+        }
+        n.seconds = lh_json_getn(nightly, "budget_seconds", 0);
+        if (n.tests) {
+            suite(&suites, "nightly", started, &n, &cases);
+            all.tests += n.tests;
+            all.failures += n.failures;
+            all.errors += n.errors;
+        }
         lh_buf_free(&cases);
     }
 
