@@ -136,14 +136,32 @@ static void make_axis(axis *a, double lo, double hi, int want,
         a->hi = a->lo + a->step;
 }
 
+/* Where v sits along an axis, 0..1; the middle when the axis has no
+ * usable extent (values so large that their spread is below precision). */
+static double frac(const axis *a, double v)
+{
+    double span = a->hi - a->lo;
+    return span > 0 && isfinite(span) ? (v - a->lo) / span : 0.5;
+}
+
 static double px(const plot *p, double x)
 {
-    return ML + (x - p->x.lo) / (p->x.hi - p->x.lo) * PW;
+    return ML + frac(&p->x, x) * PW;
 }
 
 static double py(const plot *p, double y)
 {
-    return p->mt + PH - (y - p->y.lo) / (p->y.hi - p->y.lo) * PH;
+    return p->mt + PH - frac(&p->y, y) * PH;
+}
+
+/* How many ticks to draw: counted, never stepped until past the end, so
+ * a step below the values' precision cannot loop forever. */
+static int ticks(const axis *a)
+{
+    double n = (a->hi - a->lo) / a->step;
+    if (!isfinite(n) || n < 0)
+        return 0;
+    return n > 20 ? 21 : (int)floor(n + 0.5) + 1;
 }
 
 /* Tick labels: 20000 -> "20k", 1.5 MiB -> "1.5 MiB". */
@@ -189,14 +207,16 @@ static void axes(lh_buf *b, const plot *p)
     lh_buf label = LH_BUF_INIT;
     lh_buf_printf(b, "<g class=\"axes\" font-size=\"12\" fill=\"%s\">\n",
                   C_TEXT);
-    for (double v = p->y.lo; v <= p->y.hi + p->y.step / 2; v += p->y.step) {
+    for (int i = 0; i < ticks(&p->y); i++) {
+        double v = p->y.lo + i * p->y.step;
         double y = py(p, v);
         line(b, ML, y, ML + PW, y, C_GRID, 1, NULL, "grid");
         lh_buf_reset(&label);
         tick_label(&label, v, &p->y);
         text(b, ML - 8, y + 4, "end", lh_buf_str(&label));
     }
-    for (double v = p->x.lo; v <= p->x.hi + p->x.step / 2; v += p->x.step) {
+    for (int i = 0; i < ticks(&p->x); i++) {
+        double v = p->x.lo + i * p->x.step;
         double x = px(p, v);
         line(b, x, p->mt + PH, x, p->mt + PH + 4, C_BASE, 1, NULL, "tick");
         lh_buf_reset(&label);
@@ -376,9 +396,8 @@ static int load(plot *p, const lh_json *inv)
         return -1;
 
     double judged = lh_rep_getn(inv, "judged_samples");
-    size_t nj = isfinite(judged) && judged >= 1 ? (size_t)judged : p->n;
-    if (nj > p->n)
-        nj = p->n;
+    size_t nj = isfinite(judged) && judged >= 1 && judged < (double)p->n ?
+                (size_t)judged : p->n;
     p->judged_from = p->n - nj;
 
     p->slope = lh_rep_getn(inv, "growth_per_iter");
