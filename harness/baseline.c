@@ -77,7 +77,7 @@ static void compare_one(lh_json *inv, const lh_json *stored, int *failed)
     if (!stored) {
         lh_buf_puts(&b, "{\"status\":\"new\",\"reason\":\"no stored "
                     "baseline for this invariant\"}");
-        lh_json_set(inv, "baseline", lh_json_from(&b));
+        lh_json_set(inv, "stored_baseline", lh_json_from(&b));
         lh_buf_free(&b);
         return;
     }
@@ -128,7 +128,7 @@ static void compare_one(lh_json *inv, const lh_json *stored, int *failed)
     lh_json_num(&b, tol_slope);
     lh_json_field_num(&b, "peak", tol_peak);
     lh_buf_puts(&b, "}}");
-    lh_json_set(inv, "baseline", lh_json_from(&b));
+    lh_json_set(inv, "stored_baseline", lh_json_from(&b));
     lh_buf_free(&b);
 }
 

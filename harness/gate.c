@@ -83,7 +83,7 @@ void lh_gate_workloads(lh_json *doc)
         /* a creeping regression fails even when the invariants hold */
         for (const lh_json *inv = lh_json_first(lh_json_get(w, "invariants"));
              inv && ok; inv = inv->next) {
-            const lh_json *b = lh_json_get(inv, "baseline");
+            const lh_json *b = lh_json_get(inv, "stored_baseline");
             if (strcmp(lh_json_gets(b, "status", ""), "fail") == 0) {
                 ok = 0;
                 snprintf(reason, sizeof reason, "exceeds the baseline: %s",

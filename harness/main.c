@@ -5,11 +5,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "detector.h"
 #include "fuzzcmd.h"
 #include "interpose.h"
 #include "nightly.h"
+#include "report.h"
 #include "repro.h"
 #include "supervisor.h"
 #include "testcmd.h"
@@ -27,6 +31,7 @@ static const char usage[] =
 "       leakhound fuzz SCRIPT --workload NAME [fuzz options] [-- ENGINE ARGS]\n"
 "       leakhound repro SCRIPT --workload NAME FILE [--reps N]\n"
 "       leakhound minimize SCRIPT --workload NAME FILE [--engine E]\n"
+"       leakhound report REPORT_JSON [--out DIR]\n"
 "       leakhound --help | --version\n"
 "\n"
 "run: runs the workloads declared in Lua scripts, each in a fresh worker\n"
@@ -145,7 +150,21 @@ static int cmd_run(int argc, char **argv, int list_only)
     for (char *p = files.data; *p; p += strlen(p) + 1)
         o.scripts[o.nscripts++] = p;
     o.list_only = list_only;
-    return lh_supervise(&o);
+    time_t started = time(NULL);
+    int rc = lh_supervise(&o);
+    if (list_only)
+        return rc;
+    /* the views people read, from the report this run wrote (a usage
+     * error writes none: leave an older one alone) */
+    char path[4200], why[1024];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/report.json", o.report_dir);
+    if (stat(path, &st) == 0 && st.st_mtime >= started &&
+        lh_report_render_file(path, o.report_dir, why, sizeof why) < 0) {
+        fprintf(stderr, "leakhound: %s\n", why);
+        rc = rc > LH_EXIT_ERROR ? rc : LH_EXIT_ERROR;
+    }
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -180,5 +199,7 @@ int main(int argc, char **argv)
         return lh_nightly_cmd(argc, argv);
     if (strcmp(argv[1], "file") == 0)
         return lh_file_cmd(argc, argv);
+    if (strcmp(argv[1], "report") == 0)
+        return lh_report_cmd(argc, argv);
     return bad_usage("unknown command '%s'", argv[1]);
 }

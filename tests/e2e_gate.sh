@@ -88,12 +88,12 @@ expect_eq "--update-baseline: passes and writes the file" "$?:$(test -s "$B" && 
 gate same LH_GATE_KEYS=100 -- --workload gate-cache --baseline "$B"
 expect_eq "same code against its baseline: passes" "$?" 0
 expect_eq "every invariant compared and within" \
-    "$(jget "$T/same/report.json" 'r.workloads[1].invariants[1].baseline.status .. " " .. r.workloads[1].invariants[2].baseline.status')" \
+    "$(jget "$T/same/report.json" 'r.workloads[1].invariants[1].stored_baseline.status .. " " .. r.workloads[1].invariants[2].stored_baseline.status')" \
     "pass pass"
 gate creep LH_GATE_KEYS=3000 -- --workload gate-cache --baseline "$B"
 expect_eq "30x the keys: the gate fails on the baseline" "$?" 1
 expect_eq "... while the invariants themselves pass" \
-    "$(jget "$T/creep/report.json" 'r.workloads[1].status .. " " .. r.workloads[1].invariants[1].baseline.status')" \
+    "$(jget "$T/creep/report.json" 'r.workloads[1].status .. " " .. r.workloads[1].invariants[1].stored_baseline.status')" \
     "pass fail"
 expect_match "the reason names the peak" \
     "$(jget "$T/creep/report.json" 'r.workloads[1].gate.reason')" \
