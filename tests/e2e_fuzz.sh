@@ -33,7 +33,7 @@ find)
     expect_match "the leak is on $metric" "$(jget "$json" 'r.metric')" \
         "$metric"
     expect_match "the sidecar has the repro command" \
-        "$(jget "$json" 'r.repro')" "leakhound repro .* --workload '$workload'"
+        "$(jget "$json" 'r.repro')" "leakhound repro .* --workload '?$workload'?"
     expect_match "the summary prints the repro command" \
         "$(cat "$out/fuzz.txt")" "repro: +leakhound repro $script --workload '$workload'"
     echo "found in ${took}s"
