@@ -15,6 +15,7 @@
 
 #include "report_escape.h"
 #include "report_model.h"
+#include "text.h"
 #include "report_render.h"
 
 static const char style[] =
@@ -267,7 +268,7 @@ static void header(lh_buf *b, const lh_json *r)
             if (a != lh_json_first(cmd))
                 lh_buf_putc(&t, ' ');
             if (a->type == LH_JSTR)
-                lh_rep_shell_quote(&t, a->str);
+                lh_shell_quote(&t, a->str);
         }
         lh_buf_puts(b, " \xc2\xb7 <code>");
         esc(b, lh_buf_str(&t));
@@ -339,14 +340,7 @@ static void sites_table(lh_buf *b, const lh_json *inv)
     if (!lh_json_first(sites))
         return;
     const char *unit = lh_json_gets(inv, "unit", "");
-    double total = 0;
-    for (const lh_json *s = lh_json_first(sites); s; s = s->next) {
-        lh_buf scratch = LH_BUF_INIT;
-        double v;
-        lh_rep_site_amount(&scratch, s, unit, &v);
-        total += v > 0 ? v : 0;
-        lh_buf_free(&scratch);
-    }
+    double total = lh_rep_sites_total(sites, unit);
     lh_buf_puts(b, "<table class=\"sites\"><thead><tr><th>share</th>"
                 "<th>grew by</th><th>where</th></tr></thead>"
                 "<tbody>\n");

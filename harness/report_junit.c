@@ -66,14 +66,7 @@ static void sites_text(lh_buf *t, const lh_json *inv)
     if (!lh_json_first(sites))
         return;
     const char *unit = lh_json_gets(inv, "unit", "");
-    double total = 0;
-    for (const lh_json *s = lh_json_first(sites); s; s = s->next) {
-        double v;
-        lh_buf scratch = LH_BUF_INIT;
-        lh_rep_site_amount(&scratch, s, unit, &v);
-        lh_buf_free(&scratch);
-        total += v > 0 ? v : 0;
-    }
+    double total = lh_rep_sites_total(sites, unit);
     lh_buf_puts(t, "where it grows:\n");
     for (const lh_json *s = lh_json_first(sites); s; s = s->next) {
         double v;

@@ -4,6 +4,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "text.h"
+
 double lh_rep_getn(const lh_json *v, const char *key)
 {
     return lh_json_getn(v, key, NAN);
@@ -240,26 +242,6 @@ const lh_json *lh_rep_worst_invariant(const lh_json *w, int gate_ok)
     return lh_json_first(invs);
 }
 
-void lh_rep_shell_quote(lh_buf *b, const char *s)
-{
-    int bare = *s != '\0';
-    for (const char *p = s; *p && bare; p++)
-        bare = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                      "0123456789-_./:=+,@%", *p) != NULL;
-    if (bare) {
-        lh_buf_puts(b, s);
-        return;
-    }
-    lh_buf_putc(b, '\'');
-    for (const char *p = s; *p; p++) {
-        if (*p == '\'')
-            lh_buf_puts(b, "'\\''");
-        else
-            lh_buf_putc(b, *p);
-    }
-    lh_buf_putc(b, '\'');
-}
-
 void lh_rep_repro(lh_buf *b, const lh_json *w)
 {
     const char *repro = lh_json_gets(w, "repro", NULL);
@@ -270,7 +252,7 @@ void lh_rep_repro(lh_buf *b, const lh_json *w)
     const char *script = lh_json_gets(w, "script", "SCRIPT");
     const char *name = lh_json_gets(w, "name", "");
     lh_buf_puts(b, "build/leakhound run ");
-    lh_rep_shell_quote(b, script);
+    lh_shell_quote(b, script);
     /* A script that failed to load is named by its path: no --workload. */
     if (*name && strcmp(name, script) != 0) {
         lh_buf_puts(b, " --workload '");
@@ -356,4 +338,17 @@ void lh_rep_site_amount(lh_buf *b, const lh_json *site, const char *unit,
         *value = v;
     lh_buf_putc(b, '+');
     lh_rep_qty(b, v, by_bytes ? "B" : unit);
+}
+
+double lh_rep_sites_total(const lh_json *sites, const char *unit)
+{
+    double total = 0;
+    for (const lh_json *s = lh_json_first(sites); s; s = s->next) {
+        lh_buf scratch = LH_BUF_INIT;
+        double v;
+        lh_rep_site_amount(&scratch, s, unit, &v);
+        total += v > 0 ? v : 0;
+        lh_buf_free(&scratch);
+    }
+    return total;
 }

@@ -70,8 +70,6 @@ const lh_json *lh_rep_worst_invariant(const lh_json *w, int gate_ok);
  * build/leakhound run SCRIPT --workload 'NAME'. */
 void lh_rep_repro(lh_buf *b, const lh_json *w);
 
-/* Append s quoted for a POSIX shell (bare when it needs no quoting). */
-void lh_rep_shell_quote(lh_buf *b, const char *s);
 
 /* A number as people read it: integers whole, others to 3 significant
  * digits, "n/a" for NaN (JSON null). */
@@ -101,5 +99,8 @@ double lh_rep_getn(const lh_json *v, const char *key);
  * *value gets the number used for shares. */
 void lh_rep_site_amount(lh_buf *b, const lh_json *site, const char *unit,
                         double *value);
+
+/* The sum of the sites' positive growth, for their shares. */
+double lh_rep_sites_total(const lh_json *sites, const char *unit);
 
 #endif

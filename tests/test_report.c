@@ -17,6 +17,7 @@
 #include "report.h"
 #include "report_escape.h"
 #include "report_model.h"
+#include "text.h"
 #include "report_render.h"
 
 static lh_json *parse(const char *s)
@@ -95,7 +96,7 @@ static void test_units(void)
     check(strcmp(lh_buf_str(&b), "+66 B/iter p<0.001") == 0,
           "rate and p-value (%s)", lh_buf_str(&b));
     lh_buf_reset(&b);
-    lh_rep_shell_quote(&b, "it's");
+    lh_shell_quote(&b, "it's");
     check(strcmp(lh_buf_str(&b), "'it'\\''s'") == 0, "shell quoting");
     lh_buf_free(&b);
 }
