@@ -16,6 +16,22 @@ static int baselined(const lh_json *w)
     return strcmp(st, "pass") == 0;
 }
 
+/* A workload's key: its name, or "name (script)" when another script of
+ * the run declares the same name (the demo suite repeats some). */
+static void wl_key(const lh_json *report, const lh_json *w, char *out,
+                   size_t len)
+{
+    const char *name = lh_json_gets(w, "name", "");
+    int same = 0;
+    for (const lh_json *e = lh_json_first(lh_json_get(report, "workloads"));
+         e; e = e->next)
+        same += strcmp(lh_json_gets(e, "name", ""), name) == 0;
+    if (same > 1)
+        snprintf(out, len, "%s (%s)", name, lh_json_gets(w, "script", "?"));
+    else
+        snprintf(out, len, "%s", name);
+}
+
 /* "metric kind", with "#2", "#3" for repeats within the workload. */
 static void inv_key(const lh_json *w, const lh_json *inv, char *out,
                    size_t len)
@@ -155,8 +171,9 @@ int lh_baseline_compare(lh_json *report, const char *path, int *compared,
          w; w = w->next) {
         if (!baselined(w))
             continue;
-        const lh_json *sw = lh_json_get(stored_wl,
-                                        lh_json_gets(w, "name", ""));
+        char key[4400];
+        wl_key(report, w, key, sizeof key);
+        const lh_json *sw = lh_json_get(stored_wl, key);
         const lh_json *sinv = lh_json_get(sw, "invariants");
         for (lh_json *inv = (lh_json *)lh_json_first(
                  lh_json_get(w, "invariants"));
@@ -224,7 +241,9 @@ int lh_baseline_update(const lh_json *report, const char *path, lh_buf *err)
             continue;
         lh_buf_puts(&b, first ? "\n" : ",\n");
         first = 0;
-        lh_json_key(&b, lh_json_gets(w, "name", ""));
+        char key[4400];
+        wl_key(report, w, key, sizeof key);
+        lh_json_key(&b, key);
         workload_entry(&b, w);
         n++;
     }
@@ -232,9 +251,11 @@ int lh_baseline_update(const lh_json *report, const char *path, lh_buf *err)
     for (const lh_json *e = lh_json_first(lh_json_get(old, "workloads"));
          e; e = e->next) {
         int ran = 0;
-        for (const lh_json *w = lh_json_first(wls); w && !ran; w = w->next)
-            ran = strcmp(lh_json_gets(w, "name", ""), e->key) == 0 &&
-                  baselined(w);
+        for (const lh_json *w = lh_json_first(wls); w && !ran; w = w->next) {
+            char key[4400];
+            wl_key(report, w, key, sizeof key);
+            ran = strcmp(key, e->key) == 0 && baselined(w);
+        }
         if (ran)
             continue;
         lh_buf_puts(&b, first ? "\n" : ",\n");
