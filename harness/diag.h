@@ -41,8 +41,18 @@ typedef struct lh_site {
 /* ---- C heap (heapsites.c) ------------------------------------------- */
 
 /* Start recording sampled allocation stacks: on average one allocation
- * per sample_bytes allocated is recorded with its stack (0: every one). */
+ * per sample_bytes allocated is recorded with its stack (0: every one).
+ * Called again, it changes the rate (the calling thread's at once, other
+ * threads' at their next sample) or restarts recording after a stop. */
 void lh_heapsites_start(size_t sample_bytes);
+
+/* 1 while recording, with the rate in *sample_bytes (may be NULL). */
+int lh_heapsites_recording(size_t *sample_bytes);
+
+/* Stop recording: the interposer's hook is removed (malloc costs what it
+ * costs without diagnosis) and every recorded sample is forgotten.
+ * Snapshots taken before stay valid. */
+void lh_heapsites_stop(void);
 
 typedef struct lh_heapsnap lh_heapsnap;
 

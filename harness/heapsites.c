@@ -62,7 +62,8 @@ static _Thread_local struct {
 static _Thread_local int hs_forking IE_TLS;
 
 static _Atomic uint64_t hs_mean;        /* sample_bytes; 0: every one */
-static atomic_int hs_started;
+static atomic_int hs_started;             /* calibrated */
+static atomic_int hs_on;                  /* the hook is installed */
 static atomic_int hs_ready;             /* calibrated: samples count */
 static _Atomic uint64_t hs_seed_ctr;
 
@@ -508,8 +509,16 @@ static void hs_after(void)
 void lh_heapsites_start(size_t sample_bytes)
 {
     atomic_store(&hs_mean, (uint64_t)sample_bytes);
-    if (atomic_exchange(&hs_started, 1))
-        return;                 /* running: only the rate changed */
+    if (atomic_exchange(&hs_started, 1)) {
+        /* Calibrated before: (re)install the hook.  This thread's gap was
+         * drawn at the old rate -- switching to "every allocation" must
+         * not leave the next 16 KiB unrecorded -- so draw it again; other
+         * threads take the new rate at their next sample. */
+        hs_countdown = hs_rng ? next_gap() : 0;
+        if (!atomic_exchange(&hs_on, 1))
+            lh_heap_set_hook(lh_hs_hook);
+        return;
+    }
     lh_backtrace_init();
     lh_heap_suspend();          /* pthread_atfork allocates */
     pthread_atfork(hs_prepare, hs_after, hs_after);
@@ -521,7 +530,37 @@ void lh_heapsites_start(size_t sample_bytes)
     hs_calibrating = 0;
     hs_countdown = 0;
     hs_rng = 0;
+    atomic_store(&hs_on, 1);
     atomic_store_explicit(&hs_ready, 1, memory_order_release);
+}
+
+int lh_heapsites_recording(size_t *sample_bytes)
+{
+    if (sample_bytes)
+        *sample_bytes = (size_t)atomic_load(&hs_mean);
+    return atomic_load(&hs_on);
+}
+
+void lh_heapsites_stop(void)
+{
+    if (!atomic_exchange(&hs_on, 0))
+        return;
+    lh_heap_set_hook(NULL);
+    /* Blocks freed from now on are not seen: their samples must go now,
+     * or they would count as live at the next start.  A hook still
+     * running on another thread may add one after this; it is dropped
+     * when its block is freed while recording, or its address reused. */
+    lh_spin_lock(&hs_lock);
+    if (hs_tab)
+        memset(hs_tab, 0, hs_cap * sizeof *hs_tab);
+    hs_used = 0;
+    if (hs_nstacks) {
+        memset(hs_bytes, 0, (size_t)hs_nstacks * sizeof *hs_bytes);
+        memset(hs_count, 0, (size_t)hs_nstacks * sizeof *hs_count);
+    }
+    for (size_t i = 0; i < sizeof hs_filter / sizeof *hs_filter; i++)
+        atomic_store_explicit(&hs_filter[i], 0, memory_order_relaxed);
+    lh_spin_unlock(&hs_lock);
 }
 
 /* ---- snapshots ----------------------------------------------------------- */

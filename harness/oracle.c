@@ -53,8 +53,13 @@
  * Dedup: signature = metric, plus " @ site" when a site is known.  For
  * go.goroutines the site comes from goroutine profiles taken before the
  * replays and after the final settle: the stack whose count grew most, its
- * top non-runtime frame.  Other metrics have no site yet, so once one is
- * reported, its later triggers are not replayed (counted as duplicates).
+ * top non-runtime frame.  For heap.live_bytes/allocs, every allocation's
+ * stack is recorded during the replays (heapsites.c, then put back as it
+ * was): the site whose live bytes grew most, when it holds at least half
+ * the growth ("func file:line", plus "(inlined into ...)").  So two C heap
+ * leaks at two sites are two findings.  A metric reported without a site
+ * (fds, threads, the Go heap, a heap leak spread over many sites) has its
+ * later triggers not replayed (counted as duplicates).
  * One confirmation judges several metrics; the strongest that confirmed
  * (goroutines, fds, threads, heap bytes, heap allocs, Go heap) names the
  * finding and the weaker ones are the same leak seen elsewhere (the FILE
@@ -92,6 +97,7 @@
 #include <unistd.h>
 
 #include "detector.h"
+#include "diag.h"
 #include "goprofile.h"
 #include "interpose.h"
 
@@ -137,6 +143,8 @@ static const int w_index[W_COUNT] = {
 #define SEARCH_BATCH 16         /* culprit search: inputs per settled batch */
 #define SEARCH_MAX_DUPS 3       /* known leaks found before a search gives up:
                                  * they explain the growth */
+#define HEAP_SITE_SHARE 0.5     /* a C heap site must hold this share of the
+                                 * growth to be named */
 
 enum { J_NO, J_MAYBE, J_YES };
 
@@ -198,6 +206,10 @@ struct lh_oracle {
     char *prof[2];              /* goroutine profiles: before, after */
     size_t prof_len[2], prof_cap[2];
     int prof_ok;
+    lh_heapsnap *heap_snap[2];  /* C heap sites: before, after */
+    int heap_rec;               /* recording for this confirmation */
+    int heap_was_on;            /* ... and it was on before, at rate */
+    size_t heap_prev_rate;
 
     uint8_t *found;             /* the finding's input */
     size_t found_cap;
@@ -562,6 +574,110 @@ static void goroutine_site(lh_oracle *o, char *site, size_t len)
     lh_goprofile_free(&before);
 }
 
+/* ---- C heap sites ------------------------------------------------------- */
+
+/*
+ * While a confirmation judges the C heap, every allocation is recorded with
+ * its stack (heapsites.c at rate 0), between snapshots taken before the
+ * first reading and after the last.  Outside confirmations recording is
+ * as it was: when nobody had started it, it is stopped again, so the
+ * interposer runs without a hook and the fuzzing hot path costs what it
+ * did.  Replays are a few dozen steps, so recording everything is cheap
+ * there, and exact: the site's bytes compare with the measured growth.
+ */
+static void heap_sites_begin(lh_oracle *o, unsigned judge)
+{
+    for (int k = 0; k < 2; k++) {
+        lh_heapsites_free(o->heap_snap[k]);
+        o->heap_snap[k] = NULL;
+    }
+    o->heap_rec = (judge & HEAP_BITS) != 0;
+    if (!o->heap_rec)
+        return;
+    o->heap_was_on = lh_heapsites_recording(&o->heap_prev_rate);
+    lh_heapsites_start(0);
+    o->heap_snap[0] = lh_heapsites_snapshot();
+}
+
+static void heap_sites_end(lh_oracle *o)
+{
+    if (!o->heap_rec)
+        return;
+    o->heap_rec = 0;
+    o->heap_snap[1] = lh_heapsites_snapshot();
+    if (o->heap_was_on)
+        lh_heapsites_start(o->heap_prev_rate);
+    else
+        lh_heapsites_stop();
+}
+
+/* "dir/file.c:12" -> "file.c:12", as goroutine sites name files. */
+static const char *base_name(const char *path)
+{
+    const char *b = strrchr(path, '/');
+    return b ? b + 1 : path;
+}
+
+/* "func file:line", or the func alone when there is no location (no
+ * symbols: both are lib.so+0x...); then " (inlined into G file:line)"
+ * when the compiler inlined it, since a static helper shared by two ops
+ * (record.c's parse) says little on its own. */
+static void format_heap_site(const lh_site *st, char *site, size_t len)
+{
+    const char *loc = base_name(st->location);
+    int llen = (int)strlen(loc);
+    if (llen > 2 && strcmp(loc + llen - 2, ":?") == 0)
+        llen -= 2;              /* no line: the file alone, as for Go */
+    int n;
+    if (!llen || strcmp(st->location, st->func) == 0)
+        n = snprintf(site, len, "%s", st->func);
+    else
+        n = snprintf(site, len, "%s %.*s", st->func, llen, loc);
+    static const char inl[] = "inlined into ";
+    if (n < 0 || (size_t)n >= len ||
+        strncmp(st->detail, inl, sizeof inl - 1) != 0)
+        return;
+    /* detail is "inlined into G (path:line)"; C++ names hold parentheses,
+     * so the location is the last pair. */
+    const char *g = st->detail + sizeof inl - 1;
+    const char *paren = strrchr(g, '(');
+    if (!paren || paren == g || paren[-1] != ' ')
+        return;
+    int glen = (int)(paren - 1 - g);
+    const char *gloc = base_name(paren + 1);
+    const char *close = strrchr(gloc, ')');
+    llen = close ? (int)(close - gloc) : (int)strlen(gloc);
+    if (llen > 2 && strncmp(gloc + llen - 2, ":?", 2) == 0)
+        llen -= 2;
+    else if (llen == 1 && *gloc == '?')
+        llen = 0;
+    snprintf(site + n, len - (size_t)n, " (inlined into %.*s%s%.*s)", glen,
+             g, llen ? " " : "", llen, gloc);
+}
+
+/* The site of a confirmed C heap leak (w: which heap metric): the
+ * allocation site whose live bytes grew most over the replays, when it
+ * holds at least HEAP_SITE_SHARE of the metric's growth.  Less, and it
+ * is not the culprit but one of several, or the growth happened where
+ * recording did not see it (another thread): "". */
+static void heap_site(lh_oracle *o, int w, char *site, size_t len)
+{
+    site[0] = '\0';
+    if (!o->heap_snap[0] || !o->heap_snap[1] || o->nseries < 2)
+        return;
+    lh_site *top = lh_raw_malloc(sizeof *top);     /* ~5 KiB */
+    if (!top)
+        return;
+    if (lh_heapsites_diff(o->heap_snap[0], o->heap_snap[1], top, 1) == 1) {
+        const double *y = o->series[w];
+        double growth = y[o->nseries - 1] - y[0];
+        double held = w == W_HEAP_BYTES ? top->bytes : top->count;
+        if (growth > 0.0 && held >= HEAP_SITE_SHARE * growth)
+            format_heap_site(top, site, len);
+    }
+    lh_raw_free(top);
+}
+
 /* ---- confirmation ------------------------------------------------------- */
 
 static verdict judge_series(const lh_oracle *o, int w, const double *y, int n)
@@ -670,12 +786,8 @@ static int sustain(lh_oracle *o, const uint8_t *data, size_t size,
     return 0;
 }
 
-/* Replay data, reading the metrics in `judge` before the first and after
- * each repetition, and judge each series into o->res.  Starts with reps,
- * doubles up to max_reps while a metric grew without confirming.  Returns
- * 0, or -1 when a step failed. */
-static int replay_judge(lh_oracle *o, const uint8_t *data, size_t size,
-                        unsigned judge, int reps, int max_reps)
+static int replay_series(lh_oracle *o, const uint8_t *data, size_t size,
+                         unsigned judge, int reps, int max_reps)
 {
     int go_rt = (judge & (BIT(W_GOROUTINES) | BIT(W_GO_HEAP))) != 0;
     double v[W_COUNT] = { 0 };      /* metrics not judged stay 0 */
@@ -735,6 +847,22 @@ static int replay_judge(lh_oracle *o, const uint8_t *data, size_t size,
     return 0;
 }
 
+/* Replay data, reading the metrics in `judge` before the first and after
+ * each repetition, and judge each series into o->res.  Starts with reps,
+ * doubles up to max_reps while a metric grew without confirming.  C heap
+ * allocation sites are recorded along when the heap is judged.  Returns
+ * 0, or -1 when a step failed. */
+static int replay_judge(lh_oracle *o, const uint8_t *data, size_t size,
+                        unsigned judge, int reps, int max_reps)
+{
+    /* Before the first settle: recording's own start-up (calibration,
+     * once per process) must not land in a series. */
+    heap_sites_begin(o, judge);
+    int rc = replay_series(o, data, size, judge, reps, max_reps);
+    heap_sites_end(o);
+    return rc;
+}
+
 static void fill_finding(lh_oracle *o, lh_finding *out, int w,
                          const char *site, const char *sig,
                          const uint8_t *data, size_t size)
@@ -780,6 +908,8 @@ static int pick(lh_oracle *o, unsigned among, char *site, size_t sitelen,
         site[0] = '\0';
         if (w == W_GOROUTINES)
             goroutine_site(o, site, sitelen);
+        else if (w == W_HEAP_BYTES || w == W_HEAP_ALLOCS)
+            heap_site(o, w, site, sitelen);
         make_sig(o, w, site, sig, siglen);
         return w;
     }
@@ -810,8 +940,12 @@ static int report(lh_oracle *o, int chosen, const char *site,
         return 0;
     }
     sig_add(o, sig);
-    if (chosen == W_HEAP_BYTES && o->res[W_HEAP_ALLOCS].v == J_YES)
-        sig_add(o, metric_name(o, W_HEAP_ALLOCS));
+    if (chosen == W_HEAP_BYTES && o->res[W_HEAP_ALLOCS].v == J_YES) {
+        /* The same leak counted in blocks, at the same site. */
+        char alt[sizeof out->signature];
+        make_sig(o, W_HEAP_ALLOCS, site, alt, sizeof alt);
+        sig_add(o, alt);
+    }
     backoff_reset(o, chosen);
     if (chosen == W_HEAP_BYTES)
         backoff_reset(o, W_HEAP_ALLOCS);
@@ -1247,6 +1381,8 @@ void lh_oracle_free(lh_oracle *o)
     lh_raw_free(o->sigs);
     lh_raw_free(o->prof[0]);
     lh_raw_free(o->prof[1]);
+    lh_heapsites_free(o->heap_snap[0]);
+    lh_heapsites_free(o->heap_snap[1]);
     lh_raw_free(o->found);
     lh_raw_free(o);
 }

@@ -61,7 +61,8 @@ typedef struct lh_finding {
     char metric[64];            /* e.g. "heap.live_bytes" */
     char unit[16];
     char signature[512];        /* metric plus where it grows, for dedup */
-    char site[384];             /* where, when known (goroutine stack top) */
+    char site[384];             /* where, when known: goroutine stack top,
+                                 * C heap allocation site */
     double growth_per_rep;      /* Theil-Sen slope over the repetitions */
     double p_value;             /* Mann-Kendall p over the repetitions */
     int reps;
@@ -78,7 +79,7 @@ typedef struct lh_oracle_stats {
     uint64_t confirmed;         /* leaks confirmed (incl. duplicates) */
     uint64_t duplicates;        /* confirmed leaks with a known signature,
                                  * and triggers not replayed because their
-                                 * metric is reported (no site yet) */
+                                 * metric is reported without a site */
     uint64_t expensive_checks;  /* Go heap checks */
     uint64_t culprit_searches;  /* ring replays (Go heap, sampled fds and
                                  * threads) */

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Fuzzing end to end.
 #
-#   e2e_fuzz.sh find SCRIPT WORKLOAD ENGINE SECONDS METRIC_REGEX
-#       the engine finds a leak from harmless seeds within SECONDS, the
-#       artifact reproduces with `repro`, and `minimize` keeps it
-#       reproducing (libFuzzer)
+#   e2e_fuzz.sh find SCRIPT WORKLOAD ENGINE SECONDS METRIC_REGEX [SITE_REGEX]
+#       the engine finds a leak from harmless seeds within SECONDS (its
+#       artifact's site matching SITE_REGEX when given), the artifact
+#       reproduces with `repro`, and `minimize` keeps it reproducing
+#       (libFuzzer)
 #   e2e_fuzz.sh clean SCRIPT WORKLOAD SECONDS
 #       fuzzing a clean twin for SECONDS reports no leak
 #   e2e_fuzz.sh faults
@@ -17,7 +18,7 @@ mode=$1; shift
 
 case $mode in
 find)
-    script=$1 workload=$2 engine=$3 seconds=$4 metric=$5
+    script=$1 workload=$2 engine=$3 seconds=$4 metric=$5 site=${6:-}
     seeds_before=$(find corpora -type f | sort | xargs sha1sum | sha1sum)
     start=$(date +%s)
     "$LH" fuzz "$script" --workload "$workload" --engine "$engine" \
@@ -32,6 +33,13 @@ find)
     check "the artifact's input exists" test -f "$input"
     expect_match "the leak is on $metric" "$(jget "$json" 'r.metric')" \
         "$metric"
+    if [ -n "$site" ]; then
+        expect_match "the artifact names the site: $site" \
+            "$(jget "$json" 'r.site')" "$site"
+        expect_match "the signature names it too" \
+            "$(jget "$json" 'r.signature')" "@ .*$site"
+    fi
+    # lh_shell_quote leaves plain words unquoted.
     expect_match "the sidecar has the repro command" \
         "$(jget "$json" 'r.repro')" "leakhound repro .* --workload '?$workload'?"
     expect_match "the summary prints the repro command" \
