@@ -486,13 +486,31 @@ static void backoff_reset(lh_oracle *o, int w)
     o->tick[w] = 0;
 }
 
+/* The signature names functions and files but not line numbers or code
+ * offsets, so an edit that only moves code keeps a known leak known (and
+ * `nightly` does not file it again). */
 static void make_sig(const lh_oracle *o, int w, const char *site, char *buf,
                      size_t len)
 {
-    if (*site)
-        snprintf(buf, len, "%s @ %s", metric_name(o, w), site);
-    else
-        snprintf(buf, len, "%s", metric_name(o, w));
+    size_t n = (size_t)snprintf(buf, len, "%s", metric_name(o, w));
+    if (!*site || n + 4 >= len)
+        return;
+    n += (size_t)snprintf(buf + n, len - n, " @ ");
+    for (const char *p = site; *p && n + 1 < len; p++) {
+        if (*p == ':' && p[1] >= '0' && p[1] <= '9') {
+            while (p[1] >= '0' && p[1] <= '9')
+                p++;
+            continue;
+        }
+        if (p[0] == '+' && p[1] == '0' && p[2] == 'x') {
+            p += 2;
+            while (strchr("0123456789abcdefABCDEF", p[1]) && p[1])
+                p++;
+            continue;
+        }
+        buf[n++] = *p;
+    }
+    buf[n] = '\0';
 }
 
 static int sig_known(const lh_oracle *o, const char *sig)

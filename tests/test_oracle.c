@@ -389,9 +389,9 @@ static void test_heap_leak(void)
           "series grows %.0f B over the reps", F.series[16] - F.series[0]);
     check(input_is(&F, "LEAK-a") && strncmp(F.site, "c_step ", 7) == 0,
           "input copied; site '%s' (the allocating function)", F.site);
-    check(strncmp(F.signature, "heap.live_bytes @ ", 18) == 0 &&
-          strcmp(F.signature + 18, F.site) == 0,
-          "signature: '%s'", F.signature);
+    check(strncmp(F.signature, "heap.live_bytes @ c_step test_oracle.c",
+                  38) == 0 && !strpbrk(F.signature, "0123456789"),
+          "signature: '%s' (the site without line numbers)", F.signature);
     check(!lh_heapsites_recording(NULL),
           "sites were recorded for the replays only: off again");
 
@@ -626,8 +626,9 @@ static void test_goroutines(void)
     check(strcmp(F.site, "main.lookupLeaky.func1 lookup.go:30") == 0,
           "site from the profile diff: '%s'", F.site);
     check(strcmp(F.signature,
-                 "go.goroutines @ main.lookupLeaky.func1 lookup.go:30") == 0,
-          "signature: '%s'", F.signature);
+                 "go.goroutines @ main.lookupLeaky.func1 lookup.go") == 0,
+          "signature: '%s' (no line number: moved code stays known)",
+          F.signature);
     check(F.growth_per_rep == 1.0 && F.reps == 64,
           "1 goroutine/rep over 16 reps (%.2f)", F.growth_per_rep);
     double hb, gr, handles;
