@@ -179,6 +179,12 @@ int main(int argc, char **argv)
         fputs(usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? LH_EXIT_ERROR : 0;
     }
+    /* `leakhound CMD --help`: the same page, for every command */
+    for (int i = 2; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(usage, stdout);
+            return 0;
+        }
     if (strcmp(argv[1], "--version") == 0) {
         puts("leakhound " LH_VERSION);
         return 0;
