@@ -180,7 +180,7 @@ int main(int argc, char **argv)
         return argc < 2 ? LH_EXIT_ERROR : 0;
     }
     /* `leakhound CMD --help`: the same page, for every command */
-    for (int i = 2; i < argc; i++)
+    for (int i = 2; i < argc && strcmp(argv[i], "--") != 0; i++)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             fputs(usage, stdout);
             return 0;
