@@ -1104,23 +1104,25 @@ static verdict judge_distinct(const lh_oracle *o, int w, int n, int final)
 
 /* Step distinct variants of data, reading the C heap metrics in `judge`
  * every DISTINCT_EVERY, and judge them into o->dres (see the top of the
- * file).  Allocation sites are recorded along.  0, or -1 when a step
- * failed. */
-static int distinct_run(lh_oracle *o, const uint8_t *data, size_t size,
-                        unsigned judge)
+ * file).  Allocation sites are recorded along.  A variant the step fails
+ * on ends the run unconfirmed: the variants are the oracle's inputs, and
+ * the input it was given must not be blamed for them (the engine finds
+ * such an input on its own). */
+static void distinct_run(lh_oracle *o, const uint8_t *data, size_t size,
+                         unsigned judge)
 {
     memset(o->dres, 0, sizeof o->dres);
     o->dn = 0;
     judge &= o->avail & HEAP_BITS;
     if (!judge || o->cfg.distinct < 0)
-        return 0;
+        return;
     size_t at, digits;
     variant_layout(size, &at, &digits);
     size_t len = at + digits;
     if (len > o->variant_cap) {
         uint8_t *n = lh_raw_realloc(o->variant, len);
         if (!n)
-            return 0;
+            return;
         o->variant = n;
         o->variant_cap = len;
     }
@@ -1135,14 +1137,14 @@ static int distinct_run(lh_oracle *o, const uint8_t *data, size_t size,
     read_metrics(o, judge, v);
     for (int w = 0; w < W_COUNT; w++)
         o->dseries[w][0] = v[w];
-    int rc = 0, n = 1, target = DISTINCT_FIRST / DISTINCT_EVERY;
+    int n = 1, target = DISTINCT_FIRST / DISTINCT_EVERY;
     unsigned growing = judge;
     for (;;) {
         for (; n <= target; n++) {
             for (int i = 0; i < DISTINCT_EVERY; i++) {
                 next_variant(o, at, digits);
                 if (o->step(o->ud, o->variant, len) < 0) {
-                    rc = -1;
+                    memset(o->dres, 0, sizeof o->dres);
                     goto out;
                 }
             }
@@ -1170,7 +1172,6 @@ static int distinct_run(lh_oracle *o, const uint8_t *data, size_t size,
     }
 out:
     heap_sites_end(o);
-    return rc;
 }
 
 static unsigned distinct_mask(const lh_oracle *o)
@@ -1238,8 +1239,7 @@ static int on_trigger(lh_oracle *o, const uint8_t *data, size_t size,
     unsigned yes = confirmed_mask(o, judge);
     if (chosen < 0 && (todo & HEAP_BITS)) {
         /* Flat on replay: maybe it grows once per distinct key. */
-        if (distinct_run(o, data, size, judge) < 0)
-            return -1;
+        distinct_run(o, data, size, judge);
         chosen = pick_distinct(o, site, sizeof site, sig, sizeof sig);
         distinct = chosen >= 0;
         yes = distinct_mask(o);
@@ -1743,8 +1743,7 @@ int lh_oracle_confirm(lh_oracle *o, const uint8_t *data, size_t size,
     int w = pick(o, o->avail, site, sizeof site, sig, sizeof sig);
     int distinct = 0;
     if (w < 0 && (o->avail & HEAP_BITS)) {
-        if (distinct_run(o, data, size, o->avail) < 0)
-            return -1;
+        distinct_run(o, data, size, o->avail);
         w = pick_distinct(o, site, sizeof site, sig, sizeof sig);
         distinct = w >= 0;
     }
