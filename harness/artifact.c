@@ -33,8 +33,15 @@ void lh_finding_json(lh_buf *b, const lh_finding *f,
         lh_json_str(b, vals[i]);
         lh_buf_putc(b, ',');
     }
-    lh_buf_printf(b, "\"seed\":%llu,\"size\":%zu,\"reps\":%d,", ctx->seed,
-                  f->size, f->reps);
+    /* mode "same": the input replayed `reps` times; "distinct": `variants`
+     * distinct variants of it, the series read every `sample_every`, and
+     * growth_per_rep is per distinct input. */
+    lh_buf_printf(b, "\"seed\":%llu,\"size\":%zu,\"mode\":\"%s\","
+                  "\"reps\":%d,", ctx->seed, f->size,
+                  f->distinct ? "distinct" : "same", f->reps);
+    if (f->distinct)
+        lh_buf_printf(b, "\"variants\":%ld,\"sample_every\":%d,",
+                      f->variants, f->every);
     lh_json_key(b, "growth_per_rep");
     lh_json_num(b, f->growth_per_rep);
     lh_json_field_num(b, "p_value", f->p_value);

@@ -337,11 +337,13 @@ static void report(driver *d, const lh_finding *f)
                 strerror(errno));
     fprintf(stderr,
             "==%ld== ERROR: leakhound: memory growth: %s %+.4g %s per "
-            "repetition over %d repetitions (p=%.2g)%s%s\n"
+            "%s over %ld %ss (p=%.2g)%s%s\n"
             "artifact: %s\n"
             "repro: leakhound repro %s --workload '%s' %s\n",
-            (long)getpid(), f->metric, f->growth_per_rep, f->unit, f->reps,
-            f->p_value, f->site[0] ? " at " : "", f->site, path, d->script,
+            (long)getpid(), f->metric, f->growth_per_rep, f->unit,
+            f->distinct ? "distinct input" : "repetition",
+            f->distinct ? f->variants : (long)f->reps,
+            f->distinct ? "distinct input" : "repetition", f->p_value, f->site[0] ? " at " : "", f->site, path, d->script,
             d->workload, path);
     if (strcmp(d->engine, "afl") == 0)
         abort();
@@ -389,8 +391,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             return 0;
         if (rc == 1 && (!d->metric_filter ||
                         strcmp(d->metric_filter, f.metric) == 0)) {
-            fprintf(stderr, "leakhound: still leaks: %s %+.4g %s/rep\n",
-                    f.metric, f.growth_per_rep, f.unit);
+            fprintf(stderr, "leakhound: still leaks: %s %+.4g %s/%s\n",
+                    f.metric, f.growth_per_rep, f.unit,
+                    f.distinct ? "distinct input" : "rep");
             abort();
         }
         return 0;

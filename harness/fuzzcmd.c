@@ -325,6 +325,7 @@ typedef struct finding_row {
     char site[384];
     char input[4096];
     char growth[64];
+    int distinct;           /* "mode":"distinct": growth per distinct input */
     int count;
 } finding_row;
 
@@ -362,6 +363,9 @@ static int summarize(const fuzz_opts *o, const char *artifacts)
         lh_json_find_string(js, "unit", r.unit, sizeof r.unit);
         lh_json_find_string(js, "site", r.site, sizeof r.site);
         lh_json_find_string(js, "input", r.input, sizeof r.input);
+        char mode[16] = "";
+        lh_json_find_string(js, "mode", mode, sizeof mode);
+        r.distinct = strcmp(mode, "distinct") == 0;
         const char *g = strstr(js, "\"growth_per_rep\":");
         snprintf(r.growth, sizeof r.growth, "%.*s",
                  g ? (int)strcspn(g + 17, ",}") : 1, g ? g + 17 : "?");
@@ -381,8 +385,9 @@ static int summarize(const fuzz_opts *o, const char *artifacts)
         printf("no leak found\n");
     for (int k = 0; k < nrows; k++) {
         finding_row *r = &rows[k];
-        printf("LEAK  %s  %s %s per repetition%s%s\n", r->metric, r->growth,
-               r->unit, r->site[0] ? "  at " : "", r->site);
+        printf("LEAK  %s  %s %s per %s%s%s\n", r->metric, r->growth,
+               r->unit, r->distinct ? "distinct input" : "repetition",
+               r->site[0] ? "  at " : "", r->site);
         printf("      artifact: %s\n", r->input);
         printf("      repro:    leakhound repro %s --workload '%s' %s\n",
                o->script, o->workload, r->input);

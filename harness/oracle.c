@@ -68,6 +68,42 @@
  * is reported once.  An input that only grows a weaker metric is a new
  * finding on it.
  *
+ * Distinct-input replay.  A map keyed by request content that is never
+ * pruned grows on the first sight of a key and never again for it: the
+ * replays above see it flat.  So when a trigger rose on the C heap and the
+ * same-input replays confirmed nothing, the oracle steps distinct variants
+ * of the input -- the same bytes with a counter in the last few -- and
+ * reads the heap every DISTINCT_EVERY (128) variants: 4096 variants (32
+ * readings), judged as the `run` detector's stable invariant judges a
+ * workload (detector.c: Mann-Kendall, Theil-Sen CI and a rising floor over
+ * the last half of the readings, slack 1 B, or 1/16 block, per variant).
+ * When that grows, the run is extended to 4x as many variants (16,384, 128
+ * readings) and must fail the same test again over its last half, with
+ * the last quarter growing at least half as much as the first.  A cache
+ * that fills up and plateaus -- an LRU of 256, or of a few thousand --
+ * is flat over the last half and is rejected; one that holds more than
+ * ~14,000 entries looks like a leak within this run (it is reported as
+ * one).  C heap sites are recorded over the variants as for a
+ * confirmation; the signature says "per distinct input" (a key that only
+ * leaks per distinct input is a different finding from one that leaks per
+ * call at the same site).  Variants (see variant_layout): the counter
+ * overwrites the last 3 or 4 bytes when at least 4 bytes and the first
+ * half of the input stay as they were, so gates on a magic prefix (up to 4
+ * bytes, or anything in the first half) and on the length still pass;
+ * shorter inputs (< 7 bytes) get 4 counter bytes appended instead (their
+ * prefix kept, the length not).  Counter digits are printable and never
+ * NUL (a key read as a C string keeps all of them).  The counter starts at
+ * a hash of the input: the variants of an input are the same in every
+ * process, so `repro` in a fresh worker replays exactly what the fuzzer or
+ * the minimizer judged (a counter running on across runs made a minimized
+ * "KEE" leak in the minimizer -- its appended counter had reached "P..."
+ * -- and not in repro), while two inputs that share their kept bytes
+ * mostly get disjoint variants.  A distinct run costs
+ * 4096 steps (16,384 when it grows), so it is subject to the same
+ * known-clean cache and backoff as the replays it follows.  Only the C
+ * heap is replayed this way: the Go heap needs a settle per reading and
+ * is found by the culprit search below, whose batches are distinct inputs.
+ *
  * Expensive check, every expensive_every inputs when the Go heap is
  * available: settle, read it, and when it is more than go_heap_trigger
  * above the lowest reading since the last search, search the ring: distinct
@@ -145,6 +181,17 @@ static const int w_index[W_COUNT] = {
                                  * they explain the growth */
 #define HEAP_SITE_SHARE 0.5     /* a C heap site must hold this share of the
                                  * growth to be named */
+#define DISTINCT_EVERY 128      /* distinct variants between two readings */
+#define DISTINCT_FIRST 4096     /* variants in a distinct run ... */
+#define DISTINCT_EXTEND 4       /* ... times this when it grew */
+#define DISTINCT_SAMPLES (DISTINCT_FIRST * DISTINCT_EXTEND / DISTINCT_EVERY)
+#define DISTINCT_ALPHA 0.001    /* the detector's default: thousands of
+                                 * clean triggers must never confirm */
+#define VARIANT_KEEP 4          /* leading bytes a variant never changes */
+#define VARIANT_DIGITS 4        /* counter bytes (base 64: 16.7M variants) */
+
+_Static_assert(DISTINCT_SAMPLES <= LH_ORACLE_MAX_REPS,
+               "a distinct series must fit a finding's series");
 
 enum { J_NO, J_MAYBE, J_YES };
 
@@ -210,6 +257,15 @@ struct lh_oracle {
     int heap_rec;               /* recording for this confirmation */
     int heap_was_on;            /* ... and it was on before, at rate */
     size_t heap_prev_rate;
+
+    /* the last distinct-input run */
+    uint8_t *variant;           /* the input with its counter */
+    size_t variant_cap;
+    uint64_t variant_seq;       /* the next counter value */
+    double dx[DISTINCT_SAMPLES + 1];            /* variants at reading i */
+    double dseries[W_COUNT][DISTINCT_SAMPLES + 1];
+    int dn;
+    verdict dres[W_COUNT];
 
     uint8_t *found;             /* the finding's input */
     size_t found_cap;
@@ -489,10 +545,11 @@ static void backoff_reset(lh_oracle *o, int w)
 /* The signature names functions and files but not line numbers or code
  * offsets, so an edit that only moves code keeps a known leak known (and
  * `nightly` does not file it again). */
-static void make_sig(const lh_oracle *o, int w, const char *site, char *buf,
-                     size_t len)
+static void make_sig(const lh_oracle *o, int w, int distinct,
+                     const char *site, char *buf, size_t len)
 {
-    size_t n = (size_t)snprintf(buf, len, "%s", metric_name(o, w));
+    size_t n = (size_t)snprintf(buf, len, "%s%s", metric_name(o, w),
+                                distinct ? " per distinct input" : "");
     if (!*site || n + 4 >= len)
         return;
     n += (size_t)snprintf(buf + n, len - n, " @ ");
@@ -673,22 +730,21 @@ static void format_heap_site(const lh_site *st, char *site, size_t len)
              g, llen ? " " : "", llen, gloc);
 }
 
-/* The site of a confirmed C heap leak (w: which heap metric): the
- * allocation site whose live bytes grew most over the replays, when it
- * holds at least HEAP_SITE_SHARE of the metric's growth.  Less, and it
+/* The site of a confirmed C heap leak (w: which heap metric, growth: its
+ * growth over the replays): the allocation site whose live bytes grew most
+ * over the replays, when it holds at least HEAP_SITE_SHARE of the growth.  Less, and it
  * is not the culprit but one of several, or the growth happened where
  * recording did not see it (another thread): "". */
-static void heap_site(lh_oracle *o, int w, char *site, size_t len)
+static void heap_site(lh_oracle *o, int w, double growth, char *site,
+                      size_t len)
 {
     site[0] = '\0';
-    if (!o->heap_snap[0] || !o->heap_snap[1] || o->nseries < 2)
+    if (!o->heap_snap[0] || !o->heap_snap[1])
         return;
     lh_site *top = lh_raw_malloc(sizeof *top);     /* ~5 KiB */
     if (!top)
         return;
     if (lh_heapsites_diff(o->heap_snap[0], o->heap_snap[1], top, 1) == 1) {
-        const double *y = o->series[w];
-        double growth = y[o->nseries - 1] - y[0];
         double held = w == W_HEAP_BYTES ? top->bytes : top->count;
         if (growth > 0.0 && held >= HEAP_SITE_SHARE * growth)
             format_heap_site(top, site, len);
@@ -881,22 +937,28 @@ static int replay_judge(lh_oracle *o, const uint8_t *data, size_t size,
     return rc;
 }
 
-static void fill_finding(lh_oracle *o, lh_finding *out, int w,
+static void fill_finding(lh_oracle *o, lh_finding *out, int w, int distinct,
                          const char *site, const char *sig,
                          const uint8_t *data, size_t size)
 {
     if (!out)
         return;
     memset(out, 0, sizeof *out);
+    out->distinct = distinct;
     snprintf(out->metric, sizeof out->metric, "%s", metric_name(o, w));
     snprintf(out->unit, sizeof out->unit, "%s",
              o->probes->metrics[w_index[w]].unit);
     snprintf(out->signature, sizeof out->signature, "%s", sig);
     snprintf(out->site, sizeof out->site, "%s", site);
-    out->growth_per_rep = o->res[w].slope;
-    out->p_value = o->res[w].p;
-    out->reps = o->nseries - 1;
-    memcpy(out->series, o->series[w], (size_t)o->nseries * sizeof(double));
+    const verdict *res = distinct ? o->dres : o->res;
+    int n = distinct ? o->dn : o->nseries;
+    out->growth_per_rep = res[w].slope;
+    out->p_value = res[w].p;
+    out->reps = n - 1;
+    out->every = distinct ? DISTINCT_EVERY : 1;
+    out->variants = distinct ? (long)(n - 1) * DISTINCT_EVERY : 0;
+    memcpy(out->series, distinct ? o->dseries[w] : o->series[w],
+           (size_t)n * sizeof(double));
     if (size > o->found_cap) {
         uint8_t *n = lh_raw_realloc(o->found, size);
         if (n) {
@@ -926,9 +988,11 @@ static int pick(lh_oracle *o, unsigned among, char *site, size_t sitelen,
         site[0] = '\0';
         if (w == W_GOROUTINES)
             goroutine_site(o, site, sitelen);
-        else if (w == W_HEAP_BYTES || w == W_HEAP_ALLOCS)
-            heap_site(o, w, site, sitelen);
-        make_sig(o, w, site, sig, siglen);
+        else if ((w == W_HEAP_BYTES || w == W_HEAP_ALLOCS) &&
+                 o->nseries >= 2)
+            heap_site(o, w, o->series[w][o->nseries - 1] - o->series[w][0],
+                      site, sitelen);
+        make_sig(o, w, 0, site, sig, siglen);
         return w;
     }
     return -1;
@@ -946,7 +1010,7 @@ static unsigned confirmed_mask(const lh_oracle *o, unsigned among)
 /* A confirmation found `chosen` (from pick; -1: nothing): record a new
  * signature (heap.live_allocs with heap.live_bytes) and fill *out.
  * Returns 1 when new, 0 when nothing or a duplicate. */
-static int report(lh_oracle *o, int chosen, const char *site,
+static int report(lh_oracle *o, int chosen, int distinct, const char *site,
                   const char *sig, const uint8_t *data, size_t size,
                   lh_finding *out)
 {
@@ -958,17 +1022,181 @@ static int report(lh_oracle *o, int chosen, const char *site,
         return 0;
     }
     sig_add(o, sig);
-    if (chosen == W_HEAP_BYTES && o->res[W_HEAP_ALLOCS].v == J_YES) {
+    const verdict *res = distinct ? o->dres : o->res;
+    if (chosen == W_HEAP_BYTES && res[W_HEAP_ALLOCS].v == J_YES) {
         /* The same leak counted in blocks, at the same site. */
         char alt[sizeof out->signature];
-        make_sig(o, W_HEAP_ALLOCS, site, alt, sizeof alt);
+        make_sig(o, W_HEAP_ALLOCS, distinct, site, alt, sizeof alt);
         sig_add(o, alt);
     }
     backoff_reset(o, chosen);
     if (chosen == W_HEAP_BYTES)
         backoff_reset(o, W_HEAP_ALLOCS);
-    fill_finding(o, out, chosen, site, sig, data, size);
+    fill_finding(o, out, chosen, distinct, site, sig, data, size);
     return 1;
+}
+
+/* ---- distinct-input replay --------------------------------------------- */
+
+/* Where a variant's counter goes: `digits` bytes at offset `at` of the
+ * input (overwritten, length kept), or appended (at == size).  The first
+ * max(VARIANT_KEEP, half the input) bytes are never touched, so a gate on
+ * a short magic prefix or on the request type still passes; 3 digits at
+ * least (262,144 values) so that no run repeats a key. */
+static void variant_layout(size_t size, size_t *at, size_t *digits)
+{
+    size_t keep = size - size / 2;
+    if (keep < VARIANT_KEEP)
+        keep = VARIANT_KEEP;
+    size_t d = size > keep ? size - keep : 0;
+    if (d > VARIANT_DIGITS)
+        d = VARIANT_DIGITS;
+    if (d >= 3) {
+        *at = size - d;
+        *digits = d;
+    } else {
+        *at = size;
+        *digits = VARIANT_DIGITS;
+    }
+}
+
+/* Write the next counter value into o->variant: printable, never NUL, the
+ * last byte varying fastest (wrapping at 64^digits). */
+static void next_variant(lh_oracle *o, size_t at, size_t digits)
+{
+    static const char digit[64] =
+        "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_";
+    uint64_t c = o->variant_seq++;
+    for (size_t i = digits; i-- > 0;) {
+        o->variant[at + i] = (uint8_t)digit[c % 64];
+        c /= 64;
+    }
+}
+
+/* The detector's stable test on the readings so far (x: variants run),
+ * slack 1 B or 1/16 block per variant.  At the end of the extended run the
+ * growth must also be sustained: the last quarter at least half of the
+ * first (a cache of ~10,000 entries still filling over the tail's start
+ * passes the trend test, not this). */
+static verdict judge_distinct(const lh_oracle *o, int w, int n, int final)
+{
+    verdict j = { J_NO, 0.0, 1.0 };
+    const double *y = o->dseries[w];
+    double per = w == W_HEAP_BYTES ? 1.0 : 1.0 / 16.0;
+    lh_inv_spec spec = {
+        .kind = LH_INV_STABLE, .slack = per * o->dx[n - 1],
+        .alpha = DISTINCT_ALPHA,
+    };
+    lh_verdict v;
+    if (lh_detect(&spec, o->dx, y, (size_t)n, y[n - 1], &v) < 0 || !v.fail)
+        return j;
+    j.slope = v.slope;
+    j.p = v.p_value;
+    if (final) {
+        int q = (n - 1) / 4;
+        double first = y[q] - y[0], last = y[n - 1] - y[n - 1 - q];
+        if (!(last > 0.0 && last >= 0.5 * first))
+            return j;
+    }
+    j.v = J_YES;
+    return j;
+}
+
+/* Step distinct variants of data, reading the C heap metrics in `judge`
+ * every DISTINCT_EVERY, and judge them into o->dres (see the top of the
+ * file).  Allocation sites are recorded along.  A variant the step fails
+ * on ends the run unconfirmed: the variants are the oracle's inputs, and
+ * the input it was given must not be blamed for them (the engine finds
+ * such an input on its own). */
+static void distinct_run(lh_oracle *o, const uint8_t *data, size_t size,
+                         unsigned judge)
+{
+    memset(o->dres, 0, sizeof o->dres);
+    o->dn = 0;
+    judge &= o->avail & HEAP_BITS;
+    if (!judge || o->cfg.distinct < 0)
+        return;
+    size_t at, digits;
+    variant_layout(size, &at, &digits);
+    size_t len = at + digits;
+    if (len > o->variant_cap) {
+        uint8_t *n = lh_raw_realloc(o->variant, len);
+        if (!n)
+            return;
+        o->variant = n;
+        o->variant_cap = len;
+    }
+    if (size)
+        memcpy(o->variant, data, size);
+    o->variant_seq = hash_input(data, size) >> 8;
+    o->stats.distinct_runs++;
+    o->proc_have = 0;               /* the variants may move fds too */
+
+    heap_sites_begin(o, judge);
+    double v[W_COUNT] = { 0 };
+    read_metrics(o, judge, v);
+    for (int w = 0; w < W_COUNT; w++)
+        o->dseries[w][0] = v[w];
+    int n = 1, target = DISTINCT_FIRST / DISTINCT_EVERY;
+    unsigned growing = judge;
+    for (;;) {
+        for (; n <= target; n++) {
+            for (int i = 0; i < DISTINCT_EVERY; i++) {
+                next_variant(o, at, digits);
+                if (o->step(o->ud, o->variant, len) < 0) {
+                    memset(o->dres, 0, sizeof o->dres);
+                    goto out;
+                }
+            }
+            o->stats.distinct_steps += DISTINCT_EVERY;
+            read_metrics(o, judge, v);
+            for (int w = 0; w < W_COUNT; w++)
+                o->dseries[w][n] = v[w];
+        }
+        o->dn = n;
+        int final = target == DISTINCT_SAMPLES;
+        unsigned yes = 0;
+        for (int w = 0; w < W_COUNT; w++) {
+            if (!(growing & BIT(w)))
+                continue;
+            o->dres[w] = judge_distinct(o, w, n, final);
+            if (o->dres[w].v == J_YES)
+                yes |= BIT(w);
+            else
+                o->dres[w].v = J_NO;
+        }
+        growing = yes;
+        if (!growing || final)
+            break;
+        target = DISTINCT_SAMPLES;
+    }
+out:
+    heap_sites_end(o);
+}
+
+static unsigned distinct_mask(const lh_oracle *o)
+{
+    unsigned yes = 0;
+    for (int w = 0; w < W_COUNT; w++)
+        if (o->dres[w].v == J_YES)
+            yes |= BIT(w);
+    return yes;
+}
+
+/* After distinct_run: heap.live_bytes, else heap.live_allocs, when it
+ * confirmed, with its site and signature; -1 when neither did. */
+static int pick_distinct(lh_oracle *o, char *site, size_t sitelen,
+                         char *sig, size_t siglen)
+{
+    for (int w = W_HEAP_BYTES; w <= W_HEAP_ALLOCS; w++) {
+        if (o->dres[w].v != J_YES)
+            continue;
+        const double *y = o->dseries[w];
+        heap_site(o, w, y[o->dn - 1] - y[0], site, sitelen);
+        make_sig(o, w, 1, site, sig, siglen);
+        return w;
+    }
+    return -1;
 }
 
 /* Confirm the metrics in trig for one input (from lh_oracle_run or a proc
@@ -1007,8 +1235,16 @@ static int on_trigger(lh_oracle *o, const uint8_t *data, size_t size,
 
     char site[sizeof out->site], sig[sizeof out->signature];
     int chosen = pick(o, judge, site, sizeof site, sig, sizeof sig);
-    int found = report(o, chosen, site, sig, data, size, out);
+    int distinct = 0;
     unsigned yes = confirmed_mask(o, judge);
+    if (chosen < 0 && (todo & HEAP_BITS)) {
+        /* Flat on replay: maybe it grows once per distinct key. */
+        distinct_run(o, data, size, judge);
+        chosen = pick_distinct(o, site, sizeof site, sig, sizeof sig);
+        distinct = chosen >= 0;
+        yes = distinct_mask(o);
+    }
+    int found = report(o, chosen, distinct, site, sig, data, size, out);
     for (int w = 0; w < W_COUNT; w++) {
         if (!(todo & BIT(w)))
             continue;
@@ -1189,7 +1425,7 @@ static int confirm_go_heap(lh_oracle *o, size_t c, double *level, int *dups,
     char site[sizeof out->site], sig[sizeof out->signature];
     int chosen = o->res[W_GO_HEAP].v == J_YES
                ? pick(o, judge, site, sizeof site, sig, sizeof sig) : -1;
-    int found = report(o, chosen, site, sig, s->data, s->size, out);
+    int found = report(o, chosen, 0, site, sig, s->data, s->size, out);
     if (!found) {
         failed_put(o, o->cand_hash[c], W_GO_HEAP);
         *dups += chosen >= 0;
@@ -1314,6 +1550,7 @@ static void normalize(lh_oracle_config *c, const lh_oracle_config *in)
         c->go_heap_min_per_rep = in->go_heap_min_per_rep;
     if (in->proc_every > 0)
         c->proc_every = in->proc_every;
+    c->distinct = in->distinct < 0 ? -1 : 0;
 }
 
 lh_oracle *lh_oracle_new(const lh_probes *probes, const lh_oracle_config *cfg,
@@ -1340,6 +1577,8 @@ lh_oracle *lh_oracle_new(const lh_probes *probes, const lh_oracle_config *cfg,
             o->avail |= BIT(w);
     for (int i = 0; i <= LH_ORACLE_MAX_REPS; i++)
         o->x[i] = i;
+    for (int i = 0; i <= DISTINCT_SAMPLES; i++)
+        o->dx[i] = (double)i * DISTINCT_EVERY;
 
     if (o->avail & PROC_BITS) {
         static int registered;
@@ -1402,6 +1641,7 @@ void lh_oracle_free(lh_oracle *o)
     lh_heapsites_free(o->heap_snap[0]);
     lh_heapsites_free(o->heap_snap[1]);
     lh_raw_free(o->found);
+    lh_raw_free(o->variant);
     lh_raw_free(o);
 }
 
@@ -1501,9 +1741,15 @@ int lh_oracle_confirm(lh_oracle *o, const uint8_t *data, size_t size,
         return -1;
     char site[sizeof out->site], sig[sizeof out->signature];
     int w = pick(o, o->avail, site, sizeof site, sig, sizeof sig);
+    int distinct = 0;
+    if (w < 0 && (o->avail & HEAP_BITS)) {
+        distinct_run(o, data, size, o->avail);
+        w = pick_distinct(o, site, sizeof site, sig, sizeof sig);
+        distinct = w >= 0;
+    }
     if (w < 0)
         return 0;
-    fill_finding(o, out, w, site, sig, data, size);
+    fill_finding(o, out, w, distinct, site, sig, data, size);
     return 1;
 }
 

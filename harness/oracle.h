@@ -11,6 +11,15 @@
  * one-time initialisation or a plateau is never reported: replaying the
  * same input does not grow them again.
  *
+ * A map keyed by request content and never pruned grows once per distinct
+ * key: replaying the same input does not grow it again.  So when the same
+ * input does not grow the C heap (heap.live_bytes, heap.live_allocs), the
+ * oracle replays thousands of distinct variants of it (the input with a
+ * counter in its last few bytes) and confirms a leak when the heap keeps
+ * growing with the number of variants through the tail half of a long run
+ * (a "distinct-input" finding); a cache that fills up and plateaus does
+ * not.
+ *
  * Expensive probes (the Go heap after a forced GC) run every
  * `expensive_every` inputs; when the Go heap grew by more than
  * `go_heap_trigger` since the last check, the recent inputs kept in a ring
@@ -49,6 +58,9 @@ typedef struct lh_oracle_config {
                                  * searching the ring when they rose; 0
                                  * (default): chosen from the measured cost
                                  * of the reads and of the step */
+    int distinct;               /* distinct-input replay of C heap triggers
+                                 * that same-input replay rejects: 0
+                                 * (default) on, negative off */
 } lh_oracle_config;
 
 /* Fill cfg with the defaults.  In a cfg given to lh_oracle_new, zero (or a
@@ -59,14 +71,24 @@ void lh_oracle_config_defaults(lh_oracle_config *cfg);
 
 typedef struct lh_finding {
     char metric[64];            /* e.g. "heap.live_bytes" */
+    int distinct;               /* 0: grows when the same input is replayed;
+                                 * 1: grows with the number of distinct
+                                 * variants of the input (a map keyed by
+                                 * content that is never pruned) */
     char unit[16];
     char signature[512];        /* metric plus where it grows, for dedup */
     char site[384];             /* where, when known: goroutine stack top,
                                  * C heap allocation site */
-    double growth_per_rep;      /* Theil-Sen slope over the repetitions */
-    double p_value;             /* Mann-Kendall p over the repetitions */
-    int reps;
-    double series[LH_ORACLE_MAX_REPS + 1];  /* value before rep 1..reps */
+    double growth_per_rep;      /* Theil-Sen slope over the repetitions
+                                 * (distinct: per distinct input) */
+    double p_value;             /* Mann-Kendall p over the repetitions
+                                 * (distinct: over the tail half) */
+    int reps;                   /* repetitions; distinct: readings after
+                                 * the first, one every `every` variants */
+    int every;                  /* distinct: variants between readings */
+    long variants;              /* distinct: variants run (reps * every) */
+    double series[LH_ORACLE_MAX_REPS + 1];  /* value before rep 1..reps
+                                 * (distinct: after i * every variants) */
     const uint8_t *input;       /* the leaking input (oracle-owned copy,
                                  * valid until the next call) */
     size_t size;
@@ -76,6 +98,8 @@ typedef struct lh_oracle_stats {
     uint64_t inputs;            /* inputs run through lh_oracle_run */
     uint64_t triggers;          /* positive deltas seen */
     uint64_t confirmations;     /* confirmation replays run */
+    uint64_t distinct_runs;     /* distinct-input replays run */
+    uint64_t distinct_steps;    /* steps they took */
     uint64_t confirmed;         /* leaks confirmed (incl. duplicates) */
     uint64_t duplicates;        /* confirmed leaks with a known signature,
                                  * and triggers not replayed because their
@@ -107,7 +131,8 @@ int lh_oracle_run(lh_oracle *o, const uint8_t *data, size_t size,
 
 /* Replay one input `reps` times (0: the configured number) on every
  * watched metric, the Go heap included (with a settle per repetition), and
- * judge.  For repro and minimize.  Returns 1 when it leaks (out filled
+ * judge; when nothing grew that way, run its distinct variants on the C
+ * heap (as lh_oracle_run does).  For repro and minimize.  Returns 1 when it leaks (out filled
  * with the strongest finding), 0 when not, -1 when the step failed.
  * Growth that does not convince after `reps` is replayed on to 64 reps.
  * Signatures are not recorded: lh_oracle_run still reports this leak. */

@@ -181,7 +181,11 @@ static void write_verdict(const repro_args *a, lh_oracle *o,
 
 static void print_series(const lh_finding *f)
 {
-    printf("      %s after each repetition:", f->metric);
+    if (f->distinct)
+        printf("      %s after every %d distinct inputs:", f->metric,
+               f->every);
+    else
+        printf("      %s after each repetition:", f->metric);
     for (int i = 0; i <= f->reps && i <= LH_ORACLE_MAX_REPS; i++)
         printf("%s%.0f", i % 8 == 0 ? "\n       " : " ", f->series[i]);
     printf("\n");
@@ -230,9 +234,14 @@ int lh_repro_main(int argc, char **argv)
         fflush(stdout);
         _exit(0);
     }
-    printf("LEAK  %s  %+.4g %s per repetition (p=%.2g)%s%s\n", f.metric,
-           f.growth_per_rep, f.unit, f.p_value, f.site[0] ? " at " : "",
-           f.site);
+    printf("LEAK  %s  %+.4g %s per %s (p=%.2g)%s%s\n", f.metric,
+           f.growth_per_rep, f.unit,
+           f.distinct ? "distinct input" : "repetition", f.p_value,
+           f.site[0] ? " at " : "", f.site);
+    if (f.distinct)
+        printf("      replaying the input does not grow it; %ld distinct "
+               "variants of it (the counter in its last bytes) do\n",
+               f.variants);
     print_series(&f);
     write_verdict(&a, o, &f, &s);
     if (a.artifact_dir) {

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Fuzzing end to end.
 #
-#   e2e_fuzz.sh find SCRIPT WORKLOAD ENGINE SECONDS METRIC_REGEX [SITE_REGEX]
+#   e2e_fuzz.sh find SCRIPT WORKLOAD ENGINE SECONDS METRIC_REGEX [SITE_REGEX
+#               [MODE]]
 #       the engine finds a leak from harmless seeds within SECONDS (its
-#       artifact's site matching SITE_REGEX when given), the artifact
+#       artifact's site matching SITE_REGEX when given, its "mode" -- same
+#       or distinct -- being MODE when given), the artifact
 #       reproduces with `repro`, and `minimize` keeps it reproducing
 #       (libFuzzer)
 #   e2e_fuzz.sh clean SCRIPT WORKLOAD SECONDS
@@ -19,6 +21,7 @@ mode=$1; shift
 case $mode in
 find)
     script=$1 workload=$2 engine=$3 seconds=$4 metric=$5 site=${6:-}
+    want_mode=${7:-}
     seeds_before=$(find corpora -type f | sort | xargs sha1sum | sha1sum)
     start=$(date +%s)
     "$LH" fuzz "$script" --workload "$workload" --engine "$engine" \
@@ -38,6 +41,10 @@ find)
             "$(jget "$json" 'r.site')" "$site"
         expect_match "the signature names it too" \
             "$(jget "$json" 'r.signature')" "@ .*$site"
+    fi
+    if [ -n "$want_mode" ]; then
+        expect_eq "the sidecar says how it grows: mode $want_mode" \
+            "$(jget "$json" 'r.mode')" "$want_mode"
     fi
     # lh_shell_quote leaves plain words unquoted.
     expect_match "the sidecar has the repro command" \

@@ -108,6 +108,62 @@ __attribute__((noinline)) static void leak_site_beta(void)
     keep(malloc(96));
 }
 
+/* A map keyed by the whole input that nobody prunes: one node per
+ * distinct input, forever (the first-sight leak of a service cache).  The
+ * buckets are static, so the nodes are all the heap it holds. */
+struct inode {
+    struct inode *next;
+    size_t len;
+    uint8_t key[];
+};
+static struct inode *interned[1 << 16];
+
+static uint32_t key_hash(const uint8_t *d, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ d[i]) * 16777619u;
+    return h;
+}
+
+__attribute__((noinline)) static void intern_forever(const uint8_t *d,
+                                                     size_t n)
+{
+    struct inode **slot = &interned[key_hash(d, n) & 0xffff];
+    for (struct inode *e = *slot; e; e = e->next)
+        if (e->len == n && memcmp(e->key, d, n) == 0)
+            return;
+    struct inode *e = malloc(sizeof *e + n);
+    e->len = n;
+    memcpy(e->key, d, n);
+    e->next = *slot;
+    *slot = e;
+}
+
+/* Its fixed twin: a FIFO cache of 512 keys, the oldest freed on a miss
+ * once full, so the heap fills up and then stays flat. */
+#define BOUNDED_CAP 512
+static struct {
+    uint8_t *key;
+    size_t len;
+} bounded[BOUNDED_CAP];
+static int nbounded, bounded_at;
+
+static void bounded_put(const uint8_t *d, size_t n)
+{
+    for (int i = 0; i < nbounded; i++)
+        if (bounded[i].len == n && memcmp(bounded[i].key, d, n) == 0)
+            return;
+    if (nbounded == BOUNDED_CAP)
+        free(bounded[bounded_at].key);
+    else
+        nbounded++;
+    bounded[bounded_at].key = malloc(n ? n : 1);
+    memcpy(bounded[bounded_at].key, d, n);
+    bounded[bounded_at].len = n;
+    bounded_at = (bounded_at + 1) % BOUNDED_CAP;
+}
+
 static int c_step(void *ud, const uint8_t *d, size_t n)
 {
     (void)ud;
@@ -122,6 +178,10 @@ static int c_step(void *ud, const uint8_t *d, size_t n)
     } else if (has_prefix(d, n, "LAZY")) {      /* once per process */
         if (!lazy_table)
             lazy_table = calloc(1, 4096);
+    } else if (has_prefix(d, n, "INTERN")) {    /* once per distinct input */
+        intern_forever(d, n);
+    } else if (has_prefix(d, n, "BOUNDED")) {   /* fills up to 512 keys */
+        bounded_put(d, n);
     } else if (has_prefix(d, n, "KEY")) {       /* cache: once per key */
         if (new_key(d, n))
             keep(malloc(100));
@@ -339,6 +399,15 @@ static lh_oracle *c_oracle(int proc_every)
     return lh_oracle_new(&c_probes, &cfg, c_step, NULL, NULL);
 }
 
+/* Same-input replay only. */
+static lh_oracle *c_oracle_same(void)
+{
+    lh_oracle_config cfg;
+    lh_oracle_config_defaults(&cfg);
+    cfg.distinct = -1;
+    return lh_oracle_new(&c_probes, &cfg, c_step, NULL, NULL);
+}
+
 static lh_oracle *go_oracle(int expensive_every, double trigger)
 {
     lh_oracle_config cfg;
@@ -460,9 +529,12 @@ static void test_heap_not_leaks(void)
         { "POOL", "pool filling up to 6 blocks (a plateau)" },
     };
     /* A fresh oracle each: one failed confirmation backs the metric off,
-     * so a second trigger right after would not be replayed. */
+     * so a second trigger right after would not be replayed.  Same-input
+     * replay only: KEY's cache keeps 256 keys and then allocates for every
+     * key it has not kept, which distinct variants would rightly confirm
+     * (test_distinct has a clean bounded cache). */
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        o = c_oracle(0);
+        o = c_oracle_same();
         int rc = run(o, cases[i].input, &F);
         lh_oracle_stats s = stats(o);
         check(rc == 0 && s.triggers == 1 && s.confirmations == 1 &&
@@ -503,6 +575,89 @@ static void test_heap_every10(void)
     check(runs && strcmp(F.metric, "heap.live_bytes") == 0 && F.reps >= 64 &&
           F.reps <= 256, "%s over %d reps (%.1f B/rep, p=%.2g)", F.metric,
           F.reps, F.growth_per_rep, F.p_value);
+    lh_oracle_free(o);
+}
+
+/* ---- distinct-input replay ---------------------------------------------- */
+
+static void test_distinct(void)
+{
+    /* Interned forever: flat on same-input replay, confirmed over the
+     * distinct variants, with the interning function as the site. */
+    lh_oracle *o = c_oracle(0);
+    int rc = run(o, "INTERN-request-000001", &F);
+    lh_oracle_stats s = stats(o);
+    check(rc == 1 && F.distinct && strcmp(F.metric, "heap.live_bytes") == 0,
+          "a map that interns every distinct input: confirmed as a "
+          "distinct-input leak (%s, distinct %d)", rc == 1 ? F.metric : "-",
+          F.distinct);
+    check(strncmp(F.site, "intern_forever ", 15) == 0 &&
+          strncmp(F.signature, "heap.live_bytes per distinct input @ "
+                  "intern_forever test_oracle.c", 65) == 0,
+          "site '%s', signature '%s'", F.site, F.signature);
+    check(F.variants == 16384 && F.every == 128 && F.reps == 128 &&
+          F.growth_per_rep >= 24 && F.p_value < 0.001 &&
+          input_is(&F, "INTERN-request-000001"),
+          "4096 variants, extended to %ld, %.1f B per distinct input "
+          "(p=%.2g); the finding is the triggering input", F.variants,
+          F.growth_per_rep, F.p_value);
+    check(s.confirmations == 1 && s.distinct_runs == 1 &&
+          s.distinct_steps == 16384, "one same-input replay, one distinct "
+          "run of %llu steps", (unsigned long long)s.distinct_steps);
+    check(!lh_heapsites_recording(NULL),
+          "sites were recorded for the variants only: off again");
+    lh_oracle_stats s0 = stats(o);
+    /* (Not INTERN-request-000002: the variants had that one.) */
+    rc = run(o, "INTERN-other-request", &F);
+    lh_oracle_stats s1 = stats(o);
+    check(rc == 0 && s1.duplicates == s0.duplicates + 1,
+          "another input into the same map: a duplicate");
+
+    /* lh_oracle_confirm (repro, minimize) tries it too; a short input
+     * gets its counter appended, so its prefix gate still passes. */
+    rc = lh_oracle_confirm(o, (const uint8_t *)"INTERN", 6, 0, &F);
+    check(rc == 1 && F.distinct &&
+          strstr(F.signature, "per distinct input @ intern_forever"),
+          "lh_oracle_confirm on a 6-byte input: distinct-input leak (%s)",
+          rc == 1 ? F.signature : "nothing");
+    lh_oracle_free(o);
+
+    /* Off: same-input replay alone does not see it. */
+    o = c_oracle_same();
+    rc = run(o, "INTERN-request-000003", &F);
+    s = stats(o);
+    check(rc == 0 && s.distinct_runs == 0,
+          "distinct replay off (config distinct < 0): not confirmed");
+    lh_oracle_free(o);
+
+    /* A bounded cache (512 keys) fills within the first readings and is
+     * flat over the last half: never confirmed. */
+    o = c_oracle(0);
+    rc = run(o, "BOUNDED-request-000001", &F);
+    s = stats(o);
+    check(rc == 0 && s.triggers == 1 && s.distinct_runs == 1 &&
+          s.distinct_steps == 4096 && s.confirmed == 0,
+          "a FIFO cache of 512 keys: distinct run of %llu variants, not "
+          "confirmed", (unsigned long long)s.distinct_steps);
+    for (int i = 0; i < 3; i++) {
+        char in[32];
+        snprintf(in, sizeof in, "BOUNDED-%d", i);
+        check(lh_oracle_confirm(o, (const uint8_t *)in, strlen(in), 0, &F)
+              == 0, "lh_oracle_confirm on the bounded cache (%s): no leak",
+              in);
+    }
+    /* A step that does nothing: no trigger, and confirm finds nothing in
+     * either mode. */
+    s0 = stats(o);
+    for (int i = 0; i < 100; i++)
+        run(o, "NOTHING-request-1", &F);
+    rc = lh_oracle_confirm(o, (const uint8_t *)"NOTHING-request-1", 17, 0,
+                           &F);
+    s1 = stats(o);
+    check(rc == 0 && s1.triggers == s0.triggers &&
+          s1.distinct_runs == s0.distinct_runs + 1,
+          "a step that does nothing: no trigger; confirm runs its "
+          "variants and finds nothing");
     lh_oracle_free(o);
 }
 
@@ -740,6 +895,7 @@ static void test_go_heap(void)
 
     /* A Go cache warming on every new key: replays do not grow it. */
     memset(&G, 0, sizeof G);
+    nkeys = 0;
     o = go_oracle(50, 8000);
     int found = 0;
     for (int i = 0; i < 100; i++) {
@@ -926,6 +1082,7 @@ int main(void)
     test_heap_not_leaks();
     test_heap_every10();
     test_heap_sites();
+    test_distinct();
     test_fds();
     test_threads();
     test_goroutines();

@@ -140,6 +140,40 @@ leak.workload "c-cache-lru-load" {
   },
 }
 
+-- The gated cache on its seeds: clean, because no seed starts with KEEP, so
+-- every key goes to the LRU (5 keys, stored during warmup).  Fuzzing it finds
+-- the prefix, and then a KEEP key grows nothing when it is replayed: only
+-- distinct KEEP keys do, which the fuzz oracle's distinct-input replay
+-- confirms (tests: fuzz-c-cache-gated-libfuzzer).
+leak.workload "c-cache-gated-on-seeds" {
+  description = "cache_put_gated is clean until keys start with KEEP",
+  target = cache,
+  expect = "clean",
+  warmup = 100, iterations = 5000, samples = 20,
+  inputs = leak.corpus "corpora/cache",
+  step = cache:fn "cache_put_gated",
+  invariants = {
+    leak.stable "heap.live_bytes",
+    leak.baseline "heap.live_bytes" { slack = 0 },
+  },
+}
+
+-- The LRU on the same seeds: the fuzzing false-positive guard
+-- (fuzz-c-cache-lru-clean): any key the fuzzer makes fills the LRU, which
+-- then plateaus, so distinct-input replay must not confirm anything.
+leak.workload "c-cache-lru-on-seeds" {
+  description = "cache_put_lru on the cache seeds: clean, and fuzzes clean",
+  target = cache,
+  expect = "clean",
+  warmup = 100, iterations = 5000, samples = 20,
+  inputs = leak.corpus "corpora/cache",
+  step = cache:fn "cache_put_lru",
+  invariants = {
+    leak.stable "heap.live_bytes",
+    leak.baseline "heap.live_bytes" { slack = 0 },
+  },
+}
+
 ---------------------------------------------------------------------------
 -- 3. An fd left open on one path (libfdio)
 ---------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 /*
  * cache.c - two key caches: one that grows with every distinct key, and its
- * bounded twin.
+ * bounded twin; and a front end that picks one of them by the key's prefix.
  *
  * cache_put_unbounded interns every key it sees in a hash table that is never
  * pruned: the heap grows by one node (plus the amortised bucket array) per
@@ -12,6 +12,13 @@
  * node, so the heap fills up and then stays exactly flat (no malloc/free per
  * call at the plateau, which also keeps a multi-threaded load test free of
  * in-flight allocation noise).
+ *
+ * cache_put_gated is the leak as services write it: only some requests are
+ * kept forever.  A key starting with the 4 bytes "KEEP" is interned in the
+ * unbounded table, any other key goes to the LRU.  So it is clean on keys
+ * without the prefix (the seed corpus, corpora/cache), and replaying one
+ * "KEEP..." key grows nothing after its first call: only distinct KEEP
+ * keys do.
  *
  * The input is the key (any bytes, empty included).  Both caches are
  * guarded by a mutex, so the ops are safe to call from several threads.
@@ -76,7 +83,8 @@ static void unb_grow(void)
     unb_nbuckets = n;
 }
 
-LH_EXPORT int cache_put_unbounded(const uint8_t *data, size_t size)
+/* Intern the key for good: nothing ever evicts. */
+static void unb_intern(const uint8_t *data, size_t size)
 {
     uint64_t h = hash_key(data, size);
 
@@ -107,6 +115,11 @@ LH_EXPORT int cache_put_unbounded(const uint8_t *data, size_t size)
         unb_grow();
 out:
     pthread_mutex_unlock(&unb_mu);
+}
+
+LH_EXPORT int cache_put_unbounded(const uint8_t *data, size_t size)
+{
+    unb_intern(data, size);
     return 0;
 }
 
@@ -183,7 +196,7 @@ static struct lnode *lru_evict(void)
     return e;
 }
 
-LH_EXPORT int cache_put_lru(const uint8_t *data, size_t size)
+static void lru_put(const uint8_t *data, size_t size)
 {
     uint64_t h = hash_key(data, size);
     struct lnode **slot = &lru_buckets[h & (LRU_BUCKETS - 1)];
@@ -231,6 +244,11 @@ LH_EXPORT int cache_put_lru(const uint8_t *data, size_t size)
     lru_count++;
 out:
     pthread_mutex_unlock(&lru_mu);
+}
+
+LH_EXPORT int cache_put_lru(const uint8_t *data, size_t size)
+{
+    lru_put(data, size);
     return 0;
 }
 
@@ -240,4 +258,17 @@ LH_EXPORT int64_t leakhound_gauge_cache_lru_entries(void)
     int64_t n = lru_count;
     pthread_mutex_unlock(&lru_mu);
     return n;
+}
+
+/* ---- gated: some keys are kept forever ---------------------------------- */
+
+LH_EXPORT int cache_put_gated(const uint8_t *data, size_t size)
+{
+    /* A memcmp against a constant: a fuzzer with compare tracing
+     * (libFuzzer, AFL++ with compare splitting) finds the prefix fast. */
+    if (size >= 4 && memcmp(data, "KEEP", 4) == 0)
+        unb_intern(data, size);
+    else
+        lru_put(data, size);
+    return 0;
 }
