@@ -1874,6 +1874,14 @@ void lh_site_from_stack(lh_site *s, const uintptr_t *pcs, int n)
                  strncmp(c, "_C", 2) == 0 ? "C.CString, C.CBytes or C.malloc"
                                           : "C.",
                  strncmp(c, "_C", 2) == 0 ? "" : c);
+    } else if (f && bi + 1 < n && e[bi + 1] && e[bi + 1]->fr[0].func &&
+               !frame_is_harness(e[bi + 1]) &&
+               strcmp(e[bi + 1]->fr[0].func, f) != 0) {
+        /* a helper that allocates for several ops: say which op called
+         * it, as the issue's "cache_put ... called from op_insert" */
+        const sym_entry *c = e[bi + 1];
+        snprintf(s->detail, sizeof s->detail, "called from %s (%s)",
+                 c->fr[0].func, c->fr[0].loc ? c->fr[0].loc : "?");
     }
 
     /* Folded, root first, inline chains expanded, the interposer left

@@ -11,7 +11,7 @@ trap 'rm -rf "$out"' EXIT
 # workload | metric | regex the top site's "func detail" must match
 c_cases='c-record-error-path-leak|heap.live_bytes|record_parse_leaky
 c-record-error-path-leak|heap.live_allocs|record_parse_leaky
-c-cache-unbounded|heap.live_bytes|^cache_put_unbounded
+c-cache-unbounded|heap.live_bytes|^unb_intern .*called from cache_put_unbounded
 c-fd-leak|proc.fds|/dev/null x [0-9]+.*fd_sink_leaky
 c-thread-leak|proc.threads|thread_spawn_leaky
 c-leak16|heap.live_bytes|^leak16 '
