@@ -544,10 +544,14 @@ static void backoff_reset(lh_oracle *o, int w)
 
 /* The signature names functions and files but not line numbers or code
  * offsets, so an edit that only moves code keeps a known leak known (and
- * `nightly` does not file it again). */
+ * `nightly` does not file it again).  A heap leak is one leak whether its
+ * bytes or its blocks confirmed it: both sign as heap.live_bytes, also
+ * across processes (the known signatures a restarted engine loads). */
 static void make_sig(const lh_oracle *o, int w, int distinct,
                      const char *site, char *buf, size_t len)
 {
+    if (w == W_HEAP_ALLOCS)
+        w = W_HEAP_BYTES;
     size_t n = (size_t)snprintf(buf, len, "%s%s", metric_name(o, w),
                                 distinct ? " per distinct input" : "");
     if (!*site || n + 4 >= len)
@@ -581,7 +585,9 @@ static int sig_known(const lh_oracle *o, const char *sig)
 /* Reported without a site: every later finding on it is a duplicate. */
 static int metric_known(const lh_oracle *o, int w)
 {
-    return sig_known(o, metric_name(o, w));
+    char sig[128];
+    make_sig(o, w, 0, "", sig, sizeof sig);
+    return sig_known(o, sig);
 }
 
 static void sig_add(lh_oracle *o, const char *sig)
