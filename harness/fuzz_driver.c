@@ -19,6 +19,8 @@
  *   LEAKHOUND_FEEDBACK    0 turns off growth-as-coverage feedback
  *   LEAKHOUND_REPS        confirmation repetitions (default 16)
  *   LEAKHOUND_SEED        seed for the workload's input generators
+ *   LEAKHOUND_KNOWN       a file of leak signatures (one a line) already
+ *                         filed elsewhere (`nightly`): not reported again
  *   LEAKHOUND_STATIC_TARGET, LEAKHOUND_TARGET_OVERRIDE   see target.c
  *   LEAKHOUND_ROOT        where the script's relative paths start (lua_leak.c)
  *
@@ -136,6 +138,7 @@ static const struct {
     { "LEAKHOUND_ENGINE", 0 }, { "LEAKHOUND_MODE", 0 },
     { "LEAKHOUND_METRIC", 0 }, { "LEAKHOUND_FEEDBACK", 0 },
     { "LEAKHOUND_REPS", 0 }, { "LEAKHOUND_SEED", 0 },
+    { "LEAKHOUND_KNOWN", 1 },
 };
 
 /* Set one NAME=VALUE line of the configuration file in the environment. */
@@ -228,6 +231,33 @@ static void load_config(const char *argv0)
                    "must both be set");
 }
 
+/* The signatures not to report: the artifacts already in the artifact
+ * directory (other processes, earlier runs) and LEAKHOUND_KNOWN's lines. */
+static int load_known(driver *d)
+{
+    char dir[4096];
+    prefix_dir(d->prefix, dir, sizeof dir);
+    lh_buf_reset(&d->known);
+    int n = lh_artifact_known(dir, &d->known);
+    const char *file = getenv("LEAKHOUND_KNOWN");
+    lh_buf text = LH_BUF_INIT;
+    if (file && *file && lh_read_file(file, &text) == 0) {
+        d->known.len--;     /* reopen the list: drop its empty last name */
+        for (char *line = text.data; line && *line;) {
+            char *nl = strchr(line, '\n');
+            size_t len = nl ? (size_t)(nl - line) : strlen(line);
+            if (len) {
+                lh_buf_add(&d->known, line, len);
+                lh_buf_add(&d->known, "", 1);
+            }
+            line = nl ? nl + 1 : NULL;
+        }
+        lh_buf_add(&d->known, "", 1);
+    }
+    lh_buf_free(&text);
+    return n;
+}
+
 static int known(const driver *d, const char *signature)
 {
     for (const char *p = lh_buf_str(&d->known); *p; p += strlen(p) + 1)
@@ -281,7 +311,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         die("%s", "cannot create the leak oracle");
     char dir[4096];
     prefix_dir(d->prefix, dir, sizeof dir);
-    int n = lh_artifact_known(dir, &d->known);
+    int n = load_known(d);
     if (n > 0)
         fprintf(stderr, "leakhound: %d leak(s) already found in %s; "
                 "looking for others\n", n, dir);
@@ -406,10 +436,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc == 1 && !known(d, f.signature)) {
         /* Another process (a fork-server child, a -fork job) may have
          * filed it meanwhile: look again before reporting. */
-        char dir[4096];
-        prefix_dir(d->prefix, dir, sizeof dir);
-        lh_buf_reset(&d->known);
-        lh_artifact_known(dir, &d->known);
+        load_known(d);
         if (!known(d, f.signature))
             report(d, &f);
     }

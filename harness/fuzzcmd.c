@@ -44,6 +44,7 @@ typedef struct fuzz_opts {
     unsigned long long seed;
     int merge;
     int keep_going;             /* restart after a finding */
+    const char *known;          /* --known: signatures filed elsewhere */
     int feedback;
     int reps;
     char **extra;               /* after "--": passed to the engine */
@@ -77,13 +78,11 @@ static int parse(const char *cmd, int argc, char **argv, fuzz_opts *o)
     for (int i = 2; i < argc; i++) {
         const char *k = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        static const char *valued[] = {
+        static const char *const valued[] = {
             "--workload", "--engine", "--time", "--jobs", "--corpus",
-            "--out", "--seed", "--timeout", "--reps", NULL,
+            "--out", "--seed", "--timeout", "--reps", "--known", NULL,
         };
-        int takes = 0;
-        for (int j = 0; valued[j]; j++)
-            takes |= strcmp(k, valued[j]) == 0;
+        int takes = lh_word_in(k, valued);
         if (takes && !v)
             return usage(cmd, "option %s needs a value", k);
         if (strcmp(k, "--") == 0) {
@@ -118,6 +117,8 @@ static int parse(const char *cmd, int argc, char **argv, fuzz_opts *o)
             o->corpus = argv[++i];
         } else if (strcmp(k, "--out") == 0) {
             o->out = argv[++i];
+        } else if (strcmp(k, "--known") == 0) {
+            o->known = argv[++i];
         } else if (strcmp(k, "--seed") == 0) {
             o->seed = strtoull(argv[++i], NULL, 10);
         } else if (strcmp(k, "--merge") == 0) {
@@ -282,13 +283,13 @@ static double now(void)
 }
 
 /* Environment for the driver.  Strings live in a static pool. */
-static char envpool[16][4400];
+static char envpool[20][4400];
 
 static char **driver_env(const fuzz_opts *o, const driver_info *d,
                          const char *artifacts, const char *mode,
                          const char *metric)
 {
-    static char *env[17];
+    static char *env[21];
     int n = 0;
 #define ENV(...) snprintf(envpool[n], sizeof envpool[n], __VA_ARGS__), \
                  env[n] = envpool[n], n++
@@ -303,6 +304,8 @@ static char **driver_env(const fuzz_opts *o, const driver_info *d,
         ENV("LEAKHOUND_REPS=%d", o->reps);
     if (metric)
         ENV("LEAKHOUND_METRIC=%s", metric);
+    if (o->known)
+        ENV("LEAKHOUND_KNOWN=%s", o->known);
     if (d->env_target[0])
         ENV("%s", d->env_target);
     if (strcmp(o->engine, "afl") == 0) {

@@ -72,6 +72,7 @@ static const char usage[] =
 "  --reps N            confirmation repetitions (default 16)\n"
 "  --seed N            engine and generator seed (default 1)\n"
 "  --no-feedback       do not feed memory growth back as coverage\n"
+"  --known FILE        leak signatures (one a line) not to report again\n"
 "options for repro: --reps N (default 16), --seed N, --timeout D,\n"
 "  --artifact-dir DIR (also write the case as leak-<sha1> + .json there),\n"
 "  --json FILE (the verdict and its evidence as JSON)\n"

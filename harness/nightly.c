@@ -312,16 +312,45 @@ static void file_findings(const nightly_opts *o, fuzz_job *j,
     fflush(stdout);
 }
 
+/* The signatures of the job's filed cases, as the fuzz driver's
+ * LEAKHOUND_KNOWN: the budget goes to leaks not filed yet.  Both ways a
+ * leak can be confirmed are listed (see lh_case_id). */
+static void write_known(const nightly_opts *o, const fuzz_job *j,
+                        const char *path)
+{
+    lh_case *cases;
+    lh_buf errors = LH_BUF_INIT, b = LH_BUF_INIT;
+    int n = lh_cases_load(o->corpora, &cases, &errors);
+    static const char how[] = " per distinct input";
+    for (int i = 0; i < n; i++) {
+        if (strcmp(cases[i].workload, j->name) != 0)
+            continue;
+        const char *sig = cases[i].signature;
+        const char *at = strstr(sig, " @ ");
+        size_t head = at ? (size_t)(at - sig) : strlen(sig);
+        lh_buf_printf(&b, "%s\n", sig);
+        if (!strstr(sig, how))
+            lh_buf_printf(&b, "%.*s%s%s\n", (int)head, sig, how, sig + head);
+    }
+    lh_write_atomic(path, b.data ? b.data : "", b.len);
+    lh_cases_free(cases, n);
+    lh_buf_free(&errors);
+    lh_buf_free(&b);
+}
+
 static void fuzz_one(const nightly_opts *o, fuzz_job *j)
 {
-    char t[32], log[4600];
+    char t[32], log[4600], known[4600];
     snprintf(t, sizeof t, "%gs", o->budget);
     snprintf(log, sizeof log, "%s/fuzz.log", j->out);
+    snprintf(known, sizeof known, "%s/known-signatures", j->out);
     lh_mkdir_p(j->out);
+    write_known(o, j, known);
     char *argv[] = {
         SELF, "fuzz", j->script, "--workload", j->name, "--time", t,
         "--out", j->out, "--corpus", j->corpus, "--engine",
-        (char *)o->engine, "--seed", (char *)o->seed, "--keep-going", NULL,
+        (char *)o->engine, "--seed", (char *)o->seed, "--keep-going",
+        "--known", known, NULL,
     };
     double t0 = lh_now();
     /* the budget, plus confirming and verifying what it found */

@@ -71,4 +71,16 @@ expect_eq "second run: 0 new, 4 known, 0 fixed" \
 expect_match "the run says so" "$(tail -1 "$T/run2.out")" \
     '^nightly: 0 new, 4 known, 0 fixed'
 
+# 4. A fresh work directory (another machine): the filed leak is handed to
+# the fuzzer as known, so it is neither reported nor filed again.
+LEAKHOUND_NIGHTLY_BUDGET=$budget ci/nightly lua/suites/c.lua \
+    --workload c-record-leaky-on-seeds --corpora "$T/corpora" \
+    --work "$T/work2" --minimize-time 10s --report-dir "$T/r3" \
+    > "$T/run3.out" 2>&1
+expect_eq "fresh work dir: exit 0, still 4 cases" "$?:$(cases | wc -l)" "0:4"
+check "the fuzzer was told the filed signature" \
+    grep -q 'record_parse_leaky' "$T/work2/c-record-leaky-on-seeds/known-signatures"
+check "... and reported no leak again" \
+    bash -c "! ls '$T'/work2/c-record-leaky-on-seeds/artifacts/leak-* >/dev/null 2>&1"
+
 finish
