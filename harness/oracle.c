@@ -100,9 +100,9 @@
  * -- and not in repro), while two inputs that share their kept bytes
  * mostly get disjoint variants.  A distinct run costs
  * 4096 steps (16,384 when it grows), so it is subject to the same
- * known-clean cache and backoff as the replays it follows.  Only the C
- * heap is replayed this way: the Go heap needs a settle per reading and
- * is found by the culprit search below, whose batches are distinct inputs.
+ * known-clean cache and backoff as the replays it follows.  The Go heap
+ * needs a settle (a forced GC) per reading, so it is not judged on every
+ * trigger but after a culprit search (below).
  *
  * Expensive check, every expensive_every inputs when the Go heap is
  * available: settle, read it, and when it is more than go_heap_trigger
@@ -116,6 +116,16 @@
  * members of a batch that did not grow are known clean.  Three known leaks
  * found in one search end it (they explain the growth), and the baseline
  * is taken again after a search.
+ *
+ * Go heap per distinct input.  When the search above found nothing (no
+ * input grows the Go heap again, no known leak explains it), the growth is
+ * likely first-sight keys: the ring's distinct inputs are screened the
+ * same way with GO_SCREEN_VARIANTS fresh variants each instead of
+ * replays (one settle per batch of 16), a batch that grew is split, and
+ * the one input left gets a Go distinct run (go_distinct_run: 32 settled
+ * readings over 16,384 variants, judge_distinct's final test).  At most
+ * GO_DISTINCT_MAX_RUNS runs per search; screened-clean and judged-clean
+ * inputs go to the known-clean cache under their own key.
  *
  * Everything the oracle keeps comes from lh_raw_*; the detector's scratch
  * too (lh_oracle_new points it there).

@@ -25,6 +25,7 @@ var (
 	lru       = newLRU(lruCapacity)
 	unbounded = newMemo()
 	pinned    = newMemo()
+	sessions  = newMemo()
 )
 
 // OpCacheLRU memoizes responses in a bounded LRU: the clean twin. With many
@@ -64,8 +65,26 @@ func OpCacheLeak(data *C.uint8_t, size C.size_t) C.int {
 	return 0
 }
 
+// OpCacheInternGated is the LRU, except that requests starting with "SESS"
+// are interned in a package-level map keyed by the whole request and never
+// deleted: a session table nobody expires.  A repeated request finds its
+// entry, so replaying one input grows nothing; every distinct "SESS"
+// request leaks one entry (~350 bytes).  Other inputs are clean.
+//
+//export OpCacheInternGated
+func OpCacheInternGated(data *C.uint8_t, size C.size_t) C.int {
+	in := cin.View(unsafe.Pointer(data), uintptr(size))
+	if isSession(in) {
+		sessions.getOrAdd(string(in), func() []byte { return render(in) })
+		return 0
+	}
+	lru.getOrAdd(string(in), func() []byte { return render(in) })
+	return 0
+}
+
 // The gauges publish each cache's entry count as target.lru_entries,
-// target.memo_entries and target.pinned_entries.
+// target.memo_entries, target.pinned_entries and
+// target.session_entries.
 
 //export leakhound_gauge_lru_entries
 func leakhound_gauge_lru_entries() C.int64_t { return C.int64_t(lru.len()) }
@@ -75,3 +94,6 @@ func leakhound_gauge_memo_entries() C.int64_t { return C.int64_t(unbounded.len()
 
 //export leakhound_gauge_pinned_entries
 func leakhound_gauge_pinned_entries() C.int64_t { return C.int64_t(pinned.len()) }
+
+//export leakhound_gauge_session_entries
+func leakhound_gauge_session_entries() C.int64_t { return C.int64_t(sessions.len()) }
