@@ -293,6 +293,21 @@ leak.workload "go-cache-lru-on-seeds" {
   },
 }
 
+-- The same with an LRU of 4096 (~1.4 MiB full): fuzzing it crosses the Go
+-- heap trigger while it fills, so the culprit search and the Go
+-- distinct-input replay run, and must reject it.
+leak.workload "go-cache-lru-big-on-seeds" {
+  description = "OpCacheLRUBig on the cache seeds: clean, and fuzzes clean",
+  target = gocache,
+  expect = "clean",
+  warmup = 200, iterations = 5000, samples = 30,
+  inputs = leak.corpus "corpora/gocache",
+  step = function(input) gocache:call("OpCacheLRUBig", input) end,
+  invariants = {
+    leak.stable "go.heap_live_bytes" { slack = GO_HEAP_SLACK },
+  },
+}
+
 -- Noisy but clean: the LRU fills to 256 entries (~80 KiB) during the warmup,
 -- then evicts one entry per miss; the heap churns and stays flat.  No
 -- baseline invariant: the cache rightly holds more after the run than

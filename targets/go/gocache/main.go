@@ -21,11 +21,17 @@ func main() {}
 // lruCapacity bounds the clean cache: it fills up, then plateaus.
 const lruCapacity = 256
 
+// bigCapacity bounds OpCacheLRUBig's: full, ~1.4 MiB, past the fuzz
+// oracle's 256 KiB Go heap trigger, so fuzzing it runs the culprit search
+// and the Go distinct-input replay on a cache that is clean.
+const bigCapacity = 4096
+
 var (
 	lru       = newLRU(lruCapacity)
 	unbounded = newMemo()
 	pinned    = newMemo()
 	sessions  = newMemo()
+	big       = newLRU(bigCapacity)
 )
 
 // OpCacheLRU memoizes responses in a bounded LRU: the clean twin. With many
@@ -35,6 +41,16 @@ var (
 func OpCacheLRU(data *C.uint8_t, size C.size_t) C.int {
 	in := cin.View(unsafe.Pointer(data), uintptr(size))
 	lru.getOrAdd(string(in), func() []byte { return render(in) })
+	return 0
+}
+
+// OpCacheLRUBig is OpCacheLRU with a capacity of 4096: clean, and big
+// enough to look like a leak until it is full.
+//
+//export OpCacheLRUBig
+func OpCacheLRUBig(data *C.uint8_t, size C.size_t) C.int {
+	in := cin.View(unsafe.Pointer(data), uintptr(size))
+	big.getOrAdd(string(in), func() []byte { return render(in) })
 	return 0
 }
 
