@@ -123,7 +123,8 @@
  * same way with GO_SCREEN_VARIANTS fresh variants each instead of
  * replays (one settle per batch of 16), a batch that grew is split, and
  * the one input left gets a Go distinct run (go_distinct_run: 32 settled
- * readings over 16,384 variants, judge_distinct's final test).  At most
+ * readings over 16,384 variants, judge_distinct's final test on the
+ * series' running floor, the last quarter growing by itself).  At most
  * GO_DISTINCT_MAX_RUNS runs per search; screened-clean and judged-clean
  * inputs go to the known-clean cache under their own key.
  *
@@ -1106,11 +1107,12 @@ static void next_variant(lh_oracle *o, size_t at, size_t digits)
  * slack 1 B or 1/16 block per variant.  At the end of the extended run the
  * growth must also be sustained: the last quarter at least half of the
  * first (a cache of ~10,000 entries still filling over the tail's start
- * passes the trend test, not this). */
-static verdict judge_distinct(const lh_oracle *o, int w, int n, int final)
+ * passes the trend test, not this); the Go heap's last quarter must grow
+ * faster than the slack on its own (see inside). */
+static verdict judge_distinct(const lh_oracle *o, int w, const double *y,
+                              int n, int final)
 {
     verdict j = { J_NO, 0.0, 1.0 };
-    const double *y = o->dseries[w];
     /* The Go heap: half the per-replay minimum, so a 100 B entry shows
      * while the creep of clean Go code (~10 B a call, see DESIGN.md)
      * does not. */
@@ -1129,8 +1131,20 @@ static verdict judge_distinct(const lh_oracle *o, int w, int n, int final)
     if (final) {
         int q = (n - 1) / 4;
         double first = y[q] - y[0], last = y[n - 1] - y[n - 1 - q];
-        if (!(last > 0.0 && last >= 0.5 * first))
+        if (w == W_GO_HEAP) {
+            /* Not against the first quarter: a Go map doubling its
+             * buckets is a step of the whole map's size, in either
+             * quarter.  The last quarter's robust slope must beat the
+             * slack on its own: a cache that has filled up is flat
+             * there. */
+            double lo, hi;
+            if (lh_theil_sen(o->dx + n - 1 - q, y + n - 1 - q,
+                             (size_t)q + 1, o->cfg.alpha, &last, &lo,
+                             &hi) < 0 || !(last > per))
+                return j;
+        } else if (!(last > 0.0 && last >= 0.5 * first)) {
             return j;
+        }
     }
     j.v = J_YES;
     return j;
@@ -1214,7 +1228,7 @@ static void distinct_run(lh_oracle *o, const uint8_t *data, size_t size,
         for (int w = 0; w < W_COUNT; w++) {
             if (!(growing & BIT(w)))
                 continue;
-            o->dres[w] = judge_distinct(o, w, n, final);
+            o->dres[w] = judge_distinct(o, w, o->dseries[w], n, final);
             if (o->dres[w].v == J_YES)
                 yes |= BIT(w);
             else
@@ -1541,7 +1555,7 @@ static void go_heap_site(lh_oracle *o, const lh_gosnap *a,
  * the series as the extended C heap run is judged (judge_distinct, final)
  * into o->dres[W_GO_HEAP].  One stage, not two as for the C heap: each
  * reading costs a GC, and 32 of them over 16,384 variants reject a cache
- * of up to ~8,000 entries, which fills within the first half.  The
+ * of up to ~12,000 entries, flat over the last quarter.  The
  * counter starts elsewhere than the C run's (lh_oracle_confirm runs both
  * on one input: the Go run must not replay keys the C run made).  A
  * variant the step fails on ends the run unconfirmed. */
@@ -1578,7 +1592,16 @@ static void go_distinct_run(lh_oracle *o, const uint8_t *data, size_t size)
         y[n] = read_go_heap(o);
     }
     o->dn = n;
-    o->dres[W_GO_HEAP] = judge_distinct(o, W_GO_HEAP, n, 1);
+    /* Judged on the floor the heap never goes below again: a Go map that
+     * grows keeps its old buckets until the writes after it have moved
+     * them (~2x the map for a while), a bump a reading may or may not
+     * catch; with small entries it swamps the trend.  The floor of a
+     * cache that plateaus stays flat; the series reported is the raw one. */
+    double low[DISTINCT_SAMPLES + 1];
+    low[n - 1] = y[n - 1];
+    for (int i = n - 2; i >= 0; i--)
+        low[i] = y[i] < low[i + 1] ? y[i] : low[i + 1];
+    o->dres[W_GO_HEAP] = judge_distinct(o, W_GO_HEAP, low, n, 1);
     if (o->dres[W_GO_HEAP].v != J_YES) {
         o->dres[W_GO_HEAP].v = J_NO;
         goto out;
