@@ -372,8 +372,31 @@ static int go_lru_miss(const uint8_t *d, size_t n)
     return 0;                   /* one in, one out */
 }
 
+/* A Go map's buckets: 40 B a slot, doubled past 6.5 entries a slot pair
+ * of 8; the old array stays until as many writes as it had buckets have
+ * moved it (incremental evacuation). */
+static struct {
+    int64_t n, slots, old_bytes, old_left;
+} M;
+
+static void go_map_insert(void)
+{
+    if (M.slots == 0)
+        M.slots = 64;
+    M.n++;
+    if (M.old_left > 0 && --M.old_left == 0)
+        G.heap_live -= M.old_bytes;
+    if (M.n * 8 > M.slots * 13 / 2) {
+        M.old_bytes = M.slots * 40;
+        M.old_left = M.slots / 8;
+        M.slots *= 2;
+        G.heap_live += M.slots * 40;
+    }
+}
+
 static void go_reset(void)
 {
+    memset(&M, 0, sizeof M);
     memset(&G, 0, sizeof G);
     memset(go_keys, 0, sizeof go_keys);
     go_lru_len = go_lru_next = 0;
@@ -399,6 +422,12 @@ static int go_step(void *ud, const uint8_t *d, size_t n)
     } else if (has_prefix(d, n, "GKEY")) {      /* Go cache: once per key */
         if (go_new_key(d, n))
             G.heap_live += 300;
+    } else if (has_prefix(d, n, "GMAP")) {      /* a key-only map: 64 B an
+                                                 * entry, and its buckets */
+        if (go_new_key(d, n)) {
+            G.heap_live += 64;
+            go_map_insert();
+        }
     } else if (has_prefix(d, n, "GLRU")) {      /* Go LRU of 256 */
         if (go_lru_miss(d, n))
             G.heap_live += 300;
@@ -1048,6 +1077,10 @@ static void test_confirm(void)
     rc = lh_oracle_confirm(o, (const uint8_t *)"GKEY-1", 6, 0, &F);
     check(rc == 1 && F.distinct && strcmp(F.metric, "go.heap_live_bytes")
           == 0, "confirm: a Go map per key, through distinct variants");
+    rc = lh_oracle_confirm(o, (const uint8_t *)"GMAP-1", 6, 0, &F);
+    check(rc == 1 && F.distinct, "confirm: a key-only Go map (64 B an "
+          "entry, bucket doublings as steps and bumps), %.0f B/variant",
+          rc == 1 ? F.growth_per_rep : 0.0);
     rc = lh_oracle_confirm(o, (const uint8_t *)"GLRU-1", 6, 0, &F);
     check(rc == 0, "confirm: a Go LRU of 256 is clean");
     rc = lh_oracle_confirm(o, (const uint8_t *)"GSAW-1", 6, 0, &F);
