@@ -24,7 +24,10 @@
  * `expensive_every` inputs; when the Go heap grew by more than
  * `go_heap_trigger` since the last check, the recent inputs kept in a ring
  * buffer are replayed to find the culprit, so the finding is always an
- * input that grows memory, never just the last one executed.
+ * input that grows memory, never just the last one executed.  When none
+ * grows again on replay, the ring's inputs are screened with distinct
+ * variants and the likeliest gets a distinct run on the Go heap (settled
+ * readings), so a Go map keyed by content is found too.
  *
  * The oracle knows nothing of Lua or of fuzzing engines: the caller gives
  * it a step function and a settle function.
@@ -59,8 +62,9 @@ typedef struct lh_oracle_config {
                                  * (default): chosen from the measured cost
                                  * of the reads and of the step */
     int distinct;               /* distinct-input replay of C heap triggers
-                                 * that same-input replay rejects: 0
-                                 * (default) on, negative off */
+                                 * and Go heap growth that same-input
+                                 * replay rejects: 0 (default) on,
+                                 * negative off */
 } lh_oracle_config;
 
 /* Fill cfg with the defaults.  In a cfg given to lh_oracle_new, zero (or a
@@ -132,7 +136,8 @@ int lh_oracle_run(lh_oracle *o, const uint8_t *data, size_t size,
 /* Replay one input `reps` times (0: the configured number) on every
  * watched metric, the Go heap included (with a settle per repetition), and
  * judge; when nothing grew that way, run its distinct variants on the C
- * heap (as lh_oracle_run does).  For repro and minimize.  Returns 1 when it leaks (out filled
+ * heap, then on the Go heap (as lh_oracle_run does).  For repro and
+ * minimize.  Returns 1 when it leaks (out filled
  * with the strongest finding), 0 when not, -1 when the step failed.
  * Growth that does not convince after `reps` is replayed on to 64 reps.
  * Signatures are not recorded: lh_oracle_run still reports this leak. */

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -326,6 +327,81 @@ static int64_t fake_profile(char *buf, int64_t cap)
     return n;
 }
 
+/* The fake Go caches' keys: a set of input hashes (open addressing, big
+ * enough for every variant a test runs), and an LRU's 256 most recent. */
+#define GO_KEYS (1u << 17)
+#define GO_LRU 256
+static uint64_t go_keys[GO_KEYS];
+static uint64_t go_lru[GO_LRU];
+static int go_lru_len, go_lru_next;
+
+static uint64_t go_key_hash(const uint8_t *d, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ d[i]) * 1099511628211ull;
+    return h ? h : 1;
+}
+
+static int go_new_key(const uint8_t *d, size_t n)
+{
+    uint64_t h = go_key_hash(d, n);
+    for (size_t i = h % GO_KEYS;; i = (i + 1) % GO_KEYS) {
+        if (go_keys[i] == h)
+            return 0;
+        if (!go_keys[i]) {
+            go_keys[i] = h;
+            return 1;
+        }
+    }
+}
+
+/* A miss adds an entry; past GO_LRU entries it evicts the oldest. */
+static int go_lru_miss(const uint8_t *d, size_t n)
+{
+    uint64_t h = go_key_hash(d, n);
+    for (int i = 0; i < go_lru_len; i++)
+        if (go_lru[i] == h)
+            return 0;
+    go_lru[go_lru_next] = h;
+    go_lru_next = (go_lru_next + 1) % GO_LRU;
+    if (go_lru_len < GO_LRU) {
+        go_lru_len++;
+        return 1;
+    }
+    return 0;                   /* one in, one out */
+}
+
+/* A Go map's buckets: 40 B a slot, doubled past 6.5 entries a slot pair
+ * of 8; the old array stays until as many writes as it had buckets have
+ * moved it (incremental evacuation). */
+static struct {
+    int64_t n, slots, old_bytes, old_left;
+} M;
+
+static void go_map_insert(void)
+{
+    if (M.slots == 0)
+        M.slots = 64;
+    M.n++;
+    if (M.old_left > 0 && --M.old_left == 0)
+        G.heap_live -= M.old_bytes;
+    if (M.n * 8 > M.slots * 13 / 2) {
+        M.old_bytes = M.slots * 40;
+        M.old_left = M.slots / 8;
+        M.slots *= 2;
+        G.heap_live += M.slots * 40;
+    }
+}
+
+static void go_reset(void)
+{
+    memset(&M, 0, sizeof M);
+    memset(&G, 0, sizeof G);
+    memset(go_keys, 0, sizeof go_keys);
+    go_lru_len = go_lru_next = 0;
+}
+
 static int go_step(void *ud, const uint8_t *d, size_t n)
 {
     (void)ud;
@@ -344,8 +420,23 @@ static int go_step(void *ud, const uint8_t *d, size_t n)
     } else if (has_prefix(d, n, "HEAP")) {      /* Go heap: 20 kB a call */
         G.heap_live += 20000;
     } else if (has_prefix(d, n, "GKEY")) {      /* Go cache: once per key */
-        if (new_key(d, n))
+        if (go_new_key(d, n))
             G.heap_live += 300;
+    } else if (has_prefix(d, n, "GMAP")) {      /* a key-only map: 64 B an
+                                                 * entry, and its buckets */
+        if (go_new_key(d, n)) {
+            G.heap_live += 64;
+            go_map_insert();
+        }
+    } else if (has_prefix(d, n, "GLRU")) {      /* Go LRU of 256 */
+        if (go_lru_miss(d, n))
+            G.heap_live += 300;
+    } else if (has_prefix(d, n, "GSAW")) {      /* the LRU, making 20 kB of
+                                                 * garbage a call: an
+                                                 * unsettled heap's sawtooth */
+        if (go_lru_miss(d, n))
+            G.heap_live += 300;
+        G.heap_garbage += 20000;
     } else if (has_prefix(d, n, "FAIL")) {
         return -1;
     }
@@ -893,19 +984,52 @@ static void test_go_heap(void)
           "baseline retaken after the search: no second search");
     lh_oracle_free(o);
 
-    /* A Go cache warming on every new key: replays do not grow it. */
-    memset(&G, 0, sizeof G);
-    nkeys = 0;
+    /* A Go map keyed by the input, never pruned: replays do not grow it,
+     * distinct variants of the GKEY inputs do. */
+    go_reset();
     o = go_oracle(50, 8000);
-    int found = 0;
-    for (int i = 0; i < 100; i++) {
+    found_at = 0;
+    for (int i = 0; i < 100 && !found_at; i++) {
         snprintf(in, sizeof in, i < 50 ? "nop-%d" : "GKEY-%d", i);
-        found |= run(o, in, &F) != 0;
+        if (run(o, in, &F) == 1)
+            found_at = i + 1;
     }
     s = stats(o);
-    check(!found && s.culprit_searches == 1 && s.confirmed == 0,
-          "Go cache growth (50 new keys): searched, nothing confirmed");
+    check(found_at == 100 && F.distinct && s.culprit_searches == 1 &&
+          strcmp(F.signature, "go.heap_live_bytes per distinct input") == 0,
+          "Go map per key (50 new keys): found per distinct input at %d "
+          "('%s')", found_at, F.signature);
+    check(F.size >= 4 && memcmp(F.input, "GKEY", 4) == 0 &&
+          F.every == 512 && F.variants == 16384 && F.reps == 32 &&
+          fabs(F.growth_per_rep - 300.0) < 5.0,
+          "a GKEY input, %d readings every %d variants (%ld), %.2f B/variant",
+          F.reps, F.every, F.variants, F.growth_per_rep);
+    check(s.distinct_runs == 1, "one full Go distinct run (%llu)",
+          (unsigned long long)s.distinct_runs);
     lh_oracle_free(o);
+
+    /* The false-positive guards: an LRU of 256 filling (50 new keys grow
+     * it past the trigger), then flat; the same with 20 kB of garbage a
+     * call (readings are settled: the sawtooth never shows). */
+    static const char *const clean[] = { "GLRU", "GSAW" };
+    for (int c = 0; c < 2; c++) {
+        go_reset();
+        o = go_oracle(50, 8000);
+        int found = 0;
+        for (int i = 0; i < 400; i++) {
+            if (i % 100 < 50)
+                snprintf(in, sizeof in, "nop-%d", i);
+            else
+                snprintf(in, sizeof in, "%s-%d", clean[c], i);
+            found |= run(o, in, &F) != 0;
+        }
+        s = stats(o);
+        check(!found && s.culprit_searches >= 1 && s.confirmed == 0,
+              "Go %s: %llu searches, %llu full distinct runs, nothing "
+              "confirmed", clean[c], (unsigned long long)s.culprit_searches,
+              (unsigned long long)s.distinct_runs);
+        lh_oracle_free(o);
+    }
 }
 
 /* `lh_oracle_config cfg = { 0 }` is the defaults: Go heap checked every
@@ -949,6 +1073,18 @@ static void test_confirm(void)
           "read (%d settles)", G.settles - settles);
     rc = lh_oracle_confirm(o, (const uint8_t *)"nop", 3, 0, &F);
     check(rc == 0, "confirm: clean input");
+    go_reset();
+    rc = lh_oracle_confirm(o, (const uint8_t *)"GKEY-1", 6, 0, &F);
+    check(rc == 1 && F.distinct && strcmp(F.metric, "go.heap_live_bytes")
+          == 0, "confirm: a Go map per key, through distinct variants");
+    rc = lh_oracle_confirm(o, (const uint8_t *)"GMAP-1", 6, 0, &F);
+    check(rc == 1 && F.distinct, "confirm: a key-only Go map (64 B an "
+          "entry, bucket doublings as steps and bumps), %.0f B/variant",
+          rc == 1 ? F.growth_per_rep : 0.0);
+    rc = lh_oracle_confirm(o, (const uint8_t *)"GLRU-1", 6, 0, &F);
+    check(rc == 0, "confirm: a Go LRU of 256 is clean");
+    rc = lh_oracle_confirm(o, (const uint8_t *)"GSAW-1", 6, 0, &F);
+    check(rc == 0, "confirm: a Go sawtooth is clean");
     rc = lh_oracle_confirm(o, (const uint8_t *)"FAIL", 4, 0, &F);
     check(rc == -1, "confirm: failing step is -1");
     lh_oracle_free(o);

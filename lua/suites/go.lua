@@ -261,6 +261,53 @@ leak.workload "go-cache-pinned-on-seeds" {
   },
 }
 
+-- A session table nobody expires, on the harmless seeds: clean, because no
+-- seed starts with SESS ("session=..." is lower case).  Once a fuzzer makes
+-- one that does, every distinct SESS request leaks an entry and a repeated
+-- one nothing: found only by distinct-input replay of the Go heap.
+leak.workload "go-cache-intern-on-seeds" {
+  description = "OpCacheInternGated is clean until a request starts with SESS",
+  target = gocache,
+  expect = "clean",
+  warmup = 200, iterations = 5000, samples = 30,
+  inputs = leak.corpus "corpora/gocache",
+  step = function(input) gocache:call("OpCacheInternGated", input) end,
+  invariants = {
+    leak.stable "go.heap_live_bytes" { slack = GO_HEAP_SLACK },
+    leak.bounded "target.session_entries" { max = 0 },
+  },
+}
+
+-- The clean twin on the same seeds, the false-positive guard for Go
+-- distinct-input replay: fuzzed, its LRU fills up and plateaus.
+leak.workload "go-cache-lru-on-seeds" {
+  description = "OpCacheLRU on the cache seeds: clean, and fuzzes clean",
+  target = gocache,
+  expect = "clean",
+  warmup = 200, iterations = 5000, samples = 30,
+  inputs = leak.corpus "corpora/gocache",
+  step = function(input) gocache:call("OpCacheLRU", input) end,
+  invariants = {
+    leak.stable "go.heap_live_bytes" { slack = GO_HEAP_SLACK },
+    leak.bounded "target.lru_entries" { max = 256 },
+  },
+}
+
+-- The same with an LRU of 4096 (~1.4 MiB full): fuzzing it crosses the Go
+-- heap trigger while it fills, so the culprit search and the Go
+-- distinct-input replay run, and must reject it.
+leak.workload "go-cache-lru-big-on-seeds" {
+  description = "OpCacheLRUBig on the cache seeds: clean, and fuzzes clean",
+  target = gocache,
+  expect = "clean",
+  warmup = 200, iterations = 5000, samples = 30,
+  inputs = leak.corpus "corpora/gocache",
+  step = function(input) gocache:call("OpCacheLRUBig", input) end,
+  invariants = {
+    leak.stable "go.heap_live_bytes" { slack = GO_HEAP_SLACK },
+  },
+}
+
 -- Noisy but clean: the LRU fills to 256 entries (~80 KiB) during the warmup,
 -- then evicts one entry per miss; the heap churns and stays flat.  No
 -- baseline invariant: the cache rightly holds more after the run than

@@ -30,6 +30,11 @@ func isPinned(in []byte) bool {
 	return len(in) >= 4 && string(in[:4]) == "KEEP"
 }
 
+// isSession is isPinned's twin for OpCacheInternGated.
+func isSession(in []byte) bool {
+	return len(in) >= 4 && string(in[:4]) == "SESS"
+}
+
 var arrivals atomic.Int64
 
 // requestKey is the bug behind OpCacheLeak: the arrival number makes every

@@ -21,10 +21,17 @@ func main() {}
 // lruCapacity bounds the clean cache: it fills up, then plateaus.
 const lruCapacity = 256
 
+// bigCapacity bounds OpCacheLRUBig's: full, ~1.4 MiB, past the fuzz
+// oracle's 256 KiB Go heap trigger, so fuzzing it runs the culprit search
+// and the Go distinct-input replay on a cache that is clean.
+const bigCapacity = 4096
+
 var (
 	lru       = newLRU(lruCapacity)
 	unbounded = newMemo()
 	pinned    = newMemo()
+	sessions  = newMemo()
+	big       = newLRU(bigCapacity)
 )
 
 // OpCacheLRU memoizes responses in a bounded LRU: the clean twin. With many
@@ -34,6 +41,16 @@ var (
 func OpCacheLRU(data *C.uint8_t, size C.size_t) C.int {
 	in := cin.View(unsafe.Pointer(data), uintptr(size))
 	lru.getOrAdd(string(in), func() []byte { return render(in) })
+	return 0
+}
+
+// OpCacheLRUBig is OpCacheLRU with a capacity of 4096: clean, and big
+// enough to look like a leak until it is full.
+//
+//export OpCacheLRUBig
+func OpCacheLRUBig(data *C.uint8_t, size C.size_t) C.int {
+	in := cin.View(unsafe.Pointer(data), uintptr(size))
+	big.getOrAdd(string(in), func() []byte { return render(in) })
 	return 0
 }
 
@@ -64,8 +81,26 @@ func OpCacheLeak(data *C.uint8_t, size C.size_t) C.int {
 	return 0
 }
 
+// OpCacheInternGated is the LRU, except that requests starting with "SESS"
+// are interned in a package-level map keyed by the whole request and never
+// deleted: a session table nobody expires.  A repeated request finds its
+// entry, so replaying one input grows nothing; every distinct "SESS"
+// request leaks one entry (~350 bytes).  Other inputs are clean.
+//
+//export OpCacheInternGated
+func OpCacheInternGated(data *C.uint8_t, size C.size_t) C.int {
+	in := cin.View(unsafe.Pointer(data), uintptr(size))
+	if isSession(in) {
+		sessions.getOrAdd(string(in), func() []byte { return render(in) })
+		return 0
+	}
+	lru.getOrAdd(string(in), func() []byte { return render(in) })
+	return 0
+}
+
 // The gauges publish each cache's entry count as target.lru_entries,
-// target.memo_entries and target.pinned_entries.
+// target.memo_entries, target.pinned_entries and
+// target.session_entries.
 
 //export leakhound_gauge_lru_entries
 func leakhound_gauge_lru_entries() C.int64_t { return C.int64_t(lru.len()) }
@@ -75,3 +110,6 @@ func leakhound_gauge_memo_entries() C.int64_t { return C.int64_t(unbounded.len()
 
 //export leakhound_gauge_pinned_entries
 func leakhound_gauge_pinned_entries() C.int64_t { return C.int64_t(pinned.len()) }
+
+//export leakhound_gauge_session_entries
+func leakhound_gauge_session_entries() C.int64_t { return C.int64_t(sessions.len()) }
