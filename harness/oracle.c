@@ -1103,6 +1103,20 @@ static void next_variant(lh_oracle *o, size_t at, size_t digits)
     }
 }
 
+/* Step k fresh variants; -1 when the step fails on one (the variant is
+ * the oracle's own input: the run ends unconfirmed, nothing is reported). */
+static int step_variants(lh_oracle *o, size_t at, size_t digits,
+                         size_t len, int k)
+{
+    for (int i = 0; i < k; i++) {
+        next_variant(o, at, digits);
+        if (o->step(o->ud, o->variant, len) < 0)
+            return -1;
+    }
+    o->stats.distinct_steps += (uint64_t)k;
+    return 0;
+}
+
 /* The detector's stable test on the readings so far (x: variants run),
  * slack 1 B or 1/16 block per variant.  At the end of the extended run the
  * growth must also be sustained: the last quarter at least half of the
@@ -1210,14 +1224,10 @@ static void distinct_run(lh_oracle *o, const uint8_t *data, size_t size,
     unsigned growing = judge;
     for (;;) {
         for (; n <= target; n++) {
-            for (int i = 0; i < DISTINCT_EVERY; i++) {
-                next_variant(o, at, digits);
-                if (o->step(o->ud, o->variant, len) < 0) {
-                    memset(o->dres, 0, sizeof o->dres);
-                    goto out;
-                }
+            if (step_variants(o, at, digits, len, DISTINCT_EVERY) < 0) {
+                memset(o->dres, 0, sizeof o->dres);
+                goto out;
             }
-            o->stats.distinct_steps += DISTINCT_EVERY;
             read_metrics(o, judge, v);
             for (int w = 0; w < W_COUNT; w++)
                 o->dseries[w][n] = v[w];
@@ -1580,14 +1590,10 @@ static void go_distinct_run(lh_oracle *o, const uint8_t *data, size_t size)
     lh_gosnap *snap[2] = { lh_godiag_snapshot(o->probes->target), NULL };
     int n = 1, target = GO_DISTINCT_VARIANTS / GO_DISTINCT_EVERY;
     for (; n <= target; n++) {
-        for (int i = 0; i < GO_DISTINCT_EVERY; i++) {
-            next_variant(o, at, digits);
-            if (o->step(o->ud, o->variant, len) < 0) {
-                memset(o->dres, 0, sizeof o->dres);
-                goto out;
-            }
+        if (step_variants(o, at, digits, len, GO_DISTINCT_EVERY) < 0) {
+            memset(o->dres, 0, sizeof o->dres);
+            goto out;
         }
-        o->stats.distinct_steps += GO_DISTINCT_EVERY;
         do_settle(o);
         y[n] = read_go_heap(o);
     }
