@@ -844,6 +844,22 @@ static void settle_tail(lh_oracle *o, unsigned judge, int n)
     }
 }
 
+/* Replay number n of the input and record the judged metrics after it
+ * (the Go heap after a settle).  -1 when the step failed. */
+static int replay_once(lh_oracle *o, const uint8_t *data, size_t size,
+                       unsigned judge, int n)
+{
+    double v[W_COUNT] = { 0 };      /* metrics not judged stay 0 */
+    if (o->step(o->ud, data, size) < 0)
+        return -1;
+    if (judge & BIT(W_GO_HEAP))
+        do_settle(o);
+    read_point(o, judge, v);
+    for (int w = 0; w < W_COUNT; w++)
+        o->series[w][n] = v[w];
+    return 0;
+}
+
 /*
  * A bounded buffer that is still filling during the replays (a ring of the
  * last N requests, a pool growing to its cap) grows like a leak until it
@@ -851,7 +867,7 @@ static void settle_tail(lh_oracle *o, unsigned judge, int n)
  * as many repetitions, the last third at least half as fast as the first.
  */
 static int sustain(lh_oracle *o, const uint8_t *data, size_t size,
-                   unsigned judge, int *np, double *v)
+                   unsigned judge, int *np)
 {
     int n = *np;
     unsigned yes = 0;
@@ -863,15 +879,10 @@ static int sustain(lh_oracle *o, const uint8_t *data, size_t size,
     int ext = 4 * (n - 1) < LH_ORACLE_MAX_REPS ? 4 * (n - 1)
                                                 : LH_ORACLE_MAX_REPS;
     for (; n <= ext; n++) {
-        if (o->step(o->ud, data, size) < 0) {
+        if (replay_once(o, data, size, judge, n) < 0) {
             *np = o->nseries = n;
             return -1;
         }
-        if (judge & BIT(W_GO_HEAP))
-            do_settle(o);
-        read_point(o, judge, v);
-        for (int w = 0; w < W_COUNT; w++)
-            o->series[w][n] = v[w];
     }
     settle_tail(o, judge, n);
     int third = (n - 1) / 3;
@@ -923,15 +934,10 @@ static int replay_series(lh_oracle *o, const uint8_t *data, size_t size,
     int n = 1, target = reps;
     for (;;) {
         for (; n <= target; n++) {
-            if (o->step(o->ud, data, size) < 0) {
+            if (replay_once(o, data, size, judge, n) < 0) {
                 o->nseries = n;
                 return -1;
             }
-            if (judge & BIT(W_GO_HEAP))
-                do_settle(o);
-            read_point(o, judge, v);
-            for (int w = 0; w < W_COUNT; w++)
-                o->series[w][n] = v[w];
         }
         settle_tail(o, judge, n);
         int maybe = 0;
@@ -945,7 +951,7 @@ static int replay_series(lh_oracle *o, const uint8_t *data, size_t size,
             break;
         target = target * 2 < max_reps ? target * 2 : max_reps;
     }
-    if (sustain(o, data, size, judge, &n, v) < 0)
+    if (sustain(o, data, size, judge, &n) < 0)
         return -1;
     o->nseries = n;
     return 0;
