@@ -13,6 +13,21 @@
 
 #include "interpose.h"
 
+int lh_grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t ncap = *cap ? *cap * 2 : 16;
+    while (ncap < need)
+        ncap *= 2;
+    void *n = lh_raw_realloc(*arr, ncap * elem);
+    if (!n)
+        return -1;
+    *arr = n;
+    *cap = ncap;
+    return 0;
+}
+
 void lh_buf_free(lh_buf *b)
 {
     lh_raw_free(b->data);

@@ -29,6 +29,11 @@ void lh_buf_vprintf(lh_buf *b, const char *fmt, va_list ap);
 /* Returns the contents ("" when empty). */
 const char *lh_buf_str(const lh_buf *b);
 
+/* Make room for need elements of elem bytes in *arr (capacity *cap,
+ * doubled as needed; lh_raw_* memory).  0, or -1 when out of memory (the
+ * array is left as it was). */
+int lh_grow(void **arr, size_t *cap, size_t need, size_t elem);
+
 /* JSON values appended to a buffer. */
 void lh_json_str(lh_buf *b, const char *s);
 void lh_json_strn(lh_buf *b, const char *s, size_t n);

@@ -92,21 +92,6 @@ struct lh_gosnap {
 };
 
 
-static int grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return 0;
-    size_t ncap = *cap ? *cap * 2 : 64;
-    while (ncap < need)
-        ncap *= 2;
-    void *n = lh_raw_realloc(*arr, ncap * elem);
-    if (!n)
-        return -1;
-    *arr = n;
-    *cap = ncap;
-    return 0;
-}
-
 static int starts(const char *s, const char *prefix)
 {
     return strncmp(s, prefix, strlen(prefix)) == 0;
@@ -223,13 +208,13 @@ static int heap_parse(heapprof *h, char *text, size_t len)
             char *end;
             double objects = strtod(line, &end);
             double bytes = *end == ':' ? strtod(end + 1, NULL) : 0;
-            if (grow((void **)&h->recs, &h->rcap, h->nrecs + 1,
+            if (lh_grow((void **)&h->recs, &h->rcap, h->nrecs + 1,
                      sizeof *h->recs) < 0)
                 goto fail;
             h->recs[h->nrecs] = (heaprec){ objects, bytes, h->nframes, 0, 0 };
             cur = (long)h->nrecs++;
         } else if (line[0] == '#' && line[1] == '\t' && cur >= 0) {
-            if (grow((void **)&h->frames, &h->fcap, h->nframes + 1,
+            if (lh_grow((void **)&h->frames, &h->fcap, h->nframes + 1,
                      sizeof *h->frames) < 0)
                 goto fail;
             lh_goframe_parse(line + 1, &h->frames[h->nframes++]);

@@ -12,26 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "interpose.h"
 
 static const lh_goframe no_frame = { "", "", 0 };
-
-/* ---- growable arrays over lh_raw_realloc -------------------------------- */
-
-static int grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return 0;
-    size_t ncap = *cap ? *cap * 2 : 16;
-    while (ncap < need)
-        ncap *= 2;
-    void *n = lh_raw_realloc(*arr, ncap * elem);
-    if (!n)
-        return -1;
-    *arr = n;
-    *cap = ncap;
-    return 0;
-}
 
 /* ---- small string helpers (lines are NUL-terminated in place) ---------- */
 
@@ -96,12 +80,12 @@ typedef struct parser {
 static int new_group(parser *ps, int64_t count, int from_debug2)
 {
     lh_goprofile *p = ps->p;
-    if (grow((void **)&p->groups, &ps->gcap, p->ngroups + 1,
+    if (lh_grow((void **)&p->groups, &ps->gcap, p->ngroups + 1,
              sizeof *p->groups) < 0)
         return -1;
-    if (grow((void **)&ps->start, &ps->scap, p->ngroups + 1,
+    if (lh_grow((void **)&ps->start, &ps->scap, p->ngroups + 1,
              sizeof *ps->start) < 0 ||
-        grow((void **)&ps->merge, &ps->mcap, p->ngroups + 1, 1) < 0)
+        lh_grow((void **)&ps->merge, &ps->mcap, p->ngroups + 1, 1) < 0)
         return -1;
     lh_gogroup *g = &p->groups[p->ngroups];
     memset(g, 0, sizeof *g);
@@ -121,7 +105,7 @@ static int add_frame(parser *ps, const lh_goframe *f)
 {
     if (ps->cur < 0)
         return 0;
-    if (grow((void **)&ps->p->frames_, &ps->fcap, ps->nframes + 1,
+    if (lh_grow((void **)&ps->p->frames_, &ps->fcap, ps->nframes + 1,
              sizeof *ps->p->frames_) < 0)
         return -1;
     ps->p->frames_[ps->nframes++] = *f;
