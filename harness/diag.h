@@ -207,6 +207,12 @@ int lh_tally_add(lh_tally *t, int nt, const char *name);
 /* Most frequent first, into out (always NUL-terminated); sorts t. */
 void lh_tally_format(lh_tally *t, int nt, char *out, size_t len);
 
+/* Finish a site of new fds or threads: summary (what they are) goes in
+ * front of the detail lh_sites_group wrote, and a site with no recorded
+ * stack is named `unrecorded` (why it has none); counts only, no bytes. */
+void lh_site_describe(lh_site *s, const char *summary,
+                      const char *unrecorded);
+
 /* A small spinlock for the diagnosis sources' sampled paths (no syscall
  * while uncontended, yields when it spins long). */
 typedef struct lh_spinlock {

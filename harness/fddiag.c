@@ -971,17 +971,8 @@ int lh_fddiag_diff(const lh_fdsnap *a, const lh_fdsnap *b, lh_site *out,
                 mine[k++] = items[i];
         char sum[256];
         summarize(b, mine, k, sum, sizeof sum);
-        char ctx[256];
-        snprintf(ctx, sizeof ctx, "%s", out[s].detail);
-        if (strcmp(out[s].func, "(not recorded)") == 0)
-            snprintf(out[s].func, sizeof out[s].func,
-                     "(opened before recording or by a raw syscall)");
-        if (ctx[0])
-            snprintf(out[s].detail, sizeof out[s].detail, "%s; %s", sum,
-                     ctx);
-        else
-            snprintf(out[s].detail, sizeof out[s].detail, "%s", sum);
-        out[s].bytes = 0;
+        lh_site_describe(&out[s], sum,
+                         "(opened before recording or by a raw syscall)");
     }
 out:
     lh_raw_free(items);

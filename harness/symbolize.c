@@ -2127,3 +2127,17 @@ void lh_tally_format(lh_tally *t, int nt, char *out, size_t len)
             break;
     }
 }
+
+void lh_site_describe(lh_site *s, const char *summary,
+                      const char *unrecorded)
+{
+    char ctx[sizeof s->detail];
+    snprintf(ctx, sizeof ctx, "%s", s->detail);
+    if (strcmp(s->func, "(not recorded)") == 0)
+        snprintf(s->func, sizeof s->func, "%s", unrecorded);
+    if (ctx[0])
+        snprintf(s->detail, sizeof s->detail, "%s; %s", summary, ctx);
+    else
+        snprintf(s->detail, sizeof s->detail, "%s", summary);
+    s->bytes = 0;
+}

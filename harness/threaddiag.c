@@ -381,17 +381,9 @@ int lh_threaddiag_diff(const lh_threadsnap *a, const lh_threadsnap *b,
                 mine[k++] = items[i];
         char sum[256];
         summarize(b, mine, k, sum, sizeof sum);
-        char ctx[256];
-        snprintf(ctx, sizeof ctx, "%s", out[s].detail);
-        if (strcmp(out[s].func, "(not recorded)") == 0)
-            snprintf(out[s].func, sizeof out[s].func,
-                     "(created before recording or not by pthread_create)");
-        if (ctx[0])
-            snprintf(out[s].detail, sizeof out[s].detail, "%s; %s", sum,
-                     ctx);
-        else
-            snprintf(out[s].detail, sizeof out[s].detail, "%s", sum);
-        out[s].bytes = 0;
+        lh_site_describe(&out[s], sum,
+                         "(created before recording or not by "
+                         "pthread_create)");
     }
 out:
     lh_raw_free(items);
