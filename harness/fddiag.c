@@ -260,6 +260,28 @@ static void fd_forget_range(unsigned lo, unsigned hi)
         return ret;                                     \
     } while (0)
 
+/* The usual wrapper: call the real function, note the fd it returned.
+ * A macro, not a function: RA() must be the wrapper's return address. */
+#define FD_CALL(name, ...)                              \
+    do {                                                \
+        if (!REAL(name))                                \
+            MISSING(-1);                                \
+        int fd_ = REAL(name)(__VA_ARGS__);              \
+        NOTE(fd_);                                      \
+        return fd_;                                     \
+    } while (0)
+
+/* open(2)'s mode argument is passed only when flags want one. */
+#define VA_MODE(flags, mode)                            \
+    do {                                                \
+        if (wants_mode(flags)) {                        \
+            va_list ap_;                                \
+            va_start(ap_, flags);                       \
+            (mode) = va_arg(ap_, mode_t);               \
+            va_end(ap_);                                \
+        }                                               \
+    } while (0)
+
 static int wants_mode(int flags)
 {
     return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
@@ -300,128 +322,64 @@ void lh_fddiag_start(void)
 LH_EXPORT int open(const char *path, int flags, ...)
 {
     mode_t mode = 0;
-    if (wants_mode(flags)) {
-        va_list ap;
-        va_start(ap, flags);
-        mode = va_arg(ap, mode_t);
-        va_end(ap);
-    }
-    if (!REAL(open))
-        MISSING(-1);
-    int fd = REAL(open)(path, flags, mode);
-    NOTE(fd);
-    return fd;
+    VA_MODE(flags, mode);
+    FD_CALL(open, path, flags, mode);
 }
 
 LH_EXPORT int open64(const char *path, int flags, ...)
 {
     mode_t mode = 0;
-    if (wants_mode(flags)) {
-        va_list ap;
-        va_start(ap, flags);
-        mode = va_arg(ap, mode_t);
-        va_end(ap);
-    }
-    if (!REAL(open64))
-        MISSING(-1);
-    int fd = REAL(open64)(path, flags, mode);
-    NOTE(fd);
-    return fd;
+    VA_MODE(flags, mode);
+    FD_CALL(open64, path, flags, mode);
 }
 
 LH_EXPORT int __open_2(const char *path, int flags)
 {
-    if (!REAL(__open_2))
-        MISSING(-1);
-    int fd = REAL(__open_2)(path, flags);
-    NOTE(fd);
-    return fd;
+    FD_CALL(__open_2, path, flags);
 }
 
 LH_EXPORT int __open64_2(const char *path, int flags)
 {
-    if (!REAL(__open64_2))
-        MISSING(-1);
-    int fd = REAL(__open64_2)(path, flags);
-    NOTE(fd);
-    return fd;
+    FD_CALL(__open64_2, path, flags);
 }
 
 LH_EXPORT int openat(int dirfd, const char *path, int flags, ...)
 {
     mode_t mode = 0;
-    if (wants_mode(flags)) {
-        va_list ap;
-        va_start(ap, flags);
-        mode = va_arg(ap, mode_t);
-        va_end(ap);
-    }
-    if (!REAL(openat))
-        MISSING(-1);
-    int fd = REAL(openat)(dirfd, path, flags, mode);
-    NOTE(fd);
-    return fd;
+    VA_MODE(flags, mode);
+    FD_CALL(openat, dirfd, path, flags, mode);
 }
 
 LH_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
 {
     mode_t mode = 0;
-    if (wants_mode(flags)) {
-        va_list ap;
-        va_start(ap, flags);
-        mode = va_arg(ap, mode_t);
-        va_end(ap);
-    }
-    if (!REAL(openat64))
-        MISSING(-1);
-    int fd = REAL(openat64)(dirfd, path, flags, mode);
-    NOTE(fd);
-    return fd;
+    VA_MODE(flags, mode);
+    FD_CALL(openat64, dirfd, path, flags, mode);
 }
 
 LH_EXPORT int __openat_2(int dirfd, const char *path, int flags)
 {
-    if (!REAL(__openat_2))
-        MISSING(-1);
-    int fd = REAL(__openat_2)(dirfd, path, flags);
-    NOTE(fd);
-    return fd;
+    FD_CALL(__openat_2, dirfd, path, flags);
 }
 
 LH_EXPORT int __openat64_2(int dirfd, const char *path, int flags)
 {
-    if (!REAL(__openat64_2))
-        MISSING(-1);
-    int fd = REAL(__openat64_2)(dirfd, path, flags);
-    NOTE(fd);
-    return fd;
+    FD_CALL(__openat64_2, dirfd, path, flags);
 }
 
 LH_EXPORT int creat(const char *path, mode_t mode)
 {
-    if (!REAL(creat))
-        MISSING(-1);
-    int fd = REAL(creat)(path, mode);
-    NOTE(fd);
-    return fd;
+    FD_CALL(creat, path, mode);
 }
 
 LH_EXPORT int creat64(const char *path, mode_t mode)
 {
-    if (!REAL(creat64))
-        MISSING(-1);
-    int fd = REAL(creat64)(path, mode);
-    NOTE(fd);
-    return fd;
+    FD_CALL(creat64, path, mode);
 }
 
 LH_EXPORT int socket(int domain, int type, int protocol)
 {
-    if (!REAL(socket))
-        MISSING(-1);
-    int fd = REAL(socket)(domain, type, protocol);
-    NOTE(fd);
-    return fd;
+    FD_CALL(socket, domain, type, protocol);
 }
 
 LH_EXPORT int socketpair(int domain, int type, int protocol, int sv[2])
@@ -462,11 +420,7 @@ LH_EXPORT int pipe2(int fds[2], int flags)
 
 LH_EXPORT int dup(int oldfd)
 {
-    if (!REAL(dup))
-        MISSING(-1);
-    int fd = REAL(dup)(oldfd);
-    NOTE(fd);
-    return fd;
+    FD_CALL(dup, oldfd);
 }
 
 LH_EXPORT int dup2(int oldfd, int newfd)
@@ -482,76 +436,44 @@ LH_EXPORT int dup2(int oldfd, int newfd)
 
 LH_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
-    if (!REAL(dup3))
-        MISSING(-1);
-    int fd = REAL(dup3)(oldfd, newfd, flags);
-    NOTE(fd);
-    return fd;
+    FD_CALL(dup3, oldfd, newfd, flags);
 }
 
 LH_EXPORT int accept(int sock, __SOCKADDR_ARG addr,
                      socklen_t *restrict len)
 {
-    if (!REAL(accept))
-        MISSING(-1);
-    int fd = REAL(accept)(sock, addr, len);
-    NOTE(fd);
-    return fd;
+    FD_CALL(accept, sock, addr, len);
 }
 
 LH_EXPORT int accept4(int sock, __SOCKADDR_ARG addr,
                       socklen_t *restrict len, int flags)
 {
-    if (!REAL(accept4))
-        MISSING(-1);
-    int fd = REAL(accept4)(sock, addr, len, flags);
-    NOTE(fd);
-    return fd;
+    FD_CALL(accept4, sock, addr, len, flags);
 }
 
 LH_EXPORT int eventfd(unsigned int count, int flags)
 {
-    if (!REAL(eventfd))
-        MISSING(-1);
-    int fd = REAL(eventfd)(count, flags);
-    NOTE(fd);
-    return fd;
+    FD_CALL(eventfd, count, flags);
 }
 
 LH_EXPORT int timerfd_create(__clockid_t clock, int flags)
 {
-    if (!REAL(timerfd_create))
-        MISSING(-1);
-    int fd = REAL(timerfd_create)(clock, flags);
-    NOTE(fd);
-    return fd;
+    FD_CALL(timerfd_create, clock, flags);
 }
 
 LH_EXPORT int epoll_create(int size)
 {
-    if (!REAL(epoll_create))
-        MISSING(-1);
-    int fd = REAL(epoll_create)(size);
-    NOTE(fd);
-    return fd;
+    FD_CALL(epoll_create, size);
 }
 
 LH_EXPORT int epoll_create1(int flags)
 {
-    if (!REAL(epoll_create1))
-        MISSING(-1);
-    int fd = REAL(epoll_create1)(flags);
-    NOTE(fd);
-    return fd;
+    FD_CALL(epoll_create1, flags);
 }
 
 LH_EXPORT int memfd_create(const char *name, unsigned int flags)
 {
-    if (!REAL(memfd_create))
-        MISSING(-1);
-    int fd = REAL(memfd_create)(name, flags);
-    NOTE(fd);
-    return fd;
+    FD_CALL(memfd_create, name, flags);
 }
 
 LH_EXPORT int signalfd(int fd, const sigset_t *mask, int flags)
@@ -567,56 +489,32 @@ LH_EXPORT int signalfd(int fd, const sigset_t *mask, int flags)
 
 LH_EXPORT int inotify_init(void)
 {
-    if (!REAL(inotify_init))
-        MISSING(-1);
-    int fd = REAL(inotify_init)();
-    NOTE(fd);
-    return fd;
+    FD_CALL(inotify_init, );
 }
 
 LH_EXPORT int inotify_init1(int flags)
 {
-    if (!REAL(inotify_init1))
-        MISSING(-1);
-    int fd = REAL(inotify_init1)(flags);
-    NOTE(fd);
-    return fd;
+    FD_CALL(inotify_init1, flags);
 }
 
 LH_EXPORT int mkstemp(char *tmpl)
 {
-    if (!REAL(mkstemp))
-        MISSING(-1);
-    int fd = REAL(mkstemp)(tmpl);
-    NOTE(fd);
-    return fd;
+    FD_CALL(mkstemp, tmpl);
 }
 
 LH_EXPORT int mkstemp64(char *tmpl)
 {
-    if (!REAL(mkstemp64))
-        MISSING(-1);
-    int fd = REAL(mkstemp64)(tmpl);
-    NOTE(fd);
-    return fd;
+    FD_CALL(mkstemp64, tmpl);
 }
 
 LH_EXPORT int mkostemp(char *tmpl, int flags)
 {
-    if (!REAL(mkostemp))
-        MISSING(-1);
-    int fd = REAL(mkostemp)(tmpl, flags);
-    NOTE(fd);
-    return fd;
+    FD_CALL(mkostemp, tmpl, flags);
 }
 
 LH_EXPORT int mkostemp64(char *tmpl, int flags)
 {
-    if (!REAL(mkostemp64))
-        MISSING(-1);
-    int fd = REAL(mkostemp64)(tmpl, flags);
-    NOTE(fd);
-    return fd;
+    FD_CALL(mkostemp64, tmpl, flags);
 }
 
 LH_EXPORT int fcntl(int fd, int cmd, ...)
