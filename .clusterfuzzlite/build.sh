@@ -31,7 +31,7 @@ set -euo pipefail
 die() { echo "build.sh: $*" >&2; exit 1; }
 
 src=${LEAKHOUND_SRC:-$PWD}
-[ -f "$src/harness/fuzz_driver.c" ] ||
+[ -f "$src/harness/fuzz/fuzz_driver.c" ] ||
     die "run from the leakhound repository root (or set LEAKHOUND_SRC)"
 : "${OUT:?set OUT (where the fuzzers go)}"
 : "${WORK:?set WORK (a scratch directory for the build)}"

@@ -1,0 +1,23 @@
+/*
+ * alloc.h - uncounted allocation for the harness itself and for Lua.
+ *
+ * The worker interposes the malloc family to count the target's heap
+ * (probe/interpose.h); everything the harness keeps goes through these,
+ * which reach glibc directly and are never counted.  Memory from them is
+ * released with lh_raw_free / lh_raw_realloc.
+ */
+#ifndef LEAKHOUND_ALLOC_H
+#define LEAKHOUND_ALLOC_H
+
+#include <stddef.h>
+
+void *lh_raw_malloc(size_t size);
+void *lh_raw_calloc(size_t n, size_t size);
+void *lh_raw_realloc(void *p, size_t size);
+void lh_raw_free(void *p);
+char *lh_raw_strdup(const char *s);
+
+/* lua_Alloc-compatible allocator over lh_raw_*. */
+void *lh_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
+
+#endif

@@ -1,0 +1,770 @@
+/*
+ * fuzzcmd.c - `leakhound fuzz` and `leakhound minimize`: drive libFuzzer or
+ * AFL++ over a workload, through the fuzz driver built for its target.
+ *
+ * Where the drivers are, for a target at DIR/libNAME.so:
+ *   libFuzzer  DIR/fuzz/leakhound-fuzz-NAME   the target linked in (Go)
+ *              <bindir>/leakhound-fuzz         generic, dlopens the target;
+ *                 with DIR/fuzz/libNAME.so (built with
+ *                 -fsanitize=fuzzer-no-link) swapped in for coverage
+ *   AFL++      DIR/afl/leakhound-afl-NAME     the target linked in
+ */
+#include "fuzzcmd.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <lua.h>
+
+#include "artifact.h"
+#include "buf.h"
+#include "alloc.h"
+#include "proc.h"
+#include "repro.h"
+#include "script.h"
+#include "text.h"
+#include "workload.h"
+
+typedef struct fuzz_opts {
+    const char *script;
+    const char *workload;
+    const char *file;           /* minimize */
+    const char *engine;
+    const char *corpus;
+    const char *out;
+    double seconds;
+    double timeout;             /* per input */
+    int jobs;
+    unsigned long long seed;
+    int merge;
+    int keep_going;             /* restart after a finding */
+    const char *known;          /* --known: signatures filed elsewhere */
+    int feedback;
+    int reps;
+    char **extra;               /* after "--": passed to the engine */
+    int nextra;
+} fuzz_opts;
+
+typedef struct driver_info {
+    char path[4096];
+    char env_target[4200];      /* LEAKHOUND_STATIC_TARGET=... or OVERRIDE */
+    char name[256];             /* target short name: libNAME.so -> NAME */
+    char target[4096];
+} driver_info;
+
+static int usage(const char *cmd, const char *msg, const char *arg)
+{
+    fprintf(stderr, "leakhound %s: ", cmd);
+    fprintf(stderr, msg, arg);
+    fputs("\nsee leakhound --help\n", stderr);
+    return 2;
+}
+
+static int parse(const char *cmd, int argc, char **argv, fuzz_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->engine = "libfuzzer";
+    o->seconds = 60;
+    o->timeout = 20;
+    o->jobs = 1;
+    o->seed = 1;
+    o->feedback = 1;
+    for (int i = 2; i < argc; i++) {
+        const char *k = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        static const char *const valued[] = {
+            "--workload", "--engine", "--time", "--jobs", "--corpus",
+            "--out", "--seed", "--timeout", "--reps", "--known", NULL,
+        };
+        int takes = lh_word_in(k, valued);
+        if (takes && !v)
+            return usage(cmd, "option %s needs a value", k);
+        if (strcmp(k, "--") == 0) {
+            o->extra = argv + i + 1;
+            o->nextra = argc - i - 1;
+            break;
+        } else if (strcmp(k, "--workload") == 0) {
+            o->workload = argv[++i];
+        } else if (strcmp(k, "--engine") == 0) {
+            o->engine = argv[++i];
+            if (strcmp(o->engine, "libfuzzer") != 0 &&
+                strcmp(o->engine, "afl") != 0)
+                return usage(cmd, "--engine is libfuzzer or afl, not '%s'",
+                             o->engine);
+        } else if (strcmp(k, "--time") == 0) {
+            if (lh_parse_duration(argv[++i], &o->seconds) < 0)
+                return usage(cmd, "--time wants a duration like 60s, got "
+                             "'%s'", argv[i]);
+        } else if (strcmp(k, "--timeout") == 0) {
+            if (lh_parse_duration(argv[++i], &o->timeout) < 0 || o->timeout < 1)
+                return usage(cmd, "--timeout wants a duration >= 1s, got "
+                             "'%s'", argv[i]);
+        } else if (strcmp(k, "--jobs") == 0) {
+            o->jobs = atoi(argv[++i]);
+            if (o->jobs < 1 || o->jobs > 64)
+                return usage(cmd, "--jobs wants 1..64, got '%s'", argv[i]);
+        } else if (strcmp(k, "--reps") == 0) {
+            o->reps = atoi(argv[++i]);
+            if (o->reps < 4 || o->reps > 256)
+                return usage(cmd, "--reps wants 4..256, got '%s'", argv[i]);
+        } else if (strcmp(k, "--corpus") == 0) {
+            o->corpus = argv[++i];
+        } else if (strcmp(k, "--out") == 0) {
+            o->out = argv[++i];
+        } else if (strcmp(k, "--known") == 0) {
+            o->known = argv[++i];
+        } else if (strcmp(k, "--seed") == 0) {
+            o->seed = strtoull(argv[++i], NULL, 10);
+        } else if (strcmp(k, "--merge") == 0) {
+            o->merge = 1;
+        } else if (strcmp(k, "--keep-going") == 0) {
+            o->keep_going = 1;
+        } else if (strcmp(k, "--no-feedback") == 0) {
+            o->feedback = 0;
+        } else if (k[0] == '-' && k[1]) {
+            return usage(cmd, "unknown option '%s'", k);
+        } else if (!o->script) {
+            o->script = k;
+        } else if (!o->file && strcmp(cmd, "minimize") == 0) {
+            o->file = k;
+        } else {
+            return usage(cmd, "unexpected argument '%s'", k);
+        }
+    }
+    if (!o->script)
+        return usage(cmd, "%s", "no SCRIPT given");
+    if (!o->workload)
+        return usage(cmd, "%s", "--workload NAME is needed");
+    if (strcmp(cmd, "minimize") == 0 && !o->file)
+        return usage(cmd, "%s", "no input FILE given");
+    return 0;
+}
+
+/* The workload's target path, from the script in declare mode. */
+static int workload_target(const fuzz_opts *o, char *out, size_t len)
+{
+    lua_State *L = lh_script_new(LH_SCRIPT_DECLARE);
+    lh_buf err = LH_BUF_INIT;
+    int rc = -1;
+    if (lh_script_load(L, o->script, &err) < 0) {
+        fprintf(stderr, "leakhound: %s\n", lh_buf_str(&err));
+        goto out;
+    }
+    int index = lh_script_find_workload(L, o->workload);
+    if (!index) {
+        lh_buf names = LH_BUF_INIT;
+        lh_script_workload_names(L, &names);
+        fprintf(stderr, "leakhound: %s has no workload '%s' (workloads: "
+                "%s)\n", o->script, o->workload, lh_buf_str(&names));
+        lh_buf_free(&names);
+        goto out;
+    }
+    lh_workload w;
+    lh_script_workload(L, index);
+    if (lh_workload_read(L, -1, &w, &err) < 0) {
+        fprintf(stderr, "leakhound: %s\n", lh_buf_str(&err));
+        goto out;
+    }
+    if (!w.target[0]) {
+        fprintf(stderr, "leakhound: workload '%s' has no target to fuzz\n",
+                o->workload);
+        goto out;
+    }
+    snprintf(out, len, "%s", w.target);
+    rc = 0;
+out:
+    lh_buf_free(&err);
+    lua_close(L);
+    return rc;
+}
+
+static int is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int find_driver(const fuzz_opts *o, driver_info *d)
+{
+    if (workload_target(o, d->target, sizeof d->target) < 0)
+        return -1;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", d->target);
+    char *slash = strrchr(dir, '/');
+    const char *file = slash ? slash + 1 : d->target;
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    lh_target_name(d->name, sizeof d->name, file);
+
+    if (strcmp(o->engine, "afl") == 0) {
+        snprintf(d->path, sizeof d->path, "%s/afl/leakhound-afl-%s", dir,
+                 d->name);
+        if (!is_file(d->path)) {
+            fprintf(stderr, "leakhound: no AFL++ driver for target '%s' "
+                    "(looked for %s; built when afl-clang-fast is "
+                    "installed)\n", d->target, d->path);
+            return -1;
+        }
+        snprintf(d->env_target, sizeof d->env_target,
+                 "LEAKHOUND_STATIC_TARGET=%s", file);
+        return 0;
+    }
+    snprintf(d->path, sizeof d->path, "%s/fuzz/leakhound-fuzz-%s", dir,
+             d->name);
+    if (is_file(d->path)) {
+        snprintf(d->env_target, sizeof d->env_target,
+                 "LEAKHOUND_STATIC_TARGET=%s", file);
+        return 0;
+    }
+    char bindir[4096];
+    lh_proc_self_dir(bindir, sizeof bindir);
+    snprintf(d->path, sizeof d->path, "%s/leakhound-fuzz", bindir);
+    if (!is_file(d->path)) {
+        fprintf(stderr, "leakhound: no libFuzzer driver (looked for %s; "
+                "configure the build with CC=clang)\n", d->path);
+        return -1;
+    }
+    char inst[4096];
+    snprintf(inst, sizeof inst, "%s/fuzz/%s", dir, file);
+    if (is_file(inst)) {
+        snprintf(d->env_target, sizeof d->env_target,
+                 "LEAKHOUND_TARGET_OVERRIDE=%s=%s", file, inst);
+    } else {
+        fprintf(stderr, "leakhound: note: no coverage-instrumented build "
+                "of %s at %s: fuzzing without coverage of the target\n",
+                d->target, inst);
+        d->env_target[0] = '\0';
+    }
+    return 0;
+}
+
+/* Copy the regular files of src into dst (not overwriting). */
+static int copy_files(const char *src, const char *dst)
+{
+    lh_buf names = LH_BUF_INIT, from = LH_BUF_INIT, to = LH_BUF_INIT,
+           data = LH_BUF_INIT;
+    int copied = 0;
+    if (lh_list_dir(src, &names) < 0) {
+        lh_buf_free(&names);
+        return -1;
+    }
+    for (const char *p = lh_buf_str(&names); *p; p += strlen(p) + 1) {
+        lh_buf_reset(&from);
+        lh_buf_reset(&to);
+        lh_buf_printf(&from, "%s/%s", src, p);
+        lh_buf_printf(&to, "%s/%s", dst, p);
+        if (!is_file(lh_buf_str(&from)) || access(lh_buf_str(&to), F_OK) == 0)
+            continue;
+        lh_buf_reset(&data);
+        if (lh_read_file(lh_buf_str(&from), &data) == 0 &&
+            lh_write_atomic(lh_buf_str(&to), data.data, data.len) == 0)
+            copied++;
+    }
+    lh_buf_free(&names);
+    lh_buf_free(&from);
+    lh_buf_free(&to);
+    lh_buf_free(&data);
+    return copied;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Environment for the driver.  Strings live in a static pool. */
+static char envpool[20][4400];
+
+static char **driver_env(const fuzz_opts *o, const driver_info *d,
+                         const char *artifacts, const char *mode,
+                         const char *metric)
+{
+    static char *env[21];
+    int n = 0;
+#define ENV(...) snprintf(envpool[n], sizeof envpool[n], __VA_ARGS__), \
+                 env[n] = envpool[n], n++
+    ENV("LEAKHOUND_SCRIPT=%s", o->script);
+    ENV("LEAKHOUND_WORKLOAD=%s", o->workload);
+    ENV("LEAKHOUND_ENGINE=%s", o->engine);
+    ENV("LEAKHOUND_SEED=%llu", o->seed);
+    ENV("LEAKHOUND_FEEDBACK=%d", o->feedback);
+    ENV("LEAKHOUND_ARTIFACTS=%s", artifacts);
+    ENV("LEAKHOUND_MODE=%s", mode);
+    if (o->reps)
+        ENV("LEAKHOUND_REPS=%d", o->reps);
+    if (metric)
+        ENV("LEAKHOUND_METRIC=%s", metric);
+    if (o->known)
+        ENV("LEAKHOUND_KNOWN=%s", o->known);
+    if (d->env_target[0])
+        ENV("%s", d->env_target);
+    if (strcmp(o->engine, "afl") == 0) {
+        ENV("AFL_NO_UI=1");
+        ENV("AFL_SKIP_CPUFREQ=1");
+        ENV("AFL_NO_AFFINITY=1");
+        ENV("AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1");
+        if (!o->keep_going)
+            ENV("AFL_BENCH_UNTIL_CRASH=1");     /* stop at a finding */
+    }
+#undef ENV
+    env[n] = NULL;
+    return env;
+}
+
+typedef struct finding_row {
+    char signature[512];
+    char metric[64];
+    char unit[16];
+    char site[384];
+    char input[4096];
+    char growth[64];
+    int distinct;           /* "mode":"distinct": growth per distinct input */
+    int count;
+} finding_row;
+
+/* Unique leaks among the artifacts, by signature. */
+static int summarize(const fuzz_opts *o, const char *artifacts)
+{
+    lh_buf names = LH_BUF_INIT, path = LH_BUF_INIT, text = LH_BUF_INIT;
+    finding_row *rows = NULL;
+    int nrows = 0, crashes = 0;
+    lh_list_dir(artifacts, &names);
+    for (const char *p = lh_buf_str(&names); *p; p += strlen(p) + 1) {
+        size_t n = strlen(p);
+        if (strncmp(p, "crash-", 6) == 0 || strncmp(p, "timeout-", 8) == 0 ||
+            strncmp(p, "oom-", 4) == 0) {
+            printf("%s  %s/%s  (the target %s under fuzzing; not a "
+                   "leak)\n", p[0] == 't' ? "TIMEOUT" : "CRASH", artifacts, p,
+                   p[0] == 'c' ? "crashed" : p[0] == 't' ? "hung"
+                                                         : "ran out of memory");
+            crashes++;
+            continue;
+        }
+        if (strncmp(p, "leak-", 5) != 0 || n < 6 ||
+            strcmp(p + n - 5, ".json") != 0)
+            continue;
+        lh_buf_reset(&path);
+        lh_buf_printf(&path, "%s/%s", artifacts, p);
+        lh_buf_reset(&text);
+        if (lh_read_file(lh_buf_str(&path), &text) < 0)
+            continue;
+        finding_row r;
+        memset(&r, 0, sizeof r);
+        const char *js = lh_buf_str(&text);
+        lh_json_find_string(js, "signature", r.signature, sizeof r.signature);
+        lh_json_find_string(js, "metric", r.metric, sizeof r.metric);
+        lh_json_find_string(js, "unit", r.unit, sizeof r.unit);
+        lh_json_find_string(js, "site", r.site, sizeof r.site);
+        lh_json_find_string(js, "input", r.input, sizeof r.input);
+        char mode[16] = "";
+        lh_json_find_string(js, "mode", mode, sizeof mode);
+        r.distinct = strcmp(mode, "distinct") == 0;
+        const char *g = strstr(js, "\"growth_per_rep\":");
+        snprintf(r.growth, sizeof r.growth, "%.*s",
+                 g ? (int)strcspn(g + 17, ",}") : 1, g ? g + 17 : "?");
+        int k;
+        for (k = 0; k < nrows; k++)
+            if (strcmp(rows[k].signature, r.signature) == 0)
+                break;
+        if (k < nrows) {
+            rows[k].count++;
+            continue;
+        }
+        rows = lh_raw_realloc(rows, (size_t)(nrows + 1) * sizeof *rows);
+        r.count = 1;
+        rows[nrows++] = r;
+    }
+    if (nrows == 0)
+        printf("no leak found\n");
+    for (int k = 0; k < nrows; k++) {
+        finding_row *r = &rows[k];
+        printf("LEAK  %s  %s %s per %s%s%s\n", r->metric, r->growth,
+               r->unit, r->distinct ? "distinct input" : "repetition",
+               r->site[0] ? "  at " : "", r->site);
+        printf("      artifact: %s\n", r->input);
+        printf("      repro:    leakhound repro %s --workload '%s' %s\n",
+               o->script, o->workload, r->input);
+        if (r->count > 1)
+            printf("      (%d duplicates with the same signature)\n",
+                   r->count - 1);
+    }
+    lh_raw_free(rows);
+    lh_buf_free(&names);
+    lh_buf_free(&path);
+    lh_buf_free(&text);
+    if (crashes)
+        return 3;
+    return nrows ? 1 : 0;
+}
+
+/* crash-, timeout- and oom- artifacts: the engine's own findings.  (A Go
+ * panic and a leak both end libFuzzer with status 77: the files tell.) */
+static int count_crashes(const char *artifacts)
+{
+    lh_buf names = LH_BUF_INIT;
+    int n = 0;
+    lh_list_dir(artifacts, &names);
+    for (const char *p = lh_buf_str(&names); *p; p += strlen(p) + 1)
+        n += strncmp(p, "crash-", 6) == 0 || strncmp(p, "timeout-", 8) == 0 ||
+             strncmp(p, "oom-", 4) == 0;
+    lh_buf_free(&names);
+    return n;
+}
+
+/*
+ * Every artifact `fuzz` reports must reproduce with `repro`: check each new
+ * one in a fresh worker.  One that does not (the growth belonged to an
+ * earlier input's state) is renamed unconfirmed-leak-* and fuzzing goes on.
+ * Returns how many new artifacts were confirmed.
+ */
+static int verify_new(const fuzz_opts *o, const char *artifacts,
+                      lh_buf *seen)
+{
+    lh_buf names = LH_BUF_INIT;
+    int confirmed = 0;
+    lh_list_dir(artifacts, &names);
+    for (const char *p = lh_buf_str(&names); *p; p += strlen(p) + 1) {
+        size_t n = strlen(p);
+        if (strncmp(p, "leak-", 5) != 0 ||
+            (n > 5 && strcmp(p + n - 5, ".json") == 0))
+            continue;
+        int known = 0;
+        for (const char *q = lh_buf_str(seen); *q; q += strlen(q) + 1)
+            known |= strcmp(q, p) == 0;
+        if (known)
+            continue;
+        lh_buf_add(seen, p, n + 1);
+        char input[4200];
+        snprintf(input, sizeof input, "%s/%s", artifacts, p);
+        printf("\nverifying %s in a fresh worker:\n", input);
+        char *argv[] = {
+            "leakhound", "repro", (char *)o->script, "--workload",
+            (char *)o->workload, input, NULL,
+        };
+        int rc = lh_repro_cmd(6, argv);
+        if (rc == 1) {
+            confirmed++;
+            continue;
+        }
+        char to[4300], from_js[4300], to_js[4300];
+        snprintf(to, sizeof to, "%s/unconfirmed-%s", artifacts, p);
+        snprintf(from_js, sizeof from_js, "%s.json", input);
+        snprintf(to_js, sizeof to_js, "%s.json", to);
+        rename(input, to);
+        rename(from_js, to_js);
+        printf("does not reproduce on its own: kept as %s\n", to);
+    }
+    lh_buf_free(&names);
+    fflush(stdout);
+    return confirmed;
+}
+
+static void engine_args(const fuzz_opts *o, const driver_info *d,
+                        const char *corpus, const char *artifacts,
+                        double remaining, unsigned long long seed,
+                        char **argv, char store[][4200])
+{
+    int n = 0;
+#define ARG(...) (snprintf(store[n], 4200, __VA_ARGS__), argv[n] = store[n], \
+                  n++)
+    ARG("%s", d->path);
+    ARG("-artifact_prefix=%s/", artifacts);
+    ARG("-max_total_time=%d", (int)(remaining + 0.5) > 0
+                                  ? (int)(remaining + 0.5) : 1);
+    ARG("-seed=%llu", seed);
+    ARG("-timeout=%d", (int)o->timeout);
+    ARG("-rss_limit_mb=4096");
+    ARG("-print_final_stats=1");
+    if (o->jobs > 1) {
+        ARG("-fork=%d", o->jobs);
+        ARG("-ignore_crashes=1");
+        ARG("-ignore_timeouts=1");
+        ARG("-ignore_ooms=1");
+    }
+    for (int i = 0; i < o->nextra && n < 60; i++)
+        ARG("%s", o->extra[i]);
+    ARG("%s", corpus);
+#undef ARG
+    argv[n] = NULL;
+}
+
+static int run_libfuzzer(const fuzz_opts *o, const driver_info *d,
+                         const char *corpus, const char *artifacts)
+{
+    static char store[64][4200];
+    char *argv[64];
+    char **env = driver_env(o, d, artifacts, "fuzz", NULL);
+    double end = now() + o->seconds;
+    unsigned long long seed = o->seed;
+    int restarts = 0;
+    lh_buf seen = LH_BUF_INIT;
+    lh_buf_add(&seen, "", 1);
+    int crashes_before = count_crashes(artifacts);
+    while (now() < end - 0.5 && !lh_proc_interrupted()) {
+        engine_args(o, d, corpus, artifacts, end - now(), seed++, argv,
+                    store);
+        lh_proc_result r = lh_proc_run(argv, env, end - now() + o->timeout +
+                                                      30);
+        if (r.code == 0 || r.code == LH_PROC_TIMEOUT)
+            break;          /* the time budget is spent */
+        if (r.code == LH_PROC_NOSTART || r.code == 2) {
+            fprintf(stderr, "leakhound: the fuzz driver %s failed to "
+                    "start\n", d->path);
+            return -1;
+        }
+        /* A leak (77) or a crash, recorded as an artifact.  By default
+         * stop at a confirmed one, as libFuzzer does; with --keep-going
+         * look for more (the driver skips signatures already filed). */
+        int confirmed = verify_new(o, artifacts, &seen);
+        int crashes = count_crashes(artifacts);
+        if (!o->keep_going && (confirmed > 0 || crashes > crashes_before ||
+                               r.code != 77))
+            break;
+        crashes_before = crashes;
+        if (++restarts > 100) {
+            fprintf(stderr, "leakhound: the engine stopped 100 times; "
+                    "giving up\n");
+            break;
+        }
+    }
+    /* -fork jobs go on after a finding: check what they filed */
+    verify_new(o, artifacts, &seen);
+    lh_buf_free(&seen);
+    return 0;
+}
+
+/* One afl-fuzz instance: -M main for the first, -S secN for the others
+ * (AFL++'s own multi-instance sync on one output directory). */
+static int afl_instance(const fuzz_opts *o, const driver_info *d,
+                        const char *corpus, const char *outdir, int k,
+                        char **env)
+{
+    char store[32][4200];
+    char *argv[32];
+    char dict[4200];
+    snprintf(dict, sizeof dict, "%s.dict", d->path);
+    int n = 0;
+#define ARG(...) (snprintf(store[n], 4200, __VA_ARGS__), argv[n] = store[n], \
+                  n++)
+    ARG("/usr/bin/afl-fuzz");
+    ARG("-i");
+    ARG("%s", corpus);
+    ARG("-o");
+    ARG("%s/afl", outdir);
+    ARG("-m");
+    ARG("none");
+    ARG("-t");
+    ARG("%d", (int)(o->timeout * 1000));
+    ARG("-V");
+    ARG("%d", (int)o->seconds);
+    ARG("-s");
+    ARG("%llu", o->seed + (unsigned long long)k);
+    if (o->jobs > 1) {
+        ARG("%s", k == 0 ? "-M" : "-S");
+        ARG(k == 0 ? "main" : "sec%d", k);
+    }
+    /* the compare operands of the target, gathered at build time */
+    if (is_file(dict)) {
+        ARG("-x");
+        ARG("%s", dict);
+    }
+    for (int i = 0; i < o->nextra && n < 28; i++)
+        ARG("%s", o->extra[i]);
+    ARG("--");
+    ARG("%s", d->path);
+#undef ARG
+    argv[n] = NULL;
+    lh_proc_result r = lh_proc_run(argv, env, o->seconds + 120);
+    return r.code == LH_PROC_NOSTART ? -1 : 0;
+}
+
+static int run_afl(const fuzz_opts *o, const driver_info *d,
+                   const char *corpus, const char *artifacts,
+                   const char *outdir)
+{
+    char **env = driver_env(o, d, artifacts, "fuzz", NULL);
+    if (o->jobs == 1)
+        return afl_instance(o, d, corpus, outdir, 0, env);
+    fflush(NULL);
+    pid_t pids[64];
+    for (int k = 0; k < o->jobs; k++) {
+        pids[k] = fork();
+        if (pids[k] == 0)
+            _exit(afl_instance(o, d, corpus, outdir, k, env) < 0 ? 2 : 0);
+    }
+    int failed = 0;
+    for (int k = 0; k < o->jobs; k++) {
+        int st;
+        if (pids[k] > 0 && waitpid(pids[k], &st, 0) == pids[k] &&
+            WIFEXITED(st) && WEXITSTATUS(st) == 2)
+            failed = 1;
+    }
+    return failed ? -1 : 0;
+}
+
+int lh_fuzz_cmd(int argc, char **argv)
+{
+    fuzz_opts o;
+    int rc = parse("fuzz", argc, argv, &o);
+    if (rc)
+        return rc;
+    driver_info d;
+    memset(&d, 0, sizeof d);
+    if (find_driver(&o, &d) < 0)
+        return 2;
+    char out[4096], safe[256];
+    lh_safe_name(safe, sizeof safe, o.workload);
+    if (o.out)
+        snprintf(out, sizeof out, "%s", o.out);
+    else
+        snprintf(out, sizeof out, "reports/fuzz/%s", safe);
+    char corpus[4200], artifacts[4200], seeds[4200];
+    snprintf(corpus, sizeof corpus, "%s/corpus", out);
+    snprintf(artifacts, sizeof artifacts, "%s/artifacts", out);
+    if (o.corpus)
+        snprintf(seeds, sizeof seeds, "%s", o.corpus);
+    else
+        snprintf(seeds, sizeof seeds, "corpora/%s", d.name);
+    if (lh_mkdir_p(corpus) < 0 || lh_mkdir_p(artifacts) < 0) {
+        fprintf(stderr, "leakhound: cannot create %s: %s\n", out,
+                strerror(errno));
+        return 2;
+    }
+    int copied = copy_files(seeds, corpus);
+    if (copied < 0 && o.corpus) {
+        fprintf(stderr, "leakhound: cannot read corpus '%s': %s\n", seeds,
+                strerror(errno));
+        return 2;
+    }
+    lh_buf have = LH_BUF_INIT;
+    if (lh_list_dir(corpus, &have) == 0) {
+        /* engines want at least one seed */
+        lh_buf seed = LH_BUF_INIT;
+        lh_buf_printf(&seed, "%s/empty-seed", corpus);
+        lh_write_atomic(lh_buf_str(&seed), "\n", 1);
+        lh_buf_free(&seed);
+    }
+    lh_buf_free(&have);
+    printf("fuzz: workload '%s' (target %s) with %s for %gs, %d job%s\n"
+           "      driver %s\n      corpus %s (seeds from %s), artifacts "
+           "%s\n", o.workload, d.target, o.engine, o.seconds, o.jobs,
+           o.jobs == 1 ? "" : "s", d.path, corpus, seeds, artifacts);
+    fflush(stdout);
+    rc = strcmp(o.engine, "afl") == 0
+             ? run_afl(&o, &d, corpus, artifacts, out)
+             : run_libfuzzer(&o, &d, corpus, artifacts);
+    if (rc < 0)
+        return 2;
+    if (strcmp(o.engine, "afl") == 0) {
+        lh_buf seen = LH_BUF_INIT;
+        lh_buf_add(&seen, "", 1);
+        verify_new(&o, artifacts, &seen);
+        lh_buf_free(&seen);
+    }
+    if (o.merge) {
+        int n = copy_files(corpus, seeds);
+        printf("merged %d new input%s into %s\n", n, n == 1 ? "" : "s",
+               seeds);
+    }
+    printf("\n");
+    return summarize(&o, artifacts);
+}
+
+int lh_minimize_cmd(int argc, char **argv)
+{
+    fuzz_opts o;
+    int rc = parse("minimize", argc, argv, &o);
+    if (rc)
+        return rc;
+    if (!is_file(o.file)) {
+        fprintf(stderr, "leakhound minimize: cannot read '%s'\n", o.file);
+        return 2;
+    }
+    driver_info d;
+    memset(&d, 0, sizeof d);
+    if (find_driver(&o, &d) < 0)
+        return 2;
+    char metric[64] = "", sidecar[4200];
+    snprintf(sidecar, sizeof sidecar, "%s.json", o.file);
+    lh_buf text = LH_BUF_INIT;
+    if (lh_read_file(sidecar, &text) == 0)
+        lh_json_find_string(lh_buf_str(&text), "metric", metric,
+                            sizeof metric);
+    lh_buf_free(&text);
+    char dir[4096], outfile[4200];
+    snprintf(dir, sizeof dir, "%s", o.file);
+    char *slash = strrchr(dir, '/');
+    const char *base = slash ? slash + 1 : o.file;
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    snprintf(outfile, sizeof outfile, "%s/minimized-%s", dir, base);
+
+    char **env = driver_env(&o, &d, dir, "minimize",
+                            metric[0] ? metric : NULL);
+    static char store[16][4200];
+    char *args[16];
+    int n = 0;
+#define ARG(...) (snprintf(store[n], 4200, __VA_ARGS__), args[n] = store[n], \
+                  n++)
+    if (strcmp(o.engine, "afl") == 0) {
+        ARG("/usr/bin/afl-tmin");
+        ARG("-i");
+        ARG("%s", o.file);
+        ARG("-o");
+        ARG("%s", outfile);
+        ARG("-m");
+        ARG("none");
+        ARG("-t");
+        ARG("%d", (int)(o.timeout * 1000));
+        ARG("--");
+        ARG("%s", d.path);
+        ARG("-1");      /* libAFLDriver: one input per fresh fork */
+    } else {
+        ARG("%s", d.path);
+        ARG("-minimize_crash=1");
+        ARG("-max_total_time=%d", (int)o.seconds);
+        ARG("-exact_artifact_path=%s", outfile);
+        ARG("-timeout=%d", (int)o.timeout);
+        ARG("-seed=%llu", o.seed);
+        ARG("%s", o.file);
+    }
+#undef ARG
+    args[n] = NULL;
+    printf("minimize: %s with %s (oracle: %s)\n", o.file, o.engine,
+           metric[0] ? metric : "any watched metric");
+    fflush(stdout);
+    lh_proc_run(args, env, o.seconds + 60);
+    if (!is_file(outfile)) {
+        fprintf(stderr, "leakhound minimize: the engine produced no "
+                "minimized input (does %s still leak?)\n", o.file);
+        return 2;
+    }
+    struct stat a, b;
+    stat(o.file, &a);
+    stat(outfile, &b);
+    printf("minimized %s: %lld -> %lld bytes: %s\nchecking it still "
+           "reproduces:\n", o.file, (long long)a.st_size,
+           (long long)b.st_size, outfile);
+    /* Confirm in a fresh worker and file it as a proper artifact. */
+    char *rargv[] = {
+        argv[0], "repro", (char *)o.script, "--workload",
+        (char *)o.workload, outfile, "--artifact-dir", dir, NULL,
+    };
+    rc = lh_repro_cmd(8, rargv);
+    if (rc != 1)
+        fprintf(stderr, "leakhound minimize: the minimized input does not "
+                "reproduce\n");
+    return rc == 1 ? 0 : 1;
+}

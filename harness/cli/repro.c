@@ -1,0 +1,265 @@
+/* repro.c - `leakhound repro`: replay one input in a fresh worker. */
+#include "repro.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "artifact.h"
+#include "buf.h"
+#include "alloc.h"
+#include "oracle.h"
+#include "proc.h"
+#include "session.h"
+#include "text.h"
+
+typedef struct repro_args {
+    const char *script;
+    const char *workload;
+    const char *file;
+    const char *artifact_dir;
+    const char *json;           /* verdict as JSON, written atomically */
+    const char *reps;
+    const char *seed;
+    double timeout;
+} repro_args;
+
+static int usage(const char *msg, const char *arg)
+{
+    fputs("leakhound repro: ", stderr);
+    fprintf(stderr, msg, arg);
+    fputs("\nusage: leakhound repro SCRIPT --workload NAME FILE "
+          "[--reps N] [--seed N] [--timeout D] [--artifact-dir DIR] "
+          "[--json FILE]\n",
+          stderr);
+    return 2;
+}
+
+static int parse(int argc, char **argv, int first, repro_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->reps = "16";
+    a->seed = "1";
+    a->timeout = 300;
+    for (int i = first; i < argc; i++) {
+        const char *k = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int value = strcmp(k, "--workload") == 0 ||
+                    strcmp(k, "--reps") == 0 || strcmp(k, "--seed") == 0 ||
+                    strcmp(k, "--timeout") == 0 ||
+                    strcmp(k, "--artifact-dir") == 0 ||
+                    strcmp(k, "--json") == 0 ||
+                    strcmp(k, "--script") == 0 || strcmp(k, "--file") == 0;
+        if (value && !v)
+            return usage("option %s needs a value", k);
+        if (strcmp(k, "--workload") == 0)
+            a->workload = argv[++i];
+        else if (strcmp(k, "--reps") == 0)
+            a->reps = argv[++i];
+        else if (strcmp(k, "--seed") == 0)
+            a->seed = argv[++i];
+        else if (strcmp(k, "--artifact-dir") == 0)
+            a->artifact_dir = argv[++i];
+        else if (strcmp(k, "--json") == 0)
+            a->json = argv[++i];
+        else if (strcmp(k, "--script") == 0)
+            a->script = argv[++i];
+        else if (strcmp(k, "--file") == 0)
+            a->file = argv[++i];
+        else if (strcmp(k, "--timeout") == 0) {
+            if (lh_parse_duration(argv[++i], &a->timeout) < 0 ||
+                a->timeout <= 0)
+                return usage("--timeout wants a duration like 90s, got '%s'",
+                             argv[i]);
+        } else if (k[0] == '-' && k[1])
+            return usage("unknown option '%s'", k);
+        else if (!a->script)
+            a->script = k;
+        else if (!a->file)
+            a->file = k;
+        else
+            return usage("unexpected argument '%s'", k);
+    }
+    if (!a->script || !a->file)
+        return usage("%s", "a SCRIPT and an input FILE are needed");
+    if (!a->workload)
+        return usage("%s", "--workload NAME is needed");
+    int reps = atoi(a->reps);
+    if (reps < 4 || reps > LH_ORACLE_MAX_REPS)
+        return usage("--reps wants 4..256, got '%s'", a->reps);
+    return 0;
+}
+
+int lh_repro_cmd(int argc, char **argv)
+{
+    repro_args a;
+    int rc = parse(argc, argv, 2, &a);
+    if (rc)
+        return rc;
+    if (access(a.file, R_OK) < 0) {
+        fprintf(stderr, "leakhound repro: cannot read input '%s': %s\n",
+                a.file, strerror(errno));
+        return 2;
+    }
+    char *child[20];
+    int n = 0;
+    child[n++] = "/proc/self/exe";
+    child[n++] = LH_REPRO_CMD;
+    child[n++] = "--script";
+    child[n++] = (char *)a.script;
+    child[n++] = "--workload";
+    child[n++] = (char *)a.workload;
+    child[n++] = "--file";
+    child[n++] = (char *)a.file;
+    child[n++] = "--reps";
+    child[n++] = (char *)a.reps;
+    child[n++] = "--seed";
+    child[n++] = (char *)a.seed;
+    if (a.artifact_dir) {
+        child[n++] = "--artifact-dir";
+        child[n++] = (char *)a.artifact_dir;
+    }
+    if (a.json) {
+        child[n++] = "--json";
+        child[n++] = (char *)a.json;
+    }
+    child[n] = NULL;
+    lh_proc_result r = lh_proc_run(child, NULL, a.timeout);
+    if (r.code == LH_PROC_TIMEOUT) {
+        printf("TIMEOUT  no verdict after %gs replaying %s\n", a.timeout,
+               a.file);
+        return 3;
+    }
+    if (r.code == LH_PROC_SIGNAL) {
+        printf("CRASH  the worker died with signal %d (%s) replaying %s\n",
+               r.signal, strsignal(r.signal), a.file);
+        return 3;
+    }
+    return r.code < 0 ? 2 : r.code;
+}
+
+/* The verdict for --json: the finding's evidence, or every watched
+ * metric's first and last value when nothing grew. */
+static void write_verdict(const repro_args *a, lh_oracle *o,
+                          const lh_finding *f, const lh_session *s)
+{
+    if (!a->json)
+        return;
+    lh_buf b = LH_BUF_INIT;
+    if (f) {
+        lh_artifact_ctx ctx = {
+            .script = a->script, .workload = a->workload,
+            .target = s->target ? s->target->path : NULL, .engine = "repro",
+            .seed = strtoull(a->seed, NULL, 10),
+        };
+        lh_finding_json(&b, f, &ctx, a->file);
+    } else {
+        lh_buf_puts(&b, "{\"leakhound\":\"" LH_VERSION "\",\"kind\":"
+                    "\"none\",\"metrics\":[");
+        const char *m;
+        const double *y;
+        int n;
+        for (int k = 0; (n = lh_oracle_series(o, k, &m, &y)) > 0; k++) {
+            lh_buf_puts(&b, k ? ",{" : "{");
+            lh_json_key(&b, "metric");
+            lh_json_str(&b, m);
+            lh_json_field_num(&b, "first", y[0]);
+            lh_json_field_num(&b, "last", y[n - 1]);
+            lh_json_field_num(&b, "reps", n - 1);
+            lh_buf_putc(&b, '}');
+        }
+        lh_buf_puts(&b, "]}\n");
+    }
+    if (lh_write_atomic(a->json, b.data, b.len) < 0)
+        fprintf(stderr, "leakhound repro: cannot write %s: %s\n", a->json,
+                strerror(errno));
+    lh_buf_free(&b);
+}
+
+static void print_series(const lh_finding *f)
+{
+    if (f->distinct)
+        printf("      %s after every %d distinct inputs:", f->metric,
+               f->every);
+    else
+        printf("      %s after each repetition:", f->metric);
+    for (int i = 0; i <= f->reps && i <= LH_ORACLE_MAX_REPS; i++)
+        printf("%s%.0f", i % 8 == 0 ? "\n       " : " ", f->series[i]);
+    printf("\n");
+}
+
+int lh_repro_main(int argc, char **argv)
+{
+    repro_args a;
+    if (parse(argc, argv, 0, &a))
+        return 2;
+    lh_buf input = LH_BUF_INIT, err = LH_BUF_INIT;
+    if (lh_read_file(a.file, &input) < 0) {
+        fprintf(stderr, "leakhound repro: cannot read '%s': %s\n", a.file,
+                strerror(errno));
+        return 2;
+    }
+    lh_session s;
+    if (lh_session_open(&s, a.script, a.workload,
+                        strtoull(a.seed, NULL, 10), &err) < 0) {
+        fprintf(stderr, "leakhound repro: %s\n", lh_buf_str(&err));
+        return 2;
+    }
+    int reps = atoi(a.reps);
+    lh_oracle_config cfg = { 0 };
+    cfg.reps = reps;
+    lh_oracle *o = lh_session_oracle(&s, &cfg);
+    printf("repro: %s (%zu bytes) on workload '%s' of %s, %d "
+           "repetitions\n", a.file, input.len, a.workload, a.script, reps);
+    lh_finding f;
+    int rc = lh_oracle_confirm(o, (const uint8_t *)input.data, input.len,
+                               reps, &f);
+    if (rc < 0) {
+        printf("ERROR  the step failed while replaying the input\n");
+        fflush(stdout);
+        _exit(2);
+    }
+    if (rc == 0) {
+        const char *m;
+        const double *y;
+        int n;
+        for (int k = 0; (n = lh_oracle_series(o, k, &m, &y)) > 0; k++)
+            printf("      %-20s %.0f -> %.0f over %d repetitions\n", m, y[0],
+                   y[n - 1], n - 1);
+        printf("no leak: no watched metric grew with the repetitions\n");
+        write_verdict(&a, o, NULL, &s);
+        fflush(stdout);
+        _exit(0);
+    }
+    printf("LEAK  %s  %+.4g %s per %s (p=%.2g)%s%s\n", f.metric,
+           f.growth_per_rep, f.unit,
+           f.distinct ? "distinct input" : "repetition", f.p_value,
+           f.site[0] ? " at " : "", f.site);
+    if (f.distinct)
+        printf("      replaying the input does not grow it; %ld distinct "
+               "variants of it (the counter in its last bytes) do\n",
+               f.variants);
+    print_series(&f);
+    write_verdict(&a, o, &f, &s);
+    if (a.artifact_dir) {
+        char path[4096], prefix[4096];
+        snprintf(prefix, sizeof prefix, "%s/", a.artifact_dir);
+        lh_artifact_ctx ctx = {
+            .script = a.script, .workload = a.workload,
+            .target = s.target ? s.target->path : NULL, .engine = "repro",
+            .seed = strtoull(a.seed, NULL, 10),
+        };
+        if (lh_mkdir_p(a.artifact_dir) == 0 &&
+            lh_artifact_write(prefix, &f, &ctx, path, sizeof path) == 0)
+            printf("      artifact: %s\n", path);
+        else
+            fprintf(stderr, "leakhound repro: cannot write the artifact "
+                    "into %s: %s\n", a.artifact_dir, strerror(errno));
+    }
+    fflush(stdout);
+    /* no teardown: a Go runtime and blocked target threads may remain */
+    _exit(1);
+}

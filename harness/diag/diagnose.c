@@ -1,0 +1,128 @@
+/* diagnose.c - diagnosis in the worker: which source explains which metric. */
+#include "diagnose.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+
+struct lh_diagnosis {
+    lh_target *target;
+    lh_heapsnap *heap[2];
+    lh_gosnap *go[2];
+    lh_fdsnap *fd[2];
+    lh_threadsnap *thr[2];
+};
+
+lh_diagnosis *lh_diagnosis_new(lh_target *target, size_t sample_bytes)
+{
+    lh_diagnosis *d = lh_raw_calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    d->target = target;
+    lh_heapsites_start(sample_bytes);
+    lh_fddiag_start();
+    lh_threaddiag_start();
+    return d;
+}
+
+static void snapshot(lh_diagnosis *d, int k)
+{
+    d->heap[k] = lh_heapsites_snapshot();
+    if (d->target && d->target->has_go)
+        d->go[k] = lh_godiag_snapshot(d->target);
+    d->fd[k] = lh_fddiag_snapshot();
+    d->thr[k] = lh_threaddiag_snapshot();
+}
+
+void lh_diagnosis_baseline(lh_diagnosis *d)
+{
+    if (d)
+        snapshot(d, 0);
+}
+
+void lh_diagnosis_end(lh_diagnosis *d)
+{
+    if (d)
+        snapshot(d, 1);
+}
+
+static int prefix(const char *s, const char *p)
+{
+    return strncmp(s, p, strlen(p)) == 0;
+}
+
+int lh_diagnosis_sites(lh_diagnosis *d, const char *metric, lh_site *out,
+                       int max)
+{
+    if (!d)
+        return 0;
+    if (strcmp(metric, "go.goroutines") == 0) {
+        if (d->go[0] && d->go[1])
+            return lh_godiag_goroutines(d->go[0], d->go[1], out, max);
+        return 0;
+    }
+    if (prefix(metric, "go.heap_")) {
+        if (d->go[0] && d->go[1])
+            return lh_godiag_heap(d->go[0], d->go[1], out, max);
+        return 0;
+    }
+    if (strcmp(metric, "proc.fds") == 0) {
+        if (d->fd[0] && d->fd[1])
+            return lh_fddiag_diff(d->fd[0], d->fd[1], out, max);
+        return 0;
+    }
+    if (strcmp(metric, "proc.threads") == 0) {
+        if (d->thr[0] && d->thr[1])
+            return lh_threaddiag_diff(d->thr[0], d->thr[1], out, max);
+        return 0;
+    }
+    /* proc.rss_bytes, proc.maps and target gauges: a Go target holds its
+     * memory in the Go heap, a C target in malloc'd blocks. */
+    if (!prefix(metric, "heap.") && d->go[0] && d->go[1]) {
+        int n = lh_godiag_heap(d->go[0], d->go[1], out, max);
+        if (n > 0)
+            return n;
+    }
+    if (d->heap[0] && d->heap[1])
+        return lh_heapsites_diff(d->heap[0], d->heap[1], out, max);
+    return 0;
+}
+
+int lh_diagnosis_write(lh_diagnosis *d, const char *dir, const char *metric,
+                       const lh_site *sites, int n, lh_buf *paths)
+{
+    if (!d || lh_mkdir_p(dir) < 0)
+        return 0;
+    int files = 0;
+    lh_buf path = LH_BUF_INIT, text = LH_BUF_INIT;
+    lh_buf_printf(&path, "%s/%s.folded", dir, metric);
+    int bytes = prefix(metric, "heap.") || prefix(metric, "go.heap_");
+    for (int i = 0; i < n; i++)
+        lh_buf_printf(&text, "%s %.0f\n",
+                      sites[i].folded[0] ? sites[i].folded : sites[i].func,
+                      bytes ? sites[i].bytes : sites[i].count);
+    if (n > 0 && lh_write_atomic(lh_buf_str(&path), text.data, text.len) == 0) {
+        lh_buf_printf(paths, "%s%s", paths->len ? "\n" : "",
+                      lh_buf_str(&path));
+        files++;
+    }
+    if (prefix(metric, "go.heap_") && d->go[0] && d->go[1]) {
+        static const char *names[] = { "go-heap-base.pb.gz",
+                                       "go-heap-end.pb.gz" };
+        for (int k = 0; k < 2; k++) {
+            lh_buf_reset(&path);
+            lh_buf_printf(&path, "%s/%s", dir, names[k]);
+            if (lh_godiag_write_heap_profile(d->go[k], lh_buf_str(&path)) ==
+                0) {
+                lh_buf_printf(paths, "%s%s", paths->len ? "\n" : "",
+                              lh_buf_str(&path));
+                files++;
+            }
+        }
+    }
+    lh_buf_free(&path);
+    lh_buf_free(&text);
+    return files;
+}

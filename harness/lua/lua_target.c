@@ -1,0 +1,228 @@
+/*
+ * lua_target.c - the leakhound.target userdata: a target library as seen
+ * from a workload script.
+ *
+ *     local lib = leak.target "build/targets/c/libcache.so"
+ *     lib:call("cache_put", input)       --> the op's int result
+ *     local put = lib:fn "cache_put"     -- resolved on first call
+ *     put(input)
+ *
+ * Libraries open lazily, in the worker only: declaring a target in the
+ * supervisor must not start a Go runtime there.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "alloc.h"
+#include "lualeak.h"
+
+typedef struct lh_ltarget {
+    char *path;             /* resolved path, lh_raw_strdup */
+    int opened;
+    lh_target t;
+} lh_ltarget;
+
+static lh_ltarget *checktarget(lua_State *L, int idx)
+{
+    return luaL_checkudata(L, idx, LH_TARGET_MT);
+}
+
+static int in_worker(lua_State *L)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, LH_REG_MODE);
+    int worker = lua_isstring(L, -1) && strcmp(lua_tostring(L, -1),
+                                                "worker") == 0;
+    lua_pop(L, 1);
+    return worker;
+}
+
+lh_target *lh_lua_totarget(lua_State *L, int idx, char *err, size_t errlen)
+{
+    lh_ltarget *lt = luaL_testudata(L, idx, LH_TARGET_MT);
+    if (!lt) {
+        snprintf(err, errlen, "not a leak.target");
+        return NULL;
+    }
+    if (!lt->opened) {
+        if (!in_worker(L)) {
+            snprintf(err, errlen,
+                     "target '%s' can only be used inside workload "
+                     "functions (setup, step, teardown), not while the "
+                     "script is being declared", lt->path);
+            return NULL;
+        }
+        if (lh_target_open(&lt->t, lt->path, err, errlen) < 0)
+            return NULL;
+        lt->opened = 1;
+    }
+    return &lt->t;
+}
+
+/* Find NAME in the target, caching it in the userdata's uservalue table. */
+static lh_op_fn resolve(lua_State *L, int tidx, const char *name)
+{
+    char err[1024];
+    lh_target *t = lh_lua_totarget(L, tidx, err, sizeof err);
+    if (!t)
+        luaL_error(L, "%s", err);
+    lua_getiuservalue(L, tidx, 1);
+    lua_getfield(L, -1, name);
+    lh_op_fn fn;
+    *(void **)&fn = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    if (!fn) {
+        fn = lh_target_op(t, name, err, sizeof err);
+        if (!fn)
+            luaL_error(L, "%s", err);
+        lua_pushlightuserdata(L, *(void **)&fn);
+        lua_setfield(L, -2, name);
+    }
+    lua_pop(L, 1);
+    return fn;
+}
+
+static int call_op(lua_State *L, lh_op_fn fn, int arg)
+{
+    size_t len = 0;
+    const char *data = "";
+    if (!lua_isnoneornil(L, arg))
+        data = luaL_checklstring(L, arg, &len);
+    lua_pushinteger(L, fn((const uint8_t *)data, len));
+    return 1;
+}
+
+static int target_call(lua_State *L)
+{
+    checktarget(L, 1);
+    const char *name = luaL_checkstring(L, 2);
+    lh_op_fn fn = resolve(L, 1, name);
+    return call_op(L, fn, 3);
+}
+
+/* Closure made by lib:fn(name): upvalues target, name, cached pointer. */
+static int bound_call(lua_State *L)
+{
+    lh_op_fn fn;
+    *(void **)&fn = lua_touserdata(L, lua_upvalueindex(3));
+    if (!fn) {
+        lua_pushvalue(L, lua_upvalueindex(1));
+        int tidx = lua_gettop(L);
+        fn = resolve(L, tidx, lua_tostring(L, lua_upvalueindex(2)));
+        lua_settop(L, tidx - 1);
+        lua_pushlightuserdata(L, *(void **)&fn);
+        lua_replace(L, lua_upvalueindex(3));
+    }
+    return call_op(L, fn, 1);
+}
+
+static int target_fn(lua_State *L)
+{
+    checktarget(L, 1);
+    luaL_checkstring(L, 2);
+    lua_settop(L, 2);
+    lua_pushnil(L);
+    lua_pushcclosure(L, bound_call, 3);
+    return 1;
+}
+
+lh_op_fn lh_lua_toop(lua_State *L, int idx)
+{
+    if (lua_tocfunction(L, idx) != bound_call)
+        return NULL;
+    idx = lua_absindex(L, idx);
+    lh_op_fn fn;
+    lua_getupvalue(L, idx, 3);
+    *(void **)&fn = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    if (fn)
+        return fn;
+    char err[1024];
+    lua_getupvalue(L, idx, 1);
+    lh_target *t = lh_lua_totarget(L, -1, err, sizeof err);
+    lua_getupvalue(L, idx, 2);
+    const char *name = lua_tostring(L, -1);
+    fn = t && name ? lh_target_op(t, name, err, sizeof err) : NULL;
+    lua_pop(L, 2);
+    return fn;
+}
+
+static int target_path(lua_State *L)
+{
+    lua_pushstring(L, checktarget(L, 1)->path);
+    return 1;
+}
+
+static int target_tostring(lua_State *L)
+{
+    lua_pushfstring(L, "leak.target(%s)", checktarget(L, 1)->path);
+    return 1;
+}
+
+static int target_gc(lua_State *L)
+{
+    lh_ltarget *lt = checktarget(L, 1);
+    /* The library itself stays loaded: a Go runtime cannot be unloaded,
+     * and a C target's globals are what we are measuring. */
+    if (!lt->opened) {
+        lh_raw_free(lt->path);
+        lt->path = NULL;
+    }
+    return 0;
+}
+
+/* leak.target(path) */
+static int target_new(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    char resolved[4096];
+    lh_lua_resolve_path(L, path, resolved, sizeof resolved);
+    /* Safe empty state first; the path is the only resource. */
+    lh_ltarget *lt = lua_newuserdatauv(L, sizeof *lt, 1);
+    memset(lt, 0, sizeof *lt);
+    luaL_setmetatable(L, LH_TARGET_MT);
+    lua_newtable(L);
+    lua_setiuservalue(L, -2, 1);
+    lt->path = lh_raw_strdup(resolved);
+    return 1;
+}
+
+static int target_is(lua_State *L)
+{
+    lua_pushboolean(L, luaL_testudata(L, 1, LH_TARGET_MT) != NULL);
+    return 1;
+}
+
+static const luaL_Reg target_funcs[] = {
+    { "target", target_new },
+    { "is_target", target_is },
+    { NULL, NULL },
+};
+
+static const luaL_Reg target_methods[] = {
+    { "call", target_call },
+    { "fn", target_fn },
+    { "path", target_path },
+    { NULL, NULL },
+};
+
+static const luaL_Reg target_meta[] = {
+    { "__gc", target_gc },
+    { "__tostring", target_tostring },
+    { "__index", NULL },
+    { NULL, NULL },
+};
+
+/* Adds leak.target and leak.is_target to the table on top of the stack. */
+int luaopen_leakhound_target(lua_State *L)
+{
+    luaL_newmetatable(L, LH_TARGET_MT);
+    luaL_setfuncs(L, target_meta, 0);
+    luaL_newlib(L, target_methods);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+    luaL_setfuncs(L, target_funcs, 0);
+    return 1;
+}

@@ -1,0 +1,145 @@
+/* script.c - creating Lua states and running scripts safely. */
+#include "script.h"
+
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include "alloc.h"
+#include "lualeak.h"
+
+static int panic(lua_State *L)
+{
+    const char *msg = lua_tostring(L, -1);
+    lh_buf b = LH_BUF_INIT;
+    lh_buf_printf(&b, "leakhound: unprotected Lua error: %s\n",
+                  msg ? msg : "?");
+    fputs(lh_buf_str(&b), stderr);
+    lh_buf_free(&b);
+    return 0;   /* Lua aborts */
+}
+
+lua_State *lh_script_new(lh_script_mode mode)
+{
+    lua_State *L = lua_newstate(lh_lua_alloc, NULL);
+    if (!L)
+        return NULL;
+    lua_atpanic(L, panic);
+    luaL_openlibs(L);
+    lua_pushstring(L, mode == LH_SCRIPT_WORKER ? "worker" : "declare");
+    lua_setfield(L, LUA_REGISTRYINDEX, LH_REG_MODE);
+    luaL_requiref(L, "leak", luaopen_leak, 1);
+    lua_pop(L, 1);
+    return L;
+}
+
+int lh_script_traceback(lua_State *L)
+{
+    const char *msg = lua_tostring(L, 1);
+    if (!msg) {
+        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) ==
+            LUA_TSTRING)
+            msg = lua_tostring(L, -1);
+        else
+            msg = lua_pushfstring(L, "(error object is a %s value)",
+                                  luaL_typename(L, 1));
+    }
+    luaL_traceback(L, L, msg, 1);
+    return 1;
+}
+
+int lh_script_pcall(lua_State *L, int nargs, int nresults, lh_buf *err)
+{
+    int base = lua_gettop(L) - nargs;
+    lua_pushcfunction(L, lh_script_traceback);
+    lua_insert(L, base);
+    int rc = lua_pcall(L, nargs, nresults, base);
+    if (rc != LUA_OK) {
+        const char *msg = lua_tostring(L, -1);
+        lh_buf_reset(err);
+        lh_buf_puts(err, msg ? msg : "(error without message)");
+        lua_pop(L, 1);
+        lua_remove(L, base);
+        return -1;
+    }
+    lua_remove(L, base);
+    return 0;
+}
+
+int lh_script_load(lua_State *L, const char *path, lh_buf *err)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    lua_pushstring(L, dir);
+    lua_setfield(L, LUA_REGISTRYINDEX, LH_REG_SCRIPT_DIR);
+
+    if (luaL_loadfile(L, path) != LUA_OK) {
+        lh_buf_reset(err);
+        lh_buf_puts(err, lua_tostring(L, -1));
+        lua_pop(L, 1);
+        return -1;
+    }
+    /* Strict globals from here on: the script declares its globals at
+     * its top level; a typo anywhere else is an error. */
+    lua_getglobal(L, "leak");
+    lua_getfield(L, -1, "_strict");
+    lua_pushglobaltable(L);
+    lua_call(L, 1, 0);
+    lua_pop(L, 1);
+    return lh_script_pcall(L, 0, 0, err);
+}
+
+static void push_workloads(lua_State *L)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    lua_getfield(L, -1, "leak");
+    lua_getfield(L, -1, "_workloads");
+    lua_replace(L, -3);
+    lua_pop(L, 1);
+}
+
+void lh_script_workload(lua_State *L, int idx)
+{
+    push_workloads(L);
+    lua_rawgeti(L, -1, idx);
+    lua_remove(L, -2);
+}
+
+int lh_script_workload_count(lua_State *L)
+{
+    push_workloads(L);
+    int n = (int)lua_rawlen(L, -1);
+    lua_pop(L, 1);
+    return n;
+}
+
+static const char *workload_name(lua_State *L, int idx)
+{
+    lh_script_workload(L, idx);
+    lua_getfield(L, -1, "name");
+    const char *name = lua_tostring(L, -1);
+    lua_pop(L, 2);  /* the name stays reachable from the workload table */
+    return name ? name : "";
+}
+
+int lh_script_find_workload(lua_State *L, const char *name)
+{
+    int n = lh_script_workload_count(L);
+    for (int i = 1; i <= n; i++)
+        if (strcmp(workload_name(L, i), name) == 0)
+            return i;
+    return 0;
+}
+
+void lh_script_workload_names(lua_State *L, lh_buf *out)
+{
+    int n = lh_script_workload_count(L);
+    for (int i = 1; i <= n; i++)
+        lh_buf_printf(out, "%s%s", i > 1 ? ", " : "", workload_name(L, i));
+}

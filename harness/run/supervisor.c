@@ -1,0 +1,730 @@
+/*
+ * supervisor.c - one worker process per workload.
+ *
+ * The supervisor never opens a target: it loads scripts only to list their
+ * workloads, then re-executes itself as a worker for each one.  A worker
+ * that crashes, hangs or exits early is judged here, with the input it was
+ * running taken from the flight recorder and saved before anything else.
+ */
+#include "supervisor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <lua.h>
+
+#include "buf.h"
+#include "flight.h"
+#include "alloc.h"
+#include "runner.h"
+#include "script.h"
+#include "text.h"
+#include "worker.h"
+#include "workload.h"
+
+#define TAIL_MAX 8192
+
+typedef struct job {
+    const char *script;
+    lh_workload w;
+    const char *load_error;     /* script failed to load: no worker */
+    /* outcome */
+    const char *status;
+    lh_buf result;              /* the workload's JSON object */
+    lh_buf failed_metrics;      /* ",m1,m2," */
+    int expect_met;
+} job;
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    interrupted = sig;
+}
+
+static int tty;
+static const char *self_name = "leakhound";   /* argv[0], for commands */
+
+static void clear_progress(void)
+{
+    if (tty)
+        fputs("\r\033[K", stderr);
+}
+
+/* ---- listing workloads ------------------------------------------------ */
+
+static job *jobs;
+static int njobs;
+
+static job *new_job(const char *script)
+{
+    jobs = lh_raw_realloc(jobs, (size_t)(njobs + 1) * sizeof *jobs);
+    job *j = &jobs[njobs++];
+    memset(j, 0, sizeof *j);
+    j->script = script;
+    return j;
+}
+
+static int matches(const lh_run_opts *o, const char *name, int *used)
+{
+    if (o->nonly == 0)
+        return 1;
+    int hit = 0;
+    for (int i = 0; i < o->nonly; i++)
+        if (fnmatch(o->only[i], name, 0) == 0) {
+            used[i] = 1;
+            hit = 1;
+        }
+    return hit;
+}
+
+static int collect(const lh_run_opts *o)
+{
+    int *used = lh_raw_calloc((size_t)o->nonly + 1, sizeof *used);
+    lh_buf names = LH_BUF_INIT;
+    for (int s = 0; s < o->nscripts; s++) {
+        lua_State *L = lh_script_new(LH_SCRIPT_DECLARE);
+        lh_buf err = LH_BUF_INIT;
+        if (lh_script_load(L, o->scripts[s], &err) < 0) {
+            job *j = new_job(o->scripts[s]);
+            snprintf(j->w.name, sizeof j->w.name, "%s", o->scripts[s]);
+            j->load_error = lh_raw_strdup(lh_buf_str(&err));
+            lh_buf_free(&err);
+            lua_close(L);
+            continue;
+        }
+        int n = lh_script_workload_count(L);
+        for (int i = 1; i <= n; i++) {
+            lh_workload w;
+            lh_script_workload(L, i);
+            lh_buf_reset(&err);
+            int rc = lh_workload_read(L, -1, &w, &err);
+            lua_pop(L, 1);
+            lh_buf_printf(&names, "%s%s", names.len ? ", " : "", w.name);
+            if (!matches(o, w.name, used))
+                continue;
+            job *j = new_job(o->scripts[s]);
+            j->w = w;
+            if (rc < 0)
+                j->load_error = lh_raw_strdup(lh_buf_str(&err));
+        }
+        lh_buf_free(&err);
+        lua_close(L);
+    }
+    int bad = 0;
+    for (int i = 0; i < o->nonly; i++)
+        if (!used[i]) {
+            fprintf(stderr, "leakhound: no workload matches --workload "
+                    "'%s' (workloads: %s)\n", o->only[i],
+                    names.len ? lh_buf_str(&names) : "none");
+            bad = 1;
+        }
+    lh_raw_free(used);
+    lh_buf_free(&names);
+    return bad ? -1 : 0;
+}
+
+/* ---- running one worker ---------------------------------------------- */
+
+typedef struct child {
+    pid_t pid;
+    int msg_fd, out_fd;
+    lh_flight *flight;
+    int flight_fd;
+    lh_buf line;            /* partial message line */
+    lh_buf outline;         /* partial output line (verbose) */
+    char tail[TAIL_MAX];    /* ring of the worker's stdout+stderr */
+    size_t tail_len, tail_pos;
+    int got_result;
+} child;
+
+static void tail_add(child *c, const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        c->tail[c->tail_pos] = p[i];
+        c->tail_pos = (c->tail_pos + 1) % TAIL_MAX;
+        if (c->tail_len < TAIL_MAX)
+            c->tail_len++;
+    }
+}
+
+static void tail_get(const child *c, lh_buf *out)
+{
+    size_t start = (c->tail_pos + TAIL_MAX - c->tail_len) % TAIL_MAX;
+    for (size_t i = 0; i < c->tail_len; i++)
+        lh_buf_putc(out, c->tail[(start + i) % TAIL_MAX]);
+}
+
+static int spawn(child *c, const job *j, const lh_run_opts *o)
+{
+    int mp[2], op[2];
+    if (pipe2(mp, O_CLOEXEC) < 0 || pipe2(op, O_CLOEXEC) < 0)
+        return -1;
+    c->flight = lh_flight_create(&c->flight_fd);
+    if (!c->flight)
+        return -1;
+    char index[16], seed[32];
+    snprintf(index, sizeof index, "%d", j->w.index);
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)o->seed);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        setpgid(0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGPIPE, SIG_DFL);
+        /* Move the descriptors out of the way, then into place. */
+        int m = fcntl(mp[1], F_DUPFD, 10);
+        int f = fcntl(c->flight_fd, F_DUPFD, 10);
+        int out = fcntl(op[1], F_DUPFD, 10);
+        int null = open("/dev/null", O_RDONLY);
+        if (m < 0 || f < 0 || out < 0 || null < 0 || dup2(null, 0) < 0 ||
+            dup2(out, 1) < 0 || dup2(out, 2) < 0 || dup2(m, 3) < 0 ||
+            dup2(f, 4) < 0)
+            _exit(127);
+        for (int fd = 5; fd < 1024; fd++)
+            close(fd);
+        char *argv[] = {
+            "leakhound", LH_WORKER_CMD, "--script", (char *)j->script,
+            "--index", index, "--seed", seed, "--msg-fd", "3",
+            "--flight-fd", "4", "--report-dir", (char *)o->report_dir, NULL,
+        };
+        execv("/proc/self/exe", argv);
+        _exit(127);
+    }
+    close(mp[1]);
+    close(op[1]);
+    c->pid = pid;
+    c->msg_fd = mp[0];
+    c->out_fd = op[0];
+    return 0;
+}
+
+static void handle_line(child *c, job *j, const lh_run_opts *o, int pos,
+                        int total, char *line)
+{
+    (void)o;
+    char *f[5] = { 0 };
+    int nf = 0;
+    f[nf++] = line;
+    for (char *p = line; *p && nf < 5; p++)
+        if (*p == '\t' && !(line[0] == 'R' && nf >= 2)) {
+            *p = '\0';
+            f[nf++] = p + 1;
+        }
+    if (strcmp(f[0], "P") == 0 && nf >= 5) {
+        if (tty) {
+            fprintf(stderr, "\r\033[K[%d/%d] %s  iter %s%s%s  %s it/s  %s",
+                    pos, total, j->w.name, f[1], strcmp(f[2], "0") ? "/" : "",
+                    strcmp(f[2], "0") ? f[2] : "", f[3], f[4]);
+            fflush(stderr);
+        }
+    } else if (strcmp(f[0], "V") == 0 && nf >= 4) {
+        clear_progress();
+        printf("%s%s\n", strcmp(f[1], "info") == 0 ? "      " : "", f[3]);
+        fflush(stdout);
+        if (strcmp(f[1], "fail") == 0)
+            lh_buf_printf(&j->failed_metrics, ",%s,", f[2]);
+    } else if (strcmp(f[0], "R") == 0 && nf >= 2) {
+        lh_buf_reset(&j->result);
+        lh_buf_puts(&j->result, f[1]);
+        c->got_result = 1;
+    }
+}
+
+static void drain(child *c, int fd, job *j, const lh_run_opts *o, int pos,
+                  int total, int *open_fds)
+{
+    char buf[65536];
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        return;
+    if (n <= 0) {
+        if (fd == c->msg_fd)
+            c->msg_fd = -1;
+        else
+            c->out_fd = -1;
+        close(fd);
+        (*open_fds)--;
+        return;
+    }
+    if (fd == c->out_fd) {
+        tail_add(c, buf, (size_t)n);
+        if (o->verbose) {
+            clear_progress();
+            fwrite(buf, 1, (size_t)n, stderr);
+        }
+        return;
+    }
+    lh_buf_add(&c->line, buf, (size_t)n);
+    char *start = c->line.data;
+    char *nl;
+    while ((nl = memchr(start, '\n', c->line.len - (size_t)(start -
+                                                         c->line.data)))) {
+        *nl = '\0';
+        handle_line(c, j, o, pos, total, start);
+        start = nl + 1;
+    }
+    size_t rest = c->line.len - (size_t)(start - c->line.data);
+    memmove(c->line.data, start, rest);
+    c->line.len = rest;
+}
+
+static void hex_prefix(lh_buf *b, const uint8_t *p, size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n && i < 256; i++) {
+        lh_buf_putc(b, digits[p[i] >> 4]);
+        lh_buf_putc(b, digits[p[i] & 15]);
+    }
+}
+
+/* The inputs in flight, saved under report_dir/inputs/ at once. */
+static void flight_inputs(child *c, job *j, const lh_run_opts *o, lh_buf *js,
+                          lh_buf *human)
+{
+    char name[256];
+    lh_safe_name(name, sizeof name, j->w.name);
+    lh_buf dir = LH_BUF_INIT;
+    lh_buf_printf(&dir, "%s/inputs", o->report_dir);
+    lh_mkdir_p(lh_buf_str(&dir));
+    lh_buf_puts(js, "[");
+    int first = 1;
+    uint32_t nt = c->flight->nthreads;
+    for (uint32_t t = 0; t < nt && t < LH_FLIGHT_THREADS; t++) {
+        lh_flight_slot *s = &c->flight->slot[t];
+        if (!s->busy)
+            continue;
+        size_t len = s->len < LH_FLIGHT_INPUT_MAX ? s->len
+                                                   : LH_FLIGHT_INPUT_MAX;
+        lh_buf path = LH_BUF_INIT;
+        lh_buf_printf(&path, "%s/%s-t%u.bin", lh_buf_str(&dir), name, t);
+        int saved = lh_write_atomic(lh_buf_str(&path), s->data, len) == 0;
+        lh_buf_printf(js, "%s{\"thread\":%u,\"iteration\":%llu,\"size\":%u,"
+                      "\"truncated\":%s,\"file\":", first ? "" : ",", t,
+                      (unsigned long long)s->iter, s->len,
+                      s->len > LH_FLIGHT_INPUT_MAX ? "true" : "false");
+        lh_json_str(js, saved ? lh_buf_str(&path) : NULL);
+        lh_buf_puts(js, ",\"hex\":\"");
+        hex_prefix(js, s->data, len);
+        lh_buf_puts(js, "\"}");
+        if (first)
+            lh_buf_printf(human, "; input in flight (iteration %llu, %u "
+                          "bytes) saved to %s",
+                          (unsigned long long)s->iter, s->len,
+                          lh_buf_str(&path));
+        first = 0;
+        lh_buf_free(&path);
+    }
+    lh_buf_puts(js, "]");
+    lh_buf_free(&dir);
+}
+
+static void judge_death(child *c, job *j, const lh_run_opts *o, int wstatus,
+                        int timed_out, double timeout)
+{
+    lh_buf human = LH_BUF_INIT, inputs = LH_BUF_INIT, tail = LH_BUF_INIT;
+    const char *phase = lh_phase_name(c->flight->phase);
+    j->status = timed_out ? "timeout" : "crashed";
+    if (timed_out)
+        lh_buf_printf(&human, "TIMEOUT %s  no result after %gs (in %s)",
+                      j->w.name, timeout, phase);
+    else if (WIFSIGNALED(wstatus))
+        lh_buf_printf(&human, "CRASH %s  worker killed by signal %d (%s) "
+                      "in %s", j->w.name, WTERMSIG(wstatus),
+                      strsignal(WTERMSIG(wstatus)), phase);
+    else
+        lh_buf_printf(&human, "CRASH %s  worker exited with status %d "
+                      "without a result, in %s", j->w.name,
+                      WEXITSTATUS(wstatus), phase);
+    flight_inputs(c, j, o, &inputs, &human);
+    tail_get(c, &tail);
+
+    lh_buf *r = &j->result;
+    lh_buf_reset(r);
+    lh_buf_puts(r, "{\"name\":");
+    lh_json_str(r, j->w.name);
+    lh_buf_printf(r, ",\"status\":\"%s\",\"iterations\":%llu,", j->status,
+                  (unsigned long long)c->flight->done);
+    lh_json_key(r, timed_out ? "timeout" : "crash");
+    lh_buf_puts(r, "{");
+    if (timed_out) {
+        lh_json_key(r, "seconds");
+        lh_json_num(r, timeout);
+    } else if (WIFSIGNALED(wstatus)) {
+        lh_buf_printf(r, "\"signal\":%d,\"signal_name\":", WTERMSIG(wstatus));
+        lh_json_str(r, strsignal(WTERMSIG(wstatus)));
+    } else {
+        lh_buf_printf(r, "\"exit_code\":%d", WEXITSTATUS(wstatus));
+    }
+    lh_buf_puts(r, ",\"phase\":");
+    lh_json_str(r, phase);
+    lh_buf_puts(r, ",\"inputs\":");
+    lh_buf_add(r, inputs.data ? inputs.data : "[]", inputs.len ? inputs.len
+                                                                : 2);
+    lh_buf_puts(r, ",\"output_tail\":");
+    lh_json_strn(r, lh_buf_str(&tail), tail.len);
+    lh_buf_puts(r, "},\"invariants\":[]}");
+
+    clear_progress();
+    printf("%s\n", lh_buf_str(&human));
+    if (tail.len && !o->verbose) {
+        /* the last lines of output usually say why (a Go panic, ...) */
+        const char *p = lh_buf_str(&tail);
+        int lines = 0;
+        for (const char *q = p + tail.len; q > p; q--)
+            if (q[-1] == '\n' && ++lines > 12) {
+                p = q;
+                break;
+            }
+        printf("      output tail:\n");
+        for (const char *q = p; *q;) {
+            const char *e = strchr(q, '\n');
+            size_t n = e ? (size_t)(e - q) : strlen(q);
+            printf("      | %.*s\n", (int)n, q);
+            q += n + (e ? 1 : 0);
+        }
+    }
+    fflush(stdout);
+    lh_buf_free(&human);
+    lh_buf_free(&inputs);
+    lh_buf_free(&tail);
+}
+
+static void status_from_result(job *j)
+{
+    const char *s = strstr(lh_buf_str(&j->result), "\"status\":\"");
+    static const char *known[] = { "pass", "fail", "error", NULL };
+    j->status = "error";
+    if (!s)
+        return;
+    s += 10;
+    for (int i = 0; known[i]; i++)
+        if (strncmp(s, known[i], strlen(known[i])) == 0 &&
+            s[strlen(known[i])] == '"')
+            j->status = known[i];
+}
+
+static void run_job(job *j, const lh_run_opts *o, int pos, int total)
+{
+    child c;
+    memset(&c, 0, sizeof c);
+    if (spawn(&c, j, o) < 0) {
+        j->status = "error";
+        lh_buf_printf(&j->result, "{\"name\":");
+        lh_json_str(&j->result, j->w.name);
+        lh_buf_printf(&j->result, ",\"status\":\"error\",\"error\":"
+                      "{\"message\":\"cannot start a worker: %s\"},"
+                      "\"invariants\":[]}", strerror(errno));
+        printf("ERROR %s  cannot start a worker: %s\n", j->w.name,
+               strerror(errno));
+        return;
+    }
+    double timeout = o->timeout > 0 ? o->timeout : j->w.timeout;
+    double deadline = lh_now() + timeout;
+    int open_fds = 2, wstatus = 0, exited = 0, timed_out = 0;
+    while (!exited || open_fds > 0) {
+        if (interrupted || lh_now() >= deadline) {
+            timed_out = !interrupted;
+            kill(-c.pid, SIGKILL);
+            kill(c.pid, SIGKILL);
+            break;
+        }
+        struct pollfd p[2];
+        int np = 0;
+        if (c.msg_fd >= 0)
+            p[np++] = (struct pollfd){ .fd = c.msg_fd, .events = POLLIN };
+        if (c.out_fd >= 0)
+            p[np++] = (struct pollfd){ .fd = c.out_fd, .events = POLLIN };
+        int ms = (int)((deadline - lh_now()) * 1000) + 1;
+        if (ms > 100)
+            ms = 100;
+        int rc = np ? poll(p, (nfds_t)np, ms) : (usleep(10000), 0);
+        for (int i = 0; rc > 0 && i < np; i++)
+            if (p[i].revents)
+                drain(&c, p[i].fd, j, o, pos, total, &open_fds);
+        if (!exited && waitpid(c.pid, &wstatus, WNOHANG) == c.pid) {
+            exited = 1;
+            /* a grandchild may hold the pipes: give them a moment */
+            deadline = fmin(deadline, lh_now() + 2.0);
+        }
+    }
+    if (!exited)
+        waitpid(c.pid, &wstatus, 0);
+    kill(-c.pid, SIGKILL);  /* anything the target forked */
+    if (c.msg_fd >= 0)
+        close(c.msg_fd);
+    if (c.out_fd >= 0)
+        close(c.out_fd);
+    if (c.got_result) {
+        status_from_result(j);
+    } else if (interrupted) {
+        j->status = "error";
+        lh_buf_reset(&j->result);
+        lh_buf_puts(&j->result, "{\"name\":");
+        lh_json_str(&j->result, j->w.name);
+        lh_buf_puts(&j->result, ",\"status\":\"error\",\"error\":"
+                    "{\"message\":\"interrupted\"},\"invariants\":[]}");
+    } else {
+        judge_death(&c, j, o, wstatus, timed_out, timeout);
+    }
+    if (o->verbose || (j->status && strcmp(j->status, "error") == 0 &&
+                       !c.got_result)) {
+        /* nothing more */
+    }
+    lh_buf_free(&c.line);
+    lh_buf_free(&c.outline);
+    close(c.flight_fd);
+}
+
+/* ---- expectations and the report -------------------------------------- */
+
+static int metric_failed(const job *j, const char *m)
+{
+    lh_buf key = LH_BUF_INIT;
+    lh_buf_printf(&key, ",%s,", m);
+    int hit = strstr(lh_buf_str(&j->failed_metrics), key.data) != NULL;
+    lh_buf_free(&key);
+    return hit;
+}
+
+static void check_expectation(job *j)
+{
+    const char *e = j->w.expect;
+    if (!*e) {
+        j->expect_met = -1;
+        return;
+    }
+    if (strcmp(e, "clean") == 0) {
+        j->expect_met = strcmp(j->status, "pass") == 0;
+        return;
+    }
+    if (strcmp(e, "fail") != 0) {
+        j->expect_met = strcmp(j->status, e) == 0;
+        return;
+    }
+    int ok = strcmp(j->status, "fail") == 0;
+    /* every expected metric failed ... */
+    char list[512];
+    snprintf(list, sizeof list, "%s", j->w.expect_metrics);
+    for (char *save, *m = strtok_r(list, ",", &save); m && ok;
+         m = strtok_r(NULL, ",", &save))
+        ok = metric_failed(j, m);
+    /* ... and nothing else did */
+    snprintf(list, sizeof list, "%s", lh_buf_str(&j->failed_metrics));
+    for (char *save, *m = strtok_r(list, ",", &save); m && ok;
+         m = strtok_r(NULL, ",", &save)) {
+        lh_buf key = LH_BUF_INIT;
+        lh_buf_printf(&key, ",%s,", m);
+        lh_buf exp = LH_BUF_INIT;
+        lh_buf_printf(&exp, ",%s,", j->w.expect_metrics);
+        ok = strstr(lh_buf_str(&exp), key.data) != NULL;
+        lh_buf_free(&key);
+        lh_buf_free(&exp);
+    }
+    j->expect_met = ok;
+}
+
+static void iso_time(char *out, size_t len, time_t t)
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* The supervisor adds what it knows to the worker's object. */
+static void add_job_json(lh_buf *b, const job *j)
+{
+    lh_buf_puts(b, "{\"script\":");
+    lh_json_str(b, j->script);
+    lh_buf_puts(b, ",\"source\":");
+    lh_json_str(b, j->w.source[0] ? j->w.source : j->script);
+    lh_buf_puts(b, ",\"target\":");
+    lh_json_str(b, j->w.target[0] ? j->w.target : NULL);
+    lh_buf_puts(b, ",\"corpus\":");
+    lh_json_str(b, j->w.corpus[0] ? j->w.corpus : NULL);
+    lh_buf_puts(b, ",\"repro\":");
+    lh_buf cmd = LH_BUF_INIT;
+    lh_buf_printf(&cmd, "%s run ", self_name);
+    lh_shell_quote(&cmd, j->script);
+    lh_buf_puts(&cmd, " --workload ");
+    lh_shell_quote(&cmd, j->w.name);
+    lh_json_str(b, lh_buf_str(&cmd));
+    lh_buf_free(&cmd);
+    lh_buf_puts(b, ",\"expect\":");
+    if (j->w.expect[0]) {
+        lh_buf_puts(b, "{\"status\":");
+        lh_json_str(b, j->w.expect);
+        lh_buf_puts(b, ",\"metrics\":[");
+        char list[512];
+        snprintf(list, sizeof list, "%s", j->w.expect_metrics);
+        int first = 1;
+        for (char *save, *m = strtok_r(list, ",", &save); m;
+             m = strtok_r(NULL, ",", &save)) {
+            lh_buf_puts(b, first ? "" : ",");
+            lh_json_str(b, m);
+            first = 0;
+        }
+        lh_buf_printf(b, "],\"met\":%s}", j->expect_met ? "true" : "false");
+    } else {
+        lh_buf_puts(b, "null");
+    }
+    const char *r = lh_buf_str(&j->result);
+    lh_buf_putc(b, ',');
+    lh_buf_puts(b, r + 1);  /* the worker's object without its '{' */
+}
+
+static int write_report(const lh_run_opts *o, time_t started, int exit_code,
+                        int counts[5])
+{
+    lh_buf b = LH_BUF_INIT;
+    char t0[32], t1[32];
+    iso_time(t0, sizeof t0, started);
+    iso_time(t1, sizeof t1, time(NULL));
+    lh_buf_puts(&b, "{\"leakhound\":\"" LH_VERSION "\",\"schema\":1,");
+    lh_buf_printf(&b, "\"started\":\"%s\",\"finished\":\"%s\",", t0, t1);
+    lh_buf_printf(&b, "\"seed\":%llu,\"exit_code\":%d,\"command\":[",
+                  (unsigned long long)o->seed, exit_code);
+    for (int i = 0; i < o->argc; i++) {
+        lh_buf_puts(&b, i ? "," : "");
+        lh_json_str(&b, o->argv[i]);
+    }
+    lh_buf_printf(&b, "],\"summary\":{\"workloads\":%d,\"pass\":%d,"
+                  "\"fail\":%d,\"error\":%d,\"crashed\":%d,\"timeout\":%d},"
+                  "\"workloads\":[", njobs, counts[0], counts[1], counts[2],
+                  counts[3], counts[4]);
+    for (int i = 0; i < njobs; i++) {
+        if (i)
+            lh_buf_puts(&b, ",\n");
+        add_job_json(&b, &jobs[i]);
+    }
+    lh_buf_puts(&b, "]}\n");
+    lh_buf path = LH_BUF_INIT;
+    lh_buf_printf(&path, "%s/report.json", o->report_dir);
+    int rc = lh_write_atomic(lh_buf_str(&path), b.data, b.len);
+    if (rc < 0)
+        fprintf(stderr, "leakhound: cannot write %s: %s\n",
+                lh_buf_str(&path), strerror(errno));
+    else
+        printf("report: %s\n", lh_buf_str(&path));
+    lh_buf_free(&path);
+    lh_buf_free(&b);
+    return rc;
+}
+
+static void load_error_result(job *j)
+{
+    j->status = "error";
+    lh_buf_reset(&j->result);
+    lh_buf_puts(&j->result, "{\"name\":");
+    lh_json_str(&j->result, j->w.name);
+    lh_buf_puts(&j->result, ",\"status\":\"error\",\"error\":{\"message\":");
+    const char *msg = j->load_error;
+    const char *tb = strstr(msg, "\nstack traceback:");
+    lh_json_strn(&j->result, msg, tb ? (size_t)(tb - msg) : strlen(msg));
+    lh_buf_puts(&j->result, ",\"traceback\":");
+    lh_json_str(&j->result, tb ? tb + 1 : "");
+    lh_buf_puts(&j->result, "},\"invariants\":[]}");
+    printf("ERROR %s  %.*s\n", j->w.name,
+           (int)(tb ? (size_t)(tb - msg) : strlen(msg)), msg);
+}
+
+int lh_supervise(const lh_run_opts *o)
+{
+    tty = isatty(STDERR_FILENO);
+    if (o->argc > 0)
+        self_name = o->argv[0];
+    if (collect(o) < 0)
+        return LH_EXIT_ERROR;
+    if (o->list_fuzzable) {
+        /* For scripts (.clusterfuzzlite/build.sh): what a fuzzer needs. */
+        int bad = 0;
+        for (int i = 0; i < njobs; i++)
+            if (jobs[i].load_error)
+                bad = fprintf(stderr, "leakhound: %s\n", jobs[i].load_error);
+            else if (jobs[i].w.target[0] && jobs[i].w.corpus[0])
+                printf("%s\t%s\t%s\t%s\n", jobs[i].w.name, jobs[i].script,
+                       jobs[i].w.target, jobs[i].w.corpus);
+        return bad ? LH_EXIT_ERROR : LH_EXIT_PASS;
+    }
+    if (o->list_only) {
+        for (int i = 0; i < njobs; i++)
+            printf("%-40s %s%s%s\n", jobs[i].w.name, jobs[i].w.source,
+                   jobs[i].load_error ? "  ERROR: " : "",
+                   jobs[i].load_error ? jobs[i].load_error : "");
+        return LH_EXIT_PASS;
+    }
+    if (lh_mkdir_p(o->report_dir) < 0) {
+        fprintf(stderr, "leakhound: cannot create report directory '%s': "
+                "%s\n", o->report_dir, strerror(errno));
+        return LH_EXIT_ERROR;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    time_t started = time(NULL);
+    int counts[5] = { 0 };   /* pass fail error crashed timeout */
+    int unmet = 0;
+    for (int i = 0; i < njobs; i++) {
+        job *j = &jobs[i];
+        if (interrupted) {
+            j->load_error = "not run: interrupted";
+        }
+        if (j->load_error)
+            load_error_result(j);
+        else
+            run_job(j, o, i + 1, njobs);
+        check_expectation(j);
+        if (j->expect_met == 0) {
+            unmet++;
+            printf("      expected %s%s%s, got %s\n", j->w.expect,
+                   j->w.expect_metrics[0] ? " on " : "",
+                   j->w.expect_metrics, j->status);
+        }
+        static const char *names[] = {
+            "pass", "fail", "error", "crashed", "timeout",
+        };
+        for (int k = 0; k < 5; k++)
+            if (strcmp(j->status, names[k]) == 0)
+                counts[k]++;
+    }
+    int code = LH_EXIT_PASS;
+    if (counts[1])
+        code = LH_EXIT_FAIL;
+    if (counts[2])
+        code = LH_EXIT_ERROR;
+    if (counts[3] || counts[4])
+        code = LH_EXIT_CRASH;
+    if (o->check_expect)
+        code = unmet ? LH_EXIT_FAIL : LH_EXIT_PASS;
+    clear_progress();
+    printf("%d workload%s: %d pass, %d fail, %d error, %d crashed, "
+           "%d timeout", njobs, njobs == 1 ? "" : "s", counts[0], counts[1], counts[2], counts[3],
+           counts[4]);
+    if (o->check_expect)
+        printf("; %d of %d expectations met", njobs - unmet, njobs);
+    printf("\n");
+    if (write_report(o, started, code, counts) < 0 && code == LH_EXIT_PASS)
+        code = LH_EXIT_ERROR;
+    if (interrupted)
+        return 128 + interrupted;
+    return code;
+}

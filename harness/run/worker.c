@@ -1,0 +1,790 @@
+/*
+ * worker.c - one workload, start to verdict, in a fresh process.
+ *
+ * Order of events: load the script, open the target, set up, warm up,
+ * settle and take the baseline sample, then run the measured iterations in
+ * `samples` phases with a settle and a sample after each, tear down, and
+ * judge every invariant on the series.  One-time initialisation belongs in
+ * setup and warmup, which are never measured.
+ */
+#include "worker.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+
+#include "buf.h"
+#include "detector.h"
+#include "diagnose.h"
+#include "flight.h"
+#include "alloc.h"
+#include "latency.h"
+#include "lualeak.h"
+#include "probes.h"
+#include "runner.h"
+#include "script.h"
+#include "text.h"
+#include "workload.h"
+
+typedef struct worker {
+    const char *script;
+    int index;
+    uint64_t seed;
+    int msg_fd;
+    lh_flight *flight;
+    lua_State *L;
+    int wtab;               /* stack index of the workload table */
+    lh_workload w;
+    lh_target *target;
+    lh_probes probes;
+    lh_runner runner;
+    int runner_ready;
+    /* samples: rows x metrics */
+    size_t nrows;
+    double *x;
+    double *y;              /* y[row * probes.n + metric] */
+    double *peak;           /* per metric, from samples and progress ticks */
+    double t_start, t_measured;
+    uint64_t total;         /* planned measured iterations (0: duration) */
+    uint64_t measured_from; /* runner_done() when measurement began */
+    lh_buf err;
+    lh_buf traceback;
+    const char *status;
+    const char *report_dir;
+    lh_diagnosis *diag;
+} worker;
+
+static void send_all(int fd, const char *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return;     /* supervisor gone: nothing to report to */
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+}
+
+static void msg(worker *wk, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void msg(worker *wk, const char *fmt, ...)
+{
+    lh_buf b = LH_BUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    lh_buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    lh_buf_putc(&b, '\n');
+    send_all(wk->msg_fd, b.data, b.len);
+    lh_buf_free(&b);
+}
+
+/* Split "file:line: message\nstack traceback:..." into the two parts. */
+static void set_error(worker *wk, const char *text)
+{
+    lh_buf_reset(&wk->err);
+    lh_buf_reset(&wk->traceback);
+    const char *tb = strstr(text, "\nstack traceback:");
+    if (tb) {
+        lh_buf_add(&wk->err, text, (size_t)(tb - text));
+        lh_buf_puts(&wk->traceback, tb + 1);
+    } else {
+        lh_buf_puts(&wk->err, text);
+    }
+    wk->status = "error";
+}
+
+/* ---- formatting ------------------------------------------------------ */
+
+static void fmt_value(char *out, size_t len, double v)
+{
+    double a = fabs(v);
+    if (a >= 1e6 || (a > 0 && a < 0.01))
+        snprintf(out, len, "%.3g", v);
+    else if (a == floor(a))
+        snprintf(out, len, "%.0f", v);
+    else
+        snprintf(out, len, "%.2f", v);
+}
+
+static void fmt_p(char *out, size_t len, double p)
+{
+    if (!isfinite(p))
+        snprintf(out, len, "p=n/a");
+    else if (p < 0.001)
+        snprintf(out, len, "p<0.001");
+    else
+        snprintf(out, len, "p=%.3f", p);
+}
+
+/* ---- sampling -------------------------------------------------------- */
+
+static int settle(worker *wk)
+{
+    uint32_t phase = wk->flight->phase;
+    wk->flight->phase = LH_PHASE_SETTLE;
+    int rc = 0;
+    if (wk->w.has_settle) {
+        lua_getfield(wk->L, wk->wtab, "settle");
+        lh_buf e = LH_BUF_INIT;
+        if (lh_script_pcall(wk->L, 0, 0, &e) < 0) {
+            lh_buf_printf(&e, "%s", "");
+            set_error(wk, lh_buf_str(&e));
+            rc = -1;
+        }
+        lh_buf_free(&e);
+    } else if (!wk->w.settle_disabled) {
+        lh_probes_settle(&wk->probes);
+    }
+    wk->flight->phase = phase;
+    return rc;
+}
+
+static void settle_hook(void *ud)
+{
+    worker *wk = ud;
+    lh_probes_settle(&wk->probes);
+}
+
+static void take_sample(worker *wk, double x)
+{
+    size_t n = wk->probes.n;
+    double *row = wk->y + wk->nrows * n;
+    lh_probes_quiesce(&wk->probes);
+    lh_probes_read_all(&wk->probes, row);
+    if (wk->w.has_goignore && wk->probes.metrics[LH_M_GO_GOROUTINES]
+                                  .available) {
+        /* goleak-style: known goroutines are not counted at all */
+        int64_t g = lh_godiag_count(wk->target);
+        if (g >= 0)
+            row[LH_M_GO_GOROUTINES] = (double)g;
+    }
+    wk->x[wk->nrows] = x;
+    for (size_t m = 0; m < n; m++)
+        if (isfinite(row[m]) && !(row[m] <= wk->peak[m]))
+            wk->peak[m] = row[m];
+    wk->nrows++;
+}
+
+/* Steps run inside the Go probe's labeled call (lh_godiag_label_steps). */
+static void label_wrap(void *ud, int thread, void (*fn)(void *), void *arg)
+{
+    (void)ud;
+    lh_godiag_call_labeled(thread, fn, arg);
+}
+
+static void tick(void *ud)
+{
+    worker *wk = ud;
+    uint64_t done = lh_runner_done(&wk->runner) - wk->measured_from;
+    double el = lh_now() - wk->t_measured;
+    double rate = el > 0 ? (double)done / el : 0;
+    wk->flight->done = done;
+    lh_buf text = LH_BUF_INIT;
+    /* cheap probes only: other threads are running */
+    for (size_t m = 0; m < wk->probes.n; m++) {
+        lh_metric *mt = &wk->probes.metrics[m];
+        if (!mt->available || !mt->cheap)
+            continue;
+        double v = lh_probes_read(&wk->probes, (int)m);
+        if (isfinite(v) && !(v <= wk->peak[m]))
+            wk->peak[m] = v;
+        if (m == LH_M_PROC_RSS_BYTES || m == LH_M_HEAP_LIVE_ALLOCS)
+            continue;
+        char val[32];
+        fmt_value(val, sizeof val, v);
+        lh_buf_printf(&text, "%s%s=%s", text.len ? " " : "", mt->name, val);
+    }
+    if (wk->flight->phase == LH_PHASE_MEASURE)
+        msg(wk, "P\t%llu\t%llu\t%.0f\t%s", (unsigned long long)done,
+            (unsigned long long)wk->total, rate, lh_buf_str(&text));
+    lh_buf_free(&text);
+}
+
+/* ---- result ---------------------------------------------------------- */
+
+typedef struct judged {
+    lh_invariant *inv;
+    int metric;
+    lh_verdict v;
+    int ok;                 /* detector could judge */
+    lh_site *sites;         /* where the growth is held (failing only) */
+    int nsites;
+    lh_buf files;           /* folded stacks, profiles written */
+} judged;
+
+static void json_series(lh_buf *b, worker *wk, int metric)
+{
+    lh_buf_putc(b, '[');
+    for (size_t r = 0; r < wk->nrows; r++) {
+        lh_buf_printf(b, "%s[", r ? "," : "");
+        lh_json_num(b, wk->x[r]);
+        lh_buf_putc(b, ',');
+        lh_json_num(b, wk->y[r * wk->probes.n + (size_t)metric]);
+        lh_buf_putc(b, ']');
+    }
+    lh_buf_putc(b, ']');
+}
+
+/* ,"tolerance":{...} when the script set one (the gate has defaults). */
+static void json_tolerance(lh_buf *b, const lh_invariant *inv)
+{
+    const lh_tolerance *t[] = { &inv->tol_per_iter, &inv->tol_peak };
+    static const char *names[] = { "per_iter", "peak" };
+    if (!t[0]->given && !t[1]->given)
+        return;
+    lh_buf_puts(b, ",\"tolerance\":{");
+    int first = 1;
+    for (int i = 0; i < 2; i++) {
+        if (!t[i]->given)
+            continue;
+        lh_buf_printf(b, "%s\"%s\":", first ? "" : ",", names[i]);
+        lh_json_num(b, t[i]->value);
+        lh_buf_printf(b, ",\"%s_is_percent\":%s", names[i],
+                      t[i]->is_pct ? "true" : "false");
+        first = 0;
+    }
+    lh_buf_putc(b, '}');
+}
+
+static void json_invariant(lh_buf *b, worker *wk, judged *j)
+{
+    lh_invariant *inv = j->inv;
+    const char *unit = lh_metric_unit(inv->metric);
+    lh_buf_putc(b, '{');
+    lh_json_key(b, "metric");
+    lh_json_str(b, inv->metric);
+    lh_json_field_str(b, "kind", inv->kind_name);
+    lh_json_field_str(b, "status",
+                      !j->ok ? "error" : j->v.fail ? "fail" : "pass");
+    lh_json_field_str(b, "unit", unit);
+    static const char *keys[] = {
+        "growth_per_iter", "slope_lo", "slope_hi", "p_value", "growth",
+        "threshold", "baseline", "final", "peak",
+    };
+    double vals[] = {
+        j->v.slope, j->v.slope_lo, j->v.slope_hi, j->v.p_value, j->v.growth,
+        j->v.threshold, j->v.baseline, j->v.final, j->v.peak,
+    };
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+        lh_json_field_num(b, keys[i], j->ok ? vals[i] : NAN);
+    lh_json_field_num(b, "slack", inv->spec.slack);
+    lh_buf_printf(b, ",\"slack_is_percent\":%s",
+                  inv->spec.slack_is_pct ? "true" : "false");
+    if (inv->spec.kind == LH_INV_BOUNDED)
+        lh_json_field_num(b, "max", inv->spec.max);
+    if (inv->spec.kind == LH_INV_MAX_GROWTH)
+        lh_json_field_num(b, "per_iter", inv->spec.per_iter);
+    lh_json_field_num(b, "alpha", inv->spec.alpha);
+    json_tolerance(b, inv);
+    lh_json_field_num(b, "samples", (double)wk->nrows);
+    lh_json_field_num(b, "judged_samples", (double)j->v.judged);
+    lh_json_field_str(b, "reason", j->v.reason);
+    lh_buf_puts(b, ",\"sites\":[");
+    for (int i = 0; i < j->nsites; i++) {
+        const lh_site *st = &j->sites[i];
+        lh_buf_puts(b, i ? ",{" : "{");
+        lh_json_key(b, "func");
+        lh_json_str(b, st->func);
+        lh_json_field_str(b, "location", st->location);
+        lh_json_field_str(b, "detail", st->detail);
+        lh_json_field_num(b, "bytes", st->bytes);
+        lh_json_field_num(b, "count", st->count);
+        lh_json_field_str(b, "stack", st->folded);
+        if (st->labels[0]) {
+            lh_buf_putc(b, ',');
+            lh_json_key(b, "labels");
+            lh_buf_puts(b, st->labels);     /* a JSON object already */
+        }
+        lh_buf_putc(b, '}');
+    }
+    lh_buf_puts(b, "],\"files\":[");
+    int first = 1;
+    for (const char *p = lh_buf_str(&j->files); *p;) {
+        size_t n = strcspn(p, "\n");
+        lh_buf_puts(b, first ? "" : ",");
+        lh_json_strn(b, p, n);
+        first = 0;
+        p += n + (p[n] ? 1 : 0);
+    }
+    lh_buf_putc(b, ']');
+    lh_buf_putc(b, ',');
+    lh_json_key(b, "series");
+    if (j->metric >= 0)
+        json_series(b, wk, j->metric);
+    else
+        lh_buf_puts(b, "[]");
+    lh_buf_putc(b, '}');
+}
+
+/* The sites under a failing verdict line: where it is held. */
+static void site_lines(worker *wk, judged *j)
+{
+    double total = 0;
+    /* bytes, unless the metric counts goroutines, fds or threads */
+    int bytes = strcmp(j->inv->metric, "go.goroutines") != 0 &&
+                strcmp(j->inv->metric, "proc.fds") != 0 &&
+                strcmp(j->inv->metric, "proc.threads") != 0 &&
+                strcmp(j->inv->metric, "heap.live_allocs") != 0 &&
+                strcmp(j->inv->metric, "go.heap_objects") != 0;
+    for (int i = 0; i < j->nsites; i++)
+        total += bytes ? j->sites[i].bytes : j->sites[i].count;
+    for (int i = 0; i < j->nsites && i < 3; i++) {
+        const lh_site *st = &j->sites[i];
+        double v = bytes ? st->bytes : st->count;
+        msg(wk, "V\tinfo\t-\t%+.0f %s  %3.0f%%  %s (%s)%s%s", v,
+            bytes ? "B" : lh_metric_unit(j->inv->metric),
+            total > 0 ? 100 * v / total : 0, st->func,
+            st->location[0] ? st->location : "?", st->detail[0] ? "  " : "",
+            st->detail);
+    }
+}
+
+static void verdict_line(worker *wk, judged *j)
+{
+    lh_invariant *inv = j->inv;
+    const char *unit = lh_metric_unit(inv->metric);
+    char a[48], p[32], t[48];
+    const char *tag = !j->ok ? "ERROR" : j->v.fail ? "FAIL" : "pass";
+    lh_buf line = LH_BUF_INIT;
+    lh_buf_printf(&line, "%-5s %s  %s  %s  ", tag, wk->w.name, inv->metric,
+                  inv->kind_name);
+    if (!j->ok) {
+        lh_buf_puts(&line, j->v.reason);
+    } else if (inv->spec.kind == LH_INV_STABLE ||
+               inv->spec.kind == LH_INV_MAX_GROWTH) {
+        fmt_value(a, sizeof a, j->v.slope);
+        fmt_p(p, sizeof p, j->v.p_value);
+        lh_buf_printf(&line, "%s%s %s/iter (%s, %zu samples)",
+                      j->v.slope >= 0 ? "+" : "", a, *unit ? unit : "units",
+                      p, wk->nrows);
+        fmt_value(t, sizeof t, j->v.threshold);
+        if (inv->spec.kind == LH_INV_MAX_GROWTH)
+            lh_buf_printf(&line, " limit %s/iter", t);
+    } else if (inv->spec.kind == LH_INV_BASELINE) {
+        fmt_value(a, sizeof a, j->v.growth);
+        fmt_value(t, sizeof t, j->v.threshold);
+        lh_buf_printf(&line, "%s%s %s over baseline (slack %s)",
+                      j->v.growth >= 0 ? "+" : "", a, unit, t);
+    } else {
+        fmt_value(a, sizeof a, j->v.peak);
+        fmt_value(t, sizeof t, j->v.threshold);
+        lh_buf_printf(&line, "peak %s %s (max %s)", a, unit, t);
+    }
+    msg(wk, "V\t%s\t%s\t%s", !j->ok ? "error" : j->v.fail ? "fail" : "pass",
+        inv->metric, lh_buf_str(&line));
+    lh_buf_free(&line);
+}
+
+static void emit_result(worker *wk, judged *js, int nj)
+{
+    lh_buf b = LH_BUF_INIT;
+    lh_buf_putc(&b, '{');
+    lh_json_key(&b, "name");
+    lh_json_str(&b, wk->w.name);
+    lh_json_field_str(&b, "status", wk->status);
+    lh_buf_printf(&b, ",\"index\":%d,\"threads\":%d,\"warmup\":%ld,"
+                  "\"samples\":%d,", wk->w.index, wk->w.threads,
+                  wk->w.warmup, wk->w.samples);
+    uint64_t done = wk->runner_ready ? lh_runner_done(&wk->runner) -
+                                           wk->measured_from : 0;
+    double secs = wk->t_measured > 0 ? lh_now() - wk->t_measured : 0;
+    lh_json_key(&b, "iterations");
+    lh_json_num(&b, (double)done);
+    lh_json_field_num(&b, "seconds", secs);
+    lh_json_field_num(&b, "rate", secs > 0 ? (double)done / secs : 0);
+    if (wk->runner_ready) {
+        lh_hist h;
+        lh_runner_latency(&wk->runner, &h);
+        lh_buf_puts(&b, ",\"latency_us\":{");
+        lh_json_key(&b, "p50");
+        lh_json_num(&b, lh_hist_quantile(&h, 0.5) / 1e3);
+        lh_json_field_num(&b, "p99", lh_hist_quantile(&h, 0.99) / 1e3);
+        lh_json_field_num(&b, "max", (double)h.max_ns / 1e3);
+        lh_json_field_num(&b, "mean",
+                          h.count ? h.sum_ns / (double)h.count / 1e3 : 0);
+        lh_buf_putc(&b, '}');
+    }
+    if (wk->err.len) {
+        lh_buf_puts(&b, ",\"error\":{");
+        lh_json_key(&b, "message");
+        lh_json_str(&b, lh_buf_str(&wk->err));
+        lh_json_field_str(&b, "traceback", lh_buf_str(&wk->traceback));
+        lh_buf_putc(&b, '}');
+    }
+    if (wk->nrows > 0) {
+        /* every available metric's series, for plots and diagnosis */
+        lh_buf_puts(&b, ",\"metrics\":{");
+        int first = 1;
+        for (size_t m = 0; m < wk->probes.n; m++) {
+            lh_metric *mt = &wk->probes.metrics[m];
+            if (!mt->available)
+                continue;
+            lh_buf_printf(&b, "%s", first ? "" : ",");
+            first = 0;
+            lh_json_key(&b, mt->name);
+            lh_buf_putc(&b, '{');
+            lh_json_key(&b, "unit");
+            lh_json_str(&b, mt->unit);
+            lh_json_field_num(&b, "peak", wk->peak[m]);
+            lh_buf_putc(&b, ',');
+            lh_json_key(&b, "series");
+            json_series(&b, wk, (int)m);
+            lh_buf_putc(&b, '}');
+        }
+        lh_buf_putc(&b, '}');
+    }
+    lh_buf_puts(&b, ",\"invariants\":[");
+    for (int i = 0; i < nj; i++) {
+        if (i)
+            lh_buf_putc(&b, ',');
+        json_invariant(&b, wk, &js[i]);
+    }
+    lh_buf_putc(&b, ']');
+    /* For a goroutine leak, the grouped goroutine profile says where. */
+    int go_failed = 0;
+    for (int i = 0; i < nj; i++)
+        go_failed |= js[i].ok && js[i].v.fail &&
+                     strncmp(js[i].inv->metric, "go.goroutines", 13) == 0;
+    if (go_failed && wk->target && wk->target->go.goroutine_profile) {
+        int64_t need = wk->target->go.goroutine_profile(NULL, 0);
+        if (need > 0 && need < (64 << 20)) {
+            char *prof = lh_raw_malloc((size_t)need + 1);
+            int64_t got = wk->target->go.goroutine_profile(prof, need + 1);
+            if (got > need)
+                got = need;
+            lh_buf_putc(&b, ',');
+            lh_json_key(&b, "goroutine_profile");
+            lh_json_strn(&b, prof, (size_t)(got > 0 ? got : 0));
+            lh_raw_free(prof);
+        }
+    }
+    lh_buf_puts(&b, "}\n");
+    send_all(wk->msg_fd, "R\t", 2);
+    send_all(wk->msg_fd, b.data, b.len);
+    lh_buf_free(&b);
+}
+
+/* A load test's throughput and latency, as a line under its verdicts. */
+static void load_line(worker *wk)
+{
+    lh_hist h;
+    lh_runner_latency(&wk->runner, &h);
+    uint64_t done = lh_runner_done(&wk->runner) - wk->measured_from;
+    double secs = lh_now() - wk->t_measured;
+    msg(wk, "V\tinfo\t-\tload: %d threads, %llu iterations, %.0f it/s, "
+        "step latency p50 %.1f us, p99 %.1f us, max %.1f us",
+        wk->w.threads, (unsigned long long)done,
+        secs > 0 ? (double)done / secs : 0, lh_hist_quantile(&h, 0.5) / 1e3,
+        lh_hist_quantile(&h, 0.99) / 1e3, (double)h.max_ns / 1e3);
+}
+
+/* ---- the run --------------------------------------------------------- */
+
+static void add_default_invariants(worker *wk)
+{
+    lh_workload *w = &wk->w;
+    lh_workload_add(w, "stable", "heap.live_bytes");
+    lh_workload_add(w, "stable", "proc.fds");
+    lh_workload_add(w, "stable", "proc.threads");
+    if (wk->target && wk->target->has_go) {
+        lh_workload_add(w, "stable", "go.goroutines");
+        lh_workload_add(w, "stable", "go.heap_live_bytes");
+    }
+}
+
+/* Map invariants to metrics; an invariant on an absent metric is a
+ * configuration error, never a silent pass. */
+static int resolve_invariants(worker *wk, int *metric_of)
+{
+    for (int i = 0; i < wk->w.ninvariants; i++) {
+        lh_invariant *inv = &wk->w.inv[i];
+        int m = lh_probes_find(&wk->probes, inv->metric);
+        if (m < 0 || !wk->probes.metrics[m].available) {
+            char why[1024];
+            lh_probes_explain(&wk->probes, inv->metric, why, sizeof why);
+            lh_buf b = LH_BUF_INIT;
+            lh_buf_printf(&b, "%s: workload '%s': invariant %s(%s): %s",
+                          wk->w.source, wk->w.name, inv->kind_name,
+                          inv->metric, why);
+            set_error(wk, lh_buf_str(&b));
+            lh_buf_free(&b);
+            return -1;
+        }
+        metric_of[i] = m;
+        if (inv->spec.alpha <= 0)
+            inv->spec.alpha = 0.001;
+        if (!inv->slack_given)
+            inv->spec.slack = wk->probes.metrics[m].default_slack;
+    }
+    return 0;
+}
+
+static int call_optional(worker *wk, const char *field, uint32_t phase)
+{
+    if (lua_getfield(wk->L, wk->wtab, field) != LUA_TFUNCTION) {
+        lua_pop(wk->L, 1);
+        return 0;
+    }
+    wk->flight->phase = phase;
+    lh_buf e = LH_BUF_INIT;
+    int rc = lh_script_pcall(wk->L, 0, 0, &e);
+    if (rc < 0)
+        set_error(wk, lh_buf_str(&e));
+    lh_buf_free(&e);
+    return rc;
+}
+
+static int measure(worker *wk)
+{
+    lh_workload *w = &wk->w;
+    lh_buf e = LH_BUF_INIT;
+    int rc = -1;
+
+    wk->flight->phase = LH_PHASE_WARMUP;
+    if (w->warmup > 0 &&
+        lh_runner_phase(&wk->runner, (uint64_t)w->warmup, 0, 0, &e) < 0)
+        goto failed;
+
+    if (settle(wk) < 0)
+        goto out;
+    wk->measured_from = lh_runner_done(&wk->runner);
+    if (wk->diag) {
+        /* snapshot after a settle (the Go heap profile is as of the last
+         * GC), then settle again so the snapshot's own garbage is gone
+         * before the baseline sample */
+        lh_diagnosis_baseline(wk->diag);
+        if (settle(wk) < 0)
+            goto out;
+    }
+    take_sample(wk, 0);
+    wk->t_measured = lh_now();
+    wk->flight->phase = LH_PHASE_MEASURE;
+    wk->total = (uint64_t)w->iterations;
+    uint64_t planned = 0;
+    for (int k = 1; k <= w->samples; k++) {
+        uint64_t upto = (uint64_t)w->iterations * (uint64_t)k /
+                        (uint64_t)w->samples;
+        double secs = w->duration > 0 ? w->duration / w->samples : 0;
+        if (lh_runner_phase(&wk->runner, upto - planned, secs, 1, &e) < 0)
+            goto failed;
+        planned = upto;
+        if (settle(wk) < 0)
+            goto out;
+        take_sample(wk, (double)(lh_runner_done(&wk->runner) -
+                                 wk->measured_from));
+        tick(wk);
+        wk->flight->phase = LH_PHASE_MEASURE;
+    }
+    lh_diagnosis_end(wk->diag);
+    rc = 0;
+    goto out;
+failed:
+    set_error(wk, lh_buf_str(&e));
+out:
+    lh_buf_free(&e);
+    return rc;
+}
+
+static int run(worker *wk)
+{
+    lua_State *L = wk->L;
+    lh_workload *w = &wk->w;
+    char err[2048];
+
+    if (lh_script_load(L, wk->script, &wk->err) < 0) {
+        set_error(wk, lh_buf_str(&wk->err));
+        return -1;
+    }
+    lh_script_workload(L, wk->index);
+    if (!lua_istable(L, -1)) {
+        lh_buf b = LH_BUF_INIT;
+        lh_buf_printf(&b, "%s: workload #%d is not declared when the "
+                      "script runs in the worker (declarations must not "
+                      "depend on run-time state)", wk->script, wk->index);
+        set_error(wk, lh_buf_str(&b));
+        lh_buf_free(&b);
+        return -1;
+    }
+    wk->wtab = lua_gettop(L);
+    lh_buf e = LH_BUF_INIT;
+    if (lh_workload_read(L, wk->wtab, w, &e) < 0) {
+        set_error(wk, lh_buf_str(&e));
+        lh_buf_free(&e);
+        return -1;
+    }
+    lh_buf_free(&e);
+
+    wk->flight->phase = LH_PHASE_SETUP;
+    lua_getfield(L, wk->wtab, "target");
+    if (!lua_isnil(L, -1)) {
+        wk->target = lh_lua_totarget(L, -1, err, sizeof err);
+        if (!wk->target) {
+            lh_buf b = LH_BUF_INIT;
+            lh_buf_printf(&b, "%s: workload '%s': %s", w->source, w->name,
+                          err);
+            set_error(wk, lh_buf_str(&b));
+            lh_buf_free(&b);
+            lua_pop(L, 1);
+            return -1;
+        }
+    }
+    lua_pop(L, 1);
+    lh_probes_init(&wk->probes, wk->target);
+    if (!w->has_invariants)
+        add_default_invariants(wk);
+    int metric_of[LH_MAX_INVARIANTS];
+    if (resolve_invariants(wk, metric_of) < 0)
+        return -1;
+    lh_lua_set_settle(L, settle_hook, wk);
+    /* Record from before setup, so blocks allocated in setup and warmup
+     * and freed later are known to the heap sampler. */
+    if (w->diagnose)
+        wk->diag = lh_diagnosis_new(wk->target, (size_t)w->sample_bytes);
+    if (w->has_goignore)
+        lh_godiag_set_ignore(&w->goignore);
+
+    size_t rows = (size_t)w->samples + 1;
+    wk->x = lh_raw_calloc(rows, sizeof *wk->x);
+    wk->y = lh_raw_calloc(rows * wk->probes.n, sizeof *wk->y);
+    wk->peak = lh_raw_calloc(wk->probes.n, sizeof *wk->peak);
+    for (size_t m = 0; m < wk->probes.n; m++)
+        wk->peak[m] = -INFINITY;
+
+    if (call_optional(wk, "setup", LH_PHASE_SETUP) < 0)
+        return -1;
+    lua_settop(L, wk->wtab);
+    e = (lh_buf)LH_BUF_INIT;
+    if (lh_runner_init(&wk->runner, L, w->threads, wk->script, wk->index,
+                       wk->seed, wk->flight, &e) < 0) {
+        set_error(wk, lh_buf_str(&e));
+        lh_buf_free(&e);
+        return -1;
+    }
+    wk->runner_ready = 1;
+    wk->runner.tick = tick;
+    wk->runner.tick_ud = wk;
+    /* With several threads running one Go target, a grown goroutine group
+     * should say which thread's step started it: label each step.  The
+     * labeled call costs about what the first call into Go of a step
+     * would have, so it is cheap; a single thread needs no telling. */
+    if (wk->diag && w->threads > 1 && wk->target && wk->target->has_go &&
+        lh_godiag_label_steps(wk->target, w->name, w->threads) == 0)
+        wk->runner.wrap = label_wrap;
+    if (lh_runner_init_threads(&wk->runner, &e) < 0) {
+        set_error(wk, lh_buf_str(&e));
+        lh_buf_free(&e);
+        return -1;
+    }
+    lh_buf_free(&e);
+
+    int measured = measure(wk);
+    lh_runner_finish(&wk->runner);
+    if (measured < 0)
+        return -1;
+    if (call_optional(wk, "teardown", LH_PHASE_TEARDOWN) < 0)
+        return -1;
+    wk->flight->phase = LH_PHASE_DONE;
+
+    judged js[LH_MAX_INVARIANTS];
+    int any_fail = 0;
+    for (int i = 0; i < w->ninvariants; i++) {
+        judged *j = &js[i];
+        memset(j, 0, sizeof *j);
+        j->inv = &w->inv[i];
+        j->metric = metric_of[i];
+        size_t n = wk->probes.n;
+        double *col = lh_raw_calloc(wk->nrows, sizeof *col);
+        for (size_t r = 0; r < wk->nrows; r++)
+            col[r] = wk->y[r * n + (size_t)j->metric];
+        j->ok = lh_detect(&j->inv->spec, wk->x, col, wk->nrows,
+                          wk->peak[j->metric], &j->v) == 0;
+        lh_raw_free(col);
+        any_fail |= j->ok && j->v.fail;
+        if (!j->ok)
+            wk->status = "error";
+        verdict_line(wk, j);
+        if (j->ok && j->v.fail && wk->diag) {
+            j->sites = lh_raw_calloc(LH_DIAG_SITES, sizeof *j->sites);
+            j->nsites = lh_diagnosis_sites(wk->diag, j->inv->metric,
+                                           j->sites, LH_DIAG_SITES);
+            site_lines(wk, j);
+            if (wk->report_dir && j->nsites > 0) {
+                char safe[256];
+                lh_safe_name(safe, sizeof safe, w->name);
+                lh_buf dir = LH_BUF_INIT;
+                lh_buf_printf(&dir, "%s/%s", wk->report_dir, safe);
+                lh_diagnosis_write(wk->diag, lh_buf_str(&dir),
+                                   j->inv->metric, j->sites, j->nsites,
+                                   &j->files);
+                lh_buf_free(&dir);
+            }
+        }
+    }
+    if (!wk->status)
+        wk->status = any_fail ? "fail" : "pass";
+    if (w->threads > 1)
+        load_line(wk);
+    emit_result(wk, js, w->ninvariants);
+    return 0;
+}
+
+static int parse_args(worker *wk, int argc, char **argv)
+{
+    wk->msg_fd = -1;
+    int flight_fd = -1;
+    for (int i = 0; i + 1 < argc; i += 2) {
+        const char *k = argv[i], *v = argv[i + 1];
+        if (strcmp(k, "--script") == 0)
+            wk->script = v;
+        else if (strcmp(k, "--index") == 0)
+            wk->index = atoi(v);
+        else if (strcmp(k, "--seed") == 0)
+            wk->seed = strtoull(v, NULL, 10);
+        else if (strcmp(k, "--msg-fd") == 0)
+            wk->msg_fd = atoi(v);
+        else if (strcmp(k, "--flight-fd") == 0)
+            flight_fd = atoi(v);
+        else if (strcmp(k, "--report-dir") == 0)
+            wk->report_dir = v;
+    }
+    if (!wk->script || wk->index < 1 || wk->msg_fd < 0 || flight_fd < 0)
+        return -1;
+    wk->flight = lh_flight_map(flight_fd);
+    return wk->flight ? 0 : -1;
+}
+
+int lh_worker_main(int argc, char **argv)
+{
+    static worker wk;
+    if (parse_args(&wk, argc, argv) < 0) {
+        fputs("leakhound: the worker is started by 'leakhound run'\n",
+              stderr);
+        return 2;
+    }
+    wk.L = lh_script_new(LH_SCRIPT_WORKER);
+    if (!wk.L) {
+        fputs("leakhound: cannot create a Lua state\n", stderr);
+        return 2;
+    }
+    if (run(&wk) < 0) {
+        if (!wk.w.name[0])
+            snprintf(wk.w.name, sizeof wk.w.name, "#%d", wk.index);
+        msg(&wk, "V\terror\t-\t%-5s %s  %s", "ERROR", wk.w.name,
+            lh_buf_str(&wk.err));
+        emit_result(&wk, NULL, 0);
+    }
+    /* Exit without running destructors: a Go runtime may be loaded, and
+     * target threads may still be blocked (that may be the leak). */
+    fflush(NULL);
+    _exit(0);
+}
