@@ -1,5 +1,6 @@
 /* proc.c - child processes with timeouts. */
 #include "proc.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,13 +26,6 @@ static void on_signal(int sig)
 int lh_proc_interrupted(void)
 {
     return interrupted;
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 lh_proc_result lh_proc_run(char *const argv[], char *const extra_env[],
@@ -76,7 +70,7 @@ lh_proc_result lh_proc_run_logged(char *const argv[],
     }
     child = pid;
     setpgid(pid, pid);
-    double deadline = timeout > 0 ? now() + timeout : 0;
+    double deadline = timeout > 0 ? lh_now() + timeout : 0;
     int status = 0;
     for (;;) {
         pid_t w = waitpid(pid, &status, WNOHANG);
@@ -84,7 +78,7 @@ lh_proc_result lh_proc_run_logged(char *const argv[],
             break;
         if (w < 0 && errno != EINTR)
             break;
-        if (deadline > 0 && now() >= deadline) {
+        if (deadline > 0 && lh_now() >= deadline) {
             kill(-pid, SIGKILL);
             waitpid(pid, &status, 0);
             r.code = LH_PROC_TIMEOUT;

@@ -30,6 +30,7 @@
 #include "script.h"
 #include "text.h"
 #include "workload.h"
+#include "clock.h"
 
 typedef struct fuzz_opts {
     const char *script;
@@ -275,13 +276,6 @@ static int copy_files(const char *src, const char *dst)
     return copied;
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Environment for the driver.  Strings live in a static pool. */
 static char envpool[20][4400];
 
@@ -504,16 +498,16 @@ static int run_libfuzzer(const fuzz_opts *o, const driver_info *d,
     static char store[64][4200];
     char *argv[64];
     char **env = driver_env(o, d, artifacts, "fuzz", NULL);
-    double end = now() + o->seconds;
+    double end = lh_now() + o->seconds;
     unsigned long long seed = o->seed;
     int restarts = 0;
     lh_buf seen = LH_BUF_INIT;
     lh_buf_add(&seen, "", 1);
     int crashes_before = count_crashes(artifacts);
-    while (now() < end - 0.5 && !lh_proc_interrupted()) {
-        engine_args(o, d, corpus, artifacts, end - now(), seed++, argv,
+    while (lh_now() < end - 0.5 && !lh_proc_interrupted()) {
+        engine_args(o, d, corpus, artifacts, end - lh_now(), seed++, argv,
                     store);
-        lh_proc_result r = lh_proc_run(argv, env, end - now() + o->timeout +
+        lh_proc_result r = lh_proc_run(argv, env, end - lh_now() + o->timeout +
                                                       30);
         if (r.code == 0 || r.code == LH_PROC_TIMEOUT)
             break;          /* the time budget is spent */

@@ -147,6 +147,7 @@
 #include "diag.h"
 #include "goprofile.h"
 #include "interpose.h"
+#include "clock.h"
 
 /* Watched metrics, in the order a finding prefers them (strongest
  * evidence first: a goroutine names its stack, an fd is never noise). */
@@ -299,13 +300,6 @@ struct lh_oracle {
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static uint64_t mix64(uint64_t h)
 {
     h ^= h >> 30;
@@ -444,11 +438,11 @@ static void read_metrics(lh_oracle *o, unsigned mask, double *v)
  * moment: re-read for up to PERSIST_NS and keep only a rise that stays. */
 static double persist(lh_oracle *o, int w, double before, double after)
 {
-    uint64_t t0 = now_ns();
+    uint64_t t0 = lh_now_ns();
     /* The last read is always taken after the window: a thread preempted
      * in here must not cut it short. */
     for (int done = 0; after > before && !done;) {
-        done = now_ns() - t0 >= PERSIST_NS;
+        done = lh_now_ns() - t0 >= PERSIST_NS;
         sched_yield();
         after = read_one(o, w);
     }
@@ -461,8 +455,8 @@ static double quiet(lh_oracle *o, int w)
 {
     double last = read_one(o, w);
     int same = 0;
-    uint64_t t0 = now_ns();
-    while (same < 2 && now_ns() - t0 < QUIET_NS) {
+    uint64_t t0 = lh_now_ns();
+    while (same < 2 && lh_now_ns() - t0 < QUIET_NS) {
         sched_yield();
         double v = read_one(o, w);
         if (v == last) {
@@ -1846,10 +1840,10 @@ lh_oracle *lh_oracle_new(const lh_probes *probes, const lh_oracle_config *cfg,
         open_proc_dirs(o);
         double best = INFINITY;
         for (int i = 0; i < 5; i++) {
-            uint64_t t0 = now_ns();
+            uint64_t t0 = lh_now_ns();
             read_one(o, W_FDS);
             read_one(o, W_THREADS);
-            double dt = (double)(now_ns() - t0);
+            double dt = (double)(lh_now_ns() - t0);
             if (dt < best)
                 best = dt;
         }
@@ -1932,9 +1926,9 @@ int lh_oracle_run(lh_oracle *o, const uint8_t *data, size_t size,
 
     double b[W_COUNT] = { 0 }, a[W_COUNT] = { 0 };
     read_metrics(o, around, b);
-    uint64_t t0 = now_ns();
+    uint64_t t0 = lh_now_ns();
     int rc = o->step(o->ud, data, size);
-    double dt = (double)(now_ns() - t0);
+    double dt = (double)(lh_now_ns() - t0);
     read_metrics(o, after_mask, a);
     o->step_ns = o->step_ns > 0.0 ? o->step_ns + (dt - o->step_ns) / 16.0
                                   : dt;

@@ -23,6 +23,7 @@
 
 #include "embedded.h"
 #include "lualeak.h"
+#include "clock.h"
 
 int lh_lua_resolve_path(lua_State *L, const char *path, char *out,
                         size_t len)
@@ -96,9 +97,7 @@ static int leak_settle(lua_State *L)
 
 static int leak_now(lua_State *L)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    lua_pushnumber(L, (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9);
+    lua_pushnumber(L, lh_now());
     return 1;
 }
 

@@ -10,25 +10,12 @@
 #include "interpose.h"
 #include "script.h"
 #include "lualeak.h"
+#include "clock.h"
 
 /* Stack layout of each thread's state, from base:
  *   base+0 traceback handler, base+1 step, base+2 inputs (or nil),
  *   base+3 rng */
 enum { S_TRACE, S_STEP, S_INPUTS, S_RNG };
-
-double lh_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* Corpus files in name order, as a list of strings on the stack. */
 static int load_corpus(lua_State *L, const char *dir, lh_buf *err)
@@ -153,7 +140,7 @@ static int step(lh_rthread *t, lh_buf *err)
     slot->busy = 1;
     lua_pushinteger(L, i);
     lua_pushinteger(L, t->index);
-    uint64_t t0 = r->record_latency ? now_ns() : 0;
+    uint64_t t0 = r->record_latency ? lh_now_ns() : 0;
     pcall_args pa = { L, base + S_TRACE, LUA_OK };
     if (r->wrap)
         r->wrap(r->wrap_ud, t->index, pcall_step, &pa);
@@ -161,7 +148,7 @@ static int step(lh_rthread *t, lh_buf *err)
         pcall_step(&pa);
     int rc = pa.rc;
     if (r->record_latency)
-        lh_hist_add(&t->hist, now_ns() - t0);
+        lh_hist_add(&t->hist, lh_now_ns() - t0);
     slot->busy = 0;
     if (rc != LUA_OK) {
         lh_buf_puts(err, lua_tostring(L, -1));

@@ -88,6 +88,4 @@ void lh_runner_latency(const lh_runner *r, lh_hist *out);
 /* Stop threads and close their states (not thread 0's). */
 void lh_runner_finish(lh_runner *r);
 
-double lh_now(void);
-
 #endif

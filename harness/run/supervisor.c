@@ -25,6 +25,7 @@
 #include <lua.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "flight.h"
 #include "alloc.h"
 #include "runner.h"

@@ -19,6 +19,7 @@
 #include <lauxlib.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "detector.h"
 #include "diagnose.h"
 #include "flight.h"
