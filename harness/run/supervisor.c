@@ -28,7 +28,6 @@
 #include "clock.h"
 #include "flight.h"
 #include "alloc.h"
-#include "runner.h"
 #include "script.h"
 #include "text.h"
 #include "worker.h"
