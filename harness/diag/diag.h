@@ -140,7 +140,10 @@ int lh_threaddiag_diff(const lh_threadsnap *a, const lh_threadsnap *b,
 void lh_fddiag_start(void);
 void lh_threaddiag_start(void);
 
-/* ---- shared helpers (symbolize.c) ------------------------------------ */
+/* ---- stacks and sites ------------------------------------------------ */
+/* Capture: unwind.c; interning: stacks.c; symbols: symbolize.c (with
+ * addr2line.c); blame and folded stacks: blame.c; grouping and tallies:
+ * sites.c.  Harness frames are recognised in one place, trim.c. */
 
 /* Fill func/location of a site from a return address (dladdr, and
  * file:line from addr2line when the object has debug info). */
@@ -155,8 +158,6 @@ int lh_backtrace(uintptr_t *pcs, int max, int skip);
 /* Build func/location/folded of a site from captured pcs: blame the first
  * frame outside the harness and libc. */
 void lh_site_from_stack(lh_site *s, const uintptr_t *pcs, int n);
-
-/* ---- additions (symbolize.c): used by the sources above ------------- */
 
 /* Make lh_backtrace ready (and cheap) before any hook can call it; the
  * lh_*_start functions call it.  Idempotent.  LEAKHOUND_UNWIND=libgcc in
@@ -212,13 +213,5 @@ void lh_tally_format(lh_tally *t, int nt, char *out, size_t len);
  * stack is named `unrecorded` (why it has none); counts only, no bytes. */
 void lh_site_describe(lh_site *s, const char *summary,
                       const char *unrecorded);
-
-/* A small spinlock for the diagnosis sources' sampled paths (no syscall
- * while uncontended, yields when it spins long). */
-typedef struct lh_spinlock {
-    volatile int v;
-} lh_spinlock;
-void lh_spin_lock(lh_spinlock *l);
-void lh_spin_unlock(lh_spinlock *l);
 
 #endif

@@ -34,7 +34,6 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -54,6 +53,8 @@
 #include <unistd.h>
 
 #include "interpose.h"
+#include "lock.h"
+#include "stacks.h"
 
 #define LH_EXPORT __attribute__((visibility("default")))
 
@@ -166,29 +167,10 @@ static int fd_cap;
 static _Atomic uint64_t fd_seq;
 static lh_spinlock fd_lock;
 
-/* Set on the forking thread between our atfork handlers, which hold
- * fd_lock across fork (a child that closes its fds before exec must not
- * find it held by a thread that no longer exists); what other handlers
- * open or close meanwhile is not recorded. */
-static _Thread_local int fd_forking
-    __attribute__((tls_model("initial-exec")));
-
 static inline int recording(void)
 {
     return atomic_load_explicit(&fd_on, memory_order_relaxed) &&
-           !fd_forking;
-}
-
-static void fd_prepare(void)
-{
-    fd_forking = 1;
-    lh_spin_lock(&fd_lock);
-}
-
-static void fd_after(void)
-{
-    lh_spin_unlock(&fd_lock);
-    fd_forking = 0;
+           !lh_forking();
 }
 
 /* The caller of the interposed function, read in that function itself. */
@@ -310,8 +292,10 @@ void lh_fddiag_start(void)
         if (!fd_tab)
             return;
         fd_cap = (int)cap;
-        lh_heap_suspend();      /* pthread_atfork allocates */
-        pthread_atfork(fd_prepare, fd_after, fd_after);
+        /* Held across fork: a child that closes its fds before exec
+         * must not find it held by a thread that no longer exists. */
+        lh_heap_suspend();      /* the first registration allocates */
+        lh_lock_across_fork(&fd_lock, LH_RANK_FDDIAG);
         lh_heap_resume();
     }
     atomic_store(&fd_on, 1);

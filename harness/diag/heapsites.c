@@ -26,20 +26,21 @@
 #include <errno.h>
 #include <malloc.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "interpose.h"
+#include "lock.h"
+#include "stacks.h"
+#include "trim.h"
 
 #define IE_TLS __attribute__((tls_model("initial-exec")))
 
 /* Frames the interposer and this file put above the allocating call;
  * captured on top of the LH_SITE_MAX_FRAMES kept. */
 #define HS_EXTRA 16
-#define HS_TRIM_MAX 64
 
 /* ---- per-thread sampling state ------------------------------------------- */
 
@@ -56,10 +57,6 @@ static _Thread_local struct {
     int n, id;
     uintptr_t pcs[LH_SITE_MAX_FRAMES];
 } hs_last IE_TLS;
-
-/* Set on the forking thread between our atfork handlers: what other
- * handlers allocate or free then is not sampled (hs_lock is ours). */
-static _Thread_local int hs_forking IE_TLS;
 
 static _Atomic uint64_t hs_mean;        /* sample_bytes; 0: every one */
 static atomic_int hs_started;             /* calibrated */
@@ -94,11 +91,6 @@ static size_t hs_cap, hs_used;
  * exactly); that only costs lookups. */
 #define HS_FILTER_BITS 16
 static _Atomic uint8_t hs_filter[1u << HS_FILTER_BITS];
-
-/* Return addresses inside the interposer and this file that sit above
- * the allocating call in a captured stack: learnt by calibration. */
-static uintptr_t hs_trim[HS_TRIM_MAX];
-static int hs_ntrim;
 
 static inline size_t filter_slot(const void *p)
 {
@@ -265,14 +257,6 @@ static void live_remove(uintptr_t p)
 static uintptr_t cal_ref[4];
 static int cal_nref;
 
-static int in_trim(uintptr_t pc)
-{
-    for (int i = 0; i < hs_ntrim; i++)
-        if (hs_trim[i] == pc)
-            return 1;
-    return 0;
-}
-
 /* Called from the sampled path while calibrating: every frame above the
  * return address into calibrate_one belongs to the interposer. */
 static void calibrate_record(const uintptr_t *raw, int n)
@@ -285,9 +269,7 @@ static void calibrate_record(const uintptr_t *raw, int n)
             match = i + k < n && raw[i + k] == cal_ref[k];
         if (!match)
             continue;
-        for (int k = 0; k < i; k++)
-            if (!in_trim(raw[k]) && hs_ntrim < HS_TRIM_MAX)
-                hs_trim[hs_ntrim++] = raw[k];
+        lh_trim_learn(raw, i);
         return;
     }
 }
@@ -317,7 +299,7 @@ static void lh_hs_alloc_slow(void *p, size_t usable)
         }
         hs_countdown = next_gap();
         if (!atomic_load_explicit(&hs_ready, memory_order_acquire) ||
-            hs_forking)
+            lh_forking())
             return;
     }
     lh_hs_sample(p, usable, mean);
@@ -334,9 +316,7 @@ static inline void lh_hs_sample(void *p, size_t usable, uint64_t mean)
         calibrate_record(raw, n);
         return;
     }
-    int k = 0;
-    while (k < n && k < HS_EXTRA && in_trim(raw[k]))
-        k++;
+    int k = lh_trim_leading(raw, n, 0);
     int depth = n - k;
     if (depth > LH_SITE_MAX_FRAMES)
         depth = LH_SITE_MAX_FRAMES;
@@ -370,7 +350,7 @@ static inline void lh_hs_sample(void *p, size_t usable, uint64_t mean)
 __attribute__((noinline))
 static void lh_hs_free_slow(void *p)
 {
-    if (hs_forking)
+    if (lh_forking())
         return;     /* its entry goes stale: live_add copes */
     int saved = errno;
     lh_spin_lock(&hs_lock);
@@ -492,20 +472,6 @@ static void calibrate_one(int kind)
 
 #define CALIBRATE_KINDS 12
 
-/* A child forked while another thread held hs_lock would deadlock at its
- * first sampled malloc: the lock is held across fork instead. */
-static void hs_prepare(void)
-{
-    hs_forking = 1;
-    lh_spin_lock(&hs_lock);
-}
-
-static void hs_after(void)
-{
-    lh_spin_unlock(&hs_lock);
-    hs_forking = 0;
-}
-
 void lh_heapsites_start(size_t sample_bytes)
 {
     atomic_store(&hs_mean, (uint64_t)sample_bytes);
@@ -520,8 +486,8 @@ void lh_heapsites_start(size_t sample_bytes)
         return;
     }
     lh_backtrace_init();
-    lh_heap_suspend();          /* pthread_atfork allocates */
-    pthread_atfork(hs_prepare, hs_after, hs_after);
+    lh_heap_suspend();          /* the first registration allocates */
+    lh_lock_across_fork(&hs_lock, LH_RANK_HEAPSITES);
     lh_heap_resume();
     lh_heap_set_hook(lh_hs_hook);
     hs_calibrating = 1;

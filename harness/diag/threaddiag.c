@@ -33,6 +33,8 @@
 #include <unistd.h>
 
 #include "interpose.h"
+#include "lock.h"
+#include "stacks.h"
 
 #define LH_EXPORT __attribute__((visibility("default")))
 
@@ -76,23 +78,6 @@ static atomic_int td_pending;   /* created, not yet filed */
 static _Atomic uint64_t td_seq;
 static td_rec *td_buckets[TD_BUCKETS];
 static lh_spinlock td_lock;
-
-/* td_lock is held across fork, as the other diagnosis locks are; the
- * forking thread's own pthread_create calls in between are not recorded. */
-static _Thread_local int td_forking
-    __attribute__((tls_model("initial-exec")));
-
-static void td_prepare(void)
-{
-    td_forking = 1;
-    lh_spin_lock(&td_lock);
-}
-
-static void td_after(void)
-{
-    lh_spin_unlock(&td_lock);
-    td_forking = 0;
-}
 
 typedef struct td_tramp {
     void *(*fn)(void *);
@@ -159,7 +144,7 @@ LH_EXPORT int pthread_create(pthread_t *restrict th,
     create_fn real = real_create();
     if (!real)
         return ENOSYS;
-    if (!atomic_load_explicit(&td_on, memory_order_relaxed) || td_forking)
+    if (!atomic_load_explicit(&td_on, memory_order_relaxed) || lh_forking())
         return real(th, attr, fn, arg);
 
     int saved = errno;
@@ -187,8 +172,8 @@ void lh_threaddiag_start(void)
     if (atomic_load(&td_on))
         return;
     lh_backtrace_init();
-    lh_heap_suspend();          /* pthread_atfork allocates */
-    pthread_atfork(td_prepare, td_after, td_after);
+    lh_heap_suspend();          /* the first registration allocates */
+    lh_lock_across_fork(&td_lock, LH_RANK_THREADDIAG);
     lh_heap_resume();
     atomic_store(&td_on, 1);
 }
