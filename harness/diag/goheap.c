@@ -19,7 +19,7 @@
 
 #include "alloc.h"
 
-/* ---- the heap profile (debug=1 text) ------------------------------------ */
+/* ---- the heap profile (debug=1 text) ----------------------------------- */
 
 static uint64_t fnv(uint64_t h, const void *p, size_t n)
 {

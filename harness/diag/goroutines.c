@@ -13,7 +13,7 @@
 
 #include "alloc.h"
 
-/* ---- goroutines --------------------------------------------------------- */
+/* ---- ignore rules, and the count --------------------------------------- */
 
 static const lh_goignore *ignore_rules;
 
@@ -65,6 +65,8 @@ int64_t lh_godiag_count(lh_target *t)
     lh_raw_free(text);
     return n;
 }
+
+/* ---- groups that grew -------------------------------------------------- */
 
 int lh_godiag_goroutines(const lh_gosnap *a, const lh_gosnap *b,
                          lh_site *out, int max)
