@@ -1,5 +1,5 @@
 /*
- * test_godiag.c - unit tests for harness/godiag.c.
+ * test_godiag.c - unit tests for harness/diag/go*.c (Go diagnosis).
  *
  * The fixtures are real probe outputs, taken with a throwaway loader that
  * dlopened build/targets/go/libgoroutines.so (OpGoroutineLeakAlways: 2

@@ -5,7 +5,7 @@
 #ifndef LEAKHOUND_EXIT_H
 #define LEAKHOUND_EXIT_H
 
-/* Exit statuses of `leakhound run`. */
+/* In `leakhound run`'s terms; other commands map onto the same four. */
 enum {
     LH_EXIT_PASS = 0,       /* every invariant holds */
     LH_EXIT_FAIL = 1,       /* some invariant failed */

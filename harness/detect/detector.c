@@ -1,5 +1,5 @@
 /*
- * detector.c - the leak oracle: samples in, verdict with evidence out.
+ * detector.c - samples in, verdict with evidence out.
  *
  * Input: x[i] = measured iterations done at sample i (x[0] = 0 is the
  * baseline, taken after warmup and settle), y[i] = the metric.  Samples
@@ -7,7 +7,8 @@
  * a non-finite baseline cannot be judged.  With the slack given as a
  * percentage, slack_abs = slack% of |y[0]|, else slack_abs = slack.
  * alpha defaults to 0.001: a clean run must never be flagged, and a real
- * leak is far more significant than that (p ~ 1e-7 over 16 samples).
+ * leak is far more significant than that (a steady one judged on the 16
+ * tail samples of the default 31 reaches p ~ 4e-8).
  *
  * Building blocks:
  *   Mann-Kendall: S = sum over i<j of sign(y[j] - y[i]);
@@ -33,40 +34,18 @@
  *       tail/4) samples, span = the distance in iterations between the
  *       quarters' centres, window = x[n-1] - x[0]: the floor test gets the
  *       share of the slack that its span is of the window.
+ *   verdict: slope = tail Theil-Sen, growth = projected growth,
+ *   threshold = slack_abs, p_value = tail Mann-Kendall p, judged = tail.
  * Each guards a different false positive: (a) alone flags any monotone
  * wiggle of one byte; (b) makes the trend robust to outliers and sets its
  * size against slack; (c) rejects a sawtooth (a buffer that fills and is
  * flushed, a GC cycle): what a sawtooth leaves behind is its troughs, and
- * when a quarter holds at least one period they are equal.  (a) and (b)
- * are strongly correlated on noise (both are ~1% tests of the same pair
- * ordering), so the conditions do not multiply; measured with n = 31 and
- * slack 0 on white noise (2e5 series): 0.78% pass (a), 0.38% fail all.
- * A slack above the noise brings that to ~0.
- * Consequences worth knowing:
- *   - Mann-Kendall assumes independent samples.  Autocorrelated noise
- *     (RSS, a heap drifting between GCs) fails more often: with AR(1)
- *     noise and slack 0, 1.6% at rho 0.3, 5.8% at 0.6, 17% at 0.9.  Slack
- *     is what absorbs it.
- *   - The floor test needs each quarter to hold a trough: sawtooth periods
- *     of 2 to ~7 samples pass at every phase.  A period near half the tail
- *     (~8 samples) fails ~5% of phases, one near the whole tail is a single
- *     ramp and fails 6-18%, and one just under 2 samples aliases into a slow
- *     ramp (~5%).  Sampling cannot tell those from growth.
- *   - With the default alpha a tail of fewer than 6 samples can never reach
- *     p < 0.01 (S = n(n-1)/2 is not enough), so n < 6 never fails; the
- *     reason says so.
- *   - (c) measures the floor across ~3/8 of the window (n = 31: samples 15
- *     and 27 of 30), hence the scaled slack: a steady leak whose growth
- *     over the window exceeds slack_abs passes (b) and (c) alike, less
- *     the noise on the two minima.
- *   - A one-time step in the last quarter of the run is growth the
- *     detector cannot tell from a leak that started late.  Noise-free it
- *     passes (most tail pairs lie on one side of it: median slope 0).
- *     Under noise the across-the-step slopes push the median up while the
- *     CI low stays near 0, so it fails in about half the runs.  The answer
- *     is a longer warmup or more samples, not a different statistic.
- *   verdict: slope = tail Theil-Sen, growth = projected growth,
- *   threshold = slack_abs, p_value = tail Mann-Kendall p, judged = tail.
+ * when a quarter holds at least one period they are equal.  (c) compares
+ * minima ~3/8 of the window apart (n = 31: samples 15 and 27 of 30), hence
+ * its share of the slack.  With the default alpha a tail of fewer than 8
+ * samples can never reach p < 0.001 (S = n(n-1)/2 is not enough), so
+ * n < 8 never fails; the reason says so.  Measured false-positive rates
+ * and what the rule cannot tell apart: docs/detector.md.
  *
  * BASELINE: growth = y[n-1] - y[0]; fails iff growth > slack_abs.  The slope
  * and p over the whole series are evidence only.

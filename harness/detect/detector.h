@@ -16,7 +16,7 @@
 #define LH_DETECT_MAX_SAMPLES 4096
 
 typedef enum lh_inv_kind {
-    LH_INV_STABLE,      /* no upward trend across the samples */
+    LH_INV_STABLE,      /* no upward trend in the last half of samples */
     LH_INV_BASELINE,    /* final value back within slack of the baseline */
     LH_INV_BOUNDED,     /* never above max */
     LH_INV_MAX_GROWTH,  /* growth per iteration at most per_iter */

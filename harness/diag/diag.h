@@ -4,7 +4,7 @@
  * Each source takes a snapshot at the baseline sample and one at the end
  * of the workload; the difference names the sites that grew.  Sources:
  *   heapsites.c   C heap: sampled allocation stacks from the interposer
- *   godiag.c      Go: goroutine groups by stack, Go heap profile
+ *   go*.c         Go: goroutine groups by stack, Go heap profile, labels
  *   fddiag.c      fds: new descriptors, what they point to, where opened
  *   threaddiag.c  threads: new threads, start routine, creation stack
  * Diagnosis knows nothing of Lua; the worker calls it and puts the sites
@@ -65,7 +65,7 @@ void lh_heapsites_free(lh_heapsnap *s);
 int lh_heapsites_diff(const lh_heapsnap *a, const lh_heapsnap *b,
                       lh_site *out, int max);
 
-/* ---- Go (godiag.c) --------------------------------------------------- */
+/* ---- Go (gosnap.c, goroutines.c, golabels.c, goheap.c) -------------- */
 
 typedef struct lh_gosnap lh_gosnap;
 

@@ -45,8 +45,8 @@ void lh_lua_set_settle(lua_State *L, lh_settle_hook hook, void *ud);
 /* Resolve a path given in a script: as is when it exists relative to the
  * current directory, else relative to the script's directory.  With
  * LEAKHOUND_ROOT set, that directory stands in for the current one (a
- * fuzzer bundle, which runs from anywhere: see fuzz_driver.c).  Writes the
- * chosen path into out; returns 0 when it exists, -1 otherwise. */
+ * fuzzer bundle, which runs from anywhere: see fuzz/fuzz_driver.c).
+ * Writes the chosen path into out; returns 0 when it exists, -1 otherwise. */
 int lh_lua_resolve_path(lua_State *L, const char *path, char *out,
                         size_t len);
 

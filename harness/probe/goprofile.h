@@ -84,15 +84,15 @@ typedef struct lh_gogroup_delta {
 long lh_goprofile_diff(const lh_goprofile *before, const lh_goprofile *after,
                        lh_gogroup_delta **out);
 
-/* Is the frame the runtime's rather than the program's: runtime.*,
- * runtime/..., internal/..., a pkg.runtime_* shim (sync.runtime_Semacquire),
- * cgo glue (_cgo_*, _cgoexp_*) or an unsymbolised PC. */
 /* A debug=1 frame line after its '#' -- "\t0xPC\tpkg.func+0xOFF\t\t
  * /path/file.go:LINE" (tabwriter pads with runs of tabs), or "\t0xPC" alone
  * when unsymbolised -- parsed in place (the heap profile's frames have the
  * same form). */
 void lh_goframe_parse(char *line, lh_goframe *f);
 
+/* Is the frame the runtime's rather than the program's: runtime.*,
+ * runtime/..., internal/..., a pkg.runtime_* shim (sync.runtime_Semacquire),
+ * cgo glue (_cgo_*, _cgoexp_*) or an unsymbolised PC. */
 int lh_goframe_is_runtime(const lh_goframe *f);
 
 /* The group's top frame that is not the runtime's; its top frame when all

@@ -25,7 +25,7 @@ typedef struct lh_go_probe {
     void (*settle)(void);
     void (*memstats)(int64_t *out);     /* live bytes, objects, gc cycles */
     int64_t (*goroutine_profile)(char *buf, int64_t cap);
-    /* NULL when the library's probe predates them (godiag.c uses them):
+    /* NULL when the library's probe predates them (diag/go*.c use them):
      * every goroutine's stack as runtime.Stack prints it, and pprof's heap
      * profile (debug 0: gzipped protobuf, 1: text). */
     int64_t (*goroutine_stacks)(char *buf, int64_t cap);

@@ -1,0 +1,310 @@
+/*
+ * goheap.c - the Go heap profile: parsing its text, and the allocation
+ * stacks whose in-use bytes grew between two snapshots.
+ *
+ * Sampling: the profile records about one allocation in every
+ * runtime.MemProfileRate bytes (the probe sets 4096) with its stack.  The
+ * text gives the sampled counts as they are; they are scaled up here as
+ * pprof scales its protobuf, each record by 1/(1-exp(-avgsize/rate)).
+ *
+ * Sites are ordered by bytes, except that stacks made of runtime frames
+ * alone come last (see growth_before).
+ */
+#include "godiag_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+
+/* ---- the heap profile (debug=1 text) ----------------------------------- */
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= s[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+static uint64_t frames_key(const lh_goframe *f, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++) {
+        h = fnv(h, f[i].func, strlen(f[i].func) + 1);
+        h = fnv(h, f[i].file, strlen(f[i].file) + 1);
+        h = fnv(h, &f[i].line, sizeof f[i].line);
+    }
+    return h;
+}
+
+/* pprof's scaleHeapSample: a record of objects of one size was sampled
+ * with probability 1-exp(-size/rate) per object. */
+static void unsample(double *objects, double *bytes, int64_t rate)
+{
+    if (*objects <= 0 || *bytes <= 0) {
+        *objects = *bytes = 0;
+        return;
+    }
+    if (rate <= 1)                  /* every allocation, or unknown */
+        return;
+    double scale = 1 / (1 - exp(-(*bytes / *objects) / (double)rate));
+    *objects *= scale;
+    *bytes *= scale;
+}
+
+void lh_go_heap_free(heapprof *h)
+{
+    lh_raw_free(h->text);
+    lh_raw_free(h->frames);
+    lh_raw_free(h->recs);
+    memset(h, 0, sizeof *h);
+}
+
+/* The probe's leakhound_go_call_labeled, around a labeled step. */
+#define LABELED_CALL "leakhound.dev/probe.leakhound_go_call_labeled"
+
+static int labeled_call_glue(const lh_goframe *f)
+{
+    return starts(f->func, "leakhound.dev/probe.") ||
+           strcmp(f->func, "runtime.cgocall") == 0 ||
+           strcmp(f->func, "runtime.systemstack_switch") == 0;
+}
+
+/* A Go stack does not end where C called in when C was itself called from
+ * Go: an op called inside a labeled step has the probe's wrapper and the
+ * cgo glue around it below runtime.cgocallback.  Cut them, so that a
+ * site's stack reads the same labeled or not and in_probe does not take
+ * the target's allocations for the probe's. */
+static size_t without_labeled_call(const lh_goframe *f, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!starts(f[i].func, LABELED_CALL))
+            continue;
+        while (i > 0 && labeled_call_glue(&f[i - 1]))
+            i--;
+        return i;
+    }
+    return n;
+}
+
+/*
+ * "heap profile: N: M [A: B] @ heap/2*RATE" then records
+ *     IN_OBJECTS: IN_BYTES [ALLOC_OBJECTS: ALLOC_BYTES] @ 0xPC ...
+ *     #\t0xPC\tfunc+0xOFF\tfile:LINE        (one per frame, runtime's top
+ *                                            frames left out by pprof)
+ * separated by blank lines, then "# runtime.MemStats" and "# Name = N"
+ * lines, which end the last record.  Takes text (lh_raw_malloc'd, len
+ * bytes plus a NUL) over; 0, or -1 (h empty) when out of memory or when no
+ * header was found.
+ */
+int lh_go_heap_parse(heapprof *h, char *text, size_t len)
+{
+    memset(h, 0, sizeof *h);
+    h->text = text;
+    text[len] = '\0';
+    long cur = -1;
+    int header = 0;
+    for (char *line = text; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        char *q;
+        if (starts(line, "heap profile: ")) {
+            header = 1;
+            if ((q = strstr(line, "@ heap/")) != NULL)
+                h->rate = strtoll(q + strlen("@ heap/"), NULL, 10) / 2;
+            cur = -1;
+        } else if (*line >= '0' && *line <= '9' && strstr(line, " @")) {
+            char *end;
+            double objects = strtod(line, &end);
+            double bytes = *end == ':' ? strtod(end + 1, NULL) : 0;
+            if (lh_grow((void **)&h->recs, &h->rcap, h->nrecs + 1,
+                     sizeof *h->recs) < 0)
+                goto fail;
+            h->recs[h->nrecs] = (heaprec){ objects, bytes, h->nframes, 0, 0 };
+            cur = (long)h->nrecs++;
+        } else if (line[0] == '#' && line[1] == '\t' && cur >= 0) {
+            if (lh_grow((void **)&h->frames, &h->fcap, h->nframes + 1,
+                     sizeof *h->frames) < 0)
+                goto fail;
+            lh_goframe_parse(line + 1, &h->frames[h->nframes++]);
+            h->recs[cur].nframes++;
+        } else {
+            cur = -1;                   /* blank line, MemStats, ... */
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    if (!header)
+        goto fail;
+    for (size_t i = 0; i < h->nrecs; i++) {
+        heaprec *r = &h->recs[i];
+        r->nframes = without_labeled_call(h->frames + r->first, r->nframes);
+        r->key = frames_key(h->frames + r->first, r->nframes);
+        unsample(&r->objects, &r->bytes, h->rate);
+    }
+    return 0;
+fail:
+    lh_go_heap_free(h);
+    return -1;
+}
+
+/* ---- sites that grew --------------------------------------------------- */
+
+/* In-use objects and bytes per stack: one profile lists a stack once per
+ * object size. */
+typedef struct stack_sum {
+    long rep;               /* a record with that stack; -1: empty slot */
+    double objects, bytes;
+} stack_sum;
+
+typedef struct sum_table {
+    stack_sum *slot;
+    size_t mask;
+} sum_table;
+
+static stack_sum *sum_find(const sum_table *t, const heapprof *h,
+                           const heaprec *r, const heapprof *rh)
+{
+    for (size_t i = r->key & t->mask;; i = (i + 1) & t->mask) {
+        stack_sum *s = &t->slot[i];
+        if (s->rep < 0)
+            return s;
+        const heaprec *o = &h->recs[s->rep];
+        if (o->key == r->key && o->nframes == r->nframes &&
+            frames_eq(h->frames + o->first, rh->frames + r->first,
+                      r->nframes))
+            return s;
+    }
+}
+
+static int sum_stacks(sum_table *t, const heapprof *h)
+{
+    size_t cap = 16;
+    while (cap < 2 * h->nrecs)
+        cap *= 2;
+    t->slot = lh_raw_malloc(cap * sizeof *t->slot);
+    if (!t->slot)
+        return -1;
+    for (size_t i = 0; i < cap; i++)
+        t->slot[i].rep = -1;
+    t->mask = cap - 1;
+    for (size_t i = 0; i < h->nrecs; i++) {
+        stack_sum *s = sum_find(t, h, &h->recs[i], h);
+        if (s->rep < 0)
+            *s = (stack_sum){ (long)i, 0, 0 };
+        s->objects += h->recs[i].objects;
+        s->bytes += h->recs[i].bytes;
+    }
+    return 0;
+}
+
+typedef struct growth {
+    long rec;               /* in the end profile */
+    int runtime_only;       /* no frame of the program's to show */
+    double objects, bytes;
+} growth;
+
+/* Stacks with a frame of the program's first: a runtime-only stack
+ * (goroutine structs from runtime.malg, which the profile records without
+ * a caller) says how much, not where, even when it is the largest.  Then
+ * more bytes first; ties by record order (deterministic). */
+static int growth_before(const growth *x, const growth *y)
+{
+    if (x->runtime_only != y->runtime_only)
+        return x->runtime_only < y->runtime_only;
+    if (x->bytes != y->bytes)
+        return x->bytes > y->bytes;
+    return x->rec < y->rec;
+}
+
+static void heap_detail(lh_site *s, const lh_goframe *blame,
+                        const lh_goframe *inner)
+{
+    if (blame && lh_goframe_is_runtime(blame)) {
+        /* pprof prints the runtime's frames only when there is nothing
+         * else: allocated on the system stack, where the profile loses
+         * the caller. */
+        if (strcmp(blame->func, "runtime.malg") == 0)
+            snprintf(s->detail, sizeof s->detail,
+                     "goroutine structs (runtime.malg); the profile does "
+                     "not record who started them: see the goroutine "
+                     "sites");
+        else
+            snprintf(s->detail, sizeof s->detail,
+                     "allocated inside the runtime; the profile does not "
+                     "record its caller");
+        return;
+    }
+    if (inner && inner != blame) {
+        char where[224];
+        lh_goframe_format(inner, where, sizeof where);
+        snprintf(s->detail, sizeof s->detail, "allocated in %s", where);
+    }
+}
+
+int lh_godiag_heap(const lh_gosnap *a, const lh_gosnap *b, lh_site *out,
+                   int max)
+{
+    if (!a || !b || !a->has_heap || !b->has_heap || max <= 0)
+        return 0;
+    const heapprof *ha = &a->heap, *hb = &b->heap;
+    sum_table ta = { 0 }, tb = { 0 };
+    growth *g = NULL;
+    int k = 0;
+    if (sum_stacks(&ta, ha) < 0 || sum_stacks(&tb, hb) < 0)
+        goto done;
+    g = lh_raw_malloc((hb->nrecs + 1) * sizeof *g);
+    if (!g)
+        goto done;
+    size_t n = 0;
+    for (size_t i = 0; i < hb->nrecs; i++) {
+        const heaprec *r = &hb->recs[i];
+        stack_sum *sb = sum_find(&tb, hb, r, hb);
+        if (sb->rep != (long)i ||       /* the stack's first record only */
+            lh_go_in_probe(hb->frames + r->first, r->nframes))
+            continue;
+        stack_sum *sa = sum_find(&ta, ha, r, hb);
+        double objects = sb->objects - (sa->rep >= 0 ? sa->objects : 0);
+        double bytes = sb->bytes - (sa->rep >= 0 ? sa->bytes : 0);
+        if (bytes <= 0)
+            continue;
+        const lh_goframe *f = hb->frames + r->first;
+        size_t j = 0;
+        while (j < r->nframes && lh_goframe_is_runtime(&f[j]))
+            j++;
+        g[n++] = (growth){ (long)i, j == r->nframes, objects, bytes };
+    }
+    /* Shell sort (Ciura's gaps): no allocation. */
+    static const size_t gaps[] = { 701, 301, 132, 57, 23, 10, 4, 1 };
+    for (size_t gi = 0; gi < sizeof gaps / sizeof gaps[0]; gi++) {
+        size_t gap = gaps[gi];
+        for (size_t i = gap; i < n; i++) {
+            growth v = g[i];
+            size_t j = i;
+            for (; j >= gap && growth_before(&v, &g[j - gap]); j -= gap)
+                g[j] = g[j - gap];
+            g[j] = v;
+        }
+    }
+    for (size_t i = 0; i < n && k < max; i++) {
+        const heaprec *r = &hb->recs[g[i].rec];
+        const lh_goframe *f = hb->frames + r->first;
+        const lh_goframe *blame, *inner;
+        lh_go_pick(f, r->nframes, b->goroot, &blame, &inner);
+        lh_site *s = &out[k++];
+        lh_go_fill_site(s, f, r->nframes, blame);
+        heap_detail(s, blame, inner);
+        s->bytes = g[i].bytes;
+        s->count = g[i].objects > 0 ? g[i].objects : 0;
+    }
+done:
+    lh_raw_free(ta.slot);
+    lh_raw_free(tb.slot);
+    lh_raw_free(g);
+    return k;
+}

@@ -1,0 +1,167 @@
+/*
+ * gosite.c - blame: which frame of a Go stack a site is named after.
+ *
+ * The innermost frame that is neither the runtime's nor the standard
+ * library's, so that a ticker nobody stopped names the function that
+ * called time.NewTicker rather than NewTicker; the standard-library frame
+ * it happened in goes into the detail (goroutines.c, goheap.c).  The
+ * probe's own stacks are left out.
+ */
+#include "godiag_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ---- standard library or not ------------------------------------------- */
+
+/* GOROOT/src as the frames print it, from a runtime frame's file
+ * ("/usr/lib/go-1.19/src/runtime/proc.go" -> "/usr/lib/go-1.19/src/").
+ * Not found when the runtime's frames are all hidden, or with -trimpath
+ * (relative paths): then is_std falls back on package paths. */
+static int goroot_from(char *out, size_t len, const lh_goframe *f, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *at;
+        if (!starts(f[i].func, "runtime.") || f[i].file[0] != '/' ||
+            (at = strstr(f[i].file, "/src/runtime/")) == NULL)
+            continue;
+        size_t k = (size_t)(at - f[i].file) + strlen("/src/");
+        if (k >= len)
+            continue;
+        memcpy(out, f[i].file, k);
+        out[k] = '\0';
+        return 1;
+    }
+    return 0;
+}
+
+void lh_go_find_goroot(lh_gosnap *s)
+{
+    s->goroot[0] = '\0';
+    if (s->has_heap &&
+        goroot_from(s->goroot, sizeof s->goroot, s->heap.frames,
+                    s->heap.nframes))
+        return;
+    for (size_t i = 0; s->has_gr && i < s->gr.ngroups; i++) {
+        const lh_gogroup *g = &s->gr.groups[i];
+        if (goroot_from(s->goroot, sizeof s->goroot, g->frames, g->nframes) ||
+            goroot_from(s->goroot, sizeof s->goroot, &g->created_by, 1))
+            return;
+    }
+}
+
+/* The standard library's: its file is under GOROOT/src when we know where
+ * that is (which also covers time.startTimer, whose code is the
+ * runtime's); else Go's own rule for standard import paths, no dot in the
+ * first path element -- except main, the program itself. */
+static int is_std(const lh_goframe *f, const char *goroot)
+{
+    if (*goroot)
+        return starts(f->file, goroot);
+    const char *fn = f->func;
+    if (!*fn || starts(fn, "main."))
+        return 0;
+    const char *slash = strchr(fn, '/');
+    const char *dot = strchr(fn, '.');
+    return !slash || !dot || dot > slash;
+}
+
+/* The frame to blame (*blame) and the innermost frame outside the runtime
+ * (*inner): the first frame that is neither the runtime's nor the
+ * standard library's; failing that, the first outside the runtime;
+ * failing that, the top frame.  NULL for no frames. */
+void lh_go_pick(const lh_goframe *f, size_t n, const char *goroot,
+                const lh_goframe **blame, const lh_goframe **inner)
+{
+    *blame = *inner = n ? &f[0] : NULL;
+    size_t i = 0;
+    while (i < n && lh_goframe_is_runtime(&f[i]))
+        i++;
+    if (i == n)
+        return;
+    *blame = *inner = &f[i];
+    for (; i < n; i++)
+        if (!lh_goframe_is_runtime(&f[i]) && !is_std(&f[i], goroot)) {
+            *blame = &f[i];
+            return;
+        }
+}
+
+/* ---- filling sites ------------------------------------------------------ */
+
+/* "goroutines/lookup.go:30": the last two path components are enough to
+ * find the file and short enough to read. */
+static void format_location(char *buf, size_t len, const lh_goframe *f)
+{
+    const char *file = f->file, *p = file + strlen(file);
+    int slashes = 0;
+    while (p > file && !(p[-1] == '/' && ++slashes == 2))
+        p--;
+    if (!*file)
+        buf[0] = '\0';
+    else if (f->line > 0)
+        snprintf(buf, len, "%s:%d", p, f->line);
+    else
+        snprintf(buf, len, "%s", p);
+}
+
+/* Root first, ';'-separated.  When the stack does not fit, the root's end
+ * is dropped: the innermost frames are the ones that name the leak. */
+static void fold(char *out, size_t len, const lh_goframe *f, size_t n)
+{
+    size_t keep = 0, need = 0;
+    while (keep < n) {
+        size_t k = strlen(*f[keep].func ? f[keep].func : "?") + (keep > 0);
+        if (need + k >= len)
+            break;
+        need += k;
+        keep++;
+    }
+    size_t at = 0;
+    for (size_t i = keep; i-- > 0;) {
+        const char *fn = *f[i].func ? f[i].func : "?";
+        size_t k = strlen(fn);
+        if (at)
+            out[at++] = ';';
+        memcpy(out + at, fn, k);
+        at += k;
+    }
+    out[at] = '\0';
+}
+
+/* Appends to a fixed buffer, truncating. */
+__attribute__((format(printf, 3, 4)))
+void lh_go_append(char *buf, size_t len, const char *fmt, ...)
+{
+    size_t at = strlen(buf);
+    if (at + 1 >= len)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + at, len - at, fmt, ap);
+    va_end(ap);
+}
+
+void lh_go_fill_site(lh_site *s, const lh_goframe *f, size_t n,
+                     const lh_goframe *blame)
+{
+    memset(s, 0, sizeof *s);
+    if (blame) {
+        snprintf(s->func, sizeof s->func, "%s",
+                 *blame->func ? blame->func : "?");
+        format_location(s->location, sizeof s->location, blame);
+    }
+    fold(s->folded, sizeof s->folded, f, n);
+}
+
+/* The probe's own work -- rendering these very profiles, settling -- is
+ * never the target's leak, though its one-time allocations (pprof's
+ * tables, a crc32 table for gzip) first show up between two snapshots. */
+int lh_go_in_probe(const lh_goframe *f, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (starts(f[i].func, "leakhound.dev/probe."))
+            return 1;
+    return 0;
+}
