@@ -56,6 +56,7 @@
 #include <string.h>
 
 #include "goprofile.h"
+#include "json.h"
 #include "alloc.h"
 
 /* ---- the heap profile (debug=1 text) ------------------------------------ */
