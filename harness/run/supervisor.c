@@ -250,7 +250,7 @@ static void handle_line(child *c, job *j, const lh_run_opts *o, int pos,
         lh_json_write(&j->result, lh_json_get(m, "result"));
         c->got_result = 1;
     } else if (!m) {
-        /* a bug in the worker; the report must still hold valid JSON */
+        /* a bug in the worker: dropped, never copied into the report */
         clear_progress();
         fprintf(stderr, "leakhound: bad message from the worker (%s)\n",
                 err);
