@@ -56,4 +56,53 @@ expect_match "--help documents the exit statuses" "$help" \
 expect_eq "--workload glob runs only the matching workload" \
     "$(jget "$out/g/report.json" '#r.workloads')" 1
 
+# A tab or a newline in a workload name survives the worker protocol and
+# every report file (issue 9, defect 2).
+text=$("$LH" run tests/scripts/names.lua --report-dir "$out/n" 2>&1)
+echo "$text"
+check "a step error prints the whole name with its tab" \
+    grep -qF $'ERROR multi\tline  ' <<<"$text"
+check "... and the whole name with its newline" \
+    python3 -c 'import sys; assert sys.argv[2] in sys.argv[1]' "$text" \
+    $'ERROR multi\nline  '
+"$LH" report "$out/n/report.json" --out "$out/n" >/dev/null 2>&1
+expect_eq "leakhound report renders the names" "$?" 0
+names=$(python3 - "$out/n" <<'PY' 2>&1
+import json, os, sys
+d = sys.argv[1]
+r = json.load(open(os.path.join(d, "report.json"), encoding="utf-8"))
+names = [w["name"] for w in r["workloads"]]
+assert names == ["multi\tline", "multi\nline", "leaky\nname"], names
+for w in r["workloads"][:2]:
+    assert w["status"] == "error", w["status"]
+leaky = r["workloads"][2]
+files = [f for inv in leaky["invariants"] for f in inv["files"]]
+assert files, "no files listed"
+for f in files:
+    assert os.path.isfile(f), "listed but missing: %r" % f
+    assert f.startswith(os.path.join(d, "leaky\nname") + "/"), f
+print("exact")
+PY
+)
+expect_eq "report.json (strict parser): exact names, real files" \
+    "$names" exact
+junit=$(cat "$out/n/junit.xml")
+check "junit.xml: the tab as a character reference" \
+    grep -qF 'multi&#9;line' <<<"$junit"
+check "junit.xml: the newline as a character reference" \
+    grep -qF 'multi&#10;line' <<<"$junit"
+md=$(cat "$out/n/summary.md")
+check "summary.md: the tab as a character reference" \
+    grep -qF 'multi&#9;line' <<<"$md"
+check "summary.md: the newline as a character reference" \
+    grep -qF 'multi&#10;line' <<<"$md"
+check "summary.md: no table row split by a name" \
+    python3 -c 'import sys
+rows = [l for l in open(sys.argv[1], encoding="utf-8") if l.startswith("|")]
+assert all(l.rstrip("\n").endswith("|") for l in rows)' "$out/n/summary.md"
+check "index.html: the names whole, as text" \
+    python3 -c 'import sys
+h = open(sys.argv[1], encoding="utf-8").read()
+assert ">multi\tline<" in h and ">multi\nline<" in h' "$out/n/index.html"
+
 finish

@@ -53,4 +53,23 @@ expect_match "TIMEOUT line printed" "$text" "TIMEOUT fault-hang"
 "$LH" run lua/suites/faults.lua --report-dir "$out/x" --expect >/dev/null 2>&1
 expect_eq "--expect: every fault workload shows what it expects" "$?" 0
 
+# Output that is not UTF-8 still makes a report strict parsers load, with
+# U+FFFD for the broken byte (issue 9, defect 3).
+"$LH" run tests/scripts/bad_utf8.lua --report-dir "$out/u" >"$out/u.txt" 2>&1
+expect_eq "the echoing target crashed" "$?" 3
+tail=$(python3 - "$out/u/report.json" <<'PY' 2>&1
+import json, sys
+r = json.load(open(sys.argv[1], encoding="utf-8"))
+w = r["workloads"][0]
+assert w["crash"]["signal"] == 6, w["crash"]
+t = w["crash"]["output_tail"]
+assert "caf\ufffd" in t, repr(t)
+print("loads")
+PY
+)
+expect_eq "report.json loads strictly, caf + U+FFFD in its tail" "$tail" \
+    loads
+"$LH" report "$out/u/report.json" --out "$out/u" >/dev/null 2>&1
+expect_eq "and renders" "$?" 0
+
 finish

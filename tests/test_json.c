@@ -1,6 +1,8 @@
 /*
  * test_json.c - the JSON reader on valid documents, escapes, and the
- * errors a hand-edited baseline or case file would contain.
+ * errors a hand-edited baseline or case file would contain; the writer on
+ * control characters and invalid UTF-8 (which must come out as JSON that
+ * strict parsers load).
  */
 #include <math.h>
 #include <stdio.h>
@@ -126,9 +128,105 @@ static void test_edit(void)
     lh_json_free(v);
 }
 
+/* s written as a JSON string, without its quotes. */
+static const char *written(lh_buf *b, const char *s, size_t n)
+{
+    lh_buf_reset(b);
+    lh_json_strn(b, s, n);
+    if (b->len >= 2) {
+        b->data[b->len - 1] = '\0';
+        return b->data + 1;
+    }
+    return "";
+}
+
+#define W(lit) written(&b, lit, sizeof lit - 1)
+#define FFFD "\xef\xbf\xbd"
+
+static void test_writer(void)
+{
+    lh_buf b = LH_BUF_INIT;
+    check(strcmp(W("\"\\\t\n\r\b\f\x01\x1f\x7f"),
+                 "\\\"\\\\\\t\\n\\r\\u0008\\u000c\\u0001\\u001f\\u007f") == 0,
+          "quote, backslash and control characters escaped (%s)",
+          lh_buf_str(&b));
+    check(strcmp(W("a\0b"), "a\\u0000b") == 0, "NUL escaped");
+    check(strcmp(W("caf\xc3\xa9 \xf0\x9f\x98\x80 \xe2\x82\xac"),
+                 "caf\xc3\xa9 \xf0\x9f\x98\x80 \xe2\x82\xac") == 0,
+          "valid UTF-8 kept as it is");
+    check(strcmp(W("caf\xc3"), "caf" FFFD) == 0,
+          "a sequence cut short at the end becomes U+FFFD (%s)",
+          lh_buf_str(&b));
+    check(strcmp(W("\xe2\x82x"), FFFD FFFD "x") == 0,
+          "a truncated sequence: U+FFFD per byte, the next character kept");
+    check(strcmp(W("\x80\xbf"), FFFD FFFD) == 0,
+          "stray continuation bytes");
+    check(strcmp(W("\xc0\xaf\xe0\x80\xaf"), FFFD FFFD FFFD FFFD FFFD) == 0,
+          "overlong encodings (of '/')");
+    check(strcmp(W("\xed\xa0\x80\xed\xbf\xbf"),
+                 FFFD FFFD FFFD FFFD FFFD FFFD) == 0,
+          "UTF-8-encoded surrogates");
+    check(strcmp(W("\xf4\x90\x80\x80\xff\xfe"),
+                 FFFD FFFD FFFD FFFD FFFD FFFD) == 0,
+          "above U+10FFFF, and bytes that never start a sequence");
+    lh_buf_reset(&b);
+    lh_json_str(&b, NULL);
+    check(strcmp(lh_buf_str(&b), "null") == 0, "NULL is null");
+
+    /* Every byte value, written and read back: the text parses, and what
+     * comes back is the input with U+FFFD for each byte >= 0x80 that is
+     * not part of a character. */
+    char all[256];
+    for (int i = 0; i < 256; i++)
+        all[i] = (char)i;
+    lh_buf_reset(&b);
+    lh_json_strn(&b, all, sizeof all);
+    char err[256] = "";
+    lh_json *v = lh_json_parse(lh_buf_str(&b), b.len, err, sizeof err);
+    check(v && v->type == LH_JSTR && v->len == 128 + 128 * 3 &&
+          memcmp(v->str, all, 128) == 0 &&
+          memcmp(v->str + 128, FFFD FFFD, 6) == 0,
+          "all 256 byte values: written text parses back (%s)", err);
+    lh_json_free(v);
+
+    /* A name with a tab and a newline survives a round trip exactly. */
+    static const char name[] = "multi\tline\nname \"q\" \\";
+    lh_buf_reset(&b);
+    lh_buf_puts(&b, "{");
+    lh_json_key(&b, "name");
+    lh_json_str(&b, name);
+    lh_buf_puts(&b, "}");
+    check(strchr(lh_buf_str(&b), '\n') == NULL && strchr(lh_buf_str(&b),
+          '\t') == NULL, "the written object is one line");
+    v = lh_json_parse(lh_buf_str(&b), b.len, err, sizeof err);
+    check(v && strcmp(lh_json_gets(v, "name", ""), name) == 0,
+          "tab, newline, quote and backslash round-trip");
+    lh_json_free(v);
+    lh_buf_free(&b);
+}
+
+/* The reader never hands out invalid UTF-8 either. */
+static void test_reader_utf8(void)
+{
+    char err[256] = "";
+    static const char text[] = "[\"caf\xc3\", \"\xed\xa0\x80\", "
+                               "\"\xc3\xa9\\ud800\"]";
+    lh_json *v = lh_json_parse(text, sizeof text - 1, err, sizeof err);
+    check(v != NULL, "raw invalid UTF-8 in a string parses (%s)", err);
+    if (!v)
+        return;
+    check(strcmp(lh_json_at(v, 0)->str, "caf" FFFD) == 0 &&
+          strcmp(lh_json_at(v, 1)->str, FFFD FFFD FFFD) == 0 &&
+          strcmp(lh_json_at(v, 2)->str, "\xc3\xa9" FFFD) == 0,
+          "invalid sequences and lone surrogate escapes read as U+FFFD");
+    lh_json_free(v);
+}
+
 int main(void)
 {
     test_edit();
+    test_writer();
+    test_reader_utf8();
     test_values();
     test_errors();
     test_load();

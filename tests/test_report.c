@@ -70,6 +70,11 @@ static void test_markdown(void)
     lh_md_code(&b, "a | b", 0);
     check(strcmp(lh_buf_str(&b), "`a | b`") == 0,
           "code span outside a table keeps its pipe");
+    lh_buf_reset(&b);
+    lh_md_name(&b, "multi\tline\nname|x", 0);
+    check(strcmp(lh_buf_str(&b), "multi&#9;line&#10;name\\|x") == 0,
+          "a name keeps its tab and newline as character references (%s)",
+          lh_buf_str(&b));
     lh_buf_free(&b);
 }
 

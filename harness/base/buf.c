@@ -1,10 +1,9 @@
-/* buf.c - growable buffer, JSON emission, atomic writes. */
+/* buf.c - growable buffer, atomic writes, directory listing. */
 #include "buf.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,65 +107,6 @@ void lh_buf_printf(lh_buf *b, const char *fmt, ...)
 const char *lh_buf_str(const lh_buf *b)
 {
     return b->data ? b->data : "";
-}
-
-void lh_json_strn(lh_buf *b, const char *s, size_t n)
-{
-    lh_buf_putc(b, '"');
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        switch (c) {
-        case '"': lh_buf_puts(b, "\\\""); break;
-        case '\\': lh_buf_puts(b, "\\\\"); break;
-        case '\n': lh_buf_puts(b, "\\n"); break;
-        case '\r': lh_buf_puts(b, "\\r"); break;
-        case '\t': lh_buf_puts(b, "\\t"); break;
-        default:
-            if (c < 0x20 || c == 0x7f)
-                lh_buf_printf(b, "\\u%04x", c);
-            else
-                lh_buf_putc(b, (char)c);
-        }
-    }
-    lh_buf_putc(b, '"');
-}
-
-void lh_json_str(lh_buf *b, const char *s)
-{
-    if (!s)
-        lh_buf_puts(b, "null");
-    else
-        lh_json_strn(b, s, strlen(s));
-}
-
-void lh_json_num(lh_buf *b, double v)
-{
-    if (!isfinite(v))
-        lh_buf_puts(b, "null");
-    else if (v == (double)(long long)v && fabs(v) < 9e15)
-        lh_buf_printf(b, "%lld", (long long)v);
-    else
-        lh_buf_printf(b, "%.9g", v);
-}
-
-void lh_json_key(lh_buf *b, const char *key)
-{
-    lh_json_str(b, key);
-    lh_buf_putc(b, ':');
-}
-
-void lh_json_field_str(lh_buf *b, const char *key, const char *s)
-{
-    lh_buf_putc(b, ',');
-    lh_json_key(b, key);
-    lh_json_str(b, s);
-}
-
-void lh_json_field_num(lh_buf *b, const char *key, double v)
-{
-    lh_buf_putc(b, ',');
-    lh_json_key(b, key);
-    lh_json_num(b, v);
 }
 
 static int write_all(int fd, const char *p, size_t len)

@@ -1,5 +1,5 @@
 /*
- * buf.h - growable byte buffer, JSON emission and atomic file writes.
+ * buf.h - growable byte buffer and atomic file writes.
  *
  * Memory comes from lh_raw_* so the harness's own bookkeeping never shows
  * up in the target's heap counters.
@@ -33,15 +33,6 @@ const char *lh_buf_str(const lh_buf *b);
  * doubled as needed; lh_raw_* memory).  0, or -1 when out of memory (the
  * array is left as it was). */
 int lh_grow(void **arr, size_t *cap, size_t need, size_t elem);
-
-/* JSON values appended to a buffer. */
-void lh_json_str(lh_buf *b, const char *s);
-void lh_json_strn(lh_buf *b, const char *s, size_t n);
-void lh_json_num(lh_buf *b, double v);     /* NaN and inf become null */
-void lh_json_key(lh_buf *b, const char *key); /* "key": */
-/* ,"key":value -- a field after the first of an object. */
-void lh_json_field_str(lh_buf *b, const char *key, const char *s);
-void lh_json_field_num(lh_buf *b, const char *key, double v);
 
 /* Write a file atomically: temporary file in the same directory, fsync,
  * rename.  Returns 0, or -1 with errno set. */

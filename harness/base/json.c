@@ -1,18 +1,21 @@
 /*
  * json.c - a recursive-descent JSON reader (RFC 8259), strict: no comments,
  * no trailing commas, no NaN.  Depth is bounded so a hostile file cannot
- * exhaust the stack.
+ * exhaust the stack.  The writer escapes what RFC 8259 requires and
+ * replaces invalid UTF-8, so its output always parses.
  */
 #include "json.h"
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
 #include "alloc.h"
+#include "buf.h"
+#include "utf8.h"
 
 #define MAX_DEPTH 256
 
@@ -88,25 +91,6 @@ static int hex4(parser *ps, unsigned *out)
     return 0;
 }
 
-static void put_utf8(lh_buf *b, unsigned cp)
-{
-    if (cp < 0x80) {
-        lh_buf_putc(b, (char)cp);
-    } else if (cp < 0x800) {
-        lh_buf_putc(b, (char)(0xc0 | (cp >> 6)));
-        lh_buf_putc(b, (char)(0x80 | (cp & 0x3f)));
-    } else if (cp < 0x10000) {
-        lh_buf_putc(b, (char)(0xe0 | (cp >> 12)));
-        lh_buf_putc(b, (char)(0x80 | ((cp >> 6) & 0x3f)));
-        lh_buf_putc(b, (char)(0x80 | (cp & 0x3f)));
-    } else {
-        lh_buf_putc(b, (char)(0xf0 | (cp >> 18)));
-        lh_buf_putc(b, (char)(0x80 | ((cp >> 12) & 0x3f)));
-        lh_buf_putc(b, (char)(0x80 | ((cp >> 6) & 0x3f)));
-        lh_buf_putc(b, (char)(0x80 | (cp & 0x3f)));
-    }
-}
-
 /* A string after its opening quote; the result is a fresh copy. */
 static char *string(parser *ps, size_t *len)
 {
@@ -116,6 +100,17 @@ static char *string(parser *ps, size_t *len)
         if (c < 0x20) {
             fail(ps, "control character in a string");
             goto bad;
+        }
+        if (c >= 0x80) {
+            /* raw UTF-8; invalid sequences read as U+FFFD */
+            size_t i = 0;
+            uint32_t u = lh_utf8_next(ps->p, (size_t)(ps->end - ps->p), &i);
+            if (u == LH_UTF8_REPLACEMENT)
+                lh_utf8_put(&b, u);
+            else
+                lh_buf_add(&b, ps->p, i);
+            ps->p += i;
+            continue;
         }
         if (c != '\\') {
             lh_buf_putc(&b, (char)c);
@@ -155,7 +150,7 @@ static char *string(parser *ps, size_t *len)
             } else if (cp >= 0xdc00 && cp < 0xe000) {
                 cp = 0xfffd;
             }
-            put_utf8(&b, cp);
+            lh_utf8_put(&b, cp);
             break;
         default:
             ps->p--;
@@ -514,4 +509,75 @@ void lh_json_write(lh_buf *b, const lh_json *v)
         lh_buf_putc(b, v->type == LH_JARR ? ']' : '}');
         break;
     }
+}
+
+/* ---- writing ------------------------------------------------------ */
+
+void lh_json_strn(lh_buf *b, const char *s, size_t n)
+{
+    lh_buf_putc(b, '"');
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80) {
+            size_t at = i;
+            if (lh_utf8_next(s, n, &i) == LH_UTF8_REPLACEMENT)
+                lh_utf8_put(b, LH_UTF8_REPLACEMENT);
+            else
+                lh_buf_add(b, s + at, i - at);
+            continue;
+        }
+        i++;
+        switch (c) {
+        case '"': lh_buf_puts(b, "\\\""); break;
+        case '\\': lh_buf_puts(b, "\\\\"); break;
+        case '\n': lh_buf_puts(b, "\\n"); break;
+        case '\r': lh_buf_puts(b, "\\r"); break;
+        case '\t': lh_buf_puts(b, "\\t"); break;
+        default:
+            if (c < 0x20 || c == 0x7f)
+                lh_buf_printf(b, "\\u%04x", c);
+            else
+                lh_buf_putc(b, (char)c);
+        }
+    }
+    lh_buf_putc(b, '"');
+}
+
+void lh_json_str(lh_buf *b, const char *s)
+{
+    if (!s)
+        lh_buf_puts(b, "null");
+    else
+        lh_json_strn(b, s, strlen(s));
+}
+
+void lh_json_num(lh_buf *b, double v)
+{
+    if (!isfinite(v))
+        lh_buf_puts(b, "null");
+    else if (v == (double)(long long)v && fabs(v) < 9e15)
+        lh_buf_printf(b, "%lld", (long long)v);
+    else
+        lh_buf_printf(b, "%.9g", v);
+}
+
+void lh_json_key(lh_buf *b, const char *key)
+{
+    lh_json_str(b, key);
+    lh_buf_putc(b, ':');
+}
+
+void lh_json_field_str(lh_buf *b, const char *key, const char *s)
+{
+    lh_buf_putc(b, ',');
+    lh_json_key(b, key);
+    lh_json_str(b, s);
+}
+
+void lh_json_field_num(lh_buf *b, const char *key, double v)
+{
+    lh_buf_putc(b, ',');
+    lh_json_key(b, key);
+    lh_json_num(b, v);
 }

@@ -1,11 +1,15 @@
 /*
- * json.h - a JSON reader for the files leakhound itself reads back:
- * report.json (to render JUnit, Markdown and HTML from one source),
- * regression cases and baselines.
+ * json.h - the one JSON reader and writer: report.json and the files
+ * leakhound reads back (regression cases, baselines, leak artifacts), and
+ * the worker's messages to the supervisor.
  *
  * A parsed document is a tree of lh_json nodes; every node, string and key
  * belongs to the document and goes away with lh_json_free on the root.
- * Writing JSON stays with buf.h (lh_json_str and friends).
+ *
+ * Both directions are UTF-8 safe: strings may hold any bytes (a target's
+ * output, a workload's name), and whatever is not valid UTF-8 becomes
+ * U+FFFD, so the text written is always valid JSON that strict parsers
+ * load, and a parsed string is always valid UTF-8.
  */
 #ifndef LEAKHOUND_JSON_H
 #define LEAKHOUND_JSON_H
@@ -68,6 +72,16 @@ void lh_json_set(lh_json *obj, const char *key, lh_json *val);
 
 /* Append val to array arr, which then owns it. */
 void lh_json_append(lh_json *arr, lh_json *val);
+
+/* JSON values appended to a buffer.  Strings: quote, backslash and control
+ * characters escaped, invalid UTF-8 replaced by U+FFFD; NULL is null. */
+void lh_json_str(lh_buf *b, const char *s);
+void lh_json_strn(lh_buf *b, const char *s, size_t n);
+void lh_json_num(lh_buf *b, double v);     /* NaN and inf become null */
+void lh_json_key(lh_buf *b, const char *key); /* "key": */
+/* ,"key":value -- a field after the first of an object. */
+void lh_json_field_str(lh_buf *b, const char *key, const char *s);
+void lh_json_field_num(lh_buf *b, const char *key, double v);
 
 /* Parse a fragment the program built itself (a bug if it fails). */
 lh_json *lh_json_from(const lh_buf *text);

@@ -25,6 +25,7 @@
 #include "artifact.h"
 #include "buf.h"
 #include "alloc.h"
+#include "json.h"
 #include "proc.h"
 #include "repro.h"
 #include "script.h"
@@ -349,23 +350,27 @@ static int summarize(const fuzz_opts *o, const char *artifacts)
             continue;
         lh_buf_reset(&path);
         lh_buf_printf(&path, "%s/%s", artifacts, p);
-        lh_buf_reset(&text);
-        if (lh_read_file(lh_buf_str(&path), &text) < 0)
+        char err[256];
+        lh_json *js = lh_json_load(lh_buf_str(&path), err, sizeof err);
+        if (!js)
             continue;
         finding_row r;
         memset(&r, 0, sizeof r);
-        const char *js = lh_buf_str(&text);
-        lh_json_find_string(js, "signature", r.signature, sizeof r.signature);
-        lh_json_find_string(js, "metric", r.metric, sizeof r.metric);
-        lh_json_find_string(js, "unit", r.unit, sizeof r.unit);
-        lh_json_find_string(js, "site", r.site, sizeof r.site);
-        lh_json_find_string(js, "input", r.input, sizeof r.input);
-        char mode[16] = "";
-        lh_json_find_string(js, "mode", mode, sizeof mode);
-        r.distinct = strcmp(mode, "distinct") == 0;
-        const char *g = strstr(js, "\"growth_per_rep\":");
-        snprintf(r.growth, sizeof r.growth, "%.*s",
-                 g ? (int)strcspn(g + 17, ",}") : 1, g ? g + 17 : "?");
+        static const char *keys[] = { "signature", "metric", "unit", "site",
+                                      "input" };
+        char *outs[] = { r.signature, r.metric, r.unit, r.site, r.input };
+        size_t lens[] = { sizeof r.signature, sizeof r.metric, sizeof r.unit,
+                          sizeof r.site, sizeof r.input };
+        for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+            snprintf(outs[i], lens[i], "%s", lh_json_gets(js, keys[i], ""));
+        r.distinct = strcmp(lh_json_gets(js, "mode", ""), "distinct") == 0;
+        const lh_json *g = lh_json_get(js, "growth_per_rep");
+        lh_buf_reset(&text);
+        if (g)
+            lh_json_write(&text, g);
+        snprintf(r.growth, sizeof r.growth, "%s", g ? lh_buf_str(&text)
+                                                   : "?");
+        lh_json_free(js);
         int k;
         for (k = 0; k < nrows; k++)
             if (strcmp(rows[k].signature, r.signature) == 0)
@@ -690,11 +695,10 @@ int lh_minimize_cmd(int argc, char **argv)
         return 2;
     char metric[64] = "", sidecar[4200];
     snprintf(sidecar, sizeof sidecar, "%s.json", o.file);
-    lh_buf text = LH_BUF_INIT;
-    if (lh_read_file(sidecar, &text) == 0)
-        lh_json_find_string(lh_buf_str(&text), "metric", metric,
-                            sizeof metric);
-    lh_buf_free(&text);
+    char err[256];
+    lh_json *js = lh_json_load(sidecar, err, sizeof err);
+    snprintf(metric, sizeof metric, "%s", lh_json_gets(js, "metric", ""));
+    lh_json_free(js);
     char dir[4096], outfile[4200];
     snprintf(dir, sizeof dir, "%s", o.file);
     char *slash = strrchr(dir, '/');

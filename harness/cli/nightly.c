@@ -268,12 +268,13 @@ static void file_findings(const nightly_opts *o, fuzz_job *j,
         char artifact[4600], side[4700], sig[512];
         snprintf(artifact, sizeof artifact, "%s/%s", dir, p);
         snprintf(side, sizeof side, "%s.json", artifact);
-        lh_buf text = LH_BUF_INIT;
-        int ok = lh_read_file(side, &text) == 0 &&
-                 lh_json_find_string(lh_buf_str(&text), "signature", sig,
-                                     sizeof sig) == 0;
-        lh_buf_free(&text);
-        if (!ok)
+        char why[256];
+        lh_json *js = lh_json_load(side, why, sizeof why);
+        const char *s = lh_json_gets(js, "signature", NULL);
+        if (s)
+            snprintf(sig, sizeof sig, "%s", s);
+        lh_json_free(js);
+        if (!s)
             continue;
         j->findings++;
         char id[320];

@@ -104,8 +104,7 @@ int lh_diagnosis_write(lh_diagnosis *d, const char *dir, const char *metric,
                       sites[i].folded[0] ? sites[i].folded : sites[i].func,
                       bytes ? sites[i].bytes : sites[i].count);
     if (n > 0 && lh_write_atomic(lh_buf_str(&path), text.data, text.len) == 0) {
-        lh_buf_printf(paths, "%s%s", paths->len ? "\n" : "",
-                      lh_buf_str(&path));
+        lh_buf_add(paths, path.data, path.len + 1);
         files++;
     }
     if (prefix(metric, "go.heap_") && d->go[0] && d->go[1]) {
@@ -116,8 +115,7 @@ int lh_diagnosis_write(lh_diagnosis *d, const char *dir, const char *metric,
             lh_buf_printf(&path, "%s/%s", dir, names[k]);
             if (lh_godiag_write_heap_profile(d->go[k], lh_buf_str(&path)) ==
                 0) {
-                lh_buf_printf(paths, "%s%s", paths->len ? "\n" : "",
-                              lh_buf_str(&path));
+                lh_buf_add(paths, path.data, path.len + 1);
                 files++;
             }
         }

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "json.h"
 
 /* ---- labeled steps ------------------------------------------------------ */
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "json.h"
 #include "sha1.h"
 #include "text.h"
 
@@ -87,26 +88,9 @@ int lh_artifact_write(const char *prefix, const lh_finding *f,
     return rc;
 }
 
-int lh_json_find_string(const char *json, const char *key, char *out,
-                        size_t len)
-{
-    char pat[128];
-    snprintf(pat, sizeof pat, "\"%s\":\"", key);
-    const char *p = strstr(json, pat);
-    if (!p)
-        return -1;
-    p += strlen(pat);
-    size_t n = 0;
-    for (; p[n] && p[n] != '"'; n++)
-        if (p[n] == '\\' && p[n + 1])
-            n++;
-    snprintf(out, len, "%.*s", (int)n, p);
-    return 0;
-}
-
 int lh_artifact_known(const char *dir, lh_buf *b)
 {
-    lh_buf names = LH_BUF_INIT, path = LH_BUF_INIT, text = LH_BUF_INIT;
+    lh_buf names = LH_BUF_INIT, path = LH_BUF_INIT;
     int count = 0;
     if (lh_list_dir(dir, &names) >= 0) {
         for (const char *p = lh_buf_str(&names); *p; p += strlen(p) + 1) {
@@ -116,19 +100,18 @@ int lh_artifact_known(const char *dir, lh_buf *b)
                 continue;
             lh_buf_reset(&path);
             lh_buf_printf(&path, "%s/%s", dir, p);
-            lh_buf_reset(&text);
-            char sig[512];
-            if (lh_read_file(lh_buf_str(&path), &text) == 0 &&
-                lh_json_find_string(lh_buf_str(&text), "signature", sig,
-                                    sizeof sig) == 0) {
+            char err[256];
+            lh_json *js = lh_json_load(lh_buf_str(&path), err, sizeof err);
+            const char *sig = lh_json_gets(js, "signature", NULL);
+            if (sig) {
                 lh_buf_add(b, sig, strlen(sig) + 1);
                 count++;
             }
+            lh_json_free(js);
         }
     }
     lh_buf_add(b, "", 1);
     lh_buf_free(&names);
     lh_buf_free(&path);
-    lh_buf_free(&text);
     return count;
 }

@@ -30,12 +30,8 @@ int lh_artifact_write(const char *prefix, const lh_finding *f,
                       const lh_artifact_ctx *ctx, char *path, size_t len);
 
 /* Signatures of the leak-*.json files in dir, each NUL-terminated in b
- * (the list ends with an empty string).  Returns how many. */
+ * (the list ends with an empty string), as json.h reads them (unescaped).
+ * Returns how many. */
 int lh_artifact_known(const char *dir, lh_buf *b);
-
-/* The value of "key":"..." in a JSON text written by lh_finding_json
- * (strings only, escapes kept as written).  0 when found. */
-int lh_json_find_string(const char *json, const char *key, char *out,
-                        size_t len);
 
 #endif

@@ -32,6 +32,10 @@ void lh_xml_printf(lh_buf *b, const char *fmt, ...)
  * characters Markdown or GitHub's HTML pass would interpret are escaped,
  * at most max bytes of s are used (then "…"; 0: no limit). */
 void lh_md_text(lh_buf *b, const char *s, size_t max);
+/* A name (workload, case) as inline text: as lh_md_text, but a tab,
+ * newline or carriage return stays that character, written as a
+ * character reference (&#9;), so the rendered name is the exact one. */
+void lh_md_name(lh_buf *b, const char *s, size_t max);
 /* An inline code span holding s on one line.  In a table cell (in_table)
  * pipes are escaped, as GFM requires even inside code spans; elsewhere
  * the backslash would show. */

@@ -40,7 +40,7 @@ static void omitted_note(md_out *o, size_t omitted, const char *what)
 static void name_cell(lh_buf *b, const char *name)
 {
     lh_buf_puts(b, "**");
-    lh_md_text(b, name, NAME_MAX_BYTES);
+    lh_md_name(b, name, NAME_MAX_BYTES);
     lh_buf_puts(b, "**");
 }
 
@@ -119,7 +119,7 @@ static void case_row(md_out *o, const lh_json *c)
     lh_buf_puts(b, ok ? "| \xe2\x9c\x85 | " : "| \xe2\x9d\x8c | ");
     lh_md_code(b, lh_json_gets(c, "id", "?"), 1);
     lh_buf_puts(b, " | ");
-    lh_md_text(b, lh_json_gets(c, "workload", "?"), NAME_MAX_BYTES);
+    lh_md_name(b, lh_json_gets(c, "workload", "?"), NAME_MAX_BYTES);
     lh_buf_puts(b, " | ");
     lh_md_code(b, lh_json_gets(c, "metric", "?"), 1);
     lh_buf_printf(b, " | %s | ", lh_json_gets(c, "status", "?"));
@@ -178,7 +178,7 @@ static void nightly_section(md_out *o, const lh_json *n)
                 continue;
             }
             lh_buf_puts(b, "| ");
-            lh_md_text(b, lh_json_gets(w, "name", "?"), NAME_MAX_BYTES);
+            lh_md_name(b, lh_json_gets(w, "name", "?"), NAME_MAX_BYTES);
             lh_buf_puts(b, " | ");
             lh_md_text(b, lh_json_gets(w, "script", ""), NAME_MAX_BYTES);
             lh_buf_printf(b, " | %.0f | ", lh_json_getn(w, "seconds", 0));

@@ -228,9 +228,12 @@ static void axes(lh_buf *b, const plot *p)
     text(b, ML + PW / 2, p->mt + PH + MB - 6, "middle", "iterations");
     /* Byte ticks carry their unit; counts get it once, along the axis. */
     if (p->unit && *p->unit && strcmp(p->unit, "B") != 0)
+    {
         lh_buf_printf(b, "<text transform=\"translate(14 %.1f) rotate(-90)\""
-                      " text-anchor=\"middle\">%s</text>\n",
-                      p->mt + PH / 2, p->unit);
+                      " text-anchor=\"middle\">", p->mt + PH / 2);
+        lh_xml_puts(b, p->unit);
+        lh_buf_puts(b, "</text>\n");
+    }
     lh_buf_puts(b, "</g>\n");
     lh_buf_free(&label);
 }

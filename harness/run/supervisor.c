@@ -26,6 +26,7 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "json.h"
 #include "flight.h"
 #include "alloc.h"
 #include "script.h"
@@ -214,36 +215,47 @@ static int spawn(child *c, const job *j, const lh_run_opts *o)
     return 0;
 }
 
+/* One message from the worker (worker.h). */
 static void handle_line(child *c, job *j, const lh_run_opts *o, int pos,
-                        int total, char *line)
+                        int total, char *line, size_t len)
 {
     (void)o;
-    char *f[5] = { 0 };
-    int nf = 0;
-    f[nf++] = line;
-    for (char *p = line; *p && nf < 5; p++)
-        if (*p == '\t' && !(line[0] == 'R' && nf >= 2)) {
-            *p = '\0';
-            f[nf++] = p + 1;
-        }
-    if (strcmp(f[0], "P") == 0 && nf >= 5) {
+    char err[128];
+    lh_json *m = lh_json_parse(line, len, err, sizeof err);
+    const char *type = lh_json_gets(m, "type", "");
+    if (strcmp(type, "progress") == 0) {
         if (tty) {
-            fprintf(stderr, "\r\033[K[%d/%d] %s  iter %s%s%s  %s it/s  %s",
-                    pos, total, j->w.name, f[1], strcmp(f[2], "0") ? "/" : "",
-                    strcmp(f[2], "0") ? f[2] : "", f[3], f[4]);
+            double all = lh_json_getn(m, "total", 0);
+            fprintf(stderr, "\r\033[K[%d/%d] %s  iter %.0f", pos, total,
+                    j->w.name, lh_json_getn(m, "done", 0));
+            if (all > 0)
+                fprintf(stderr, "/%.0f", all);
+            fprintf(stderr, "  %.0f it/s  %s", lh_json_getn(m, "rate", 0),
+                    lh_json_gets(m, "text", ""));
             fflush(stderr);
         }
-    } else if (strcmp(f[0], "V") == 0 && nf >= 4) {
+    } else if (strcmp(type, "verdict") == 0) {
+        const char *status = lh_json_gets(m, "status", "info");
         clear_progress();
-        printf("%s%s\n", strcmp(f[1], "info") == 0 ? "      " : "", f[3]);
+        printf("%s%s\n", strcmp(status, "info") == 0 ? "      " : "",
+               lh_json_gets(m, "text", ""));
         fflush(stdout);
-        if (strcmp(f[1], "fail") == 0)
-            lh_buf_printf(&j->failed_metrics, ",%s,", f[2]);
-    } else if (strcmp(f[0], "R") == 0 && nf >= 2) {
+        if (strcmp(status, "fail") == 0)
+            lh_buf_printf(&j->failed_metrics, ",%s,",
+                          lh_json_gets(m, "metric", "-"));
+    } else if (strcmp(type, "result") == 0 &&
+               lh_json_get(m, "result") &&
+               lh_json_get(m, "result")->type == LH_JOBJ) {
         lh_buf_reset(&j->result);
-        lh_buf_puts(&j->result, f[1]);
+        lh_json_write(&j->result, lh_json_get(m, "result"));
         c->got_result = 1;
+    } else if (!m) {
+        /* a bug in the worker: dropped, never copied into the report */
+        clear_progress();
+        fprintf(stderr, "leakhound: bad message from the worker (%s)\n",
+                err);
     }
+    lh_json_free(m);
 }
 
 static void drain(child *c, int fd, job *j, const lh_run_opts *o, int pos,
@@ -276,7 +288,7 @@ static void drain(child *c, int fd, job *j, const lh_run_opts *o, int pos,
     while ((nl = memchr(start, '\n', c->line.len - (size_t)(start -
                                                          c->line.data)))) {
         *nl = '\0';
-        handle_line(c, j, o, pos, total, start);
+        handle_line(c, j, o, pos, total, start, (size_t)(nl - start));
         start = nl + 1;
     }
     size_t rest = c->line.len - (size_t)(start - c->line.data);
@@ -407,16 +419,15 @@ static void judge_death(child *c, job *j, const lh_run_opts *o, int wstatus,
 
 static void status_from_result(job *j)
 {
-    const char *s = strstr(lh_buf_str(&j->result), "\"status\":\"");
     static const char *known[] = { "pass", "fail", "error", NULL };
+    lh_json *r = lh_json_parse(lh_buf_str(&j->result), j->result.len, NULL,
+                               0);
+    const char *s = lh_json_gets(r, "status", "");
     j->status = "error";
-    if (!s)
-        return;
-    s += 10;
     for (int i = 0; known[i]; i++)
-        if (strncmp(s, known[i], strlen(known[i])) == 0 &&
-            s[strlen(known[i])] == '"')
+        if (strcmp(s, known[i]) == 0)
             j->status = known[i];
+    lh_json_free(r);
 }
 
 static void run_job(job *j, const lh_run_opts *o, int pos, int total)

@@ -20,6 +20,7 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "json.h"
 #include "detector.h"
 #include "diagnose.h"
 #include "flight.h"
@@ -74,19 +75,53 @@ static void send_all(int fd, const char *p, size_t len)
     }
 }
 
-static void msg(worker *wk, const char *fmt, ...)
+/* One message: the JSON object in m, then a newline (worker.h). */
+static void send_msg(worker *wk, lh_buf *m)
+{
+    lh_buf_putc(m, '\n');
+    send_all(wk->msg_fd, m->data, m->len);
+}
+
+/* A human verdict line; metric is NULL for lines not about one metric. */
+static void send_verdict(worker *wk, const char *status, const char *metric,
+                         const char *text)
+{
+    lh_buf m = LH_BUF_INIT;
+    lh_buf_puts(&m, "{\"type\":\"verdict\"");
+    lh_json_field_str(&m, "status", status);
+    lh_json_field_str(&m, "metric", metric);
+    lh_json_field_str(&m, "text", text);
+    lh_buf_putc(&m, '}');
+    send_msg(wk, &m);
+    lh_buf_free(&m);
+}
+
+static void send_info(worker *wk, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-static void msg(worker *wk, const char *fmt, ...)
+static void send_info(worker *wk, const char *fmt, ...)
 {
-    lh_buf b = LH_BUF_INIT;
+    lh_buf text = LH_BUF_INIT;
     va_list ap;
     va_start(ap, fmt);
-    lh_buf_vprintf(&b, fmt, ap);
+    lh_buf_vprintf(&text, fmt, ap);
     va_end(ap);
-    lh_buf_putc(&b, '\n');
-    send_all(wk->msg_fd, b.data, b.len);
-    lh_buf_free(&b);
+    send_verdict(wk, "info", NULL, lh_buf_str(&text));
+    lh_buf_free(&text);
+}
+
+static void send_progress(worker *wk, uint64_t done, double rate,
+                          const char *text)
+{
+    lh_buf m = LH_BUF_INIT;
+    lh_buf_puts(&m, "{\"type\":\"progress\"");
+    lh_json_field_num(&m, "done", (double)done);
+    lh_json_field_num(&m, "total", (double)wk->total);
+    lh_json_field_num(&m, "rate", rate);
+    lh_json_field_str(&m, "text", text);
+    lh_buf_putc(&m, '}');
+    send_msg(wk, &m);
+    lh_buf_free(&m);
 }
 
 /* Split "file:line: message\nstack traceback:..." into the two parts. */
@@ -206,8 +241,7 @@ static void tick(void *ud)
         lh_buf_printf(&text, "%s%s=%s", text.len ? " " : "", mt->name, val);
     }
     if (wk->flight->phase == LH_PHASE_MEASURE)
-        msg(wk, "P\t%llu\t%llu\t%.0f\t%s", (unsigned long long)done,
-            (unsigned long long)wk->total, rate, lh_buf_str(&text));
+        send_progress(wk, done, rate, lh_buf_str(&text));
     lh_buf_free(&text);
 }
 
@@ -220,7 +254,8 @@ typedef struct judged {
     int ok;                 /* detector could judge */
     lh_site *sites;         /* where the growth is held (failing only) */
     int nsites;
-    lh_buf files;           /* folded stacks, profiles written */
+    lh_buf files;           /* folded stacks, profiles written (each
+                               path NUL-terminated) */
 } judged;
 
 static void json_series(lh_buf *b, worker *wk, int metric)
@@ -310,12 +345,12 @@ static void json_invariant(lh_buf *b, worker *wk, judged *j)
     }
     lh_buf_puts(b, "],\"files\":[");
     int first = 1;
-    for (const char *p = lh_buf_str(&j->files); *p;) {
-        size_t n = strcspn(p, "\n");
+    for (size_t at = 0; at < j->files.len;) {
+        const char *p = j->files.data + at;     /* NUL-terminated paths */
         lh_buf_puts(b, first ? "" : ",");
-        lh_json_strn(b, p, n);
+        lh_json_str(b, p);
         first = 0;
-        p += n + (p[n] ? 1 : 0);
+        at += strlen(p) + 1;
     }
     lh_buf_putc(b, ']');
     lh_buf_putc(b, ',');
@@ -342,7 +377,7 @@ static void site_lines(worker *wk, judged *j)
     for (int i = 0; i < j->nsites && i < 3; i++) {
         const lh_site *st = &j->sites[i];
         double v = bytes ? st->bytes : st->count;
-        msg(wk, "V\tinfo\t-\t%+.0f %s  %3.0f%%  %s (%s)%s%s", v,
+        send_info(wk, "%+.0f %s  %3.0f%%  %s (%s)%s%s", v,
             bytes ? "B" : lh_metric_unit(j->inv->metric),
             total > 0 ? 100 * v / total : 0, st->func,
             st->location[0] ? st->location : "?", st->detail[0] ? "  " : "",
@@ -381,15 +416,15 @@ static void verdict_line(worker *wk, judged *j)
         fmt_value(t, sizeof t, j->v.threshold);
         lh_buf_printf(&line, "peak %s %s (max %s)", a, unit, t);
     }
-    msg(wk, "V\t%s\t%s\t%s", !j->ok ? "error" : j->v.fail ? "fail" : "pass",
-        inv->metric, lh_buf_str(&line));
+    send_verdict(wk, !j->ok ? "error" : j->v.fail ? "fail" : "pass",
+                 inv->metric, lh_buf_str(&line));
     lh_buf_free(&line);
 }
 
 static void emit_result(worker *wk, judged *js, int nj)
 {
     lh_buf b = LH_BUF_INIT;
-    lh_buf_putc(&b, '{');
+    lh_buf_puts(&b, "{\"type\":\"result\",\"result\":{");
     lh_json_key(&b, "name");
     lh_json_str(&b, wk->w.name);
     lh_json_field_str(&b, "status", wk->status);
@@ -469,9 +504,8 @@ static void emit_result(worker *wk, judged *js, int nj)
             lh_raw_free(prof);
         }
     }
-    lh_buf_puts(&b, "}\n");
-    send_all(wk->msg_fd, "R\t", 2);
-    send_all(wk->msg_fd, b.data, b.len);
+    lh_buf_puts(&b, "}}");
+    send_msg(wk, &b);
     lh_buf_free(&b);
 }
 
@@ -482,7 +516,7 @@ static void load_line(worker *wk)
     lh_runner_latency(&wk->runner, &h);
     uint64_t done = lh_runner_done(&wk->runner) - wk->measured_from;
     double secs = lh_now() - wk->t_measured;
-    msg(wk, "V\tinfo\t-\tload: %d threads, %llu iterations, %.0f it/s, "
+    send_info(wk, "load: %d threads, %llu iterations, %.0f it/s, "
         "step latency p50 %.1f us, p99 %.1f us, max %.1f us",
         wk->w.threads, (unsigned long long)done,
         secs > 0 ? (double)done / secs : 0, lh_hist_quantile(&h, 0.5) / 1e3,
@@ -780,8 +814,11 @@ int lh_worker_main(int argc, char **argv)
     if (run(&wk) < 0) {
         if (!wk.w.name[0])
             snprintf(wk.w.name, sizeof wk.w.name, "#%d", wk.index);
-        msg(&wk, "V\terror\t-\t%-5s %s  %s", "ERROR", wk.w.name,
-            lh_buf_str(&wk.err));
+        lh_buf line = LH_BUF_INIT;
+        lh_buf_printf(&line, "%-5s %s  %s", "ERROR", wk.w.name,
+                      lh_buf_str(&wk.err));
+        send_verdict(&wk, "error", NULL, lh_buf_str(&line));
+        lh_buf_free(&line);
         emit_result(&wk, NULL, 0);
     }
     /* Exit without running destructors: a Go runtime may be loaded, and

@@ -2,10 +2,12 @@
  * worker.h - the worker process: runs one workload and streams its
  * progress, verdict lines and result to the supervisor.
  *
- * Protocol (one line per message on the message fd, tab-separated):
- *   P <done> <total> <rate/s> <text>   progress
- *   V <status> <metric> <text>         a human verdict line
- *   R <json>                           the workload's result object
+ * Protocol: one JSON object per line on the message fd, written and read
+ * with json.h (so names and texts may hold any bytes, tabs and newlines):
+ *   {"type":"progress","done":N,"total":N,"rate":R,"text":S}
+ *   {"type":"verdict","status":"pass"|"fail"|"error"|"info",
+ *    "metric":S|null,"text":S}                   a human verdict line
+ *   {"type":"result","result":{...}}             the workload's result
  * The result is the last message; a worker that dies before sending it
  * is judged by the supervisor (crashed / timeout).
  */

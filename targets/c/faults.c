@@ -5,8 +5,10 @@
  * fault_crash writes through a NULL pointer (SIGSEGV) when the input starts
  * with "CRASH"; fault_hang sleeps forever when the input starts with "HANG".
  * Any other input returns at once and touches nothing, so the same ops serve
- * as a clean workload.
+ * as a clean workload.  fault_echo_abort writes its input, as it is, to
+ * stdout and aborts: the output tail a report must carry safely.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -38,4 +40,11 @@ LH_EXPORT int fault_hang(const uint8_t *data, size_t size)
         for (;;)
             sleep(1);       /* asleep, not spinning: 2 cores are shared */
     return 0;
+}
+
+LH_EXPORT int fault_echo_abort(const uint8_t *data, size_t size)
+{
+    ssize_t n = write(STDOUT_FILENO, data, size);
+    (void)n;
+    abort();
 }
