@@ -1012,33 +1012,33 @@ static void test_live(void)
         printf("skip live: LIBGOROUTINES not set (Go targets not built)\n");
         return;
     }
-    static lh_target t;
     char err[512];
-    if (!check(lh_target_open(&t, path, err, sizeof err) == 0 && t.has_go,
+    lh_target *t = lh_target_get(path, err, sizeof err);
+    if (!check(t && t->has_go,
                "live: %s loads with the probe", path))
         return;
-    check(t.go.goroutine_stacks && t.go.heap_profile,
+    check(t->go.goroutine_stacks && t->go.heap_profile,
           "live: the probe exports goroutine_stacks and heap_profile");
-    lh_op_fn op = lh_target_op(&t, "OpGoroutineLeak", err, sizeof err);
+    lh_op_fn op = lh_target_op(t, "OpGoroutineLeak", err, sizeof err);
     if (!check(op != NULL, "live: OpGoroutineLeak found") ||
-        !t.go.goroutine_stacks || !t.go.heap_profile)
+        !t->go.goroutine_stacks || !t->go.heap_profile)
         return;
 
     /* The order the worker should use: settle, snapshot, settle again
      * (the snapshot's own garbage), then the baseline reading. */
     enum { CALLS = 300 };
-    t.go.settle();
+    t->go.settle();
     double t0 = now();
-    lh_gosnap *a = lh_godiag_snapshot(&t);
+    lh_gosnap *a = lh_godiag_snapshot(t);
     double t1 = now();
-    t.go.settle();
+    t->go.settle();
     int64_t m0[3], m1[3];
-    t.go.memstats(m0);
+    t->go.memstats(m0);
     for (int i = 0; i < CALLS; i++)
         op((const uint8_t *)"SLOW-live", 9);
-    t.go.settle();
-    t.go.memstats(m1);
-    lh_gosnap *b = lh_godiag_snapshot(&t);
+    t->go.settle();
+    t->go.memstats(m1);
+    lh_gosnap *b = lh_godiag_snapshot(t);
     if (!check(a && b, "live: snapshots (%.1f ms)", (t1 - t0) * 1e3))
         goto out;
 
@@ -1127,19 +1127,19 @@ static void test_live_labels(void)
     const char *path = getenv("LIBGOROUTINES");
     if (!path || !*path)
         return;
-    static lh_target t;
     char err[512];
-    if (lh_target_open(&t, path, err, sizeof err) < 0 || !t.has_go)
+    lh_target *t = lh_target_get(path, err, sizeof err);
+    if (!t || !t->has_go)
         return;
-    lh_op_fn op = lh_target_op(&t, "OpGoroutineLeak", err, sizeof err);
-    if (!check(op && t.go.label_set && t.go.call_labeled,
+    lh_op_fn op = lh_target_op(t, "OpGoroutineLeak", err, sizeof err);
+    if (!check(op && t->go.label_set && t->go.call_labeled,
                "live labels: the probe exports label_set and call_labeled"))
         return;
-    if (!check(lh_godiag_label_steps(&t, "live", 3) == 0,
+    if (!check(lh_godiag_label_steps(t, "live", 3) == 0,
                "live labels: label sets made"))
         return;
-    t.go.settle();
-    lh_gosnap *a = lh_godiag_snapshot(&t);
+    t->go.settle();
+    lh_gosnap *a = lh_godiag_snapshot(t);
     live_thread lt[3] = { { op, 0, 20, 0 }, { op, 1, 0, 0 },
                           { op, 2, 40, 0 } };
     for (int i = 0; i < 3; i++)
@@ -1148,8 +1148,8 @@ static void test_live_labels(void)
         pthread_join(lt[i].tid, NULL);
     for (int i = 0; i < 10; i++)        /* outside any step */
         op((const uint8_t *)"SLOW-unlabeled", 14);
-    t.go.settle();
-    lh_gosnap *b = lh_godiag_snapshot(&t);
+    t->go.settle();
+    lh_gosnap *b = lh_godiag_snapshot(t);
     lh_site s[8];
     int n = a && b ? lh_godiag_goroutines(a, b, s, 8) : 0;
     check(n >= 1 && strcmp(s[0].func, "main.lookupLeaky.func1") == 0 &&
@@ -1168,7 +1168,7 @@ static void test_live_labels(void)
     /* Cost: a step that calls Go once, labeled or not, and a labeled step
      * that does not call Go at all.  Informational: timing is no test. */
     enum { N = 20000 };
-    live_target = &t;
+    live_target = t;
     double t0 = now();
     for (int i = 0; i < N; i++)
         one_go_call(NULL);

@@ -6,6 +6,7 @@
 
 #include <lauxlib.h>
 
+#include "lua_target.h"
 #include "lualeak.h"
 #include "script.h"
 

@@ -11,58 +11,30 @@
  *     leak.max_growth        from leak.lua
  */
 #include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <lauxlib.h>
 #include <lua.h>
 
-#include "embedded.h"
-#include "lualeak.h"
 #include "clock.h"
+#include "embedded.h"
+#include "lua_rng.h"
+#include "lua_target.h"
+#include "lualeak.h"
+#include "scriptenv.h"
 
-int lh_lua_resolve_path(lua_State *L, const char *path, char *out,
-                        size_t len)
-{
-    snprintf(out, len, "%s", path);
-    if (path[0] == '/')
-        return access(path, F_OK) == 0 ? 0 : -1;
-    const char *root = getenv("LEAKHOUND_ROOT");
-    if (root && *root) {
-        char alt[4096];
-        snprintf(alt, sizeof alt, "%s/%s", root, path);
-        if (access(alt, F_OK) == 0) {
-            snprintf(out, len, "%s", alt);
-            return 0;
-        }
-    } else if (access(path, F_OK) == 0) {
-        return 0;
-    }
-    lua_getfield(L, LUA_REGISTRYINDEX, LH_REG_SCRIPT_DIR);
-    const char *dir = lua_tostring(L, -1);
-    int found = -1;
-    if (dir) {
-        char alt[4096];
-        snprintf(alt, sizeof alt, "%s/%s", dir, path);
-        if (access(alt, F_OK) == 0) {
-            snprintf(out, len, "%s", alt);
-            found = 0;
-        }
-    }
-    lua_pop(L, 1);
-    return found;
-}
+/* Registry keys of the settle hook and its argument (light userdata). */
+#define REG_SETTLE "leakhound.settle"
+#define REG_SETTLE_UD "leakhound.settle.ud"
 
 static int leak_corpus(lua_State *L)
 {
     const char *dir = luaL_checkstring(L, 1);
     char resolved[4096];
     struct stat st;
-    if (lh_lua_resolve_path(L, dir, resolved, sizeof resolved) < 0 ||
+    if (lh_scriptenv_resolve(L, dir, resolved, sizeof resolved) < 0 ||
         stat(resolved, &st) < 0)
         return luaL_error(L, "leak.corpus: cannot open directory '%s': %s",
                           dir, strerror(errno ? errno : ENOENT));
@@ -77,15 +49,15 @@ static int leak_corpus(lua_State *L)
 void lh_lua_set_settle(lua_State *L, lh_settle_hook hook, void *ud)
 {
     lua_pushlightuserdata(L, *(void **)&hook);
-    lua_setfield(L, LUA_REGISTRYINDEX, LH_REG_SETTLE);
+    lua_setfield(L, LUA_REGISTRYINDEX, REG_SETTLE);
     lua_pushlightuserdata(L, ud);
-    lua_setfield(L, LUA_REGISTRYINDEX, LH_REG_SETTLE ".ud");
+    lua_setfield(L, LUA_REGISTRYINDEX, REG_SETTLE_UD);
 }
 
 static int leak_settle(lua_State *L)
 {
-    lua_getfield(L, LUA_REGISTRYINDEX, LH_REG_SETTLE);
-    lua_getfield(L, LUA_REGISTRYINDEX, LH_REG_SETTLE ".ud");
+    lua_getfield(L, LUA_REGISTRYINDEX, REG_SETTLE);
+    lua_getfield(L, LUA_REGISTRYINDEX, REG_SETTLE_UD);
     lh_settle_hook hook;
     *(void **)&hook = lua_touserdata(L, -2);
     void *ud = lua_touserdata(L, -1);
@@ -127,11 +99,24 @@ static const lh_embedded_file *embedded(const char *name)
     return NULL;
 }
 
+/* Copy the functions of library `name` into the table on top. */
+static void merge_lib(lua_State *L, const char *name, lua_CFunction open)
+{
+    luaL_requiref(L, name, open, 0);
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_settable(L, -5);
+    }
+    lua_pop(L, 1);
+}
+
 int luaopen_leak(lua_State *L)
 {
     luaL_newlib(L, leak_funcs);
-    luaopen_leakhound_target(L);
-    luaopen_leakhound_rng(L);
+    merge_lib(L, "leakhound.target", luaopen_leakhound_target);
+    merge_lib(L, "leakhound.rng", luaopen_leakhound_rng);
 
     const lh_embedded_file *src = embedded("leak");
     if (!src)

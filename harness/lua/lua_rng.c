@@ -11,7 +11,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 
-#include "lualeak.h"
+#include "lua_rng.h"
 
 typedef struct lh_rng {
     uint64_t s[4];
@@ -139,7 +139,7 @@ static const luaL_Reg rng_meta[] = {
     { NULL, NULL },
 };
 
-/* Adds leak.rng(seed) to the table on top of the stack. */
+/* leak.rng([seed]) */
 static int rng_new(lua_State *L)
 {
     lh_lua_pushrng(L, (uint64_t)luaL_optinteger(L, 1, 1));
@@ -158,6 +158,6 @@ int luaopen_leakhound_rng(lua_State *L)
     luaL_newlib(L, rng_methods);
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
-    luaL_setfuncs(L, rng_funcs, 0);
+    luaL_newlib(L, rng_funcs);
     return 1;
 }

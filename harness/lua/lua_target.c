@@ -8,7 +8,9 @@
  *     put(input)
  *
  * Libraries open lazily, in the worker only: declaring a target in the
- * supervisor must not start a Go runtime there.
+ * supervisor must not start a Go runtime there.  The userdata holds the
+ * path it names and, once opened, the process's target for it (never
+ * closed, so __gc frees only the path).
  */
 #include <stdio.h>
 #include <string.h>
@@ -17,48 +19,37 @@
 #include <lua.h>
 
 #include "alloc.h"
-#include "lualeak.h"
+#include "lua_target.h"
+#include "scriptenv.h"
 
-typedef struct lh_ltarget {
-    char *path;             /* resolved path, lh_raw_strdup */
-    int opened;
-    lh_target t;
-} lh_ltarget;
+typedef struct ltarget {
+    char *path;             /* resolved path, lh_raw_strdup; NULL: none */
+    lh_target *t;           /* the process's target; NULL: not opened */
+} ltarget;
 
-static lh_ltarget *checktarget(lua_State *L, int idx)
+static ltarget *checktarget(lua_State *L, int idx)
 {
     return luaL_checkudata(L, idx, LH_TARGET_MT);
 }
 
-static int in_worker(lua_State *L)
-{
-    lua_getfield(L, LUA_REGISTRYINDEX, LH_REG_MODE);
-    int worker = lua_isstring(L, -1) && strcmp(lua_tostring(L, -1),
-                                                "worker") == 0;
-    lua_pop(L, 1);
-    return worker;
-}
-
 lh_target *lh_lua_totarget(lua_State *L, int idx, char *err, size_t errlen)
 {
-    lh_ltarget *lt = luaL_testudata(L, idx, LH_TARGET_MT);
-    if (!lt) {
+    ltarget *lt = luaL_testudata(L, idx, LH_TARGET_MT);
+    if (!lt || !lt->path) {
         snprintf(err, errlen, "not a leak.target");
         return NULL;
     }
-    if (!lt->opened) {
-        if (!in_worker(L)) {
+    if (!lt->t) {
+        if (!lh_scriptenv_worker(L)) {
             snprintf(err, errlen,
                      "target '%s' can only be used inside workload "
                      "functions (setup, step, teardown), not while the "
                      "script is being declared", lt->path);
             return NULL;
         }
-        if (lh_target_open(&lt->t, lt->path, err, errlen) < 0)
-            return NULL;
-        lt->opened = 1;
+        lt->t = lh_target_get(lt->path, err, errlen);
     }
-    return &lt->t;
+    return lt->t;
 }
 
 /* Find NAME in the target, caching it in the userdata's uservalue table. */
@@ -149,27 +140,32 @@ lh_op_fn lh_lua_toop(lua_State *L, int idx)
     return fn;
 }
 
+/* NULL only in a userdata whose creation failed or that was collected. */
+static const char *checkpath(lua_State *L, int idx)
+{
+    const char *path = checktarget(L, idx)->path;
+    return path ? path : "?";
+}
+
 static int target_path(lua_State *L)
 {
-    lua_pushstring(L, checktarget(L, 1)->path);
+    lua_pushstring(L, checkpath(L, 1));
     return 1;
 }
 
 static int target_tostring(lua_State *L)
 {
-    lua_pushfstring(L, "leak.target(%s)", checktarget(L, 1)->path);
+    lua_pushfstring(L, "leak.target(%s)", checkpath(L, 1));
     return 1;
 }
 
 static int target_gc(lua_State *L)
 {
-    lh_ltarget *lt = checktarget(L, 1);
+    ltarget *lt = checktarget(L, 1);
     /* The library itself stays loaded: a Go runtime cannot be unloaded,
      * and a C target's globals are what we are measuring. */
-    if (!lt->opened) {
-        lh_raw_free(lt->path);
-        lt->path = NULL;
-    }
+    lh_raw_free(lt->path);
+    lt->path = NULL;
     return 0;
 }
 
@@ -178,14 +174,17 @@ static int target_new(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
     char resolved[4096];
-    lh_lua_resolve_path(L, path, resolved, sizeof resolved);
-    /* Safe empty state first; the path is the only resource. */
-    lh_ltarget *lt = lua_newuserdatauv(L, sizeof *lt, 1);
+    lh_scriptenv_resolve(L, path, resolved, sizeof resolved);
+    /* Safe empty state first; the path is the only resource, and nothing
+     * that can raise an error comes after it. */
+    ltarget *lt = lua_newuserdatauv(L, sizeof *lt, 1);
     memset(lt, 0, sizeof *lt);
     luaL_setmetatable(L, LH_TARGET_MT);
     lua_newtable(L);
     lua_setiuservalue(L, -2, 1);
     lt->path = lh_raw_strdup(resolved);
+    if (!lt->path)
+        return luaL_error(L, "leak.target: out of memory");
     return 1;
 }
 
@@ -215,7 +214,6 @@ static const luaL_Reg target_meta[] = {
     { NULL, NULL },
 };
 
-/* Adds leak.target and leak.is_target to the table on top of the stack. */
 int luaopen_leakhound_target(lua_State *L)
 {
     luaL_newmetatable(L, LH_TARGET_MT);
@@ -223,6 +221,6 @@ int luaopen_leakhound_target(lua_State *L)
     luaL_newlib(L, target_methods);
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
-    luaL_setfuncs(L, target_funcs, 0);
+    luaL_newlib(L, target_funcs);
     return 1;
 }

@@ -8,6 +8,7 @@
 
 #include "alloc.h"
 #include "lualeak.h"
+#include "scriptenv.h"
 
 static int panic(lua_State *L)
 {
@@ -27,8 +28,7 @@ lua_State *lh_script_new(lh_script_mode mode)
         return NULL;
     lua_atpanic(L, panic);
     luaL_openlibs(L);
-    lua_pushstring(L, mode == LH_SCRIPT_WORKER ? "worker" : "declare");
-    lua_setfield(L, LUA_REGISTRYINDEX, LH_REG_MODE);
+    lh_scriptenv_set_worker(L, mode == LH_SCRIPT_WORKER);
     luaL_requiref(L, "leak", luaopen_leak, 1);
     lua_pop(L, 1);
     return L;
@@ -69,16 +69,7 @@ int lh_script_pcall(lua_State *L, int nargs, int nresults, lh_buf *err)
 
 int lh_script_load(lua_State *L, const char *path, lh_buf *err)
 {
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *slash = '\0';
-    else
-        snprintf(dir, sizeof dir, ".");
-    lua_pushstring(L, dir);
-    lua_setfield(L, LUA_REGISTRYINDEX, LH_REG_SCRIPT_DIR);
-
+    lh_scriptenv_set_script(L, path);
     if (luaL_loadfile(L, path) != LUA_OK) {
         lh_buf_reset(err);
         lh_buf_puts(err, lua_tostring(L, -1));

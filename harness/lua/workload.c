@@ -5,7 +5,7 @@
 
 #include <lauxlib.h>
 
-#include "lualeak.h"
+#include "lua_target.h"
 
 static double num_field(lua_State *L, int idx, const char *k, double dflt)
 {

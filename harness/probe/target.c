@@ -5,6 +5,8 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,15 +128,10 @@ static const char *base_name(const char *path)
  * driver can also swap a library for its coverage-instrumented build with
  * LEAKHOUND_TARGET_OVERRIDE=<library file name>=<path>.
  */
-static int open_static(lh_target *t, const char *path)
+static int is_static(const char *path)
 {
     const char *name = getenv("LEAKHOUND_STATIC_TARGET");
-    if (!name || strcmp(base_name(name), base_name(path)) != 0)
-        return 0;
-    t->handle = dlopen(NULL, RTLD_NOW);
-    t->path = lh_raw_strdup(path);
-    t->image = lh_raw_strdup("/proc/self/exe");
-    return t->handle != NULL;
+    return name && strcmp(base_name(name), base_name(path)) == 0;
 }
 
 static const char *override(const char *path, char *buf, size_t len)
@@ -150,36 +147,7 @@ static const char *override(const char *path, char *buf, size_t len)
     return buf;
 }
 
-static int finish_open(lh_target *t);
-
-int lh_target_open(lh_target *t, const char *path, char *err, size_t errlen)
-{
-    if (t->handle)
-        return 0;
-    char swapped[4096];
-    if (open_static(t, path))
-        return finish_open(t);
-    path = override(path, swapped, sizeof swapped);
-    if (access(path, R_OK) < 0) {
-        snprintf(err, errlen, "cannot open target library '%s': %s", path,
-                 strerror(errno));
-        return -1;
-    }
-    /* RTLD_NOW: an unresolved symbol is reported here, naming the library,
-     * instead of crashing in the middle of a workload. */
-    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-        snprintf(err, errlen, "cannot load target library '%s': %s", path,
-                 dlerror());
-        return -1;
-    }
-    t->handle = h;
-    t->path = lh_raw_strdup(path);
-    t->image = lh_raw_strdup(path);
-    return finish_open(t);
-}
-
-static int finish_open(lh_target *t)
+static void initialize(lh_target *t)
 {
     int (*init)(int *, char ***);
     *(void **)&init = sym(t->handle, "LLVMFuzzerInitialize");
@@ -191,9 +159,87 @@ static int finish_open(lh_target *t)
         char **argv = argv0;
         init(&argc, &argv);
     }
+}
+
+/* Open the library at file (path as named, file after the override). */
+static int open_target(lh_target *t, const char *path, const char *file,
+                       char *err, size_t errlen)
+{
+    if (is_static(path)) {
+        t->handle = dlopen(NULL, RTLD_NOW);
+        t->image = lh_raw_strdup("/proc/self/exe");
+    } else {
+        /* RTLD_NOW: an unresolved symbol is reported here, naming the
+         * library, instead of crashing in the middle of a workload. */
+        t->handle = dlopen(file, RTLD_NOW | RTLD_LOCAL);
+        if (!t->handle) {
+            snprintf(err, errlen, "cannot load target library '%s': %s",
+                     file, dlerror());
+            return -1;
+        }
+        t->image = lh_raw_strdup(file);
+    }
+    t->path = lh_raw_strdup(is_static(path) ? path : file);
+    if (!t->handle || !t->path || !t->image) {
+        snprintf(err, errlen, "cannot load target library '%s': out of "
+                 "memory", file);
+        return -1;
+    }
+    initialize(t);
     find_go_probe(t);
     find_gauges(t);
     return 0;
+}
+
+/* Every target this process opened, by real path.  Opening happens under
+ * the lock, so a second thread naming the same library waits for the first
+ * and then shares its target. */
+typedef struct entry {
+    struct entry *next;
+    char *key;              /* realpath of the library file */
+    lh_target t;
+} entry;
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static entry *registry;
+
+lh_target *lh_target_get(const char *path, char *err, size_t errlen)
+{
+    char swapped[4096], key[PATH_MAX];
+    const char *file = is_static(path) ? "/proc/self/exe"
+                                       : override(path, swapped,
+                                                  sizeof swapped);
+    if (access(file, R_OK) < 0 || !realpath(file, key)) {
+        snprintf(err, errlen, "cannot open target library '%s': %s", file,
+                 strerror(errno));
+        return NULL;
+    }
+    pthread_mutex_lock(&registry_lock);
+    entry *e = registry;
+    while (e && strcmp(e->key, key) != 0)
+        e = e->next;
+    if (!e) {
+        int rc = -1;
+        e = lh_raw_calloc(1, sizeof *e);
+        if (!e || !(e->key = lh_raw_strdup(key)))
+            snprintf(err, errlen, "cannot load target library '%s': out "
+                     "of memory", file);
+        else
+            rc = open_target(&e->t, path, file, err, errlen);
+        if (rc == 0) {
+            e->next = registry;
+            registry = e;
+        } else if (e) {
+            /* a handle, if any, stays: a library is never unloaded */
+            lh_raw_free(e->key);
+            lh_raw_free(e->t.path);
+            lh_raw_free(e->t.image);
+            lh_raw_free(e);
+            e = NULL;
+        }
+    }
+    pthread_mutex_unlock(&registry_lock);
+    return e ? &e->t : NULL;
 }
 
 lh_op_fn lh_target_op(lh_target *t, const char *name, char *err,

@@ -4,7 +4,8 @@
  * Operations have the libFuzzer shape int NAME(const uint8_t *, size_t).
  * Exported int64_t leakhound_gauge_NAME(void) become metric target.NAME.
  * A Go target that imports the probe package exports leakhound_go_*.
- * Targets are never dlclosed: a Go runtime cannot be unloaded.
+ * Targets are never dlclosed: a Go runtime cannot be unloaded.  A process
+ * opens each library once (lh_target_get), however many Lua states name it.
  */
 #ifndef LEAKHOUND_TARGET_H
 #define LEAKHOUND_TARGET_H
@@ -39,7 +40,7 @@ typedef struct lh_go_probe {
 } lh_go_probe;
 
 typedef struct lh_target {
-    char *path;             /* as the workload names it */
+    char *path;             /* as a workload first named it */
     char *image;            /* the ELF file holding its symbols */
     void *handle;
     int has_go;             /* the Go probe is linked in */
@@ -48,10 +49,14 @@ typedef struct lh_target {
     lh_gauge *gauges;
 } lh_target;
 
-/* Open the library (idempotent), call LLVMFuzzerInitialize if exported,
- * find the Go probe and the gauges.  On failure returns -1 and writes a
- * message naming the library into err. */
-int lh_target_open(lh_target *t, const char *path, char *err, size_t errlen);
+/* The process's one lh_target for the library at path.  The first call
+ * for a file (by real path, after LEAKHOUND_TARGET_OVERRIDE) opens it:
+ * dlopen, LLVMFuzzerInitialize if exported, the Go probe, the gauges; later
+ * calls, from any thread, return the same target, so a workload's threads
+ * share one initialisation.  Targets live until exit.  On failure returns
+ * NULL and writes a message naming the library into err (nothing is
+ * remembered: a later call tries again). */
+lh_target *lh_target_get(const char *path, char *err, size_t errlen);
 
 /* Look up an operation.  NULL with a message naming symbol and library. */
 lh_op_fn lh_target_op(lh_target *t, const char *name, char *err,

@@ -9,7 +9,7 @@
 
 #include "interpose.h"
 #include "script.h"
-#include "lualeak.h"
+#include "lua_rng.h"
 #include "clock.h"
 
 /* Stack layout of each thread's state, from base:

@@ -26,6 +26,7 @@
 #include "flight.h"
 #include "alloc.h"
 #include "latency.h"
+#include "lua_target.h"
 #include "lualeak.h"
 #include "probes.h"
 #include "runner.h"
