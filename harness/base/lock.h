@@ -15,7 +15,7 @@
 
 /* No syscall while uncontended; yields when it spins long. */
 typedef struct lh_spinlock {
-    volatile int v;
+    int v;              /* only through __atomic builtins */
 } lh_spinlock;
 
 void lh_spin_lock(lh_spinlock *l);
