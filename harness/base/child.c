@@ -197,6 +197,13 @@ static void in_child(const char *exe, char *const argv[], char *const env[],
         if (dup2(tmp[i], m->to[i]) < 0)
             goto fail;
     /* everything else goes, errfd (close-on-exec) at exec */
+    for (int fd = 3; fd <= m->top; fd++) {
+        int target = 0;
+        for (int i = 0; i < m->n && !target; i++)
+            target = m->to[i] == fd;
+        if (!target)
+            close(fd);
+    }
     close_from(m->top + 1, errfd - 1);
     close_from(errfd + 1, ~0U >> 1);
     sigprocmask(SIG_SETMASK, mask, NULL);
