@@ -305,7 +305,12 @@ int lh_child_start(lh_child *c, const lh_child_spec *s)
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &mask);
     pid_t parent = getpid();
+#if defined(__GLIBC__) && __GLIBC_PREREQ(2, 34)
+    /* no atfork handlers: the caller may hold the locks they take */
+    pid_t pid = _Fork();
+#else
     pid_t pid = fork();
+#endif
     if (pid == 0)
         in_child(exe, s->argv, env, &m, err[1], parent, &mask);
     int fork_errno = errno;

@@ -219,7 +219,8 @@ static void minimize(const nightly_opts *o, const fuzz_job *j,
     lh_child_result r = lh_child_run(argv, NULL, o->minimize_time + 600,
                                      log);
     lh_buf data = LH_BUF_INIT;
-    if (r.end == LH_CHILD_EXITED && r.code == 0 && lh_read_file(shrunk, &data) == 0) {
+    if (r.end == LH_CHILD_EXITED && r.code == 0 &&
+        lh_read_file(shrunk, &data) == 0) {
         char sha[41];
         lh_sha1_hex(data.data ? data.data : "", data.len, sha);
         char *slash = strrchr(shrunk, '/');
