@@ -9,9 +9,7 @@
 #include "supervisor.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <fnmatch.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,7 +137,6 @@ typedef struct child {
     lh_flight *flight;
     int flight_fd;
     lh_buf line;            /* partial message line */
-    lh_buf outline;         /* partial output line (verbose) */
     char tail[TAIL_MAX];    /* ring of the worker's stdout+stderr */
     size_t tail_len, tail_pos;
     int got_result;
@@ -417,7 +414,6 @@ static void run_job(job *j, const lh_run_opts *o, int pos, int total)
         judge_death(&c, j, o, timeout);
     }
     lh_buf_free(&c.line);
-    lh_buf_free(&c.outline);
     close(c.flight_fd);
 }
 
