@@ -72,4 +72,34 @@ expect_eq "report.json loads strictly, caf + U+FFFD in its tail" "$tail" \
 "$LH" report "$out/u/report.json" --out "$out/u" >/dev/null 2>&1
 expect_eq "and renders" "$?" 0
 
+# A target that forks a helper (which holds the worker's pipes) and aborts:
+# a crash with SIGABRT, seen at once, not a timeout; the helper is killed.
+t0=$(date +%s)
+text=$(LEAKHOUND_FAULTS_HELPER=$out/helper "$LH" run \
+    tests/scripts/fork_abort.lua --report-dir "$out/fork" --expect 2>&1)
+rc=$?
+took=$(( $(date +%s) - t0 ))
+echo "$text"
+rep=$out/fork/report.json
+expect_eq "--expect: fork-then-abort is crashed" "$rc" 0
+expect_eq "fault-fork-abort is crashed" \
+    "$(jget "$rep" "find(r.workloads, 'name', 'fault-fork-abort').status")" \
+    crashed
+expect_eq "fork-then-abort records signal 6" \
+    "$(jget "$rep" \
+        "find(r.workloads, 'name', 'fault-fork-abort').crash.signal")" 6
+expect_match "CRASH line with signal 6" "$text" \
+    "^CRASH fault-fork-abort .*signal 6"
+check "judged within seconds, not at the timeout (${took}s)" \
+    test "$took" -lt 10
+helper=$(head -n 1 "$out/helper" 2>/dev/null)
+check "the helper wrote its pid" test -n "$helper"
+# gone, or a zombie waiting for whoever reaps orphans here
+state=$(awk '{print $3}' "/proc/$helper/stat" 2>/dev/null)
+check "the forked helper is gone afterwards (state '$state')" \
+    test -z "$state" -o "$state" = Z
+kept=$(sed -n 's/^kept://p' "$out/helper" 2>/dev/null)
+check "the helper kept neither the protocol pipe nor the flight fd" \
+    bash -c "! grep -Eqw '3|4' <<<'$kept'"
+
 finish

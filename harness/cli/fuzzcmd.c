@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,8 +24,8 @@
 #include "artifact.h"
 #include "buf.h"
 #include "alloc.h"
+#include "child.h"
 #include "json.h"
-#include "proc.h"
 #include "repro.h"
 #include "script.h"
 #include "text.h"
@@ -227,7 +226,7 @@ static int find_driver(const fuzz_opts *o, driver_info *d)
         return 0;
     }
     char bindir[4096];
-    lh_proc_self_dir(bindir, sizeof bindir);
+    lh_self_dir(bindir, sizeof bindir);
     snprintf(d->path, sizeof d->path, "%s/leakhound-fuzz", bindir);
     if (!is_file(d->path)) {
         fprintf(stderr, "leakhound: no libFuzzer driver (looked for %s; "
@@ -509,14 +508,16 @@ static int run_libfuzzer(const fuzz_opts *o, const driver_info *d,
     lh_buf seen = LH_BUF_INIT;
     lh_buf_add(&seen, "", 1);
     int crashes_before = count_crashes(artifacts);
-    while (lh_now() < end - 0.5 && !lh_proc_interrupted()) {
+    while (lh_now() < end - 0.5 && !lh_child_interrupted()) {
         engine_args(o, d, corpus, artifacts, end - lh_now(), seed++, argv,
                     store);
-        lh_proc_result r = lh_proc_run(argv, env, end - lh_now() + o->timeout +
-                                                      30);
-        if (r.code == 0 || r.code == LH_PROC_TIMEOUT)
+        lh_child_result r = lh_child_run(argv, env, end - lh_now() +
+                                         o->timeout + 30, NULL);
+        if ((r.end == LH_CHILD_EXITED && r.code == 0) ||
+            r.end == LH_CHILD_TIMEDOUT)
             break;          /* the time budget is spent */
-        if (r.code == LH_PROC_NOSTART || r.code == 2) {
+        if (r.end == LH_CHILD_NOSTART ||
+            (r.end == LH_CHILD_EXITED && r.code == 2)) {
             fprintf(stderr, "leakhound: the fuzz driver %s failed to "
                     "start\n", d->path);
             return -1;
@@ -527,7 +528,7 @@ static int run_libfuzzer(const fuzz_opts *o, const driver_info *d,
         int confirmed = verify_new(o, artifacts, &seen);
         int crashes = count_crashes(artifacts);
         if (!o->keep_going && (confirmed > 0 || crashes > crashes_before ||
-                               r.code != 77))
+                               r.end != LH_CHILD_EXITED || r.code != 77))
             break;
         crashes_before = crashes;
         if (++restarts > 100) {
@@ -543,10 +544,11 @@ static int run_libfuzzer(const fuzz_opts *o, const driver_info *d,
 }
 
 /* One afl-fuzz instance: -M main for the first, -S secN for the others
- * (AFL++'s own multi-instance sync on one output directory). */
+ * (AFL++'s own multi-instance sync on one output directory).  Started,
+ * not waited for; 0, or -1 when it could not start. */
 static int afl_instance(const fuzz_opts *o, const driver_info *d,
                         const char *corpus, const char *outdir, int k,
-                        char **env)
+                        char **env, lh_child *c)
 {
     char store[32][4200];
     char *argv[32];
@@ -583,8 +585,13 @@ static int afl_instance(const fuzz_opts *o, const driver_info *d,
     ARG("%s", d->path);
 #undef ARG
     argv[n] = NULL;
-    lh_proc_result r = lh_proc_run(argv, env, o->seconds + 120);
-    return r.code == LH_PROC_NOSTART ? -1 : 0;
+    lh_child_spec spec = { .argv = argv, .env = env };
+    if (lh_child_start(c, &spec) < 0) {
+        fprintf(stderr, "leakhound: cannot run %s: %s\n", argv[0],
+                strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 static int run_afl(const fuzz_opts *o, const driver_info *d,
@@ -592,22 +599,14 @@ static int run_afl(const fuzz_opts *o, const driver_info *d,
                    const char *outdir)
 {
     char **env = driver_env(o, d, artifacts, "fuzz", NULL);
-    if (o->jobs == 1)
-        return afl_instance(o, d, corpus, outdir, 0, env);
-    fflush(NULL);
-    pid_t pids[64];
-    for (int k = 0; k < o->jobs; k++) {
-        pids[k] = fork();
-        if (pids[k] == 0)
-            _exit(afl_instance(o, d, corpus, outdir, k, env) < 0 ? 2 : 0);
-    }
+    lh_child c[64];
     int failed = 0;
-    for (int k = 0; k < o->jobs; k++) {
-        int st;
-        if (pids[k] > 0 && waitpid(pids[k], &st, 0) == pids[k] &&
-            WIFEXITED(st) && WEXITSTATUS(st) == 2)
+    double deadline = lh_now() + o->seconds + 120;
+    for (int k = 0; k < o->jobs && k < 64; k++)
+        if (afl_instance(o, d, corpus, outdir, k, env, &c[k]) < 0)
             failed = 1;
-    }
+    for (int k = 0; k < o->jobs && k < 64; k++)
+        lh_child_wait(&c[k], deadline, NULL, NULL);
     return failed ? -1 : 0;
 }
 
@@ -743,7 +742,7 @@ int lh_minimize_cmd(int argc, char **argv)
     printf("minimize: %s with %s (oracle: %s)\n", o.file, o.engine,
            metric[0] ? metric : "any watched metric");
     fflush(stdout);
-    lh_proc_run(args, env, o.seconds + 60);
+    lh_child_run(args, env, o.seconds + 60, NULL);
     if (!is_file(outfile)) {
         fprintf(stderr, "leakhound minimize: the engine produced no "
                 "minimized input (does %s still leak?)\n", o.file);

@@ -19,7 +19,7 @@
 #include "gate.h"
 #include "alloc.h"
 #include "json.h"
-#include "proc.h"
+#include "child.h"
 #include "regress.h"
 #include "report.h"
 #include "script.h"
@@ -216,10 +216,11 @@ static void minimize(const nightly_opts *o, const fuzz_job *j,
         (char *)artifact, "--time", t, "--engine", (char *)o->engine, NULL,
     };
     min[0] = '\0';
-    lh_proc_result r = lh_proc_run_logged(argv, NULL, o->minimize_time + 600,
-                                          log);
+    lh_child_result r = lh_child_run(argv, NULL, o->minimize_time + 600,
+                                     log);
     lh_buf data = LH_BUF_INIT;
-    if (r.code == 0 && lh_read_file(shrunk, &data) == 0) {
+    if (r.end == LH_CHILD_EXITED && r.code == 0 &&
+        lh_read_file(shrunk, &data) == 0) {
         char sha[41];
         lh_sha1_hex(data.data ? data.data : "", data.len, sha);
         char *slash = strrchr(shrunk, '/');
@@ -241,7 +242,8 @@ static int reproduces(const fuzz_job *j, const char *artifact)
         SELF, "repro", (char *)j->script, "--workload", (char *)j->name,
         (char *)artifact, NULL,
     };
-    return lh_proc_run_logged(argv, NULL, 900, log).code == 1;
+    lh_child_result r = lh_child_run(argv, NULL, 900, log);
+    return r.end == LH_CHILD_EXITED && r.code == 1;
 }
 
 /* File every confirmed artifact of the job not filed yet.  ids of new and
@@ -356,10 +358,10 @@ static void fuzz_one(const nightly_opts *o, fuzz_job *j)
     };
     double t0 = lh_now();
     /* the budget, plus confirming and verifying what it found */
-    lh_proc_result r = lh_proc_run_logged(argv, NULL, o->budget + 900, log);
+    lh_child_result r = lh_child_run(argv, NULL, o->budget + 900, log);
     j->seconds = lh_now() - t0;
-    j->status = r.code == 2 || r.code == LH_PROC_NOSTART ? "error"
-                                                         : "fuzzed";
+    j->status = (r.end == LH_CHILD_EXITED && r.code == 2) ||
+                r.end == LH_CHILD_NOSTART ? "error" : "fuzzed";
     if (strcmp(j->status, "error") == 0)
         printf("      cannot fuzz: see %s\n", log);
 }
@@ -495,7 +497,7 @@ int lh_nightly_cmd(int argc, char **argv)
     lh_buf new_ids = LH_BUF_INIT, known_ids = LH_BUF_INIT;
     lh_buf_putc(&new_ids, '\n');
     lh_buf_putc(&known_ids, '\n');
-    for (int i = 0; i < n && !lh_proc_interrupted(); i++) {
+    for (int i = 0; i < n && !lh_child_interrupted(); i++) {
         fuzz_job *j = &jobs[i];
         printf("[%d/%d] %s (%s)\n", i + 1, n, j->name, j->script);
         fflush(stdout);
@@ -503,13 +505,13 @@ int lh_nightly_cmd(int argc, char **argv)
         file_findings(&o, j, &new_ids, &known_ids);
         j->findings = j->crashes = 0;
         fuzz_one(&o, j);
-        if (!lh_proc_interrupted())
+        if (!lh_child_interrupted())
             file_findings(&o, j, &new_ids, &known_ids);
         printf("      %d finding%s (%d crash%s) in %.0fs\n", j->findings,
                j->findings == 1 ? "" : "s", j->crashes,
                j->crashes == 1 ? "" : "es", j->seconds);
     }
-    if (lh_proc_interrupted()) {
+    if (lh_child_interrupted()) {
         fprintf(stderr, "leakhound nightly: interrupted; what was found is "
                 "kept in %s and filed on the next run\n", o.work);
         return 128 + 2;

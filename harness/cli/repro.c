@@ -13,7 +13,7 @@
 #include "json.h"
 #include "alloc.h"
 #include "oracle.h"
-#include "proc.h"
+#include "child.h"
 #include "session.h"
 #include "text.h"
 
@@ -128,18 +128,18 @@ int lh_repro_cmd(int argc, char **argv)
         child[n++] = (char *)a.json;
     }
     child[n] = NULL;
-    lh_proc_result r = lh_proc_run(child, NULL, a.timeout);
-    if (r.code == LH_PROC_TIMEOUT) {
+    lh_child_result r = lh_child_run(child, NULL, a.timeout, NULL);
+    if (r.end == LH_CHILD_TIMEDOUT) {
         printf("TIMEOUT  no verdict after %gs replaying %s\n", a.timeout,
                a.file);
         return 3;
     }
-    if (r.code == LH_PROC_SIGNAL) {
+    if (r.end == LH_CHILD_SIGNALLED) {
         printf("CRASH  the worker died with signal %d (%s) replaying %s\n",
-               r.signal, strsignal(r.signal), a.file);
+               r.code, strsignal(r.code), a.file);
         return 3;
     }
-    return r.code < 0 ? 2 : r.code;
+    return r.end == LH_CHILD_EXITED ? r.code : 2;
 }
 
 /* The verdict for --json: the finding's evidence, or every watched

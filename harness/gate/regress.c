@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
-#include "proc.h"
+#include "child.h"
 #include "sha1.h"
 #include "text.h"
 
@@ -287,9 +287,12 @@ void lh_case_replay(const lh_case *c, const char *self, const char *workdir,
         to,
         NULL,
     };
-    lh_proc_result pr = lh_proc_run_logged(argv, NULL, timeout + 60, r->log);
+    lh_child_result pr = lh_child_run(argv, NULL, timeout + 60, r->log);
+    /* repro's status; a replay that died or hung is 3 as well */
+    int code = pr.end == LH_CHILD_EXITED ? pr.code
+             : pr.end == LH_CHILD_NOSTART ? -1 : 3;
     char err[4600];
-    switch (pr.code) {
+    switch (code) {
     case 0:
         r->status = "fixed";
         r->evidence = lh_json_load(json, err, sizeof err);
@@ -308,13 +311,11 @@ void lh_case_replay(const lh_case *c, const char *self, const char *workdir,
                  lh_json_gets(r->evidence, "unit", ""), *site ? " at " : "",
                  site);
         break;
-    case 3:
-    case LH_PROC_TIMEOUT:
-    case LH_PROC_SIGNAL: {
+    case 3: {
         char line[400];
         last_line(r->log, line, sizeof line);
         r->status = strncmp(line, "TIMEOUT", 7) == 0 ||
-                    pr.code == LH_PROC_TIMEOUT ? "timeout" : "crashed";
+                    pr.end == LH_CHILD_TIMEDOUT ? "timeout" : "crashed";
         snprintf(r->reason, sizeof r->reason, "%s", *line ? line
                  : "the replay died");
         break;

@@ -7,7 +7,7 @@
 
 lh_flight *lh_flight_create(int *fd)
 {
-    int f = memfd_create("leakhound-flight", 0);
+    int f = memfd_create("leakhound-flight", MFD_CLOEXEC);
     if (f < 0)
         return NULL;
     if (ftruncate(f, sizeof(lh_flight)) < 0) {

@@ -9,22 +9,18 @@
 #include "supervisor.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <fnmatch.h>
-#include <math.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <lua.h>
 
 #include "buf.h"
+#include "child.h"
 #include "clock.h"
 #include "json.h"
 #include "flight.h"
@@ -46,13 +42,6 @@ typedef struct job {
     lh_buf failed_metrics;      /* ",m1,m2," */
     int expect_met;
 } job;
-
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-    interrupted = sig;
-}
 
 static int tty;
 static const char *self_name = "leakhound";   /* argv[0], for commands */
@@ -138,13 +127,17 @@ static int collect(const lh_run_opts *o)
 
 /* ---- running one worker ---------------------------------------------- */
 
+/* The worker's pipes, as lh_child numbers them. */
+enum { OUT_PIPE, MSG_PIPE };
+
 typedef struct child {
-    pid_t pid;
-    int msg_fd, out_fd;
+    lh_child proc;
+    job *j;
+    const lh_run_opts *o;
+    int pos, total;
     lh_flight *flight;
     int flight_fd;
     lh_buf line;            /* partial message line */
-    lh_buf outline;         /* partial output line (verbose) */
     char tail[TAIL_MAX];    /* ring of the worker's stdout+stderr */
     size_t tail_len, tail_pos;
     int got_result;
@@ -169,50 +162,25 @@ static void tail_get(const child *c, lh_buf *out)
 
 static int spawn(child *c, const job *j, const lh_run_opts *o)
 {
-    int mp[2], op[2];
-    if (pipe2(mp, O_CLOEXEC) < 0 || pipe2(op, O_CLOEXEC) < 0)
-        return -1;
     c->flight = lh_flight_create(&c->flight_fd);
     if (!c->flight)
         return -1;
     char index[16], seed[32];
     snprintf(index, sizeof index, "%d", j->w.index);
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)o->seed);
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        setpgid(0, 0);
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
-        signal(SIGPIPE, SIG_DFL);
-        /* Move the descriptors out of the way, then into place. */
-        int m = fcntl(mp[1], F_DUPFD, 10);
-        int f = fcntl(c->flight_fd, F_DUPFD, 10);
-        int out = fcntl(op[1], F_DUPFD, 10);
-        int null = open("/dev/null", O_RDONLY);
-        if (m < 0 || f < 0 || out < 0 || null < 0 || dup2(null, 0) < 0 ||
-            dup2(out, 1) < 0 || dup2(out, 2) < 0 || dup2(m, 3) < 0 ||
-            dup2(f, 4) < 0)
-            _exit(127);
-        for (int fd = 5; fd < 1024; fd++)
-            close(fd);
-        char *argv[] = {
-            "leakhound", LH_WORKER_CMD, "--script", (char *)j->script,
-            "--index", index, "--seed", seed, "--msg-fd", "3",
-            "--flight-fd", "4", "--report-dir", (char *)o->report_dir, NULL,
-        };
-        execv("/proc/self/exe", argv);
-        _exit(127);
-    }
-    close(mp[1]);
-    close(op[1]);
-    c->pid = pid;
-    c->msg_fd = mp[0];
-    c->out_fd = op[0];
-    return 0;
+    char *argv[] = {
+        "leakhound", LH_WORKER_CMD, "--script", (char *)j->script,
+        "--index", index, "--seed", seed, "--msg-fd", "3",
+        "--flight-fd", "4", "--report-dir", (char *)o->report_dir, NULL,
+    };
+    lh_child_spec spec = {
+        .argv = argv, .exe = "/proc/self/exe",
+        .in = LH_CHILD_NULL, .out = LH_CHILD_PIPE, .err = LH_CHILD_STDOUT,
+        .pipes = { 3 }, .npipes = 1,
+        .pass = { { c->flight_fd, 4 } }, .npass = 1,
+        .kill_on_interrupt = 1,
+    };
+    return lh_child_start(&c->proc, &spec);
 }
 
 /* One message from the worker (worker.h). */
@@ -258,37 +226,25 @@ static void handle_line(child *c, job *j, const lh_run_opts *o, int pos,
     lh_json_free(m);
 }
 
-static void drain(child *c, int fd, job *j, const lh_run_opts *o, int pos,
-                  int total, int *open_fds)
+static void on_output(void *ctx, int i, const char *buf, size_t n)
 {
-    char buf[65536];
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN))
-        return;
-    if (n <= 0) {
-        if (fd == c->msg_fd)
-            c->msg_fd = -1;
-        else
-            c->out_fd = -1;
-        close(fd);
-        (*open_fds)--;
-        return;
-    }
-    if (fd == c->out_fd) {
-        tail_add(c, buf, (size_t)n);
-        if (o->verbose) {
+    child *c = ctx;
+    if (i == OUT_PIPE) {
+        tail_add(c, buf, n);
+        if (c->o->verbose) {
             clear_progress();
-            fwrite(buf, 1, (size_t)n, stderr);
+            fwrite(buf, 1, n, stderr);
         }
         return;
     }
-    lh_buf_add(&c->line, buf, (size_t)n);
+    lh_buf_add(&c->line, buf, n);
     char *start = c->line.data;
     char *nl;
     while ((nl = memchr(start, '\n', c->line.len - (size_t)(start -
                                                          c->line.data)))) {
         *nl = '\0';
-        handle_line(c, j, o, pos, total, start, (size_t)(nl - start));
+        handle_line(c, c->j, c->o, c->pos, c->total, start,
+                    (size_t)(nl - start));
         start = nl + 1;
     }
     size_t rest = c->line.len - (size_t)(start - c->line.data);
@@ -346,23 +302,24 @@ static void flight_inputs(child *c, job *j, const lh_run_opts *o, lh_buf *js,
     lh_buf_free(&dir);
 }
 
-static void judge_death(child *c, job *j, const lh_run_opts *o, int wstatus,
-                        int timed_out, double timeout)
+static void judge_death(child *c, job *j, const lh_run_opts *o,
+                        double timeout)
 {
+    int timed_out = c->proc.end == LH_CHILD_TIMEDOUT;
+    int sig = c->proc.end == LH_CHILD_SIGNALLED ? c->proc.code : 0;
     lh_buf human = LH_BUF_INIT, inputs = LH_BUF_INIT, tail = LH_BUF_INIT;
     const char *phase = lh_phase_name(c->flight->phase);
     j->status = timed_out ? "timeout" : "crashed";
     if (timed_out)
         lh_buf_printf(&human, "TIMEOUT %s  no result after %gs (in %s)",
                       j->w.name, timeout, phase);
-    else if (WIFSIGNALED(wstatus))
+    else if (sig)
         lh_buf_printf(&human, "CRASH %s  worker killed by signal %d (%s) "
-                      "in %s", j->w.name, WTERMSIG(wstatus),
-                      strsignal(WTERMSIG(wstatus)), phase);
+                      "in %s", j->w.name, sig, strsignal(sig), phase);
     else
         lh_buf_printf(&human, "CRASH %s  worker exited with status %d "
                       "without a result, in %s", j->w.name,
-                      WEXITSTATUS(wstatus), phase);
+                      c->proc.code, phase);
     flight_inputs(c, j, o, &inputs, &human);
     tail_get(c, &tail);
 
@@ -377,11 +334,11 @@ static void judge_death(child *c, job *j, const lh_run_opts *o, int wstatus,
     if (timed_out) {
         lh_json_key(r, "seconds");
         lh_json_num(r, timeout);
-    } else if (WIFSIGNALED(wstatus)) {
-        lh_buf_printf(r, "\"signal\":%d,\"signal_name\":", WTERMSIG(wstatus));
-        lh_json_str(r, strsignal(WTERMSIG(wstatus)));
+    } else if (sig) {
+        lh_buf_printf(r, "\"signal\":%d,\"signal_name\":", sig);
+        lh_json_str(r, strsignal(sig));
     } else {
-        lh_buf_printf(r, "\"exit_code\":%d", WEXITSTATUS(wstatus));
+        lh_buf_printf(r, "\"exit_code\":%d", c->proc.code);
     }
     lh_buf_puts(r, ",\"phase\":");
     lh_json_str(r, phase);
@@ -434,56 +391,31 @@ static void run_job(job *j, const lh_run_opts *o, int pos, int total)
 {
     child c;
     memset(&c, 0, sizeof c);
+    c.j = j;
+    c.o = o;
+    c.pos = pos;
+    c.total = total;
     if (spawn(&c, j, o) < 0) {
+        int e = errno;
+        if (c.flight)
+            close(c.flight_fd);
         j->status = "error";
         lh_buf_printf(&j->result, "{\"name\":");
         lh_json_str(&j->result, j->w.name);
         lh_buf_printf(&j->result, ",\"status\":\"error\",\"error\":"
                       "{\"message\":\"cannot start a worker: %s\"},"
-                      "\"invariants\":[]}", strerror(errno));
+                      "\"invariants\":[]}", strerror(e));
         printf("ERROR %s  cannot start a worker: %s\n", j->w.name,
-               strerror(errno));
+               strerror(e));
         return;
     }
+    /* Judged by waitpid, not by the pipes: what the target forked may
+     * hold them open long after the worker died. */
     double timeout = o->timeout > 0 ? o->timeout : j->w.timeout;
-    double deadline = lh_now() + timeout;
-    int open_fds = 2, wstatus = 0, exited = 0, timed_out = 0;
-    while (!exited || open_fds > 0) {
-        if (interrupted || lh_now() >= deadline) {
-            timed_out = !interrupted;
-            kill(-c.pid, SIGKILL);
-            kill(c.pid, SIGKILL);
-            break;
-        }
-        struct pollfd p[2];
-        int np = 0;
-        if (c.msg_fd >= 0)
-            p[np++] = (struct pollfd){ .fd = c.msg_fd, .events = POLLIN };
-        if (c.out_fd >= 0)
-            p[np++] = (struct pollfd){ .fd = c.out_fd, .events = POLLIN };
-        int ms = (int)((deadline - lh_now()) * 1000) + 1;
-        if (ms > 100)
-            ms = 100;
-        int rc = np ? poll(p, (nfds_t)np, ms) : (usleep(10000), 0);
-        for (int i = 0; rc > 0 && i < np; i++)
-            if (p[i].revents)
-                drain(&c, p[i].fd, j, o, pos, total, &open_fds);
-        if (!exited && waitpid(c.pid, &wstatus, WNOHANG) == c.pid) {
-            exited = 1;
-            /* a grandchild may hold the pipes: give them a moment */
-            deadline = fmin(deadline, lh_now() + 2.0);
-        }
-    }
-    if (!exited)
-        waitpid(c.pid, &wstatus, 0);
-    kill(-c.pid, SIGKILL);  /* anything the target forked */
-    if (c.msg_fd >= 0)
-        close(c.msg_fd);
-    if (c.out_fd >= 0)
-        close(c.out_fd);
+    lh_child_wait(&c.proc, lh_now() + timeout, on_output, &c);
     if (c.got_result) {
         status_from_result(j);
-    } else if (interrupted) {
+    } else if (lh_child_interrupted()) {
         j->status = "error";
         lh_buf_reset(&j->result);
         lh_buf_puts(&j->result, "{\"name\":");
@@ -491,14 +423,9 @@ static void run_job(job *j, const lh_run_opts *o, int pos, int total)
         lh_buf_puts(&j->result, ",\"status\":\"error\",\"error\":"
                     "{\"message\":\"interrupted\"},\"invariants\":[]}");
     } else {
-        judge_death(&c, j, o, wstatus, timed_out, timeout);
-    }
-    if (o->verbose || (j->status && strcmp(j->status, "error") == 0 &&
-                       !c.got_result)) {
-        /* nothing more */
+        judge_death(&c, j, o, timeout);
     }
     lh_buf_free(&c.line);
-    lh_buf_free(&c.outline);
     close(c.flight_fd);
 }
 
@@ -684,11 +611,7 @@ int lh_supervise(const lh_run_opts *o)
                 "%s\n", o->report_dir, strerror(errno));
         return LH_EXIT_ERROR;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    lh_child_trap_signals();
     signal(SIGPIPE, SIG_IGN);
 
     time_t started = time(NULL);
@@ -696,7 +619,7 @@ int lh_supervise(const lh_run_opts *o)
     int unmet = 0;
     for (int i = 0; i < njobs; i++) {
         job *j = &jobs[i];
-        if (interrupted) {
+        if (lh_child_interrupted()) {
             j->load_error = "not run: interrupted";
         }
         if (j->load_error)
@@ -735,7 +658,7 @@ int lh_supervise(const lh_run_opts *o)
     printf("\n");
     if (write_report(o, started, code, counts) < 0 && code == LH_EXIT_PASS)
         code = LH_EXIT_ERROR;
-    if (interrupted)
-        return 128 + interrupted;
+    if (lh_child_interrupted())
+        return 128 + lh_child_interrupted();
     return code;
 }

@@ -10,6 +10,7 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -795,6 +796,9 @@ static int parse_args(worker *wk, int argc, char **argv)
     }
     if (!wk->script || wk->index < 1 || wk->msg_fd < 0 || flight_fd < 0)
         return -1;
+    /* what the target execs must not hold the supervisor's pipe open */
+    fcntl(wk->msg_fd, F_SETFD, FD_CLOEXEC);
+    fcntl(flight_fd, F_SETFD, FD_CLOEXEC);
     wk->flight = lh_flight_map(flight_fd);
     return wk->flight ? 0 : -1;
 }

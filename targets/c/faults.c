@@ -4,10 +4,15 @@
  *
  * fault_crash writes through a NULL pointer (SIGSEGV) when the input starts
  * with "CRASH"; fault_hang sleeps forever when the input starts with "HANG".
+ * fault_fork_abort, on an input starting with "FORK", forks a helper that
+ * execs `sleep 60` (holding every fd it inherits, the output pipe among
+ * them) and then aborts: the worker is dead while its pipes stay open.
  * Any other input returns at once and touches nothing, so the same ops serve
  * as a clean workload.  fault_echo_abort writes its input, as it is, to
  * stdout and aborts: the output tail a report must carry safely.
  */
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -40,6 +45,52 @@ LH_EXPORT int fault_hang(const uint8_t *data, size_t size)
         for (;;)
             sleep(1);       /* asleep, not spinning: 2 cores are shared */
     return 0;
+}
+
+/*
+ * With LEAKHOUND_FAULTS_HELPER=FILE the helper writes there its pid and the
+ * fds above 2 that it would keep across exec, so a test can check that it
+ * is gone afterwards and that it held none of the harness's own fds.
+ */
+LH_EXPORT int fault_fork_abort(const uint8_t *data, size_t size)
+{
+    if (!starts_with(data, size, "FORK"))
+        return 0;
+    const char *file = getenv("LEAKHOUND_FAULTS_HELPER");
+    char tmp[4096];
+    if (file)
+        snprintf(tmp, sizeof tmp, "%s.tmp", file);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (file) {
+            char line[512];
+            int n = snprintf(line, sizeof line, "%d\nkept:", (int)getpid());
+            for (int fd = 3; fd < 256 && n < 480; fd++) {
+                int fl = fcntl(fd, F_GETFD);
+                if (fl >= 0 && !(fl & FD_CLOEXEC))
+                    n += snprintf(line + n, sizeof line - (size_t)n, " %d",
+                                  fd);
+            }
+            n += snprintf(line + n, sizeof line - (size_t)n, "\n");
+            int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                           0644);
+            if (out >= 0) {
+                ssize_t w = write(out, line, (size_t)n);
+                (void)w;
+                close(out);
+                rename(tmp, file);
+            }
+        }
+        execl("/bin/sleep", "sleep", "60", (char *)NULL);
+        sleep(60);
+        _exit(0);
+    }
+    if (pid > 0 && file) {
+        /* let it write its line before the group goes */
+        for (int i = 0; i < 200 && access(file, R_OK) < 0; i++)
+            usleep(10000);
+    }
+    abort();
 }
 
 LH_EXPORT int fault_echo_abort(const uint8_t *data, size_t size)
