@@ -84,6 +84,9 @@ static void test_grandchild(void)
           c.code);
     check(took < 3, "judged promptly (%.1fs)", took);
     pid_t g = (pid_t)atoi(lh_buf_str(&out[0]));
+    /* SIGKILL to the group is sent, not waited for: allow it to land */
+    for (int i = 0; i < 200 && g > 0 && !gone(g); i++)
+        usleep(10000);
     check(g > 0 && gone(g), "the grandchild %d is gone", (int)g);
     lh_buf_free(&out[0]);
 }
