@@ -2,8 +2,11 @@
 #include "runner.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <lauxlib.h>
 
@@ -17,7 +20,63 @@
  *   base+3 rng */
 enum { S_TRACE, S_STEP, S_INPUTS, S_RNG };
 
-/* Corpus files in name order, as a list of strings on the stack. */
+/* One corpus entry into data: 1 when read, 0 for a directory (such as
+ * regressions/), -1 with the reason in err.  Never blocks: the type is
+ * checked before opening, and the open is non-blocking in case the entry
+ * was swapped for a FIFO in between. */
+static int read_entry(const char *path, lh_buf *data, lh_buf *err)
+{
+    struct stat st;
+    const char *why = NULL;
+    if (stat(path, &st) < 0) {
+        int e = errno;
+        struct stat lst;
+        if (e == ENOENT && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
+            why = "a dangling symbolic link";
+        else if (e == ELOOP)
+            why = "a symbolic link loop";
+        else
+            why = strerror(e);
+    } else if (S_ISDIR(st.st_mode)) {
+        return 0;
+    } else if (!S_ISREG(st.st_mode)) {
+        why = S_ISFIFO(st.st_mode) ? "a FIFO, not a regular file"
+              : S_ISSOCK(st.st_mode) ? "a socket, not a regular file"
+              : "a device, not a regular file";
+    }
+    int fd = -1;
+    if (!why) {
+        fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+            why = strerror(errno);
+        else if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+            why = "not a regular file";
+    }
+    char chunk[16384];
+    while (!why) {
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            why = strerror(errno);
+        else if (n == 0)
+            break;
+        else
+            lh_buf_add(data, chunk, (size_t)n);
+    }
+    if (fd >= 0)
+        close(fd);
+    if (why) {
+        lh_buf_printf(err, "corpus entry '%s' cannot be read: %s", path,
+                      why);
+        return -1;
+    }
+    return 1;
+}
+
+/* Corpus files in name order, as a list of strings on the stack.  An
+ * entry that cannot be read is an error naming it: skipping it would run
+ * (and judge) a workload on fewer inputs than its corpus holds. */
 static int load_corpus(lua_State *L, const char *dir, lh_buf *err)
 {
     /* Directory listing and reading happen in C with uncounted memory. */
@@ -35,14 +94,21 @@ static int load_corpus(lua_State *L, const char *dir, lh_buf *err)
         lh_buf_reset(&path);
         lh_buf_printf(&path, "%s/%s", dir, p);
         lh_buf_reset(&data);
-        if (lh_read_file(lh_buf_str(&path), &data) < 0)
-            continue;   /* subdirectories such as regressions/ */
-        lua_pushlstring(L, lh_buf_str(&data), data.len);
+        rc = read_entry(lh_buf_str(&path), &data, err);
+        if (rc < 0)
+            break;
+        if (rc == 0)
+            continue;
+        lua_pushlstring(L, data.data ? data.data : "", data.len);
         lua_rawseti(L, -2, ++n);
     }
     lh_buf_free(&names);
     lh_buf_free(&path);
     lh_buf_free(&data);
+    if (rc < 0) {
+        lua_pop(L, 1);
+        return -1;
+    }
     if (n == 0) {
         lua_pop(L, 1);
         lh_buf_printf(err, "corpus '%s' has no input files", dir);
