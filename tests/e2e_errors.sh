@@ -121,6 +121,15 @@ expect_match "a duplicate name names both declarations" \
 expect_eq "the other workload of the script still runs" \
     "$(jget "$out/d/report.json" "find(r.workloads, 'name', 'other-name').status")" pass
 
+"$LH" run tests/scripts/dup_same.lua --report-dir "$out/d2" \
+    >"$out/d2.txt" 2>&1
+expect_eq "one workload name twice in a script: exit status 2" "$?" 2
+expect_eq "both declarations of a name are errors" \
+    "$(jget "$out/d2/report.json" "r.summary.error")" 2
+"$LH" run tests/scripts/no_workloads.lua --expect --report-dir "$out/e" \
+    >/dev/null 2>&1
+expect_eq "--expect: a script without workloads is exit 2" "$?" 2
+
 # Corpus entries (item 16): named, and a FIFO never blocks.
 c=$out/corpora
 mkdir -p "$c"/{dangling,loop,fifo,unreadable,good/sub}
