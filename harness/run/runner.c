@@ -74,44 +74,66 @@ static int read_entry(const char *path, lh_buf *data, lh_buf *err)
     return 1;
 }
 
+/* What load_corpus's protected part works with; the caller owns (and
+ * frees) the buffers, so a Lua memory error cannot leak them. */
+typedef struct corpus_ctx {
+    const char *dir;
+    lh_buf names, path, data;
+    lh_buf *err;
+    int rc;
+} corpus_ctx;
+
+static int push_corpus(lua_State *L)
+{
+    corpus_ctx *c = lua_touserdata(L, 1);
+    lua_newtable(L);
+    lua_Integer n = 0;
+    for (const char *p = lh_buf_str(&c->names); *p; p += strlen(p) + 1) {
+        lh_buf_reset(&c->path);
+        lh_buf_printf(&c->path, "%s/%s", c->dir, p);
+        lh_buf_reset(&c->data);
+        c->rc = read_entry(lh_buf_str(&c->path), &c->data, c->err);
+        if (c->rc < 0)
+            return 0;
+        if (c->rc == 0)
+            continue;
+        lua_pushlstring(L, c->data.data ? c->data.data : "", c->data.len);
+        lua_rawseti(L, -2, ++n);
+    }
+    if (n == 0) {
+        lh_buf_printf(c->err, "corpus '%s' has no input files", c->dir);
+        c->rc = -1;
+        return 0;
+    }
+    c->rc = 0;
+    return 1;
+}
+
 /* Corpus files in name order, as a list of strings on the stack.  An
  * entry that cannot be read is an error naming it: skipping it would run
  * (and judge) a workload on fewer inputs than its corpus holds. */
 static int load_corpus(lua_State *L, const char *dir, lh_buf *err)
 {
     /* Directory listing and reading happen in C with uncounted memory. */
-    lh_buf names = LH_BUF_INIT;
-    int rc = lh_list_dir(dir, &names);
-    if (rc < 0) {
+    corpus_ctx c = { .dir = dir, .names = LH_BUF_INIT, .path = LH_BUF_INIT,
+                     .data = LH_BUF_INIT, .err = err, .rc = -1 };
+    if (lh_list_dir(dir, &c.names) < 0) {
         lh_buf_printf(err, "corpus '%s': %s", dir, strerror(errno));
-        lh_buf_free(&names);
+        lh_buf_free(&c.names);
         return -1;
     }
-    lua_newtable(L);
-    lua_Integer n = 0;
-    lh_buf path = LH_BUF_INIT, data = LH_BUF_INIT;
-    for (const char *p = lh_buf_str(&names); *p; p += strlen(p) + 1) {
-        lh_buf_reset(&path);
-        lh_buf_printf(&path, "%s/%s", dir, p);
-        lh_buf_reset(&data);
-        rc = read_entry(lh_buf_str(&path), &data, err);
-        if (rc < 0)
-            break;
-        if (rc == 0)
-            continue;
-        lua_pushlstring(L, data.data ? data.data : "", data.len);
-        lua_rawseti(L, -2, ++n);
+    lua_pushcfunction(L, push_corpus);
+    lua_pushlightuserdata(L, &c);
+    int prc = lua_pcall(L, 1, 1, 0);
+    if (prc != LUA_OK) {
+        lh_buf_printf(err, "corpus '%s': %s", dir, lua_tostring(L, -1));
+        c.rc = -1;
     }
-    lh_buf_free(&names);
-    lh_buf_free(&path);
-    lh_buf_free(&data);
-    if (rc < 0) {
-        lua_pop(L, 1);
-        return -1;
-    }
-    if (n == 0) {
-        lua_pop(L, 1);
-        lh_buf_printf(err, "corpus '%s' has no input files", dir);
+    lh_buf_free(&c.names);
+    lh_buf_free(&c.path);
+    lh_buf_free(&c.data);
+    if (c.rc < 0) {
+        lua_pop(L, 1);  /* nil or the error */
         return -1;
     }
     return 0;
