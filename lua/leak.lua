@@ -3,9 +3,9 @@
 -- The C module (lua_leak.c) creates the `leak` table with the primitives
 -- (leak.target, leak.corpus, leak.settle, leak.now, leak.sleep) and runs this
 -- chunk with that table as its argument.  Everything here validates eagerly
--- and reports errors at the script line that made them (error level 2/3), so
--- a typo in a workload is a clear error when the script loads, not a
--- mystery halfway through a run.
+-- and reports errors at the script line that made them, so a typo in a
+-- workload is a clear error when the script loads, not a mystery halfway
+-- through a run.
 
 local leak = ...
 
@@ -40,26 +40,47 @@ local function check_metric(metric, level)
         level + 1)
 end
 
+-- How a bad value is shown: a string is named as one, so "100" is never
+-- mistaken for the number 100.
+local function show(v)
+  if type(v) == "string" then return string.format("a string %q", v) end
+  if type(v) == "number" then return tostring(v) end
+  return "a " .. type(v)
+end
+
 -- "1.5s", "250ms", "2m", "1h" or a number of seconds -> seconds.
 local UNITS = { ms = 0.001, s = 1, m = 60, h = 3600 }
 local function seconds(v, what, level)
-  if type(v) == "number" and v >= 0 then return v end
-  if type(v) == "string" then
-    local n, u = v:match("^%s*([%d%.]+)%s*(%a*)%s*$")
-    n = tonumber(n)
-    if n and (u == "" or UNITS[u]) then return n * (UNITS[u] or 1) end
+  local n
+  if type(v) == "number" then
+    n = v
+  elseif type(v) == "string" then
+    local d, u = v:match("^%s*([%d%.]+)%s*(%a*)%s*$")
+    d = tonumber(d)
+    if d and (u == "" or UNITS[u]) then n = d * (UNITS[u] or 1) end
   end
-  error(what .. " must be a duration like \"30s\", \"500ms\" or \"2m\", got "
-        .. tostring(v), level + 1)
+  if not n or n ~= n or n < 0 or n == math.huge then
+    error(what .. " must be a duration like \"30s\", \"500ms\" or \"2m\", "
+          .. "got " .. show(v), level + 1)
+  end
+  return n
 end
 
-local function count(v, what, min, level)
-  if math.type(v) ~= "integer" and not (type(v) == "number" and v % 1 == 0)
-  then
-    error(what .. " must be an integer, got " .. tostring(v), level + 1)
+-- Counts are integers within [min, max]: a float that is not an integer
+-- or does not fit (1e30) is an error, never a default.
+local MAX_COUNT = 2^53
+local function count(v, what, min, level, max)
+  max = max or MAX_COUNT
+  if type(v) ~= "number" or v ~= v or v % 1 ~= 0 then
+    error(what .. " must be an integer, got " .. show(v), level + 1)
   end
   if v < min then
-    error(what .. " must be at least " .. min .. ", got " .. v, level + 1)
+    error(what .. " must be at least " .. min .. ", got " .. show(v),
+          level + 1)
+  end
+  if v > max then
+    error(what .. " must be at most " .. string.format("%.0f", max)
+          .. ", got " .. show(v), level + 1)
   end
   return math.tointeger(v)
 end
@@ -170,6 +191,12 @@ leak.max_growth = invariant "max_growth"
 
 ---------------------------------------------------------------------------
 -- Workloads
+--
+-- A workload with a bad field does not stop its script: it is kept with
+-- its error (`_error`, "script:line: workload 'name': ..."), reported as
+-- an error while the script's other workloads run.  Field checkers raise
+-- messages without a position (level 0); leak.workload adds the
+-- declaration's.
 ---------------------------------------------------------------------------
 
 local FIELDS = {
@@ -182,115 +209,164 @@ local FIELDS = {
   diagnose = "boolean", sample_bytes = "count1",
   ignore_goroutines = "goignore",
 }
+-- Upper limits beyond "fits an integer": threads the runner supports, and
+-- samples the detector accepts (samples + the baseline).
+local MAX = { threads = 64, samples = 4095 }
 
-local function suggest(name)
-  local best, best_d
-  for k in pairs(FIELDS) do
-    -- crude distance: shared prefix length, enough for typos like
-    -- "iteration" or "invariant"
-    local n = 0
-    while n < #k and n < #name and k:sub(n + 1, n + 1) == name:sub(n + 1, n + 1)
-    do n = n + 1 end
-    if n >= 3 and (not best_d or n > best_d) then best, best_d = k, n end
+-- Edit distance (insertions, deletions, substitutions, transpositions).
+local function distance(a, b)
+  local d = {}
+  for i = 0, #a do d[i] = { [0] = i } end
+  for j = 0, #b do d[0][j] = j end
+  for i = 1, #a do
+    for j = 1, #b do
+      local cost = a:byte(i) == b:byte(j) and 0 or 1
+      local v = math.min(d[i - 1][j] + 1, d[i][j - 1] + 1,
+                         d[i - 1][j - 1] + cost)
+      if i > 1 and j > 1 and a:byte(i) == b:byte(j - 1)
+         and a:byte(i - 1) == b:byte(j) then
+        v = math.min(v, d[i - 2][j - 2] + 1)
+      end
+      d[i][j] = v
+    end
   end
-  return best and (" (did you mean '" .. best .. "'?)") or ""
+  return d[#a][#b]
 end
+
+-- " (did you mean 'x'?)" for the closest of names, or "".
+local function suggest(name, names, prefix)
+  local best, best_d
+  for _, k in ipairs(names) do
+    local dist = distance(name, k)
+    -- a prefix ("iteration", "invariant") is as good as one edit
+    if #name >= 3 and k:sub(1, #name) == name then dist = 1 end
+    if dist <= math.max(2, #name // 3) and (not best_d or dist < best_d)
+    then best, best_d = k, dist end
+  end
+  return best and (" (did you mean '" .. (prefix or "") .. best .. "'?)")
+      or ""
+end
+
+local FIELD_NAMES = {}
+for k in pairs(FIELDS) do FIELD_NAMES[#FIELD_NAMES + 1] = k end
+table.sort(FIELD_NAMES)
 
 local EXPECT = { clean = true, fail = true, crashed = true, timeout = true,
                  error = true }
 
-local function check_expect(v, level)
+local function check_expect(v)
   if type(v) == "string" and EXPECT[v] then
     return { status = v, metrics = {} }
   end
   if type(v) == "table" and type(v.fail) == "table" then
     local metrics = {}
-    for i, m in ipairs(v.fail) do metrics[i] = check_metric(m, level + 1) end
+    for i, m in ipairs(v.fail) do
+      local ok, r = pcall(check_metric, m, -1)
+      if not ok then error("expect.fail[" .. i .. "]: " .. r, 0) end
+      metrics[i] = r
+    end
     return { status = "fail", metrics = metrics }
   end
   error("expect must be \"clean\", \"crashed\", \"timeout\", \"error\" or "
-        .. "{ fail = { \"metric\", ... } }", level + 1)
+        .. "{ fail = { \"metric\", ... } }, got " .. show(v), 0)
 end
 
-local function check_inputs(v, level)
+local function check_inputs(v)
   if type(v) == "function" then return v end
-  if type(v) == "table" and v.__leak_corpus then return v end
+  if type(v) == "table" and rawget(v, "__leak_corpus") then return v end
   if type(v) == "table" then
-    if #v == 0 then error("inputs list is empty", level + 1) end
+    if #v == 0 then error("inputs list is empty", 0) end
     for i, s in ipairs(v) do
       if type(s) ~= "string" then
-        error("inputs[" .. i .. "] must be a string, got " .. type(s),
-              level + 1)
+        error("inputs[" .. i .. "] must be a string, got " .. show(s), 0)
       end
     end
     return v
   end
   error("inputs must be a list of strings, a function(rng, i) or "
-        .. "leak.corpus(dir)", level + 1)
+        .. "leak.corpus(dir), got " .. show(v), 0)
 end
 
-local function check_field(name, kind, v, level)
+local function check_invariants(v)
+  if type(v) ~= "table" then
+    error("invariants must be a list of invariants, got " .. show(v), 0)
+  end
+  local n = 0
+  for _ in pairs(v) do n = n + 1 end
+  if n == 0 then
+    error("invariants = {} checks nothing: list at least one invariant, "
+          .. "or leave the field out for the default ones", 0)
+  end
+  if n ~= #v then
+    error("invariants must be a list: it has keys other than 1.." .. #v, 0)
+  end
+  for i, inv in ipairs(v) do
+    if getmetatable(inv) ~= invariant_mt then
+      error("invariants[" .. i .. "] is not an invariant (use leak.stable,"
+            .. " leak.baseline, leak.bounded or leak.max_growth)", 0)
+    end
+    if (inv.kind == "bounded" or inv.kind == "max_growth")
+       and not inv.configured then
+      error("invariants[" .. i .. "]: " .. tostring(inv)
+            .. " needs options, e.g. { max = N } / { per_iter = N }", 0)
+    end
+  end
+  return v
+end
+
+local function check_goignore(v)
+  if type(v) ~= "table" then
+    error("ignore_goroutines must be a table { top = {...}, any = {...}, "
+          .. "creator = {...} }", 0)
+  end
+  for k, list in pairs(v) do
+    if k ~= "top" and k ~= "any" and k ~= "creator" then
+      error("ignore_goroutines: unknown key '" .. tostring(k)
+            .. "' (top, any, creator)", 0)
+    end
+    if type(list) ~= "table" or #list > 32 then
+      error("ignore_goroutines." .. k .. " must be a list of at most 32 "
+            .. "function names", 0)
+    end
+    for i, f in ipairs(list) do
+      if type(f) ~= "string" or #f >= 128 then
+        error("ignore_goroutines." .. k .. "[" .. i .. "] must be a "
+              .. "function name like \"net/http.(*persistConn).readLoop\"",
+              0)
+      end
+    end
+  end
+  return v
+end
+
+local function check_field(name, kind, v)
   if kind == "function" or kind == "string" or kind == "boolean" then
     if type(v) ~= kind then
-      error("workload field '" .. name .. "' must be a " .. kind .. ", got "
-            .. type(v), level + 1)
+      error(name .. " must be a " .. kind .. ", got " .. show(v), 0)
     end
     return v
   elseif kind == "target" then
     if not leak.is_target(v) then
-      error("workload field 'target' must be a leak.target(...)", level + 1)
+      error("target must be a leak.target(...), got " .. show(v), 0)
     end
     return v
   elseif kind == "settle" then
     if v ~= false and type(v) ~= "function" then
-      error("workload field 'settle' must be a function or false", level + 1)
+      error("settle must be a function or false, got " .. show(v), 0)
     end
     return v
-  elseif kind == "goignore" then
-    if type(v) ~= "table" then
-      error("ignore_goroutines must be a table { top = {...}, any = {...}, "
-            .. "creator = {...} }", level + 1)
+  elseif kind == "count0" then return count(v, name, 0, -1, MAX[name])
+  elseif kind == "count1" then return count(v, name, 1, -1, MAX[name])
+  elseif kind == "duration" then
+    local secs = seconds(v, name, -1)
+    if secs <= 0 then
+      error(name .. " must be longer than 0, got " .. show(v), 0)
     end
-    for k, list in pairs(v) do
-      if k ~= "top" and k ~= "any" and k ~= "creator" then
-        error("ignore_goroutines: unknown key '" .. tostring(k)
-              .. "' (top, any, creator)", level + 1)
-      end
-      if type(list) ~= "table" or #list > 32 then
-        error("ignore_goroutines." .. k .. " must be a list of at most 32 "
-              .. "function names", level + 1)
-      end
-      for i, f in ipairs(list) do
-        if type(f) ~= "string" or #f >= 128 then
-          error("ignore_goroutines." .. k .. "[" .. i .. "] must be a "
-                .. "function name like \"net/http.(*persistConn).readLoop\"",
-                level + 1)
-        end
-      end
-    end
-    return v
-  elseif kind == "count0" then return count(v, name, 0, level + 1)
-  elseif kind == "count1" then return count(v, name, 1, level + 1)
-  elseif kind == "duration" then return seconds(v, name, level + 1)
-  elseif kind == "expect" then return check_expect(v, level + 1)
-  elseif kind == "inputs" then return check_inputs(v, level + 1)
-  elseif kind == "invariants" then
-    if type(v) ~= "table" then
-      error("invariants must be a list", level + 1)
-    end
-    for i, inv in ipairs(v) do
-      if getmetatable(inv) ~= invariant_mt then
-        error("invariants[" .. i .. "] is not an invariant (use leak.stable,"
-              .. " leak.baseline, leak.bounded or leak.max_growth)", level + 1)
-      end
-      if (inv.kind == "bounded" or inv.kind == "max_growth")
-         and not inv.configured then
-        error("invariants[" .. i .. "]: " .. tostring(inv)
-              .. " needs options, e.g. { max = N } / { per_iter = N }",
-              level + 1)
-      end
-    end
-    return v
+    return secs
+  elseif kind == "goignore" then return check_goignore(v)
+  elseif kind == "expect" then return check_expect(v)
+  elseif kind == "inputs" then return check_inputs(v)
+  elseif kind == "invariants" then return check_invariants(v)
   end
 end
 
@@ -298,34 +374,47 @@ function leak.workload(name)
   if type(name) ~= "string" or name == "" then
     error("leak.workload needs a name: leak.workload \"name\" { ... }", 2)
   end
-  if by_name[name] then
-    error("workload '" .. name .. "' is declared twice", 2)
-  end
   return function(def)
+    local info = debug.getinfo(2, "Sl")
+    local w = { name = name,
+                source = info.short_src .. ":" .. (info.currentline or 0) }
+    local problems = {}
+    local function bad(msg) problems[#problems + 1] = msg end
     if type(def) ~= "table" then
-      error("leak.workload \"" .. name .. "\" needs a table { ... }", 2)
+      bad("needs a table { ... }, got " .. show(def))
+      def = {}
     end
-    local w = { name = name }
-    for k, v in pairs(def) do
+    local keys = {}
+    for k in pairs(def) do keys[#keys + 1] = k end
+    table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+    for _, k in ipairs(keys) do
       local kind = FIELDS[k]
       if not kind then
-        error("workload '" .. name .. "': unknown field '" .. tostring(k)
-              .. "'" .. suggest(tostring(k)), 2)
+        bad("unknown field '" .. tostring(k) .. "'"
+            .. suggest(tostring(k), FIELD_NAMES))
+      else
+        local ok, r = pcall(check_field, k, kind, def[k])
+        if ok then w[k] = r else bad(tostring(r)) end
       end
-      w[k] = check_field(k, kind, v, 2)
     end
-    if not w.step then
-      error("workload '" .. name .. "' has no step function", 2)
+    if def.step == nil then bad("no step function") end
+    if def.iterations ~= nil and def.duration ~= nil then
+      bad("give iterations or duration, not both")
     end
-    if w.iterations and w.duration then
-      error("workload '" .. name .. "': give iterations or duration, "
-            .. "not both", 2)
+    local first = by_name[name]
+    if first then
+      -- neither runs: they would share a report folder and a case id
+      bad("declared twice (first at " .. first.source .. ")")
+      first._error = first._error or (first.source .. ": workload '" .. name
+                     .. "': declared twice (again at " .. w.source .. ")")
     end
-    local info = debug.getinfo(2, "Sl")
-    w.source = info.short_src .. ":" .. (info.currentline or 0)
+    if #problems > 0 then
+      w._error = w.source .. ": workload '" .. name .. "': "
+                 .. table.concat(problems, "; ")
+    end
     w.index = #workloads + 1
     workloads[w.index] = w
-    by_name[name] = w
+    by_name[name] = by_name[name] or w
     return w
   end
 end
@@ -355,5 +444,36 @@ function leak._strict(env)
     end,
   })
 end
+
+-- The module is strict too: leak.flat is an error naming it, not a nil
+-- to call.  Synonyms catch what a typo distance cannot.
+local SYNONYMS = { flat = "stable", steady = "stable", constant = "stable",
+                   stays = "stable", max = "bounded", limit = "bounded",
+                   bound = "bounded", growth = "max_growth",
+                   grows = "max_growth", back = "baseline",
+                   returns = "baseline", seed = "rng", random = "rng",
+                   lib = "target", library = "target", load = "target",
+                   inputs = "corpus", dir = "corpus", files = "corpus",
+                   gc = "settle", wait = "sleep", time = "now",
+                   clock = "now", test = "workload", case = "workload" }
+setmetatable(leak, {
+  __index = function(t, k)
+    local names = {}
+    for name in pairs(t) do
+      if type(name) == "string" and name:sub(1, 1) ~= "_" then
+        names[#names + 1] = name
+      end
+    end
+    table.sort(names)
+    local hint = type(k) == "string"
+      and (SYNONYMS[k] and " (did you mean 'leak." .. SYNONYMS[k] .. "'?)"
+           or suggest(k, names, "leak."))
+      or ""
+    if hint == "" then
+      hint = " (leak has: " .. table.concat(names, ", ") .. ")"
+    end
+    error("leak." .. tostring(k) .. " does not exist" .. hint, 2)
+  end,
+})
 
 return leak

@@ -502,6 +502,39 @@ static void test_stable_short(void)
           "stable n=8 rising: fail (judged %zu): %s", v.judged, v.reason);
 }
 
+/* lh_detect_min_samples is the boundary lh_detect really has: a steep,
+ * strictly rising series of min samples fails, one sample fewer cannot. */
+static void test_min_samples(void)
+{
+    static const double alphas[] = { 0, 0.01, 0.05, 1e-6 };
+    static const lh_inv_kind kinds[] = { LH_INV_STABLE, LH_INV_MAX_GROWTH };
+    for (size_t k = 0; k < 2; k++) {
+        for (size_t a = 0; a < sizeof alphas / sizeof *alphas; a++) {
+            lh_inv_spec spec = { .kind = kinds[k], .alpha = alphas[a] };
+            size_t min = lh_detect_min_samples(&spec);
+            int ok = min >= 4;
+            for (size_t n = min - 1; ok && n <= min; n++) {
+                if (n < 4)
+                    continue;
+                make_x(n, 1000.0);
+                for (size_t i = 0; i < n; i++)
+                    Y[i] = 1e6 * (double)(i * i + i);
+                lh_verdict v;
+                int rc = lh_detect(&spec, X, Y, n, Y[n - 1], &v);
+                ok = rc == 0 && v.fail == (n == min);
+            }
+            check(ok, "%s alpha %g: min samples %zu is where it can fail",
+                  k ? "max_growth" : "stable", alphas[a], min);
+        }
+    }
+    lh_inv_spec def = { .kind = LH_INV_STABLE };
+    check(lh_detect_min_samples(&def) == 8,
+          "stable, default alpha: 8 samples (%zu)",
+          lh_detect_min_samples(&def));
+    lh_inv_spec base = { .kind = LH_INV_BASELINE };
+    check(lh_detect_min_samples(&base) == 4, "baseline: 4 samples");
+}
+
 /* ---- baseline, bounded, max_growth ------------------------------------- */
 
 static void test_baseline(void)
@@ -738,6 +771,7 @@ int main(void)
     test_stable_growth();
     test_stable_slack();
     test_stable_short();
+    test_min_samples();
     test_baseline();
     test_bounded();
     test_max_growth();

@@ -159,7 +159,15 @@ static int collect(const nightly_opts *o, const char *files,
             lh_buf_reset(&err);
             int rc = lh_workload_read(L, -1, w, &err);
             lua_pop(L, 1);
-            if (rc == 0 && w->corpus[0] && selected(o, w->name)) {
+            if (rc < 0) {
+                /* a bad workload is not "nothing to fuzz" */
+                fprintf(stderr, "leakhound nightly: %s\n", lh_buf_str(&err));
+                lh_raw_free(w);
+                lh_buf_free(&err);
+                lua_close(L);
+                return -1;
+            }
+            if (w->corpus[0] && selected(o, w->name)) {
                 *out = lh_raw_realloc(*out, (size_t)(*n + 1) * sizeof **out);
                 fuzz_job *j = &(*out)[(*n)++];
                 memset(j, 0, sizeof *j);

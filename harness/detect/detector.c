@@ -44,7 +44,8 @@
  * minima ~3/8 of the window apart (n = 31: samples 15 and 27 of 30), hence
  * its share of the slack.  With the default alpha a tail of fewer than 8
  * samples can never reach p < 0.001 (S = n(n-1)/2 is not enough), so
- * n < 8 never fails; the reason says so.  Measured false-positive rates
+ * n < 8 never fails; lh_detect_min_samples gives the minimum and
+ * the reason says so.  Measured false-positive rates
  * and what the rule cannot tell apart: docs/detector.md.
  *
  * BASELINE: growth = y[n-1] - y[0]; fails iff growth > slack_abs.  The slope
@@ -336,11 +337,33 @@ static double min_p(size_t m)
     return var > 0.0 ? norm_sf((s - 1.0) / sqrt(var)) : 1.0;
 }
 
+/* The samples stable judges: the last max(ceil(n/2), min(n, 8)). */
+static size_t stable_tail(size_t n)
+{
+    size_t half = (n + 1) / 2;
+    return half > 8 ? half : (n < 8 ? n : 8);
+}
+
+size_t lh_detect_min_samples(const lh_inv_spec *spec)
+{
+    double alpha = spec->alpha == 0.0 ? DEFAULT_ALPHA : spec->alpha;
+    if (!(alpha > 0.0 && alpha < 1.0))
+        return 0;
+    if (spec->kind != LH_INV_STABLE && spec->kind != LH_INV_MAX_GROWTH)
+        return 4;
+    /* min_p falls as the window grows; the judged window grows with n. */
+    for (size_t n = 4; n <= LH_DETECT_MAX_SAMPLES; n++) {
+        size_t m = spec->kind == LH_INV_STABLE ? stable_tail(n) : n;
+        if (min_p(m) < alpha)
+            return n;
+    }
+    return 0;
+}
+
 static int judge_stable(const double *x, const double *y, size_t n,
                         double alpha, double slack, lh_verdict *v)
 {
-    size_t half = (n + 1) / 2;
-    size_t tail = half > 8 ? half : (n < 8 ? n : 8);
+    size_t tail = stable_tail(n);
     size_t t0 = n - tail;
     const double *tx = x + t0, *ty = y + t0;
     char b1[32], b2[32], b3[32], bp[32];

@@ -73,6 +73,13 @@ int lh_theil_sen(const double *x, const double *y, size_t n, double alpha,
 int lh_detect(const lh_inv_spec *spec, const double *x, const double *y,
               size_t n, double observed_peak, lh_verdict *out);
 
+/* The fewest samples (n for lh_detect, baseline included) under which
+ * spec can fail at all: below it even a strictly rising series cannot
+ * reach p < alpha in the trend test its kind uses.  4 for kinds without
+ * a trend test; 0 when alpha is invalid or no n up to
+ * LH_DETECT_MAX_SAMPLES suffices. */
+size_t lh_detect_min_samples(const lh_inv_spec *spec);
+
 /* The detector's only heap use is scratch (the pairwise slopes and a copy
  * of the series), freed before each call returns.  It uses malloc/free
  * unless told otherwise; the worker, whose malloc is interposed and

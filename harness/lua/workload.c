@@ -85,13 +85,25 @@ int lh_workload_read(lua_State *L, int idx, lh_workload *w, lh_buf *err)
     w->threads = (int)num_field(L, idx, "threads", 1);
     w->samples = (int)num_field(L, idx, "samples", LH_DEFAULT_SAMPLES);
     w->timeout = num_field(L, idx, "timeout", LH_DEFAULT_TIMEOUT);
+    /* leak.lua keeps a workload with a bad field, with its error, so that
+     * the script's other workloads are still reported. */
+    lua_getfield(L, idx, "_error");
+    if (lua_type(L, -1) == LUA_TSTRING) {
+        lh_buf_puts(err, lua_tostring(L, -1));
+        lua_pop(L, 1);
+        return -1;
+    }
+    lua_pop(L, 1);
     if (w->threads > 64) {
         lh_buf_printf(err, "%s: workload '%s': threads = %d, at most 64",
                       w->source, w->name, w->threads);
         return -1;
     }
-    if (w->iterations > 0 && w->samples > w->iterations)
+    w->samples_given = has_field(L, idx, "samples");
+    if (w->iterations > 0 && w->samples > w->iterations) {
         w->samples = (int)w->iterations;
+        w->samples_capped = 1;
+    }
 
     lua_getfield(L, idx, "target");
     if (luaL_testudata(L, -1, LH_TARGET_MT)) {
@@ -192,5 +204,49 @@ int lh_workload_read(lua_State *L, int idx, lh_workload *w, lh_buf *err)
         lua_pop(L, 1);
     }
     lua_pop(L, 1);
+    return lh_workload_check_samples(w, err);
+}
+
+static int check_one(const lh_workload *w, const lh_invariant *inv,
+                     const char *what, lh_buf *err)
+{
+    size_t need = lh_detect_min_samples(&inv->spec);
+    if (need && (size_t)w->samples + 1 >= need)  /* + the baseline */
+        return 0;
+    double alpha = inv->spec.alpha > 0 ? inv->spec.alpha : 0.001;
+    lh_buf_printf(err, "%s: workload '%s': samples = %d", w->source,
+                  w->name, w->samples);
+    if (w->samples_capped)
+        lh_buf_printf(err, " (capped at iterations = %ld)", w->iterations);
+    else if (!w->samples_given)
+        lh_buf_puts(err, " (the default)");
+    lh_buf_printf(err, ": %s '%s'%s can never fail: ", inv->kind_name,
+                  inv->metric, what);
+    if (!need) {
+        lh_buf_printf(err, "no number of samples reaches p < %g", alpha);
+        return -1;
+    }
+    lh_buf_printf(err, "its trend test needs at least %zu samples (%zu "
+                  "with the baseline) to reach p < %g; use samples >= %zu",
+                  need - 1, need, alpha, need - 1);
+    if (w->iterations > 0 && (size_t)w->iterations < need - 1)
+        lh_buf_printf(err, " and iterations >= %zu", need - 1);
+    return -1;
+}
+
+int lh_workload_check_samples(const lh_workload *w, lh_buf *err)
+{
+    if (w->ninvariants == 0) {
+        /* the defaults are all stable at the default alpha */
+        lh_invariant def;
+        memset(&def, 0, sizeof def);
+        snprintf(def.metric, sizeof def.metric, "heap.live_bytes");
+        def.kind_name = "stable";
+        def.spec.kind = LH_INV_STABLE;
+        return check_one(w, &def, " (a default invariant)", err);
+    }
+    for (int i = 0; i < w->ninvariants; i++)
+        if (check_one(w, &w->inv[i], "", err) < 0)
+            return -1;
     return 0;
 }

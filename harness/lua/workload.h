@@ -45,7 +45,9 @@ typedef struct lh_workload {
     long iterations;            /* 0 with duration */
     double duration;            /* seconds, 0 with iterations */
     int threads;
-    int samples;
+    int samples;                /* capped at iterations */
+    int samples_given;
+    int samples_capped;         /* more were asked for than iterations */
     double timeout;             /* seconds */
     int has_settle;             /* settle function given */
     int settle_disabled;        /* settle = false */
@@ -66,6 +68,12 @@ typedef struct lh_workload {
 
 /* Read the workload table at idx.  -1 with a message on bad content. */
 int lh_workload_read(lua_State *L, int idx, lh_workload *w, lh_buf *err);
+
+/* An invariant that can never fail is a configuration error: -1 with a
+ * message naming the workload, samples and the minimum, when too few
+ * samples are taken for some invariant's trend test to reach p < alpha
+ * (without invariants: the defaults').  lh_workload_read calls it. */
+int lh_workload_check_samples(const lh_workload *w, lh_buf *err);
 
 /* Add an invariant (used for the defaults). */
 void lh_workload_add(lh_workload *w, const char *kind, const char *metric);

@@ -2,8 +2,11 @@
 #include "runner.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <lauxlib.h>
 
@@ -17,35 +20,120 @@
  *   base+3 rng */
 enum { S_TRACE, S_STEP, S_INPUTS, S_RNG };
 
-/* Corpus files in name order, as a list of strings on the stack. */
+/* One corpus entry into data: 1 when read, 0 for a directory (such as
+ * regressions/), -1 with the reason in err.  Never blocks: the type is
+ * checked before opening, and the open is non-blocking in case the entry
+ * was swapped for a FIFO in between. */
+static int read_entry(const char *path, lh_buf *data, lh_buf *err)
+{
+    struct stat st;
+    const char *why = NULL;
+    if (stat(path, &st) < 0) {
+        int e = errno;
+        struct stat lst;
+        if (e == ENOENT && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
+            why = "a dangling symbolic link";
+        else if (e == ELOOP)
+            why = "a symbolic link loop";
+        else
+            why = strerror(e);
+    } else if (S_ISDIR(st.st_mode)) {
+        return 0;
+    } else if (!S_ISREG(st.st_mode)) {
+        why = S_ISFIFO(st.st_mode) ? "a FIFO, not a regular file"
+              : S_ISSOCK(st.st_mode) ? "a socket, not a regular file"
+              : "a device, not a regular file";
+    }
+    int fd = -1;
+    if (!why) {
+        fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+            why = strerror(errno);
+        else if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+            why = "not a regular file";
+    }
+    char chunk[16384];
+    while (!why) {
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            why = strerror(errno);
+        else if (n == 0)
+            break;
+        else
+            lh_buf_add(data, chunk, (size_t)n);
+    }
+    if (fd >= 0)
+        close(fd);
+    if (why) {
+        lh_buf_printf(err, "corpus entry '%s' cannot be read: %s", path,
+                      why);
+        return -1;
+    }
+    return 1;
+}
+
+/* What load_corpus's protected part works with; the caller owns (and
+ * frees) the buffers, so a Lua memory error cannot leak them. */
+typedef struct corpus_ctx {
+    const char *dir;
+    lh_buf names, path, data;
+    lh_buf *err;
+    int rc;
+} corpus_ctx;
+
+static int push_corpus(lua_State *L)
+{
+    corpus_ctx *c = lua_touserdata(L, 1);
+    lua_newtable(L);
+    lua_Integer n = 0;
+    for (const char *p = lh_buf_str(&c->names); *p; p += strlen(p) + 1) {
+        lh_buf_reset(&c->path);
+        lh_buf_printf(&c->path, "%s/%s", c->dir, p);
+        lh_buf_reset(&c->data);
+        c->rc = read_entry(lh_buf_str(&c->path), &c->data, c->err);
+        if (c->rc < 0)
+            return 0;
+        if (c->rc == 0)
+            continue;
+        lua_pushlstring(L, c->data.data ? c->data.data : "", c->data.len);
+        lua_rawseti(L, -2, ++n);
+    }
+    if (n == 0) {
+        lh_buf_printf(c->err, "corpus '%s' has no input files", c->dir);
+        c->rc = -1;
+        return 0;
+    }
+    c->rc = 0;
+    return 1;
+}
+
+/* Corpus files in name order, as a list of strings on the stack.  An
+ * entry that cannot be read is an error naming it: skipping it would run
+ * (and judge) a workload on fewer inputs than its corpus holds. */
 static int load_corpus(lua_State *L, const char *dir, lh_buf *err)
 {
     /* Directory listing and reading happen in C with uncounted memory. */
-    lh_buf names = LH_BUF_INIT;
-    int rc = lh_list_dir(dir, &names);
-    if (rc < 0) {
+    corpus_ctx c = { .dir = dir, .names = LH_BUF_INIT, .path = LH_BUF_INIT,
+                     .data = LH_BUF_INIT, .err = err, .rc = -1 };
+    if (lh_list_dir(dir, &c.names) < 0) {
         lh_buf_printf(err, "corpus '%s': %s", dir, strerror(errno));
-        lh_buf_free(&names);
+        lh_buf_free(&c.names);
         return -1;
     }
-    lua_newtable(L);
-    lua_Integer n = 0;
-    lh_buf path = LH_BUF_INIT, data = LH_BUF_INIT;
-    for (const char *p = lh_buf_str(&names); *p; p += strlen(p) + 1) {
-        lh_buf_reset(&path);
-        lh_buf_printf(&path, "%s/%s", dir, p);
-        lh_buf_reset(&data);
-        if (lh_read_file(lh_buf_str(&path), &data) < 0)
-            continue;   /* subdirectories such as regressions/ */
-        lua_pushlstring(L, lh_buf_str(&data), data.len);
-        lua_rawseti(L, -2, ++n);
+    lua_pushcfunction(L, push_corpus);
+    lua_pushlightuserdata(L, &c);
+    int prc = lua_pcall(L, 1, 1, 0);
+    if (prc != LUA_OK) {
+        lh_buf_printf(err, "corpus '%s': %s", dir, lua_tostring(L, -1));
+        c.rc = -1;
     }
-    lh_buf_free(&names);
-    lh_buf_free(&path);
-    lh_buf_free(&data);
-    if (n == 0) {
-        lua_pop(L, 1);
-        lh_buf_printf(err, "corpus '%s' has no input files", dir);
+    lh_buf_free(&c.names);
+    lh_buf_free(&c.path);
+    lh_buf_free(&c.data);
+    if (c.rc < 0) {
+        lua_pop(L, 1);  /* nil or the error */
         return -1;
     }
     return 0;

@@ -79,22 +79,63 @@ static int matches(const lh_run_opts *o, const char *name, int *used)
     return hit;
 }
 
+/* A workload name is a report folder, a case id and a baseline key: two
+ * declarations of one name in a run are both errors naming each other. */
+static void check_duplicates(void)
+{
+    for (int i = 0; i < njobs; i++) {
+        if (jobs[i].load_error)
+            continue;   /* says so already (or has no name) */
+        lh_buf where = LH_BUF_INIT;
+        int n = 0;
+        for (int k = 0; k < njobs; k++)
+            if (jobs[k].w.source[0] &&
+                strcmp(jobs[k].w.name, jobs[i].w.name) == 0)
+                lh_buf_printf(&where, "%s%s", n++ ? " and " : "",
+                              jobs[k].w.source);
+        if (n > 1) {
+            lh_buf msg = LH_BUF_INIT;
+            lh_buf_printf(&msg, "%s: workload '%s' is declared %d times "
+                          "in this run (%s): a name must be unique (it "
+                          "names the report folder, case id and baseline "
+                          "key)", jobs[i].w.source, jobs[i].w.name, n,
+                          lh_buf_str(&where));
+            jobs[i].load_error = lh_raw_strdup(lh_buf_str(&msg));
+            lh_buf_free(&msg);
+        }
+        lh_buf_free(&where);
+    }
+}
+
 static int collect(const lh_run_opts *o)
 {
     int *used = lh_raw_calloc((size_t)o->nonly + 1, sizeof *used);
-    lh_buf names = LH_BUF_INIT;
+    lh_buf names = LH_BUF_INIT, failed = LH_BUF_INIT;
     for (int s = 0; s < o->nscripts; s++) {
         lua_State *L = lh_script_new(LH_SCRIPT_DECLARE);
         lh_buf err = LH_BUF_INIT;
-        if (lh_script_load(L, o->scripts[s], &err) < 0) {
+        int n = 0;
+        if (lh_script_load(L, o->scripts[s], &err) == 0) {
+            n = lh_script_workload_count(L);
+            if (n == 0)
+                lh_buf_printf(&err, "%s: declares no workloads (use "
+                              "leak.workload \"name\" { ... })",
+                              o->scripts[s]);
+        }
+        if (n == 0) {
+            /* Reported whatever --workload says: the workload asked for
+             * may be in it. */
             job *j = new_job(o->scripts[s]);
             snprintf(j->w.name, sizeof j->w.name, "%s", o->scripts[s]);
             j->load_error = lh_raw_strdup(lh_buf_str(&err));
+            const char *msg = lh_buf_str(&err);
+            const char *tb = strstr(msg, "\nstack traceback:");
+            lh_buf_printf(&failed, "\n  %.*s",
+                          (int)(tb ? (size_t)(tb - msg) : strlen(msg)), msg);
             lh_buf_free(&err);
             lua_close(L);
             continue;
         }
-        int n = lh_script_workload_count(L);
         for (int i = 1; i <= n; i++) {
             lh_workload w;
             lh_script_workload(L, i);
@@ -112,16 +153,20 @@ static int collect(const lh_run_opts *o)
         lh_buf_free(&err);
         lua_close(L);
     }
+    check_duplicates();
     int bad = 0;
     for (int i = 0; i < o->nonly; i++)
         if (!used[i]) {
             fprintf(stderr, "leakhound: no workload matches --workload "
-                    "'%s' (workloads: %s)\n", o->only[i],
-                    names.len ? lh_buf_str(&names) : "none");
+                    "'%s' (workloads: %s)%s%s\n", o->only[i],
+                    names.len ? lh_buf_str(&names) : "none",
+                    failed.len ? "; scripts that failed to load:" : "",
+                    lh_buf_str(&failed));
             bad = 1;
         }
     lh_raw_free(used);
     lh_buf_free(&names);
+    lh_buf_free(&failed);
     return bad ? -1 : 0;
 }
 
@@ -600,11 +645,14 @@ int lh_supervise(const lh_run_opts *o)
         return bad ? LH_EXIT_ERROR : LH_EXIT_PASS;
     }
     if (o->list_only) {
-        for (int i = 0; i < njobs; i++)
+        int bad = 0;
+        for (int i = 0; i < njobs; i++) {
             printf("%-40s %s%s%s\n", jobs[i].w.name, jobs[i].w.source,
                    jobs[i].load_error ? "  ERROR: " : "",
                    jobs[i].load_error ? jobs[i].load_error : "");
-        return LH_EXIT_PASS;
+            bad |= jobs[i].load_error != NULL;
+        }
+        return bad ? LH_EXIT_ERROR : LH_EXIT_PASS;
     }
     if (lh_mkdir_p(o->report_dir) < 0) {
         fprintf(stderr, "leakhound: cannot create report directory '%s': "
@@ -647,8 +695,13 @@ int lh_supervise(const lh_run_opts *o)
         code = LH_EXIT_ERROR;
     if (counts[3] || counts[4])
         code = LH_EXIT_CRASH;
-    if (o->check_expect)
+    if (o->check_expect) {
         code = unmet ? LH_EXIT_FAIL : LH_EXIT_PASS;
+        /* a workload that could not be loaded met no expectation */
+        for (int i = 0; i < njobs; i++)
+            if (jobs[i].load_error && strcmp(jobs[i].w.expect, "error"))
+                code = LH_EXIT_ERROR;
+    }
     clear_progress();
     printf("%d workload%s: %d pass, %d fail, %d error, %d crashed, "
            "%d timeout", njobs, njobs == 1 ? "" : "s", counts[0], counts[1], counts[2], counts[3],

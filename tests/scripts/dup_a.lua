@@ -1,0 +1,7 @@
+-- One workload name in two scripts of a run: both are errors.
+local lib = leak.target "build/targets/c/libleak16.so"
+
+leak.workload "same-name" {
+  target = lib, warmup = 0, iterations = 100,
+  step = function(input) lib:call("leak16_clean", input) end,
+}
