@@ -20,6 +20,8 @@
 #define GO_SCREEN_VARIANTS 16   /* Go screening: variants per candidate */
 #define GO_DISTINCT_MAX_RUNS 4  /* full Go distinct runs per search */
 
+/* ---- ring of recent inputs ---------------------------------------------- */
+
 /* Keep a copy of the input, in place of the oldest. */
 void lh_or_ring_push(lh_oracle *o, const uint8_t *data, size_t size)
 {
@@ -52,6 +54,8 @@ static const ring_slot *ring_at(const lh_oracle *o, size_t i)
     return &o->ring[(o->ring_head + o->ring_cap - 1 - i) % o->ring_cap];
 }
 
+/* ---- candidates from the ring ------------------------------------------- */
+
 /* Distinct ring inputs among the `window` most recent, most recent first,
  * into o->cand / o->cand_hash, skipping those known clean for every metric
  * in `mask`.  Returns their number. */
@@ -77,6 +81,8 @@ static size_t candidates(lh_oracle *o, size_t window, unsigned mask)
     }
     return nc;
 }
+
+/* ---- sampled proc reads: search the window ------------------------------ */
 
 /* fds/threads rose (rose) over the last `window` inputs: replay each once
  * and confirm the first that rises again. */
@@ -141,6 +147,8 @@ int lh_or_proc_search(lh_oracle *o, size_t window, unsigned rose,
     o->proc_have = 0;
     return rc;
 }
+
+/* ---- the Go heap: replays, then distinct variants ----------------------- */
 
 /* Replay candidates [at, at+k) `reps` times each; the settled Go heap's
  * growth since *level, which becomes the new level. */
