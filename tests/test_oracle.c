@@ -1,5 +1,5 @@
 /*
- * test_oracle.c - unit tests for harness/oracle.c.
+ * test_oracle.c - unit tests for the fuzz oracle (harness/fuzz/oracle.h).
  *
  * Linked with interpose.c and -rdynamic like test_interpose, so
  * heap.live_* are the real counters and the fake steps leak real blocks,

@@ -30,7 +30,8 @@
  * readings), so a Go map keyed by content is found too.
  *
  * The oracle knows nothing of Lua or of fuzzing engines: the caller gives
- * it a step function and a settle function.
+ * it a step function and a settle function.  How it works, its costs and
+ * its files: docs/oracle.md.
  */
 #ifndef LEAKHOUND_ORACLE_H
 #define LEAKHOUND_ORACLE_H

@@ -170,17 +170,18 @@ struct linux_dirent64 {
     char d_name[];
 };
 
-static double read_fds(void)
+long lh_proc_count_entries(int dirfd)
 {
-    int fd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return NAN;
-    char buf[8192] __attribute__((aligned(8)));
+    if (dirfd < 0 || lseek(dirfd, 0, SEEK_SET) < 0)
+        return -1;
+    char buf[4096] __attribute__((aligned(8)));
     long count = 0;
     for (;;) {
-        long n = syscall(SYS_getdents64, fd, buf, sizeof buf);
-        if (n <= 0)
-            break;
+        long n = syscall(SYS_getdents64, dirfd, buf, sizeof buf);
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            return count;
         for (long off = 0; off < n;) {
             struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + off);
             if (d->d_name[0] != '.')
@@ -188,8 +189,17 @@ static double read_fds(void)
             off += d->d_reclen;
         }
     }
+}
+
+static double read_fds(void)
+{
+    int fd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return NAN;
+    long count = lh_proc_count_entries(fd);
     close(fd);
-    return (double)(count - 1);     /* not the directory fd itself */
+    /* Not the directory fd itself. */
+    return count < 0 ? NAN : (double)(count - 1);
 }
 
 static double read_maps(void)

@@ -1,0 +1,238 @@
+/*
+ * confirm.c - confirmation by replay: a trigger's input is replayed `reps`
+ * times and a metric confirms only when it grows with the repetitions
+ * (trend, slope, a minimum total, both halves growing), so lazy init, a
+ * cache warming up or a plateau never does.  Inconclusive growth is
+ * replayed on (up to 64); a confirmed series must keep growing over four
+ * times as many replays, or it was a buffer filling up.  Criteria and
+ * numbers: docs/oracle.md.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "detector.h"
+#include "oracle_impl.h"
+
+static verdict judge_series(const lh_oracle *o, int w, const double *y, int n)
+{
+    verdict j = { J_NO, 0.0, 1.0 };
+    /* The first replay of an input may finish work the trigger started --
+     * a Go map's incremental growth frees the old buckets on the next
+     * write -- so the Go heap is judged from the first replay on. */
+    if (w == W_GO_HEAP && n > 8) {
+        y++;
+        n--;
+    }
+    int reps = n - 1;
+    for (int i = 0; i < n; i++)
+        if (!isfinite(y[i]))
+            return j;
+    lh_mann_kendall(y, (size_t)n, NULL, NULL, &j.p);
+    double lo, hi;
+    if (lh_theil_sen(o->x, y, (size_t)n, o->cfg.alpha, &j.slope, &lo,
+                     &hi) < 0)
+        j.slope = 0.0;
+
+    int h = reps / 2;
+    double total = y[n - 1] - y[0];
+    double g1 = y[h] - y[0], g2 = y[n - 1] - y[h];
+    double min_total = 1.0, min_half = 0.0;
+    if (w == W_HEAP_BYTES) {
+        min_total = reps;
+    } else if (w == W_GO_HEAP) {
+        min_total = o->cfg.go_heap_min_per_rep * reps;
+        min_half = o->cfg.go_heap_min_per_rep * h / 2.0;
+    }
+    int scales = g1 > min_half && g2 > min_half && 4.0 * g2 >= g1;
+    if (j.p < o->cfg.alpha && j.slope > 0.0 && total >= min_total && scales)
+        j.v = J_YES;
+    else if (total >= min_total && w != W_GO_HEAP)
+        j.v = J_MAYBE;      /* the Go heap is settled per replay: no more */
+    return j;
+}
+
+/* Last value of a stage: goroutines after a settle, threads after the
+ * kernel has let joined threads go, whichever reads lower. */
+static void settle_tail(lh_oracle *o, unsigned judge, int n)
+{
+    if (judge & BIT(W_GOROUTINES)) {
+        if (!(judge & BIT(W_GO_HEAP)))      /* else it just settled */
+            lh_or_do_settle(o);
+        double g = lh_or_read_one(o, W_GOROUTINES);
+        double *last = &o->series[W_GOROUTINES][n - 1];
+        if (g < *last)
+            *last = g;
+    }
+    if ((judge & BIT(W_THREADS)) &&
+        o->series[W_THREADS][n - 1] > o->series[W_THREADS][0]) {
+        lh_probes_quiesce(o->probes);
+        double t = lh_or_read_one(o, W_THREADS);
+        double *last = &o->series[W_THREADS][n - 1];
+        if (t < *last)
+            *last = t;
+    }
+}
+
+/* Replay number n of the input and record the judged metrics after it
+ * (the Go heap after a settle).  -1 when the step failed. */
+static int replay_once(lh_oracle *o, const uint8_t *data, size_t size,
+                       unsigned judge, int n)
+{
+    double v[W_COUNT] = { 0 };      /* metrics not judged stay 0 */
+    if (o->step(o->ud, data, size) < 0)
+        return -1;
+    if (judge & BIT(W_GO_HEAP))
+        lh_or_do_settle(o);
+    lh_or_read_point(o, judge, v);
+    for (int w = 0; w < W_COUNT; w++)
+        o->series[w][n] = v[w];
+    return 0;
+}
+
+/*
+ * A bounded buffer that is still filling during the replays (a ring of the
+ * last N requests, a pool growing to its cap) grows like a leak until it
+ * is full.  So a series that confirmed must keep growing over four times
+ * as many repetitions, the last third at least half as fast as the first.
+ */
+static int sustain(lh_oracle *o, const uint8_t *data, size_t size,
+                   unsigned judge, int *np)
+{
+    int n = *np;
+    unsigned yes = 0;
+    for (int w = 0; w < W_COUNT; w++)
+        if ((judge & BIT(w)) && o->res[w].v == J_YES)
+            yes |= BIT(w);
+    if (!yes)
+        return 0;
+    int ext = 4 * (n - 1) < LH_ORACLE_MAX_REPS ? 4 * (n - 1)
+                                                : LH_ORACLE_MAX_REPS;
+    for (; n <= ext; n++) {
+        if (replay_once(o, data, size, judge, n) < 0) {
+            *np = o->nseries = n;
+            return -1;
+        }
+    }
+    settle_tail(o, judge, n);
+    int third = (n - 1) / 3;
+    for (int w = 0; w < W_COUNT; w++) {
+        if (!(yes & BIT(w)))
+            continue;
+        const double *y = o->series[w];
+        o->res[w] = judge_series(o, w, y, n);
+        int from = w == W_GO_HEAP ? 1 : 0;     /* as judge_series */
+        double first = y[from + third] - y[from];
+        double last = y[n - 1] - y[n - 1 - third];
+        if (o->res[w].v == J_YES && !(last >= 0.5 * first && last > 0))
+            o->res[w].v = J_NO;     /* it filled up and stopped */
+    }
+    *np = n;
+    return 0;
+}
+
+static int replay_series(lh_oracle *o, const uint8_t *data, size_t size,
+                         unsigned judge, int reps, int max_reps)
+{
+    int go_rt = (judge & (BIT(W_GOROUTINES) | BIT(W_GO_HEAP))) != 0;
+    double v[W_COUNT] = { 0 };      /* metrics not judged stay 0 */
+
+    o->stats.confirmations++;
+    o->proc_have = 0;               /* replays moved fds and threads */
+    memset(o->res, 0, sizeof o->res);
+    if (go_rt)
+        lh_or_do_settle(o);
+    if (judge & BIT(W_GO_HEAP)) {
+        /* The first reading must be as settled as the later ones, which
+         * each follow a settle: sync.Pool victim caches and objects freed
+         * by finalizers need more than one GC cycle to go.  Settle until
+         * the heap stops shrinking (bounded). */
+        double prev = lh_or_read_one(o, W_GO_HEAP);
+        for (int i = 0; i < 4; i++) {
+            lh_or_do_settle(o);
+            double now = lh_or_read_one(o, W_GO_HEAP);
+            if (!(now < prev))
+                break;
+            prev = now;
+        }
+    }
+    o->prof_ok = (judge & BIT(W_GOROUTINES)) &&
+                 lh_or_capture_profile(o, 0) == 0;
+    lh_or_read_point(o, judge, v);
+    for (int w = 0; w < W_COUNT; w++)
+        o->series[w][0] = v[w];
+
+    int n = 1, target = reps;
+    for (;;) {
+        for (; n <= target; n++) {
+            if (replay_once(o, data, size, judge, n) < 0) {
+                o->nseries = n;
+                return -1;
+            }
+        }
+        settle_tail(o, judge, n);
+        int maybe = 0;
+        for (int w = 0; w < W_COUNT; w++) {
+            if (!(judge & BIT(w)))
+                continue;
+            o->res[w] = judge_series(o, w, o->series[w], n);
+            maybe |= o->res[w].v == J_MAYBE;
+        }
+        if (!maybe || target >= max_reps)
+            break;
+        target = target * 2 < max_reps ? target * 2 : max_reps;
+    }
+    if (sustain(o, data, size, judge, &n) < 0)
+        return -1;
+    o->nseries = n;
+    return 0;
+}
+
+/* Replay data, reading the metrics in `judge` before the first and after
+ * each repetition, and judge each series into o->res.  Starts with reps,
+ * doubles up to max_reps while a metric grew without confirming.  C heap
+ * allocation sites are recorded along when the heap is judged.  Returns
+ * 0, or -1 when a step failed. */
+int lh_or_replay_judge(lh_oracle *o, const uint8_t *data, size_t size,
+                       unsigned judge, int reps, int max_reps)
+{
+    /* Before the first settle: recording's own start-up (calibration,
+     * once per process) must not land in a series. */
+    lh_or_heap_sites_begin(o, judge);
+    int rc = replay_series(o, data, size, judge, reps, max_reps);
+    lh_or_heap_sites_end(o);
+    return rc;
+}
+
+/* The strongest confirmed metric in o->res among `among` (heap.live_allocs
+ * folds into heap.live_bytes), with its site and signature; -1 when none
+ * confirmed.  The weaker ones confirmed with it are the same leak seen
+ * through other metrics (a thread's TLS, the FILE behind an fd): when the
+ * strongest is known, the input is a duplicate, whatever else grew. */
+int lh_or_pick(lh_oracle *o, unsigned among, char *site, size_t sitelen,
+               char *sig, size_t siglen)
+{
+    for (int w = 0; w < W_COUNT; w++) {
+        if (!(among & BIT(w)) || o->res[w].v != J_YES)
+            continue;
+        site[0] = '\0';
+        if (w == W_GOROUTINES)
+            lh_or_goroutine_site(o, site, sitelen);
+        else if ((w == W_HEAP_BYTES || w == W_HEAP_ALLOCS) &&
+                 o->nseries >= 2)
+            lh_or_heap_site(o, w,
+                            o->series[w][o->nseries - 1] - o->series[w][0],
+                            site, sitelen);
+        lh_or_make_sig(o, w, 0, site, sig, siglen);
+        return w;
+    }
+    return -1;
+}
+
+unsigned lh_or_confirmed_mask(const lh_oracle *o, unsigned among)
+{
+    unsigned yes = 0;
+    for (int w = 0; w < W_COUNT; w++)
+        if ((among & BIT(w)) && o->res[w].v == J_YES)
+            yes |= BIT(w);
+    return yes;
+}

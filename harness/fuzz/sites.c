@@ -1,0 +1,183 @@
+/*
+ * sites.c - where a confirmed leak grows, named in its signature so that two
+ * leaks are two findings: for goroutines the stack that grew most between
+ * goroutine profiles taken around the replays; for the C heap the
+ * allocation site recorded during the replays (heapsites.c) that holds at
+ * least half the growth; for the Go heap per distinct input the site that
+ * grew most in pprof's heap profile.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "goprofile.h"
+#include "oracle_impl.h"
+
+#define HEAP_SITE_SHARE 0.5     /* a C heap site must hold this share of the
+                                 * growth to be named */
+
+/* Goroutine profile `which` (0: before the replays, 1: after) into
+ * o->prof; -1 when the target has none. */
+int lh_or_capture_profile(lh_oracle *o, int which)
+{
+    const lh_target *t = o->probes->target;
+    if (!t || !t->has_go || !t->go.goroutine_profile)
+        return -1;
+    for (int tries = 0; tries < 4; tries++) {
+        int64_t need = t->go.goroutine_profile(o->prof[which],
+                                               (int64_t)o->prof_cap[which]);
+        if (need < 0)
+            return -1;
+        if ((size_t)need < o->prof_cap[which]) {
+            o->prof_len[which] = (size_t)need;
+            return 0;
+        }
+        /* Room for goroutines started between the two calls. */
+        size_t cap = (size_t)need + (size_t)need / 4 + 4096;
+        char *n = lh_raw_realloc(o->prof[which], cap);
+        if (!n)
+            return -1;
+        o->prof[which] = n;
+        o->prof_cap[which] = cap;
+    }
+    return -1;
+}
+
+/* The site of a confirmed goroutine leak: the stack that grew most between
+ * the profile taken before the replays and one taken now (after the final
+ * settle).  "" when either profile is missing. */
+void lh_or_goroutine_site(lh_oracle *o, char *site, size_t len)
+{
+    site[0] = '\0';
+    if (!o->prof_ok || lh_or_capture_profile(o, 1) < 0)
+        return;
+    lh_goprofile before, after;
+    if (lh_goprofile_parse(&before, o->prof[0], o->prof_len[0]) < 0)
+        return;
+    if (lh_goprofile_parse(&after, o->prof[1], o->prof_len[1]) == 0) {
+        lh_gogroup_delta *d;
+        if (lh_goprofile_diff(&before, &after, &d) > 0)
+            lh_gogroup_site(d[0].group, site, len);
+        lh_raw_free(d);
+        lh_goprofile_free(&after);
+    }
+    lh_goprofile_free(&before);
+}
+
+/*
+ * While a confirmation judges the C heap, every allocation is recorded with
+ * its stack (heapsites.c at rate 0), between snapshots taken before the
+ * first reading and after the last.  Outside confirmations recording is
+ * as it was: when nobody had started it, it is stopped again, so the
+ * interposer runs without a hook and the fuzzing hot path costs what it
+ * did.  Replays are a few dozen steps, so recording everything is cheap
+ * there, and exact: the site's bytes compare with the measured growth.
+ */
+void lh_or_heap_sites_begin(lh_oracle *o, unsigned judge)
+{
+    for (int k = 0; k < 2; k++) {
+        lh_heapsites_free(o->heap_snap[k]);
+        o->heap_snap[k] = NULL;
+    }
+    o->heap_rec = (judge & HEAP_BITS) != 0;
+    if (!o->heap_rec)
+        return;
+    o->heap_was_on = lh_heapsites_recording(&o->heap_prev_rate);
+    lh_heapsites_start(0);
+    o->heap_snap[0] = lh_heapsites_snapshot();
+}
+
+void lh_or_heap_sites_end(lh_oracle *o)
+{
+    if (!o->heap_rec)
+        return;
+    o->heap_rec = 0;
+    o->heap_snap[1] = lh_heapsites_snapshot();
+    if (o->heap_was_on)
+        lh_heapsites_start(o->heap_prev_rate);
+    else
+        lh_heapsites_stop();
+}
+
+/* "dir/file.c:12" -> "file.c:12", as goroutine sites name files. */
+static const char *base_name(const char *path)
+{
+    const char *b = strrchr(path, '/');
+    return b ? b + 1 : path;
+}
+
+/* "func file:line", or the func alone when there is no location (no
+ * symbols: both are lib.so+0x...); then " (inlined into G file:line)"
+ * when the compiler inlined it, since a static helper shared by two ops
+ * (record.c's parse) says little on its own. */
+static void format_heap_site(const lh_site *st, char *site, size_t len)
+{
+    const char *loc = base_name(st->location);
+    int llen = (int)strlen(loc);
+    if (llen > 2 && strcmp(loc + llen - 2, ":?") == 0)
+        llen -= 2;              /* no line: the file alone, as for Go */
+    int n;
+    if (!llen || strcmp(st->location, st->func) == 0)
+        n = snprintf(site, len, "%s", st->func);
+    else
+        n = snprintf(site, len, "%s %.*s", st->func, llen, loc);
+    static const char inl[] = "inlined into ";
+    if (n < 0 || (size_t)n >= len ||
+        strncmp(st->detail, inl, sizeof inl - 1) != 0)
+        return;
+    /* detail is "inlined into G (path:line)"; C++ names hold parentheses,
+     * so the location is the last pair. */
+    const char *g = st->detail + sizeof inl - 1;
+    const char *paren = strrchr(g, '(');
+    if (!paren || paren == g || paren[-1] != ' ')
+        return;
+    int glen = (int)(paren - 1 - g);
+    const char *gloc = base_name(paren + 1);
+    const char *close = strrchr(gloc, ')');
+    llen = close ? (int)(close - gloc) : (int)strlen(gloc);
+    if (llen > 2 && strncmp(gloc + llen - 2, ":?", 2) == 0)
+        llen -= 2;
+    else if (llen == 1 && *gloc == '?')
+        llen = 0;
+    snprintf(site + n, len - (size_t)n, " (inlined into %.*s%s%.*s)", glen,
+             g, llen ? " " : "", llen, gloc);
+}
+
+/* The site of a confirmed C heap leak (w: which heap metric, growth: its
+ * growth over the replays): the allocation site whose live bytes grew most
+ * over the replays, when it holds at least HEAP_SITE_SHARE of the growth.
+ * Less, and it is not the culprit but one of several, or the growth
+ * happened where recording did not see it (another thread): "". */
+void lh_or_heap_site(lh_oracle *o, int w, double growth, char *site,
+                     size_t len)
+{
+    site[0] = '\0';
+    if (!o->heap_snap[0] || !o->heap_snap[1])
+        return;
+    lh_site *top = lh_raw_malloc(sizeof *top);     /* ~5 KiB */
+    if (!top)
+        return;
+    if (lh_heapsites_diff(o->heap_snap[0], o->heap_snap[1], top, 1) == 1) {
+        double held = w == W_HEAP_BYTES ? top->bytes : top->count;
+        if (growth > 0.0 && held >= HEAP_SITE_SHARE * growth)
+            format_heap_site(top, site, len);
+    }
+    lh_raw_free(top);
+}
+
+/* The Go heap site that grew most between two heap profiles (pprof's,
+ * sampled: an estimate), when it holds HEAP_SITE_SHARE of the growth. */
+void lh_or_go_heap_site(lh_oracle *o, const lh_gosnap *a,
+                        const lh_gosnap *b, double growth)
+{
+    o->dsite[0] = '\0';
+    if (!a || !b || growth <= 0.0)
+        return;
+    lh_site *top = lh_raw_malloc(sizeof *top);
+    if (!top)
+        return;
+    if (lh_godiag_heap(a, b, top, 1) == 1 &&
+        top->bytes >= HEAP_SITE_SHARE * growth)
+        format_heap_site(top, o->dsite, sizeof o->dsite);
+    lh_raw_free(top);
+}
