@@ -180,7 +180,7 @@ int lh_or_proc_search(lh_oracle *o, size_t window, unsigned rose,
                       lh_finding *out);
 int lh_or_expensive_check(lh_oracle *o, lh_finding *out);
 
-/* sites.c: where a confirmed leak grows */
+/* finding_site.c: where a confirmed leak grows */
 int lh_or_capture_profile(lh_oracle *o, int which);
 void lh_or_goroutine_site(lh_oracle *o, char *site, size_t len);
 void lh_or_heap_sites_begin(lh_oracle *o, unsigned judge);

@@ -1,5 +1,5 @@
 /*
- * sites.c - where a confirmed leak grows, named in its signature so that two
+ * finding_site.c - where a confirmed leak grows, named in its signature so that two
  * leaks are two findings: for goroutines the stack that grew most between
  * goroutine profiles taken around the replays; for the C heap the
  * allocation site recorded during the replays (heapsites.c) that holds at
