@@ -3,8 +3,9 @@
  * the fast path around every input, and a trigger's way through
  * confirmation (same input, then distinct inputs) to a finding.  The jobs
  * behind it: measure.c (readings), confirm.c (replays), distinct.c
- * (distinct-input runs), culprit.c (searching the recent inputs), finding_site.c
- * (where it grows), known.c (known-clean inputs, backoff, signatures).
+ * (distinct-input runs), culprit.c (searching the recent inputs),
+ * finding_site.c (where it grows), known.c (known-clean inputs, backoff,
+ * signatures).
  * How and why: docs/oracle.md.
  */
 #include "oracle.h"
