@@ -13,7 +13,7 @@ local cstr = leak.target "build/targets/go/libcstrings.so"
 local pool = leak.target "build/targets/go/libsyncmap.so"
 
 -- A C cache that keeps every distinct key: the heap grows with the work.
-leak.workload "c-cache-unbounded" {
+leak.workload "demo-c-cache-unbounded" {
   target = cache,
   expect = { fail = { "heap.live_bytes", "target.cache_unbounded_entries" } },
   iterations = 20000,
@@ -26,7 +26,7 @@ leak.workload "c-cache-unbounded" {
 }
 
 -- The same keys into a 256-entry LRU: it fills, then plateaus. Clean.
-leak.workload "c-cache-lru" {
+leak.workload "demo-c-cache-lru" {
   target = cache,
   expect = "clean",
   iterations = 20000,
@@ -40,7 +40,7 @@ leak.workload "c-cache-lru" {
 
 -- The same LRU under load: 4 threads for 2 seconds, latency percentiles
 -- in the report.
-leak.workload "c-cache-lru-load" {
+leak.workload "demo-c-cache-lru-load" {
   target = cache,
   expect = "clean",
   threads = 4, duration = "2s", samples = 20,
@@ -53,7 +53,7 @@ leak.workload "c-cache-lru-load" {
 }
 
 -- An fd opened and not closed on one path (odd first byte).
-leak.workload "c-fd-leak" {
+leak.workload "demo-c-fd-leak" {
   target = fdio,
   expect = { fail = { "proc.fds" } },
   iterations = 2000,
@@ -63,7 +63,7 @@ leak.workload "c-fd-leak" {
 }
 
 -- A Go goroutine blocked forever, only for requests that start with SLOW.
-leak.workload "go-goroutine-leak" {
+leak.workload "demo-go-goroutine-leak" {
   target = gr,
   expect = { fail = { "go.goroutines" } },
   iterations = 4000,
@@ -73,7 +73,7 @@ leak.workload "go-goroutine-leak" {
 }
 
 -- The fixed version: same requests, no goroutine left behind.
-leak.workload "go-goroutine-clean" {
+leak.workload "demo-go-goroutine-clean" {
   target = gr,
   expect = "clean",
   iterations = 4000,
@@ -83,7 +83,7 @@ leak.workload "go-goroutine-clean" {
 }
 
 -- time.Ticker never stopped: Go heap grows after every forced GC.
-leak.workload "go-ticker-leak" {
+leak.workload "demo-go-ticker-leak" {
   target = timers,
   expect = { fail = { "go.heap_live_bytes" } },
   iterations = 5000,
@@ -92,7 +92,7 @@ leak.workload "go-ticker-leak" {
 }
 
 -- C.CString never freed: invisible to Go's metrics, plain in the C heap.
-leak.workload "go-cstring-leak" {
+leak.workload "demo-go-cstring-leak" {
   target = cstr,
   expect = { fail = { "heap.live_bytes" } },
   iterations = 5000,
@@ -105,7 +105,7 @@ leak.workload "go-cstring-leak" {
 }
 
 -- sync.Pool used correctly: GC sawtooth and pool refills, no leak.
-leak.workload "go-pool-clean" {
+leak.workload "demo-go-pool-clean" {
   target = pool,
   expect = "clean",
   iterations = 5000,
