@@ -131,9 +131,9 @@ for w in hoard flood; do
             "$(jget "$rep" "count($W.metrics['$m'].series,
                 function(p) return type(p[2]) ~= 'number' end)")" 0
     done
+    T="find($W.invariants, 'metric', 'proc.threads')"
     expect_eq "fd-exhaust-$w: proc.threads passes" \
-        "$(jget "$rep" "find($W.invariants, 'metric', 'proc.threads').status")" \
-        pass
+        "$(jget "$rep" "$T.status")" pass
 done
 expect_match "FAIL line says the fd table filled" "$text" \
     "^FAIL  fd-exhaust-hoard  proc.fds .*fd table full"

@@ -213,12 +213,13 @@ int lh_proc_own_fd(int fd)
 {
     if (fd < 0)
         return 0;
+    /* a number the target closed and reused is the target's */
     for (int f = 0; f < LH_PROC_NFILES; f++)
         if (kept[f].fd == fd)
-            return 1;
+            return kept[f].pid == getpid() && same_file(&kept[f]);
     for (int i = 0; i < nreserve; i++)
         if (reserve[i].fd == fd)
-            return 1;
+            return reserve[i].pid == getpid() && same_file(&reserve[i]);
     return 0;
 }
 

@@ -99,8 +99,8 @@ typedef int lh_proc_entry_fn(int dirfd, long num, const char *name,
 long lh_proc_list(int dirfd, lh_proc_entry_fn *fn, void *ud);
 
 /* lh_proc_list on a kept directory (LH_PROC_FD_DIR, LH_PROC_TASK_DIR),
- * under the probes' lock: fn may not call back into the probes.  -1 when
- * the directory cannot be opened. */
+ * under the probes' lock: fn may call lh_proc_own_fd but no other probe
+ * function.  -1 when the directory cannot be opened. */
 long lh_proc_list_self(lh_proc_file dir, lh_proc_entry_fn *fn, void *ud);
 
 /* Is fd one of the probes' own (kept /proc fds, reserved spares)? */

@@ -567,7 +567,8 @@ static void judge_fd_exhaustion(worker *wk, judged *j)
     }
     if (!(at > base))
         return;
-    snprintf(j->exhausted, sizeof j->exhausted, "fd table full at sample %d of %zu (%ld fds, "
+    snprintf(j->exhausted, sizeof j->exhausted,
+             "fd table full at sample %d of %zu (%ld fds, "
              "RLIMIT_NOFILE %ld): %+.0f fds over the baseline", k,
              wk->nrows - 1, wk->fd_full_open, wk->fd_full_limit, at - base);
     size_t len = j->v.fail ? strlen(j->v.reason) : 0;
