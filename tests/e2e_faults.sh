@@ -102,4 +102,40 @@ kept=$(sed -n 's/^kept://p' "$out/helper" 2>/dev/null)
 check "the helper kept neither the protocol pipe nor the flight fd" \
     bash -c "! grep -Eqw '3|4' <<<'$kept'"
 
+# A target that uses every fd (issue 10, item 12): proc.fds is a FAIL with
+# the op's site, every /proc metric is still measured, and the harness's
+# own writes (folded stacks, report) still work.
+text=$(ulimit -n 256 && "$LH" run tests/scripts/fd_exhaust.lua \
+    --report-dir "$out/fdx" --expect 2>&1)
+rc=$?
+echo "$text"
+rep=$out/fdx/report.json
+expect_eq "--expect: both fd exhaustions fail on proc.fds" "$rc" 0
+for w in hoard flood; do
+    W="find(r.workloads, 'name', 'fd-exhaust-$w')"
+    F="find($W.invariants, 'metric', 'proc.fds')"
+    expect_eq "fd-exhaust-$w is fail" "$(jget "$rep" "$W.status")" fail
+    expect_eq "fd-exhaust-$w: proc.fds fails" "$(jget "$rep" "$F.status")" \
+        fail
+    expect_match "fd-exhaust-$w: the reason says the table filled" \
+        "$(jget "$rep" "$F.reason")" "fd table full at sample [0-9]+"
+    expect_eq "fd-exhaust-$w: the site is fd_$w" \
+        "$(jget "$rep" "$F.sites[1].func")" "fd_$w"
+    expect_match "fd-exhaust-$w: with file:line" \
+        "$(jget "$rep" "$F.sites[1].location")" "fdio\.c:[0-9]+"
+    folded=$(jget "$rep" "$F.files[1]")
+    check "fd-exhaust-$w: folded stacks written after exhaustion" \
+        grep -q "fd_$w" "$folded"
+    for m in proc.fds proc.threads proc.rss_bytes proc.maps; do
+        expect_eq "fd-exhaust-$w: every $m sample is a number" \
+            "$(jget "$rep" "count($W.metrics['$m'].series,
+                function(p) return type(p[2]) ~= 'number' end)")" 0
+    done
+    T="find($W.invariants, 'metric', 'proc.threads')"
+    expect_eq "fd-exhaust-$w: proc.threads passes" \
+        "$(jget "$rep" "$T.status")" pass
+done
+expect_match "FAIL line says the fd table filled" "$text" \
+    "^FAIL  fd-exhaust-hoard  proc.fds .*fd table full"
+
 finish

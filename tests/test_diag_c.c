@@ -15,6 +15,7 @@
  */
 #include "diag.h"
 #include "interpose.h"
+#include "probes.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -26,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -699,6 +701,74 @@ static void test_fork(void)
     lh_heapsites_start(4096);
 }
 
+/* ---- a process out of fds (issue 10, item 12) ---------------------------- */
+
+static int hoarded[512];
+static int nhoarded;
+
+/* Opens /dev/null until EMFILE. */
+__attribute__((noinline))
+static int hoard(void)
+{
+    int fd;
+    while (nhoarded < 512 && (fd = open("/dev/null", O_RDONLY)) >= 0)
+        hoarded[nhoarded++] = fd;
+    return errno;
+}
+
+static void test_exhausted(void)
+{
+    lh_probes p;
+    lh_probes_init(&p, NULL);
+    lh_fd_reserve(4);
+    lh_fdsnap *a = lh_fddiag_snapshot();
+    lh_threadsnap *ta = lh_threaddiag_snapshot();
+    double fds0 = lh_probes_read(&p, LH_M_PROC_FDS);
+    struct rlimit old, low;
+    getrlimit(RLIMIT_NOFILE, &old);
+    long open0, limit;
+    lh_probes_fd_table(&open0, &limit);
+    low = old;
+    low.rlim_cur = (rlim_t)open0 + 40;
+    check(setrlimit(RLIMIT_NOFILE, &low) == 0, "exhausted: limit lowered");
+    int err = hoard();
+    long open1;
+    int full = lh_probes_fd_table(&open1, &limit);
+    check(err == EMFILE && full == 1 && limit == (long)low.rlim_cur &&
+              open1 == limit,
+          "exhausted: %d fds opened until EMFILE, the table reads full "
+          "(%ld of %ld)", nhoarded, open1, limit);
+    double *v = calloc(p.n, sizeof *v);
+    lh_probes_read_all(&p, v);
+    int finite = 1;
+    for (int m = LH_M_PROC_RSS_BYTES; m <= LH_M_PROC_MAPS; m++)
+        finite &= v[m] == v[m] && v[m] > 0;
+    check(finite && v[LH_M_PROC_FDS] == fds0 + nhoarded,
+          "exhausted: every proc metric still reads, proc.fds %.0f = "
+          "%.0f + %d", v[LH_M_PROC_FDS], fds0, nhoarded);
+    lh_fdsnap *b = lh_fddiag_snapshot();
+    lh_threadsnap *tb = lh_threaddiag_snapshot();
+    check(b && tb, "exhausted: fd and thread snapshots still work");
+    lh_fd_release();
+    while (nhoarded > 0)
+        close(hoarded[--nhoarded]);
+    setrlimit(RLIMIT_NOFILE, &old);
+    int n = lh_fddiag_diff(a, b, sites, 64);
+    show_sites(sites, n);
+    check(n == 1 && count_for(sites, n, "hoard") == open1 - open0,
+          "exhausted: the %ld new fds are blamed on hoard (%.0f, %d sites)",
+          open1 - open0, count_for(sites, n, "hoard"), n);
+    n = lh_threaddiag_diff(ta, tb, sites, 64);
+    check(n == 0, "exhausted: no new thread (%d)", n);
+    check(lh_probes_read(&p, LH_M_PROC_FDS) == fds0,
+          "exhausted: proc.fds back to %.0f, the spares not counted", fds0);
+    free(v);
+    lh_fddiag_free(a);
+    lh_fddiag_free(b);
+    lh_threaddiag_free(ta);
+    lh_threaddiag_free(tb);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1) {
@@ -718,6 +788,7 @@ int main(int argc, char **argv)
     test_heap_sampled();
     test_fds();
     test_threads();
+    test_exhausted();
     test_fork();
     printf("%d passed, %d failed\n", n_passed, n_failed);
     return n_failed ? 1 : 0;

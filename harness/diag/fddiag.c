@@ -54,6 +54,7 @@
 
 #include "interpose.h"
 #include "lock.h"
+#include "probes.h"
 #include "stacks.h"
 
 #define LH_EXPORT __attribute__((visibility("default")))
@@ -691,72 +692,71 @@ static int cmp_fd(const void *x, const void *y)
     return (a->fd > b->fd) - (a->fd < b->fd);
 }
 
+typedef struct snap_ctx {
+    lh_fdsnap *s;
+    int cap;
+    int oom;
+} snap_ctx;
+
+/* One entry of /proc/self/fd: its target and its record. */
+static int snap_entry(int dfd, long num, const char *name, void *ud)
+{
+    snap_ctx *c = ud;
+    lh_fdsnap *s = c->s;
+    int fd = (int)num;
+    if (lh_proc_own_fd(fd))
+        return 0;
+    if (s->n == c->cap) {
+        int nc = c->cap ? c->cap * 2 : 256;
+        fd_ent *ne = lh_raw_realloc(s->e, (size_t)nc * sizeof *ne);
+        if (!ne) {
+            c->oom = 1;
+            return 1;
+        }
+        s->e = ne;
+        c->cap = nc;
+    }
+    fd_ent *e = &s->e[s->n];
+    char target[4096];
+    ssize_t k = readlinkat(dfd, name, target, sizeof target - 1);
+    if (k < 0)
+        return 0;               /* closed meanwhile */
+    target[k] = '\0';
+    e->fd = fd;
+    e->has = 0;
+    e->seq = 0;
+    e->id = -1;
+    e->target = s->strings.len;
+    lh_buf_add(&s->strings, target, (size_t)k + 1);
+    if (fd < fd_cap) {
+        fd_rec r;
+        lh_spin_lock(&fd_lock);
+        r = fd_tab[fd];
+        lh_spin_unlock(&fd_lock);
+        struct stat st;
+        if (r.seq && fstat(fd, &st) == 0 && (uint64_t)st.st_dev == r.dev &&
+            (uint64_t)st.st_ino == r.ino) {
+            e->has = 1;
+            e->seq = r.seq;
+            e->id = r.id;
+        }
+    }
+    s->n++;
+    return 0;
+}
+
 lh_fdsnap *lh_fddiag_snapshot(void)
 {
     lh_fdsnap *s = lh_raw_calloc(1, sizeof *s);
     if (!s)
         return NULL;
-    /* Raw syscalls: neither recorded here nor allocating. */
-    int dfd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/fd",
-                           O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0) {
-        lh_raw_free(s);
+    /* Through the probes' kept directory fd: works when the target has
+     * used every fd, opens nothing, records nothing. */
+    snap_ctx c = { s, 0, 0 };
+    if (lh_proc_list_self(LH_PROC_FD_DIR, snap_entry, &c) < 0 || c.oom) {
+        lh_fddiag_free(s);
         return NULL;
     }
-    int cap = 0;
-    char buf[8192];
-    for (;;) {
-        long got = syscall(SYS_getdents64, dfd, buf, sizeof buf);
-        if (got <= 0)
-            break;
-        for (long off = 0; off < got;) {
-            struct dirent64 *d = (struct dirent64 *)(buf + off);
-            off += d->d_reclen;
-            if (d->d_name[0] < '0' || d->d_name[0] > '9')
-                continue;
-            int fd = atoi(d->d_name);
-            if (fd == dfd)
-                continue;
-            if (s->n == cap) {
-                int nc = cap ? cap * 2 : 256;
-                fd_ent *ne = lh_raw_realloc(s->e, (size_t)nc * sizeof *ne);
-                if (!ne)
-                    goto done;
-                s->e = ne;
-                cap = nc;
-            }
-            fd_ent *e = &s->e[s->n];
-            char target[4096];
-            ssize_t k = readlinkat(dfd, d->d_name, target,
-                                   sizeof target - 1);
-            if (k < 0)
-                continue;       /* closed meanwhile */
-            target[k] = '\0';
-            e->fd = fd;
-            e->has = 0;
-            e->seq = 0;
-            e->id = -1;
-            e->target = s->strings.len;
-            lh_buf_add(&s->strings, target, (size_t)k + 1);
-            if (fd < fd_cap) {
-                fd_rec r;
-                lh_spin_lock(&fd_lock);
-                r = fd_tab[fd];
-                lh_spin_unlock(&fd_lock);
-                struct stat st;
-                if (r.seq && fstat(fd, &st) == 0 &&
-                    (uint64_t)st.st_dev == r.dev &&
-                    (uint64_t)st.st_ino == r.ino) {
-                    e->has = 1;
-                    e->seq = r.seq;
-                    e->id = r.id;
-                }
-            }
-            s->n++;
-        }
-    }
-done:
-    syscall(SYS_close, dfd);
     if (s->n)
         qsort(s->e, (size_t)s->n, sizeof *s->e, cmp_fd);
     return s;

@@ -19,7 +19,6 @@
  */
 #include "diag.h"
 
-#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +33,7 @@
 
 #include "interpose.h"
 #include "lock.h"
+#include "probes.h"
 #include "stacks.h"
 
 #define LH_EXPORT __attribute__((visibility("default")))
@@ -218,6 +218,47 @@ static void read_comm(int dfd, const char *tid, char *out, size_t len)
         *nl = '\0';
 }
 
+typedef struct snap_ctx {
+    lh_threadsnap *s;
+    int cap;
+    int oom;
+} snap_ctx;
+
+/* One entry of /proc/self/task: its comm and its record. */
+static int snap_entry(int dfd, long num, const char *name, void *ud)
+{
+    snap_ctx *c = ud;
+    lh_threadsnap *s = c->s;
+    if (s->n == c->cap) {
+        int nc = c->cap ? c->cap * 2 : 64;
+        td_ent *ne = lh_raw_realloc(s->e, (size_t)nc * sizeof *ne);
+        if (!ne) {
+            c->oom = 1;
+            return 1;
+        }
+        s->e = ne;
+        c->cap = nc;
+    }
+    td_ent *e = &s->e[s->n++];
+    memset(e, 0, sizeof *e);
+    e->tid = (pid_t)num;
+    e->id = -1;
+    read_comm(dfd, name, e->comm, sizeof e->comm);
+    lh_spin_lock(&td_lock);
+    for (td_rec *r = td_buckets[(unsigned)e->tid % TD_BUCKETS]; r;
+         r = r->next) {
+        if (r->tid == e->tid) {
+            e->has = 1;
+            e->seq = r->seq;
+            e->id = r->id;
+            e->start = r->start;
+            break;
+        }
+    }
+    lh_spin_unlock(&td_lock);
+    return 0;
+}
+
 lh_threadsnap *lh_threaddiag_snapshot(void)
 {
     /* A thread created just now may not have filed its record yet. */
@@ -228,52 +269,13 @@ lh_threadsnap *lh_threaddiag_snapshot(void)
     lh_threadsnap *s = lh_raw_calloc(1, sizeof *s);
     if (!s)
         return NULL;
-    int dfd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/task",
-                           O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0) {
-        lh_raw_free(s);
+    /* Through the probes' kept /proc/self/task: works when the target has
+     * used every fd (comm, opened per thread, is then left empty). */
+    snap_ctx c = { s, 0, 0 };
+    if (lh_proc_list_self(LH_PROC_TASK_DIR, snap_entry, &c) < 0 || c.oom) {
+        lh_threaddiag_free(s);
         return NULL;
     }
-    int cap = 0;
-    char buf[8192];
-    for (;;) {
-        long got = syscall(SYS_getdents64, dfd, buf, sizeof buf);
-        if (got <= 0)
-            break;
-        for (long off = 0; off < got;) {
-            struct dirent64 *d = (struct dirent64 *)(buf + off);
-            off += d->d_reclen;
-            if (d->d_name[0] < '0' || d->d_name[0] > '9')
-                continue;
-            if (s->n == cap) {
-                int nc = cap ? cap * 2 : 64;
-                td_ent *ne = lh_raw_realloc(s->e, (size_t)nc * sizeof *ne);
-                if (!ne)
-                    goto done;
-                s->e = ne;
-                cap = nc;
-            }
-            td_ent *e = &s->e[s->n++];
-            memset(e, 0, sizeof *e);
-            e->tid = (pid_t)atoi(d->d_name);
-            e->id = -1;
-            read_comm(dfd, d->d_name, e->comm, sizeof e->comm);
-            lh_spin_lock(&td_lock);
-            for (td_rec *r = td_buckets[(unsigned)e->tid % TD_BUCKETS]; r;
-                 r = r->next) {
-                if (r->tid == e->tid) {
-                    e->has = 1;
-                    e->seq = r->seq;
-                    e->id = r->id;
-                    e->start = r->start;
-                    break;
-                }
-            }
-            lh_spin_unlock(&td_lock);
-        }
-    }
-done:
-    syscall(SYS_close, dfd);
     if (s->n)
         qsort(s->e, (size_t)s->n, sizeof *s->e, cmp_tid);
     return s;

@@ -34,8 +34,8 @@ void lh_or_do_settle(lh_oracle *o)
         lh_probes_settle(o->probes);
 }
 
-/* The kept directory fds are open fds like any other, so the counts equal
- * lh_probes_read's (which opens and discounts its own). */
+/* The kept directory fds are open fds like any other: the counts are
+ * lh_probes_read's plus the probes' own kept fds, a constant. */
 static void open_proc_dirs(lh_oracle *o)
 {
     if (o->fd_dir >= 0)
@@ -76,11 +76,11 @@ double lh_or_read_one(lh_oracle *o, int w)
         open_proc_dirs(o);
     switch (w) {
     case W_FDS:
-        if ((n = lh_proc_count_entries(o->fd_dir)) >= 0)
+        if ((n = lh_proc_list(o->fd_dir, NULL, NULL)) >= 0)
             return (double)n;
         break;
     case W_THREADS:
-        if ((n = lh_proc_count_entries(o->task_dir)) >= 0)
+        if ((n = lh_proc_list(o->task_dir, NULL, NULL)) >= 0)
             return (double)n;
         break;
     default:

@@ -7,11 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "interpose.h"
+#include "lock.h"
 
 static const struct {
     const char *name;
@@ -35,6 +38,8 @@ static const struct {
     [LH_M_GO_GC_CYCLES] = { "go.gc_cycles", "cycles", 0, 0 },
 };
 
+static void kept_open_all(void);
+
 const char *lh_metric_unit(const char *name)
 {
     for (int i = 0; i < LH_M_BUILTIN_COUNT; i++)
@@ -53,6 +58,7 @@ int lh_metric_name_valid(const char *name)
 
 void lh_probes_init(lh_probes *p, lh_target *target)
 {
+    kept_open_all();
     size_t ng = target ? target->ngauges : 0;
     p->target = target;
     p->n = LH_M_BUILTIN_COUNT + ng;
@@ -117,15 +123,182 @@ void lh_probes_settle(const lh_probes *p)
         p->target->go.settle();
 }
 
-/* /proc readers use raw open/read into stack buffers: no allocation, so they
- * can run in the middle of a measurement without disturbing the heap. */
-static ssize_t read_small(const char *path, char *buf, size_t cap)
+/* ---- kept /proc fds ------------------------------------------------- */
+
+static const char *const kept_path[LH_PROC_NFILES] = {
+    [LH_PROC_FD_DIR] = "/proc/self/fd",
+    [LH_PROC_TASK_DIR] = "/proc/self/task",
+    [LH_PROC_STAT] = "/proc/self/stat",
+    [LH_PROC_STATM] = "/proc/self/statm",
+    [LH_PROC_MAPS] = "/proc/self/maps",
+};
+
+typedef struct kept_fd {
+    int fd;                 /* -1: not open */
+    pid_t pid;              /* whose /proc/self it is */
+    uint64_t dev, ino;
+} kept_fd;
+
+#define RESERVE_MAX 64
+
+static kept_fd kept[LH_PROC_NFILES] = {
+    { -1, 0, 0, 0 }, { -1, 0, 0, 0 }, { -1, 0, 0, 0 }, { -1, 0, 0, 0 },
+    { -1, 0, 0, 0 },
+};
+static kept_fd reserve[RESERVE_MAX];
+static int nreserve;
+static lh_spinlock kept_lock;
+
+static int raw_close(int fd)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    return (int)syscall(SYS_close, fd);
+}
+
+static int same_file(const kept_fd *k)
+{
+    struct stat st;
+    return fstat(k->fd, &st) == 0 &&
+           (uint64_t)st.st_dev == k->dev && (uint64_t)st.st_ino == k->ino;
+}
+
+/* Open path into k (raw: no interposer records it, nothing allocates). */
+static int kept_open(kept_fd *k, const char *path, int flags)
+{
+    struct stat st;
+    k->fd = (int)syscall(SYS_openat, AT_FDCWD, path, flags | O_CLOEXEC);
+    if (k->fd < 0)
         return -1;
-    ssize_t n = read(fd, buf, cap - 1);
-    close(fd);
+    if (fstat(k->fd, &st) < 0) {
+        raw_close(k->fd);
+        k->fd = -1;
+        return -1;
+    }
+    k->pid = getpid();
+    k->dev = (uint64_t)st.st_dev;
+    k->ino = (uint64_t)st.st_ino;
+    return 0;
+}
+
+/* The kept fd of f, reopened when it is not ours any more; lock held.
+ * A number the target reused is its fd now: only forget it. */
+static int kept_get(lh_proc_file f)
+{
+    kept_fd *k = &kept[f];
+    if (k->fd >= 0 && k->pid == getpid() && same_file(k))
+        return k->fd;
+    if (k->fd >= 0 && k->pid != getpid())
+        raw_close(k->fd);       /* the parent's, inherited by a fork */
+    int dir = f == LH_PROC_FD_DIR || f == LH_PROC_TASK_DIR;
+    kept_open(k, kept_path[f], O_RDONLY | (dir ? O_DIRECTORY : 0));
+    return k->fd;
+}
+
+static void kept_open_all(void)
+{
+    static int registered;
+    lh_spin_lock(&kept_lock);
+    if (!registered++) {
+        /* held across fork; below fddiag (20) and threaddiag (30), whose
+         * locks the listers' callbacks take */
+        lh_heap_suspend();
+        lh_lock_across_fork(&kept_lock, 5);
+        lh_heap_resume();
+    }
+    for (int f = 0; f < LH_PROC_NFILES; f++)
+        kept_get((lh_proc_file)f);
+    lh_spin_unlock(&kept_lock);
+}
+
+int lh_proc_own_fd(int fd)
+{
+    if (fd < 0)
+        return 0;
+    /* a number the target closed and reused is the target's */
+    for (int f = 0; f < LH_PROC_NFILES; f++)
+        if (kept[f].fd == fd)
+            return kept[f].pid == getpid() && same_file(&kept[f]);
+    for (int i = 0; i < nreserve; i++)
+        if (reserve[i].fd == fd)
+            return reserve[i].pid == getpid() && same_file(&reserve[i]);
+    return 0;
+}
+
+int lh_fd_reserve(int n)
+{
+    if (n > RESERVE_MAX)
+        n = RESERVE_MAX;
+    lh_spin_lock(&kept_lock);
+    int rc = 0;
+    while (nreserve < n) {
+        if (kept_open(&reserve[nreserve], "/dev/null", O_RDONLY) < 0) {
+            rc = -1;
+            break;
+        }
+        nreserve++;
+    }
+    lh_spin_unlock(&kept_lock);
+    return rc;
+}
+
+void lh_fd_release(void)
+{
+    lh_spin_lock(&kept_lock);
+    for (int i = 0; i < nreserve; i++)
+        if (reserve[i].pid == getpid() && same_file(&reserve[i]))
+            raw_close(reserve[i].fd);
+    nreserve = 0;
+    lh_spin_unlock(&kept_lock);
+}
+
+/* ---- /proc readers: into stack buffers, no allocation ----------------- */
+
+struct linux_dirent64 {
+    uint64_t d_ino;
+    int64_t d_off;
+    unsigned short d_reclen;
+    unsigned char d_type;
+    char d_name[];
+};
+
+long lh_proc_list(int dirfd, lh_proc_entry_fn *fn, void *ud)
+{
+    if (dirfd < 0 || syscall(SYS_lseek, dirfd, 0L, SEEK_SET) < 0)
+        return -1;
+    char buf[8192] __attribute__((aligned(8)));
+    long count = 0;
+    for (;;) {
+        long n = syscall(SYS_getdents64, dirfd, buf, sizeof buf);
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            return count;
+        for (long off = 0; off < n;) {
+            struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + off);
+            off += d->d_reclen;
+            if (d->d_name[0] < '0' || d->d_name[0] > '9')
+                continue;
+            count++;
+            long num = strtol(d->d_name, NULL, 10);
+            if (fn && fn(dirfd, num, d->d_name, ud))
+                return count;
+        }
+    }
+}
+
+long lh_proc_list_self(lh_proc_file dir, lh_proc_entry_fn *fn, void *ud)
+{
+    lh_spin_lock(&kept_lock);
+    long n = lh_proc_list(kept_get(dir), fn, ud);
+    lh_spin_unlock(&kept_lock);
+    return n;
+}
+
+/* A kept /proc file's content from offset 0. */
+static ssize_t read_kept(lh_proc_file f, char *buf, size_t cap)
+{
+    lh_spin_lock(&kept_lock);
+    ssize_t n = pread(kept_get(f), buf, cap - 1, 0);
+    lh_spin_unlock(&kept_lock);
     if (n < 0)
         return -1;
     buf[n] = '\0';
@@ -135,7 +308,7 @@ static ssize_t read_small(const char *path, char *buf, size_t cap)
 static double read_rss(void)
 {
     char buf[256];
-    if (read_small("/proc/self/statm", buf, sizeof buf) < 0)
+    if (read_kept(LH_PROC_STATM, buf, sizeof buf) < 0)
         return NAN;
     unsigned long size, resident;
     if (sscanf(buf, "%lu %lu", &size, &resident) != 2)
@@ -146,7 +319,7 @@ static double read_rss(void)
 static double read_threads(void)
 {
     char buf[2048];
-    if (read_small("/proc/self/stat", buf, sizeof buf) < 0)
+    if (read_kept(LH_PROC_STAT, buf, sizeof buf) < 0)
         return NAN;
     /* The command name may contain spaces and parentheses: fields are
      * counted from the last ')'. num_threads is field 20. */
@@ -162,59 +335,57 @@ static double read_threads(void)
     return p ? strtod(p, NULL) : NAN;
 }
 
-struct linux_dirent64 {
-    uint64_t d_ino;
-    int64_t d_off;
-    unsigned short d_reclen;
-    unsigned char d_type;
-    char d_name[];
-};
-
-long lh_proc_count_entries(int dirfd)
+/* Open fds, all and the probes' own (still ours: checked). */
+static int count_fds(long *all, long *own)
 {
-    if (dirfd < 0 || lseek(dirfd, 0, SEEK_SET) < 0)
-        return -1;
-    char buf[4096] __attribute__((aligned(8)));
-    long count = 0;
-    for (;;) {
-        long n = syscall(SYS_getdents64, dirfd, buf, sizeof buf);
-        if (n < 0)
-            return -1;
-        if (n == 0)
-            return count;
-        for (long off = 0; off < n;) {
-            struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + off);
-            if (d->d_name[0] != '.')
-                count++;
-            off += d->d_reclen;
-        }
-    }
+    lh_spin_lock(&kept_lock);
+    *all = lh_proc_list(kept_get(LH_PROC_FD_DIR), NULL, NULL);
+    *own = 0;
+    for (int f = 0; f < LH_PROC_NFILES; f++)
+        *own += kept[f].fd >= 0 && kept[f].pid == getpid() &&
+                same_file(&kept[f]);
+    for (int i = 0; i < nreserve; i++)
+        *own += reserve[i].pid == getpid() && same_file(&reserve[i]);
+    lh_spin_unlock(&kept_lock);
+    return *all < 0 ? -1 : 0;
 }
 
 static double read_fds(void)
 {
-    int fd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
+    long all, own;
+    if (count_fds(&all, &own) < 0)
         return NAN;
-    long count = lh_proc_count_entries(fd);
-    close(fd);
-    /* Not the directory fd itself. */
-    return count < 0 ? NAN : (double)(count - 1);
+    return (double)(all - own);
+}
+
+int lh_probes_fd_table(long *open, long *limit)
+{
+    long own;
+    struct rlimit rl;
+    *limit = -1;
+    if (count_fds(open, &own) < 0)
+        return -1;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+        return 0;
+    *limit = (long)rl.rlim_cur;
+    return *open >= *limit;
 }
 
 static double read_maps(void)
 {
-    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NAN;
     char buf[16384];
     long lines = 0;
+    off_t at = 0;
     ssize_t n;
-    while ((n = read(fd, buf, sizeof buf)) > 0)
+    lh_spin_lock(&kept_lock);
+    int fd = kept_get(LH_PROC_MAPS);
+    while ((n = pread(fd, buf, sizeof buf, at)) > 0) {
+        at += n;
         for (ssize_t i = 0; i < n; i++)
             lines += buf[i] == '\n';
-    close(fd);
-    return (double)lines;
+    }
+    lh_spin_unlock(&kept_lock);
+    return n < 0 ? NAN : (double)lines;
 }
 
 double lh_probes_read(const lh_probes *p, int index)

@@ -67,12 +67,56 @@ void lh_probes_read_all(const lh_probes *p, double *out);
 /* Read one metric now (no settle). */
 double lh_probes_read(const lh_probes *p, int index);
 
-/* Entries of an open /proc directory (/proc/self/fd, /proc/self/task),
- * not counting "." and "..", or -1.  Rewinds dirfd first, so a caller may
- * keep it open and count again, several times faster than opening it each
- * time (the fuzz oracle does; a kept fd counts among /proc/self/fd's
- * entries).  No allocation: it runs in the middle of measurements. */
-long lh_proc_count_entries(int dirfd);
+/* ---- /proc/self through fds opened in advance ----------------------
+ *
+ * A target that has used every fd (EMFILE) must still be measured: the
+ * probes keep /proc/self/fd, /task, /stat, /statm and /maps open from
+ * lh_probes_init on (raw syscalls, O_CLOEXEC) and read them with
+ * lseek/getdents64 and pread.  A kept fd is checked at each use (device and
+ * inode, process id) and reopened when the target closed or reused its
+ * number, or after a fork.  The probes' own fds are not counted in
+ * proc.fds. */
+typedef enum lh_proc_file {
+    LH_PROC_FD_DIR,         /* /proc/self/fd */
+    LH_PROC_TASK_DIR,       /* /proc/self/task */
+    LH_PROC_STAT,
+    LH_PROC_STATM,
+    LH_PROC_MAPS,
+    LH_PROC_NFILES,
+} lh_proc_file;
+
+/* Called for each numeric entry of a /proc directory (an fd number, a
+ * tid) with the directory's fd, the value and the name; nonzero stops the
+ * listing. */
+typedef int lh_proc_entry_fn(int dirfd, long num, const char *name,
+                             void *ud);
+
+/* The one lister of /proc directories: rewinds dirfd and calls fn (NULL:
+ * just count) for each numeric entry.  The number of entries visited, or
+ * -1.  Raw syscalls, no allocation: it runs in the middle of measurements.
+ * A caller may keep dirfd open and list it again (a kept fd counts among
+ * /proc/self/fd's entries); one thread at a time per dirfd. */
+long lh_proc_list(int dirfd, lh_proc_entry_fn *fn, void *ud);
+
+/* lh_proc_list on a kept directory (LH_PROC_FD_DIR, LH_PROC_TASK_DIR),
+ * under the probes' lock: fn may call lh_proc_own_fd but no other probe
+ * function.  -1 when the directory cannot be opened. */
+long lh_proc_list_self(lh_proc_file dir, lh_proc_entry_fn *fn, void *ud);
+
+/* Is fd one of the probes' own (kept /proc fds, reserved spares)? */
+int lh_proc_own_fd(int fd);
+
+/* Spare fds for the harness's own writes after a target exhausted its fds
+ * (report files, folded stacks, addr2line's pipes): n dups of /dev/null
+ * (at most 64), held from before the workload, not counted in proc.fds,
+ * closed by lh_fd_release before the harness writes.  0, or -1. */
+int lh_fd_reserve(int n);
+void lh_fd_release(void);
+
+/* The fd table now: *open fds (all of them), *limit (RLIMIT_NOFILE soft
+ * limit, -1: none).  1 when it is full (the next open fails with EMFILE),
+ * 0 when not, -1 when it cannot be read. */
+int lh_probes_fd_table(long *open, long *limit);
 
 /* Unit of a metric name (also for names not in a table). */
 const char *lh_metric_unit(const char *name);

@@ -61,7 +61,15 @@ typedef struct worker {
     const char *status;
     const char *report_dir;
     lh_diagnosis *diag;
+    /* the first sample that found the fd table full (-1: none) */
+    int fd_full_at;
+    long fd_full_open, fd_full_limit;
 } worker;
+
+/* Spare fds held through the workload for the harness's own writes after
+ * it (report files, folded stacks, addr2line): a target that used every
+ * fd left must not cost its report.  See lh_fd_reserve. */
+#define FD_SPARE 16
 
 static void send_all(int fd, const char *p, size_t len)
 {
@@ -199,6 +207,12 @@ static void take_sample(worker *wk, double x)
     double *row = wk->y + wk->nrows * n;
     lh_probes_quiesce(&wk->probes);
     lh_probes_read_all(&wk->probes, row);
+    long open, limit;
+    if (wk->fd_full_at < 0 && lh_probes_fd_table(&open, &limit) == 1) {
+        wk->fd_full_at = (int)wk->nrows;
+        wk->fd_full_open = open;
+        wk->fd_full_limit = limit;
+    }
     if (wk->w.has_goignore && wk->probes.metrics[LH_M_GO_GOROUTINES]
                                   .available) {
         /* goleak-style: known goroutines are not counted at all */
@@ -254,6 +268,7 @@ typedef struct judged {
     int metric;
     lh_verdict v;
     int ok;                 /* detector could judge */
+    char exhausted[160];    /* proc.fds: the fd table filled ("": no) */
     lh_site *sites;         /* where the growth is held (failing only) */
     int nsites;
     lh_buf files;           /* folded stacks, profiles written (each
@@ -418,6 +433,8 @@ static void verdict_line(worker *wk, judged *j)
         fmt_value(t, sizeof t, j->v.threshold);
         lh_buf_printf(&line, "peak %s %s (max %s)", a, unit, t);
     }
+    if (j->ok && j->exhausted[0])
+        lh_buf_printf(&line, "; %s", j->exhausted);
     send_verdict(wk, !j->ok ? "error" : j->v.fail ? "fail" : "pass",
                  inv->metric, lh_buf_str(&line));
     lh_buf_free(&line);
@@ -526,6 +543,39 @@ static void load_line(worker *wk)
 }
 
 /* ---- the run --------------------------------------------------------- */
+
+/* A target that ran out of fds leaked them, whatever the series looks like
+ * once it is flat at the limit: any proc.fds invariant fails when the
+ * table filled after the baseline with growth since.  Full already at the
+ * baseline, growth cannot be measured: an error. */
+static void judge_fd_exhaustion(worker *wk, judged *j)
+{
+    int k = wk->fd_full_at;
+    if (k < 0 || !j->ok || j->metric != LH_M_PROC_FDS)
+        return;
+    size_t n = wk->probes.n;
+    double base = wk->y[LH_M_PROC_FDS], at = wk->y[(size_t)k * n +
+                                                    LH_M_PROC_FDS];
+    if (k == 0) {
+        j->ok = 0;
+        j->v.fail = 0;
+        snprintf(j->v.reason, sizeof j->v.reason,
+                 "the fd table was full at the baseline sample (%ld fds, "
+                 "RLIMIT_NOFILE %ld): fd growth cannot be measured",
+                 wk->fd_full_open, wk->fd_full_limit);
+        return;
+    }
+    if (!(at > base))
+        return;
+    snprintf(j->exhausted, sizeof j->exhausted,
+             "fd table full at sample %d of %zu (%ld fds, "
+             "RLIMIT_NOFILE %ld): %+.0f fds over the baseline", k,
+             wk->nrows - 1, wk->fd_full_open, wk->fd_full_limit, at - base);
+    size_t len = j->v.fail ? strlen(j->v.reason) : 0;
+    snprintf(j->v.reason + len, sizeof j->v.reason - len, "%s%s",
+             len ? "; " : "", j->exhausted);
+    j->v.fail = 1;
+}
 
 static void add_default_invariants(worker *wk)
 {
@@ -677,6 +727,8 @@ static int run(worker *wk)
     }
     lua_pop(L, 1);
     lh_probes_init(&wk->probes, wk->target);
+    wk->fd_full_at = -1;
+    lh_fd_reserve(FD_SPARE);
     if (!w->has_invariants)
         add_default_invariants(wk);
     int metric_of[LH_MAX_INVARIANTS];
@@ -731,6 +783,7 @@ static int run(worker *wk)
     if (call_optional(wk, "teardown", LH_PHASE_TEARDOWN) < 0)
         return -1;
     wk->flight->phase = LH_PHASE_DONE;
+    lh_fd_release();        /* the harness writes from here on */
 
     judged js[LH_MAX_INVARIANTS];
     int any_fail = 0;
@@ -746,6 +799,7 @@ static int run(worker *wk)
         j->ok = lh_detect(&j->inv->spec, wk->x, col, wk->nrows,
                           wk->peak[j->metric], &j->v) == 0;
         lh_raw_free(col);
+        judge_fd_exhaustion(wk, j);
         any_fail |= j->ok && j->v.fail;
         if (!j->ok)
             wk->status = "error";
