@@ -430,6 +430,8 @@ static void emit_result(worker *wk, judged *js, int nj)
     lh_json_key(&b, "name");
     lh_json_str(&b, wk->w.name);
     lh_json_field_str(&b, "status", wk->status);
+    if (wk->target)
+        lh_json_field_str(&b, "target_file", wk->target->real);
     lh_buf_printf(&b, ",\"index\":%d,\"threads\":%d,\"warmup\":%ld,"
                   "\"samples\":%d,", wk->w.index, wk->w.threads,
                   wk->w.warmup, wk->w.samples);
@@ -550,9 +552,11 @@ static int resolve_invariants(worker *wk, int *metric_of)
             char why[1024];
             lh_probes_explain(&wk->probes, inv->metric, why, sizeof why);
             lh_buf b = LH_BUF_INIT;
-            lh_buf_printf(&b, "%s: workload '%s': invariant %s(%s): %s",
+            lh_buf_printf(&b, "%s: workload '%s': invariant %s(%s): %s%s",
                           wk->w.source, wk->w.name, inv->kind_name,
-                          inv->metric, why);
+                          inv->metric, why, wk->w.has_invariants ? "" :
+                          " (a default invariant: the workload declares "
+                          "none, so declare its invariants)");
             set_error(wk, lh_buf_str(&b));
             lh_buf_free(&b);
             return -1;
