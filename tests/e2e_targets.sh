@@ -86,4 +86,15 @@ expect_match "the error names the loaded jemalloc library" \
     "$(cat "$out/fa-needs-jemalloc-defaults.txt")" \
     "heap.live_bytes.*jemalloc \(.*libjemalloc-fake.so is loaded\).*default invariant"
 
+run_fa foreign-opened-in-step
+rc=$?
+cat "$out/fa-foreign-opened-in-step.txt"
+expect_eq "heap.* when a step opened a je_malloc target: exit 2" "$rc" 2
+expect_match "the error names the allocator and the library" \
+    "$(cat "$out/fa-foreign-opened-in-step.txt")" \
+    "ERROR.*heap.live_bytes.*libprefixalloc.so' runs with jemalloc"
+expect_eq "the other invariants are still judged" \
+    "$(jget "$out/fa-foreign-opened-in-step/report.json" \
+        "r.workloads[1].invariants[2].status")" pass
+
 finish

@@ -349,6 +349,16 @@ lh_target *lh_target_get(const char *path, char *err, size_t errlen)
     return e ? &e->t : NULL;
 }
 
+const lh_target *lh_target_foreign(void)
+{
+    pthread_mutex_lock(&registry_lock);
+    entry *e = registry;
+    while (e && !e->t.allocator)
+        e = e->next;
+    pthread_mutex_unlock(&registry_lock);
+    return e ? &e->t : NULL;
+}
+
 lh_op_fn lh_target_op(lh_target *t, const char *name, char *err,
                       size_t errlen)
 {

@@ -736,6 +736,9 @@ static int run(worker *wk)
         return -1;
     wk->flight->phase = LH_PHASE_DONE;
 
+    /* A target the steps opened may have brought an allocator heap.*
+     * cannot see (resolve_invariants checked the workload's own). */
+    const lh_target *foreign = lh_target_foreign();
     judged js[LH_MAX_INVARIANTS];
     int any_fail = 0;
     for (int i = 0; i < w->ninvariants; i++) {
@@ -743,6 +746,23 @@ static int run(worker *wk)
         memset(j, 0, sizeof *j);
         j->inv = &w->inv[i];
         j->metric = metric_of[i];
+        if (foreign && strncmp(j->inv->metric, "heap.", 5) == 0) {
+            char why[1024];
+            lh_probes_explain(&(lh_probes){ .target = (lh_target *)foreign },
+                              j->inv->metric, why, sizeof why);
+            lh_buf b = LH_BUF_INIT;
+            lh_buf_printf(&b, "%s: workload '%s': invariant %s(%s): %s",
+                          w->source, w->name, j->inv->kind_name,
+                          j->inv->metric, why);
+            set_error(wk, lh_buf_str(&b));
+            snprintf(j->v.reason, sizeof j->v.reason, "cannot be measured: "
+                     "target '%s' runs with %s", foreign->path,
+                     foreign->allocator);
+            verdict_line(wk, j);
+            send_info(wk, "%s", lh_buf_str(&b));
+            lh_buf_free(&b);
+            continue;
+        }
         size_t n = wk->probes.n;
         double *col = lh_raw_calloc(wk->nrows, sizeof *col);
         for (size_t r = 0; r < wk->nrows; r++)

@@ -30,3 +30,17 @@ leak.workload "needs-jemalloc-defaults" {
   warmup = 10, iterations = 200, samples = 10,
   step = function() nj:call("needsjemalloc_nop", "x") end,
 }
+
+-- the workload's own target is clean, but its steps open one that is not
+local clean = leak.target(os.getenv("LH_INITCOUNT")
+                          or "build/tests/libinitcount.so")
+leak.workload "foreign-opened-in-step" {
+  target = clean,
+  warmup = 10, iterations = 200, samples = 10,
+  step = function()
+    clean:call("initcount_nop", "x")
+    pa:call("prefixalloc_leak", "x")
+  end,
+  invariants = { leak.stable "heap.live_bytes",
+                 leak.bounded "proc.threads" { max = 64 } },
+}
