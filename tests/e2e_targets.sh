@@ -97,4 +97,18 @@ expect_eq "the other invariants are still judged" \
     "$(jget "$out/fa-foreign-opened-in-step/report.json" \
         "r.workloads[1].invariants[2].status")" pass
 
+if [ -n "${LH_JEMALLOC:-}" ]; then
+    # Debian's libjemalloc.so.2 uses initial-exec TLS: dlopen needs room
+    GLIBC_TUNABLES=glibc.rtld.optional_static_tls=65536 \
+        run_fa linked-with-jemalloc
+    rc=$?
+    cat "$out/fa-linked-with-jemalloc.txt"
+    expect_eq "heap.* on a target linked with -ljemalloc: exit 2" "$rc" 2
+    expect_match "the error names jemalloc and the loaded library" \
+        "$(cat "$out/fa-linked-with-jemalloc.txt")" \
+        "heap.live_bytes.*jemalloc \(/.*libjemalloc.so[.0-9]* is loaded\)"
+else
+    echo "# skip: no libjemalloc-dev (ci/deps installs it)"
+fi
+
 finish

@@ -155,19 +155,26 @@ static int alloc_sym(const char *name, int defined, void *ud)
     return 0;
 }
 
-static int alloc_object(struct dl_phdr_info *info, size_t size, void *ud)
+/* The file of a loaded object, or NULL (the vDSO has none). */
+static const char *object_file(const struct dl_phdr_info *info)
+{
+    const char *file = info->dlpi_name;
+    if (!file || !*file)
+        return "/proc/self/exe";    /* the program itself comes first */
+    return file[0] == '/' ? file : NULL;
+}
+
+static int alloc_library(struct dl_phdr_info *info, size_t size, void *ud)
 {
     (void)size;
     alloc_scan *s = ud;
-    const char *file = info->dlpi_name;
-    if (!file || !*file)
-        file = "/proc/self/exe";    /* the program itself comes first */
-    else if (file[0] != '/')
-        return 0;                   /* the vDSO: no file */
-    const char *b = base_name(file);
+    const char *file = object_file(info);
+    const char *b = file ? base_name(file) : "";
     for (size_t i = 0; i < sizeof alloc_libs / sizeof *alloc_libs; i++) {
-        if (strncmp(b, alloc_libs[i].prefix,
-                    strlen(alloc_libs[i].prefix)) != 0)
+        size_t n = strlen(alloc_libs[i].prefix);
+        /* libjemalloc.so.2, libtcmalloc_minimal.so.4, not libjemallocx */
+        if (strncmp(b, alloc_libs[i].prefix, n) != 0 ||
+            (b[n] && !strchr(".-_", b[n])))
             continue;
         char text[PATH_MAX + 128];
         snprintf(text, sizeof text, "%s (%s is loaded)", alloc_libs[i].name,
@@ -175,17 +182,30 @@ static int alloc_object(struct dl_phdr_info *info, size_t size, void *ud)
         s->found = lh_raw_strdup(text);
         return 1;
     }
+    return 0;
+}
+
+static int alloc_symbols(struct dl_phdr_info *info, size_t size, void *ud)
+{
+    (void)size;
+    alloc_scan *s = ud;
+    const char *file = object_file(info);
+    if (!file)
+        return 0;
     s->file = strcmp(file, "/proc/self/exe") == 0 ? "the program" : file;
     each_dynsym(file, alloc_sym, s);
     return s->found != NULL;
 }
 
 /* What in the process allocates behind the interposer's back, after the
- * target and its dependencies were loaded. */
+ * target and its dependencies were loaded: an allocator's library first,
+ * else the first object naming one of its entry points. */
 static void find_allocator(lh_target *t)
 {
     alloc_scan s = { NULL, NULL };
-    dl_iterate_phdr(alloc_object, &s);
+    dl_iterate_phdr(alloc_library, &s);
+    if (!s.found)
+        dl_iterate_phdr(alloc_symbols, &s);
     t->allocator = s.found;
 }
 
@@ -272,8 +292,12 @@ static int open_target(lh_target *t, const char *path, const char *file,
          * library, instead of crashing in the middle of a workload. */
         t->handle = dlopen(real, RTLD_NOW | RTLD_LOCAL);
         if (!t->handle) {
-            snprintf(err, errlen, "cannot load target library '%s': %s",
-                     file, dlerror());
+            const char *why = dlerror();
+            snprintf(err, errlen, "cannot load target library '%s': %s%s",
+                     file, why, strstr(why, "static TLS") ? " (a library "
+                     "with initial-exec TLS, such as libjemalloc: give "
+                     "the loader room with GLIBC_TUNABLES=glibc.rtld."
+                     "optional_static_tls=65536)" : "");
             return -1;
         }
         t->image = lh_raw_strdup(real);

@@ -44,3 +44,14 @@ leak.workload "foreign-opened-in-step" {
   invariants = { leak.stable "heap.live_bytes",
                  leak.bounded "proc.threads" { max = 64 } },
 }
+
+-- the system's jemalloc (LH_JEMALLOC: built when libjemalloc-dev is there)
+if os.getenv("LH_JEMALLOC") then
+  local je = leak.target(os.getenv("LH_JEMALLOC"))
+  leak.workload "linked-with-jemalloc" {
+    target = je,
+    warmup = 10, iterations = 200, samples = 10,
+    step = function() je:call("jemalloc_leak", "x") end,
+    invariants = { leak.stable "heap.live_bytes" },
+  }
+end
