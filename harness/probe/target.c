@@ -373,7 +373,7 @@ lh_target *lh_target_get(const char *path, char *err, size_t errlen)
     return e ? &e->t : NULL;
 }
 
-const lh_target *lh_target_foreign(void)
+lh_target *lh_target_foreign(void)
 {
     pthread_mutex_lock(&registry_lock);
     entry *e = registry;

@@ -67,7 +67,7 @@ lh_target *lh_target_get(const char *path, char *err, size_t errlen);
 
 /* A target this process opened whose allocator is foreign (its allocator
  * field set), or NULL: for targets opened after the workload's own. */
-const lh_target *lh_target_foreign(void);
+lh_target *lh_target_foreign(void);
 
 /* Look up an operation.  NULL with a message naming symbol and library. */
 lh_op_fn lh_target_op(lh_target *t, const char *name, char *err,

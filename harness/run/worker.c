@@ -738,7 +738,7 @@ static int run(worker *wk)
 
     /* A target the steps opened may have brought an allocator heap.*
      * cannot see (resolve_invariants checked the workload's own). */
-    const lh_target *foreign = lh_target_foreign();
+    lh_target *foreign = lh_target_foreign();
     judged js[LH_MAX_INVARIANTS];
     int any_fail = 0;
     for (int i = 0; i < w->ninvariants; i++) {
@@ -748,8 +748,8 @@ static int run(worker *wk)
         j->metric = metric_of[i];
         if (foreign && strncmp(j->inv->metric, "heap.", 5) == 0) {
             char why[1024];
-            lh_probes_explain(&(lh_probes){ .target = (lh_target *)foreign },
-                              j->inv->metric, why, sizeof why);
+            lh_probes only = { .target = foreign };
+            lh_probes_explain(&only, j->inv->metric, why, sizeof why);
             lh_buf b = LH_BUF_INIT;
             lh_buf_printf(&b, "%s: workload '%s': invariant %s(%s): %s",
                           w->source, w->name, j->inv->kind_name,
