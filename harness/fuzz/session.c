@@ -50,6 +50,11 @@ int lh_session_open(lh_session *s, const char *script, const char *workload,
     }
     lua_pop(L, 1);
     lh_probes_init(&s->probes, s->target);
+    if (s->target && s->target->allocator)
+        fprintf(stderr, "leakhound: warning: heap growth is not watched: "
+                "target '%s' runs with %s, which the malloc interposer "
+                "cannot see (README: Metrics)\n", s->target->path,
+                s->target->allocator);
     lh_lua_set_settle(L, default_settle, s);
 
     if (lua_getfield(L, s->wtab, "setup") == LUA_TFUNCTION) {

@@ -71,6 +71,10 @@ void lh_probes_init(lh_probes *p, lh_target *target)
         m->cheap = builtin[i].cheap;
         m->default_slack = builtin[i].slack;
         m->available = strncmp(m->name, "go.", 3) != 0 || has_go;
+        /* heap.* would read a flat line where the allocator is foreign */
+        if (strncmp(m->name, "heap.", 5) == 0 && target &&
+            target->allocator)
+            m->available = 0;
     }
     if (has_go) {
         /* The Go runtime mallocs a few hundred bytes, and may start an OS
@@ -108,6 +112,15 @@ void lh_probes_explain(const lh_probes *p, const char *name, char *buf,
                  "metric '%s' is not available: target '%s' does not link "
                  "the leakhound Go probe (no leakhound_go_probe_version "
                  "symbol)", name, lib);
+    } else if (strncmp(name, "heap.", 5) == 0 && p->target &&
+               p->target->allocator) {
+        snprintf(buf, len,
+                 "metric '%s' is not available: target '%s' runs with "
+                 "%s, whose blocks leakhound's malloc interposer cannot "
+                 "see (a leak there reads as a flat line); use "
+                 "proc.rss_bytes, the allocator's own statistics exported "
+                 "as a gauge (leakhound_gauge_NAME), or build the target "
+                 "against glibc malloc", name, lib, p->target->allocator);
     } else if (strncmp(name, "target.", 7) == 0) {
         snprintf(buf, len,
                  "metric '%s' is not available: target '%s' exports no "

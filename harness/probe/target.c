@@ -5,6 +5,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -27,12 +28,14 @@ static void *sym(void *handle, const char *name)
 }
 
 /*
- * Gauges are found by name prefix, which dlsym cannot enumerate, so read the
- * library's dynamic symbol table from the file.
+ * Calls fn(name, defined, ud) for each symbol in the dynamic symbol table of
+ * the ELF file at path (dlsym cannot enumerate); stops when fn returns
+ * non-zero.  A file that cannot be read calls nothing.
  */
-static void find_gauges(lh_target *t)
+static void each_dynsym(const char *path,
+                        int (*fn)(const char *, int, void *), void *ud)
 {
-    int fd = open(t->image, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return;
     struct stat st;
@@ -63,28 +66,147 @@ static void find_gauges(lh_target *t)
         size_t nsyms = sh[i].sh_size / sizeof(Elf64_Sym);
         const char *names = (const char *)(img + strs->sh_offset);
         for (size_t k = 0; k < nsyms; k++) {
-            if (syms[k].st_shndx == SHN_UNDEF ||
-                syms[k].st_name >= strs->sh_size)
+            if (syms[k].st_name == 0 || syms[k].st_name >= strs->sh_size ||
+                !memchr(names + syms[k].st_name, 0,
+                        strs->sh_size - syms[k].st_name))
                 continue;
-            const char *name = names + syms[k].st_name;
-            size_t plen = sizeof GAUGE_PREFIX - 1;
-            if (strncmp(name, GAUGE_PREFIX, plen) != 0 || !name[plen])
-                continue;
-            void *fn = sym(t->handle, name);
-            if (!fn)
-                continue;
-            lh_gauge *g = lh_raw_realloc(t->gauges,
-                                         (t->ngauges + 1) * sizeof *g);
-            if (!g)
-                break;
-            t->gauges = g;
-            g[t->ngauges].name = lh_raw_strdup(name + plen);
-            *(void **)&g[t->ngauges].fn = fn;
-            t->ngauges++;
+            if (fn(names + syms[k].st_name, syms[k].st_shndx != SHN_UNDEF,
+                   ud))
+                goto out;
         }
     }
 out:
     munmap((void *)img, size);
+}
+
+static const char *base_name(const char *path)
+{
+    const char *b = strrchr(path, '/');
+    return b ? b + 1 : path;
+}
+
+/* Gauges are found by name prefix. */
+static int add_gauge(const char *name, int defined, void *ud)
+{
+    lh_target *t = ud;
+    size_t plen = sizeof GAUGE_PREFIX - 1;
+    if (!defined || strncmp(name, GAUGE_PREFIX, plen) != 0 || !name[plen])
+        return 0;
+    void *fn = sym(t->handle, name);
+    if (!fn)
+        return 0;
+    lh_gauge *g = lh_raw_realloc(t->gauges, (t->ngauges + 1) * sizeof *g);
+    if (!g)
+        return 1;
+    t->gauges = g;
+    g[t->ngauges].name = lh_raw_strdup(name + plen);
+    *(void **)&g[t->ngauges].fn = fn;
+    t->ngauges++;
+    return 0;
+}
+
+static void find_gauges(lh_target *t)
+{
+    each_dynsym(t->image, add_gauge, t);
+}
+
+/*
+ * Allocators the interposer cannot see: a library of theirs loaded in the
+ * process, or their own entry points (prefixed builds, non-standard APIs)
+ * exported or imported by any loaded object.  A plain exported malloc is
+ * not flagged: other objects' calls to it bind to the interposer.
+ */
+static const struct {
+    const char *prefix;     /* of a library file name */
+    const char *name;
+} alloc_libs[] = {
+    { "libjemalloc", "jemalloc" },
+    { "libtcmalloc", "tcmalloc" },
+    { "libmimalloc", "mimalloc" },
+};
+
+static const struct {
+    const char *sym;
+    const char *name;
+} alloc_syms[] = {
+    { "je_malloc", "jemalloc" }, { "mallocx", "jemalloc" },
+    { "rallocx", "jemalloc" }, { "sdallocx", "jemalloc" },
+    { "tc_malloc", "tcmalloc" }, { "tc_new", "tcmalloc" },
+    { "mi_malloc", "mimalloc" }, { "mi_free", "mimalloc" },
+};
+
+typedef struct alloc_scan {
+    const char *file;       /* the object being read */
+    char *found;            /* lh_raw_strdup'd description, or NULL */
+} alloc_scan;
+
+static int alloc_sym(const char *name, int defined, void *ud)
+{
+    alloc_scan *s = ud;
+    for (size_t i = 0; i < sizeof alloc_syms / sizeof *alloc_syms; i++) {
+        if (strcmp(name, alloc_syms[i].sym) != 0)
+            continue;
+        char text[PATH_MAX + 128];
+        snprintf(text, sizeof text, "%s (%s %s %s)", alloc_syms[i].name,
+                 s->file, defined ? "exports" : "imports", name);
+        s->found = lh_raw_strdup(text);
+        return 1;
+    }
+    return 0;
+}
+
+/* The file of a loaded object, or NULL (the vDSO has none). */
+static const char *object_file(const struct dl_phdr_info *info)
+{
+    const char *file = info->dlpi_name;
+    if (!file || !*file)
+        return "/proc/self/exe";    /* the program itself comes first */
+    return file[0] == '/' ? file : NULL;
+}
+
+static int alloc_library(struct dl_phdr_info *info, size_t size, void *ud)
+{
+    (void)size;
+    alloc_scan *s = ud;
+    const char *file = object_file(info);
+    const char *b = file ? base_name(file) : "";
+    for (size_t i = 0; i < sizeof alloc_libs / sizeof *alloc_libs; i++) {
+        size_t n = strlen(alloc_libs[i].prefix);
+        /* libjemalloc.so.2, libtcmalloc_minimal.so.4, not libjemallocx */
+        if (strncmp(b, alloc_libs[i].prefix, n) != 0 ||
+            (b[n] && !strchr(".-_", b[n])))
+            continue;
+        char text[PATH_MAX + 128];
+        snprintf(text, sizeof text, "%s (%s is loaded)", alloc_libs[i].name,
+                 file);
+        s->found = lh_raw_strdup(text);
+        return 1;
+    }
+    return 0;
+}
+
+static int alloc_symbols(struct dl_phdr_info *info, size_t size, void *ud)
+{
+    (void)size;
+    alloc_scan *s = ud;
+    const char *file = object_file(info);
+    if (!file)
+        return 0;
+    s->file = strcmp(file, "/proc/self/exe") == 0 ? "the program" : file;
+    each_dynsym(file, alloc_sym, s);
+    return s->found != NULL;
+}
+
+/* What in the process allocates behind the interposer's back, after the
+ * target and its dependencies were loaded: an allocator's library first,
+ * else the first object naming one of its entry points. */
+static void find_allocator(lh_target *t)
+{
+    alloc_scan s = { NULL, NULL };
+    dl_iterate_phdr(alloc_library, &s);
+    if (!s.found)
+        dl_iterate_phdr(alloc_symbols, &s);
+    t->allocator = s.found;
 }
 
 static void find_go_probe(lh_target *t)
@@ -113,12 +235,6 @@ static void find_go_probe(lh_target *t)
         *(void **)&t->go.call_labeled = cl;
     }
     t->has_go = 1;
-}
-
-static const char *base_name(const char *path)
-{
-    const char *b = strrchr(path, '/');
-    return b ? b + 1 : path;
 }
 
 /*
@@ -161,26 +277,34 @@ static void initialize(lh_target *t)
     }
 }
 
-/* Open the library at file (path as named, file after the override). */
+/* Open the library at file (path as named, file after the override,
+ * real its real path). */
 static int open_target(lh_target *t, const char *path, const char *file,
-                       char *err, size_t errlen)
+                       const char *real, char *err, size_t errlen)
 {
     if (is_static(path)) {
         t->handle = dlopen(NULL, RTLD_NOW);
         t->image = lh_raw_strdup("/proc/self/exe");
     } else {
-        /* RTLD_NOW: an unresolved symbol is reported here, naming the
+        /* The real path, never a bare name: dlopen would search the
+         * library path for it instead of loading this file.
+         * RTLD_NOW: an unresolved symbol is reported here, naming the
          * library, instead of crashing in the middle of a workload. */
-        t->handle = dlopen(file, RTLD_NOW | RTLD_LOCAL);
+        t->handle = dlopen(real, RTLD_NOW | RTLD_LOCAL);
         if (!t->handle) {
-            snprintf(err, errlen, "cannot load target library '%s': %s",
-                     file, dlerror());
+            const char *why = dlerror();
+            snprintf(err, errlen, "cannot load target library '%s': %s%s",
+                     file, why, strstr(why, "static TLS") ? " (a library "
+                     "with initial-exec TLS, such as libjemalloc: give "
+                     "the loader room with GLIBC_TUNABLES=glibc.rtld."
+                     "optional_static_tls=65536)" : "");
             return -1;
         }
-        t->image = lh_raw_strdup(file);
+        t->image = lh_raw_strdup(real);
     }
     t->path = lh_raw_strdup(is_static(path) ? path : file);
-    if (!t->handle || !t->path || !t->image) {
+    t->real = lh_raw_strdup(real);
+    if (!t->handle || !t->path || !t->image || !t->real) {
         snprintf(err, errlen, "cannot load target library '%s': out of "
                  "memory", file);
         return -1;
@@ -188,6 +312,7 @@ static int open_target(lh_target *t, const char *path, const char *file,
     initialize(t);
     find_go_probe(t);
     find_gauges(t);
+    find_allocator(t);
     return 0;
 }
 
@@ -210,8 +335,12 @@ lh_target *lh_target_get(const char *path, char *err, size_t errlen)
                                        : override(path, swapped,
                                                   sizeof swapped);
     if (access(file, R_OK) < 0 || !realpath(file, key)) {
-        snprintf(err, errlen, "cannot open target library '%s': %s", file,
-                 strerror(errno));
+        int no_file = errno == ENOENT && file[0] != '/';
+        snprintf(err, errlen, "cannot open target library '%s': %s%s", file,
+                 strerror(errno), no_file ? " (a relative name is looked "
+                 "for relative to the current directory, then to the "
+                 "script's directory; the system library path is not "
+                 "searched)" : "");
         return NULL;
     }
     pthread_mutex_lock(&registry_lock);
@@ -225,7 +354,7 @@ lh_target *lh_target_get(const char *path, char *err, size_t errlen)
             snprintf(err, errlen, "cannot load target library '%s': out "
                      "of memory", file);
         else
-            rc = open_target(&e->t, path, file, err, errlen);
+            rc = open_target(&e->t, path, file, key, err, errlen);
         if (rc == 0) {
             e->next = registry;
             registry = e;
@@ -234,10 +363,22 @@ lh_target *lh_target_get(const char *path, char *err, size_t errlen)
             lh_raw_free(e->key);
             lh_raw_free(e->t.path);
             lh_raw_free(e->t.image);
+            lh_raw_free(e->t.real);
+            lh_raw_free(e->t.allocator);
             lh_raw_free(e);
             e = NULL;
         }
     }
+    pthread_mutex_unlock(&registry_lock);
+    return e ? &e->t : NULL;
+}
+
+lh_target *lh_target_foreign(void)
+{
+    pthread_mutex_lock(&registry_lock);
+    entry *e = registry;
+    while (e && !e->t.allocator)
+        e = e->next;
     pthread_mutex_unlock(&registry_lock);
     return e ? &e->t : NULL;
 }

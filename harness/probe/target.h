@@ -42,6 +42,10 @@ typedef struct lh_go_probe {
 typedef struct lh_target {
     char *path;             /* as a workload first named it */
     char *image;            /* the ELF file holding its symbols */
+    char *real;             /* real path of the file loaded (reports) */
+    char *allocator;        /* NULL, or an allocator in the process that
+                               the interposer cannot see: "jemalloc
+                               (/usr/lib/.../libjemalloc.so.2 is loaded)" */
     void *handle;
     int has_go;             /* the Go probe is linked in */
     lh_go_probe go;
@@ -51,12 +55,19 @@ typedef struct lh_target {
 
 /* The process's one lh_target for the library at path.  The first call
  * for a file (by real path, after LEAKHOUND_TARGET_OVERRIDE) opens it:
- * dlopen, LLVMFuzzerInitialize if exported, the Go probe, the gauges; later
+ * dlopen (of its real path, so a name without a slash is never searched
+ * for on the library path), LLVMFuzzerInitialize if exported, the Go
+ * probe, the gauges, a foreign allocator (after the load, in any object
+ * of the process: see allocator above); later
  * calls, from any thread, return the same target, so a workload's threads
  * share one initialisation.  Targets live until exit.  On failure returns
  * NULL and writes a message naming the library into err (nothing is
  * remembered: a later call tries again). */
 lh_target *lh_target_get(const char *path, char *err, size_t errlen);
+
+/* A target this process opened whose allocator is foreign (its allocator
+ * field set), or NULL: for targets opened after the workload's own. */
+lh_target *lh_target_foreign(void);
 
 /* Look up an operation.  NULL with a message naming symbol and library. */
 lh_op_fn lh_target_op(lh_target *t, const char *name, char *err,

@@ -447,6 +447,8 @@ static void emit_result(worker *wk, judged *js, int nj)
     lh_json_key(&b, "name");
     lh_json_str(&b, wk->w.name);
     lh_json_field_str(&b, "status", wk->status);
+    if (wk->target)
+        lh_json_field_str(&b, "target_file", wk->target->real);
     lh_buf_printf(&b, ",\"index\":%d,\"threads\":%d,\"warmup\":%ld,"
                   "\"samples\":%d,", wk->w.index, wk->w.threads,
                   wk->w.warmup, wk->w.samples);
@@ -600,9 +602,11 @@ static int resolve_invariants(worker *wk, int *metric_of)
             char why[1024];
             lh_probes_explain(&wk->probes, inv->metric, why, sizeof why);
             lh_buf b = LH_BUF_INIT;
-            lh_buf_printf(&b, "%s: workload '%s': invariant %s(%s): %s",
+            lh_buf_printf(&b, "%s: workload '%s': invariant %s(%s): %s%s",
                           wk->w.source, wk->w.name, inv->kind_name,
-                          inv->metric, why);
+                          inv->metric, why, wk->w.has_invariants ? "" :
+                          " (a default invariant: the workload declares "
+                          "none, so declare its invariants)");
             set_error(wk, lh_buf_str(&b));
             lh_buf_free(&b);
             return -1;
@@ -785,6 +789,9 @@ static int run(worker *wk)
     wk->flight->phase = LH_PHASE_DONE;
     lh_fd_release();        /* the harness writes from here on */
 
+    /* A target the steps opened may have brought an allocator heap.*
+     * cannot see (resolve_invariants checked the workload's own). */
+    lh_target *foreign = lh_target_foreign();
     judged js[LH_MAX_INVARIANTS];
     int any_fail = 0;
     for (int i = 0; i < w->ninvariants; i++) {
@@ -792,6 +799,23 @@ static int run(worker *wk)
         memset(j, 0, sizeof *j);
         j->inv = &w->inv[i];
         j->metric = metric_of[i];
+        if (foreign && strncmp(j->inv->metric, "heap.", 5) == 0) {
+            char why[1024];
+            lh_probes only = { .target = foreign };
+            lh_probes_explain(&only, j->inv->metric, why, sizeof why);
+            lh_buf b = LH_BUF_INIT;
+            lh_buf_printf(&b, "%s: workload '%s': invariant %s(%s): %s",
+                          w->source, w->name, j->inv->kind_name,
+                          j->inv->metric, why);
+            set_error(wk, lh_buf_str(&b));
+            snprintf(j->v.reason, sizeof j->v.reason, "cannot be measured: "
+                     "target '%s' runs with %s", foreign->path,
+                     foreign->allocator);
+            verdict_line(wk, j);
+            send_info(wk, "%s", lh_buf_str(&b));
+            lh_buf_free(&b);
+            continue;
+        }
         size_t n = wk->probes.n;
         double *col = lh_raw_calloc(wk->nrows, sizeof *col);
         for (size_t r = 0; r < wk->nrows; r++)
