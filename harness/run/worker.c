@@ -12,14 +12,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <lauxlib.h>
 
 #include "buf.h"
+#include "child.h"
 #include "clock.h"
 #include "json.h"
 #include "detector.h"
@@ -638,10 +641,13 @@ static int run(worker *wk)
     lh_workload *w = &wk->w;
     char err[2048];
 
-    if (lh_script_load(L, wk->script, &wk->err) < 0) {
-        set_error(wk, lh_buf_str(&wk->err));
+    lh_buf le = LH_BUF_INIT;    /* not wk->err: set_error resets it */
+    if (lh_script_load(L, wk->script, &le) < 0) {
+        set_error(wk, lh_buf_str(&le));
+        lh_buf_free(&le);
         return -1;
     }
+    lh_buf_free(&le);
     lh_script_workload(L, wk->index);
     if (!lua_istable(L, -1)) {
         lh_buf b = LH_BUF_INIT;
@@ -803,6 +809,39 @@ static int parse_args(worker *wk, int argc, char **argv)
     return wk->flight ? 0 : -1;
 }
 
+/* ---- what the target started ------------------------------------------ */
+
+/* Sent by the kernel when the supervisor dies (PR_SET_PDEATHSIG): a signal
+ * targets leave alone (the Go runtime takes no real-time signal in a
+ * library), caught so the target's processes go before the worker. */
+#define SUPERVISOR_GONE (SIGRTMIN + 4)
+
+static void on_supervisor_gone(int sig)
+{
+    (void)sig;
+    if (lh_child_kill_descendants() < 0)
+        return;     /* the worker is ending them already, then exits */
+    _exit(3);
+}
+
+/* The worker adopts whatever its target forks and then orphans (a daemon
+ * after setsid() too), and ends all of it when the workload ends or the
+ * supervisor dies; the supervisor, also a subreaper, ends what is left
+ * when the worker itself is killed. */
+static void own_descendants(void)
+{
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_supervisor_gone;
+    sa.sa_flags = SA_ONSTACK;
+    sigfillset(&sa.sa_mask);
+    sigaction(SUPERVISOR_GONE, &sa, NULL);
+    /* replaces the SIGKILL set at fork: either that one came already or
+     * this one will */
+    prctl(PR_SET_PDEATHSIG, SUPERVISOR_GONE);
+}
+
 int lh_worker_main(int argc, char **argv)
 {
     static worker wk;
@@ -811,6 +850,7 @@ int lh_worker_main(int argc, char **argv)
               stderr);
         return 2;
     }
+    own_descendants();
     wk.L = lh_script_new(LH_SCRIPT_WORKER);
     if (!wk.L) {
         fputs("leakhound: cannot create a Lua state\n", stderr);
@@ -829,5 +869,6 @@ int lh_worker_main(int argc, char **argv)
     /* Exit without running destructors: a Go runtime may be loaded, and
      * target threads may still be blocked (that may be the leak). */
     fflush(NULL);
+    lh_child_kill_descendants();
     _exit(0);
 }
