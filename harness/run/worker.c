@@ -80,9 +80,15 @@ static void send_all(int fd, const char *p, size_t len)
     }
 }
 
-/* One message: the JSON object in m, then a newline (worker.h). */
+static pid_t worker_pid;
+
+/* One message: the JSON object in m, then a newline (worker.h).  Only from
+ * the worker: a copy the target forked behind lh_target_call's back (a
+ * raw fork syscall) ends here, silently. */
 static void send_msg(worker *wk, lh_buf *m)
 {
+    if (getpid() != worker_pid)
+        _exit(0);
     lh_buf_putc(m, '\n');
     send_all(wk->msg_fd, m->data, m->len);
 }
@@ -850,6 +856,7 @@ int lh_worker_main(int argc, char **argv)
               stderr);
         return 2;
     }
+    worker_pid = getpid();
     own_descendants();
     wk.L = lh_script_new(LH_SCRIPT_WORKER);
     if (!wk.L) {
