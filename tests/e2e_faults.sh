@@ -195,5 +195,11 @@ expect_match "worker: says why" \
 took=$(( $(date +%s) - t0 ))
 check "every bounded load ended within seconds (${took}s)" test "$took" -lt 40
 unset LEAKHOUND_LOAD_TIMEOUT
+text=$(LEAKHOUND_LOAD_TIMEOUT=soon "$LH" run tests/scripts/procs.lua \
+    --report-dir "$out/lb" 2>&1)
+rc=$?
+expect_eq "a malformed LEAKHOUND_LOAD_TIMEOUT is an error (exit 2)" "$rc" 2
+expect_match "which names the variable" "$text" \
+    "LEAKHOUND_LOAD_TIMEOUT='soon' is not a number of seconds"
 
 finish

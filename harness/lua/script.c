@@ -79,14 +79,17 @@ static _Thread_local double load_deadline;     /* lh_now(); 0: none */
 static _Thread_local double load_seconds;
 static _Thread_local int load_expired;
 
+/* LEAKHOUND_LOAD_TIMEOUT in seconds ("5", "2.5s"), or -1 if malformed. */
 static double load_timeout(void)
 {
     const char *v = getenv("LEAKHOUND_LOAD_TIMEOUT");
+    if (!v || !*v)
+        return LOAD_TIMEOUT_DEFAULT;
     char *end;
-    double s = v && *v ? strtod(v, &end) : 0;
-    if (v && *v && *end == '\0' && isfinite(s) && s > 0)
-        return s;
-    return LOAD_TIMEOUT_DEFAULT;
+    double s = strtod(v, &end);
+    if (*end == 's')
+        end++;
+    return *end == '\0' && end != v && isfinite(s) && s > 0 ? s : -1;
 }
 
 static void load_hook(lua_State *L, lua_Debug *ar)
@@ -128,6 +131,13 @@ int lh_script_load(lua_State *L, const char *path, lh_buf *err)
     lua_call(L, 1, 0);
     lua_pop(L, 1);
     load_seconds = load_timeout();
+    if (load_seconds < 0) {
+        lua_pop(L, 1);
+        lh_buf_reset(err);
+        lh_buf_printf(err, "%s: LEAKHOUND_LOAD_TIMEOUT='%s' is not a number "
+                      "of seconds", path, getenv("LEAKHOUND_LOAD_TIMEOUT"));
+        return -1;
+    }
     load_deadline = lh_now() + load_seconds;
     load_expired = 0;
     lua_sethook(L, load_hook, LUA_MASKCOUNT, 10000);
