@@ -155,6 +155,15 @@ done
 check "SIGKILL of the supervisor: the worker is gone" dead "$worker"
 check "SIGKILL of the supervisor: the target's daemon is gone" dead "$daemon"
 
+# ... and after a replay (`repro`, and `test`'s regression cases)
+printf DAEMON >"$out/daemon.in"
+LEAKHOUND_FAULTS_DAEMON=$out/daemons3 "$LH" repro tests/scripts/procs.lua \
+    --workload fault-daemon "$out/daemon.in" --reps 4 >"$out/repro.txt" 2>&1
+expect_eq "repro of the daemon-starting input: no leak (exit 0)" "$?" 0
+daemon=$(head -n 1 "$out/daemons3" 2>/dev/null)
+check "repro: the daemon started (pid '$daemon')" test -n "$daemon"
+check "repro: the target's daemon is gone afterwards" dead "$daemon"
+
 # A script whose top level never returns: loading is bounded, in the
 # supervisor (run, list, test, nightly) and in the worker (issue 11).
 export LEAKHOUND_LOAD_TIMEOUT=1

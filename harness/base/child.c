@@ -641,6 +641,33 @@ int lh_child_kill_descendants(void)
     return live;
 }
 
+/* Sent by the kernel when the parent dies (PR_SET_PDEATHSIG): a signal
+ * targets leave alone (the Go runtime takes no real-time signal in a
+ * library), caught so the descendants go first. */
+#define PARENT_GONE (SIGRTMIN + 4)
+
+static void on_parent_gone(int sig)
+{
+    (void)sig;
+    if (lh_child_kill_descendants() < 0)
+        return;     /* they are being ended already, then we exit */
+    _exit(3);
+}
+
+void lh_child_adopt_descendants(void)
+{
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_parent_gone;
+    sa.sa_flags = SA_ONSTACK;
+    sigfillset(&sa.sa_mask);
+    sigaction(PARENT_GONE, &sa, NULL);
+    /* replaces the SIGKILL set at fork: either that one came already or
+     * this one will */
+    prctl(PR_SET_PDEATHSIG, PARENT_GONE);
+}
+
 void lh_self_dir(char *out, unsigned long len)
 {
     ssize_t n = readlink("/proc/self/exe", out, len - 1);

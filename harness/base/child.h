@@ -94,6 +94,12 @@ lh_child_result lh_child_run(char *const argv[], char *const env[],
  * (on another thread, or in the code a signal handler interrupted). */
 int lh_child_kill_descendants(void);
 
+/* For a child started by lh_child_start that runs a target: becomes a
+ * child subreaper (orphans of its descendants, setsid() daemons too, come
+ * to it) and, when its parent dies, kills its descendants before it exits
+ * (PR_SET_PDEATHSIG, a caught real-time signal). */
+void lh_child_adopt_descendants(void);
+
 /* Catch SIGINT/SIGTERM from now on, not only while a child runs. */
 void lh_child_trap_signals(void);
 

@@ -12,11 +12,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <lauxlib.h>
@@ -815,39 +813,6 @@ static int parse_args(worker *wk, int argc, char **argv)
     return wk->flight ? 0 : -1;
 }
 
-/* ---- what the target started ------------------------------------------ */
-
-/* Sent by the kernel when the supervisor dies (PR_SET_PDEATHSIG): a signal
- * targets leave alone (the Go runtime takes no real-time signal in a
- * library), caught so the target's processes go before the worker. */
-#define SUPERVISOR_GONE (SIGRTMIN + 4)
-
-static void on_supervisor_gone(int sig)
-{
-    (void)sig;
-    if (lh_child_kill_descendants() < 0)
-        return;     /* the worker is ending them already, then exits */
-    _exit(3);
-}
-
-/* The worker adopts whatever its target forks and then orphans (a daemon
- * after setsid() too), and ends all of it when the workload ends or the
- * supervisor dies; the supervisor, also a subreaper, ends what is left
- * when the worker itself is killed. */
-static void own_descendants(void)
-{
-    prctl(PR_SET_CHILD_SUBREAPER, 1);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_supervisor_gone;
-    sa.sa_flags = SA_ONSTACK;
-    sigfillset(&sa.sa_mask);
-    sigaction(SUPERVISOR_GONE, &sa, NULL);
-    /* replaces the SIGKILL set at fork: either that one came already or
-     * this one will */
-    prctl(PR_SET_PDEATHSIG, SUPERVISOR_GONE);
-}
-
 int lh_worker_main(int argc, char **argv)
 {
     static worker wk;
@@ -857,7 +822,10 @@ int lh_worker_main(int argc, char **argv)
         return 2;
     }
     worker_pid = getpid();
-    own_descendants();
+    /* whatever the target starts, a setsid() daemon too, goes when the
+     * workload ends or the supervisor dies; the supervisor ends what is
+     * left when the worker itself is killed */
+    lh_child_adopt_descendants();
     wk.L = lh_script_new(LH_SCRIPT_WORKER);
     if (!wk.L) {
         fputs("leakhound: cannot create a Lua state\n", stderr);
