@@ -593,10 +593,13 @@ static void mark_descendants(int n, pid_t self)
         procs[i].mine = procs[i].ppid == self;
     for (int changed = 1; changed;) {
         changed = 0;
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n; i++) {
+            if (procs[i].mine || procs[i].ppid <= 2)
+                continue;   /* init's and kthreadd's are never ours */
             for (int k = 0; k < n && !procs[i].mine; k++)
                 if (procs[k].mine && procs[k].pid == procs[i].ppid)
                     procs[i].mine = changed = 1;
+        }
     }
 }
 
