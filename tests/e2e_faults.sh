@@ -3,7 +3,9 @@
 # error each get their verdict, and the rest of the run goes on.
 source "$(dirname "$0")/lib.sh"
 out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+# daemons the old code let live are not left behind by this test
+trap 'cat "$out"/daemons* 2>/dev/null | xargs -r kill -9 2>/dev/null
+      rm -rf "$out"' EXIT
 
 text=$("$LH" run lua/suites/faults.lua tests/scripts/syntax_error.lua \
     --report-dir "$out" 2>&1)
@@ -137,5 +139,112 @@ for w in hoard flood; do
 done
 expect_match "FAIL line says the fd table filled" "$text" \
     "^FAIL  fd-exhaust-hoard  proc.fds .*fd table full"
+
+# A target that forks: only the worker comes back into the harness (one
+# verdict line, not one per process); a daemon it starts (setsid, double
+# fork) is gone when its workload ends, passes or times out (issue 10).
+# dead PID: gone, or a zombie waiting for whoever reaps orphans here
+dead() {
+    local state
+    state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)
+    [ -z "$state" ] || [ "$state" = Z ]
+}
+text=$(LEAKHOUND_FAULTS_DAEMON=$out/daemons \
+    LEAKHOUND_FAULTS_CALLERS=$out/callers "$LH" run tests/scripts/procs.lua \
+    --report-dir "$out/procs" --expect 2>&1)
+rc=$?
+echo "$text"
+rep=$out/procs/report.json
+expect_eq "--expect: the forking workloads show what they expect" "$rc" 0
+expect_eq "one verdict line for the workload whose target forked" \
+    "$(grep -Ec '^(pass|FAIL|ERROR) +fault-fork-return ' <<<"$text")" 1
+expect_eq "only the worker called the target again after it forked" \
+    "$(wc -l <"$out/callers")" 1
+expect_eq "3 workloads in the report" "$(jget "$rep" '#r.workloads')" 3
+expect_eq "fault-fork-return passes" \
+    "$(jget "$rep" "find(r.workloads, 'name', 'fault-fork-return').status")" \
+    pass
+expect_eq "two daemons were started" "$(wc -l <"$out/daemons")" 2
+for pid in $(cat "$out/daemons"); do
+    check "daemon $pid is gone after the run" dead "$pid"
+done
+
+# SIGKILL of the supervisor: the worker and the daemon go with it.
+LEAKHOUND_FAULTS_DAEMON=$out/daemons2 "$LH" run tests/scripts/procs.lua \
+    --workload fault-daemon-hang --timeout 60s --report-dir "$out/procs2" \
+    >"$out/procs2.txt" 2>&1 &
+sup=$!
+for _ in $(seq 200); do
+    [ -s "$out/daemons2" ] && break
+    sleep 0.1
+done
+worker=$(ps -o pid= --ppid "$sup" | tr -d ' ')
+daemon=$(head -n 1 "$out/daemons2" 2>/dev/null)
+check "the daemon started (pid '$daemon') in the worker ('$worker')" \
+    test -n "$daemon" -a -n "$worker"
+kill -9 "$sup"
+wait "$sup" 2>/dev/null
+for _ in $(seq 50); do
+    dead "$daemon" && dead "$worker" && break
+    sleep 0.1
+done
+check "SIGKILL of the supervisor: the worker is gone" dead "$worker"
+check "SIGKILL of the supervisor: the target's daemon is gone" dead "$daemon"
+
+# ... and after a replay (`repro`, and `test`'s regression cases)
+printf DAEMON >"$out/daemon.in"
+LEAKHOUND_FAULTS_DAEMON=$out/daemons3 "$LH" repro tests/scripts/procs.lua \
+    --workload fault-daemon "$out/daemon.in" --reps 4 >"$out/repro.txt" 2>&1
+expect_eq "repro of the daemon-starting input: no leak (exit 0)" "$?" 0
+daemon=$(head -n 1 "$out/daemons3" 2>/dev/null)
+check "repro: the daemon started (pid '$daemon')" test -n "$daemon"
+check "repro: the target's daemon is gone afterwards" dead "$daemon"
+
+# A script whose top level never returns: loading is bounded, in the
+# supervisor (run, list, test, nightly) and in the worker (issue 11).
+export LEAKHOUND_LOAD_TIMEOUT=1
+t0=$(date +%s)
+text=$(timeout 60 "$LH" run tests/scripts/load_hang.lua \
+    --report-dir "$out/lh" 2>&1)
+rc=$?
+echo "$text"
+expect_eq "run: a script that never finishes loading is exit 2" "$rc" 2
+expect_match "run: names script, line and limit" "$text" \
+    "load_hang.lua:[0-9]+: the script did not finish loading within 1 s"
+text=$(timeout 60 "$LH" run tests/scripts/load_hang_pcall.lua \
+    --report-dir "$out/lh" 2>&1)
+expect_match "run: a pcall in the loop does not hold the error back" \
+    "$text" "load_hang_pcall.lua:[0-9]+: the script did not finish loading"
+text=$(timeout 60 "$LH" list tests/scripts/load_hang.lua 2>&1)
+rc=$?
+check "list: ends (exit $rc)" test "$rc" -ne 124
+expect_match "list: says why" "$text" "did not finish loading within 1 s"
+text=$(timeout 60 "$LH" test tests/scripts/load_hang.lua \
+    --corpora "$out/nocorp" --report-dir "$out/lt" 2>&1)
+rc=$?
+check "test: ends with an error (exit $rc)" test "$rc" -ne 124 -a "$rc" -ne 0
+expect_match "test: says why" "$text" "did not finish loading within 1 s"
+text=$(timeout 60 "$LH" nightly tests/scripts/load_hang.lua --budget 5s \
+    --corpora "$out/nocorp" --work "$out/nw" --report-dir "$out/ln" 2>&1)
+rc=$?
+check "nightly: ends with an error (exit $rc)" test "$rc" -ne 124 -a "$rc" -ne 0
+expect_match "nightly: says why" "$text" "did not finish loading within 1 s"
+text=$(timeout 60 "$LH" run tests/scripts/load_hang_worker.lua \
+    --report-dir "$out/lw" 2>&1)
+echo "$text"
+expect_eq "worker: a load that never ends is an error, not a timeout" \
+    "$(jget "$out/lw/report.json" 'r.workloads[1].status')" error
+expect_match "worker: says why" \
+    "$(jget "$out/lw/report.json" 'r.workloads[1].error.message')" \
+    "load_hang_worker.lua:[0-9]+: the script did not finish loading within 1 s"
+took=$(( $(date +%s) - t0 ))
+check "every bounded load ended within seconds (${took}s)" test "$took" -lt 40
+unset LEAKHOUND_LOAD_TIMEOUT
+text=$(LEAKHOUND_LOAD_TIMEOUT=soon "$LH" run tests/scripts/procs.lua \
+    --report-dir "$out/lb" 2>&1)
+rc=$?
+expect_eq "a malformed LEAKHOUND_LOAD_TIMEOUT is an error (exit 2)" "$rc" 2
+expect_match "which names the variable" "$text" \
+    "LEAKHOUND_LOAD_TIMEOUT='soon' is not a number of seconds"
 
 finish

@@ -100,6 +100,16 @@ faults)
         test -n "$(ls "$out"/fuzz-crash/artifacts/crash-* 2>/dev/null)"
     check "the hang is saved as a timeout- artifact" \
         test -n "$(ls "$out"/fuzz-hang/artifacts/timeout-* 2>/dev/null)"
+    # fork() returning in both processes: the copy _exit()s at once and
+    # never runs a fuzz loop of its own (issue 10)
+    LEAKHOUND_FAULTS_CALLERS=$out/callers "$LH" fuzz \
+        tests/scripts/fuzz_faults.lua --workload fuzz-fork --time 5s \
+        --timeout 2s --seed 1 --out "$out/fuzz-fork" >"$out/fork.txt" 2>&1
+    rc=$?
+    tail -n 4 "$out/fork.txt"
+    expect_eq "fuzz-fork: exit 0 (no leak)" "$rc" 0
+    expect_eq "fuzz-fork: only the engine's process called the target" \
+        "$(wc -l <"$out/callers" 2>/dev/null)" 1
     ;;
 esac
 finish

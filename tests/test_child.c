@@ -1,7 +1,8 @@
 /*
  * test_child.c - the child-process module: how a child ended, read from
  * waitpid even while a grandchild holds its pipe; the group killed; the
- * fds and environment it gets; stdin and stdout pipes (addr2line's way).
+ * fds and environment it gets; stdin and stdout pipes (addr2line's way);
+ * descendants (a setsid() daemon among them) killed and reaped.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -9,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -155,11 +158,52 @@ static void test_stdin(void)
     check(r.end == LH_CHILD_NOSTART, "lh_child_run: not started");
 }
 
+/* A subreaper adopts a double-forked setsid() daemon; killing descendants
+ * ends it and the sleeping child, and reaps both. */
+static void test_descendants(void)
+{
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    int p[2];
+    if (pipe(p) < 0)
+        return;
+    pid_t kid = fork();
+    if (kid == 0) {
+        pid_t d = fork();
+        if (d == 0) {
+            setsid();
+            if (fork() != 0)
+                _exit(0);
+            pid_t me = getpid();
+            ssize_t w = write(p[1], &me, sizeof me);
+            (void)w;
+            for (;;)
+                pause();
+        }
+        waitpid(d, NULL, 0);
+        for (;;)
+            pause();
+    }
+    pid_t daemon = 0;
+    ssize_t n = read(p[0], &daemon, sizeof daemon);
+    close(p[0]);
+    close(p[1]);
+    check(n == sizeof daemon && daemon > 0, "the daemon started (%d)",
+          (int)daemon);
+    int left = lh_child_kill_descendants();
+    check(left == 0, "no descendant left (%d)", left);
+    check(kill(kid, 0) < 0 && errno == ESRCH, "the child is gone, reaped");
+    check(daemon > 0 && kill(daemon, 0) < 0 && errno == ESRCH,
+          "the setsid() daemon is gone, reaped");
+    check(lh_child_kill_descendants() == 0, "nothing to kill: 0");
+    prctl(PR_SET_CHILD_SUBREAPER, 0);
+}
+
 int main(void)
 {
     test_ends();
     test_grandchild();
     test_fds_env();
     test_stdin();
+    test_descendants();
     return check_report();
 }

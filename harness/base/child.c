@@ -519,6 +519,158 @@ lh_child_result lh_child_run(char *const argv[], char *const env[],
     return (lh_child_result){ c.end, c.code };
 }
 
+/* ---- descendants: found through /proc, killed, reaped ----------------- */
+
+#define PROCS_MAX 32768
+
+static struct proc_row {
+    pid_t pid, ppid;
+    char state, mine;
+} procs[PROCS_MAX];
+static char dents[8192];
+static int killing;
+
+/* pid's parent and state from /proc/pid/stat; -1 when it is gone. */
+static int read_stat(const char *name, pid_t *ppid, char *state)
+{
+    char path[64] = "/proc/", buf[512];
+    size_t n = strlen(path);
+    for (size_t i = 0; name[i] && n < sizeof path - 8; i++)
+        path[n++] = name[i];
+    memcpy(path + n, "/stat", 6);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t got = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (got <= 0)
+        return -1;
+    buf[got] = '\0';
+    char *p = strrchr(buf, ')');    /* the name may hold anything */
+    if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
+        return -1;
+    *state = p[2];
+    long v = 0;
+    for (p += 4; *p >= '0' && *p <= '9'; p++)
+        v = v * 10 + (*p - '0');
+    *ppid = (pid_t)v;
+    return 0;
+}
+
+/* Every process in /proc into procs[]; their number. */
+static int scan_procs(void)
+{
+    int dir = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0)
+        return 0;
+    int n = 0;
+    long got;
+    while (n < PROCS_MAX &&
+           (got = syscall(SYS_getdents64, dir, dents, sizeof dents)) > 0) {
+        for (long at = 0; at < got && n < PROCS_MAX;) {
+            /* struct linux_dirent64: ino, off, reclen, type, name */
+            unsigned short reclen;
+            memcpy(&reclen, dents + at + 16, sizeof reclen);
+            const char *name = dents + at + 19;
+            at += reclen;
+            if (name[0] < '1' || name[0] > '9')
+                continue;
+            long pid = 0;
+            for (const char *q = name; *q >= '0' && *q <= '9'; q++)
+                pid = pid * 10 + (*q - '0');
+            if (read_stat(name, &procs[n].ppid, &procs[n].state) == 0)
+                procs[n++].pid = (pid_t)pid;
+        }
+    }
+    close(dir);
+    return n;
+}
+
+/* Mark the processes whose parent is self or a marked one. */
+static void mark_descendants(int n, pid_t self)
+{
+    for (int i = 0; i < n; i++)
+        procs[i].mine = procs[i].ppid == self;
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (int i = 0; i < n; i++) {
+            if (procs[i].mine || procs[i].ppid <= 2)
+                continue;   /* init's and kthreadd's are never ours */
+            for (int k = 0; k < n && !procs[i].mine; k++)
+                if (procs[k].mine && procs[k].pid == procs[i].ppid)
+                    procs[i].mine = changed = 1;
+        }
+    }
+}
+
+/* Reap our children that are zombies. */
+static void reap_zombies(int n, pid_t self)
+{
+    for (int i = 0; i < n; i++)
+        if (procs[i].ppid == self && procs[i].state == 'Z')
+            while (waitpid(procs[i].pid, NULL, WNOHANG) < 0 &&
+                   errno == EINTR)
+                ;
+}
+
+int lh_child_kill_descendants(void)
+{
+    if (__atomic_exchange_n(&killing, 1, __ATOMIC_ACQ_REL))
+        return -1;      /* another thread, or the code this interrupted */
+    int saved = errno;
+    pid_t self = getpid();
+    struct timespec pause = { 0, 2000000 };
+    double stop = lh_now() + 3;
+    int n, live = 1;
+    while (live && lh_now() < stop) {
+        n = scan_procs();
+        mark_descendants(n, self);
+        live = 0;
+        for (int i = 0; i < n; i++)
+            if (procs[i].mine && procs[i].state != 'Z' &&
+                procs[i].state != 'X') {
+                kill(procs[i].pid, SIGKILL);
+                live++;
+            }
+        reap_zombies(n, self);
+        if (live)
+            nanosleep(&pause, NULL);
+    }
+    /* what died last, and orphans it left to us */
+    n = scan_procs();
+    reap_zombies(n, self);
+    __atomic_store_n(&killing, 0, __ATOMIC_RELEASE);
+    errno = saved;
+    return live;
+}
+
+/* Sent by the kernel when the parent dies (PR_SET_PDEATHSIG): a signal
+ * targets leave alone (the Go runtime takes no real-time signal in a
+ * library), caught so the descendants go first. */
+#define PARENT_GONE (SIGRTMIN + 4)
+
+static void on_parent_gone(int sig)
+{
+    (void)sig;
+    if (lh_child_kill_descendants() < 0)
+        return;     /* they are being ended already, then we exit */
+    _exit(3);
+}
+
+void lh_child_adopt_descendants(void)
+{
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_parent_gone;
+    sa.sa_flags = SA_ONSTACK;
+    sigfillset(&sa.sa_mask);
+    sigaction(PARENT_GONE, &sa, NULL);
+    /* replaces the SIGKILL set at fork: either that one came already or
+     * this one will */
+    prctl(PR_SET_PDEATHSIG, PARENT_GONE);
+}
+
 void lh_self_dir(char *out, unsigned long len)
 {
     ssize_t n = readlink("/proc/self/exe", out, len - 1);

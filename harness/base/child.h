@@ -86,6 +86,20 @@ typedef struct lh_child_result {
 lh_child_result lh_child_run(char *const argv[], char *const env[],
                              double timeout, const char *log);
 
+/* Kills every descendant of this process (found through /proc, setsid()
+ * ones too) and reaps those that are its children, for at most ~3 s.  A
+ * process that is a child subreaper (PR_SET_CHILD_SUBREAPER) has as
+ * descendants also the orphans of its descendants.  Async-signal-safe.
+ * Returns how many are still alive, or -1 when another call is under way
+ * (on another thread, or in the code a signal handler interrupted). */
+int lh_child_kill_descendants(void);
+
+/* For a child started by lh_child_start that runs a target: becomes a
+ * child subreaper (orphans of its descendants, setsid() daemons too, come
+ * to it) and, when its parent dies, kills its descendants before it exits
+ * (PR_SET_PDEATHSIG, a caught real-time signal). */
+void lh_child_adopt_descendants(void);
+
 /* Catch SIGINT/SIGTERM from now on, not only while a child runs. */
 void lh_child_trap_signals(void);
 

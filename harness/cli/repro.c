@@ -192,22 +192,31 @@ static void print_series(const lh_finding *f)
     printf("\n");
 }
 
+/* Ends the replay: what the target started goes first. */
+static _Noreturn void finish(int code)
+{
+    fflush(NULL);
+    lh_child_kill_descendants();
+    _exit(code);
+}
+
 int lh_repro_main(int argc, char **argv)
 {
+    lh_child_adopt_descendants();
     repro_args a;
     if (parse(argc, argv, 0, &a))
-        return 2;
+        finish(2);
     lh_buf input = LH_BUF_INIT, err = LH_BUF_INIT;
     if (lh_read_file(a.file, &input) < 0) {
         fprintf(stderr, "leakhound repro: cannot read '%s': %s\n", a.file,
                 strerror(errno));
-        return 2;
+        finish(2);
     }
     lh_session s;
     if (lh_session_open(&s, a.script, a.workload,
                         strtoull(a.seed, NULL, 10), &err) < 0) {
         fprintf(stderr, "leakhound repro: %s\n", lh_buf_str(&err));
-        return 2;
+        finish(2);
     }
     int reps = atoi(a.reps);
     lh_oracle_config cfg = { 0 };
@@ -220,8 +229,7 @@ int lh_repro_main(int argc, char **argv)
                                reps, &f);
     if (rc < 0) {
         printf("ERROR  the step failed while replaying the input\n");
-        fflush(stdout);
-        _exit(2);
+        finish(2);
     }
     if (rc == 0) {
         const char *m;
@@ -232,8 +240,7 @@ int lh_repro_main(int argc, char **argv)
                    y[n - 1], n - 1);
         printf("no leak: no watched metric grew with the repetitions\n");
         write_verdict(&a, o, NULL, &s);
-        fflush(stdout);
-        _exit(0);
+        finish(0);
     }
     printf("LEAK  %s  %+.4g %s per %s (p=%.2g)%s%s\n", f.metric,
            f.growth_per_rep, f.unit,
@@ -260,7 +267,6 @@ int lh_repro_main(int argc, char **argv)
             fprintf(stderr, "leakhound repro: cannot write the artifact "
                     "into %s: %s\n", a.artifact_dir, strerror(errno));
     }
-    fflush(stdout);
     /* no teardown: a Go runtime and blocked target threads may remain */
-    _exit(1);
+    finish(1);
 }

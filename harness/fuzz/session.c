@@ -88,7 +88,7 @@ int lh_session_step(lh_session *s, const uint8_t *data, size_t size,
 {
     lua_State *L = s->L;
     if (s->direct) {
-        s->direct(data, size);
+        lh_target_call(s->direct, data, size);
         s->next_i++;
         return 0;
     }

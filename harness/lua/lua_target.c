@@ -81,7 +81,7 @@ static int call_op(lua_State *L, lh_op_fn fn, int arg)
     const char *data = "";
     if (!lua_isnoneornil(L, arg))
         data = luaL_checklstring(L, arg, &len);
-    lua_pushinteger(L, fn((const uint8_t *)data, len));
+    lua_pushinteger(L, lh_target_call(fn, (const uint8_t *)data, len));
     return 1;
 }
 

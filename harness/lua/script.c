@@ -1,12 +1,16 @@
 /* script.c - creating Lua states and running scripts safely. */
 #include "script.h"
 
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <lauxlib.h>
 #include <lualib.h>
 
 #include "alloc.h"
+#include "clock.h"
 #include "lualeak.h"
 #include "scriptenv.h"
 
@@ -67,6 +71,49 @@ int lh_script_pcall(lua_State *L, int nargs, int nresults, lh_buf *err)
     return 0;
 }
 
+/* ---- a bounded load: a top level that never returns is an error ---- */
+
+#define LOAD_TIMEOUT_DEFAULT 10.0
+
+static _Thread_local double load_deadline;     /* lh_now(); 0: none */
+static _Thread_local double load_seconds;
+static _Thread_local int load_expired;
+
+/* LEAKHOUND_LOAD_TIMEOUT in seconds ("5", "2.5s"), or -1 if malformed. */
+static double load_timeout(void)
+{
+    const char *v = getenv("LEAKHOUND_LOAD_TIMEOUT");
+    if (!v || !*v)
+        return LOAD_TIMEOUT_DEFAULT;
+    char *end;
+    double s = strtod(v, &end);
+    if (*end == 's')
+        end++;
+    return *end == '\0' && end != v && isfinite(s) && s > 0 ? s : -1;
+}
+
+static void load_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    if (load_deadline <= 0 || lh_now() < load_deadline)
+        return;
+    load_expired = 1;
+    /* every instruction from now on, so a pcall in a loop cannot hold
+     * the error back */
+    lua_sethook(L, load_hook, LUA_MASKCOUNT, 1);
+    lua_Debug here;
+    const char *where = "";
+    if (lua_getstack(L, 0, &here) && lua_getinfo(L, "Sl", &here) &&
+        here.currentline > 0)
+        where = lua_pushfstring(L, "%s:%d: ", here.short_src,
+                                here.currentline);
+    char secs[32];
+    snprintf(secs, sizeof secs, "%g", load_seconds);
+    luaL_error(L, "%sthe script did not finish loading within %s s (its "
+               "top level must declare workloads and return; "
+               "LEAKHOUND_LOAD_TIMEOUT sets the limit)", where, secs);
+}
+
 int lh_script_load(lua_State *L, const char *path, lh_buf *err)
 {
     lh_scriptenv_set_script(L, path);
@@ -83,7 +130,33 @@ int lh_script_load(lua_State *L, const char *path, lh_buf *err)
     lua_pushglobaltable(L);
     lua_call(L, 1, 0);
     lua_pop(L, 1);
-    return lh_script_pcall(L, 0, 0, err);
+    load_seconds = load_timeout();
+    if (load_seconds < 0) {
+        lua_pop(L, 1);
+        lh_buf_reset(err);
+        lh_buf_printf(err, "%s: LEAKHOUND_LOAD_TIMEOUT='%s' is not a number "
+                      "of seconds", path, getenv("LEAKHOUND_LOAD_TIMEOUT"));
+        return -1;
+    }
+    load_deadline = lh_now() + load_seconds;
+    load_expired = 0;
+    lua_sethook(L, load_hook, LUA_MASKCOUNT, 10000);
+    int rc = lh_script_pcall(L, 0, 0, err);
+    lua_sethook(L, NULL, 0, 0);
+    load_deadline = 0;
+    const char *msg = lh_buf_str(err);
+    const char *nl = strchr(msg, '\n');
+    size_t first = nl ? (size_t)(nl - msg) : strlen(msg);
+    if (rc < 0 && load_expired && (first < strlen(path) ||
+                                   !memmem(msg, first, path, strlen(path)))) {
+        /* name the script even when the loop was in another file */
+        lh_buf b = LH_BUF_INIT;
+        lh_buf_printf(&b, "%s: %s", path, msg);
+        lh_buf_reset(err);
+        lh_buf_puts(err, lh_buf_str(&b));
+        lh_buf_free(&b);
+    }
+    return rc;
 }
 
 static void push_workloads(lua_State *L)

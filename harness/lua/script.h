@@ -23,7 +23,9 @@ typedef enum lh_script_mode {
 lua_State *lh_script_new(lh_script_mode mode);
 
 /* Load and run a script file.  On error returns -1 and writes the
- * message ("file:line: ...") and traceback into err. */
+ * message ("file:line: ...") and traceback into err.  Its top level must
+ * return within LEAKHOUND_LOAD_TIMEOUT seconds (default 10): a Lua loop
+ * that never ends is an error naming the script and the line. */
 int lh_script_load(lua_State *L, const char *path, lh_buf *err);
 
 /* Message handler for lua_pcall: appends a traceback to the message. */

@@ -393,3 +393,30 @@ lh_op_fn lh_target_op(lh_target *t, const char *name, char *err,
                  t->path, name);
     return fn;
 }
+
+/* A fork() inside an op marks the copy: the atfork child handler runs on
+ * the forking thread, whose in_op is copied.  No syscall per call (getpid
+ * costs more than a small op); a raw fork syscall bypasses it, so the
+ * worker checks its pid again before it says anything. */
+static _Thread_local int in_op, forked_copy;
+
+static void on_fork_child(void)
+{
+    if (in_op)
+        forked_copy = 1;
+}
+
+__attribute__((constructor)) static void watch_forks(void)
+{
+    pthread_atfork(NULL, NULL, on_fork_child);
+}
+
+int lh_target_call(lh_op_fn fn, const uint8_t *data, size_t size)
+{
+    in_op++;
+    int rc = fn(data, size);
+    in_op--;
+    if (forked_copy)
+        _exit(0);
+    return rc;
+}

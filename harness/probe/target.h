@@ -73,4 +73,9 @@ lh_target *lh_target_foreign(void);
 lh_op_fn lh_target_op(lh_target *t, const char *name, char *err,
                       size_t errlen);
 
+/* Call an op.  Only the process that called it may return: a copy the op
+ * forked with fork() that returns too _exit()s at once, silently, so it
+ * never runs the rest of a workload or a fuzz loop. */
+int lh_target_call(lh_op_fn fn, const uint8_t *data, size_t size);
+
 #endif

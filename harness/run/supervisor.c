@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -662,6 +663,9 @@ int lh_supervise(const lh_run_opts *o)
     lh_child_trap_signals();
     signal(SIGPIPE, SIG_IGN);
 
+    /* A worker's orphans (setsid() daemons of its target) come to us
+     * when the worker dies, and go after each workload. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
     time_t started = time(NULL);
     int counts[5] = { 0 };   /* pass fail error crashed timeout */
     int unmet = 0;
@@ -674,6 +678,7 @@ int lh_supervise(const lh_run_opts *o)
             load_error_result(j);
         else
             run_job(j, o, i + 1, njobs);
+        lh_child_kill_descendants();
         check_expectation(j);
         if (j->expect_met == 0) {
             unmet++;
@@ -688,6 +693,7 @@ int lh_supervise(const lh_run_opts *o)
             if (strcmp(j->status, names[k]) == 0)
                 counts[k]++;
     }
+    prctl(PR_SET_CHILD_SUBREAPER, 0);
     int code = LH_EXIT_PASS;
     if (counts[1])
         code = LH_EXIT_FAIL;

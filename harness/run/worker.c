@@ -20,6 +20,7 @@
 #include <lauxlib.h>
 
 #include "buf.h"
+#include "child.h"
 #include "clock.h"
 #include "json.h"
 #include "detector.h"
@@ -85,9 +86,15 @@ static void send_all(int fd, const char *p, size_t len)
     }
 }
 
-/* One message: the JSON object in m, then a newline (worker.h). */
+static pid_t worker_pid;
+
+/* One message: the JSON object in m, then a newline (worker.h).  Only from
+ * the worker: a copy the target forked behind lh_target_call's back (a
+ * raw fork syscall) ends here, silently. */
 static void send_msg(worker *wk, lh_buf *m)
 {
+    if (getpid() != worker_pid)
+        _exit(0);
     lh_buf_putc(m, '\n');
     send_all(wk->msg_fd, m->data, m->len);
 }
@@ -692,10 +699,13 @@ static int run(worker *wk)
     lh_workload *w = &wk->w;
     char err[2048];
 
-    if (lh_script_load(L, wk->script, &wk->err) < 0) {
-        set_error(wk, lh_buf_str(&wk->err));
+    lh_buf le = LH_BUF_INIT;    /* not wk->err: set_error resets it */
+    if (lh_script_load(L, wk->script, &le) < 0) {
+        set_error(wk, lh_buf_str(&le));
+        lh_buf_free(&le);
         return -1;
     }
+    lh_buf_free(&le);
     lh_script_workload(L, wk->index);
     if (!lua_istable(L, -1)) {
         lh_buf b = LH_BUF_INIT;
@@ -889,6 +899,11 @@ int lh_worker_main(int argc, char **argv)
               stderr);
         return 2;
     }
+    worker_pid = getpid();
+    /* whatever the target starts, a setsid() daemon too, goes when the
+     * workload ends or the supervisor dies; the supervisor ends what is
+     * left when the worker itself is killed */
+    lh_child_adopt_descendants();
     wk.L = lh_script_new(LH_SCRIPT_WORKER);
     if (!wk.L) {
         fputs("leakhound: cannot create a Lua state\n", stderr);
@@ -907,5 +922,6 @@ int lh_worker_main(int argc, char **argv)
     /* Exit without running destructors: a Go runtime may be loaded, and
      * target threads may still be blocked (that may be the leak). */
     fflush(NULL);
+    lh_child_kill_descendants();
     _exit(0);
 }

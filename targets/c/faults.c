@@ -10,11 +10,20 @@
  * Any other input returns at once and touches nothing, so the same ops serve
  * as a clean workload.  fault_echo_abort writes its input, as it is, to
  * stdout and aborts: the output tail a report must carry safely.
+ * fault_fork_return forks once per process, on "FORK", and returns in both
+ * processes: only the worker may come back into the harness.  With
+ * LEAKHOUND_FAULTS_CALLERS=FILE each process that calls it notes its pid.
+ * fault_daemon, on "DAEMON", starts (once per process) a daemon the usual
+ * way, fork, setsid, fork again, and the middle process exits: an orphan
+ * in a session of its own that sleeps for 5 minutes unless something ends
+ * it.  With LEAKHOUND_FAULTS_DAEMON=FILE it appends its pid there.
  */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lh_target.h"
@@ -98,4 +107,76 @@ LH_EXPORT int fault_echo_abort(const uint8_t *data, size_t size)
     ssize_t n = write(STDOUT_FILENO, data, size);
     (void)n;
     abort();
+}
+
+/* Appends "PID\n" to the file named by the environment variable var. */
+static void note_pid(const char *var)
+{
+    const char *file = getenv(var);
+    if (!file)
+        return;
+    char line[32];
+    int n = snprintf(line, sizeof line, "%d\n", (int)getpid());
+    int out = open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (out >= 0) {
+        ssize_t w = write(out, line, (size_t)n);
+        (void)w;
+        close(out);
+    }
+}
+
+/* With LEAKHOUND_FAULTS_CALLERS=FILE, each process that calls it appends
+ * its pid there once: a forked copy that came back shows up. */
+LH_EXPORT int fault_fork_return(const uint8_t *data, size_t size)
+{
+    static pid_t noted;
+    if (noted != getpid()) {
+        noted = getpid();
+        note_pid("LEAKHOUND_FAULTS_CALLERS");
+    }
+    static int forked;
+    if (starts_with(data, size, "FORK") && !forked) {
+        forked = 1;
+        fork();     /* and both return */
+    }
+    return 0;
+}
+
+LH_EXPORT int fault_daemon(const uint8_t *data, size_t size)
+{
+    static int started;
+    if (!starts_with(data, size, "DAEMON") || started)
+        return 0;
+    started = 1;
+    int ready[2];
+    if (pipe(ready) < 0)
+        return 0;
+    pid_t mid = fork();
+    if (mid == 0) {
+        setsid();
+        if (fork() != 0)
+            _exit(0);
+        /* the daemon: no signal of the harness's reaches it by group */
+        signal(SIGTERM, SIG_IGN);
+        signal(SIGINT, SIG_IGN);
+        signal(SIGHUP, SIG_IGN);
+        note_pid("LEAKHOUND_FAULTS_DAEMON");
+        close(ready[0]);
+        close(ready[1]);
+        for (int fd = 0; fd < 256; fd++)
+            close(fd);      /* holds none of the worker's pipes */
+        for (int i = 0; i < 300; i++)
+            sleep(1);
+        _exit(0);
+    }
+    close(ready[1]);
+    if (mid > 0) {
+        waitpid(mid, NULL, 0);
+        /* EOF once the daemon has written its pid and closed its fds */
+        char c;
+        while (read(ready[0], &c, 1) > 0)
+            ;
+    }
+    close(ready[0]);
+    return 0;
 }

@@ -13,3 +13,10 @@ leak.workload "fuzz-hang" {
   inputs = { "hello", "HAN" },
   step = function(input) faults:call("fault_hang", input) end,
 }
+
+-- fork() returning in both processes: the copy must not run the fuzz loop.
+leak.workload "fuzz-fork" {
+  target = faults, warmup = 0,
+  inputs = { "hello", "FORK" },
+  step = function(input) faults:call("fault_fork_return", input) end,
+}
