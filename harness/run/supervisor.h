@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "buf.h"
 #include "exit.h"
 
 typedef struct lh_run_opts {
@@ -23,9 +24,16 @@ typedef struct lh_run_opts {
     int list_fuzzable;      /* list only those with a target and a corpus */
     int argc;               /* the command line, for the report */
     char **argv;
+    lh_buf *report;         /* set: report.json's text goes here, and the
+                               caller writes it */
 } lh_run_opts;
 
-/* Returns the exit status. */
+/* The files a report directory holds, for lh_outdir_check. */
+extern const char *const lh_report_files[];
+
+/* Checks and locks the report directory before any workload runs (see
+ * outdir.h).  Returns the exit status, 128+signal when interrupted; the
+ * report's exit_code is the same. */
 int lh_supervise(const lh_run_opts *o);
 
 #endif
