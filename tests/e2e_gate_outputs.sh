@@ -65,6 +65,18 @@ check "... its input is not announced as saved when it was not" \
     bash -c "! grep -q 'saved to' '$T/crash.out'"
 expect_match "... the failed write is named" "$(cat "$T/crash.out")" \
     "NOT saved: cannot write $T/r2/inputs/"
+mkdir -p "$T/r5" && touch "$T/r5/outputs-cache"
+LH_OUTPUTS_KEYS=0 lht stacks --report-dir "$T/r5"
+expect_match "folded stacks that cannot be written are reported" \
+    "$(cat "$T/stacks.out")" \
+    "NOT WRITTEN \(sites\): $T/r5/outputs-cache/heap.live_bytes.folded: Not a directory"
+expect_match "... and listed in the report" \
+    "$(jget "$T/r5/report.json" 'r.workloads[1].invariants[1].file_errors[1]')" \
+    "heap.live_bytes.folded: Not a directory"
+"$LH" run "$S" --workload outputs-cache --report-dir "$T/file" \
+    >"$T/runfile.out" 2>&1
+expect_eq "run: a regular file as the report dir: exit 2" "$?" 2
+check "... before any workload ran" bash -c "! grep -q 'workload.*pass' '$T/runfile.out'"
 
 # 3. A bad baseline is refused before the work, leaving the dir untouched.
 echo '{"schema":99,"workloads":{}}' > "$T/b99.json"
