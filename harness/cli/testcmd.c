@@ -96,35 +96,6 @@ static int parse(int argc, char **argv, test_opts *o, lh_buf *paths)
     return 0;
 }
 
-/* report.json, last: a run whose report cannot be written exits 2, and
- * the previous run's report is not left behind to be read as this one's. */
-static int write_doc(const lh_json *doc, const char *dir)
-{
-    lh_buf b = LH_BUF_INIT, path = LH_BUF_INIT;
-    lh_json_write(&b, doc);
-    lh_buf_putc(&b, '\n');
-    lh_buf_printf(&path, "%s/report.json", dir);
-    int rc = lh_write_atomic(lh_buf_str(&path), b.data, b.len);
-    if (rc < 0) {
-        fprintf(stderr, "leakhound test: cannot write %s: %s\n",
-                lh_buf_str(&path), strerror(errno));
-        if (unlink(lh_buf_str(&path)) == 0)
-            fprintf(stderr, "leakhound test: removed the previous run's %s "
-                    "so that nothing gates on it\n", lh_buf_str(&path));
-    }
-    lh_buf_free(&b);
-    lh_buf_free(&path);
-    return rc;
-}
-
-static void set_num(lh_json *obj, const char *key, double v)
-{
-    lh_buf b = LH_BUF_INIT;
-    lh_json_num(&b, v);
-    lh_json_set(obj, key, lh_json_from(&b));
-    lh_buf_free(&b);
-}
-
 /* What the run reads and writes, checked before any workload runs: the
  * baseline (loaded into *base), the corpora and the report directory
  * (locked for the run).  Returns 0 or the exit status. */
@@ -254,10 +225,8 @@ int lh_test_cmd(int argc, char **argv)
     int code = lh_gate_finish(doc, "test");
     const lh_json *g = lh_json_get(doc, "gate");
     int gate_ok = lh_json_getb(g, "ok", 0);
-    if (lh_child_interrupted()) {
+    if (lh_child_interrupted())
         code = 128 + lh_child_interrupted();
-        set_num(doc, "exit_code", code);
-    }
     if (o.update_baseline) {
         lh_buf_reset(&err);
         int n = lh_baseline_update(doc, o.baseline, &err);
@@ -265,26 +234,13 @@ int lh_test_cmd(int argc, char **argv)
             fprintf(stderr, "leakhound test: baseline: %s\n",
                     lh_buf_str(&err));
             code = code > LH_EXIT_ERROR ? code : LH_EXIT_ERROR;
-            set_num(doc, "exit_code", code);
         } else {
             printf("baseline %s: written for %d passing workload%s\n",
                    o.baseline, n, n == 1 ? "" : "s");
         }
     }
     /* the views, then report.json with the status the run exits with */
-    char rerr[1024] = "";
-    int written = 1;
-    if (lh_report_render(doc, o.run.report_dir, rerr, sizeof rerr) < 0) {
-        fprintf(stderr, "leakhound test: cannot write %s\n", rerr);
-        code = code > LH_EXIT_ERROR ? code : LH_EXIT_ERROR;
-        set_num(doc, "exit_code", code);
-        written = 0;
-    }
-    if (write_doc(doc, o.run.report_dir) < 0) {
-        code = code > LH_EXIT_ERROR ? code : LH_EXIT_ERROR;
-        written = 0;
-    }
-    if (written)
+    if (lh_report_write(doc, o.run.report_dir, &code, "leakhound test") == 0)
         printf("gate: %s: %s\nreports: %s/{report.json,junit.xml,summary.md,"
                "index.html}\n", gate_ok ? "PASSED" : "FAILED",
                lh_json_gets(g, "reason", ""), o.run.report_dir);
