@@ -548,8 +548,8 @@ static void add_job_json(lh_buf *b, const job *j)
     lh_buf_puts(b, r + 1);  /* the worker's object without its '{' */
 }
 
-static int write_report(const lh_run_opts *o, time_t started, int exit_code,
-                        int counts[5])
+static void build_report(const lh_run_opts *o, time_t started,
+                         int exit_code, int counts[5])
 {
     lh_buf b = LH_BUF_INIT;
     char t0[32], t1[32];
@@ -573,24 +573,10 @@ static int write_report(const lh_run_opts *o, time_t started, int exit_code,
         add_job_json(&b, &jobs[i]);
     }
     lh_buf_puts(&b, "]}\n");
-    if (o->report) {
-        /* the caller judges it in memory and writes it */
-        lh_buf_reset(o->report);
-        lh_buf_add(o->report, b.data, b.len);
-        lh_buf_free(&b);
-        return 0;
-    }
-    lh_buf path = LH_BUF_INIT;
-    lh_buf_printf(&path, "%s/report.json", o->report_dir);
-    int rc = lh_write_atomic(lh_buf_str(&path), b.data, b.len);
-    if (rc < 0)
-        fprintf(stderr, "leakhound: cannot write %s: %s\n",
-                lh_buf_str(&path), strerror(errno));
-    else
-        printf("report: %s\n", lh_buf_str(&path));
-    lh_buf_free(&path);
+    /* the caller judges it in memory and writes it (lh_report_write) */
+    lh_buf_reset(o->report);
+    lh_buf_add(o->report, b.data, b.len);
     lh_buf_free(&b);
-    return rc;
 }
 
 static void load_error_result(job *j)
@@ -691,7 +677,6 @@ int lh_supervise(const lh_run_opts *o)
     printf("\n");
     if (lh_child_interrupted())
         code = 128 + lh_child_interrupted();
-    if (write_report(o, started, code, counts) < 0 && code < LH_EXIT_ERROR)
-        code = LH_EXIT_ERROR;
+    build_report(o, started, code, counts);
     return code;
 }

@@ -1,6 +1,6 @@
 /*
  * supervisor.h - runs workloads, each in a fresh worker process, enforces
- * timeouts, records crashes, prints verdicts and writes report.json.
+ * timeouts, records crashes, prints verdicts and builds report.json.
  */
 #ifndef LEAKHOUND_SUPERVISOR_H
 #define LEAKHOUND_SUPERVISOR_H
@@ -24,8 +24,8 @@ typedef struct lh_run_opts {
     int list_fuzzable;      /* list only those with a target and a corpus */
     int argc;               /* the command line, for the report */
     char **argv;
-    lh_buf *report;         /* set: report.json's text goes here, and the
-                               caller writes it */
+    lh_buf *report;         /* report.json's text (the caller writes it);
+                               required unless listing */
 } lh_run_opts;
 
 /* The files a report directory holds, for lh_outdir_check. */
