@@ -37,6 +37,7 @@ expect_eq "index.html unwritable: exit 2" "$?" 2
 expect_match "... naming it" "$(cat "$T/three.out")" "$T/r1/index.html"
 expect_eq "... and report.json's exit_code is the exit status" \
     "$(jget "$T/r1/report.json" 'r.exit_code')" 2
+check "... the previous run's index.html removed" test ! -e "$T/r1/index.html"
 
 # 2. The report dir is checked before the work.
 touch "$T/file"
@@ -47,6 +48,11 @@ check "... before any workload ran" idle file
 long=$T/d
 while [ ${#long} -lt 3900 ]; do long=$long/$(printf 'x%.0s' {1..200}); done
 long=$long/$(printf 'y%.0s' $(seq $((4089 - ${#long}))))
+mkdir -p "$T/r6/junit.xml/x"
+lht inway --report-dir "$T/r6"
+expect_eq "a directory where junit.xml goes: exit 2" "$?" 2
+expect_match "... naming it" "$(cat "$T/inway.out")" "$T/r6/junit.xml: a dir"
+check "... before any workload ran" idle inway
 lht long --report-dir "$long"
 expect_eq "a 4,090-character report dir: exit 2" "$?:${#long}" "2:4090"
 expect_match "... path too long" "$(cat "$T/long.out")" "path too long"

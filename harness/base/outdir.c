@@ -49,9 +49,10 @@ int lh_outdir_check(const char *dir, const char *const *files, lh_buf *err)
     for (int i = 0; files && files[i]; i++) {
         char path[PATH_MAX];
         snprintf(path, sizeof path, "%s/%s", dir, files[i]);
-        if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-            lh_buf_printf(err, "%s: in the way of the report (not a regular "
-                          "file)", path);
+        /* a rename replaces anything but a directory */
+        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+            lh_buf_printf(err, "%s: a directory in the way of the report",
+                          path);
             return -1;
         }
     }

@@ -17,8 +17,8 @@
 
 /* Make sure dir is a writable directory whose path leaves room for its
  * files: created when missing, a file created and removed in it, and each
- * of files (a NULL-terminated list of names, or NULL) absent or a regular
- * file.  Returns 0, or -1 with "DIR: why" in err. */
+ * of files (a NULL-terminated list of names, or NULL) not a directory.
+ * Returns 0, or -1 with "DIR: why" in err. */
 int lh_outdir_check(const char *dir, const char *const *files, lh_buf *err);
 
 /* Take the run's lock on dir (which must exist), held until the process
