@@ -62,7 +62,7 @@ int lh_outdir_check(const char *dir, const char *const *files, lh_buf *err)
 /* The directories this process holds, so that taking one again (the
  * supervisor after `test`) does not conflict with our own flock. */
 #define HELD_MAX 16
-static struct { dev_t dev; ino_t ino; } held[HELD_MAX];
+static struct { dev_t dev; ino_t ino; pid_t pid; } held[HELD_MAX];
 static int nheld;
 
 int lh_outdir_lock(const char *dir, lh_buf *err)
@@ -73,8 +73,9 @@ int lh_outdir_lock(const char *dir, lh_buf *err)
         return -1;
     }
     for (int i = 0; i < nheld; i++)
-        if (held[i].dev == st.st_dev && held[i].ino == st.st_ino)
-            return 0;
+        if (held[i].dev == st.st_dev && held[i].ino == st.st_ino &&
+            held[i].pid == getpid())
+            return 0;   /* not in a forked copy: it only shares the fd */
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/" LH_OUTDIR_LOCK, dir);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -109,6 +110,7 @@ int lh_outdir_lock(const char *dir, lh_buf *err)
     if (nheld < HELD_MAX) {
         held[nheld].dev = st.st_dev;
         held[nheld].ino = st.st_ino;
+        held[nheld].pid = getpid();
         nheld++;
     }
     return 0;   /* fd stays open: the lock lives as long as the process */
