@@ -101,6 +101,10 @@ expect_match "... naming file and field" "$(cat "$T/big.out")" \
     "big.json: workloads.\"outputs-cache\".invariants.\"heap.live_bytes \
 stable\".\"peak\": expected a number or null, got a string"
 check "... the report dir untouched" test ! -e "$T/rb"
+lht upd --report-dir "$T/rb" --baseline "$T/file/base.json" --update-baseline
+expect_eq "--update-baseline where it cannot be written: exit 2" "$?" 2
+expect_match "... naming it" "$(cat "$T/upd.out")" "$T/file: not a directory"
+check "... before any workload ran" idle upd
 
 # 4. Regression cases never vanish.
 lht nocorp --report-dir "$T/r4" --corpora "$T/no/such"

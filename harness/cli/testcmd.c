@@ -2,6 +2,7 @@
 #include "testcmd.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +112,21 @@ static int check_inputs(test_opts *o, int corpora_given, lh_json **base)
                     lh_buf_str(&err), missing && !o->update_baseline
                     ? "(create one with --update-baseline)\n" : "");
             lh_buf_free(&err);
+            return LH_EXIT_ERROR;
+        }
+    }
+    if (o->update_baseline) {
+        /* an output too: where it goes must take it */
+        char dir[PATH_MAX];
+        const char *slash = strrchr(o->baseline, '/');
+        const char *name[] = { slash ? slash + 1 : o->baseline, NULL };
+        snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash -
+                 o->baseline) : 1, slash ? o->baseline : ".");
+        if (lh_outdir_check(*dir ? dir : "/", name, &err) < 0) {
+            fprintf(stderr, "leakhound test: --baseline %s: %s\n",
+                    o->baseline, lh_buf_str(&err));
+            lh_buf_free(&err);
+            lh_json_free(*base);
             return LH_EXIT_ERROR;
         }
     }
