@@ -243,7 +243,10 @@ int lh_test_cmd(int argc, char **argv)
     int gate_ok = lh_json_getb(g, "ok", 0);
     if (lh_child_interrupted())
         code = 128 + lh_child_interrupted();
-    if (o.update_baseline) {
+    if (o.update_baseline && lh_child_interrupted()) {
+        printf("baseline %s: not updated: the run was interrupted\n",
+               o.baseline);
+    } else if (o.update_baseline) {
         lh_buf_reset(&err);
         int n = lh_baseline_update(doc, o.baseline, &err);
         if (n < 0) {
