@@ -11,6 +11,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 S=tests/scripts/gate.lua
 C=$T/corpora
+mkdir -p "$C"    # an explicit --corpora must exist (issue 10, item 4)
 export LH_GATE_TARGET=$GATE_FIXED
 
 gate() {    # gate NAME [ENV=V...] -- ARGS...: runs leakhound test into $T/NAME

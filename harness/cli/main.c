@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -152,20 +151,24 @@ static int cmd_run(int argc, char **argv, int list_only)
     for (char *p = files.data; *p; p += strlen(p) + 1)
         o.scripts[o.nscripts++] = p;
     o.list_only = list_only;
-    time_t started = time(NULL);
+    lh_buf text = LH_BUF_INIT;
+    if (!list_only)
+        o.report = &text;
     int rc = lh_supervise(&o);
-    if (list_only)
-        return rc;
-    /* the views people read, from the report this run wrote (a usage
-     * error writes none: leave an older one alone) */
-    char path[4200], why[1024];
-    struct stat st;
-    snprintf(path, sizeof path, "%s/report.json", o.report_dir);
-    if (stat(path, &st) == 0 && st.st_mtime >= started &&
-        lh_report_render_file(path, o.report_dir, why, sizeof why) < 0) {
-        fprintf(stderr, "leakhound: %s\n", why);
-        rc = rc > LH_EXIT_ERROR ? rc : LH_EXIT_ERROR;
+    if (list_only || !text.len)
+        return rc;  /* a usage error writes no report */
+    /* the views, then report.json with the status the run exits with */
+    char why[256];
+    lh_json *doc = lh_json_parse(text.data, text.len, why, sizeof why);
+    lh_buf_free(&text);
+    if (!doc) {
+        fprintf(stderr, "leakhound: bug: the run's report does not parse: "
+                "%s\n", why);
+        return rc > LH_EXIT_ERROR ? rc : LH_EXIT_ERROR;
     }
+    if (lh_report_write(doc, o.report_dir, &rc, "leakhound") == 0)
+        printf("report: %s/report.json\n", o.report_dir);
+    lh_json_free(doc);
     return rc;
 }
 

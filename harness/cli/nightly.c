@@ -20,6 +20,7 @@
 #include "alloc.h"
 #include "json.h"
 #include "child.h"
+#include "outdir.h"
 #include "regress.h"
 #include "report.h"
 #include "script.h"
@@ -492,11 +493,20 @@ int lh_nightly_cmd(int argc, char **argv)
                 o.nonly ? " matching --workload" : "");
         return LH_EXIT_ERROR;
     }
-    if (lh_mkdir_p(o.work) < 0 || lh_mkdir_p(o.report_dir) < 0) {
-        fprintf(stderr, "leakhound nightly: cannot create %s: %s\n", o.work,
-                strerror(errno));
+    /* checked and locked before any fuzzing: two nights on one corpora
+     * would disagree on what is new */
+    lh_buf lerr = LH_BUF_INIT;
+    if (lh_outdir_check(o.report_dir, lh_report_files, &lerr) < 0 ||
+        lh_outdir_check(o.work, NULL, &lerr) < 0 ||
+        lh_outdir_check(o.corpora, NULL, &lerr) < 0 ||
+        lh_outdir_lock(o.corpora, &lerr) < 0 ||
+        lh_outdir_lock(o.report_dir, &lerr) < 0 ||
+        lh_outdir_lock(o.work, &lerr) < 0) {
+        fprintf(stderr, "leakhound nightly: %s\n", lh_buf_str(&lerr));
+        lh_buf_free(&lerr);
         return LH_EXIT_ERROR;
     }
+    lh_buf_free(&lerr);
     char started[32];
     iso_now(started, sizeof started);
     printf("nightly: %d fuzzable workload%s, %gs each with %s; cases go to "
@@ -570,27 +580,13 @@ int lh_nightly_cmd(int argc, char **argv)
                   nnew == 1 ? "" : "s", nknown, nfixed,
                   errors ? "; errors: see the workloads and cases" : "");
     lh_json_set(doc, "gate", lh_json_from(&g));
-    lh_buf_reset(&g);
-    lh_buf_printf(&g, "%d", code);
-    lh_json_set(doc, "exit_code", lh_json_from(&g));
     lh_buf_free(&g);
-    lh_buf out = LH_BUF_INIT, path = LH_BUF_INIT;
-    lh_json_write(&out, doc);
-    lh_buf_putc(&out, '\n');
+    /* the views, then report.json with the status the run exits with */
+    lh_report_write(doc, o.report_dir, &code, "leakhound nightly");
+    lh_buf path = LH_BUF_INIT;
     lh_buf_printf(&path, "%s/report.json", o.report_dir);
-    if (lh_write_atomic(lh_buf_str(&path), out.data, out.len) < 0) {
-        fprintf(stderr, "leakhound nightly: cannot write %s: %s\n",
-                lh_buf_str(&path), strerror(errno));
-        code = code > LH_EXIT_ERROR ? code : LH_EXIT_ERROR;
-    }
-    char rerr[1024] = "";
-    if (lh_report_render(doc, o.report_dir, rerr, sizeof rerr) < 0) {
-        fprintf(stderr, "leakhound nightly: %s\n", rerr);
-        code = code > LH_EXIT_ERROR ? code : LH_EXIT_ERROR;
-    }
     printf("nightly: %d new, %d known, %d fixed; report %s\n", nnew, nknown,
            nfixed, lh_buf_str(&path));
-    lh_buf_free(&out);
     lh_buf_free(&path);
     lh_buf_free(&new_ids);
     lh_buf_free(&known_ids);

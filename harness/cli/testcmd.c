@@ -2,15 +2,19 @@
 #include "testcmd.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "baseline.h"
 #include "gate.h"
 #include "alloc.h"
+#include "child.h"
 #include "json.h"
+#include "outdir.h"
 #include "report.h"
 #include "scripts.h"
 #include "supervisor.h"
@@ -42,7 +46,6 @@ static int parse(int argc, char **argv, test_opts *o, lh_buf *paths)
     o->run.seed = 1;
     o->run.argc = argc;
     o->run.argv = argv;
-    o->corpora = "corpora";
     o->replay_timeout = 300;
     o->run.only = lh_raw_calloc((size_t)argc, sizeof *o->run.only);
     for (int i = 2; i < argc; i++) {
@@ -94,27 +97,62 @@ static int parse(int argc, char **argv, test_opts *o, lh_buf *paths)
     return 0;
 }
 
-static int write_doc(const lh_json *doc, const char *dir)
+/* What the run reads and writes, checked before any workload runs: the
+ * baseline (loaded into *base), the corpora and the report directory
+ * (locked for the run).  Returns 0 or the exit status. */
+static int check_inputs(test_opts *o, int corpora_given, lh_json **base)
 {
-    lh_buf b = LH_BUF_INIT, path = LH_BUF_INIT;
-    lh_json_write(&b, doc);
-    lh_buf_putc(&b, '\n');
-    lh_buf_printf(&path, "%s/report.json", dir);
-    int rc = lh_write_atomic(lh_buf_str(&path), b.data, b.len);
-    if (rc < 0)
-        fprintf(stderr, "leakhound: cannot write %s: %s\n",
-                lh_buf_str(&path), strerror(errno));
-    lh_buf_free(&b);
-    lh_buf_free(&path);
-    return rc;
-}
-
-static void set_num(lh_json *obj, const char *key, double v)
-{
-    lh_buf b = LH_BUF_INIT;
-    lh_json_num(&b, v);
-    lh_json_set(obj, key, lh_json_from(&b));
-    lh_buf_free(&b);
+    lh_buf err = LH_BUF_INIT;
+    int missing = o->baseline && access(o->baseline, F_OK) < 0;
+    *base = NULL;
+    if (o->baseline && !(o->update_baseline && missing)) {
+        *base = lh_baseline_load(o->baseline, &err);
+        if (!*base) {
+            fprintf(stderr, "leakhound test: baseline: %s\n%s",
+                    lh_buf_str(&err), missing && !o->update_baseline
+                    ? "(create one with --update-baseline)\n" : "");
+            lh_buf_free(&err);
+            return LH_EXIT_ERROR;
+        }
+    }
+    if (o->update_baseline) {
+        /* an output too: where it goes must take it */
+        char dir[PATH_MAX];
+        const char *slash = strrchr(o->baseline, '/');
+        const char *name[] = { slash ? slash + 1 : o->baseline, NULL };
+        snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash -
+                 o->baseline) : 1, slash ? o->baseline : ".");
+        if (lh_outdir_check(*dir ? dir : "/", name, &err) < 0) {
+            fprintf(stderr, "leakhound test: --baseline %s: %s\n",
+                    o->baseline, lh_buf_str(&err));
+            lh_buf_free(&err);
+            lh_json_free(*base);
+            return LH_EXIT_ERROR;
+        }
+    }
+    struct stat st;
+    int found = stat(o->corpora, &st) == 0, e = errno;
+    if (!found && !corpora_given && e == ENOENT) {
+        printf("no %s/ directory here: no regression cases to replay\n",
+               o->corpora);
+        o->corpora = NULL;
+    } else if (!found || !S_ISDIR(st.st_mode)) {
+        /* cases must not vanish with a mistyped path */
+        fprintf(stderr, "leakhound test: --corpora %s: %s\n", o->corpora,
+                found ? "not a directory" : strerror(e));
+        lh_json_free(*base);
+        return LH_EXIT_ERROR;
+    }
+    if (lh_outdir_check(o->run.report_dir, lh_report_files, &err) < 0 ||
+        lh_outdir_lock(o->run.report_dir, &err) < 0) {
+        fprintf(stderr, "leakhound test: --report-dir %s\n",
+                lh_buf_str(&err));
+        lh_buf_free(&err);
+        lh_json_free(*base);
+        return LH_EXIT_ERROR;
+    }
+    lh_buf_free(&err);
+    return 0;
 }
 
 int lh_test_cmd(int argc, char **argv)
@@ -124,6 +162,9 @@ int lh_test_cmd(int argc, char **argv)
     int rc = parse(argc, argv, &o, &paths);
     if (rc)
         return rc;
+    int corpora_given = o.corpora != NULL;
+    if (!o.corpora)
+        o.corpora = "corpora";
     char *dflt[] = { "lua/suites" };
     char **given = paths.len ? (char **)paths.data : dflt;
     int ngiven = paths.len ? (int)(paths.len / sizeof(char *)) : 1;
@@ -131,6 +172,10 @@ int lh_test_cmd(int argc, char **argv)
         fprintf(stderr, "leakhound test: %s\n", lh_buf_str(&err));
         return LH_EXIT_ERROR;
     }
+    lh_json *base;
+    rc = check_inputs(&o, corpora_given, &base);
+    if (rc)
+        return rc;
     lh_buf list = LH_BUF_INIT;
     for (const char *p = files.data; *p; p += strlen(p) + 1) {
         char *s = (char *)p;
@@ -139,33 +184,31 @@ int lh_test_cmd(int argc, char **argv)
     o.run.scripts = (char **)list.data;
     o.run.nscripts = (int)(list.len / sizeof(char *));
 
-    /* the workloads, each in a fresh worker; writes report.json */
+    /* the workloads, each in a fresh worker; the gate judges what they
+     * produced here, in memory, never a report.json found on disk */
+    lh_buf text = LH_BUF_INIT;
+    o.run.report = &text;
     rc = lh_supervise(&o.run);
-    if (rc == LH_EXIT_ERROR && o.run.nonly) {
-        return rc;  /* a --workload that matched nothing */
-    }
-    char report[4200], why[4600];
-    snprintf(report, sizeof report, "%s/report.json", o.run.report_dir);
-    lh_json *doc = lh_json_load(report, why, sizeof why);
+    if (!text.len)
+        return rc;  /* nothing ran (a --workload that matched nothing) */
+    char why[256];
+    lh_json *doc = lh_json_parse(text.data, text.len, why, sizeof why);
+    lh_buf_free(&text);
     if (!doc) {
-        fprintf(stderr, "leakhound test: %s\n", why);
-        return rc > LH_EXIT_ERROR ? rc : LH_EXIT_ERROR;
+        fprintf(stderr, "leakhound test: bug: the run's report does not "
+                "parse: %s\n", why);
+        return LH_EXIT_ERROR;
     }
 
     /* a stored baseline, before the gate judges the workloads */
     int base_failed = 0, compared = 0;
-    if (o.baseline && !o.update_baseline) {
-        base_failed = lh_baseline_compare(doc, o.baseline, &compared, &err);
-        if (base_failed < 0) {
-            fprintf(stderr, "leakhound test: baseline: %s\n(create one "
-                    "with --update-baseline)\n", lh_buf_str(&err));
-            lh_json_free(doc);
-            return LH_EXIT_ERROR;
-        }
+    if (base && !o.update_baseline) {
+        base_failed = lh_baseline_compare(doc, base, &compared);
         printf("baseline %s: %d invariant%s compared, %d beyond "
                "tolerance\n", o.baseline, compared, compared == 1 ? "" : "s",
                base_failed);
     }
+    lh_json_free(base);
     lh_gate_workloads(doc);
     for (const lh_json *w = lh_json_first(lh_json_get(doc, "workloads")); w;
          w = w->next) {
@@ -176,11 +219,14 @@ int lh_test_cmd(int argc, char **argv)
     }
 
     /* every leak ever filed for these workloads, replayed */
-    char workdir[4300];
-    snprintf(workdir, sizeof workdir, "%s/regressions", o.run.report_dir);
-    lh_mkdir_p(workdir);
-    lh_gate_regressions(doc, o.corpora, workdir, o.replay_timeout,
-                        o.run.nonly > 0);
+    if (o.corpora) {
+        char workdir[4300];
+        snprintf(workdir, sizeof workdir, "%s/regressions",
+                 o.run.report_dir);
+        lh_mkdir_p(workdir);
+        lh_gate_regressions(doc, o.corpora, workdir, o.replay_timeout,
+                            o.run.nonly > 0);
+    }
 
     if (o.baseline) {
         lh_buf b = LH_BUF_INIT;
@@ -193,30 +239,34 @@ int lh_test_cmd(int argc, char **argv)
         lh_buf_free(&b);
     }
     int code = lh_gate_finish(doc, "test");
-    if (o.update_baseline) {
+    const lh_json *g = lh_json_get(doc, "gate");
+    int gate_ok = lh_json_getb(g, "ok", 0);
+    if (lh_child_interrupted())
+        code = 128 + lh_child_interrupted();
+    if (o.update_baseline && lh_child_interrupted()) {
+        printf("baseline %s: not updated: the run was interrupted\n",
+               o.baseline);
+    } else if (o.update_baseline) {
         lh_buf_reset(&err);
         int n = lh_baseline_update(doc, o.baseline, &err);
         if (n < 0) {
             fprintf(stderr, "leakhound test: baseline: %s\n",
                     lh_buf_str(&err));
             code = code > LH_EXIT_ERROR ? code : LH_EXIT_ERROR;
-            set_num(doc, "exit_code", code);
         } else {
             printf("baseline %s: written for %d passing workload%s\n",
                    o.baseline, n, n == 1 ? "" : "s");
         }
     }
-    if (write_doc(doc, o.run.report_dir) < 0)
-        code = code > LH_EXIT_ERROR ? code : LH_EXIT_ERROR;
-    char rerr[1024] = "";
-    if (lh_report_render(doc, o.run.report_dir, rerr, sizeof rerr) < 0) {
-        fprintf(stderr, "leakhound test: %s\n", rerr);
-        code = code > LH_EXIT_ERROR ? code : LH_EXIT_ERROR;
-    }
-    const lh_json *g = lh_json_get(doc, "gate");
-    printf("gate: %s: %s\nreports: %s/{report.json,junit.xml,summary.md,"
-           "index.html}\n", lh_json_getb(g, "ok", 0) ? "PASSED" : "FAILED",
-           lh_json_gets(g, "reason", ""), o.run.report_dir);
+    /* the views, then report.json with the status the run exits with */
+    if (lh_report_write(doc, o.run.report_dir, &code, "leakhound test") == 0)
+        printf("gate: %s: %s\nreports: %s/{report.json,junit.xml,summary.md,"
+               "index.html}\n", gate_ok ? "PASSED" : "FAILED",
+               lh_json_gets(g, "reason", ""), o.run.report_dir);
+    else
+        printf("gate: ERROR: the reports of this run could not be written "
+               "(see above); the gate alone: %s: %s\n",
+               gate_ok ? "pass" : "fail", lh_json_gets(g, "reason", ""));
     lh_json_free(doc);
     lh_buf_free(&paths);
     lh_buf_free(&files);

@@ -91,10 +91,15 @@ int lh_diagnosis_sites(lh_diagnosis *d, const char *metric, lh_site *out,
 }
 
 int lh_diagnosis_write(lh_diagnosis *d, const char *dir, const char *metric,
-                       const lh_site *sites, int n, lh_buf *paths)
+                       const lh_site *sites, int n, lh_buf *paths,
+                       lh_buf *errors)
 {
-    if (!d || lh_mkdir_p(dir) < 0)
+    if (!d)
         return 0;
+    if (lh_mkdir_p(dir) < 0) {
+        lh_buf_printf(errors, "%s: %s\n", dir, strerror(errno));
+        return 0;
+    }
     int files = 0;
     lh_buf path = LH_BUF_INIT, text = LH_BUF_INIT;
     lh_buf_printf(&path, "%s/%s.folded", dir, metric);
@@ -106,6 +111,9 @@ int lh_diagnosis_write(lh_diagnosis *d, const char *dir, const char *metric,
     if (n > 0 && lh_write_atomic(lh_buf_str(&path), text.data, text.len) == 0) {
         lh_buf_add(paths, path.data, path.len + 1);
         files++;
+    } else if (n > 0) {
+        lh_buf_printf(errors, "%s: %s\n", lh_buf_str(&path),
+                      strerror(errno));
     }
     if (prefix(metric, "go.heap_") && d->go[0] && d->go[1]) {
         static const char *names[] = { "go-heap-base.pb.gz",
@@ -117,6 +125,9 @@ int lh_diagnosis_write(lh_diagnosis *d, const char *dir, const char *metric,
                 0) {
                 lh_buf_add(paths, path.data, path.len + 1);
                 files++;
+            } else {
+                lh_buf_printf(errors, "%s: cannot write the profile\n",
+                              lh_buf_str(&path));
             }
         }
     }

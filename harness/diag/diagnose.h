@@ -30,9 +30,11 @@ int lh_diagnosis_sites(lh_diagnosis *d, const char *metric, lh_site *out,
 /* Files viewers open: DIR/<metric>.folded (flame graphs) and, for Go heap
  * metrics, DIR/go-heap-{base,end}.pb.gz (go tool pprof -base).  Their
  * paths are appended to paths, each NUL-terminated (a workload's name,
- * and so DIR, may hold any character but NUL).  Returns the number of
+ * and so DIR, may hold any character but NUL); those that could not be
+ * written go to errors, one "PATH: why" line each.  Returns the number of
  * files written. */
 int lh_diagnosis_write(lh_diagnosis *d, const char *dir, const char *metric,
-                       const lh_site *sites, int n, lh_buf *paths);
+                       const lh_site *sites, int n, lh_buf *paths,
+                       lh_buf *errors);
 
 #endif

@@ -148,23 +148,113 @@ static void compare_one(lh_json *inv, const lh_json *stored, int *failed)
     lh_buf_free(&b);
 }
 
-int lh_baseline_compare(lh_json *report, const char *path, int *compared,
-                        lh_buf *err)
+static const char *const jtype_names[] = {
+    "null", "a boolean", "a number", "a string", "an array", "an object",
+};
+
+static const char *type_name(const lh_json *v)
+{
+    return jtype_names[v->type];
+}
+
+/* One field of the file: must be of type want (or null when nullable). */
+static int check_field(const lh_json *obj, const char *key, lh_jtype want,
+                       int nullable, int required, const char *where,
+                       const char *path, lh_buf *err)
+{
+    const lh_json *v = lh_json_get(obj, key);
+    if (!v && !required)
+        return 0;
+    if (v && (v->type == want || (nullable && v->type == LH_JNULL)))
+        return 0;
+    lh_buf_printf(err, "%s: %s\"%s\": %s %s%s, got %s", path, where, key,
+                  v ? "expected" : "missing: expected", jtype_names[want],
+                  nullable ? " or null" : "", v ? type_name(v) : "nothing");
+    return -1;
+}
+
+lh_json *lh_baseline_load(const char *path, lh_buf *err)
 {
     char why[4600];
-    *compared = 0;
     lh_json *base = lh_json_load(path, why, sizeof why);
     if (!base) {
         lh_buf_printf(err, "%s", why);
-        return -1;
+        return NULL;
     }
-    const lh_json *stored_wl = lh_json_get(base, "workloads");
-    if (!stored_wl || stored_wl->type != LH_JOBJ) {
-        lh_buf_printf(err, "%s: not a leakhound baseline (no \"workloads\" "
+    if (base->type != LH_JOBJ) {
+        lh_buf_printf(err, "%s: not a leakhound baseline (not a JSON "
                       "object)", path);
-        lh_json_free(base);
-        return -1;
+        goto bad;
     }
+    if (check_field(base, "schema", LH_JNUM, 0, 1, "", path, err) < 0 ||
+        check_field(base, "workloads", LH_JOBJ, 0, 1, "", path, err) < 0)
+        goto bad;
+    double schema = lh_json_getn(base, "schema", 0);
+    if (schema != LH_BASELINE_SCHEMA) {
+        lh_buf_printf(err, "%s: \"schema\": version %g, this leakhound "
+                      "reads version %d (write a new one with "
+                      "--update-baseline)", path, schema,
+                      LH_BASELINE_SCHEMA);
+        goto bad;
+    }
+    for (const lh_json *w = lh_json_first(lh_json_get(base, "workloads")); w;
+         w = w->next) {
+        lh_buf where = LH_BUF_INIT;
+        int bad = 0;
+        lh_buf_puts(&where, "workloads.");
+        lh_json_str(&where, w->key);
+        if (w->type != LH_JOBJ) {
+            lh_buf_printf(err, "%s: %s: expected an object, got %s", path,
+                          lh_buf_str(&where), type_name(w));
+            bad = 1;
+        }
+        lh_buf_putc(&where, '.');
+        bad = bad ||
+              check_field(w, "script", LH_JSTR, 1, 0, lh_buf_str(&where),
+                          path, err) < 0 ||
+              check_field(w, "invariants", LH_JOBJ, 0, 1,
+                          lh_buf_str(&where), path, err) < 0;
+        for (const lh_json *inv = lh_json_first(lh_json_get(w,
+                                                            "invariants"));
+             inv && !bad; inv = inv->next) {
+            size_t mark = where.len;
+            lh_buf_puts(&where, "invariants.");
+            lh_json_str(&where, inv->key);
+            if (inv->type != LH_JOBJ) {
+                lh_buf_printf(err, "%s: %s: expected an object, got %s",
+                              path, lh_buf_str(&where), type_name(inv));
+                bad = 1;
+                break;
+            }
+            lh_buf_putc(&where, '.');
+            static const char *nums[] = {
+                "growth_per_iter", "peak", "baseline",
+            };
+            for (size_t i = 0; i < 3 && !bad; i++)
+                bad = check_field(inv, nums[i], LH_JNUM, 1, 0,
+                                  lh_buf_str(&where), path, err) < 0;
+            bad = bad ||
+                  check_field(inv, "iterations", LH_JNUM, 0, 0,
+                              lh_buf_str(&where), path, err) < 0 ||
+                  check_field(inv, "unit", LH_JSTR, 0, 0,
+                              lh_buf_str(&where), path, err) < 0;
+            where.len = mark;
+            where.data[mark] = '\0';
+        }
+        lh_buf_free(&where);
+        if (bad)
+            goto bad;
+    }
+    return base;
+bad:
+    lh_json_free(base);
+    return NULL;
+}
+
+int lh_baseline_compare(lh_json *report, const lh_json *base, int *compared)
+{
+    *compared = 0;
+    const lh_json *stored_wl = lh_json_get(base, "workloads");
     int failed = 0;
     for (lh_json *w = (lh_json *)lh_json_first(lh_json_get(report,
                                                             "workloads"));
@@ -186,7 +276,6 @@ int lh_baseline_compare(lh_json *report, const char *path, int *compared,
             compare_one(inv, stored, &failed);
         }
     }
-    lh_json_free(base);
     return failed;
 }
 
@@ -216,13 +305,11 @@ static void workload_entry(lh_buf *b, const lh_json *w)
 
 int lh_baseline_update(const lh_json *report, const char *path, lh_buf *err)
 {
-    char why[4600];
     lh_json *old = NULL;
     if (access(path, F_OK) == 0) {
-        old = lh_json_load(path, why, sizeof why);
+        old = lh_baseline_load(path, err);
         if (!old) {
-            lh_buf_printf(err, "%s (not overwritten; fix or remove it)",
-                          why);
+            lh_buf_puts(err, " (not overwritten; fix or remove it)");
             return -1;
         }
     }

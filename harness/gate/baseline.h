@@ -20,16 +20,25 @@
 #define LH_BASELINE_PER_ITER_PCT 50.0
 #define LH_BASELINE_PEAK_PCT 25.0
 
+/* The schema version lh_baseline_update writes and the only one read. */
+#define LH_BASELINE_SCHEMA 1
+
+/* Read and validate a baseline file: its schema version and the type of
+ * every field it holds.  Returns the document, or NULL with
+ * "PATH:L:C: what" or "PATH: FIELD: what" in err. */
+lh_json *lh_baseline_load(const char *path, lh_buf *err);
+
 /* Annotate every invariant of the passing workloads in report with a
  * "baseline" object (status pass/fail/new, stored values, tolerances,
- * reason).  Returns how many failed, or -1 when the file cannot be read
- * (err names it).  compared: invariants that had a stored entry. */
-int lh_baseline_compare(lh_json *report, const char *path, int *compared,
-                        lh_buf *err);
+ * reason), against base (from lh_baseline_load).  Returns how many
+ * failed.  compared: invariants that had a stored entry. */
+int lh_baseline_compare(lh_json *report, const lh_json *base,
+                        int *compared);
 
 /* Write the baseline of report's passing workloads to path, keeping the
- * entries of workloads this run did not include.  Returns how many
- * workloads were written, or -1 (err says why). */
+ * entries of workloads this run did not include (path, when it exists,
+ * must pass lh_baseline_load).  Returns how many workloads were written,
+ * or -1 (err says why). */
 int lh_baseline_update(const lh_json *report, const char *path, lh_buf *err);
 
 #endif

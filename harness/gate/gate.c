@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "regress.h"
@@ -190,12 +191,24 @@ int lh_gate_regressions(lh_json *doc, const char *corpora,
         lh_case *c = &cases[i];
         int script_known;
         const lh_json *w = case_workload(doc, c, &script_known);
-        if (!w && (!script_known || filtered))
+        int gone = access(c->script, F_OK) < 0;
+        if (!w && !gone && (!script_known || filtered))
             continue;   /* belongs to a workload not run now */
         lh_buf_puts(&arr, first ? "" : ",");
         first = 0;
         if (!header++)
             printf("regression cases under %s/:\n", corpora);
+        if (gone) {
+            /* a renamed script must not take its cases with it */
+            char reason[1024];
+            snprintf(reason, sizeof reason, "%s/case.json names script "
+                     "'%s', which does not exist (renamed or moved? update "
+                     "the case's \"script\")", c->dir, c->script);
+            case_json(&arr, c, "error", 0, 0, reason, NULL);
+            printf("ERROR regression %s  %s\n", c->id, reason);
+            failed++;
+            continue;
+        }
         if (!w) {
             char reason[1024];
             snprintf(reason, sizeof reason, "%s/case.json names workload "

@@ -17,9 +17,10 @@ void lh_gate_workloads(lh_json *doc);
 
 /* Replay the cases under corpora whose workload is in doc (same script
  * file, same name), each in a fresh worker, and set doc's "regressions"
- * array.  Cases that name a workload their script no longer declares, and
- * unreadable case files, are errors -- unless filtered (only some of the
- * scripts' workloads ran).  Prints one line per case.  Returns how many
+ * array.  Cases that name a workload their script no longer declares are
+ * errors unless filtered (only some of the scripts' workloads ran); cases
+ * whose script is gone, unreadable case files and files where a case
+ * should be are errors always.  Prints one line per case.  Returns how many
  * failed the gate. */
 int lh_gate_regressions(lh_json *doc, const char *corpora,
                         const char *workdir, double timeout, int filtered);

@@ -73,21 +73,38 @@ int lh_cases_load(const char *corpora, lh_case **out, lh_buf *errors)
     lh_buf targets = LH_BUF_INIT;
     *out = NULL;
     if (lh_list_dir(corpora, &targets) < 0) {
+        int e = errno;
+        if (e != ENOENT)
+            lh_buf_printf(errors, "%s: cannot list the corpora: %s\n",
+                          corpora, strerror(e));
         lh_buf_free(&targets);
-        return 0;   /* no corpora: no cases */
+        return 0;   /* no corpora: no cases (callers check it exists) */
     }
     for (const char *t = lh_buf_str(&targets); *t; t += strlen(t) + 1) {
         char regdir[4200];
+        struct stat st;
         snprintf(regdir, sizeof regdir, "%s/%s/regressions", corpora, t);
-        if (!is_dir(regdir))
-            continue;
+        if (stat(regdir, &st) < 0)
+            continue;   /* a corpus without cases */
         lh_buf ids = LH_BUF_INIT;
-        lh_list_dir(regdir, &ids);
+        if (!S_ISDIR(st.st_mode) || lh_list_dir(regdir, &ids) < 0) {
+            int e = errno;
+            lh_buf_printf(errors, "%s: %s\n", regdir,
+                          S_ISDIR(st.st_mode) ? strerror(e)
+                          : "not a directory (regression cases are "
+                            "directories in it)");
+            lh_buf_free(&ids);
+            continue;
+        }
         for (const char *id = lh_buf_str(&ids); *id; id += strlen(id) + 1) {
             char dir[4400];
             snprintf(dir, sizeof dir, "%s/%s", regdir, id);
-            if (!is_dir(dir))
+            if (!is_dir(dir)) {
+                lh_buf_printf(errors, "%s: not a regression case (a case "
+                              "is a directory holding " CASE_FILE " and "
+                              INPUT_FILE ")\n", dir);
                 continue;
+            }
             cases = lh_raw_realloc(cases, (size_t)(n + 1) * sizeof *cases);
             if (load_one(dir, id, &cases[n], errors) == 0)
                 n++;

@@ -39,8 +39,10 @@ typedef struct lh_found_by {
 } lh_found_by;
 
 /* Every case under corpora/ * /regressions/ (sorted).  Cases whose
- * case.json is missing or malformed are reported in errors, one
- * "path:line:col: what" line each, and left out.  Returns the count. */
+ * case.json is missing or malformed, files where a case directory should
+ * be and unlistable directories are reported in errors, one
+ * "path:line:col: what" or "path: what" line each, and left out.  A
+ * missing corpora is no cases.  Returns the count. */
 int lh_cases_load(const char *corpora, lh_case **out, lh_buf *errors);
 void lh_cases_free(lh_case *cases, int n);
 

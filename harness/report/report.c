@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "report_render.h"
@@ -58,8 +59,13 @@ static int write_file(const char *dir, const char *name, const lh_buf *b,
     lh_buf_printf(&path, "%s/%s", dir, name);
     int rc = lh_write_atomic(lh_buf_str(&path), b->data ? b->data : "",
                              b->len);
-    if (rc < 0)
-        snprintf(err, errlen, "%s: %s", lh_buf_str(&path), strerror(errno));
+    if (rc < 0) {
+        int e = errno;
+        /* an older run's file must not pass for this one's */
+        int gone = unlink(lh_buf_str(&path)) == 0;
+        snprintf(err, errlen, "%s: %s%s", lh_buf_str(&path), strerror(e),
+                 gone ? " (the previous one removed)" : "");
+    }
     lh_buf_free(&path);
     return rc;
 }
@@ -77,14 +83,51 @@ int lh_report_render(const lh_json *report, const char *dir, char *err,
     lh_report_junit(report, &junit);
     lh_report_markdown(report, &md, LH_REPORT_MD_MAX);
     lh_report_html(report, &html);
+    /* each is tried; err keeps the first failure */
     int rc = 0;
-    if (write_file(dir, "junit.xml", &junit, err, errlen) < 0 ||
-        write_file(dir, "summary.md", &md, err, errlen) < 0 ||
-        write_file(dir, "index.html", &html, err, errlen) < 0)
-        rc = -1;
+    const char *names[] = { "junit.xml", "summary.md", "index.html" };
+    const lh_buf *bufs[] = { &junit, &md, &html };
+    for (int i = 0; i < 3; i++)
+        if (write_file(dir, names[i], bufs[i], rc ? NULL : err,
+                       rc ? 0 : errlen) < 0)
+            rc = -1;
     lh_buf_free(&junit);
     lh_buf_free(&md);
     lh_buf_free(&html);
+    return rc;
+}
+
+static void set_exit_code(lh_json *report, int code)
+{
+    lh_buf b = LH_BUF_INIT;
+    lh_buf_printf(&b, "%d", code);
+    lh_json_set(report, "exit_code", lh_json_from(&b));
+    lh_buf_free(&b);
+}
+
+int lh_report_write(lh_json *report, const char *dir, int *code,
+                    const char *who)
+{
+    char err[1024];
+    int rc = 0;
+    set_exit_code(report, *code);
+    if (lh_report_render(report, dir, err, sizeof err) < 0) {
+        fprintf(stderr, "%s: cannot write %s\n", who, err);
+        rc = -1;
+    }
+    if (rc < 0 && *code < 2)
+        *code = 2;
+    set_exit_code(report, *code);
+    lh_buf b = LH_BUF_INIT;
+    lh_json_write(&b, report);
+    lh_buf_putc(&b, '\n');
+    if (write_file(dir, "report.json", &b, err, sizeof err) < 0) {
+        fprintf(stderr, "%s: cannot write %s\n", who, err);
+        rc = -1;
+        if (*code < 2)
+            *code = 2;
+    }
+    lh_buf_free(&b);
     return rc;
 }
 

@@ -22,6 +22,14 @@
 int lh_report_render(const lh_json *report, const char *dir, char *err,
                      size_t errlen);
 
+/* Write a run's views, then its report.json, each atomically, with
+ * "exit_code" set to *code -- raised to 2 when a file cannot be written.
+ * Such a file is named on stderr (after "who: ") and its previous
+ * version removed, so that nothing reads an older run's as this one's.
+ * Returns 0, or -1 when something was not written. */
+int lh_report_write(lh_json *report, const char *dir, int *code,
+                    const char *who);
+
 /* Load report_json and render it into dir.  Returns 0, or -1 with
  * "PATH:LINE:COL: what" or "PATH: what" in err. */
 int lh_report_render_file(const char *report_json, const char *dir,

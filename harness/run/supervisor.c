@@ -25,6 +25,7 @@
 #include "clock.h"
 #include "json.h"
 #include "flight.h"
+#include "outdir.h"
 #include "alloc.h"
 #include "script.h"
 #include "text.h"
@@ -43,6 +44,10 @@ typedef struct job {
     lh_buf failed_metrics;      /* ",m1,m2," */
     int expect_met;
 } job;
+
+const char *const lh_report_files[] = {
+    "report.json", "junit.xml", "summary.md", "index.html", NULL,
+};
 
 static int tty;
 static const char *self_name = "leakhound";   /* argv[0], for commands */
@@ -315,7 +320,8 @@ static void flight_inputs(child *c, job *j, const lh_run_opts *o, lh_buf *js,
     lh_safe_name(name, sizeof name, j->w.name);
     lh_buf dir = LH_BUF_INIT;
     lh_buf_printf(&dir, "%s/inputs", o->report_dir);
-    lh_mkdir_p(lh_buf_str(&dir));
+    int dir_ok = lh_mkdir_p(lh_buf_str(&dir)) == 0;
+    int dir_errno = errno;
     lh_buf_puts(js, "[");
     int first = 1;
     uint32_t nt = c->flight->nthreads;
@@ -327,7 +333,9 @@ static void flight_inputs(child *c, job *j, const lh_run_opts *o, lh_buf *js,
                                                    : LH_FLIGHT_INPUT_MAX;
         lh_buf path = LH_BUF_INIT;
         lh_buf_printf(&path, "%s/%s-t%u.bin", lh_buf_str(&dir), name, t);
-        int saved = lh_write_atomic(lh_buf_str(&path), s->data, len) == 0;
+        int saved = dir_ok &&
+                    lh_write_atomic(lh_buf_str(&path), s->data, len) == 0;
+        int why = dir_ok ? errno : dir_errno;
         lh_buf_printf(js, "%s{\"thread\":%u,\"iteration\":%llu,\"size\":%u,"
                       "\"truncated\":%s,\"file\":", first ? "" : ",", t,
                       (unsigned long long)s->iter, s->len,
@@ -335,12 +343,26 @@ static void flight_inputs(child *c, job *j, const lh_run_opts *o, lh_buf *js,
         lh_json_str(js, saved ? lh_buf_str(&path) : NULL);
         lh_buf_puts(js, ",\"hex\":\"");
         hex_prefix(js, s->data, len);
-        lh_buf_puts(js, "\"}");
-        if (first)
+        lh_buf_puts(js, "\"");
+        if (!saved) {
+            lh_buf_puts(js, ",\"save_error\":");
+            lh_buf err = LH_BUF_INIT;
+            lh_buf_printf(&err, "cannot write %s: %s", lh_buf_str(&path),
+                          strerror(why));
+            lh_json_str(js, lh_buf_str(&err));
+            lh_buf_free(&err);
+        }
+        lh_buf_putc(js, '}');
+        if (first && saved)
             lh_buf_printf(human, "; input in flight (iteration %llu, %u "
                           "bytes) saved to %s",
                           (unsigned long long)s->iter, s->len,
                           lh_buf_str(&path));
+        else if (first)
+            lh_buf_printf(human, "; input in flight (iteration %llu, %u "
+                          "bytes) NOT saved: cannot write %s: %s",
+                          (unsigned long long)s->iter, s->len,
+                          lh_buf_str(&path), strerror(why));
         first = 0;
         lh_buf_free(&path);
     }
@@ -572,8 +594,8 @@ static void add_job_json(lh_buf *b, const job *j)
     lh_buf_puts(b, r + 1);  /* the worker's object without its '{' */
 }
 
-static int write_report(const lh_run_opts *o, time_t started, int exit_code,
-                        int counts[5])
+static void build_report(const lh_run_opts *o, time_t started,
+                         int exit_code, int counts[5])
 {
     lh_buf b = LH_BUF_INIT;
     char t0[32], t1[32];
@@ -597,17 +619,10 @@ static int write_report(const lh_run_opts *o, time_t started, int exit_code,
         add_job_json(&b, &jobs[i]);
     }
     lh_buf_puts(&b, "]}\n");
-    lh_buf path = LH_BUF_INIT;
-    lh_buf_printf(&path, "%s/report.json", o->report_dir);
-    int rc = lh_write_atomic(lh_buf_str(&path), b.data, b.len);
-    if (rc < 0)
-        fprintf(stderr, "leakhound: cannot write %s: %s\n",
-                lh_buf_str(&path), strerror(errno));
-    else
-        printf("report: %s\n", lh_buf_str(&path));
-    lh_buf_free(&path);
+    /* the caller judges it in memory and writes it (lh_report_write) */
+    lh_buf_reset(o->report);
+    lh_buf_add(o->report, b.data, b.len);
     lh_buf_free(&b);
-    return rc;
 }
 
 static void load_error_result(job *j)
@@ -655,9 +670,13 @@ int lh_supervise(const lh_run_opts *o)
         }
         return bad ? LH_EXIT_ERROR : LH_EXIT_PASS;
     }
-    if (lh_mkdir_p(o->report_dir) < 0) {
-        fprintf(stderr, "leakhound: cannot create report directory '%s': "
-                "%s\n", o->report_dir, strerror(errno));
+    /* the outputs, before any work: a run must not end unwritable */
+    lh_buf err = LH_BUF_INIT;
+    if (lh_outdir_check(o->report_dir, lh_report_files, &err) < 0 ||
+        lh_outdir_lock(o->report_dir, &err) < 0) {
+        fprintf(stderr, "leakhound: report directory %s\n",
+                lh_buf_str(&err));
+        lh_buf_free(&err);
         return LH_EXIT_ERROR;
     }
     lh_child_trap_signals();
@@ -715,9 +734,8 @@ int lh_supervise(const lh_run_opts *o)
     if (o->check_expect)
         printf("; %d of %d expectations met", njobs - unmet, njobs);
     printf("\n");
-    if (write_report(o, started, code, counts) < 0 && code == LH_EXIT_PASS)
-        code = LH_EXIT_ERROR;
     if (lh_child_interrupted())
-        return 128 + lh_child_interrupted();
+        code = 128 + lh_child_interrupted();
+    build_report(o, started, code, counts);
     return code;
 }

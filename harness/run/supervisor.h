@@ -1,12 +1,13 @@
 /*
  * supervisor.h - runs workloads, each in a fresh worker process, enforces
- * timeouts, records crashes, prints verdicts and writes report.json.
+ * timeouts, records crashes, prints verdicts and builds report.json.
  */
 #ifndef LEAKHOUND_SUPERVISOR_H
 #define LEAKHOUND_SUPERVISOR_H
 
 #include <stdint.h>
 
+#include "buf.h"
 #include "exit.h"
 
 typedef struct lh_run_opts {
@@ -23,9 +24,16 @@ typedef struct lh_run_opts {
     int list_fuzzable;      /* list only those with a target and a corpus */
     int argc;               /* the command line, for the report */
     char **argv;
+    lh_buf *report;         /* report.json's text (the caller writes it);
+                               required unless listing */
 } lh_run_opts;
 
-/* Returns the exit status. */
+/* The files a report directory holds, for lh_outdir_check. */
+extern const char *const lh_report_files[];
+
+/* Checks and locks the report directory before any workload runs (see
+ * outdir.h).  Returns the exit status, 128+signal when interrupted; the
+ * report's exit_code is the same. */
 int lh_supervise(const lh_run_opts *o);
 
 #endif

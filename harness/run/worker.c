@@ -280,6 +280,7 @@ typedef struct judged {
     int nsites;
     lh_buf files;           /* folded stacks, profiles written (each
                                path NUL-terminated) */
+    lh_buf file_errors;     /* "PATH: why\n" of those not written */
 } judged;
 
 static void json_series(lh_buf *b, worker *wk, int metric)
@@ -377,6 +378,17 @@ static void json_invariant(lh_buf *b, worker *wk, judged *j)
         at += strlen(p) + 1;
     }
     lh_buf_putc(b, ']');
+    if (j->file_errors.len) {
+        lh_buf_puts(b, ",\"file_errors\":[");
+        const char *e = lh_buf_str(&j->file_errors);
+        for (first = 1; *e; first = 0) {
+            size_t n = strcspn(e, "\n");
+            lh_buf_puts(b, first ? "" : ",");
+            lh_json_strn(b, e, n);
+            e += n + (e[n] ? 1 : 0);
+        }
+        lh_buf_putc(b, ']');
+    }
     lh_buf_putc(b, ',');
     lh_json_key(b, "series");
     if (j->metric >= 0)
@@ -850,7 +862,12 @@ static int run(worker *wk)
                 lh_buf_printf(&dir, "%s/%s", wk->report_dir, safe);
                 lh_diagnosis_write(wk->diag, lh_buf_str(&dir),
                                    j->inv->metric, j->sites, j->nsites,
-                                   &j->files);
+                                   &j->files, &j->file_errors);
+                const char *e = lh_buf_str(&j->file_errors);
+                for (size_t n; *e; e += n + (e[n] ? 1 : 0)) {
+                    n = strcspn(e, "\n");
+                    send_info(wk, "NOT WRITTEN (sites): %.*s", (int)n, e);
+                }
                 lh_buf_free(&dir);
             }
         }
