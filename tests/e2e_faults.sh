@@ -219,6 +219,7 @@ text=$(timeout 60 "$LH" list tests/scripts/load_hang.lua 2>&1)
 rc=$?
 check "list: ends (exit $rc)" test "$rc" -ne 124
 expect_match "list: says why" "$text" "did not finish loading within 1 s"
+mkdir -p "$out/nocorp"     # an explicit --corpora must exist
 text=$(timeout 60 "$LH" test tests/scripts/load_hang.lua \
     --corpora "$out/nocorp" --report-dir "$out/lt" 2>&1)
 rc=$?
