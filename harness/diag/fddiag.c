@@ -33,6 +33,7 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -708,7 +709,8 @@ static int snap_entry(int dfd, long num, const char *name, void *ud)
         return 0;
     if (s->n == c->cap) {
         int nc = c->cap ? c->cap * 2 : 256;
-        fd_ent *ne = lh_raw_realloc(s->e, (size_t)nc * sizeof *ne);
+        fd_ent *ne = c->cap <= INT_MAX / 2 ?
+            lh_raw_realloc(s->e, (size_t)nc * sizeof *ne) : NULL;
         if (!ne) {
             c->oom = 1;
             return 1;

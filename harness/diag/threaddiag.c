@@ -21,6 +21,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -231,7 +232,8 @@ static int snap_entry(int dfd, long num, const char *name, void *ud)
     lh_threadsnap *s = c->s;
     if (s->n == c->cap) {
         int nc = c->cap ? c->cap * 2 : 64;
-        td_ent *ne = lh_raw_realloc(s->e, (size_t)nc * sizeof *ne);
+        td_ent *ne = c->cap <= INT_MAX / 2 ?
+            lh_raw_realloc(s->e, (size_t)nc * sizeof *ne) : NULL;
         if (!ne) {
             c->oom = 1;
             return 1;

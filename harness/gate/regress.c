@@ -88,7 +88,7 @@ int lh_cases_load(const char *corpora, lh_case **out, lh_buf *errors)
             snprintf(dir, sizeof dir, "%s/%s", regdir, id);
             if (!is_dir(dir))
                 continue;
-            cases = lh_raw_realloc(cases, (size_t)(n + 1) * sizeof *cases);
+            cases = lh_xrealloc(cases, (size_t)(n + 1) * sizeof *cases);
             if (load_one(dir, id, &cases[n], errors) == 0)
                 n++;
         }

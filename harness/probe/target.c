@@ -78,7 +78,7 @@ static void find_gauges(lh_target *t)
             if (!g)
                 break;
             t->gauges = g;
-            g[t->ngauges].name = lh_raw_strdup(name + plen);
+            g[t->ngauges].name = lh_xstrdup(name + plen);
             *(void **)&g[t->ngauges].fn = fn;
             t->ngauges++;
         }

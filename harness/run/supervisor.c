@@ -59,7 +59,7 @@ static int njobs;
 
 static job *new_job(const char *script)
 {
-    jobs = lh_raw_realloc(jobs, (size_t)(njobs + 1) * sizeof *jobs);
+    jobs = lh_xrealloc(jobs, (size_t)(njobs + 1) * sizeof *jobs);
     job *j = &jobs[njobs++];
     memset(j, 0, sizeof *j);
     j->script = script;
@@ -100,7 +100,7 @@ static void check_duplicates(void)
                           "names the report folder, case id and baseline "
                           "key)", jobs[i].w.source, jobs[i].w.name, n,
                           lh_buf_str(&where));
-            jobs[i].load_error = lh_raw_strdup(lh_buf_str(&msg));
+            jobs[i].load_error = lh_xstrdup(lh_buf_str(&msg));
             lh_buf_free(&msg);
         }
         lh_buf_free(&where);
@@ -109,7 +109,7 @@ static void check_duplicates(void)
 
 static int collect(const lh_run_opts *o)
 {
-    int *used = lh_raw_calloc((size_t)o->nonly + 1, sizeof *used);
+    int *used = lh_xcalloc((size_t)o->nonly + 1, sizeof *used);
     lh_buf names = LH_BUF_INIT, failed = LH_BUF_INIT;
     for (int s = 0; s < o->nscripts; s++) {
         lua_State *L = lh_script_new(LH_SCRIPT_DECLARE);
@@ -127,7 +127,7 @@ static int collect(const lh_run_opts *o)
              * may be in it. */
             job *j = new_job(o->scripts[s]);
             snprintf(j->w.name, sizeof j->w.name, "%s", o->scripts[s]);
-            j->load_error = lh_raw_strdup(lh_buf_str(&err));
+            j->load_error = lh_xstrdup(lh_buf_str(&err));
             const char *msg = lh_buf_str(&err);
             const char *tb = strstr(msg, "\nstack traceback:");
             lh_buf_printf(&failed, "\n  %.*s",
@@ -148,7 +148,7 @@ static int collect(const lh_run_opts *o)
             job *j = new_job(o->scripts[s]);
             j->w = w;
             if (rc < 0)
-                j->load_error = lh_raw_strdup(lh_buf_str(&err));
+                j->load_error = lh_xstrdup(lh_buf_str(&err));
         }
         lh_buf_free(&err);
         lua_close(L);

@@ -513,7 +513,7 @@ static void emit_result(worker *wk, judged *js, int nj)
     if (go_failed && wk->target && wk->target->go.goroutine_profile) {
         int64_t need = wk->target->go.goroutine_profile(NULL, 0);
         if (need > 0 && need < (64 << 20)) {
-            char *prof = lh_raw_malloc((size_t)need + 1);
+            char *prof = lh_xmalloc((size_t)need + 1);
             int64_t got = wk->target->go.goroutine_profile(prof, need + 1);
             if (got > need)
                 got = need;
@@ -743,9 +743,9 @@ static int run(worker *wk)
         lh_godiag_set_ignore(&w->goignore);
 
     size_t rows = (size_t)w->samples + 1;
-    wk->x = lh_raw_calloc(rows, sizeof *wk->x);
-    wk->y = lh_raw_calloc(rows * wk->probes.n, sizeof *wk->y);
-    wk->peak = lh_raw_calloc(wk->probes.n, sizeof *wk->peak);
+    wk->x = lh_xcalloc(rows, sizeof *wk->x);
+    wk->y = lh_xcalloc(rows * wk->probes.n, sizeof *wk->y);
+    wk->peak = lh_xcalloc(wk->probes.n, sizeof *wk->peak);
     for (size_t m = 0; m < wk->probes.n; m++)
         wk->peak[m] = -INFINITY;
 
@@ -793,7 +793,7 @@ static int run(worker *wk)
         j->inv = &w->inv[i];
         j->metric = metric_of[i];
         size_t n = wk->probes.n;
-        double *col = lh_raw_calloc(wk->nrows, sizeof *col);
+        double *col = lh_xcalloc(wk->nrows, sizeof *col);
         for (size_t r = 0; r < wk->nrows; r++)
             col[r] = wk->y[r * n + (size_t)j->metric];
         j->ok = lh_detect(&j->inv->spec, wk->x, col, wk->nrows,
@@ -805,7 +805,7 @@ static int run(worker *wk)
             wk->status = "error";
         verdict_line(wk, j);
         if (j->ok && j->v.fail && wk->diag) {
-            j->sites = lh_raw_calloc(LH_DIAG_SITES, sizeof *j->sites);
+            j->sites = lh_xcalloc(LH_DIAG_SITES, sizeof *j->sites);
             j->nsites = lh_diagnosis_sites(wk->diag, j->inv->metric,
                                            j->sites, LH_DIAG_SITES);
             site_lines(wk, j);
