@@ -14,6 +14,7 @@
 #include "alloc.h"
 #include "buf.h"
 #include "check.h"
+#include "text.h"
 
 /* Runs fn in a child; its stderr into err.  The child's wait status. */
 static int in_child(void (*fn)(void), char *err, size_t errlen)
@@ -117,9 +118,54 @@ static void test_grow(void)
     lh_buf_free(&b);
 }
 
+static void test_safe_name(void)
+{
+    char a[256], b[256];
+    lh_safe_name(a, sizeof a, "demo-grow_1.x");
+    check(strcmp(a, "demo-grow_1.x") == 0, "plain name unchanged: %s", a);
+
+    lh_safe_name(a, sizeof a, "a/b");
+    lh_safe_name(b, sizeof b, "a b");
+    check(strncmp(a, "a_b-", 4) == 0 && strlen(a) == 12 &&
+          strncmp(b, "a_b-", 4) == 0 && strcmp(a, b) != 0,
+          "'a/b' and 'a b' differ: %s %s", a, b);
+    lh_safe_name(b, sizeof b, "a_b");
+    check(strcmp(b, "a_b") == 0 && strcmp(a, b) != 0,
+          "'a_b' stays, unlike 'a/b': %s %s", a, b);
+
+    const char *dots[] = { ".", "..", "", ".hidden", "../x" };
+    for (size_t i = 0; i < sizeof dots / sizeof *dots; i++) {
+        lh_safe_name(a, sizeof a, dots[i]);
+        check(a[0] && a[0] != '.' && !strchr(a, '/'),
+              "'%s' -> '%s': not hidden, not a path", dots[i], a);
+    }
+    lh_safe_name(a, sizeof a, ".");
+    lh_safe_name(b, sizeof b, "..");
+    check(strcmp(a, b) != 0, "'.' and '..' differ: %s %s", a, b);
+
+    lh_safe_name(a, sizeof a, "tab\there\n");
+    check(strcmp(a, "tab\there\n") == 0, "control characters kept");
+
+    /* Two long names that differ only past the cut. */
+    char l1[400], l2[400];
+    memset(l1, 'w', sizeof l1 - 1);
+    l1[sizeof l1 - 1] = '\0';
+    memcpy(l2, l1, sizeof l1);
+    l2[sizeof l2 - 2] = 'z';
+    lh_safe_name(a, sizeof a, l1);
+    lh_safe_name(b, sizeof b, l2);
+    check(strlen(a) == sizeof a - 1 && strlen(b) == sizeof b - 1 &&
+          strcmp(a, b) != 0, "long names cut to 255 and still differ");
+    char small[16];
+    lh_safe_name(small, sizeof small, l1);
+    check(strlen(small) == 15 && small[6] == '-',
+          "cut to a 16-byte buffer: %s", small);
+}
+
 int main(void)
 {
     test_alloc();
     test_grow();
+    test_safe_name();
     return check_report();
 }
