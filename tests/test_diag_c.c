@@ -17,6 +17,7 @@
 #include "interpose.h"
 #include "probes.h"
 
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <execinfo.h>
@@ -526,6 +527,19 @@ static void test_fds(void)
     bad = open("/no/such/file", O_RDONLY);
     check(bad == -1 && errno == ENOENT,
           "fds: ... and while recording");
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        DIR *volatile none = NULL;      /* closedir is declared nonnull */
+        errno = 0;
+        int rc = closedir(none);
+        _exit(rc == -1 && errno == EINVAL ? 0 : 1);
+    }
+    int st = -1;
+    waitpid(pid, &st, 0);
+    check(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+          "fds: closedir(NULL) while recording is EINVAL, as glibc's "
+          "(status %#x)", st);
 
     lh_fdsnap *a = lh_fddiag_snapshot();
     open_fds();
