@@ -247,7 +247,13 @@ static void tick(void *ud)
         lh_metric *mt = &wk->probes.metrics[m];
         if (!mt->available || !mt->cheap)
             continue;
-        double v = lh_probes_read(&wk->probes, (int)m);
+        /* A target's gauge need not be thread-safe: while other threads
+         * step, the last sample's value (taken with them parked). */
+        int shared = m >= LH_M_BUILTIN_COUNT && wk->w.threads > 1;
+        if (shared && wk->nrows == 0)
+            continue;
+        double v = shared ? wk->y[(wk->nrows - 1) * wk->probes.n + m]
+                          : lh_probes_read(&wk->probes, (int)m);
         if (isfinite(v) && !(v <= wk->peak[m]))
             wk->peak[m] = v;
         if (m == LH_M_PROC_RSS_BYTES || m == LH_M_HEAP_LIVE_ALLOCS)
