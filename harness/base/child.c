@@ -480,6 +480,8 @@ int lh_child_wait(lh_child *c, double deadline, lh_child_read_fn *fn,
     while (c->end == LH_CHILD_RUNNING) {
         if (reap(c, WNOHANG))
             break;
+        if (deadline > 0 && c->at_deadline && lh_now() >= deadline)
+            deadline = c->at_deadline(c->at_deadline_ctx, deadline);
         if ((interrupted && c->kill_on_interrupt) ||
             (deadline > 0 && lh_now() >= deadline)) {
             kill(-c->pid, SIGKILL);

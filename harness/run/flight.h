@@ -24,6 +24,8 @@ enum {
     LH_PHASE_MEASURE,
     LH_PHASE_SETTLE,
     LH_PHASE_TEARDOWN,
+    LH_PHASE_DIAGNOSE,              /* judging, sites and symbols: not the
+                                       workload's time (own bound) */
     LH_PHASE_DONE,
 };
 

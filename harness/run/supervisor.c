@@ -186,6 +186,7 @@ typedef struct child {
     char tail[TAIL_MAX];    /* ring of the worker's stdout+stderr */
     size_t tail_len, tail_pos;
     int got_result;
+    int diag_grace;         /* the deadline moved for the diagnosis */
 } child;
 
 static void tail_add(child *c, const char *p, size_t n)
@@ -432,6 +433,20 @@ static void status_from_result(job *j)
     lh_json_free(r);
 }
 
+/* Judging and diagnosis (symbolization: seconds on a big object) are not
+ * the workload's time: a worker past its timeout in that phase, as the
+ * flight recorder says, gets LH_DIAGNOSE_SECONDS more, once. */
+#define LH_DIAGNOSE_SECONDS 120.0
+
+static double diagnosis_deadline(void *ctx, double deadline)
+{
+    child *c = ctx;
+    if (c->diag_grace || c->flight->phase != LH_PHASE_DIAGNOSE)
+        return deadline;
+    c->diag_grace = 1;
+    return deadline + LH_DIAGNOSE_SECONDS;
+}
+
 static void run_job(job *j, const lh_run_opts *o, int pos, int total)
 {
     child c;
@@ -457,6 +472,8 @@ static void run_job(job *j, const lh_run_opts *o, int pos, int total)
     /* Judged by waitpid, not by the pipes: what the target forked may
      * hold them open long after the worker died. */
     double timeout = o->timeout > 0 ? o->timeout : j->w.timeout;
+    c.proc.at_deadline = diagnosis_deadline;
+    c.proc.at_deadline_ctx = &c;
     lh_child_wait(&c.proc, lh_now() + timeout, on_output, &c);
     if (c.got_result) {
         status_from_result(j);
@@ -468,7 +485,8 @@ static void run_job(job *j, const lh_run_opts *o, int pos, int total)
         lh_buf_puts(&j->result, ",\"status\":\"error\",\"error\":"
                     "{\"message\":\"interrupted\"},\"invariants\":[]}");
     } else {
-        judge_death(&c, j, o, timeout);
+        judge_death(&c, j, o, timeout + (c.diag_grace ?
+                                         LH_DIAGNOSE_SECONDS : 0));
     }
     lh_buf_free(&c.line);
     close(c.flight_fd);

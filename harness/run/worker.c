@@ -788,7 +788,7 @@ static int run(worker *wk)
         return -1;
     if (call_optional(wk, "teardown", LH_PHASE_TEARDOWN) < 0)
         return -1;
-    wk->flight->phase = LH_PHASE_DONE;
+    wk->flight->phase = LH_PHASE_DIAGNOSE;     /* the workload's time ends */
     lh_fd_release();        /* the harness writes from here on */
 
     judged js[LH_MAX_INVARIANTS];
@@ -827,6 +827,7 @@ static int run(worker *wk)
             }
         }
     }
+    wk->flight->phase = LH_PHASE_DONE;
     if (!wk->status)
         wk->status = any_fail ? "fail" : "pass";
     if (w->threads > 1)
