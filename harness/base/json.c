@@ -165,7 +165,7 @@ static char *string(parser *ps, size_t *len)
     ps->p++;
     *len = b.len;
     if (!b.data) {
-        char *s = lh_raw_calloc(1, 1);
+        char *s = lh_xcalloc(1, 1);
         return s;
     }
     return b.data;  /* buf memory is lh_raw_*, owned by the node now */
