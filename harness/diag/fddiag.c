@@ -712,9 +712,8 @@ static int snap_entry(int dfd, long num, const char *name, void *ud)
     if (lh_proc_own_fd(fd))
         return 0;
     if (s->n == c->cap) {
-        int nc = c->cap ? c->cap * 2 : 256;
-        fd_ent *ne = c->cap <= INT_MAX / 2 ?
-            lh_raw_realloc(s->e, (size_t)nc * sizeof *ne) : NULL;
+        int nc = c->cap > INT_MAX / 2 ? 0 : c->cap ? c->cap * 2 : 256;
+        fd_ent *ne = nc ? lh_raw_realloc(s->e, (size_t)nc * sizeof *ne) : NULL;
         if (!ne) {
             c->oom = 1;
             return 1;
