@@ -51,6 +51,25 @@ expect_match "syntax error names file:line" "$msg" "syntax_error.lua:4:"
 expect_match "CRASH line printed" "$text" "^CRASH fault-crash .*signal 11"
 expect_match "TIMEOUT line printed" "$text" "TIMEOUT fault-hang"
 
+# Symbolization is not the workload's time: a diagnosis that outlasts the
+# workload's timeout (its first addr2line made 3 s slower) still gives
+# the verdict.
+cat >"$out/addr2line" <<'SH'
+#!/bin/sh
+[ -e "$0.slept" ] || { touch "$0.slept"; sleep 3; }
+exec addr2line "$@"
+SH
+chmod +x "$out/addr2line"
+text=$(LEAKHOUND_ADDR2LINE=$out/addr2line "$LH" run \
+    tests/scripts/slow_diag.lua --report-dir "$out/d" 2>&1)
+rc=$?
+echo "$text"
+expect_eq "slow diagnosis: the leak's verdict, not a timeout" "$rc" 1
+expect_eq "slow diagnosis: status fail" \
+    "$(jget "$out/d/report.json" "r.workloads[1].status")" fail
+check "slow diagnosis: with its sites, symbolized" \
+    grep -q "leak16" <<<"$text"
+
 # --expect turns the expectations into the exit status
 "$LH" run lua/suites/faults.lua --report-dir "$out/x" --expect >/dev/null 2>&1
 expect_eq "--expect: every fault workload shows what it expects" "$?" 0

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Targets are opened once per process: with threads = 4, the target's
-# LLVMFuzzerInitialize runs once and its gauges are looked up once.
+# LLVMFuzzerInitialize runs once and its gauges are looked up once.  A
+# gauge is read only while the stepping threads are parked.
 source "$(dirname "$0")/lib.sh"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
@@ -110,5 +111,13 @@ if [ -n "${LH_JEMALLOC:-}" ]; then
 else
     echo "# skip: no libjemalloc-dev (ci/deps installs it)"
 fi
+
+"$LH" run tests/scripts/gauges.lua --report-dir "$out/g" >"$out/g.txt" 2>&1
+rc=$?
+cat "$out/g.txt"
+expect_eq "a gauge read only with the stepping threads parked" "$rc" 0
+expect_eq "... never while a step ran (peak of target.racing_reads)" \
+    "$(jget "$out/g/report.json" "string.format('%d', \
+find(r.workloads, 'name', 'gauge-read-parked').invariants[1].peak)")" 0
 
 finish

@@ -17,6 +17,7 @@
 #include "interpose.h"
 #include "probes.h"
 
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <execinfo.h>
@@ -201,6 +202,60 @@ static void test_backtrace(void)
                   (t1.tv_nsec - t0.tv_nsec)) / REPS;
     note("capture of %d frames: lh_backtrace %.0f ns, glibc backtrace() "
          "%.0f ns", lh_backtrace(buf, 64, 0), own, gcc);
+}
+
+/* A plugin dlclosed and another loaded at its address, with the same
+ * code but other frame sizes: the first one's cached unwind rules must
+ * not be used for it (they would read far past the frame).  In a child,
+ * which may crash. */
+static void test_unload(void)
+{
+    const char *big = getenv("LH_UWPLUG_BIG");
+    const char *small = getenv("LH_UWPLUG_SMALL");
+    if (!big || !small) {
+        note("unload: no plugins built (not x86-64)");
+        return;
+    }
+    typedef void (*call_fn)(diag_cb, void *);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        two_stacks t;
+        int upto;
+        void *h = dlopen(big, RTLD_NOW);
+        call_fn f = NULL;
+        if (h)
+            *(void **)&f = dlsym(h, "uwplug_call");
+        if (!f)
+            _exit(3);
+        memset(&t, 0, sizeof t);
+        f(capture_both, &t);
+        if (!same_after_first(&t, &upto))
+            _exit(4);
+        uintptr_t at = (uintptr_t)f;
+        dlclose(h);
+        h = dlopen(small, RTLD_NOW);
+        f = NULL;
+        if (h)
+            *(void **)&f = dlsym(h, "uwplug_call");
+        if (!f)
+            _exit(3);
+        if ((uintptr_t)f != at)
+            _exit(2);
+        memset(&t, 0, sizeof t);
+        f(capture_both, &t);
+        _exit(same_after_first(&t, &upto) ? 0 : 1);
+    }
+    int st = -1;
+    waitpid(pid, &st, 0);
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 2) {
+        note("unload: the second plugin was not loaded at the first's "
+             "address; nothing to compare");
+        return;
+    }
+    check(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+          "unwind: a plugin replaced at its address after dlclose unwinds "
+          "by its own rules, not the cached ones (status %#x)", st);
 }
 
 /* ---- symbols ------------------------------------------------------------- */
@@ -526,6 +581,19 @@ static void test_fds(void)
     bad = open("/no/such/file", O_RDONLY);
     check(bad == -1 && errno == ENOENT,
           "fds: ... and while recording");
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        DIR *volatile none = NULL;      /* closedir is declared nonnull */
+        errno = 0;
+        int rc = closedir(none);
+        _exit(rc == -1 && errno == EINVAL ? 0 : 1);
+    }
+    int st = -1;
+    waitpid(pid, &st, 0);
+    check(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+          "fds: closedir(NULL) while recording is EINVAL, as glibc's "
+          "(status %#x)", st);
 
     lh_fdsnap *a = lh_fddiag_snapshot();
     open_fds();
@@ -783,6 +851,7 @@ int main(int argc, char **argv)
     }
     lh_backtrace_init();
     test_backtrace();
+    test_unload();
     test_symbolize();
     test_heap_exact();
     test_heap_sampled();

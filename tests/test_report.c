@@ -313,6 +313,34 @@ static void test_render(void)
         check(0, "cleanup");
 }
 
+/* The run's kind, like every string of a report, is escaped everywhere. */
+static void test_kind_escaped(void)
+{
+    lh_json *r = parse("{\"schema\": 1, \"exit_code\": 1, \"kind\": "
+                       "\"<img src=x onerror=alert(1)>\", \"workloads\": "
+                       "[{\"name\": \"w\", \"status\": \"fail\", "
+                       "\"invariants\": [{\"metric\": "
+                       "\"heap.live_bytes\", \"kind\": \"<b>k</b>\", "
+                       "\"status\": \"fail\"}]}]}");
+    lh_buf html = LH_BUF_INIT, md = LH_BUF_INIT, junit = LH_BUF_INIT;
+    lh_report_html(r, &html);
+    lh_report_markdown(r, &md, 0);
+    lh_report_junit(r, &junit);
+    const char *h = lh_buf_str(&html), *m = lh_buf_str(&md),
+               *j = lh_buf_str(&junit);
+    check(!strstr(h, "<img") && strstr(h, "&lt;img src=x"),
+          "index.html: the run's kind escaped");
+    check(!strstr(h, "<b>k"), "index.html: an invariant's kind escaped");
+    check(!strstr(m, "<img"), "summary.md: the run's kind escaped");
+    check(!strstr(m, "<b>k"), "summary.md: an invariant's kind escaped");
+    check(!strstr(j, "<img") && !strstr(j, "<b>k"),
+          "junit.xml: kinds escaped");
+    lh_buf_free(&html);
+    lh_buf_free(&md);
+    lh_buf_free(&junit);
+    lh_json_free(r);
+}
+
 int main(void)
 {
     test_xml();
@@ -321,5 +349,6 @@ int main(void)
     test_verdicts();
     test_plot();
     test_render();
+    test_kind_escaped();
     return check_report();
 }

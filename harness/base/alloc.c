@@ -4,6 +4,9 @@
  */
 #include "alloc.h"
 
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* glibc's real allocator.  Public GLIBC_2.2.5 symbols: calling them
@@ -41,6 +44,58 @@ char *lh_raw_strdup(const char *s)
     char *copy = __libc_malloc(len);
     if (copy)
         memcpy(copy, s, len);
+    return copy;
+}
+
+static _Noreturn void out_of_memory(size_t n, size_t size)
+{
+    /* No allocation here: stdio on stderr is unbuffered. */
+    if (n == 1)
+        fprintf(stderr, "leakhound: out of memory (allocating %zu bytes)\n",
+                size);
+    else
+        fprintf(stderr, "leakhound: out of memory (allocating %zu x %zu "
+                "bytes)\n", n, size);
+    abort();
+}
+
+size_t lh_xmul(size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size)
+        out_of_memory(n, size);
+    return n * size;
+}
+
+void *lh_xmalloc(size_t size)
+{
+    void *p = __libc_malloc(size ? size : 1);
+    if (!p)
+        out_of_memory(1, size);
+    return p;
+}
+
+void *lh_xcalloc(size_t n, size_t size)
+{
+    lh_xmul(n, size);
+    void *p = __libc_calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        out_of_memory(n, size);
+    return p;
+}
+
+void *lh_xrealloc(void *p, size_t size)
+{
+    void *q = __libc_realloc(p, size ? size : 1);
+    if (!q)
+        out_of_memory(1, size);
+    return q;
+}
+
+char *lh_xstrdup(const char *s)
+{
+    size_t len = strlen(s) + 1;
+    char *copy = lh_xmalloc(len);
+    memcpy(copy, s, len);
     return copy;
 }
 

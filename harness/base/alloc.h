@@ -17,6 +17,16 @@ void *lh_raw_realloc(void *p, size_t size);
 void lh_raw_free(void *p);
 char *lh_raw_strdup(const char *s);
 
+/* The same, for results nobody checks: out of memory (or a size that
+ * overflows) prints the size asked for and aborts. */
+void *lh_xmalloc(size_t size);
+void *lh_xcalloc(size_t n, size_t size);
+void *lh_xrealloc(void *p, size_t size);
+char *lh_xstrdup(const char *s);
+
+/* n * size, or abort (as above) when it overflows. */
+size_t lh_xmul(size_t n, size_t size);
+
 /* lua_Alloc-compatible allocator over lh_raw_*. */
 void *lh_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
 

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,13 +13,29 @@
 
 #include "alloc.h"
 
+size_t lh_next_cap(size_t cap, size_t need, size_t first, size_t elem)
+{
+    size_t max = SIZE_MAX / (elem ? elem : 1);
+    if (cap > max / 2)
+        return 0;
+    size_t ncap = cap ? cap * 2 : (first ? first : 1);
+    while (ncap < need) {
+        if (ncap > max / 2)
+            return 0;
+        ncap *= 2;
+    }
+    return ncap <= max ? ncap : 0;
+}
+
 int lh_grow(void **arr, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap)
         return 0;
-    size_t ncap = *cap ? *cap * 2 : 16;
-    while (ncap < need)
-        ncap *= 2;
+    size_t ncap = lh_next_cap(*cap, need, 16, elem);
+    if (!ncap) {
+        errno = ENOMEM;
+        return -1;
+    }
     void *n = lh_raw_realloc(*arr, ncap * elem);
     if (!n)
         return -1;
@@ -43,17 +60,19 @@ void lh_buf_reset(lh_buf *b)
 
 static void reserve(lh_buf *b, size_t extra)
 {
-    if (b->len + extra + 1 <= b->cap)
+    if (extra < b->cap && b->len < b->cap - extra)
         return;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + extra + 1)
-        cap *= 2;
-    char *p = lh_raw_realloc(b->data, cap);
-    if (!p) {
-        /* Out of memory in the harness itself: nothing sensible remains. */
-        fputs("leakhound: out of memory\n", stderr);
+    /* Out of memory in the harness itself: nothing sensible remains. */
+    size_t need = b->len + extra + 1;
+    if (extra > SIZE_MAX - b->len - 1) {
+        fprintf(stderr, "leakhound: out of memory (a buffer of %zu bytes "
+                "growing by %zu)\n", b->len, extra);
         abort();
     }
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < need)
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    char *p = lh_xrealloc(b->data, cap);
     b->data = p;
     b->cap = cap;
 }
@@ -232,7 +251,7 @@ int lh_list_dir(const char *dir, lh_buf *b)
         n++;
     }
     closedir(d);
-    const char **names = lh_raw_calloc(n ? n : 1, sizeof *names);
+    const char **names = lh_xcalloc(n ? n : 1, sizeof *names);
     const char *p = all.data;
     for (size_t i = 0; i < n; i++, p += strlen(p) + 1)
         names[i] = p;

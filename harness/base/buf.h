@@ -30,9 +30,14 @@ void lh_buf_vprintf(lh_buf *b, const char *fmt, va_list ap);
 const char *lh_buf_str(const lh_buf *b);
 
 /* Make room for need elements of elem bytes in *arr (capacity *cap,
- * doubled as needed; lh_raw_* memory).  0, or -1 when out of memory (the
- * array is left as it was). */
+ * doubled as needed; lh_raw_* memory).  0, or -1 when out of memory or
+ * when the size overflows (the array is left as it was). */
 int lh_grow(void **arr, size_t *cap, size_t need, size_t elem);
+
+/* The capacity after cap when need elements of elem bytes must fit:
+ * cap doubled (first when cap is 0) until it holds need.  0 when that
+ * capacity, or its size in bytes, would overflow. */
+size_t lh_next_cap(size_t cap, size_t need, size_t first, size_t elem);
 
 /* Write a file atomically: temporary file in the same directory, fsync,
  * rename.  Returns 0, or -1 with errno set. */

@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,16 +26,18 @@ extern char **environ;
 #define LIVE_MAX 64
 
 static volatile sig_atomic_t interrupted;
-static volatile pid_t live[LIVE_MAX];
+static _Atomic pid_t live[LIVE_MAX];     /* lock-free: read by on_signal */
 static int trapped, users;      /* handlers installed for good / for now */
 static struct sigaction old_int, old_term;
 
 static void on_signal(int sig)
 {
     interrupted = sig;
-    for (int i = 0; i < LIVE_MAX; i++)
-        if (live[i] > 0)
-            kill(-live[i], SIGTERM);
+    for (int i = 0; i < LIVE_MAX; i++) {
+        pid_t pid = live[i];
+        if (pid > 0)
+            kill(-pid, SIGTERM);
+    }
 }
 
 static void install(void)
@@ -62,18 +65,19 @@ static void track(pid_t pid)
 {
     if (!trapped && users++ == 0)
         install();
-    for (int i = 0; i < LIVE_MAX; i++)
-        if (live[i] == 0) {
-            live[i] = pid;
+    for (int i = 0; i < LIVE_MAX; i++) {
+        pid_t none = 0;
+        if (atomic_compare_exchange_strong(&live[i], &none, pid))
             break;
-        }
+    }
 }
 
 static void untrack(pid_t pid)
 {
-    for (int i = 0; i < LIVE_MAX; i++)
-        if (live[i] == pid)
-            live[i] = 0;
+    for (int i = 0; i < LIVE_MAX; i++) {
+        pid_t mine = pid;
+        atomic_compare_exchange_strong(&live[i], &mine, 0);
+    }
     if (!trapped && --users == 0) {
         sigaction(SIGINT, &old_int, NULL);
         sigaction(SIGTERM, &old_term, NULL);
@@ -476,6 +480,8 @@ int lh_child_wait(lh_child *c, double deadline, lh_child_read_fn *fn,
     while (c->end == LH_CHILD_RUNNING) {
         if (reap(c, WNOHANG))
             break;
+        if (deadline > 0 && c->at_deadline && lh_now() >= deadline)
+            deadline = c->at_deadline(c->at_deadline_ctx, deadline);
         if ((interrupted && c->kill_on_interrupt) ||
             (deadline > 0 && lh_now() >= deadline)) {
             kill(-c->pid, SIGKILL);

@@ -60,6 +60,10 @@ typedef struct lh_child {
     int code;               /* exit status or signal */
     int pidfd;              /* readable once it exits, or -1 */
     int kill_on_interrupt;
+    /* Asked when the deadline passes, before the kill: a later deadline
+     * lets the child run on (NULL: none; set after lh_child_start). */
+    double (*at_deadline)(void *ctx, double deadline);
+    void *at_deadline_ctx;
 } lh_child;
 
 /* Starts the child.  0, or -1 with errno (also when exec failed). */
@@ -69,9 +73,9 @@ int lh_child_start(lh_child *c, const lh_child_spec *spec);
 typedef void lh_child_read_fn(void *ctx, int i, const char *data, size_t n);
 
 /* Feeds stdin, passes output to fn (may be NULL) until the child ends or
- * the deadline (lh_now() seconds; 0: none) passes, then kills its group,
- * reaps it, drains what is left in the pipes and closes them.  Returns
- * c->end. */
+ * the deadline (lh_now() seconds; 0: none; c->at_deadline may move it)
+ * passes, then kills its group, reaps it, drains what is left in the
+ * pipes and closes them.  Returns c->end. */
 int lh_child_wait(lh_child *c, double deadline, lh_child_read_fn *fn,
                   void *ctx);
 

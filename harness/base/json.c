@@ -165,7 +165,7 @@ static char *string(parser *ps, size_t *len)
     ps->p++;
     *len = b.len;
     if (!b.data) {
-        char *s = lh_raw_calloc(1, 1);
+        char *s = lh_xcalloc(1, 1);
         return s;
     }
     return b.data;  /* buf memory is lh_raw_*, owned by the node now */
@@ -443,7 +443,7 @@ void lh_json_set(lh_json *obj, const char *key, lh_json *val)
     if (!obj || obj->type != LH_JOBJ || !val)
         return;
     lh_raw_free(val->key);
-    val->key = lh_raw_strdup(key);
+    val->key = lh_xstrdup(key);
     for (lh_json **p = &obj->child; *p; p = &(*p)->next)
         if ((*p)->key && strcmp((*p)->key, key) == 0) {
             lh_json *old = *p;

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sha1.h"
+
 int lh_parse_duration(const char *s, double *out)
 {
     char *end;
@@ -28,12 +30,26 @@ int lh_parse_duration(const char *s, double *out)
 
 void lh_safe_name(char *out, size_t len, const char *name)
 {
-    size_t i = 0;
-    for (; name[i] && i + 1 < len; i++) {
-        char ch = name[i];
-        out[i] = (ch == '/' || ch == ' ' || ch == '\\') ? '_' : ch;
+    enum { TAG = 9 };           /* "-" and 8 hex digits */
+    size_t n = strlen(name), i = 0;
+    int changed = n == 0 || n + 1 > len;
+    size_t keep = changed ? len - 1 - TAG : n;
+    for (; i < keep && i < n; i++) {
+        unsigned char ch = (unsigned char)name[i];
+        int bad = ch == '/' || ch == ' ' || ch == '\\' ||
+                  (i == 0 && ch == '.');
+        changed |= bad;
+        out[i] = bad ? '_' : (char)ch;
     }
-    out[i] = '\0';
+    if (changed && i > len - 1 - TAG)
+        i = len - 1 - TAG;
+    if (changed) {
+        char hex[41];
+        lh_sha1_hex(name, n, hex);
+        snprintf(out + i, len - i, "-%.8s", hex);
+    } else {
+        out[i] = '\0';
+    }
 }
 
 void lh_shell_quote(lh_buf *b, const char *s)

@@ -14,7 +14,10 @@
  * or negative. */
 int lh_parse_duration(const char *s, double *out);
 
-/* A workload name as one path component: '/', '\\' and ' ' become '_'. */
+/* A workload name as one path component: '/', '\\', ' ' and a leading
+ * '.' become '_'.  When that (or truncation to len) changed the name, '-'
+ * and 8 hex digits of the SHA-1 of the whole name follow, so two names
+ * never share a file; never "", "." or "..".  len must be at least 16. */
 void lh_safe_name(char *out, size_t len, const char *name);
 
 /* Is s one of the words of list (NULL-terminated)?  For options that

@@ -378,7 +378,7 @@ static int summarize(const fuzz_opts *o, const char *artifacts)
             rows[k].count++;
             continue;
         }
-        rows = lh_raw_realloc(rows, (size_t)(nrows + 1) * sizeof *rows);
+        rows = lh_xrealloc(rows, (size_t)(nrows + 1) * sizeof *rows);
         r.count = 1;
         rows[nrows++] = r;
     }

@@ -101,8 +101,8 @@ static int cmd_run(int argc, char **argv, int list_only)
     o.seed = 1;
     o.argc = argc;
     o.argv = argv;
-    o.scripts = lh_raw_calloc((size_t)argc, sizeof *o.scripts);
-    o.only = lh_raw_calloc((size_t)argc, sizeof *o.only);
+    o.scripts = lh_xcalloc((size_t)argc, sizeof *o.scripts);
+    o.only = lh_xcalloc((size_t)argc, sizeof *o.only);
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;

@@ -84,7 +84,7 @@ static int parse(int argc, char **argv, nightly_opts *o)
     o->report_dir = "reports/nightly";
     o->engine = "libfuzzer";
     o->seed = "1";
-    o->only = lh_raw_calloc((size_t)argc, sizeof *o->only);
+    o->only = lh_xcalloc((size_t)argc, sizeof *o->only);
     for (int i = 2; i < argc; i++) {
         const char *k = argv[i];
         static const char *const valued[] = {
@@ -155,7 +155,7 @@ static int collect(const nightly_opts *o, const char *files,
         }
         int count = lh_script_workload_count(L);
         for (int i = 1; i <= count; i++) {
-            lh_workload *w = lh_raw_malloc(sizeof *w);
+            lh_workload *w = lh_xmalloc(sizeof *w);
             lh_script_workload(L, i);
             lh_buf_reset(&err);
             int rc = lh_workload_read(L, -1, w, &err);
@@ -169,7 +169,7 @@ static int collect(const nightly_opts *o, const char *files,
                 return -1;
             }
             if (w->corpus[0] && selected(o, w->name)) {
-                *out = lh_raw_realloc(*out, (size_t)(*n + 1) * sizeof **out);
+                *out = lh_xrealloc(*out, (size_t)(*n + 1) * sizeof **out);
                 fuzz_job *j = &(*out)[(*n)++];
                 memset(j, 0, sizeof *j);
                 snprintf(j->name, sizeof j->name, "%s", w->name);

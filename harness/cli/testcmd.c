@@ -47,7 +47,7 @@ static int parse(int argc, char **argv, test_opts *o, lh_buf *paths)
     o->run.argc = argc;
     o->run.argv = argv;
     o->replay_timeout = 300;
-    o->run.only = lh_raw_calloc((size_t)argc, sizeof *o->run.only);
+    o->run.only = lh_xcalloc((size_t)argc, sizeof *o->run.only);
     for (int i = 2; i < argc; i++) {
         const char *k = argv[i];
         static const char *const valued[] = {

@@ -184,10 +184,10 @@ static stack_sum *sum_find(const sum_table *t, const heapprof *h,
 
 static int sum_stacks(sum_table *t, const heapprof *h)
 {
-    size_t cap = 16;
-    while (cap < 2 * h->nrecs)
-        cap *= 2;
-    t->slot = lh_raw_malloc(cap * sizeof *t->slot);
+    size_t n = h->nrecs;
+    size_t cap = lh_next_cap(8, n < SIZE_MAX / 2 ? 2 * n : SIZE_MAX, 0,
+                             sizeof *t->slot);
+    t->slot = cap ? lh_raw_malloc(cap * sizeof *t->slot) : NULL;
     if (!t->slot)
         return -1;
     for (size_t i = 0; i < cap; i++)

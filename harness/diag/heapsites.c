@@ -24,6 +24,7 @@
 #include "diag.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <malloc.h>
 #include <math.h>
 #include <stdatomic.h>
@@ -148,8 +149,8 @@ static int64_t next_gap(void)
 
 static int live_grow(void)
 {
-    size_t cap = hs_cap ? hs_cap * 2 : 4096;
-    hs_live *t = lh_raw_calloc(cap, sizeof *t);
+    size_t cap = lh_next_cap(hs_cap, 0, 4096, sizeof(hs_live));
+    hs_live *t = cap ? lh_raw_calloc(cap, sizeof *t) : NULL;
     if (!t)
         return -1;
     for (size_t i = 0; i < hs_cap; i++) {
@@ -171,8 +172,11 @@ static int stacks_grow(int id)
     if (id < hs_nstacks)
         return 0;
     int n = hs_nstacks ? hs_nstacks : 1024;
-    while (n <= id)
+    while (n <= id) {
+        if (n > INT_MAX / 2)
+            return -1;
         n *= 2;
+    }
     double *b = lh_raw_realloc(hs_bytes, (size_t)n * sizeof *b);
     if (!b)
         return -1;

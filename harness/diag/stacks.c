@@ -71,8 +71,8 @@ static stk *stk_get(int id)
 /* Doubles the index; under stk_lock. */
 static int stk_index_grow(void)
 {
-    size_t cap = stk_index_cap ? stk_index_cap * 2 : 4096;
-    int *idx = lh_raw_calloc(cap, sizeof *idx);
+    size_t cap = lh_next_cap(stk_index_cap, 0, 4096, sizeof(int));
+    int *idx = cap ? lh_raw_calloc(cap, sizeof *idx) : NULL;
     if (!idx)
         return -1;
     for (size_t i = 0; i < stk_index_cap; i++) {

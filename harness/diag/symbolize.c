@@ -131,8 +131,8 @@ static sym_entry *cache_get(uintptr_t addr)
 static void cache_put(sym_entry *e)
 {
     if ((sym_count + 1) * 2 > sym_cap) {
-        size_t cap = sym_cap ? sym_cap * 2 : 1024;
-        sym_entry **t = lh_raw_calloc(cap, sizeof *t);
+        size_t cap = lh_next_cap(sym_cap, 0, 1024, sizeof(sym_entry *));
+        sym_entry **t = cap ? lh_raw_calloc(cap, sizeof *t) : NULL;
         if (!t)
             return;     /* uncached: resolved again next time */
         for (size_t i = 0; i < sym_cap; i++) {

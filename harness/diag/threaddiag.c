@@ -21,6 +21,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -230,8 +231,8 @@ static int snap_entry(int dfd, long num, const char *name, void *ud)
     snap_ctx *c = ud;
     lh_threadsnap *s = c->s;
     if (s->n == c->cap) {
-        int nc = c->cap ? c->cap * 2 : 64;
-        td_ent *ne = lh_raw_realloc(s->e, (size_t)nc * sizeof *ne);
+        int nc = c->cap > INT_MAX / 2 ? 0 : c->cap ? c->cap * 2 : 64;
+        td_ent *ne = nc ? lh_raw_realloc(s->e, (size_t)nc * sizeof *ne) : NULL;
         if (!ne) {
             c->oom = 1;
             return 1;

@@ -608,24 +608,34 @@ static void compute_rule(uintptr_t pc, uw_rule *out)
 }
 
 /*
- * Rule cache: insert-only open addressing, lock-free.  A writer claims an
- * empty slot (key 0 -> BUSY), fills the rule and publishes the key with
- * release; a reader that sees the key with acquire sees the rule.  Rules
- * are never changed or evicted: the same pc always has the same rule (a
- * library unloaded and another loaded at its address is the exception;
- * targets are never dlclosed).  When a probe run is full the rule is just
- * recomputed each time.
+ * Rule cache: open addressing, lock-free, slots never emptied.  The same
+ * pc has the same rule until an object is unloaded (another may then be
+ * loaded at its address, with other rules): every unload starts a new
+ * generation (uw_gen), and a slot filled in an older one is stale -- never
+ * used, and free to be filled again.  Unloads are seen in dlclose (below)
+ * and, for the ones glibc makes itself, through dl_iterate_phdr's count of
+ * them on each cache miss.
+ *
+ * A writer claims a slot (empty or stale -> BUSY with a CAS), stores the
+ * rule and the generation, then publishes the key with release.  A reader
+ * that sees its pc (acquire) reads generation and rule, then the key and
+ * generation again: a slot rewritten meanwhile shows BUSY or another
+ * generation, and the rule is computed instead.  When a probe run holds no
+ * free slot the rule is just computed each time.
  */
 #define UW_CACHE_BITS 14
 #define UW_PROBES 16
 #define UW_BUSY ((uintptr_t)1)
 
 typedef struct uw_slot {
-    _Atomic uintptr_t key;
-    uw_rule rule;
+    _Atomic uintptr_t key;              /* pc; 0 empty; UW_BUSY */
+    _Atomic uint64_t gen;               /* uw_gen it was computed in */
+    _Atomic uint64_t w[2];              /* the rule, packed */
 } uw_slot;
 
 static uw_slot uw_cache[1u << UW_CACHE_BITS];
+static _Atomic uint64_t uw_gen = 1;
+static _Atomic unsigned long long uw_subs;  /* dlpi_subs last seen */
 
 static inline size_t uw_hash(uintptr_t pc)
 {
@@ -633,32 +643,101 @@ static inline size_t uw_hash(uintptr_t pc)
                     (64 - UW_CACHE_BITS));
 }
 
+static void rule_pack(const uw_rule *r, uint64_t w[2])
+{
+    w[0] = (uint64_t)(uint32_t)r->cfa_off |
+           (uint64_t)(uint16_t)r->ra_off << 32 |
+           (uint64_t)(uint16_t)r->rbp_off << 48;
+    w[1] = (uint64_t)r->cfa_kind | (uint64_t)r->ra_kind << 8 |
+           (uint64_t)r->rbp_kind << 16;
+}
+
+static void rule_unpack(const uint64_t w[2], uw_rule *r)
+{
+    r->cfa_off = (int32_t)(uint32_t)w[0];
+    r->ra_off = (int16_t)(uint16_t)(w[0] >> 32);
+    r->rbp_off = (int16_t)(uint16_t)(w[0] >> 48);
+    r->cfa_kind = (uint8_t)w[1];
+    r->ra_kind = (uint8_t)(w[1] >> 8);
+    r->rbp_kind = (uint8_t)(w[1] >> 16);
+}
+
+static void uw_invalidate(void)
+{
+    atomic_fetch_add_explicit(&uw_gen, 1, memory_order_acq_rel);
+}
+
+static int subs_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    *(unsigned long long *)data = info->dlpi_subs;
+    return 1;
+}
+
+/* A new generation when an object was unloaded since the last look. */
+static void uw_check_unloads(void)
+{
+    unsigned long long subs = 0;
+    dl_iterate_phdr(subs_cb, &subs);
+    unsigned long long seen = atomic_load_explicit(&uw_subs,
+                                                   memory_order_relaxed);
+    if (subs != seen &&
+        atomic_compare_exchange_strong(&uw_subs, &seen, subs))
+        uw_invalidate();
+}
+
 static void rule_for(uintptr_t pc, uw_rule *r)
 {
     size_t mask = (1u << UW_CACHE_BITS) - 1;
     size_t h = uw_hash(pc);
-    uw_slot *empty = NULL;
+    uint64_t gen = atomic_load_explicit(&uw_gen, memory_order_acquire);
+    uw_slot *spare = NULL;
+    uintptr_t spare_key = 0;
     for (int i = 0; i < UW_PROBES; i++) {
         uw_slot *s = &uw_cache[(h + (size_t)i) & mask];
         uintptr_t k = atomic_load_explicit(&s->key, memory_order_acquire);
-        if (k == pc) {
-            *r = s->rule;
-            return;
-        }
         if (k == 0) {
-            empty = s;
+            if (!spare)
+                spare = s;
             break;
         }
-    }
-    compute_rule(pc, r);
-    if (empty) {
-        uintptr_t zero = 0;
-        if (atomic_compare_exchange_strong_explicit(
-                &empty->key, &zero, UW_BUSY, memory_order_relaxed,
-                memory_order_relaxed)) {
-            empty->rule = *r;
-            atomic_store_explicit(&empty->key, pc, memory_order_release);
+        if (k == UW_BUSY)
+            continue;
+        uint64_t g = atomic_load_explicit(&s->gen, memory_order_relaxed);
+        if (g != gen) {
+            if (!spare) {
+                spare = s;
+                spare_key = k;
+            }
+            continue;
         }
+        if (k != pc)
+            continue;
+        uint64_t w[2] = {
+            atomic_load_explicit(&s->w[0], memory_order_relaxed),
+            atomic_load_explicit(&s->w[1], memory_order_relaxed),
+        };
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&s->key, memory_order_relaxed) == pc &&
+            atomic_load_explicit(&s->gen, memory_order_relaxed) == gen) {
+            rule_unpack(w, r);
+            return;
+        }
+    }
+    uw_check_unloads();
+    if (atomic_load_explicit(&uw_gen, memory_order_acquire) != gen)
+        spare = NULL;           /* an unload seen just now */
+    compute_rule(pc, r);
+    if (spare && atomic_compare_exchange_strong_explicit(
+                     &spare->key, &spare_key, UW_BUSY,
+                     memory_order_acquire, memory_order_relaxed)) {
+        atomic_thread_fence(memory_order_release);
+        uint64_t w[2];
+        rule_pack(r, w);
+        atomic_store_explicit(&spare->w[0], w[0], memory_order_relaxed);
+        atomic_store_explicit(&spare->w[1], w[1], memory_order_relaxed);
+        atomic_store_explicit(&spare->gen, gen, memory_order_relaxed);
+        atomic_store_explicit(&spare->key, pc, memory_order_release);
     }
 }
 
@@ -675,6 +754,7 @@ static void rule_for(uintptr_t pc, uw_rule *r)
 #define UW_MEMO 48
 
 typedef struct uw_memo_t {
+    uint64_t gen;               /* uw_gen of the capture */
     int n;
     int complete;               /* reached the root (not cut at max) */
     uintptr_t cfa[UW_MEMO], slot[UW_MEMO], ra[UW_MEMO], rbp[UW_MEMO];
@@ -692,6 +772,11 @@ static int uw_unwind(uintptr_t *pcs, int max)
                      "movq %%rbp, %2"
                      : "=r"(rip), "=r"(rsp), "=r"(rbp));
     uw_memo_t *memo = &uw_memo;
+    uint64_t gen = atomic_load_explicit(&uw_gen, memory_order_acquire);
+    if (memo->gen != gen) {
+        memo->gen = gen;        /* an object was unloaded: start afresh */
+        memo->n = 0;
+    }
     uintptr_t cfas[UW_MEMO], slots[UW_MEMO], rbps[UW_MEMO];
     int rbp_ok = 1, n = 0, j = 0, joined = -1, complete = 0;
     uintptr_t at = rip;
@@ -797,6 +882,31 @@ static int uw_unwind(uintptr_t *pcs, int max)
 }
 
 #endif /* LH_OWN_UNWINDER */
+
+/* dlclose, interposed (exported from the worker): an unloaded object's
+ * cached unwind rules must not be used for whatever is loaded next at its
+ * address. */
+__attribute__((visibility("default")))
+int dlclose(void *handle)
+{
+    static void *_Atomic real;
+    int (*fn)(void *);
+    void *f = atomic_load_explicit(&real, memory_order_relaxed);
+    if (!f) {
+        lh_heap_suspend();      /* dlsym may malloc (its error state) */
+        f = dlsym(RTLD_NEXT, "dlclose");
+        lh_heap_resume();
+        atomic_store_explicit(&real, f, memory_order_relaxed);
+    }
+    if (!f)
+        return -1;
+    *(void **)&fn = f;
+    int rc = fn(handle);
+#if LH_OWN_UNWINDER
+    uw_check_unloads();
+#endif
+    return rc;
+}
 
 /* glibc's backtrace(): raw[0] is the return address into our caller. */
 __attribute__((noinline))

@@ -27,10 +27,8 @@ void lh_or_ring_push(lh_oracle *o, const uint8_t *data, size_t size)
 {
     ring_slot *s = &o->ring[o->ring_head];
     if (size > s->cap) {
-        size_t cap = 64;
-        while (cap < size)
-            cap *= 2;
-        uint8_t *n = lh_raw_realloc(s->data, cap);
+        size_t cap = lh_next_cap(32, size, 0, 1);
+        uint8_t *n = cap ? lh_raw_realloc(s->data, cap) : NULL;
         if (!n) {
             /* Out of memory: keep the ring's order with an empty input
              * rather than lose track of which slot is which. */

@@ -141,14 +141,9 @@ static void sig_add(lh_oracle *o, const char *sig)
 {
     if (sig_known(o, sig))
         return;
-    if (o->nsigs == o->sigcap) {
-        size_t cap = o->sigcap ? o->sigcap * 2 : 16;
-        char **n = lh_raw_realloc(o->sigs, cap * sizeof *n);
-        if (!n)
-            return;
-        o->sigs = n;
-        o->sigcap = cap;
-    }
+    if (lh_grow((void **)&o->sigs, &o->sigcap, o->nsigs + 1,
+                sizeof *o->sigs) < 0)
+        return;
     char *s = lh_raw_strdup(sig);
     if (s)
         o->sigs[o->nsigs++] = s;

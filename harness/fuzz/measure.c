@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -50,7 +51,7 @@ static void open_proc_dirs(lh_oracle *o)
 /* A fork server (AFL++) forks after the oracle was made: a directory fd
  * opened in the parent would keep counting the parent.  fork() runs this
  * in the child; the next read reopens. */
-static volatile int forked;
+static atomic_int forked;
 
 static void after_fork_in_child(void)
 {

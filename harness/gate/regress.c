@@ -105,7 +105,7 @@ int lh_cases_load(const char *corpora, lh_case **out, lh_buf *errors)
                               INPUT_FILE ")\n", dir);
                 continue;
             }
-            cases = lh_raw_realloc(cases, (size_t)(n + 1) * sizeof *cases);
+            cases = lh_xrealloc(cases, (size_t)(n + 1) * sizeof *cases);
             if (load_one(dir, id, &cases[n], errors) == 0)
                 n++;
         }

@@ -9,6 +9,7 @@
 #include "goprofile.h"
 
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -302,10 +303,9 @@ typedef struct stack_table {
 
 static int table_init(stack_table *t, size_t n)
 {
-    size_t cap = 16;
-    while (cap < 2 * n)
-        cap *= 2;
-    t->slot = lh_raw_malloc(cap * sizeof *t->slot);
+    size_t cap = lh_next_cap(8, n < SIZE_MAX / 2 ? 2 * n : SIZE_MAX, 0,
+                             sizeof *t->slot);
+    t->slot = cap ? lh_raw_malloc(cap * sizeof *t->slot) : NULL;
     if (!t->slot)
         return -1;
     for (size_t i = 0; i < cap; i++)

@@ -244,11 +244,15 @@ LH_EXPORT int posix_memalign(void **memptr, size_t alignment, size_t size)
     return 0;
 }
 
-/* glibc 2.36 makes aligned_alloc an alias of memalign: any alignment is
- * accepted and rounded up to a power of two (C17's EINVAL for invalid
- * alignments only arrived in 2.38).  Match the libc we forward to. */
+/* C17 and glibc >= 2.38: an alignment that is not a power of two is
+ * EINVAL (glibc 2.36 rounded it up, as memalign does).  Do the same on
+ * every glibc, so a target sees one behaviour under the harness. */
 LH_EXPORT void *aligned_alloc(size_t alignment, size_t size)
 {
+    if (alignment == 0 || (alignment & (alignment - 1)) != 0) {
+        errno = EINVAL;
+        return NULL;
+    }
     return counted(__libc_memalign(alignment, size));
 }
 

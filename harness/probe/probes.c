@@ -62,11 +62,11 @@ void lh_probes_init(lh_probes *p, lh_target *target)
     size_t ng = target ? target->ngauges : 0;
     p->target = target;
     p->n = LH_M_BUILTIN_COUNT + ng;
-    p->metrics = lh_raw_calloc(p->n, sizeof *p->metrics);
+    p->metrics = lh_xcalloc(p->n, sizeof *p->metrics);
     int has_go = target && target->has_go;
     for (int i = 0; i < LH_M_BUILTIN_COUNT; i++) {
         lh_metric *m = &p->metrics[i];
-        m->name = lh_raw_strdup(builtin[i].name);
+        m->name = lh_xstrdup(builtin[i].name);
         m->unit = builtin[i].unit;
         m->cheap = builtin[i].cheap;
         m->default_slack = builtin[i].slack;
@@ -87,7 +87,7 @@ void lh_probes_init(lh_probes *p, lh_target *target)
     for (size_t g = 0; g < ng; g++) {
         lh_metric *m = &p->metrics[LH_M_BUILTIN_COUNT + g];
         size_t len = strlen(target->gauges[g].name) + sizeof "target.";
-        m->name = lh_raw_malloc(len);
+        m->name = lh_xmalloc(len);
         snprintf(m->name, len, "target.%s", target->gauges[g].name);
         m->unit = "";
         m->cheap = 1;

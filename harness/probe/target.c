@@ -99,7 +99,7 @@ static int add_gauge(const char *name, int defined, void *ud)
     if (!g)
         return 1;
     t->gauges = g;
-    g[t->ngauges].name = lh_raw_strdup(name + plen);
+    g[t->ngauges].name = lh_xstrdup(name + plen);
     *(void **)&g[t->ngauges].fn = fn;
     t->ngauges++;
     return 0;

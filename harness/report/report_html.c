@@ -204,8 +204,10 @@ static void header(lh_buf *b, const lh_json *r)
         gate_failures += !lh_rep_workload_gate(w, NULL);
 
     lh_buf_printf(b, "<header class=\"top %s\"><div>\n", ok ? "ok" : "bad");
-    lh_buf_printf(b, "<h1>leakhound %s <span class=\"gate %s\">%s</span>"
-                  "</h1>\n", kind, ok ? "ok" : "bad",
+    lh_buf_puts(b, "<h1>leakhound ");
+    esc(b, kind);
+    lh_buf_printf(b, " <span class=\"gate %s\">%s</span></h1>\n",
+                  ok ? "ok" : "bad",
                   ok ? "\xe2\x9c\x93 gate passed" : "\xe2\x9c\x97 gate failed");
     lh_buf_puts(b, "<p class=\"why\">");
     esc(b, lh_buf_str(&reason));

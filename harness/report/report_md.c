@@ -252,8 +252,10 @@ static void headline(lh_buf *b, const lh_json *r)
     lh_buf reason = LH_BUF_INIT;
     int ok = lh_rep_run_gate(r, &reason);
     const char *kind = lh_json_gets(r, "kind", "run");
-    lh_buf_printf(b, "## %s leakhound %s: gate %s", ok ? "\xe2\x9c\x85" :
-                  "\xe2\x9d\x8c", kind, ok ? "passed" : "failed");
+    lh_buf_printf(b, "## %s leakhound ", ok ? "\xe2\x9c\x85" :
+                  "\xe2\x9d\x8c");
+    lh_md_text(b, kind, 40);
+    lh_buf_printf(b, ": gate %s", ok ? "passed" : "failed");
     if (reason.len) {
         lh_buf_puts(b, " \xe2\x80\x94 ");
         lh_md_text(b, lh_buf_str(&reason), REASON_MAX_BYTES);

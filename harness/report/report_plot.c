@@ -384,8 +384,8 @@ static int load(plot *p, const lh_json *inv)
 {
     const lh_json *s = lh_json_get(inv, "series");
     size_t cap = s ? s->len : 0;
-    p->xs = lh_raw_calloc(cap ? cap : 1, sizeof *p->xs);
-    p->ys = lh_raw_calloc(cap ? cap : 1, sizeof *p->ys);
+    p->xs = lh_xcalloc(cap ? cap : 1, sizeof *p->xs);
+    p->ys = lh_xcalloc(cap ? cap : 1, sizeof *p->ys);
     for (const lh_json *e = lh_json_first(s); e; e = e->next) {
         const lh_json *x = lh_json_at(e, 0), *y = lh_json_at(e, 1);
         if (x && y && x->type == LH_JNUM && y->type == LH_JNUM &&
@@ -405,7 +405,7 @@ static int load(plot *p, const lh_json *inv)
 
     p->slope = lh_rep_getn(inv, "growth_per_iter");
     if (isfinite(p->slope) && nj >= 2) {
-        double *r = lh_raw_calloc(nj, sizeof *r);
+        double *r = lh_xcalloc(nj, sizeof *r);
         for (size_t i = 0; i < nj; i++)
             r[i] = p->ys[p->judged_from + i] -
                    p->slope * p->xs[p->judged_from + i];

@@ -33,7 +33,8 @@ lh_flight *lh_flight_map(int fd)
 const char *lh_phase_name(uint32_t phase)
 {
     static const char *names[] = {
-        "start", "setup", "warmup", "measure", "settle", "teardown", "done",
+        "start", "setup", "warmup", "measure", "settle", "teardown",
+        "diagnose", "done",
     };
     return phase < sizeof names / sizeof *names ? names[phase] : "?";
 }

@@ -297,7 +297,7 @@ int lh_runner_init(lh_runner *r, lua_State *L, int nthreads,
     r->seed = seed;
     r->flight = flight;
     r->tick_interval = 0.25;
-    r->threads = lh_raw_calloc((size_t)nthreads, sizeof *r->threads);
+    r->threads = lh_xcalloc((size_t)nthreads, sizeof *r->threads);
     flight->nthreads = (uint32_t)nthreads;
     for (int i = 0; i < nthreads; i++) {
         lh_rthread *t = &r->threads[i];

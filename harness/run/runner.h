@@ -8,6 +8,7 @@
 #define LEAKHOUND_RUNNER_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include <lua.h>
@@ -26,7 +27,7 @@ typedef struct lh_rthread {
     int inputs_kind;        /* 0 none, 1 list, 2 generator */
     lua_Integer ninputs;
     uint64_t k;             /* steps this thread has run */
-    volatile uint64_t done; /* steps completed, read by the progress tick */
+    _Atomic uint64_t done;  /* steps completed, read by the progress tick */
     lh_hist hist;
     lh_buf err;
     pthread_t tid;
@@ -55,7 +56,7 @@ struct lh_runner {
     int record_latency;
     uint64_t quota[LH_FLIGHT_THREADS];
     double deadline;        /* monotonic seconds; 0 = quota mode */
-    volatile int abort;     /* a step failed: everyone stops */
+    atomic_int abort;       /* a step failed: everyone stops */
     lh_tick_fn tick;
     void *tick_ud;
     lh_wrap_fn wrap;        /* NULL: steps run as they are */

@@ -65,7 +65,7 @@ static int njobs;
 
 static job *new_job(const char *script)
 {
-    jobs = lh_raw_realloc(jobs, (size_t)(njobs + 1) * sizeof *jobs);
+    jobs = lh_xrealloc(jobs, (size_t)(njobs + 1) * sizeof *jobs);
     job *j = &jobs[njobs++];
     memset(j, 0, sizeof *j);
     j->script = script;
@@ -106,7 +106,7 @@ static void check_duplicates(void)
                           "names the report folder, case id and baseline "
                           "key)", jobs[i].w.source, jobs[i].w.name, n,
                           lh_buf_str(&where));
-            jobs[i].load_error = lh_raw_strdup(lh_buf_str(&msg));
+            jobs[i].load_error = lh_xstrdup(lh_buf_str(&msg));
             lh_buf_free(&msg);
         }
         lh_buf_free(&where);
@@ -115,7 +115,7 @@ static void check_duplicates(void)
 
 static int collect(const lh_run_opts *o)
 {
-    int *used = lh_raw_calloc((size_t)o->nonly + 1, sizeof *used);
+    int *used = lh_xcalloc((size_t)o->nonly + 1, sizeof *used);
     lh_buf names = LH_BUF_INIT, failed = LH_BUF_INIT;
     for (int s = 0; s < o->nscripts; s++) {
         lua_State *L = lh_script_new(LH_SCRIPT_DECLARE);
@@ -133,7 +133,7 @@ static int collect(const lh_run_opts *o)
              * may be in it. */
             job *j = new_job(o->scripts[s]);
             snprintf(j->w.name, sizeof j->w.name, "%s", o->scripts[s]);
-            j->load_error = lh_raw_strdup(lh_buf_str(&err));
+            j->load_error = lh_xstrdup(lh_buf_str(&err));
             const char *msg = lh_buf_str(&err);
             const char *tb = strstr(msg, "\nstack traceback:");
             lh_buf_printf(&failed, "\n  %.*s",
@@ -154,7 +154,7 @@ static int collect(const lh_run_opts *o)
             job *j = new_job(o->scripts[s]);
             j->w = w;
             if (rc < 0)
-                j->load_error = lh_raw_strdup(lh_buf_str(&err));
+                j->load_error = lh_xstrdup(lh_buf_str(&err));
         }
         lh_buf_free(&err);
         lua_close(L);
@@ -192,6 +192,7 @@ typedef struct child {
     char tail[TAIL_MAX];    /* ring of the worker's stdout+stderr */
     size_t tail_len, tail_pos;
     int got_result;
+    int diag_grace;         /* the deadline moved for the diagnosis */
 } child;
 
 static void tail_add(child *c, const char *p, size_t n)
@@ -455,6 +456,20 @@ static void status_from_result(job *j)
     lh_json_free(r);
 }
 
+/* Judging and diagnosis (symbolization: seconds on a big object) are not
+ * the workload's time: a worker past its timeout in that phase, as the
+ * flight recorder says, gets LH_DIAGNOSE_SECONDS more, once. */
+#define LH_DIAGNOSE_SECONDS 120.0
+
+static double diagnosis_deadline(void *ctx, double deadline)
+{
+    child *c = ctx;
+    if (c->diag_grace || c->flight->phase != LH_PHASE_DIAGNOSE)
+        return deadline;
+    c->diag_grace = 1;
+    return deadline + LH_DIAGNOSE_SECONDS;
+}
+
 static void run_job(job *j, const lh_run_opts *o, int pos, int total)
 {
     child c;
@@ -480,6 +495,8 @@ static void run_job(job *j, const lh_run_opts *o, int pos, int total)
     /* Judged by waitpid, not by the pipes: what the target forked may
      * hold them open long after the worker died. */
     double timeout = o->timeout > 0 ? o->timeout : j->w.timeout;
+    c.proc.at_deadline = diagnosis_deadline;
+    c.proc.at_deadline_ctx = &c;
     lh_child_wait(&c.proc, lh_now() + timeout, on_output, &c);
     if (c.got_result) {
         status_from_result(j);
@@ -491,7 +508,8 @@ static void run_job(job *j, const lh_run_opts *o, int pos, int total)
         lh_buf_puts(&j->result, ",\"status\":\"error\",\"error\":"
                     "{\"message\":\"interrupted\"},\"invariants\":[]}");
     } else {
-        judge_death(&c, j, o, timeout);
+        judge_death(&c, j, o, timeout + (c.diag_grace ?
+                                         LH_DIAGNOSE_SECONDS : 0));
     }
     lh_buf_free(&c.line);
     close(c.flight_fd);

@@ -254,7 +254,13 @@ static void tick(void *ud)
         lh_metric *mt = &wk->probes.metrics[m];
         if (!mt->available || !mt->cheap)
             continue;
-        double v = lh_probes_read(&wk->probes, (int)m);
+        /* A target's gauge need not be thread-safe: while other threads
+         * step, the last sample's value (taken with them parked). */
+        int shared = m >= LH_M_BUILTIN_COUNT && wk->w.threads > 1;
+        if (shared && wk->nrows == 0)
+            continue;
+        double v = shared ? wk->y[(wk->nrows - 1) * wk->probes.n + m]
+                          : lh_probes_read(&wk->probes, (int)m);
         if (isfinite(v) && !(v <= wk->peak[m]))
             wk->peak[m] = v;
         if (m == LH_M_PROC_RSS_BYTES || m == LH_M_HEAP_LIVE_ALLOCS)
@@ -534,7 +540,7 @@ static void emit_result(worker *wk, judged *js, int nj)
     if (go_failed && wk->target && wk->target->go.goroutine_profile) {
         int64_t need = wk->target->go.goroutine_profile(NULL, 0);
         if (need > 0 && need < (64 << 20)) {
-            char *prof = lh_raw_malloc((size_t)need + 1);
+            char *prof = lh_xmalloc((size_t)need + 1);
             int64_t got = wk->target->go.goroutine_profile(prof, need + 1);
             if (got > need)
                 got = need;
@@ -769,9 +775,9 @@ static int run(worker *wk)
         lh_godiag_set_ignore(&w->goignore);
 
     size_t rows = (size_t)w->samples + 1;
-    wk->x = lh_raw_calloc(rows, sizeof *wk->x);
-    wk->y = lh_raw_calloc(rows * wk->probes.n, sizeof *wk->y);
-    wk->peak = lh_raw_calloc(wk->probes.n, sizeof *wk->peak);
+    wk->x = lh_xcalloc(rows, sizeof *wk->x);
+    wk->y = lh_xcalloc(rows * wk->probes.n, sizeof *wk->y);
+    wk->peak = lh_xcalloc(wk->probes.n, sizeof *wk->peak);
     for (size_t m = 0; m < wk->probes.n; m++)
         wk->peak[m] = -INFINITY;
 
@@ -808,7 +814,7 @@ static int run(worker *wk)
         return -1;
     if (call_optional(wk, "teardown", LH_PHASE_TEARDOWN) < 0)
         return -1;
-    wk->flight->phase = LH_PHASE_DONE;
+    wk->flight->phase = LH_PHASE_DIAGNOSE;     /* the workload's time ends */
     lh_fd_release();        /* the harness writes from here on */
 
     /* A target the steps opened may have brought an allocator heap.*
@@ -839,7 +845,7 @@ static int run(worker *wk)
             continue;
         }
         size_t n = wk->probes.n;
-        double *col = lh_raw_calloc(wk->nrows, sizeof *col);
+        double *col = lh_xcalloc(wk->nrows, sizeof *col);
         for (size_t r = 0; r < wk->nrows; r++)
             col[r] = wk->y[r * n + (size_t)j->metric];
         j->ok = lh_detect(&j->inv->spec, wk->x, col, wk->nrows,
@@ -851,7 +857,7 @@ static int run(worker *wk)
             wk->status = "error";
         verdict_line(wk, j);
         if (j->ok && j->v.fail && wk->diag) {
-            j->sites = lh_raw_calloc(LH_DIAG_SITES, sizeof *j->sites);
+            j->sites = lh_xcalloc(LH_DIAG_SITES, sizeof *j->sites);
             j->nsites = lh_diagnosis_sites(wk->diag, j->inv->metric,
                                            j->sites, LH_DIAG_SITES);
             site_lines(wk, j);
@@ -872,6 +878,7 @@ static int run(worker *wk)
             }
         }
     }
+    wk->flight->phase = LH_PHASE_DONE;
     if (!wk->status)
         wk->status = any_fail ? "fail" : "pass";
     if (w->threads > 1)
