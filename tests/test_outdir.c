@@ -9,6 +9,7 @@
 
 #include "baseline.h"
 #include "buf.h"
+#include "file.h"
 #include "check.h"
 #include "outdir.h"
 

@@ -1,5 +1,5 @@
 /*
- * buf.h - growable byte buffer and atomic file writes.
+ * buf.h - growable byte buffer and array growth.
  *
  * Memory comes from lh_raw_* so the harness's own bookkeeping never shows
  * up in the target's heap counters.
@@ -38,20 +38,5 @@ int lh_grow(void **arr, size_t *cap, size_t need, size_t elem);
  * cap doubled (first when cap is 0) until it holds need.  0 when that
  * capacity, or its size in bytes, would overflow. */
 size_t lh_next_cap(size_t cap, size_t need, size_t first, size_t elem);
-
-/* Write a file atomically: temporary file in the same directory, fsync,
- * rename.  Returns 0, or -1 with errno set. */
-int lh_write_atomic(const char *path, const void *data, size_t len);
-
-/* mkdir -p.  Returns 0, or -1 with errno set. */
-int lh_mkdir_p(const char *path);
-
-/* Read a whole file into b.  Returns 0, or -1 with errno set. */
-int lh_read_file(const char *path, lh_buf *b);
-
-/* Names of the entries of a directory (no dot files), sorted, each
- * NUL-terminated, appended to b; the list ends with an empty name.
- * Returns the count, or -1 with errno set. */
-int lh_list_dir(const char *dir, lh_buf *b);
 
 #endif

@@ -15,6 +15,7 @@
 
 #include "alloc.h"
 #include "buf.h"
+#include "file.h"
 #include "utf8.h"
 
 #define MAX_DEPTH 256

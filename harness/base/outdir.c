@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "file.h"
+
 int lh_outdir_check(const char *dir, const char *const *files, lh_buf *err)
 {
     size_t len = strlen(dir);

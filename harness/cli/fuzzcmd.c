@@ -23,6 +23,7 @@
 
 #include "artifact.h"
 #include "buf.h"
+#include "file.h"
 #include "alloc.h"
 #include "child.h"
 #include "json.h"

@@ -15,6 +15,7 @@
 
 #include "artifact.h"
 #include "buf.h"
+#include "file.h"
 #include "clock.h"
 #include "gate.h"
 #include "alloc.h"

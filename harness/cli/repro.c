@@ -10,6 +10,7 @@
 
 #include "artifact.h"
 #include "buf.h"
+#include "file.h"
 #include "json.h"
 #include "alloc.h"
 #include "oracle.h"

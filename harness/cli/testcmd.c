@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "baseline.h"
+#include "file.h"
 #include "gate.h"
 #include "alloc.h"
 #include "child.h"

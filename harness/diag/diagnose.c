@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "file.h"
 
 struct lh_diagnosis {
     lh_target *target;

@@ -30,6 +30,7 @@
  * goroutines (printing their stacks stops the world).
  */
 #include "godiag_internal.h"
+#include "file.h"
 
 #include <errno.h>
 #include <string.h>

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "file.h"
 #include "json.h"
 #include "sha1.h"
 #include "text.h"

@@ -51,6 +51,7 @@
 
 #include "artifact.h"
 #include "buf.h"
+#include "file.h"
 #include "oracle.h"
 #include "session.h"
 

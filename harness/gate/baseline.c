@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "file.h"
+
 /* A workload is baselined when it ran and every invariant passed: a
  * failing or expected-to-fail workload has nothing stable to compare. */
 static int baselined(const lh_json *w)

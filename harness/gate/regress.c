@@ -12,6 +12,7 @@
 
 #include "alloc.h"
 #include "child.h"
+#include "file.h"
 #include "sha1.h"
 #include "text.h"
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "file.h"
 #include "report_render.h"
 
 /* What the renderers rely on: anything else may be missing or odd and

@@ -10,6 +10,7 @@
 
 #include <lauxlib.h>
 
+#include "file.h"
 #include "interpose.h"
 #include "script.h"
 #include "lua_rng.h"

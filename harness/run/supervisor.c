@@ -21,6 +21,7 @@
 #include <lua.h>
 
 #include "buf.h"
+#include "file.h"
 #include "child.h"
 #include "clock.h"
 #include "json.h"
