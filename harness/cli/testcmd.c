@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "baseline.h"
+#include "child.h"
 #include "gate.h"
 #include "alloc.h"
 #include "json.h"
@@ -193,6 +194,13 @@ int lh_test_cmd(int argc, char **argv)
         lh_buf_free(&b);
     }
     int code = lh_gate_finish(doc, "test");
+    if (lh_child_interrupted()) {   /* what ran is kept; not a verdict */
+        code = 128 + lh_child_interrupted();
+        set_num(doc, "exit_code", code);
+        fprintf(stderr, "leakhound test: interrupted (signal %d): what was "
+                "not run or not judged is marked so\n",
+                lh_child_interrupted());
+    }
     if (o.update_baseline) {
         lh_buf_reset(&err);
         int n = lh_baseline_update(doc, o.baseline, &err);
