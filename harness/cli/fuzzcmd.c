@@ -6,7 +6,8 @@
  *   libFuzzer  DIR/fuzz/leakhound-fuzz-NAME   the target linked in (Go)
  *              <bindir>/leakhound-fuzz         generic, dlopens the target;
  *                 with DIR/fuzz/libNAME.so (built with
- *                 -fsanitize=fuzzer-no-link) swapped in for coverage
+ *                 -fsanitize=fuzzer-no-link) swapped in for coverage:
+ *                 required, without it libFuzzer finds nothing
  *   AFL++      DIR/afl/leakhound-afl-NAME     the target linked in
  */
 #include "fuzzcmd.h"
