@@ -131,7 +131,18 @@ check "fuzz after a finding: and listed" grep -q "artifact: $T/f2/artifacts/$nam
 check "fuzz after a finding: as not verified yet" \
     grep -q "not verified in a fresh worker yet" "$T/fuzz2.out"
 
-# 6. nightly, while it minimizes what an interrupted night found: nothing
+# 6. minimize, while the engine shrinks the input.
+plant "$T/m"
+interrupt INT "grep -q '^minimize:' $T/min.out" "$T/min.out" "$LH" minimize \
+    lua/suites/c.lua --workload "$REC" "$art" --time 60s
+expect_eq "minimize: exit 130" "$rc" 130
+quick minimize
+check "minimize: says it was interrupted, the input kept" \
+    grep -q "interrupted (signal 2): .* is kept as it was" "$T/min.out"
+check "minimize: not 'does not reproduce'" \
+    bash -c "! grep -q 'not reproduce\|produced no minimized' '$T/min.out'"
+
+# 7. nightly, while it minimizes what an interrupted night found: nothing
 # filed half-done, the fuzz budget not started, the finding kept.
 W=$T/work/$REC
 plant "$W/artifacts"
