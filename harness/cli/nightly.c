@@ -255,6 +255,46 @@ static int reproduces(const fuzz_job *j, const char *artifact)
     return yes;
 }
 
+/* The signature of the minimized input's artifact (written by a fresh
+ * worker), without " per distinct input" (how it was confirmed, not what
+ * it is: see lh_case_id).  0, or -1 when there is none. */
+static int fresh_signature(const char *artifact, char *out, size_t len)
+{
+    char side[4700], why[256];
+    snprintf(side, sizeof side, "%s.json", artifact);
+    lh_json *js = lh_json_load(side, why, sizeof why);
+    const char *s = lh_json_gets(js, "signature", NULL);
+    static const char how[] = " per distinct input";
+    if (s) {
+        const char *cut = strstr(s, how);
+        if (cut)
+            snprintf(out, len, "%.*s%s", (int)(cut - s), s,
+                     cut + sizeof how - 1);
+        else
+            snprintf(out, len, "%s", s);
+    }
+    lh_json_free(js);
+    return s ? 0 : -1;
+}
+
+/* Note in the artifact's sidecar the case it is filed as ("case"). */
+static void note_case(const char *side, const char *id)
+{
+    char why[256];
+    lh_json *js = lh_json_load(side, why, sizeof why);
+    if (!js)
+        return;
+    lh_buf b = LH_BUF_INIT;
+    lh_json_str(&b, id);
+    lh_json_set(js, "case", lh_json_from(&b));
+    lh_buf_reset(&b);
+    lh_json_write(&b, js);
+    lh_buf_putc(&b, '\n');
+    lh_write_atomic(side, b.data, b.len);
+    lh_buf_free(&b);
+    lh_json_free(js);
+}
+
 /* Is id listed in ids ("\n"-separated, starting with "\n")? */
 static int listed(const lh_buf *ids, const char *id)
 {
@@ -300,6 +340,8 @@ static void file_findings(const nightly_opts *o, fuzz_job *j,
         /* a minimized copy (`minimize` confirms it with repro) is the
          * finding it was made from, filed with that one */
         int copy = strcmp(lh_json_gets(js, "engine", ""), "repro") == 0;
+        char as[320];       /* filed under another signature before */
+        snprintf(as, sizeof as, "%s", lh_json_gets(js, "case", ""));
         if (s)
             snprintf(sig, sizeof sig, "%s", s);
         lh_json_free(js);
@@ -307,6 +349,8 @@ static void file_findings(const nightly_opts *o, fuzz_job *j,
             continue;
         char id[320];
         lh_case_id(id, sizeof id, j->name, sig);
+        if (as[0])
+            snprintf(id, sizeof id, "%s", as);
         if (!listed(&mine, id)) {
             j->findings++;
             lh_buf_printf(&mine, "%s\n", id);
@@ -330,6 +374,27 @@ static void file_findings(const nightly_opts *o, fuzz_job *j,
             printf("      %s does not reproduce in a fresh worker: not "
                    "filed\n", p);
             continue;
+        }
+        /* The engine's run may name the leak otherwise than a fresh
+         * worker does (a site left unsymbolized): the case is filed as
+         * the fresh worker sees it, since its replays see it so. */
+        char fresh[512], fid[320];
+        if (min[0] && fresh_signature(min, fresh, sizeof fresh) == 0 &&
+            (lh_case_id(fid, sizeof fid, j->name, fresh),
+             strcmp(fid, id) != 0)) {
+            snprintf(sig, sizeof sig, "%s", fresh);
+            snprintf(id, sizeof id, "%s", fid);
+            note_case(side, id);
+            if (listed(&mine, id))
+                j->findings--;      /* counted under its other name */
+            else
+                lh_buf_printf(&mine, "%s\n", id);
+            if (listed(new_ids, id) || listed(known_ids, id))
+                continue;
+            if (case_exists(o->corpora, id)) {
+                lh_buf_printf(known_ids, "%s\n", id);
+                continue;
+            }
         }
         lh_found_by how = {
             .by = "nightly", .engine = o->engine, .budget = o->budget,
