@@ -337,15 +337,12 @@ static void file_findings(const nightly_opts *o, fuzz_job *j,
         char why[256];
         lh_json *js = lh_json_load(side, why, sizeof why);
         const char *s = lh_json_gets(js, "signature", NULL);
-        /* a minimized copy (`minimize` confirms it with repro) is the
-         * finding it was made from, filed with that one */
-        int copy = strcmp(lh_json_gets(js, "engine", ""), "repro") == 0;
         char as[320];       /* filed under another signature before */
         snprintf(as, sizeof as, "%s", lh_json_gets(js, "case", ""));
         if (s)
             snprintf(sig, sizeof sig, "%s", s);
         lh_json_free(js);
-        if (!s || copy)
+        if (!s)
             continue;
         char id[320];
         lh_case_id(id, sizeof id, j->name, sig);
