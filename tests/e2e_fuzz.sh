@@ -13,6 +13,15 @@
 #   e2e_fuzz.sh faults
 #       a target that crashes or hangs under fuzzing is reported as a
 #       crash / timeout, not as a leak
+#   e2e_fuzz.sh own c|go|afl
+#       a library of one's own (a copy of a bundled one, elsewhere) without
+#       the build the engine needs: exit 2 naming what is missing and the
+#       commands that build it; those commands, run, give a driver that
+#       finds the leak.  (c: an engine that stops without a finding is an
+#       error with its reason.)
+#   e2e_fuzz.sh counting
+#       each artifact is verified once: not again at the end or on the next
+#       run, and no other file is taken for one
 source "$(dirname "$0")/lib.sh"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
@@ -110,6 +119,95 @@ faults)
     expect_eq "fuzz-fork: exit 0 (no leak)" "$rc" 0
     expect_eq "fuzz-fork: only the engine's process called the target" \
         "$(wc -l <"$out/callers" 2>/dev/null)" 1
+    ;;
+own)
+    kind=$1
+    mkdir -p "$out/lib"
+    case $kind in
+    c|afl) lib=librecord.so op=record_parse_leaky corpus=record
+           metric='heap[.]live' src=targets/c/record.c dir=c ;;
+    go) lib=libgoroutines.so op=OpGoroutineLeak corpus=goroutines
+        metric='go[.]goroutines' src=$PWD/targets/go/goroutines dir=go ;;
+    esac
+    cp "build/targets/$dir/$lib" "$out/lib/"
+    cat > "$out/own.lua" <<LUA
+local lib = leak.target "$out/lib/$lib"
+leak.workload "own" {
+  target = lib, warmup = 10, iterations = 200, samples = 10,
+  inputs = leak.corpus "corpora/$corpus",
+  step = function(input) lib:call("$op", input) end,
+}
+LUA
+    engine=libfuzzer
+    [ "$kind" = afl ] && engine=afl
+    t0=$(date +%s)
+    "$LH" fuzz "$out/own.lua" --workload own --engine $engine --time 30s \
+        --out "$out/f0" >"$out/f0.txt" 2>&1
+    rc=$?
+    cat "$out/f0.txt"
+    expect_eq "$kind: no driver with coverage: exit 2" "$rc" 2
+    check "$kind: said at once" test $(( $(date +%s) - t0 )) -lt 10
+    check "$kind: never 'no leak found'" \
+        bash -c "! grep -q 'no leak found' '$out/f0.txt'"
+    case $kind in
+    c) expect_match "c: names the missing coverage build" \
+           "$(cat "$out/f0.txt")" "no coverage build of .*$out/lib/fuzz/$lib" ;;
+    go) expect_match "go: names the missing Go driver" \
+           "$(cat "$out/f0.txt")" "Go target .*leakhound-fuzz-goroutines" ;;
+    afl) expect_match "afl: names the missing AFL++ driver" \
+           "$(cat "$out/f0.txt")" "no AFL..? driver .*$out/lib/afl/leakhound-afl-record"
+         check "afl: not the old 'built when afl-clang-fast is installed'" \
+           bash -c "! grep -q 'built when afl-clang-fast' '$out/f0.txt'" ;;
+    esac
+    sed -n 's/^    \$ //p' "$out/f0.txt" |
+        sed "s#YOUR_SOURCES*\.c#$src#; s#YOUR_PACKAGE_DIR#$src#" \
+        > "$out/build.sh"
+    check "$kind: the steps are printed" test -s "$out/build.sh"
+    cat "$out/build.sh"
+    w=$PWD/build/targets/go/go-work
+    (export GOPROXY=off GOFLAGS=-mod=mod GOWORK=off GOCACHE=$w/cache \
+        GOPATH=$w/path; sh -e "$out/build.sh")
+    expect_eq "$kind: the printed steps build" "$?" 0
+    "$LH" fuzz "$out/own.lua" --workload own --engine $engine --time 120s \
+        --seed 1 --out "$out/f1" >"$out/f1.txt" 2>&1
+    rc=$?
+    tail -n 5 "$out/f1.txt"
+    expect_eq "$kind: with them, the leak is found (exit 1)" "$rc" 1
+    expect_match "$kind: on $metric" "$(cat "$out/f1.txt")" "LEAK  $metric"
+    if [ "$kind" = c ]; then
+        # an engine that stops for another reason: an error, with it
+        "$LH" fuzz "$out/own.lua" --workload own --time 30s \
+            --out "$out/f2" -- -dict=/nonexistent >"$out/f2.txt" 2>&1
+        rc=$?
+        tail -n 2 "$out/f2.txt"
+        expect_eq "c: an engine that cannot start fuzzing: exit 2" "$rc" 2
+        expect_match "c: with the engine's reason" \
+            "$(cat "$out/f2.txt")" \
+            "stopped .*without a finding.*ParseDictionaryFile"
+    fi
+    ;;
+counting)
+    w=c-record-leaky-on-seeds
+    mkdir -p "$out/f/artifacts"
+    log=leak-0123456789abcdef0123456789abcdef01234567.verify.log
+    echo "not an artifact" > "$out/f/artifacts/$log"
+    "$LH" fuzz lua/suites/c.lua --workload $w --time 120s --seed 1 \
+        --out "$out/f" >"$out/fuzz.txt" 2>&1
+    rc=$?
+    grep '^verifying' "$out/fuzz.txt"
+    expect_eq "a leak found: exit 1" "$rc" 1
+    expect_eq "one leak, verified once" \
+        "$(grep -c '^verifying' "$out/fuzz.txt")" 1
+    check "a log named leak-*.verify.log is not taken for an artifact" \
+        test -f "$out/f/artifacts/$log"
+    "$LH" fuzz lua/suites/c.lua --workload $w --time 5s --seed 2 \
+        --out "$out/f" >"$out/again.txt" 2>&1
+    rc=$?
+    tail -n 4 "$out/again.txt"
+    expect_eq "the next run lists it (exit 1)" "$rc" 1
+    expect_eq "... without verifying it again" \
+        "$(grep -c '^verifying' "$out/again.txt")" 0
+    expect_eq "... once" "$(grep -c '^LEAK' "$out/again.txt")" 1
     ;;
 esac
 finish

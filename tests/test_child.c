@@ -2,7 +2,8 @@
  * test_child.c - the child-process module: how a child ended, read from
  * waitpid even while a grandchild holds its pipe; the group killed; the
  * fds and environment it gets; stdin and stdout pipes (addr2line's way);
- * descendants (a setsid() daemon among them) killed and reaped.
+ * descendants (a setsid() daemon among them) killed and reaped; what an
+ * interrupt does to a child and to the next one.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -198,6 +199,35 @@ static void test_descendants(void)
     prctl(PR_SET_CHILD_SUBREAPER, 0);
 }
 
+/* Interrupted (last: it is for good): a child that ignores the forwarded
+ * SIGTERM is killed after the grace, and no child starts any more. */
+static void test_interrupt(void)
+{
+    lh_child_trap_signals();
+    lh_child c;
+    char *argv[] = { "/bin/sh", "-c", "trap '' TERM; sleep 30 & wait",
+                     NULL };
+    lh_child_spec s = { .argv = argv, .in = LH_CHILD_NULL };
+    check(lh_child_start(&c, &s) == 0, "a child that ignores SIGTERM");
+    pid_t pid = c.pid;
+    usleep(200000);
+    raise(SIGTERM);
+    double t0 = lh_now();
+    lh_child_wait(&c, t0 + 30, NULL, NULL);
+    double took = lh_now() - t0;
+    check(lh_child_interrupted() == SIGTERM, "the interrupt is noted");
+    check(took < LH_CHILD_GRACE + 1, "killed after the grace (%.1fs)", took);
+    check(c.end == LH_CHILD_SIGNALLED, "ended by a signal, not judged "
+          "timed out (%d)", c.end);
+    usleep(100000);
+    check(gone(pid), "its group is gone");
+    errno = 0;
+    check(lh_child_start(&c, &s) < 0 && errno == EINTR &&
+          c.end == LH_CHILD_NOSTART, "no child starts once interrupted");
+    lh_child_result r = lh_child_run(argv, NULL, 5, NULL);
+    check(r.end == LH_CHILD_NOSTART, "nor through lh_child_run");
+}
+
 int main(void)
 {
     test_ends();
@@ -205,5 +235,6 @@ int main(void)
     test_fds_env();
     test_stdin();
     test_descendants();
+    test_interrupt();
     return check_report();
 }

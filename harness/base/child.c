@@ -236,6 +236,11 @@ int lh_child_start(lh_child *c, const lh_child_spec *s)
     for (int i = 0; i < LH_CHILD_PIPES; i++)
         c->fd[i] = -1;
     c->kill_on_interrupt = s->kill_on_interrupt;
+    if (interrupted) {      /* no new work once interrupted */
+        c->end = LH_CHILD_NOSTART;
+        errno = EINTR;
+        return -1;
+    }
     if (s->npipes > LH_CHILD_PIPES - 1 || s->npass > LH_CHILD_PASS) {
         errno = EINVAL;
         return -1;
@@ -477,20 +482,29 @@ int lh_child_wait(lh_child *c, double deadline, lh_child_read_fn *fn,
         return c->end;
     /* The pidfd wakes us when it exits; without one, look every 20 ms. */
     int cap = c->pidfd >= 0 ? 250 : 20;
+    double grace = 0;       /* interrupted: SIGKILL at this time */
     while (c->end == LH_CHILD_RUNNING) {
         if (reap(c, WNOHANG))
             break;
         if (deadline > 0 && c->at_deadline && lh_now() >= deadline)
             deadline = c->at_deadline(c->at_deadline_ctx, deadline);
-        if ((interrupted && c->kill_on_interrupt) ||
-            (deadline > 0 && lh_now() >= deadline)) {
+        if (interrupted && !c->kill_on_interrupt && grace == 0) {
+            /* SIGTERM first (it may have started after the signal) */
+            kill(-c->pid, SIGTERM);
+            grace = lh_now() + LH_CHILD_GRACE;
+        }
+        int stop = interrupted && (c->kill_on_interrupt ||
+                                   lh_now() >= grace);
+        if (stop || (deadline > 0 && lh_now() >= deadline)) {
             kill(-c->pid, SIGKILL);
             reap(c, 0);
-            if (!interrupted || !c->kill_on_interrupt)
+            if (!interrupted)
                 c->end = LH_CHILD_TIMEDOUT;
             break;
         }
-        pump(c, deadline > 0 ? ms_until(deadline, cap) : cap, fn, ctx);
+        double until = grace > 0 && (deadline <= 0 || grace < deadline)
+                           ? grace : deadline;
+        pump(c, until > 0 ? ms_until(until, cap) : cap, fn, ctx);
     }
     /* What it forked goes with it; then what is still in the pipes. */
     kill(-c->pid, SIGKILL);
@@ -517,6 +531,8 @@ lh_child_result lh_child_run(char *const argv[], char *const env[],
     };
     lh_child c;
     if (lh_child_start(&c, &s) < 0) {
+        if (errno == EINTR)     /* interrupted: the caller says so */
+            return (lh_child_result){ LH_CHILD_NOSTART, 0 };
         fprintf(stderr, "leakhound: cannot run %s: %s\n", argv[0],
                 strerror(errno));
         return (lh_child_result){ LH_CHILD_NOSTART, 0 };

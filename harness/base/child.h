@@ -7,7 +7,10 @@
  * threads may hold locks).  It inherits only the fds it is given.  Its end
  * comes from waitpid, never from its pipes: a grandchild may hold them long
  * after the child died.  Then the whole group is killed, so nothing it
- * forked lingers.  SIGINT/SIGTERM received meanwhile are forwarded to it.
+ * forked lingers.  SIGINT/SIGTERM received meanwhile are forwarded to it
+ * as SIGTERM; a child still running LH_CHILD_GRACE seconds later is
+ * killed, and once interrupted no child starts (lh_child_start fails with
+ * EINTR): the caller records what it was doing as interrupted.
  */
 #ifndef LEAKHOUND_CHILD_H
 #define LEAKHOUND_CHILD_H
@@ -17,6 +20,7 @@
 
 #define LH_CHILD_PIPES 4    /* pipes read by the parent, stdout's included */
 #define LH_CHILD_PASS 4     /* fds handed over as they are */
+#define LH_CHILD_GRACE 1.0  /* seconds from SIGTERM to SIGKILL */
 
 /* Where a child's stdin, stdout or stderr goes. */
 enum {
@@ -46,7 +50,7 @@ typedef struct lh_child_spec {
     int npipes;
     struct { int from, to; } pass[LH_CHILD_PASS];   /* parent fd -> child */
     int npass;
-    int kill_on_interrupt;  /* SIGINT/SIGTERM kill it, not just forwarded */
+    int kill_on_interrupt;  /* SIGINT/SIGTERM: SIGKILL at once, no grace */
 } lh_child_spec;
 
 typedef struct lh_child {
@@ -66,7 +70,8 @@ typedef struct lh_child {
     void *at_deadline_ctx;
 } lh_child;
 
-/* Starts the child.  0, or -1 with errno (also when exec failed). */
+/* Starts the child.  0, or -1 with errno (also when exec failed; EINTR:
+ * interrupted, not started). */
 int lh_child_start(lh_child *c, const lh_child_spec *spec);
 
 /* Called with what the child wrote to its pipe i (an index into fd). */
@@ -107,7 +112,8 @@ void lh_child_adopt_descendants(void);
 /* Catch SIGINT/SIGTERM from now on, not only while a child runs. */
 void lh_child_trap_signals(void);
 
-/* The SIGINT/SIGTERM received while trapped (forwarded), or 0. */
+/* The SIGINT/SIGTERM received while trapped (forwarded), or 0.  A
+ * command that saw one exits 128 + it. */
 int lh_child_interrupted(void);
 
 /* Directory of the running executable (for sibling binaries). */

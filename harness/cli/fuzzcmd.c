@@ -6,7 +6,8 @@
  *   libFuzzer  DIR/fuzz/leakhound-fuzz-NAME   the target linked in (Go)
  *              <bindir>/leakhound-fuzz         generic, dlopens the target;
  *                 with DIR/fuzz/libNAME.so (built with
- *                 -fsanitize=fuzzer-no-link) swapped in for coverage
+ *                 -fsanitize=fuzzer-no-link) swapped in for coverage:
+ *                 required, without it libFuzzer finds nothing
  *   AFL++      DIR/afl/leakhound-afl-NAME     the target linked in
  */
 #include "fuzzcmd.h"
@@ -58,6 +59,7 @@ typedef struct driver_info {
     char env_target[4200];      /* LEAKHOUND_STATIC_TARGET=... or OVERRIDE */
     char name[256];             /* target short name: libNAME.so -> NAME */
     char target[4096];
+    int go;                     /* the target is a Go library */
 } driver_info;
 
 static int usage(const char *cmd, const char *msg, const char *arg)
@@ -192,6 +194,145 @@ static int is_file(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* The layer libraries, after first, linked whole, under the build
+ * directory. */
+static void layer_libs(lh_buf *b, const char *bindir, const char *first)
+{
+    static const char *const layers[] = {
+        "fuzz", "run", "lua", "diag", "detect", "probe", "base", NULL,
+    };
+    lh_buf_printf(b, "-Wl,--whole-archive %s", first);
+    for (int i = 0; layers[i]; i++)
+        lh_buf_printf(b, " %s/harness/%s/liblh%s.a", bindir, layers[i],
+                      layers[i]);
+    lh_buf_puts(b, " -Wl,--no-whole-archive");
+}
+
+/* How to get the coverage build libFuzzer needs: the commands, one a
+ * line after "$ " (for C as targets/c/fuzz/meson.build builds the bundled
+ * targets', for Go as targets/go/fuzz/meson.build does). */
+static void coverage_help(const driver_info *d)
+{
+    char dir[4096], bindir[4096];
+    snprintf(dir, sizeof dir, "%s", d->target);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    lh_self_dir(bindir, sizeof bindir);
+    if (!d->go) {
+        fprintf(stderr,
+            "  build a copy of the library with coverage, from its sources, "
+            "where `leakhound\n  fuzz` looks for it (as "
+            "targets/c/fuzz/meson.build does for the bundled ones):\n"
+            "    $ mkdir -p %s/fuzz\n"
+            "    $ clang -fsanitize=fuzzer-no-link -fPIC -shared -O1 -g "
+            "-o %s/fuzz/lib%s.so YOUR_SOURCES.c\n", dir, dir, d->name);
+        return;
+    }
+    char archive[4400], obj[4400];
+    snprintf(archive, sizeof archive, "%s/fuzz/lib%s.a", dir, d->name);
+    snprintf(obj, sizeof obj, "%s/leakhound-fuzz.p/"
+             "harness_fuzz_fuzz_driver.c.o", bindir);
+    lh_buf libs = LH_BUF_INIT;
+    layer_libs(&libs, bindir, archive);
+    fprintf(stderr,
+        "  %s is a Go library: Go code gets libFuzzer coverage only built "
+        "as a\n  c-archive with Go's libFuzzer instrumentation and linked "
+        "into a driver of its own\n  (as targets/go/fuzz/meson.build does "
+        "for the bundled ones; recipe:\n  targets/go/fuzz/README.md):\n"
+        "    $ mkdir -p %s/fuzz\n"
+        "    $ cd YOUR_PACKAGE_DIR && CGO_ENABLED=1 go build "
+        "-buildmode=c-archive -tags libfuzzer -gcflags=all=-d=libfuzzer "
+        "-gcflags=context= -gcflags=internal/fuzz= -gcflags=reflect= "
+        "-gcflags=sync= -gcflags=sync/atomic= -gcflags=syscall= "
+        "-gcflags=time= -gcflags=testing= -gcflags=runtime/pprof= "
+        "-gcflags=runtime/cgo= -gcflags=leakhound.dev/probe= -o %s .\n"
+        "    $ clang -o %s/fuzz/leakhound-fuzz-%s %s %s -fsanitize=fuzzer "
+        "-rdynamic -llua5.4 -pthread -ldl -lm\n", d->target, dir, archive,
+        dir, d->name, obj, lh_buf_str(&libs));
+    lh_buf_free(&libs);
+}
+
+/* Is the library a Go c-shared one (Go's build info inside)? */
+static int is_go_library(const char *path)
+{
+    lh_buf data = LH_BUF_INIT;
+    static const char magic[] = "\xff Go buildinf:";
+    int go = lh_read_file(path, &data) == 0 && data.len &&
+             memmem(data.data, data.len, magic, sizeof magic - 1) != NULL;
+    lh_buf_free(&data);
+    return go;
+}
+
+/* What is missing for AFL++ on the target, and the steps that build it. */
+static void afl_help(const driver_info *d, const char *dir)
+{
+    char bindir[4096], cc[4200] = "", rt[4200] = "/usr/lib/afl";
+    lh_self_dir(bindir, sizeof bindir);
+    const char *path = getenv("PATH");
+    for (const char *p = path ? path : ""; *p;) {
+        size_t n = strcspn(p, ":");
+        snprintf(cc, sizeof cc, "%.*s/afl-clang-fast", (int)n, p);
+        if (n && is_file(cc))
+            break;
+        cc[0] = '\0';
+        p += n + (p[n] ? 1 : 0);
+    }
+    if (cc[0]) {
+        /* AFL++'s runtime: <prefix>/lib/afl next to <prefix>/bin */
+        char pre[4200];
+        snprintf(pre, sizeof pre, "%s", cc);
+        for (int k = 0; k < 2; k++) {
+            char *sl = strrchr(pre, '/');
+            if (sl)
+                *sl = '\0';
+        }
+        snprintf(rt, sizeof rt, "%s/lib/afl", pre);
+        char probe[4300];
+        snprintf(probe, sizeof probe, "%s/afl-compiler-rt.o", rt);
+        if (!is_file(probe))
+            snprintf(rt, sizeof rt, "/usr/lib/afl");
+    }
+    char lib[4300];
+    snprintf(lib, sizeof lib, "%s/targets/c/afl/liblhafldriver.a", bindir);
+    fprintf(stderr, "leakhound fuzz: no AFL++ driver for target '%s': "
+            "looked for %s.\n", d->target, d->path);
+    if (d->go) {
+        fprintf(stderr, "  %s is a Go library: AFL++ drivers are built for "
+                "C targets only; fuzz it with\n  --engine libfuzzer.\n",
+                d->target);
+        return;
+    }
+    fprintf(stderr, "  AFL++ instruments code when it is compiled, so a "
+            "built library (%s)\n  cannot be fuzzed as it is: its sources "
+            "are compiled with afl-clang-fast and\n  linked into a driver "
+            "of its own.  leakhound builds one for each bundled target\n"
+            "  (targets/c/afl/); for yours:\n", d->target);
+    if (!cc[0])
+        fprintf(stderr, "  - afl-clang-fast is not in PATH: install AFL++ "
+                "(apt install afl++)\n");
+    if (!is_file(lib))
+        fprintf(stderr, "  - %s is missing: reconfigure leakhound's build "
+                "with afl-clang-fast installed\n    (meson setup "
+                "--reconfigure %s && ninja -C %s)\n", lib, bindir, bindir);
+    lh_buf libs = LH_BUF_INIT;
+    layer_libs(&libs, bindir, lib);
+    fprintf(stderr,
+        "  the steps (one compile per source file of the library):\n"
+        "    $ mkdir -p %s/afl\n"
+        "    $ AFL_LLVM_LAF_ALL=1 %s -std=c11 -D_GNU_SOURCE -O2 -g "
+        "-fvisibility=hidden -pthread -c YOUR_SOURCE.c -o %s/afl/%s.o\n"
+        "    $ clang -o %s -Wl,--export-dynamic %s/afl/%s.o "
+        "%s/targets/c/afl/afl_feedback.o %s %s/afl-compiler-rt.o "
+        "%s/libAFLDriver.a -llua5.4 -pthread -ldl -lm\n"
+        "  (the recipe and its reasons: targets/c/afl/README.md)\n",
+        dir, cc[0] ? cc : "afl-clang-fast", dir, d->name, d->path, dir,
+        d->name, bindir, lh_buf_str(&libs), rt, rt);
+    lh_buf_free(&libs);
+}
+
 static int find_driver(const fuzz_opts *o, driver_info *d)
 {
     if (workload_target(o, d->target, sizeof d->target) < 0)
@@ -205,14 +346,13 @@ static int find_driver(const fuzz_opts *o, driver_info *d)
     else
         snprintf(dir, sizeof dir, ".");
     lh_target_name(d->name, sizeof d->name, file);
+    d->go = is_go_library(d->target);
 
     if (strcmp(o->engine, "afl") == 0) {
         snprintf(d->path, sizeof d->path, "%s/afl/leakhound-afl-%s", dir,
                  d->name);
         if (!is_file(d->path)) {
-            fprintf(stderr, "leakhound: no AFL++ driver for target '%s' "
-                    "(looked for %s; built when afl-clang-fast is "
-                    "installed)\n", d->target, d->path);
+            afl_help(d, dir);
             return -1;
         }
         snprintf(d->env_target, sizeof d->env_target,
@@ -228,23 +368,32 @@ static int find_driver(const fuzz_opts *o, driver_info *d)
     }
     char bindir[4096];
     lh_self_dir(bindir, sizeof bindir);
+    char inst[4096];
+    snprintf(inst, sizeof inst, "%s/fuzz/%s", dir, file);
+    if (d->go) {
+        /* a Go library gets coverage only linked into its own driver */
+        fprintf(stderr, "leakhound fuzz: no libFuzzer driver with coverage "
+                "for the Go target '%s' (looked for %s): without coverage "
+                "libFuzzer stops at once, having found nothing.\n",
+                d->target, d->path);
+        coverage_help(d);
+        return -1;
+    }
     snprintf(d->path, sizeof d->path, "%s/leakhound-fuzz", bindir);
     if (!is_file(d->path)) {
         fprintf(stderr, "leakhound: no libFuzzer driver (looked for %s; "
                 "configure the build with CC=clang)\n", d->path);
         return -1;
     }
-    char inst[4096];
-    snprintf(inst, sizeof inst, "%s/fuzz/%s", dir, file);
-    if (is_file(inst)) {
-        snprintf(d->env_target, sizeof d->env_target,
-                 "LEAKHOUND_TARGET_OVERRIDE=%s=%s", file, inst);
-    } else {
-        fprintf(stderr, "leakhound: note: no coverage-instrumented build "
-                "of %s at %s: fuzzing without coverage of the target\n",
-                d->target, inst);
-        d->env_target[0] = '\0';
+    if (!is_file(inst)) {
+        fprintf(stderr, "leakhound fuzz: no coverage build of '%s' (looked "
+                "for %s): without coverage libFuzzer stops at once, having "
+                "found nothing.\n", d->target, inst);
+        coverage_help(d);
+        return -1;
     }
+    snprintf(d->env_target, sizeof d->env_target,
+             "LEAKHOUND_TARGET_OVERRIDE=%s=%s", file, inst);
     return 0;
 }
 
@@ -324,11 +473,14 @@ typedef struct finding_row {
     char input[4096];
     char growth[64];
     int distinct;           /* "mode":"distinct": growth per distinct input */
+    int verified;           /* reproduced in a fresh worker */
     int count;
 } finding_row;
 
-/* Unique leaks among the artifacts, by signature. */
-static int summarize(const fuzz_opts *o, const char *artifacts)
+/* Unique leaks among the artifacts, by signature.  Interrupted, what was
+ * found is listed all the same, and the search is not called clean. */
+static int summarize(const fuzz_opts *o, const char *artifacts, double ran,
+                     int failed)
 {
     lh_buf names = LH_BUF_INIT, path = LH_BUF_INIT, text = LH_BUF_INIT;
     finding_row *rows = NULL;
@@ -345,8 +497,10 @@ static int summarize(const fuzz_opts *o, const char *artifacts)
             crashes++;
             continue;
         }
-        if (strncmp(p, "leak-", 5) != 0 || n < 6 ||
-            strcmp(p + n - 5, ".json") != 0)
+        char input[64];
+        snprintf(input, sizeof input, "%.*s", (int)(n > 5 ? n - 5 : 0), p);
+        if (n < 6 || strcmp(p + n - 5, ".json") != 0 ||
+            !lh_artifact_is_input(input))
             continue;
         lh_buf_reset(&path);
         lh_buf_printf(&path, "%s/%s", artifacts, p);
@@ -364,6 +518,7 @@ static int summarize(const fuzz_opts *o, const char *artifacts)
         for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
             snprintf(outs[i], lens[i], "%s", lh_json_gets(js, keys[i], ""));
         r.distinct = strcmp(lh_json_gets(js, "mode", ""), "distinct") == 0;
+        r.verified = lh_json_getb(js, "verified", 0);
         const lh_json *g = lh_json_get(js, "growth_per_rep");
         lh_buf_reset(&text);
         if (g)
@@ -377,13 +532,20 @@ static int summarize(const fuzz_opts *o, const char *artifacts)
                 break;
         if (k < nrows) {
             rows[k].count++;
+            rows[k].verified |= r.verified;
             continue;
         }
         rows = lh_xrealloc(rows, (size_t)(nrows + 1) * sizeof *rows);
         r.count = 1;
         rows[nrows++] = r;
     }
-    if (nrows == 0)
+    int sig = lh_child_interrupted();
+    if (sig)
+        printf("fuzz: interrupted (signal %d) after %.0fs of the %gs budget: "
+               "the search was not finished%s\n", sig, ran, o->seconds,
+               nrows ? "; found so far:" : " and found nothing so far (that "
+               "is not a clean result)");
+    else if (nrows == 0 && !failed)
         printf("no leak found\n");
     for (int k = 0; k < nrows; k++) {
         finding_row *r = &rows[k];
@@ -396,11 +558,18 @@ static int summarize(const fuzz_opts *o, const char *artifacts)
         if (r->count > 1)
             printf("      (%d duplicates with the same signature)\n",
                    r->count - 1);
+        if (!r->verified)
+            printf("      not verified in a fresh worker yet (the next fuzz "
+                   "with this --out does it)\n");
     }
     lh_raw_free(rows);
     lh_buf_free(&names);
     lh_buf_free(&path);
     lh_buf_free(&text);
+    if (sig)
+        return 128 + sig;
+    if (failed)
+        return crashes ? 3 : 2;
     if (crashes)
         return 3;
     return nrows ? 1 : 0;
@@ -420,11 +589,21 @@ static int count_crashes(const char *artifacts)
     return n;
 }
 
+static int in_list(const lh_buf *list, const char *name)
+{
+    for (size_t i = 0; i < list->len; i += strlen(list->data + i) + 1)
+        if (strcmp(list->data + i, name) == 0)
+            return 1;
+    return 0;
+}
+
 /*
- * Every artifact `fuzz` reports must reproduce with `repro`: check each new
- * one in a fresh worker.  One that does not (the growth belonged to an
- * earlier input's state) is renamed unconfirmed-leak-* and fuzzing goes on.
- * Returns how many new artifacts were confirmed.
+ * Every artifact `fuzz` reports must reproduce with `repro`: check each
+ * one not verified yet (this run or an earlier one: the sidecar says) in a
+ * fresh worker, once.  One that does not (the growth belonged to an
+ * earlier input's state) is renamed unconfirmed-leak-* and fuzzing goes
+ * on.  Interrupted, it stops and leaves the rest unverified for the next
+ * run.  Returns how many were confirmed.
  */
 static int verify_new(const fuzz_opts *o, const char *artifacts,
                       lh_buf *seen)
@@ -433,25 +612,29 @@ static int verify_new(const fuzz_opts *o, const char *artifacts,
     int confirmed = 0;
     lh_list_dir(artifacts, &names);
     for (const char *p = lh_buf_str(&names); *p; p += strlen(p) + 1) {
-        size_t n = strlen(p);
-        if (strncmp(p, "leak-", 5) != 0 ||
-            (n > 5 && strcmp(p + n - 5, ".json") == 0))
+        if (!lh_artifact_is_input(p) || in_list(seen, p))
             continue;
-        int known = 0;
-        for (const char *q = lh_buf_str(seen); *q; q += strlen(q) + 1)
-            known |= strcmp(q, p) == 0;
-        if (known)
-            continue;
-        lh_buf_add(seen, p, n + 1);
         char input[4200];
         snprintf(input, sizeof input, "%s/%s", artifacts, p);
+        if (lh_artifact_verified(input)) {
+            lh_buf_add(seen, p, strlen(p) + 1);
+            continue;
+        }
+        if (lh_child_interrupted())
+            break;
         printf("\nverifying %s in a fresh worker:\n", input);
         char *argv[] = {
             "leakhound", "repro", (char *)o->script, "--workload",
             (char *)o->workload, input, NULL,
         };
         int rc = lh_repro_cmd(6, argv);
+        if (lh_child_interrupted())
+            break;      /* not judged: verified on the next run */
+        lh_buf_add(seen, p, strlen(p) + 1);
         if (rc == 1) {
+            if (lh_artifact_set_verified(input) < 0)
+                fprintf(stderr, "leakhound: cannot mark %s.json verified: "
+                        "%s\n", input, strerror(errno));
             confirmed++;
             continue;
         }
@@ -497,6 +680,75 @@ static void engine_args(const fuzz_opts *o, const driver_info *d,
     argv[n] = NULL;
 }
 
+/* Files the engine or the driver leaves for a finding: leak inputs
+ * (confirmed or not), crash-, timeout- and oom- inputs. */
+static int count_findings(const char *artifacts)
+{
+    lh_buf names = LH_BUF_INIT;
+    int n = 0;
+    lh_list_dir(artifacts, &names);
+    for (const char *p = lh_buf_str(&names); *p; p += strlen(p) + 1)
+        n += lh_artifact_is_input(p) ||
+             lh_artifact_is_input(p + (strncmp(p, "unconfirmed-", 12) == 0
+                                       ? 12 : 0)) ||
+             strncmp(p, "crash-", 6) == 0 || strncmp(p, "timeout-", 8) == 0 ||
+             strncmp(p, "oom-", 4) == 0;
+    lh_buf_free(&names);
+    return n;
+}
+
+/* The engine's stderr, passed through, its tail kept for a reason. */
+typedef struct engine_out {
+    char tail[8192];
+    size_t len;
+} engine_out;
+
+static void on_engine(void *ctx, int i, const char *data, size_t n)
+{
+    (void)i;
+    engine_out *e = ctx;
+    fwrite(data, 1, n, stderr);
+    if (n >= sizeof e->tail) {
+        data += n - (sizeof e->tail - 1);
+        n = sizeof e->tail - 1;
+    }
+    if (e->len + n >= sizeof e->tail) {
+        size_t drop = e->len + n - (sizeof e->tail - 1);
+        memmove(e->tail, e->tail + drop, e->len - drop);
+        e->len -= drop;
+    }
+    memcpy(e->tail + e->len, data, n);
+    e->len += n;
+    e->tail[e->len] = '\0';
+}
+
+/* The line of the engine's output that says why it stopped: its last
+ * "ERROR" line, else the driver's own last message ("leakhound ..."),
+ * else its last line that is not indented (a traceback's). */
+static void engine_reason(const engine_out *e, char *out, size_t len)
+{
+    const char *pick[3] = { NULL, NULL, NULL };
+    size_t pick_n[3] = { 0, 0, 0 };
+    for (const char *p = e->tail; *p;) {
+        size_t n = strcspn(p, "\n");
+        const char *err = strstr(p, "ERROR");
+        int k = err && (size_t)(err - p) < n ? 0
+              : strncmp(p, "leakhound", 9) == 0 ? 1
+              : n && p[0] != ' ' && p[0] != '\t' ? 2 : -1;
+        if (k >= 0) {
+            pick[k] = p;
+            pick_n[k] = n;
+        }
+        p += n + (p[n] ? 1 : 0);
+    }
+    out[0] = '\0';
+    for (int k = 0; k < 3; k++)
+        if (pick[k]) {
+            snprintf(out, len, "%.*s", (int)pick_n[k], pick[k]);
+            break;
+        }
+}
+
 static int run_libfuzzer(const fuzz_opts *o, const driver_info *d,
                          const char *corpus, const char *artifacts)
 {
@@ -512,15 +764,40 @@ static int run_libfuzzer(const fuzz_opts *o, const driver_info *d,
     while (lh_now() < end - 0.5 && !lh_child_interrupted()) {
         engine_args(o, d, corpus, artifacts, end - lh_now(), seed++, argv,
                     store);
-        lh_child_result r = lh_child_run(argv, env, end - lh_now() +
-                                         o->timeout + 30, NULL);
+        int findings_before = count_findings(artifacts);
+        engine_out eo = { .len = 0 };
+        lh_child_spec spec = {
+            .argv = argv, .env = env, .pipes = { 2 }, .npipes = 1,
+        };
+        lh_child c;
+        if (lh_child_start(&c, &spec) < 0) {
+            if (lh_child_interrupted())
+                break;
+            fprintf(stderr, "leakhound: cannot run the fuzz driver %s: "
+                    "%s\n", d->path, strerror(errno));
+            lh_buf_free(&seen);
+            return -1;
+        }
+        lh_child_wait(&c, end + o->timeout + 30, on_engine, &eo);
+        lh_child_result r = { c.end, c.code };
+        if (lh_child_interrupted())
+            break;          /* not a verdict: the caller says so */
         if ((r.end == LH_CHILD_EXITED && r.code == 0) ||
             r.end == LH_CHILD_TIMEDOUT)
             break;          /* the time budget is spent */
-        if (r.end == LH_CHILD_NOSTART ||
-            (r.end == LH_CHILD_EXITED && r.code == 2)) {
-            fprintf(stderr, "leakhound: the fuzz driver %s failed to "
-                    "start\n", d->path);
+        if (count_findings(artifacts) == findings_before) {
+            /* neither the budget nor a finding: it could not fuzz */
+            char why[1024];
+            engine_reason(&eo, why, sizeof why);
+            fprintf(stderr, "leakhound fuzz: the engine stopped after "
+                    "%.1fs of the %gs budget without a finding (%s %d)%s"
+                    "%s\n", o->seconds - (end - lh_now()), o->seconds,
+                    r.end == LH_CHILD_EXITED ? "exit status" : "signal",
+                    r.code, why[0] ? ": " : "", why);
+            if (strstr(eo.tail, "no interesting inputs") ||
+                strstr(eo.tail, "instrumented for coverage"))
+                coverage_help(d);
+            lh_buf_free(&seen);
             return -1;
         }
         /* A leak (77) or a crash, recorded as an artifact.  By default
@@ -606,8 +883,22 @@ static int run_afl(const fuzz_opts *o, const driver_info *d,
     for (int k = 0; k < o->jobs && k < 64; k++)
         if (afl_instance(o, d, corpus, outdir, k, env, &c[k]) < 0)
             failed = 1;
-    for (int k = 0; k < o->jobs && k < 64; k++)
+    int before = count_findings(artifacts);
+    int bad = -1;
+    for (int k = 0; k < o->jobs && k < 64; k++) {
         lh_child_wait(&c[k], deadline, NULL, NULL);
+        if (c[k].end != LH_CHILD_EXITED || c[k].code != 0)
+            bad = k;
+    }
+    if (!failed && bad >= 0 && !lh_child_interrupted() &&
+        count_findings(artifacts) == before) {
+        /* neither the budget nor a finding: it could not fuzz */
+        fprintf(stderr, "leakhound fuzz: afl-fuzz stopped without a finding "
+                "(%s %d; its output above says why)\n",
+                c[bad].end == LH_CHILD_EXITED ? "exit status" : "signal",
+                c[bad].code);
+        failed = 1;
+    }
     return failed ? -1 : 0;
 }
 
@@ -617,6 +908,7 @@ int lh_fuzz_cmd(int argc, char **argv)
     int rc = parse("fuzz", argc, argv, &o);
     if (rc)
         return rc;
+    lh_child_trap_signals();
     driver_info d;
     memset(&d, 0, sizeof d);
     if (find_driver(&o, &d) < 0)
@@ -659,24 +951,24 @@ int lh_fuzz_cmd(int argc, char **argv)
            "%s\n", o.workload, d.target, o.engine, o.seconds, o.jobs,
            o.jobs == 1 ? "" : "s", d.path, corpus, seeds, artifacts);
     fflush(stdout);
+    double t0 = lh_now();
     rc = strcmp(o.engine, "afl") == 0
              ? run_afl(&o, &d, corpus, artifacts, out)
              : run_libfuzzer(&o, &d, corpus, artifacts);
-    if (rc < 0)
-        return 2;
-    if (strcmp(o.engine, "afl") == 0) {
+    if (strcmp(o.engine, "afl") == 0 && rc == 0) {
         lh_buf seen = LH_BUF_INIT;
         lh_buf_add(&seen, "", 1);
         verify_new(&o, artifacts, &seen);
         lh_buf_free(&seen);
     }
-    if (o.merge) {
+    if (o.merge && rc == 0 && !lh_child_interrupted()) {
         int n = copy_files(corpus, seeds);
         printf("merged %d new input%s into %s\n", n, n == 1 ? "" : "s",
                seeds);
     }
     printf("\n");
-    return summarize(&o, artifacts);
+    /* what was found before an error or an interrupt is listed too */
+    return summarize(&o, artifacts, lh_now() - t0, rc < 0);
 }
 
 int lh_minimize_cmd(int argc, char **argv)
@@ -685,6 +977,7 @@ int lh_minimize_cmd(int argc, char **argv)
     int rc = parse("minimize", argc, argv, &o);
     if (rc)
         return rc;
+    lh_child_trap_signals();
     if (!is_file(o.file)) {
         fprintf(stderr, "leakhound minimize: cannot read '%s'\n", o.file);
         return 2;
@@ -744,6 +1037,11 @@ int lh_minimize_cmd(int argc, char **argv)
            metric[0] ? metric : "any watched metric");
     fflush(stdout);
     lh_child_run(args, env, o.seconds + 60, NULL);
+    if (lh_child_interrupted()) {
+        fprintf(stderr, "leakhound minimize: interrupted (signal %d): %s is "
+                "kept as it was\n", lh_child_interrupted(), o.file);
+        return 128 + lh_child_interrupted();
+    }
     if (!is_file(outfile)) {
         fprintf(stderr, "leakhound minimize: the engine produced no "
                 "minimized input (does %s still leak?)\n", o.file);
@@ -761,6 +1059,8 @@ int lh_minimize_cmd(int argc, char **argv)
         (char *)o.workload, outfile, "--artifact-dir", dir, NULL,
     };
     rc = lh_repro_cmd(8, rargv);
+    if (lh_child_interrupted())
+        return 128 + lh_child_interrupted();
     if (rc != 1)
         fprintf(stderr, "leakhound minimize: the minimized input does not "
                 "reproduce\n");

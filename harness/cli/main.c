@@ -81,9 +81,11 @@ static const char usage[] =
 "exit status (run; fuzz and repro alike):\n"
 "  0  every invariant holds (fuzz, repro: no leak found)\n"
 "  1  some invariant failed (fuzz, repro: a leak)\n"
-"  2  usage, script or target-load error (incl. Lua errors in a workload)\n"
+"  2  usage, script or target-load error (incl. Lua errors in a workload;\n"
+"     fuzz: an engine that stopped early without a finding)\n"
 "  3  a workload crashed or timed out\n"
-"When several apply, the highest wins.\n";
+"When several apply, the highest wins.  Interrupted (SIGINT, SIGTERM):\n"
+"128 + the signal, what was interrupted recorded as such.\n";
 
 static int bad_usage(const char *fmt, const char *arg)
 {

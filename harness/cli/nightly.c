@@ -243,39 +243,103 @@ static void minimize(const nightly_opts *o, const fuzz_job *j,
 }
 
 /* Does the artifact still leak in a fresh worker?  (A run interrupted
- * before `fuzz` verified its findings leaves unverified ones.) */
+ * before `fuzz` verified its findings leaves unverified ones.)  Verified
+ * once: the sidecar keeps it.  The log goes beside the artifacts, not
+ * among them. */
 static int reproduces(const fuzz_job *j, const char *artifact)
 {
+    if (lh_artifact_verified(artifact))
+        return 1;
     char log[4600];
-    snprintf(log, sizeof log, "%s.verify.log", artifact);
+    const char *base = strrchr(artifact, '/');
+    snprintf(log, sizeof log, "%s/verify-%s.log", j->out,
+             base ? base + 1 : artifact);
     char *argv[] = {
         SELF, "repro", (char *)j->script, "--workload", (char *)j->name,
         (char *)artifact, NULL,
     };
     lh_child_result r = lh_child_run(argv, NULL, 900, log);
-    return r.end == LH_CHILD_EXITED && r.code == 1;
+    int yes = r.end == LH_CHILD_EXITED && r.code == 1;
+    if (yes)
+        lh_artifact_set_verified(artifact);
+    return yes;
+}
+
+/* The signature of the minimized input's artifact (written by a fresh
+ * worker), without " per distinct input" (how it was confirmed, not what
+ * it is: see lh_case_id).  0, or -1 when there is none. */
+static int fresh_signature(const char *artifact, char *out, size_t len)
+{
+    char side[4700], why[256];
+    snprintf(side, sizeof side, "%s.json", artifact);
+    lh_json *js = lh_json_load(side, why, sizeof why);
+    const char *s = lh_json_gets(js, "signature", NULL);
+    static const char how[] = " per distinct input";
+    if (s) {
+        const char *cut = strstr(s, how);
+        if (cut)
+            snprintf(out, len, "%.*s%s", (int)(cut - s), s,
+                     cut + sizeof how - 1);
+        else
+            snprintf(out, len, "%s", s);
+    }
+    lh_json_free(js);
+    return s ? 0 : -1;
+}
+
+/* Note in the artifact's sidecar the case it is filed as ("case"). */
+static void note_case(const char *side, const char *id)
+{
+    char why[256];
+    lh_json *js = lh_json_load(side, why, sizeof why);
+    if (!js)
+        return;
+    lh_buf b = LH_BUF_INIT;
+    lh_json_str(&b, id);
+    lh_json_set(js, "case", lh_json_from(&b));
+    lh_buf_reset(&b);
+    lh_json_write(&b, js);
+    lh_buf_putc(&b, '\n');
+    lh_write_atomic(side, b.data, b.len);
+    lh_buf_free(&b);
+    lh_json_free(js);
+}
+
+/* Is id listed in ids ("\n"-separated, starting with "\n")? */
+static int listed(const lh_buf *ids, const char *id)
+{
+    char key[400];
+    snprintf(key, sizeof key, "\n%s\n", id);
+    return strstr(lh_buf_str(ids), key) != NULL;
 }
 
 /* File every confirmed artifact of the job not filed yet.  ids of new and
- * known cases are appended to new_ids / known_ids ("\n"-separated). */
+ * known cases are appended to new_ids / known_ids ("\n"-separated), each
+ * once and in one of them only: one leak, one listing.  The job's findings
+ * are its distinct leaks.  Interrupted, it stops: what is not filed yet
+ * stays in the work directory for the next run. */
 static void file_findings(const nightly_opts *o, fuzz_job *j,
                           lh_buf *new_ids, lh_buf *known_ids)
 {
+    lh_buf mine = LH_BUF_INIT;      /* this job's ids */
+    lh_buf_putc(&mine, '\n');
     char dir[4500];
     snprintf(dir, sizeof dir, "%s/artifacts", j->out);
     lh_buf names = LH_BUF_INIT;
     if (lh_list_dir(dir, &names) < 0) {
         lh_buf_free(&names);
+        lh_buf_free(&mine);
         return;
     }
     for (const char *p = lh_buf_str(&names); *p; p += strlen(p) + 1) {
-        size_t n = strlen(p);
+        if (lh_child_interrupted())
+            break;
         if (strncmp(p, "crash-", 6) == 0 || strncmp(p, "timeout-", 8) == 0 ||
             strncmp(p, "oom-", 4) == 0) {
             j->crashes++;
             continue;
         }
-        if (strncmp(p, "leak-", 5) != 0 || n != 45)
+        if (!lh_artifact_is_input(p))
             continue;   /* leak-<sha1> only: not sidecars, not minimized */
         char artifact[4600], side[4700], sig[512];
         snprintf(artifact, sizeof artifact, "%s/%s", dir, p);
@@ -283,14 +347,23 @@ static void file_findings(const nightly_opts *o, fuzz_job *j,
         char why[256];
         lh_json *js = lh_json_load(side, why, sizeof why);
         const char *s = lh_json_gets(js, "signature", NULL);
+        char as[320];       /* filed under another signature before */
+        snprintf(as, sizeof as, "%s", lh_json_gets(js, "case", ""));
         if (s)
             snprintf(sig, sizeof sig, "%s", s);
         lh_json_free(js);
         if (!s)
             continue;
-        j->findings++;
         char id[320];
         lh_case_id(id, sizeof id, j->name, sig);
+        if (as[0])
+            snprintf(id, sizeof id, "%s", as);
+        if (!listed(&mine, id)) {
+            j->findings++;
+            lh_buf_printf(&mine, "%s\n", id);
+        }
+        if (listed(new_ids, id) || listed(known_ids, id))
+            continue;   /* listed already */
         if (case_exists(o->corpora, id)) {
             lh_buf_printf(known_ids, "%s\n", id);
             continue;
@@ -299,10 +372,36 @@ static void file_findings(const nightly_opts *o, fuzz_job *j,
         fflush(stdout);
         char min[4600];
         minimize(o, j, artifact, min, sizeof min);
-        if (!min[0] && !reproduces(j, artifact)) {
+        if (lh_child_interrupted())
+            break;      /* filed, minimized, on the next run */
+        int verified = min[0] || reproduces(j, artifact);
+        if (lh_child_interrupted())
+            break;
+        if (!verified) {
             printf("      %s does not reproduce in a fresh worker: not "
                    "filed\n", p);
             continue;
+        }
+        /* The engine's run may name the leak otherwise than a fresh
+         * worker does (a site left unsymbolized): the case is filed as
+         * the fresh worker sees it, since its replays see it so. */
+        char fresh[512], fid[320];
+        if (min[0] && fresh_signature(min, fresh, sizeof fresh) == 0 &&
+            (lh_case_id(fid, sizeof fid, j->name, fresh),
+             strcmp(fid, id) != 0)) {
+            snprintf(sig, sizeof sig, "%s", fresh);
+            snprintf(id, sizeof id, "%s", fid);
+            note_case(side, id);
+            if (listed(&mine, id))
+                j->findings--;      /* counted under its other name */
+            else
+                lh_buf_printf(&mine, "%s\n", id);
+            if (listed(new_ids, id) || listed(known_ids, id))
+                continue;
+            if (case_exists(o->corpora, id)) {
+                lh_buf_printf(known_ids, "%s\n", id);
+                continue;
+            }
         }
         lh_found_by how = {
             .by = "nightly", .engine = o->engine, .budget = o->budget,
@@ -323,6 +422,7 @@ static void file_findings(const nightly_opts *o, fuzz_job *j,
         lh_buf_free(&err);
     }
     lh_buf_free(&names);
+    lh_buf_free(&mine);
     fflush(stdout);
 }
 
@@ -370,6 +470,10 @@ static void fuzz_one(const nightly_opts *o, fuzz_job *j)
     /* the budget, plus confirming and verifying what it found */
     lh_child_result r = lh_child_run(argv, NULL, o->budget + 900, log);
     j->seconds = lh_now() - t0;
+    if (lh_child_interrupted()) {
+        j->status = "interrupted";
+        return;
+    }
     j->status = (r.end == LH_CHILD_EXITED && r.code == 2) ||
                 r.end == LH_CHILD_NOSTART ? "error" : "fuzzed";
     if (strcmp(j->status, "error") == 0)
@@ -476,6 +580,7 @@ int lh_nightly_cmd(int argc, char **argv)
     int rc = parse(argc, argv, &o);
     if (rc)
         return rc;
+    lh_child_trap_signals();
     char *dflt[] = { "lua/suites" };
     char **given = o.paths.len ? (char **)o.paths.data : dflt;
     int ngiven = o.paths.len ? (int)(o.paths.len / sizeof(char *)) : 1;
@@ -523,6 +628,8 @@ int lh_nightly_cmd(int argc, char **argv)
         /* what an interrupted night found comes first */
         file_findings(&o, j, &new_ids, &known_ids);
         j->findings = j->crashes = 0;
+        if (lh_child_interrupted())
+            break;
         fuzz_one(&o, j);
         if (!lh_child_interrupted())
             file_findings(&o, j, &new_ids, &known_ids);
@@ -531,9 +638,10 @@ int lh_nightly_cmd(int argc, char **argv)
                j->crashes == 1 ? "" : "es", j->seconds);
     }
     if (lh_child_interrupted()) {
-        fprintf(stderr, "leakhound nightly: interrupted; what was found is "
-                "kept in %s and filed on the next run\n", o.work);
-        return 128 + 2;
+        fprintf(stderr, "leakhound nightly: interrupted (signal %d); what "
+                "was found and not filed is kept in %s and filed on the next "
+                "run\n", lh_child_interrupted(), o.work);
+        return 128 + lh_child_interrupted();
     }
 
     /* replay every case of these workloads: which are fixed now? */

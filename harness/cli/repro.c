@@ -101,6 +101,7 @@ int lh_repro_cmd(int argc, char **argv)
     int rc = parse(argc, argv, 2, &a);
     if (rc)
         return rc;
+    lh_child_trap_signals();
     if (access(a.file, R_OK) < 0) {
         fprintf(stderr, "leakhound repro: cannot read input '%s': %s\n",
                 a.file, strerror(errno));
@@ -130,6 +131,11 @@ int lh_repro_cmd(int argc, char **argv)
     }
     child[n] = NULL;
     lh_child_result r = lh_child_run(child, NULL, a.timeout, NULL);
+    if (lh_child_interrupted()) {
+        printf("INTERRUPTED  (signal %d) replaying %s: no verdict\n",
+               lh_child_interrupted(), a.file);
+        return 128 + lh_child_interrupted();
+    }
     if (r.end == LH_CHILD_TIMEDOUT) {
         printf("TIMEOUT  no verdict after %gs replaying %s\n", a.timeout,
                a.file);
@@ -262,7 +268,9 @@ int lh_repro_main(int argc, char **argv)
             .seed = strtoull(a.seed, NULL, 10),
         };
         if (lh_mkdir_p(a.artifact_dir) == 0 &&
-            lh_artifact_write(prefix, &f, &ctx, path, sizeof path) == 0)
+            lh_artifact_write(prefix, &f, &ctx, path, sizeof path) == 0 &&
+            lh_artifact_set_verified(path) == 0)    /* this was a fresh
+                                                       worker */
             printf("      artifact: %s\n", path);
         else
             fprintf(stderr, "leakhound repro: cannot write the artifact "

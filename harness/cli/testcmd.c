@@ -242,8 +242,12 @@ int lh_test_cmd(int argc, char **argv)
     int code = lh_gate_finish(doc, "test");
     const lh_json *g = lh_json_get(doc, "gate");
     int gate_ok = lh_json_getb(g, "ok", 0);
-    if (lh_child_interrupted())
+    if (lh_child_interrupted()) {   /* what ran is kept; not a verdict */
         code = 128 + lh_child_interrupted();
+        fprintf(stderr, "leakhound test: interrupted (signal %d): what was "
+                "not run or not judged is marked so\n",
+                lh_child_interrupted());
+    }
     if (o.update_baseline && lh_child_interrupted()) {
         printf("baseline %s: not updated: the run was interrupted\n",
                o.baseline);

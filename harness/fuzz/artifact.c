@@ -1,6 +1,7 @@
 /* artifact.c - writing and listing confirmed leak cases. */
 #include "artifact.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -115,4 +116,47 @@ int lh_artifact_known(const char *dir, lh_buf *b)
     lh_buf_free(&names);
     lh_buf_free(&path);
     return count;
+}
+
+int lh_artifact_is_input(const char *name)
+{
+    if (strncmp(name, "leak-", 5) != 0 || strlen(name) != 45)
+        return 0;
+    for (const char *p = name + 5; *p; p++)
+        if (!isxdigit((unsigned char)*p))
+            return 0;
+    return 1;
+}
+
+int lh_artifact_verified(const char *path)
+{
+    char side[4200], err[256];
+    snprintf(side, sizeof side, "%s.json", path);
+    lh_json *js = lh_json_load(side, err, sizeof err);
+    int v = lh_json_getb(js, "verified", 0);
+    lh_json_free(js);
+    return v;
+}
+
+int lh_artifact_set_verified(const char *path)
+{
+    char side[4200], err[256];
+    snprintf(side, sizeof side, "%s.json", path);
+    lh_json *js = lh_json_load(side, err, sizeof err);
+    if (!js) {
+        errno = ENOENT;
+        return -1;
+    }
+    lh_buf b = LH_BUF_INIT;
+    lh_buf_puts(&b, "true");
+    lh_json_set(js, "verified", lh_json_from(&b));
+    lh_buf_reset(&b);
+    lh_json_write(&b, js);
+    lh_buf_putc(&b, '\n');
+    int rc = lh_write_atomic(side, b.data, b.len);
+    int e = errno;
+    lh_buf_free(&b);
+    lh_json_free(js);
+    errno = e;
+    return rc;
 }

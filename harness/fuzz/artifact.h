@@ -34,4 +34,14 @@ int lh_artifact_write(const char *prefix, const lh_finding *f,
  * Returns how many. */
 int lh_artifact_known(const char *dir, lh_buf *b);
 
+/* Is name an artifact's input, leak-<40 hex digits> (not its sidecar,
+ * a log or a minimized copy)? */
+int lh_artifact_is_input(const char *name);
+
+/* Whether the artifact at path (its input) was verified in a fresh worker:
+ * "verified": true in its sidecar, set by lh_artifact_set_verified (0, or
+ * -1 with errno).  One verification per artifact, across runs. */
+int lh_artifact_verified(const char *path);
+int lh_artifact_set_verified(const char *path);
+
 #endif

@@ -225,8 +225,11 @@ int lh_gate_regressions(lh_json *doc, const char *corpora,
         lh_case_replay(c, "/proc/self/exe", workdir, timeout, &r);
         int ok = expect_leak ? strcmp(r.status, "leaks") == 0
                              : strcmp(r.status, "fixed") == 0;
+        int intr = strcmp(r.status, "interrupted") == 0;
         char reason[1024];
-        if (expect_leak && ok)
+        if (intr)
+            snprintf(reason, sizeof reason, "%s", r.reason);
+        else if (expect_leak && ok)
             snprintf(reason, sizeof reason, "leaks as its workload expects "
                      "(%s)", r.reason);
         else if (expect_leak)
@@ -236,7 +239,8 @@ int lh_gate_regressions(lh_json *doc, const char *corpora,
             snprintf(reason, sizeof reason, "%s", r.reason);
         case_json(&arr, c, r.status, expect_leak, ok, reason, &r);
         printf("%-5s regression %s  %s\n      replay: leakhound repro %s "
-               "--workload '%s' %s\n", ok ? "ok" : "FAIL", c->id, reason,
+               "--workload '%s' %s\n", intr ? "INTR" : ok ? "ok" : "FAIL",
+               c->id, reason,
                c->script, c->workload, c->input);
         if (!ok)
             failed++;

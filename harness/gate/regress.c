@@ -298,6 +298,12 @@ void lh_case_replay(const lh_case *c, const char *self, const char *workdir,
     snprintf(json, sizeof json, "%s/%s.verdict.json", workdir, c->id);
     snprintf(r->log, sizeof r->log, "%s/%s.log", workdir, c->id);
     snprintf(to, sizeof to, "%gs", timeout);
+    if (lh_child_interrupted()) {
+        r->status = "interrupted";
+        snprintf(r->reason, sizeof r->reason, "not replayed: interrupted "
+                 "(signal %d)", lh_child_interrupted());
+        return;
+    }
     unlink(json);
     char *argv[] = {
         (char *)self, "repro", (char *)c->script, "--workload",
@@ -306,6 +312,13 @@ void lh_case_replay(const lh_case *c, const char *self, const char *workdir,
         NULL,
     };
     lh_child_result pr = lh_child_run(argv, NULL, timeout + 60, r->log);
+    if (lh_child_interrupted()) {
+        /* ended by us: neither a verdict nor a crash */
+        r->status = "interrupted";
+        snprintf(r->reason, sizeof r->reason, "interrupted (signal %d) "
+                 "while replaying: not judged", lh_child_interrupted());
+        return;
+    }
     /* repro's status; a replay that died or hung is 3 as well */
     int code = pr.end == LH_CHILD_EXITED ? pr.code
              : pr.end == LH_CHILD_NOSTART ? -1 : 3;

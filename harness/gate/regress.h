@@ -60,7 +60,8 @@ int lh_case_file(const char *corpora, const char *artifact,
 /* The result of replaying a case in a fresh worker. */
 typedef struct lh_replay {
     const char *status;         /* "fixed", "leaks", "error", "crashed",
-                                   "timeout" */
+                                   "timeout", "interrupted" (SIGINT/
+                                   SIGTERM: not replayed or not judged) */
     char metric[64];            /* what grew (leaks) */
     char reason[512];           /* one line */
     double growth;              /* per repetition (leaks) */
