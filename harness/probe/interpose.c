@@ -29,6 +29,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Exported so interposition survives a -fvisibility=hidden build: a hidden
  * malloc would silently stop being what dlopen'd libraries bind to. */
@@ -43,7 +44,6 @@ extern void *__libc_realloc(void *p, size_t size);
 extern void __libc_free(void *p);
 extern void *__libc_memalign(size_t alignment, size_t size);
 extern void *__libc_valloc(size_t size);
-extern void *__libc_pvalloc(size_t size);
 
 /* Removed from glibc's headers in 2.26 but still exported as a compat
  * symbol; old binaries calling it must not free behind our back. */
@@ -262,9 +262,17 @@ LH_EXPORT void *valloc(size_t size)
     return counted(__libc_valloc(size));
 }
 
+/* glibc's own pvalloc is memalign of whole pages; done here through
+ * __libc_memalign because valgrind aborts on __libc_pvalloc (and the
+ * heap-site calibration calls every entry point). */
 LH_EXPORT void *pvalloc(size_t size)
 {
-    return counted(__libc_pvalloc(size));
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), bytes;
+    if (__builtin_add_overflow(size, page - 1, &bytes)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return counted(__libc_memalign(page, bytes & ~(page - 1)));
 }
 
 /* ---- counters, suspension, hook -------------------------------------- */
