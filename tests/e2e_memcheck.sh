@@ -69,4 +69,14 @@ expect_eq "the leak's site is found under valgrind" \
 'memcheck-cache-unbounded').invariants, 'metric', \
 'heap.live_bytes').sites[1].func")" unb_intern
 
+# Without the option memcheck replaces the executable's malloc and free:
+# heap.* is an error naming the cause, never a flat line that passes.
+text=$(valgrind -q --trace-children=yes --trace-children-skip='*/addr2line' \
+    "$LH" run tests/scripts/memcheck.lua --workload memcheck-cache-lru \
+    --report-dir "$out/d" 2>&1)
+rc=$?
+expect_eq "default valgrind options: exit status 2" "$rc" 2
+expect_match "heap.* names the replaced allocator and the option" "$text" \
+    "live_bytes' is not available: malloc and free are not .*nouserintercepts"
+
 finish

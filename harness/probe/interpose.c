@@ -310,3 +310,21 @@ void lh_heap_set_hook(lh_alloc_hook hook)
 {
     atomic_store_explicit(&alloc_hook.fn, hook, memory_order_release);
 }
+
+int lh_heap_interposed(void)
+{
+    /* Through volatile pointers: the pair must really be called. */
+    void *(*volatile m)(size_t) = malloc;
+    void (*volatile f)(void *) = free;
+    unsigned depth = quiet_depth;
+    quiet_depth = 0;
+    lh_heap_stats a, b, c;
+    lh_heap_read(&a);
+    void *p = m(1);
+    lh_heap_read(&b);
+    f(p);
+    lh_heap_read(&c);
+    quiet_depth = depth;
+    return b.total_allocs != a.total_allocs &&
+           c.total_frees != b.total_frees;
+}
