@@ -218,6 +218,7 @@ int lh_test_cmd(int argc, char **argv)
            "index.html}\n", lh_json_getb(g, "ok", 0) ? "PASSED" : "FAILED",
            lh_json_gets(g, "reason", ""), o.run.report_dir);
     lh_json_free(doc);
+    lh_raw_free(o.run.only);
     lh_buf_free(&paths);
     lh_buf_free(&files);
     lh_buf_free(&list);
