@@ -19,6 +19,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
+#ifndef RUNNING_ON_VALGRIND
+#define RUNNING_ON_VALGRIND 0
+#endif
+
 extern char **environ;
 
 /* ---- signals: noted, and forwarded to every live child's group ------- */
@@ -89,6 +98,16 @@ static void untrack(pid_t pid)
 /* PATH lookup (execvp's) done here: it may allocate. */
 static int find_exe(const char *name, char *out, size_t len)
 {
+    /* Under valgrind the kernel's /proc/self/exe is the tool, not us:
+     * exec the path valgrind's readlink reports (trace-children then
+     * follows the worker). */
+    if (strcmp(name, "/proc/self/exe") == 0 && RUNNING_ON_VALGRIND) {
+        ssize_t n = readlink(name, out, len - 1);
+        if (n > 0) {
+            out[n] = '\0';
+            return 0;
+        }
+    }
     if (strchr(name, '/')) {
         snprintf(out, len, "%s", name);
         return 0;

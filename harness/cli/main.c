@@ -95,16 +95,13 @@ static int bad_usage(const char *fmt, const char *arg)
     return LH_EXIT_ERROR;
 }
 
-static int cmd_run(int argc, char **argv, int list_only)
+/* cmd_run with o's arrays allocated; files receives the script paths
+ * that o.scripts points into. */
+static int run_opts(lh_run_opts *op, lh_buf *files, int argc, char **argv,
+                    int list_only)
 {
-    lh_run_opts o;
-    memset(&o, 0, sizeof o);
-    o.report_dir = "reports/latest";
-    o.seed = 1;
-    o.argc = argc;
-    o.argv = argv;
-    o.scripts = lh_xcalloc((size_t)argc, sizeof *o.scripts);
-    o.only = lh_xcalloc((size_t)argc, sizeof *o.only);
+    lh_run_opts o = *op;
+    int rc = LH_EXIT_ERROR;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -146,17 +143,21 @@ static int cmd_run(int argc, char **argv, int list_only)
     if (o.nscripts == 0)
         return bad_usage("%s: no script given", argv[1]);
     /* a directory stands for its *.lua scripts */
-    lh_buf files = LH_BUF_INIT, err = LH_BUF_INIT;
-    if (lh_expand_scripts(o.scripts, o.nscripts, &files, &err) < 0)
-        return bad_usage("%s", lh_buf_str(&err));
+    lh_buf err = LH_BUF_INIT;
+    if (lh_expand_scripts(o.scripts, o.nscripts, files, &err) < 0) {
+        rc = bad_usage("%s", lh_buf_str(&err));
+        lh_buf_free(&err);
+        return rc;
+    }
+    lh_buf_free(&err);
     o.nscripts = 0;
-    for (char *p = files.data; *p; p += strlen(p) + 1)
+    for (char *p = files->data; *p; p += strlen(p) + 1)
         o.scripts[o.nscripts++] = p;
     o.list_only = list_only;
     lh_buf text = LH_BUF_INIT;
     if (!list_only)
         o.report = &text;
-    int rc = lh_supervise(&o);
+    rc = lh_supervise(&o);
     if (list_only || !text.len)
         return rc;  /* a usage error writes no report */
     /* the views, then report.json with the status the run exits with */
@@ -171,6 +172,24 @@ static int cmd_run(int argc, char **argv, int list_only)
     if (lh_report_write(doc, o.report_dir, &rc, "leakhound") == 0)
         printf("report: %s/report.json\n", o.report_dir);
     lh_json_free(doc);
+    return rc;
+}
+
+static int cmd_run(int argc, char **argv, int list_only)
+{
+    lh_run_opts o;
+    memset(&o, 0, sizeof o);
+    o.report_dir = "reports/latest";
+    o.seed = 1;
+    o.argc = argc;
+    o.argv = argv;
+    o.scripts = lh_xcalloc((size_t)argc, sizeof *o.scripts);
+    o.only = lh_xcalloc((size_t)argc, sizeof *o.only);
+    lh_buf files = LH_BUF_INIT;
+    int rc = run_opts(&o, &files, argc, argv, list_only);
+    lh_raw_free(o.scripts);
+    lh_raw_free(o.only);
+    lh_buf_free(&files);
     return rc;
 }
 

@@ -273,6 +273,7 @@ int lh_test_cmd(int argc, char **argv)
                "(see above); the gate alone: %s: %s\n",
                gate_ok ? "pass" : "fail", lh_json_gets(g, "reason", ""));
     lh_json_free(doc);
+    lh_raw_free(o.run.only);
     lh_buf_free(&paths);
     lh_buf_free(&files);
     lh_buf_free(&list);

@@ -29,6 +29,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Exported so interposition survives a -fvisibility=hidden build: a hidden
  * malloc would silently stop being what dlopen'd libraries bind to. */
@@ -43,7 +44,6 @@ extern void *__libc_realloc(void *p, size_t size);
 extern void __libc_free(void *p);
 extern void *__libc_memalign(size_t alignment, size_t size);
 extern void *__libc_valloc(size_t size);
-extern void *__libc_pvalloc(size_t size);
 
 /* Removed from glibc's headers in 2.26 but still exported as a compat
  * symbol; old binaries calling it must not free behind our back. */
@@ -266,9 +266,17 @@ LH_EXPORT void *valloc(size_t size)
     return counted(__libc_valloc(size));
 }
 
+/* glibc's own pvalloc is memalign of whole pages; done here through
+ * __libc_memalign because valgrind aborts on __libc_pvalloc (and the
+ * heap-site calibration calls every entry point). */
 LH_EXPORT void *pvalloc(size_t size)
 {
-    return counted(__libc_pvalloc(size));
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), bytes;
+    if (__builtin_add_overflow(size, page - 1, &bytes)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return counted(__libc_memalign(page, bytes & ~(page - 1)));
 }
 
 /* ---- counters, suspension, hook -------------------------------------- */
@@ -305,4 +313,22 @@ void lh_heap_resume(void)
 void lh_heap_set_hook(lh_alloc_hook hook)
 {
     atomic_store_explicit(&alloc_hook.fn, hook, memory_order_release);
+}
+
+int lh_heap_interposed(void)
+{
+    /* Through volatile pointers: the pair must really be called. */
+    void *(*volatile m)(size_t) = malloc;
+    void (*volatile f)(void *) = free;
+    unsigned depth = quiet_depth;
+    quiet_depth = 0;
+    lh_heap_stats a, b, c;
+    lh_heap_read(&a);
+    void *p = m(1);
+    lh_heap_read(&b);
+    f(p);
+    lh_heap_read(&c);
+    quiet_depth = depth;
+    return b.total_allocs != a.total_allocs &&
+           c.total_frees != b.total_frees;
 }

@@ -64,4 +64,9 @@ void lh_heap_resume(void);
 typedef void (*lh_alloc_hook)(void *p, size_t usable, int is_free);
 void lh_heap_set_hook(lh_alloc_hook hook);
 
+/* 1 when a malloc and a free through the public symbols reach the
+ * counters; 0 when something replaced them in the executable (valgrind
+ * does, unless given --soname-synonyms=somalloc=nouserintercepts). */
+int lh_heap_interposed(void);
+
 #endif

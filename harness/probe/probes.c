@@ -40,6 +40,9 @@ static const struct {
 
 static void kept_open_all(void);
 
+/* The malloc family is not ours: heap.* would read another allocator. */
+static int heap_replaced;
+
 const char *lh_metric_unit(const char *name)
 {
     for (int i = 0; i < LH_M_BUILTIN_COUNT; i++)
@@ -64,6 +67,7 @@ void lh_probes_init(lh_probes *p, lh_target *target)
     p->n = LH_M_BUILTIN_COUNT + ng;
     p->metrics = lh_xcalloc(p->n, sizeof *p->metrics);
     int has_go = target && target->has_go;
+    heap_replaced = !lh_heap_interposed();
     for (int i = 0; i < LH_M_BUILTIN_COUNT; i++) {
         lh_metric *m = &p->metrics[i];
         m->name = lh_xstrdup(builtin[i].name);
@@ -71,9 +75,10 @@ void lh_probes_init(lh_probes *p, lh_target *target)
         m->cheap = builtin[i].cheap;
         m->default_slack = builtin[i].slack;
         m->available = strncmp(m->name, "go.", 3) != 0 || has_go;
-        /* heap.* would read a flat line where the allocator is foreign */
-        if (strncmp(m->name, "heap.", 5) == 0 && target &&
-            target->allocator)
+        /* heap.* would read a flat line where the allocator is foreign,
+         * or where malloc does not reach the interposer (valgrind) */
+        if (strncmp(m->name, "heap.", 5) == 0 &&
+            ((target && target->allocator) || heap_replaced))
             m->available = 0;
     }
     if (has_go) {
@@ -107,7 +112,15 @@ void lh_probes_explain(const lh_probes *p, const char *name, char *buf,
                        size_t len)
 {
     const char *lib = p->target ? p->target->path : "(no target)";
-    if (strncmp(name, "go.", 3) == 0 && lh_probes_find(p, name) >= 0) {
+    if (strncmp(name, "heap.", 5) == 0 && heap_replaced &&
+        lh_probes_find(p, name) >= 0) {
+        snprintf(buf, len,
+                 "metric '%s' is not available: malloc and free are not "
+                 "leakhound's in this process (replaced by a tool such as "
+                 "valgrind: give it "
+                 "--soname-synonyms=somalloc=nouserintercepts)", name);
+    } else if (strncmp(name, "go.", 3) == 0 &&
+               lh_probes_find(p, name) >= 0) {
         snprintf(buf, len,
                  "metric '%s' is not available: target '%s' does not link "
                  "the leakhound Go probe (no leakhound_go_probe_version "

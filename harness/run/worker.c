@@ -884,6 +884,10 @@ static int run(worker *wk)
     if (w->threads > 1)
         load_line(wk);
     emit_result(wk, js, w->ninvariants);
+    for (int i = 0; i < w->ninvariants; i++) {
+        lh_raw_free(js[i].sites);
+        lh_buf_free(&js[i].files);
+    }
     return 0;
 }
 
