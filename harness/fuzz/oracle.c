@@ -190,6 +190,8 @@ void lh_oracle_free(lh_oracle *o)
     lh_raw_free(o->prof[1]);
     lh_heapsites_free(o->heap_snap[0]);
     lh_heapsites_free(o->heap_snap[1]);
+    lh_mmapsites_free(o->map_snap[0]);
+    lh_mmapsites_free(o->map_snap[1]);
     lh_raw_free(o->found);
     lh_raw_free(o->variant);
     lh_raw_free(o);
@@ -217,7 +219,8 @@ int lh_oracle_run(lh_oracle *o, const uint8_t *data, size_t size,
         proc = o->proc_every_now <= 1 ? 1
              : o->proc_window >= (size_t)o->proc_every_now ? 2 : 0;
     }
-    unsigned fast = o->avail & (HEAP_BITS | BIT(W_GOROUTINES));
+    unsigned fast = o->avail & (HEAP_BITS | BIT(W_GOROUTINES) |
+                                BIT(W_MMAP));
     unsigned around = fast | (proc == 1 ? o->avail & PROC_BITS : 0);
     unsigned after_mask = around | (proc == 2 ? o->avail & PROC_BITS : 0);
 
