@@ -108,6 +108,15 @@ not attributable" "$(site labels-outside-steps)" \
           end end end
         return n end)()")
     expect_eq "labels: single-thread workloads are not labeled" "$n" 0
+    # the Go runtime's own mappings are not the target's mapped memory
+    "$LH" run tests/scripts/go_mmap.lua --expect --report-dir "$out/mm" \
+        >"$out/mm.txt" 2>&1
+    expect_eq "mmap: the Go heap grows, as expected" "$?" 0
+    expect_eq "mmap: none of the Go runtime's mappings count (peak 0 B)" \
+        "$(jget "$out/mm/report.json" "(function()
+            for _, i in ipairs(r.workloads[1].invariants) do
+              if i.metric == 'mmap.live_bytes' then return i.peak end
+            end return 'no invariant' end)()")" 0
     check "Go heap profiles written for go tool pprof -base" \
         test -s "$out/r/go-ticker-leak/go-heap-base.pb.gz" -a \
              -s "$out/r/go-ticker-leak/go-heap-end.pb.gz"
