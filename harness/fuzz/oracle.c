@@ -242,7 +242,8 @@ int lh_oracle_run(lh_oracle *o, const uint8_t *data, size_t size,
     for (int w = 0; w < W_COUNT; w++)
         if ((around & BIT(w)) && a[w] > b[w])
             rose |= BIT(w);
-    o->last_delta[0] = a[W_HEAP_BYTES] - b[W_HEAP_BYTES];
+    o->last_delta[0] = a[W_HEAP_BYTES] - b[W_HEAP_BYTES] +
+                       a[W_MMAP] - b[W_MMAP];
     o->last_delta[1] = a[W_GOROUTINES] - b[W_GOROUTINES];
     o->last_delta[2] = proc == 1 ? a[W_FDS] - b[W_FDS] + a[W_THREADS] -
                                    b[W_THREADS]

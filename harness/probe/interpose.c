@@ -1,5 +1,6 @@
 /*
- * interpose.c - exact heap accounting by interposing the malloc family.
+ * interpose.c - exact heap accounting by interposing the malloc family;
+ * mapped memory (mmap, munmap, mremap) at the end of the file.
  *
  * The leakhound executable is linked with --export-dynamic, so the
  * definitions below win symbol lookup for every shared object, libc
@@ -321,8 +322,9 @@ void lh_heap_set_hook(lh_alloc_hook hook)
  * accounted exactly.  The harness maps through lh_raw_mmap (alloc.h).
  *
  * The table is open-addressed by start address, grown by raw mmap (never
- * malloc), under a spinlock held for table work only.  An exact munmap of
- * a whole mapping is one lookup; anything else scans the table.
+ * malloc), under a spinlock (held across the syscall where the order of
+ * updates matters, see mapped()).  An exact munmap of a whole mapping is
+ * one lookup; anything else scans the table.  The hook runs outside it.
  */
 typedef struct map_ent {
     uintptr_t start;            /* 0: empty */
@@ -346,11 +348,14 @@ static atomic_int mt_nignore;
 
 static size_t page_round(size_t n)
 {
-    static size_t page;
-    if (!page)
+    static _Atomic size_t page_size;
+    size_t page = atomic_load_explicit(&page_size, memory_order_relaxed);
+    if (!page) {
         page = (size_t)getauxval(AT_PAGESZ);
-    if (!page)
-        page = 4096;
+        if (!page)
+            page = 4096;
+        atomic_store_explicit(&page_size, page, memory_order_relaxed);
+    }
     return n > SIZE_MAX - page ? 0 : (n + page - 1) & ~(page - 1);
 }
 

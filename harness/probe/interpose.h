@@ -1,5 +1,6 @@
 /*
- * interpose.h - exact heap accounting by interposing the malloc family.
+ * interpose.h - exact heap accounting by interposing the malloc family,
+ * and exact mapped-memory accounting by interposing mmap and friends.
  *
  * interpose.c defines malloc, calloc, realloc, reallocarray, free,
  * posix_memalign, aligned_alloc, memalign, valloc and pvalloc in the
