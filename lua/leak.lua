@@ -19,6 +19,7 @@ local BUILTIN_METRICS = {
   ["proc.threads"] = true, ["proc.maps"] = true,
   ["go.goroutines"] = true, ["go.heap_live_bytes"] = true,
   ["go.heap_objects"] = true, ["go.gc_cycles"] = true,
+  ["mmap.live_bytes"] = true, ["mmap.live_maps"] = true,
 }
 
 local function metric_list()

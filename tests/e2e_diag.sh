@@ -14,7 +14,8 @@ c-record-error-path-leak|heap.live_allocs|record_parse_leaky
 c-cache-unbounded|heap.live_bytes|^unb_intern .*called from cache_put_unbounded
 c-fd-leak|proc.fds|/dev/null x [0-9]+.*fd_sink_leaky
 c-thread-leak|proc.threads|thread_spawn_leaky
-c-leak16|heap.live_bytes|^leak16 '
+c-leak16|heap.live_bytes|^leak16 
+c-render-mmap-leak|mmap.live_bytes|^render .*render_draw_leaky'
 go_cases='go-goroutine-leak|go.goroutines|^main.lookupLeaky.func1 .*chan send.*created by main.lookupLeaky
 go-goroutine-leak-always|go.goroutines|^main.OpGoroutineLeakAlways.func1
 go-goroutine-leak-every100|go.goroutines|^main.OpGoroutineLeakEvery100.func1
@@ -107,6 +108,15 @@ not attributable" "$(site labels-outside-steps)" \
           end end end
         return n end)()")
     expect_eq "labels: single-thread workloads are not labeled" "$n" 0
+    # the Go runtime's own mappings are not the target's mapped memory
+    "$LH" run tests/scripts/go_mmap.lua --expect --report-dir "$out/mm" \
+        >"$out/mm.txt" 2>&1
+    expect_eq "mmap: the Go heap grows, as expected" "$?" 0
+    expect_eq "mmap: none of the Go runtime's mappings count (peak 0 B)" \
+        "$(jget "$out/mm/report.json" "(function()
+            for _, i in ipairs(r.workloads[1].invariants) do
+              if i.metric == 'mmap.live_bytes' then return i.peak end
+            end return 'no invariant' end)()")" 0
     check "Go heap profiles written for go tool pprof -base" \
         test -s "$out/r/go-ticker-leak/go-heap-base.pb.gz" -a \
              -s "$out/r/go-ticker-leak/go-heap-end.pb.gz"

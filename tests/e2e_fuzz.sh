@@ -10,6 +10,10 @@
 #       (libFuzzer)
 #   e2e_fuzz.sh clean SCRIPT WORKLOAD SECONDS
 #       fuzzing a clean twin for SECONDS reports no leak
+#   e2e_fuzz.sh oom SCRIPT WORKLOAD INPUT METRIC_REGEX SITE_REGEX
+#       an engine OOM artifact (oom-*) whose input grows a watched metric
+#       is confirmed as that leak (leak artifact with its site, exit 1),
+#       not reported as a crash
 #   e2e_fuzz.sh faults
 #       a target that crashes or hangs under fuzzing is reported as a
 #       crash / timeout, not as a leak
@@ -93,6 +97,27 @@ clean)
         "$(ls "$out"/f/artifacts/leak-* 2>/dev/null | wc -l)" 0
     expect_match "the engine really ran" "$(cat "$out/fuzz.txt")" \
         "(cov:|exec/s)"
+    ;;
+oom)
+    script=$1 workload=$2 input=$3 metric=$4 site=$5
+    mkdir -p "$out/f/artifacts"
+    printf '%s' "$input" >"$out/f/artifacts/oom-0000000000000000000000000000000000000000"
+    "$LH" fuzz "$script" --workload "$workload" --time 5s --seed 1 \
+        --out "$out/f" >"$out/fuzz.txt" 2>&1
+    rc=$?
+    tail -n 20 "$out/fuzz.txt"
+    expect_eq "an OOM on a leaking input: exit status 1 (a leak, not a \
+crash)" "$rc" 1
+    check "the oom- input is kept as confirmed-oom-*" \
+        test -f "$out/f/artifacts/confirmed-oom-0000000000000000000000000000000000000000"
+    json=$(ls "$out"/f/artifacts/leak-*.json 2>/dev/null | head -n 1)
+    check "a leak artifact with its JSON sidecar" test -n "$json"
+    expect_match "the leak is on $metric" "$(jget "$json" 'r.metric')" \
+        "$metric"
+    expect_match "the artifact names the site: $site" \
+        "$(jget "$json" 'r.site')" "$site"
+    expect_eq "no CRASH line in the summary" \
+        "$(grep -c '^CRASH ' "$out/fuzz.txt")" 0
     ;;
 faults)
     for w in fuzz-crash fuzz-hang; do

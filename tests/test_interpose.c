@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 /* No longer declared by glibc's headers; interpose.c still defines it. */
@@ -999,6 +1000,231 @@ static void test_threads(void)
           "kept blocks freed from the main thread: back to baseline%s", why);
 }
 
+
+/* ---- mapped memory ---------------------------------------------------- */
+
+static struct {
+    void *(*mmap)(void *, size_t, int, int, int, off_t);
+    int (*munmap)(void *, size_t);
+    void *(*mremap)(void *, size_t, size_t, int, ...);
+} M;
+
+static lh_mmap_stats mmark(void)
+{
+    lh_mmap_stats s;
+    lh_mmap_read(&s);
+    return s;
+}
+
+static int mdelta_is(const lh_mmap_stats *b, int64_t bytes, int64_t maps,
+                     char *why, size_t n)
+{
+    lh_mmap_stats a = mmark();
+    int64_t db = a.live_bytes - b->live_bytes;
+    int64_t dm = a.live_maps - b->live_maps;
+    int ok = db == bytes && dm == maps;
+    if (ok)
+        why[0] = '\0';
+    else
+        snprintf(why, n, " [got %+" PRId64 " B %+" PRId64 " maps; want %+"
+                 PRId64 " B %+" PRId64 " maps]", db, dm, bytes, maps);
+    return ok;
+}
+
+#define PG 4096
+#define ANON (MAP_PRIVATE | MAP_ANONYMOUS)
+#define RW (PROT_READ | PROT_WRITE)
+
+static int tag_seen, tag_len;
+
+static void each_tag(int tag, size_t len, void *ud)
+{
+    (void)ud;
+    if (tag == 42) {
+        tag_seen++;
+        tag_len += (int)len;
+    }
+}
+
+static uintptr_t hook_ra;
+
+static int tag_hook(uintptr_t ra)
+{
+    hook_ra = ra;
+    return 42;
+}
+
+__attribute__((noinline))
+static void *map_from_ignored(size_t n)
+{
+    /* Not a tail call: the return address must be in here. */
+    void *volatile p = M.mmap(NULL, n, RW, ANON, -1, 0);
+    return p;
+}
+
+
+static void *mt_worker(void *arg)
+{
+    void *keep[10];
+    (void)arg;
+    for (int i = 0; i < 1000; i++) {
+        void *p = M.mmap(NULL, PG, RW, ANON, -1, 0);
+        if (i < 10)
+            keep[i] = p;
+        else
+            M.munmap(p, PG);
+    }
+    return keep[0] == MAP_FAILED ? NULL : keep[9];
+}
+
+static void test_mmap(void)
+{
+    char why[WHY_LEN];
+    lh_mmap_stats b = mmark();
+
+    char *p = M.mmap(NULL, 3 * PG, RW, ANON, -1, 0);
+    check(p != MAP_FAILED && mdelta_is(&b, 3 * PG, 1, why, sizeof why),
+          "mmap 3 pages counts 12288 B in 1 mapping%s", why);
+    M.munmap(p, 3 * PG);
+    check(mdelta_is(&b, 0, 0, why, sizeof why), "munmap of it: back%s", why);
+
+    p = M.mmap(NULL, 100, RW, ANON, -1, 0);
+    check(mdelta_is(&b, PG, 1, why, sizeof why),
+          "mmap of 100 B counts a whole page%s", why);
+    M.munmap(p, 100);
+    check(mdelta_is(&b, 0, 0, why, sizeof why),
+          "munmap of 100 B unmaps the page%s", why);
+
+    /* Partial unmaps: a hole splits a mapping in two. */
+    p = M.mmap(NULL, 4 * PG, RW, ANON, -1, 0);
+    M.munmap(p + PG, PG);
+    check(mdelta_is(&b, 3 * PG, 2, why, sizeof why),
+          "a hole in the middle: 3 pages left in 2 pieces%s", why);
+    M.munmap(p, PG);
+    check(mdelta_is(&b, 2 * PG, 1, why, sizeof why),
+          "unmapping the first piece: 2 pages left%s", why);
+    M.munmap(p + 3 * PG, PG);
+    check(mdelta_is(&b, PG, 1, why, sizeof why),
+          "unmapping the tail of the last piece: 1 page left%s", why);
+    M.munmap(p + 2 * PG, PG);
+    check(mdelta_is(&b, 0, 0, why, sizeof why),
+          "and its last page: back%s", why);
+
+    p = M.mmap(NULL, 4 * PG, RW, ANON, -1, 0);
+    M.munmap(p + PG, PG);
+    M.munmap(p, 4 * PG);
+    check(mdelta_is(&b, 0, 0, why, sizeof why),
+          "one munmap over two pieces and the hole between: back%s", why);
+
+    /* MAP_FIXED replaces what was there. */
+    p = M.mmap(NULL, 4 * PG, RW, ANON, -1, 0);
+    char *q = M.mmap(p + PG, PG, RW, ANON | MAP_FIXED, -1, 0);
+    check(q == p + PG && mdelta_is(&b, 4 * PG, 3, why, sizeof why),
+          "MAP_FIXED over one page of 4: still 4 pages, in 3 mappings%s",
+          why);
+    M.munmap(p, 4 * PG);
+    check(mdelta_is(&b, 0, 0, why, sizeof why),
+          "unmapping all of it: back%s", why);
+
+    /* mremap: grown (maybe moved), shrunk, moved with MREMAP_FIXED. */
+    p = M.mmap(NULL, PG, RW, ANON, -1, 0);
+    p[0] = 7;
+    q = M.mremap(p, PG, 3 * PG, MREMAP_MAYMOVE);
+    check(q != MAP_FAILED && q[0] == 7 &&
+          mdelta_is(&b, 3 * PG, 1, why, sizeof why),
+          "mremap 1 -> 3 pages: 12288 B, 1 mapping%s", why);
+    p = M.mremap(q, 3 * PG, PG, 0);
+    check(p == q && mdelta_is(&b, PG, 1, why, sizeof why),
+          "mremap 3 -> 1 page: 4096 B%s", why);
+    char *dst = M.mmap(NULL, 2 * PG, RW, ANON, -1, 0);
+    q = M.mremap(p, PG, PG, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+    check(q == dst && mdelta_is(&b, 2 * PG, 2, why, sizeof why),
+          "mremap onto the first of 2 pages of another mapping: the moved "
+          "page and the one left%s", why);
+    /* dst's second page is still mapped and counted: */
+    M.munmap(dst, 2 * PG);
+    check(mdelta_is(&b, 0, 0, why, sizeof why),
+          "unmapping the destination's range: back%s", why);
+
+    /* A shared file mapping (memfd) counts like any other. */
+    int fd = memfd_create("lh-test", MFD_CLOEXEC);
+    if (fd >= 0 && ftruncate(fd, 2 * PG) == 0) {
+        p = M.mmap(NULL, 2 * PG, RW, MAP_SHARED, fd, 0);
+        check(mdelta_is(&b, 2 * PG, 1, why, sizeof why),
+              "a memfd mapping counts%s", why);
+        M.munmap(p, 2 * PG);
+        check(mdelta_is(&b, 0, 0, why, sizeof why),
+              "and unmapping it: back%s", why);
+    }
+    if (fd >= 0)
+        close(fd);
+
+    /* Not the target's: glibc's own mappings, the harness's, suspended
+     * threads'. */
+    void *big = F.malloc(4 << 20);
+    check(mdelta_is(&b, 0, 0, why, sizeof why),
+          "malloc(4 MiB) (glibc maps it internally) is not mapped memory%s",
+          why);
+    F.free(big);
+    pthread_t t;
+    pthread_create(&t, NULL, mt_worker, NULL);
+    void *kept;
+    pthread_join(t, &kept);
+    check(mdelta_is(&b, 10 * PG, 10, why, sizeof why),
+          "a thread (stack mapped by glibc) keeping 10 of 1000 pages: 10 "
+          "pages%s", why);
+    lh_heap_suspend();
+    p = M.mmap(NULL, PG, RW, ANON, -1, 0);
+    lh_heap_resume();
+    check(mdelta_is(&b, 10 * PG, 10, why, sizeof why),
+          "a suspended thread's mmap is not counted%s", why);
+    M.munmap(p, PG);
+    q = lh_raw_mmap(NULL, PG, RW, ANON, -1, 0);
+    check(mdelta_is(&b, 10 * PG, 10, why, sizeof why),
+          "lh_raw_mmap is not counted%s", why);
+    lh_raw_munmap(q, PG);
+
+    /* The hook's tag stays with a mapping and its pieces. */
+    lh_mmap_set_hook(tag_hook);
+    p = M.mmap(NULL, 3 * PG, RW, ANON, -1, 0);
+    lh_mmap_set_hook(NULL);
+    M.munmap(p + PG, PG);
+    tag_seen = tag_len = 0;
+    lh_mmap_each(each_tag, NULL);
+    check(tag_seen == 2 && tag_len == 2 * PG,
+          "the hook's tag is kept by both pieces of a split mapping "
+          "(%d pieces, %d B)", tag_seen, tag_len);
+    M.munmap(p, 3 * PG);
+
+    /* A caller told to be ignored (the Go runtime's x_cgo_mmap). */
+    lh_mmap_stats c = mmark();
+    lh_mmap_set_hook(tag_hook);
+    void *g1 = map_from_ignored(PG);
+    lh_mmap_set_hook(NULL);
+    check(mdelta_is(&c, PG, 1, why, sizeof why),
+          "before it is ignored, a caller's mapping counts%s", why);
+    lh_mmap_ignore_caller(hook_ra, hook_ra + 1);
+    check(mdelta_is(&c, 0, 0, why, sizeof why),
+          "ignoring the caller drops what it mapped before%s", why);
+    void *g2 = map_from_ignored(PG);
+    check(mdelta_is(&c, 0, 0, why, sizeof why),
+          "and what it maps after%s", why);
+    M.munmap(g1, PG);
+    M.munmap(g2, PG);
+    check(mdelta_is(&c, 0, 0, why, sizeof why),
+          "unmapping them changes nothing%s", why);
+
+    /* Threads at once: 4 x (1000 mapped, 990 unmapped). */
+    lh_mmap_stats d = mmark();
+    pthread_t ts[4];
+    for (int i = 0; i < 4; i++)
+        pthread_create(&ts[i], NULL, mt_worker, NULL);
+    for (int i = 0; i < 4; i++)
+        pthread_join(ts[i], NULL);
+    check(mdelta_is(&d, 40 * PG, 40, why, sizeof why),
+          "4 threads mapping and unmapping at once keep 40 pages%s", why);
+}
+
 /* ---- main ------------------------------------------------------------- */
 
 int main(void)
@@ -1020,6 +1246,12 @@ int main(void)
     F.pvalloc = (void *(*)(size_t))resolve(RTLD_DEFAULT, "pvalloc");
     F.cfree = (void (*)(void *))resolve(RTLD_DEFAULT, "cfree");
     libc_free = (void (*)(void *))resolve(RTLD_NEXT, "free");
+    M.mmap = (void *(*)(void *, size_t, int, int, int, off_t))
+        resolve(RTLD_DEFAULT, "mmap");
+    M.munmap = (int (*)(void *, size_t))resolve(RTLD_DEFAULT, "munmap");
+    M.mremap = (void *(*)(void *, size_t, size_t, int, ...))
+        resolve(RTLD_DEFAULT, "mremap");
+    lh_mmap_init();
 
     lh_heap_stats start = mark();
 
@@ -1035,6 +1267,7 @@ int main(void)
     test_suspend();
     test_hook();
     test_threads();
+    test_mmap();
 
     check(delta_is(&start, 0, 0, ANY, ANY, why, sizeof why),
           "whole run nets to zero live blocks and bytes%s", why);

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 /* glibc's real allocator.  Public GLIBC_2.2.5 symbols: calling them
  * bypasses symbol lookup, so they reach glibc even when the executable
@@ -108,4 +110,15 @@ void *lh_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         return NULL;
     }
     return __libc_realloc(ptr, nsize);
+}
+
+void *lh_raw_mmap(void *addr, size_t len, int prot, int flags, int fd,
+                  off_t off)
+{
+    return (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+}
+
+int lh_raw_munmap(void *addr, size_t len)
+{
+    return (int)syscall(SYS_munmap, addr, len);
 }

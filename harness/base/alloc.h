@@ -10,6 +10,7 @@
 #define LEAKHOUND_ALLOC_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 void *lh_raw_malloc(size_t size);
 void *lh_raw_calloc(size_t n, size_t size);
@@ -29,5 +30,11 @@ size_t lh_xmul(size_t n, size_t size);
 
 /* lua_Alloc-compatible allocator over lh_raw_*. */
 void *lh_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
+
+/* mmap/munmap by raw syscall: the harness's own mappings, never counted
+ * as the target's mapped memory.  MAP_FAILED / -1 with errno. */
+void *lh_raw_mmap(void *addr, size_t len, int prot, int flags, int fd,
+                  off_t off);
+int lh_raw_munmap(void *addr, size_t len);
 
 #endif

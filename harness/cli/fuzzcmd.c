@@ -651,6 +651,46 @@ static int verify_new(const fuzz_opts *o, const char *artifacts,
     return confirmed;
 }
 
+/*
+ * libFuzzer's out-of-memory exit (-rss_limit_mb, -malloc_limit_mb) on an
+ * input that grows a watched metric is that leak, found the hard way:
+ * replay each new oom-* input with the oracle in a fresh worker; when it
+ * confirms, repro files the leak artifact (with its site) and the oom-
+ * file is kept as confirmed-oom-*, no longer a crash.
+ */
+static void confirm_ooms(const fuzz_opts *o, const char *artifacts,
+                         lh_buf *seen)
+{
+    lh_buf names = LH_BUF_INIT;
+    lh_list_dir(artifacts, &names);
+    for (const char *p = lh_buf_str(&names); *p; p += strlen(p) + 1) {
+        if (strncmp(p, "oom-", 4) != 0)
+            continue;
+        int known = 0;
+        for (size_t at = 0; at < seen->len; at += strlen(seen->data + at) + 1)
+            known |= strcmp(seen->data + at, p) == 0;
+        if (known)
+            continue;
+        lh_buf_add(seen, p, strlen(p) + 1);
+        char input[4200], to[4300];
+        snprintf(input, sizeof input, "%s/%s", artifacts, p);
+        printf("\nthe engine ran out of memory on %s: is it a leak?\n",
+               input);
+        char *argv[] = {
+            "leakhound", "repro", (char *)o->script, "--workload",
+            (char *)o->workload, input, "--artifact-dir",
+            (char *)artifacts, NULL,
+        };
+        if (lh_repro_cmd(8, argv) != 1)
+            continue;
+        snprintf(to, sizeof to, "%s/confirmed-%s", artifacts, p);
+        rename(input, to);
+        printf("out of memory because of a leak: kept as %s\n", to);
+    }
+    lh_buf_free(&names);
+    fflush(stdout);
+}
+
 static void engine_args(const fuzz_opts *o, const driver_info *d,
                         const char *corpus, const char *artifacts,
                         double remaining, unsigned long long seed,
@@ -803,6 +843,7 @@ static int run_libfuzzer(const fuzz_opts *o, const driver_info *d,
         /* A leak (77) or a crash, recorded as an artifact.  By default
          * stop at a confirmed one, as libFuzzer does; with --keep-going
          * look for more (the driver skips signatures already filed). */
+        confirm_ooms(o, artifacts, &seen);
         int confirmed = verify_new(o, artifacts, &seen);
         int crashes = count_crashes(artifacts);
         if (!o->keep_going && (confirmed > 0 || crashes > crashes_before ||
@@ -815,7 +856,8 @@ static int run_libfuzzer(const fuzz_opts *o, const driver_info *d,
             break;
         }
     }
-    /* -fork jobs go on after a finding: check what they filed */
+    /* -fork jobs go on after a finding or an OOM: check what they filed */
+    confirm_ooms(o, artifacts, &seen);
     verify_new(o, artifacts, &seen);
     lh_buf_free(&seen);
     return 0;

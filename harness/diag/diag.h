@@ -4,6 +4,7 @@
  * Each source takes a snapshot at the baseline sample and one at the end
  * of the workload; the difference names the sites that grew.  Sources:
  *   heapsites.c   C heap: sampled allocation stacks from the interposer
+ *   mmapsites.c   mapped memory: the stack of every mapping
  *   go*.c         Go: goroutine groups by stack, Go heap profile, labels
  *   fddiag.c      fds: new descriptors, what they point to, where opened
  *   threaddiag.c  threads: new threads, start routine, creation stack
@@ -63,6 +64,19 @@ void lh_heapsites_free(lh_heapsnap *s);
 /* Sites whose live bytes grew from a to b, largest first; at most max.
  * Returns how many were written. */
 int lh_heapsites_diff(const lh_heapsnap *a, const lh_heapsnap *b,
+                      lh_site *out, int max);
+
+/* ---- mapped memory (mmapsites.c) --------------------------------------
+ * Every mapping the interposer counts is recorded with its stack (no
+ * sampling: each is a syscall already). */
+void lh_mmapsites_start(void);
+
+typedef struct lh_mmapsnap lh_mmapsnap;
+/* Live mapped bytes/mappings per stack now. */
+lh_mmapsnap *lh_mmapsites_snapshot(void);
+void lh_mmapsites_free(lh_mmapsnap *s);
+/* Sites whose mapped bytes grew from a to b (count: mappings). */
+int lh_mmapsites_diff(const lh_mmapsnap *a, const lh_mmapsnap *b,
                       lh_site *out, int max);
 
 /* ---- Go (gosnap.c, goroutines.c, golabels.c, goheap.c) -------------- */

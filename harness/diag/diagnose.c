@@ -11,6 +11,7 @@
 struct lh_diagnosis {
     lh_target *target;
     lh_heapsnap *heap[2];
+    lh_mmapsnap *map[2];
     lh_gosnap *go[2];
     lh_fdsnap *fd[2];
     lh_threadsnap *thr[2];
@@ -23,6 +24,7 @@ lh_diagnosis *lh_diagnosis_new(lh_target *target, size_t sample_bytes)
         return NULL;
     d->target = target;
     lh_heapsites_start(sample_bytes);
+    lh_mmapsites_start();
     lh_fddiag_start();
     lh_threaddiag_start();
     return d;
@@ -31,6 +33,7 @@ lh_diagnosis *lh_diagnosis_new(lh_target *target, size_t sample_bytes)
 static void snapshot(lh_diagnosis *d, int k)
 {
     d->heap[k] = lh_heapsites_snapshot();
+    d->map[k] = lh_mmapsites_snapshot();
     if (d->target && d->target->has_go)
         d->go[k] = lh_godiag_snapshot(d->target);
     d->fd[k] = lh_fddiag_snapshot();
@@ -69,6 +72,11 @@ int lh_diagnosis_sites(lh_diagnosis *d, const char *metric, lh_site *out,
             return lh_godiag_heap(d->go[0], d->go[1], out, max);
         return 0;
     }
+    if (prefix(metric, "mmap.")) {
+        if (d->map[0] && d->map[1])
+            return lh_mmapsites_diff(d->map[0], d->map[1], out, max);
+        return 0;
+    }
     if (strcmp(metric, "proc.fds") == 0) {
         if (d->fd[0] && d->fd[1])
             return lh_fddiag_diff(d->fd[0], d->fd[1], out, max);
@@ -86,8 +94,14 @@ int lh_diagnosis_sites(lh_diagnosis *d, const char *metric, lh_site *out,
         if (n > 0)
             return n;
     }
-    if (d->heap[0] && d->heap[1])
-        return lh_heapsites_diff(d->heap[0], d->heap[1], out, max);
+    if (d->heap[0] && d->heap[1]) {
+        int n = lh_heapsites_diff(d->heap[0], d->heap[1], out, max);
+        if (n > 0 || prefix(metric, "heap."))
+            return n;
+    }
+    /* No heap growth behind it: memory the target mapped itself. */
+    if (d->map[0] && d->map[1])
+        return lh_mmapsites_diff(d->map[0], d->map[1], out, max);
     return 0;
 }
 
@@ -104,7 +118,8 @@ int lh_diagnosis_write(lh_diagnosis *d, const char *dir, const char *metric,
     int files = 0;
     lh_buf path = LH_BUF_INIT, text = LH_BUF_INIT;
     lh_buf_printf(&path, "%s/%s.folded", dir, metric);
-    int bytes = prefix(metric, "heap.") || prefix(metric, "go.heap_");
+    int bytes = prefix(metric, "heap.") || prefix(metric, "go.heap_") ||
+                strcmp(metric, "mmap.live_bytes") == 0;
     for (int i = 0; i < n; i++)
         lh_buf_printf(&text, "%s %.0f\n",
                       sites[i].folded[0] ? sites[i].folded : sites[i].func,

@@ -78,6 +78,14 @@ void lh_or_heap_sites_begin(lh_oracle *o, unsigned judge)
     for (int k = 0; k < 2; k++) {
         lh_heapsites_free(o->heap_snap[k]);
         o->heap_snap[k] = NULL;
+        lh_mmapsites_free(o->map_snap[k]);
+        o->map_snap[k] = NULL;
+    }
+    if (judge & BIT(W_MMAP)) {
+        /* Every mapping is recorded (they are syscalls already): the
+         * recorder, once started, stays on. */
+        lh_mmapsites_start();
+        o->map_snap[0] = lh_mmapsites_snapshot();
     }
     o->heap_rec = (judge & HEAP_BITS) != 0;
     if (!o->heap_rec)
@@ -89,6 +97,8 @@ void lh_or_heap_sites_begin(lh_oracle *o, unsigned judge)
 
 void lh_or_heap_sites_end(lh_oracle *o)
 {
+    if (o->map_snap[0])
+        o->map_snap[1] = lh_mmapsites_snapshot();
     if (!o->heap_rec)
         return;
     o->heap_rec = 0;
@@ -162,6 +172,23 @@ void lh_or_heap_site(lh_oracle *o, int w, double growth, char *site,
         if (growth > 0.0 && held >= HEAP_SITE_SHARE * growth)
             format_heap_site(top, site, len);
     }
+    lh_raw_free(top);
+}
+
+/* The site of a confirmed mapped-memory leak: the mapping site whose live
+ * bytes grew most over the replays, when it holds HEAP_SITE_SHARE of the
+ * growth (exact: every mapping is recorded). */
+void lh_or_mmap_site(lh_oracle *o, double growth, char *site, size_t len)
+{
+    site[0] = '\0';
+    if (!o->map_snap[0] || !o->map_snap[1])
+        return;
+    lh_site *top = lh_raw_malloc(sizeof *top);
+    if (!top)
+        return;
+    if (lh_mmapsites_diff(o->map_snap[0], o->map_snap[1], top, 1) == 1 &&
+        growth > 0.0 && top->bytes >= HEAP_SITE_SHARE * growth)
+        format_heap_site(top, site, len);
     lh_raw_free(top);
 }
 

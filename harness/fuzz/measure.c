@@ -1,7 +1,8 @@
 /*
  * measure.c - the oracle's readings of its watched metrics.
  *
- * The fast path reads heap.live_bytes/allocs (interposer atomics),
+ * The fast path reads heap.live_bytes/allocs and mmap.live_bytes
+ * (interposer atomics),
  * go.goroutines (a cgo call) and, when cheap enough, proc.fds/threads
  * before and after every input, without allocating.  proc.fds and
  * proc.threads are counted through /proc directory fds kept open (several
@@ -99,6 +100,11 @@ void lh_or_read_metrics(lh_oracle *o, unsigned mask, double *v)
         lh_heap_read(&hs);
         v[W_HEAP_BYTES] = (double)hs.live_bytes;
         v[W_HEAP_ALLOCS] = (double)hs.live_allocs;
+    }
+    if (mask & BIT(W_MMAP)) {
+        lh_mmap_stats ms;
+        lh_mmap_read(&ms);
+        v[W_MMAP] = (double)ms.live_bytes;
     }
     for (int w = W_GOROUTINES; w <= W_THREADS; w++)
         if (mask & BIT(w))

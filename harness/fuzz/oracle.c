@@ -190,6 +190,8 @@ void lh_oracle_free(lh_oracle *o)
     lh_raw_free(o->prof[1]);
     lh_heapsites_free(o->heap_snap[0]);
     lh_heapsites_free(o->heap_snap[1]);
+    lh_mmapsites_free(o->map_snap[0]);
+    lh_mmapsites_free(o->map_snap[1]);
     lh_raw_free(o->found);
     lh_raw_free(o->variant);
     lh_raw_free(o);
@@ -217,7 +219,8 @@ int lh_oracle_run(lh_oracle *o, const uint8_t *data, size_t size,
         proc = o->proc_every_now <= 1 ? 1
              : o->proc_window >= (size_t)o->proc_every_now ? 2 : 0;
     }
-    unsigned fast = o->avail & (HEAP_BITS | BIT(W_GOROUTINES));
+    unsigned fast = o->avail & (HEAP_BITS | BIT(W_GOROUTINES) |
+                                BIT(W_MMAP));
     unsigned around = fast | (proc == 1 ? o->avail & PROC_BITS : 0);
     unsigned after_mask = around | (proc == 2 ? o->avail & PROC_BITS : 0);
 
@@ -239,7 +242,8 @@ int lh_oracle_run(lh_oracle *o, const uint8_t *data, size_t size,
     for (int w = 0; w < W_COUNT; w++)
         if ((around & BIT(w)) && a[w] > b[w])
             rose |= BIT(w);
-    o->last_delta[0] = a[W_HEAP_BYTES] - b[W_HEAP_BYTES];
+    o->last_delta[0] = a[W_HEAP_BYTES] - b[W_HEAP_BYTES] +
+                       a[W_MMAP] - b[W_MMAP];
     o->last_delta[1] = a[W_GOROUTINES] - b[W_GOROUTINES];
     o->last_delta[2] = proc == 1 ? a[W_FDS] - b[W_FDS] + a[W_THREADS] -
                                    b[W_THREADS]

@@ -146,7 +146,7 @@ int lh_oracle_confirm(lh_oracle *o, const uint8_t *data, size_t size,
                       int reps, lh_finding *out);
 
 /* Deltas of the last lh_oracle_run's single step, for coverage feedback
- * (retained bytes, goroutines, fds + threads). */
+ * (retained bytes: heap and mapped; goroutines; fds + threads). */
 void lh_oracle_last_delta(const lh_oracle *o, double *heap_bytes,
                           double *goroutines, double *handles);
 

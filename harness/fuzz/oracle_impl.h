@@ -27,6 +27,7 @@ enum {
     W_HEAP_BYTES,
     W_HEAP_ALLOCS,
     W_GO_HEAP,
+    W_MMAP,                     /* mmap.live_bytes: the target's mappings */
     W_COUNT
 };
 
@@ -41,6 +42,7 @@ static const int w_index[W_COUNT] = {
     [W_HEAP_BYTES] = LH_M_HEAP_LIVE_BYTES,
     [W_HEAP_ALLOCS] = LH_M_HEAP_LIVE_ALLOCS,
     [W_GO_HEAP] = LH_M_GO_HEAP_LIVE_BYTES,
+    [W_MMAP] = LH_M_MMAP_LIVE_BYTES,
 };
 
 #define FAILED_SETS 1024        /* known-clean cache: 4096 entries, */
@@ -119,6 +121,7 @@ struct lh_oracle {
     int heap_rec;               /* recording for this confirmation */
     int heap_was_on;            /* ... and it was on before, at rate */
     size_t heap_prev_rate;
+    lh_mmapsnap *map_snap[2];   /* mapping sites: before, after */
 
     /* the last distinct-input run */
     uint8_t *variant;           /* the input with its counter */
@@ -187,6 +190,7 @@ void lh_or_heap_sites_begin(lh_oracle *o, unsigned judge);
 void lh_or_heap_sites_end(lh_oracle *o);
 void lh_or_heap_site(lh_oracle *o, int w, double growth, char *site,
                      size_t len);
+void lh_or_mmap_site(lh_oracle *o, double growth, char *site, size_t len);
 void lh_or_go_heap_site(lh_oracle *o, const lh_gosnap *a,
                         const lh_gosnap *b, double growth);
 

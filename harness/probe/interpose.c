@@ -1,5 +1,6 @@
 /*
- * interpose.c - exact heap accounting by interposing the malloc family.
+ * interpose.c - exact heap accounting by interposing the malloc family;
+ * mapped memory (mmap, munmap, mremap) at the end of the file.
  *
  * The leakhound executable is linked with --export-dynamic, so the
  * definitions below win symbol lookup for every shared object, libc
@@ -26,10 +27,16 @@
 
 #include <errno.h>
 #include <malloc.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include "lock.h"
 
 /* Exported so interposition survives a -fvisibility=hidden build: a hidden
  * malloc would silently stop being what dlopen'd libraries bind to. */
@@ -331,4 +338,393 @@ int lh_heap_interposed(void)
     quiet_depth = depth;
     return b.total_allocs != a.total_allocs &&
            c.total_frees != b.total_frees;
+}
+
+/* ---- mapped memory ----------------------------------------------------
+ *
+ * mmap, mmap64, munmap and mremap are interposed like malloc: calls from
+ * the target (and any library but libc itself: glibc's malloc, pthread
+ * stacks and the dynamic loader map through internal aliases that never
+ * reach these) go to the raw syscalls, and each live mapping the target
+ * made is kept in a table, start address -> length, so that an munmap of
+ * part of one, of several at once, a MAP_FIXED over one or an mremap is
+ * accounted exactly.  The harness maps through lh_raw_mmap (alloc.h).
+ *
+ * The table is open-addressed by start address, grown by raw mmap (never
+ * malloc), under a spinlock (held across the syscall where the order of
+ * updates matters, see mapped()).  An exact munmap of a whole mapping is
+ * one lookup; anything else scans the table.  The hook runs outside it.
+ */
+typedef struct map_ent {
+    uintptr_t start;            /* 0: empty */
+    size_t len;
+    uintptr_t ra;               /* the caller of mmap */
+    int tag;                    /* from the hook (a stack id), or -1 */
+} map_ent;
+
+static map_ent *mt_tab;
+static size_t mt_cap, mt_used;
+static lh_spinlock mt_lock;
+static _Atomic int64_t mt_bytes;
+static _Atomic uint64_t mt_maps, mt_unmaps;
+static _Atomic(lh_map_hook) map_hook;
+
+/* Callers whose mappings are not the target's (the Go runtime's
+ * x_cgo_mmap): [lo, hi) ranges, set rarely, read on every mmap. */
+#define MT_IGNORE_MAX 8
+static _Atomic uintptr_t mt_ignore[MT_IGNORE_MAX][2];
+static atomic_int mt_nignore;
+
+static size_t page_round(size_t n)
+{
+    static _Atomic size_t page_size;
+    size_t page = atomic_load_explicit(&page_size, memory_order_relaxed);
+    if (!page) {
+        page = (size_t)getauxval(AT_PAGESZ);
+        if (!page)
+            page = 4096;
+        atomic_store_explicit(&page_size, page, memory_order_relaxed);
+    }
+    return n > SIZE_MAX - page ? 0 : (n + page - 1) & ~(page - 1);
+}
+
+static void *sys_mmap(void *addr, size_t len, int prot, int flags, int fd,
+                      off_t off)
+{
+    long r = syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+    return (void *)r;   /* syscall() returns -1 and sets errno: MAP_FAILED */
+}
+
+static int sys_munmap(void *addr, size_t len)
+{
+    return (int)syscall(SYS_munmap, addr, len);
+}
+
+static inline size_t mt_slot(uintptr_t p, size_t cap)
+{
+    return (size_t)((((uint64_t)p >> 12) * 0x9e3779b97f4a7c15ull) >> 20) &
+           (cap - 1);
+}
+
+/* Under mt_lock. */
+static int mt_grow(void)
+{
+    size_t cap = mt_cap ? mt_cap * 2 : 4096;
+    map_ent *t = sys_mmap(NULL, cap * sizeof *t, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (t == MAP_FAILED)
+        return -1;
+    for (size_t i = 0; i < mt_cap; i++) {
+        if (!mt_tab[i].start)
+            continue;
+        size_t j = mt_slot(mt_tab[i].start, cap);
+        while (t[j].start)
+            j = (j + 1) & (cap - 1);
+        t[j] = mt_tab[i];
+    }
+    if (mt_tab)
+        sys_munmap(mt_tab, mt_cap * sizeof *mt_tab);
+    mt_tab = t;
+    mt_cap = cap;
+    return 0;
+}
+
+/* Under mt_lock.  A start already there is a mapping unmapped behind our
+ * back (a raw syscall): replaced. */
+static void mt_put(uintptr_t start, size_t len, uintptr_t ra, int tag)
+{
+    if ((mt_used + 1) * 4 > mt_cap * 3 && mt_grow() < 0)
+        return;                 /* not tracked, not counted */
+    size_t j = mt_slot(start, mt_cap);
+    while (mt_tab[j].start && mt_tab[j].start != start)
+        j = (j + 1) & (mt_cap - 1);
+    if (mt_tab[j].start) {
+        atomic_fetch_sub_explicit(&mt_bytes, (int64_t)mt_tab[j].len,
+                                  memory_order_relaxed);
+        atomic_fetch_add_explicit(&mt_unmaps, 1, memory_order_relaxed);
+    } else {
+        mt_used++;
+    }
+    mt_tab[j] = (map_ent){ start, len, ra, tag };
+    atomic_fetch_add_explicit(&mt_bytes, (int64_t)len, memory_order_relaxed);
+    atomic_fetch_add_explicit(&mt_maps, 1, memory_order_relaxed);
+}
+
+/* Under mt_lock: drop slot j (backward-shift deletion). */
+static void mt_del_slot(size_t j)
+{
+    size_t mask = mt_cap - 1, hole = j;
+    mt_used--;
+    for (size_t k = (j + 1) & mask; mt_tab[k].start; k = (k + 1) & mask) {
+        size_t home = mt_slot(mt_tab[k].start, mt_cap);
+        if (((k - home) & mask) >= ((k - hole) & mask)) {
+            mt_tab[hole] = mt_tab[k];
+            hole = k;
+        }
+    }
+    mt_tab[hole].start = 0;
+}
+
+/* Under mt_lock: [lo, hi) is no longer mapped.  Mappings inside it go,
+ * mappings straddling it keep their parts outside (a hole in the middle
+ * splits one in two).  The first entry that overlapped is copied to *was
+ * (may be NULL; its start 0 when none did). */
+static void mt_remove(uintptr_t lo, uintptr_t hi, map_ent *was)
+{
+    if (was)
+        was->start = 0;
+    if (!mt_used || hi <= lo)
+        return;
+    size_t j = mt_slot(lo, mt_cap);
+    while (mt_tab[j].start && mt_tab[j].start != lo)
+        j = (j + 1) & (mt_cap - 1);
+    if (mt_tab[j].start == lo && mt_tab[j].len == hi - lo) {
+        if (was)
+            *was = mt_tab[j];
+        atomic_fetch_sub_explicit(&mt_bytes, (int64_t)(hi - lo),
+                                  memory_order_relaxed);
+        atomic_fetch_add_explicit(&mt_unmaps, 1, memory_order_relaxed);
+        mt_del_slot(j);
+        return;
+    }
+    /* The slow way: every entry.  Pieces to put back are collected first
+     * (a put may move entries the scan has yet to see). */
+    map_ent keep[2 * 8];
+    int nkeep = 0, again = 1;
+    while (again) {
+        again = 0;
+        for (size_t i = 0; i < mt_cap; i++) {
+            map_ent e = mt_tab[i];
+            if (!e.start || e.start >= hi || e.start + e.len <= lo)
+                continue;
+            if (was && !was->start)
+                *was = e;
+            if (nkeep + 2 > (int)(sizeof keep / sizeof *keep)) {
+                again = 1;      /* flush and go round again */
+                break;
+            }
+            if (e.start < lo)
+                keep[nkeep++] = (map_ent){ e.start, lo - e.start, e.ra,
+                                           e.tag };
+            if (e.start + e.len > hi)
+                keep[nkeep++] = (map_ent){ hi, e.start + e.len - hi, e.ra,
+                                           e.tag };
+            atomic_fetch_sub_explicit(&mt_bytes, (int64_t)e.len,
+                                      memory_order_relaxed);
+            atomic_fetch_add_explicit(&mt_unmaps, 1, memory_order_relaxed);
+            mt_del_slot(i);
+            i--;                /* the shift may have moved one into i */
+        }
+        for (int k = 0; k < nkeep; k++) {
+            /* A piece is the rest of a mapping, not a new one. */
+            mt_put(keep[k].start, keep[k].len, keep[k].ra, keep[k].tag);
+            atomic_fetch_sub_explicit(&mt_maps, 1, memory_order_relaxed);
+            atomic_fetch_sub_explicit(&mt_unmaps, 1, memory_order_relaxed);
+        }
+        nkeep = 0;
+    }
+}
+
+static int map_ignored(uintptr_t ra)
+{
+    int n = atomic_load_explicit(&mt_nignore, memory_order_acquire);
+    for (int i = 0; i < n; i++)
+        if (ra >= atomic_load_explicit(&mt_ignore[i][0],
+                                       memory_order_relaxed) &&
+            ra < atomic_load_explicit(&mt_ignore[i][1],
+                                      memory_order_relaxed))
+            return 1;
+    return 0;
+}
+
+/* Whether a new mapping made by the caller at ra is the target's, and
+ * its tag from the hook. */
+static int map_counted(uintptr_t ra, int *tag)
+{
+    *tag = -1;
+    if (!counting() || lh_forking() || map_ignored(ra))
+        return 0;
+    lh_map_hook hook = atomic_load_explicit(&map_hook, memory_order_acquire);
+    if (hook) {
+        int saved = errno;
+        quiet_depth++;
+        *tag = hook(ra);
+        quiet_depth--;
+        errno = saved;
+    }
+    return 1;
+}
+
+/*
+ * Table updates are ordered with the syscalls that make them true: an
+ * munmap, an mremap or a MAP_FIXED holds the lock across its syscall, so
+ * an address the kernel frees and hands to another thread's mmap at once
+ * is dropped from the table before that thread can put it back in.
+ */
+static void *mapped(void *addr, size_t len, int prot, int flags, int fd,
+                    off_t off, uintptr_t ra)
+{
+    if (lh_forking())
+        return sys_mmap(addr, len, prot, flags, fd, off);
+    int tag = -1;
+    int count = map_counted(ra, &tag);
+    void *p;
+    if (!(flags & MAP_FIXED)) {
+        p = sys_mmap(addr, len, prot, flags, fd, off);
+        if (p == MAP_FAILED || !count)
+            return p;
+        lh_spin_lock(&mt_lock);
+    } else {
+        lh_spin_lock(&mt_lock);
+        p = sys_mmap(addr, len, prot, flags, fd, off);
+        if (p != MAP_FAILED)    /* it replaced whatever was there */
+            mt_remove((uintptr_t)p, (uintptr_t)p + page_round(len), NULL);
+    }
+    if (p != MAP_FAILED && count)
+        mt_put((uintptr_t)p, page_round(len), ra, tag);
+    lh_spin_unlock(&mt_lock);
+    return p;
+}
+
+/* Both symbols by name: with _FILE_OFFSET_BITS=64 the headers rename a
+ * definition of mmap to mmap64. */
+LH_EXPORT void *lh_if_mmap(void *addr, size_t len, int prot, int flags,
+                           int fd, off_t off) __asm__("mmap");
+LH_EXPORT void *lh_if_mmap64(void *addr, size_t len, int prot, int flags,
+                             int fd, off_t off) __asm__("mmap64");
+
+LH_EXPORT void *lh_if_mmap(void *addr, size_t len, int prot, int flags,
+                           int fd, off_t off)
+{
+    return mapped(addr, len, prot, flags, fd, off,
+                  (uintptr_t)__builtin_return_address(0));
+}
+
+LH_EXPORT void *lh_if_mmap64(void *addr, size_t len, int prot, int flags,
+                             int fd, off_t off)
+{
+    return mapped(addr, len, prot, flags, fd, off,
+                  (uintptr_t)__builtin_return_address(0));
+}
+
+LH_EXPORT int munmap(void *addr, size_t len)
+{
+    if (lh_forking())
+        return sys_munmap(addr, len);
+    lh_spin_lock(&mt_lock);
+    int rc = sys_munmap(addr, len);
+    if (rc == 0)
+        mt_remove((uintptr_t)addr, (uintptr_t)addr + page_round(len), NULL);
+    lh_spin_unlock(&mt_lock);
+    return rc;
+}
+
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP 4
+#endif
+
+/* A mapping moved or resized keeps its owner and tag; one the table does
+ * not hold stays untracked (whoever made it). */
+LH_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags,
+                       ...)
+{
+    void *want = NULL;
+    if (flags & MREMAP_FIXED) {
+        va_list ap;
+        va_start(ap, flags);
+        want = va_arg(ap, void *);
+        va_end(ap);
+    }
+    if (lh_forking())
+        return (void *)syscall(SYS_mremap, old, old_len, new_len, flags,
+                               want);
+    lh_spin_lock(&mt_lock);
+    void *q = (void *)syscall(SYS_mremap, old, old_len, new_len, flags,
+                              want);
+    if (q == MAP_FAILED) {
+        lh_spin_unlock(&mt_lock);
+        return q;
+    }
+    uintptr_t o = (uintptr_t)old;
+    size_t on = page_round(old_len), nn = page_round(new_len);
+    map_ent was;
+    if (old_len == 0 || (flags & MREMAP_DONTUNMAP)) {
+        /* A second mapping of old's pages; old stays. */
+        was.start = 0;
+        for (size_t i = 0; mt_used && i < mt_cap && !was.start; i++)
+            if (mt_tab[i].start && mt_tab[i].start <= o &&
+                o < mt_tab[i].start + mt_tab[i].len)
+                was = mt_tab[i];
+    } else {
+        mt_remove(o, o + on, &was);
+    }
+    if (flags & MREMAP_FIXED)
+        mt_remove((uintptr_t)q, (uintptr_t)q + nn, NULL);
+    if (was.start)
+        mt_put((uintptr_t)q, nn, was.ra, was.tag);
+    lh_spin_unlock(&mt_lock);
+    return q;
+}
+
+void lh_mmap_init(void)
+{
+    static atomic_int done;
+    if (atomic_exchange(&done, 1))
+        return;
+    lh_heap_suspend();          /* the first registration allocates */
+    lh_lock_across_fork(&mt_lock, 3);
+    lh_heap_resume();
+}
+
+void lh_mmap_read(lh_mmap_stats *out)
+{
+    uint64_t unmaps = atomic_load_explicit(&mt_unmaps, memory_order_relaxed);
+    uint64_t maps = atomic_load_explicit(&mt_maps, memory_order_relaxed);
+    out->live_bytes = atomic_load_explicit(&mt_bytes, memory_order_relaxed);
+    out->live_maps = (int64_t)(maps - unmaps);
+    out->total_maps = maps;
+    out->total_unmaps = unmaps;
+}
+
+void lh_mmap_set_hook(lh_map_hook hook)
+{
+    atomic_store_explicit(&map_hook, hook, memory_order_release);
+}
+
+int lh_mmap_ignore_caller(uintptr_t lo, uintptr_t hi)
+{
+    lh_spin_lock(&mt_lock);
+    int n = atomic_load_explicit(&mt_nignore, memory_order_relaxed);
+    if (n >= MT_IGNORE_MAX) {
+        lh_spin_unlock(&mt_lock);
+        return -1;
+    }
+    atomic_store_explicit(&mt_ignore[n][0], lo, memory_order_relaxed);
+    atomic_store_explicit(&mt_ignore[n][1], hi, memory_order_relaxed);
+    atomic_store_explicit(&mt_nignore, n + 1, memory_order_release);
+    /* What that caller mapped before it was known goes too. */
+    for (size_t i = 0; mt_used && i < mt_cap; i++) {
+        if (!mt_tab[i].start || mt_tab[i].ra < lo || mt_tab[i].ra >= hi)
+            continue;
+        atomic_fetch_sub_explicit(&mt_bytes, (int64_t)mt_tab[i].len,
+                                  memory_order_relaxed);
+        atomic_fetch_sub_explicit(&mt_maps, 1, memory_order_relaxed);
+        mt_del_slot(i);
+        i--;
+    }
+    lh_spin_unlock(&mt_lock);
+    return 0;
+}
+
+int lh_mmap_each(void (*fn)(int tag, size_t len, void *ud), void *ud)
+{
+    int n = 0;
+    lh_spin_lock(&mt_lock);
+    for (size_t i = 0; mt_used && i < mt_cap; i++)
+        if (mt_tab[i].start) {
+            fn(mt_tab[i].tag, mt_tab[i].len, ud);
+            n++;
+        }
+    lh_spin_unlock(&mt_lock);
+    return n;
 }

@@ -1,5 +1,6 @@
 /*
- * interpose.h - exact heap accounting by interposing the malloc family.
+ * interpose.h - exact heap accounting by interposing the malloc family,
+ * and exact mapped-memory accounting by interposing mmap and friends.
  *
  * interpose.c defines malloc, calloc, realloc, reallocarray, free,
  * posix_memalign, aligned_alloc, memalign, valloc and pvalloc in the
@@ -68,5 +69,42 @@ void lh_heap_set_hook(lh_alloc_hook hook);
  * counters; 0 when something replaced them in the executable (valgrind
  * does, unless given --soname-synonyms=somalloc=nouserintercepts). */
 int lh_heap_interposed(void);
+
+/* ---- mapped memory ---------------------------------------------------
+ *
+ * mmap, mmap64, munmap and mremap are interposed too.  Every mapping the
+ * target makes itself is kept (start -> length, pages) until it is
+ * unmapped, in whole or in part, replaced by a MAP_FIXED mapping, or moved
+ * by mremap (which keeps its owner).  glibc's own mappings (malloc's large
+ * blocks, thread stacks, loaded libraries) never reach the interposer;
+ * the harness maps through lh_raw_mmap; a thread suspended with
+ * lh_heap_suspend makes no counted mapping, though its unmaps of counted
+ * ones still count. */
+typedef struct lh_mmap_stats {
+    int64_t live_bytes;     /* bytes in the target's live mappings */
+    int64_t live_maps;      /* number of them (a split one is two) */
+    uint64_t total_maps;    /* mappings counted since start */
+    uint64_t total_unmaps;
+} lh_mmap_stats;
+
+/* Registers the table's lock across fork; call once before mapping. */
+void lh_mmap_init(void);
+void lh_mmap_read(lh_mmap_stats *out);
+
+/* Called for each counted mapping (with this thread suspended), ra the
+ * return address into the caller of mmap; returns a tag kept with the
+ * mapping and its pieces (diag: an interned stack id), -1 for none. */
+typedef int (*lh_map_hook)(uintptr_t ra);
+void lh_mmap_set_hook(lh_map_hook hook);
+
+/* Mappings made by a caller whose return address lies in [lo, hi) are
+ * not the target's (the Go runtime maps its heap through libc's mmap in a
+ * cgo build, via x_cgo_mmap); those already counted are dropped.  0, or
+ * -1 when the (small) list is full. */
+int lh_mmap_ignore_caller(uintptr_t lo, uintptr_t hi);
+
+/* fn(tag, length) for every live counted mapping, under the table's lock:
+ * fn must not map or unmap.  Returns how many. */
+int lh_mmap_each(void (*fn)(int tag, size_t len, void *ud), void *ud);
 
 #endif

@@ -36,6 +36,8 @@ static const struct {
     [LH_M_GO_HEAP_LIVE_BYTES] = { "go.heap_live_bytes", "B", 0, 256 << 10 },
     [LH_M_GO_HEAP_OBJECTS] = { "go.heap_objects", "objects", 0, 2000 },
     [LH_M_GO_GC_CYCLES] = { "go.gc_cycles", "cycles", 0, 0 },
+    [LH_M_MMAP_LIVE_BYTES] = { "mmap.live_bytes", "B", 1, 0 },
+    [LH_M_MMAP_LIVE_MAPS] = { "mmap.live_maps", "maps", 1, 0 },
 };
 
 static void kept_open_all(void);
@@ -62,6 +64,7 @@ int lh_metric_name_valid(const char *name)
 void lh_probes_init(lh_probes *p, lh_target *target)
 {
     kept_open_all();
+    lh_mmap_init();
     size_t ng = target ? target->ngauges : 0;
     p->target = target;
     p->n = LH_M_BUILTIN_COUNT + ng;
@@ -79,6 +82,9 @@ void lh_probes_init(lh_probes *p, lh_target *target)
          * or where malloc does not reach the interposer (valgrind) */
         if (strncmp(m->name, "heap.", 5) == 0 &&
             ((target && target->allocator) || heap_replaced))
+            m->available = 0;
+        if (strncmp(m->name, "mmap.", 5) == 0 && target &&
+            target->mmap_unknown)
             m->available = 0;
     }
     if (has_go) {
@@ -134,6 +140,13 @@ void lh_probes_explain(const lh_probes *p, const char *name, char *buf,
                  "proc.rss_bytes, the allocator's own statistics exported "
                  "as a gauge (leakhound_gauge_NAME), or build the target "
                  "against glibc malloc", name, lib, p->target->allocator);
+    } else if (strncmp(name, "mmap.", 5) == 0 && p->target &&
+               p->target->mmap_unknown) {
+        snprintf(buf, len,
+                 "metric '%s' is not available: target '%s' is a Go "
+                 "library without a symbol table (stripped), so the Go "
+                 "runtime's own mappings (x_cgo_mmap) cannot be told from "
+                 "the target's; build it without -s", name, lib);
     } else if (strncmp(name, "target.", 7) == 0) {
         snprintf(buf, len,
                  "metric '%s' is not available: target '%s' exports no "
@@ -419,6 +432,7 @@ double lh_probes_read(const lh_probes *p, int index)
     if (index < 0 || (size_t)index >= p->n || !p->metrics[index].available)
         return NAN;
     lh_heap_stats hs;
+    lh_mmap_stats ms;
     int64_t go[3];
     switch (index) {
     case LH_M_HEAP_LIVE_BYTES:
@@ -435,6 +449,12 @@ double lh_probes_read(const lh_probes *p, int index)
         return read_threads();
     case LH_M_PROC_MAPS:
         return read_maps();
+    case LH_M_MMAP_LIVE_BYTES:
+        lh_mmap_read(&ms);
+        return (double)ms.live_bytes;
+    case LH_M_MMAP_LIVE_MAPS:
+        lh_mmap_read(&ms);
+        return (double)ms.live_maps;
     case LH_M_GO_GOROUTINES:
         return (double)p->target->go.goroutines();
     case LH_M_GO_HEAP_LIVE_BYTES:

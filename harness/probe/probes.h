@@ -2,6 +2,8 @@
  * probes.h - the metrics a workload can put invariants on.
  *
  *   heap.live_bytes, heap.live_allocs     the interposer (exact)
+ *   mmap.live_bytes, mmap.live_maps       the interposer: the target's own
+ *                                         mappings (exact)
  *   proc.rss_bytes, proc.fds, proc.threads, proc.maps    /proc/self
  *   go.goroutines, go.heap_live_bytes, go.heap_objects, go.gc_cycles
  *                                         the Go probe, when linked
@@ -27,6 +29,8 @@ enum {
     LH_M_GO_HEAP_LIVE_BYTES,
     LH_M_GO_HEAP_OBJECTS,
     LH_M_GO_GC_CYCLES,
+    LH_M_MMAP_LIVE_BYTES,
+    LH_M_MMAP_LIVE_MAPS,
     LH_M_BUILTIN_COUNT,     /* target gauges follow */
 };
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "interpose.h"
 
 #define GAUGE_PREFIX "leakhound_gauge_"
 
@@ -32,8 +33,11 @@ static void *sym(void *handle, const char *name)
  * the ELF file at path (dlsym cannot enumerate); stops when fn returns
  * non-zero.  A file that cannot be read calls nothing.
  */
-static void each_dynsym(const char *path,
-                        int (*fn)(const char *, int, void *), void *ud)
+typedef int sym_fn(const char *name, const Elf64_Sym *sym, void *ud);
+
+/* Calls fn for each named symbol of the ELF file's sections of type
+ * (SHT_DYNSYM, SHT_SYMTAB) until it returns non-zero. */
+static void each_sym(const char *path, unsigned type, sym_fn *fn, void *ud)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -44,7 +48,8 @@ static void each_dynsym(const char *path,
         return;
     }
     size_t size = (size_t)st.st_size;
-    const unsigned char *img = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    const unsigned char *img = lh_raw_mmap(NULL, size, PROT_READ,
+                                           MAP_PRIVATE, fd, 0);
     close(fd);
     if (img == MAP_FAILED)
         return;
@@ -56,7 +61,7 @@ static void each_dynsym(const char *path,
         goto out;
     const Elf64_Shdr *sh = (const Elf64_Shdr *)(img + eh->e_shoff);
     for (unsigned i = 0; i < eh->e_shnum; i++) {
-        if (sh[i].sh_type != SHT_DYNSYM || sh[i].sh_link >= eh->e_shnum)
+        if (sh[i].sh_type != type || sh[i].sh_link >= eh->e_shnum)
             continue;
         const Elf64_Shdr *strs = &sh[sh[i].sh_link];
         if (sh[i].sh_offset + sh[i].sh_size > size ||
@@ -70,13 +75,30 @@ static void each_dynsym(const char *path,
                 !memchr(names + syms[k].st_name, 0,
                         strs->sh_size - syms[k].st_name))
                 continue;
-            if (fn(names + syms[k].st_name, syms[k].st_shndx != SHN_UNDEF,
-                   ud))
+            if (fn(names + syms[k].st_name, &syms[k], ud))
                 goto out;
         }
     }
 out:
-    munmap((void *)img, size);
+    lh_raw_munmap((void *)img, size);
+}
+
+typedef struct dyn_adapter {
+    int (*fn)(const char *, int, void *);
+    void *ud;
+} dyn_adapter;
+
+static int dyn_one(const char *name, const Elf64_Sym *s, void *ud)
+{
+    dyn_adapter *a = ud;
+    return a->fn(name, s->st_shndx != SHN_UNDEF, a->ud);
+}
+
+static void each_dynsym(const char *path,
+                        int (*fn)(const char *, int, void *), void *ud)
+{
+    dyn_adapter a = { fn, ud };
+    each_sym(path, SHT_DYNSYM, dyn_one, &a);
 }
 
 static const char *base_name(const char *path)
@@ -237,6 +259,45 @@ static void find_go_probe(lh_target *t)
     t->has_go = 1;
 }
 
+typedef struct sym_find {
+    const char *name;
+    uint64_t value, size;
+} sym_find;
+
+static int find_one(const char *name, const Elf64_Sym *s, void *ud)
+{
+    sym_find *f = ud;
+    if (s->st_shndx == SHN_UNDEF || ELF64_ST_TYPE(s->st_info) != STT_FUNC ||
+        strcmp(name, f->name) != 0)
+        return 0;
+    f->value = s->st_value;
+    f->size = s->st_size;
+    return 1;
+}
+
+/*
+ * A cgo build of the Go runtime maps its heap through libc's mmap, from
+ * x_cgo_mmap: those mappings are the Go heap's (go.* metrics), not the
+ * target's own, and the interposer is told to leave them out.  Found in
+ * the image's symbol table; a stripped Go target cannot be told apart
+ * (mmap_unknown: the mmap.* metrics are unavailable).
+ */
+static void find_go_mmap(lh_target *t)
+{
+    sym_find f = { "x_cgo_mmap", 0, 0 };
+    each_sym(t->image, SHT_SYMTAB, find_one, &f);
+    if (!f.value)
+        each_sym(t->image, SHT_DYNSYM, find_one, &f);
+    struct link_map *lm = NULL;
+    if (!f.value || dlinfo(t->handle, RTLD_DI_LINKMAP, &lm) != 0 || !lm) {
+        t->mmap_unknown = 1;
+        return;
+    }
+    uintptr_t lo = (uintptr_t)lm->l_addr + (uintptr_t)f.value;
+    if (lh_mmap_ignore_caller(lo, lo + (f.size ? f.size : 256)) < 0)
+        t->mmap_unknown = 1;
+}
+
 /*
  * Fuzz drivers link a target into themselves (a Go c-archive, an AFL++
  * build) and say so with LEAKHOUND_STATIC_TARGET=<library file name>: that
@@ -311,6 +372,8 @@ static int open_target(lh_target *t, const char *path, const char *file,
     }
     initialize(t);
     find_go_probe(t);
+    if (t->has_go)
+        find_go_mmap(t);
     find_gauges(t);
     find_allocator(t);
     return 0;

@@ -48,6 +48,8 @@ typedef struct lh_target {
                                (/usr/lib/.../libjemalloc.so.2 is loaded)" */
     void *handle;
     int has_go;             /* the Go probe is linked in */
+    int mmap_unknown;       /* a Go target whose runtime's mappings cannot
+                               be told from its own (stripped) */
     lh_go_probe go;
     size_t ngauges;
     lh_gauge *gauges;

@@ -5,6 +5,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "alloc.h"
+
 lh_flight *lh_flight_create(int *fd)
 {
     int f = memfd_create("leakhound-flight", MFD_CLOEXEC);
@@ -25,8 +27,8 @@ lh_flight *lh_flight_create(int *fd)
 
 lh_flight *lh_flight_map(int fd)
 {
-    void *p = mmap(NULL, sizeof(lh_flight), PROT_READ | PROT_WRITE,
-                   MAP_SHARED, fd, 0);
+    void *p = lh_raw_mmap(NULL, sizeof(lh_flight), PROT_READ | PROT_WRITE,
+                          MAP_SHARED, fd, 0);
     return p == MAP_FAILED ? NULL : p;
 }
 

@@ -608,6 +608,10 @@ static void add_default_invariants(worker *wk)
 {
     lh_workload *w = &wk->w;
     lh_workload_add(w, "stable", "heap.live_bytes");
+    /* Not for a stripped Go target, whose runtime's mappings would be
+     * counted as its own (the metric is unavailable there). */
+    if (wk->probes.metrics[LH_M_MMAP_LIVE_BYTES].available)
+        lh_workload_add(w, "stable", "mmap.live_bytes");
     lh_workload_add(w, "stable", "proc.fds");
     lh_workload_add(w, "stable", "proc.threads");
     if (wk->target && wk->target->has_go) {

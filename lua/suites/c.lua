@@ -11,6 +11,7 @@ local fdio    = leak.target "build/targets/c/libfdio.so"
 local threads = leak.target "build/targets/c/libthreads.so"
 local lazy    = leak.target "build/targets/c/liblazy.so"
 local leak16  = leak.target "build/targets/c/libleak16.so"
+local render  = leak.target "build/targets/c/librender.so"
 
 -- A record: tag[4] len[1] payload[len].  One input in four is a GROW record,
 -- the tag that takes librecord's error path.
@@ -329,5 +330,56 @@ leak.workload "c-leak16-clean" {
     leak.baseline "heap.live_bytes" { slack = 0 },
     leak.max_growth "heap.live_bytes" { per_iter = 1 },
     leak.bounded "target.leak16_blocks" { max = 0 },
+  },
+}
+
+---------------------------------------------------------------------------
+-- 7. Mapped memory, not malloc'd (librender)
+---------------------------------------------------------------------------
+
+-- A request: one in four is DRAW (render_draw_* maps a 4 KiB page for it),
+-- the others TEXT (checksummed, nothing mapped).  The payload picks one of
+-- 64 cache slots.
+local function draws(rng, i)
+  local tag = (i % 4 == 0) and "DRAW" or "TEXT"
+  return tag .. rng:bytes(rng:int(1, 24))
+end
+
+-- No invariants declared: the defaults judge it.  +4,096 B and +1 mapping
+-- per DRAW request (+1,024 B/iter); the heap, proc.maps (the kernel merges
+-- the pages) and fds stay flat.
+leak.workload "c-render-mmap-leak" {
+  description = "render_draw_leaky overwrites a cache slot without munmap",
+  target = render,
+  expect = { fail = { "mmap.live_bytes" } },
+  warmup = 200, iterations = 10000, samples = 30,
+  inputs = draws,
+  step = function(input) render:call("render_draw_leaky", input) end,
+}
+
+-- The same maps and unmaps; the cache fills its 64 slots (256 KiB) during
+-- warmup and stays there.
+leak.workload "c-render-mmap-ring" {
+  description = "render_draw_ring unmaps a slot's old page: 64 pages at most",
+  target = render,
+  expect = "clean",
+  warmup = 2000, iterations = 10000, samples = 30,
+  inputs = draws,
+  step = function(input) render:call("render_draw_ring", input) end,
+}
+
+-- The leaky cache on its seeds (no DRAW request): clean.  Fuzzing it finds
+-- DRAW, and replaying that input maps a page each time (tests:
+-- fuzz-c-render-libfuzzer).
+leak.workload "c-render-leaky-on-seeds" {
+  description = "render_draw_leaky is clean until a request is a DRAW",
+  target = render,
+  expect = "clean",
+  warmup = 100, iterations = 5000, samples = 20,
+  inputs = leak.corpus "corpora/render",
+  step = render:fn "render_draw_leaky",
+  invariants = {
+    leak.stable "mmap.live_bytes",
+    leak.stable "heap.live_bytes",
   },
 }
