@@ -12,14 +12,21 @@
  *
  * Building blocks:
  *   Mann-Kendall: S = sum over i<j of sign(y[j] - y[i]);
- *   Var(S) = (n(n-1)(2n+5) - sum over tie groups t(t-1)(2t+5)) / 18;
- *   Z = (S - sign(S)) / sqrt(Var) (continuity correction), p = 1 - Phi(Z),
- *   one-sided for an upward trend.  Var = 0 (a constant series) gives p = 1:
- *   no evidence of anything.
+ *   Var(S) = (n(n-1)(2n+5) - sum over tie groups t(t-1)(2t+5)) / 18.
+ *   p = P(S' >= S), one-sided for an upward trend.  For n <= 40 it is
+ *   exact: S' over every arrangement of the series' values (ties kept),
+ *   counted by inversions with q-multinomial coefficients (mk_exact_p);
+ *   the normal approximation is conservative in the far tail at small n
+ *   (7 rising samples: exact 1/7! = 2.0e-4, normal 0.0013).  Above 40:
+ *   Z = (S - sign(S)) / sqrt(Var), p = 1 - Phi(Z).  Var = 0 (a constant
+ *   series) gives p = 1: no evidence of anything.
  *   Theil-Sen: slope = median of the pairwise slopes over pairs with
  *   distinct x.  Sen's interval (Gilbert 1987, 8.7): C = z(1-alpha/2) *
- *   sqrt(Var(S)), lower = the (N-C)/2-th, upper = the ((N+C)/2 + 1)-th of
- *   the N ordered slopes (1-based, interpolated, clamped to [1, N]).
+ *   sqrt(Var), lower = the (N-C)/2-th, upper = the ((N+C)/2 + 1)-th of
+ *   the N ordered slopes (1-based, interpolated, clamped to [1, N]); Var
+ *   is that of S over the same pairs, those with distinct x (Kendall's
+ *   variance with ties in x and y), so duplicate x narrow it as they
+ *   should.
  *
  * STABLE ("no upward trend beyond slack").  Judged on the TAIL, the last
  * max(ceil(n/2), min(n, 8)) samples, because the first half is allowed to
@@ -29,11 +36,14 @@
  *   (b) Theil-Sen on the tail: the lower CI bound > 0 and the projected
  *       growth slope * (x[n-1] - x[0]) > slack_abs (projected over the
  *       whole measured window, so slack means "tolerated over the run");
- *   (c) the floor rises: min(last quarter of the tail) - min(first quarter
- *       of the tail) > slack_abs * span / window, quarters of max(2,
- *       tail/4) samples, span = the distance in iterations between the
- *       quarters' centres, window = x[n-1] - x[0]: the floor test gets the
- *       share of the slack that its span is of the window.
+ *   (c) the floor rises: floor(last quarter of the tail) - floor(first
+ *       quarter of the tail) > slack_abs * span / window, quarters of
+ *       q = max(2, tail/4) samples, floor = the quarter's order statistic
+ *       of rank 1 + q/4 (its minimum below 4 samples, the second lowest
+ *       from 4 to 7: one dip cannot veto a leak), span = the distance in
+ *       iterations between the quarters' centres, window = x[n-1] - x[0]:
+ *       the floor test gets the share of the slack that its span is of
+ *       the window.
  *   verdict: slope = tail Theil-Sen, growth = projected growth,
  *   threshold = slack_abs, p_value = tail Mann-Kendall p, judged = tail.
  * Each guards a different false positive: (a) alone flags any monotone
@@ -42,11 +52,30 @@
  * flushed, a GC cycle): what a sawtooth leaves behind is its troughs, and
  * when a quarter holds at least one period they are equal.  (c) compares
  * minima ~3/8 of the window apart (n = 31: samples 15 and 27 of 30), hence
- * its share of the slack.  With the default alpha a tail of fewer than 8
- * samples can never reach p < 0.001 (S = n(n-1)/2 is not enough), so
- * n < 8 never fails; lh_detect_min_samples gives the minimum and
- * the reason says so.  Measured false-positive rates
- * and what the rule cannot tell apart: docs/detector.md.
+ * its share of the slack.  With the default alpha a tail of fewer than 7
+ * samples can never reach p < 0.001 (1/6! = 0.0014), so n < 7 never
+ * fails; lh_detect_min_samples gives the minimum and the reason says so.
+ * Measured false-positive rates and what the rule cannot tell apart:
+ * docs/detector.md.
+ *
+ * STABLE, growth in steps (judge_steps), when (a)-(c) pass.  A buffer
+ * that doubles moves only at each doubling: the tail holds one step and
+ * (b) sees a median slope of 0.  Iterations are counted from the first
+ * warmup step: a = x_offset + x.  On the planned samples (spec->planned,
+ * P; all n when 0): a sample steps when it exceeds every earlier one by
+ * more than the slack's share for its phase.  When the tail's last step
+ * is at sample L and the tail's highest value exceeds the highest before
+ * it by more than slack_abs, the step must be resolved: a buffer grown
+ * by a factor <= 2 steps again before 2 a(L); a plateau does not.
+ *   - x[n-1] >= target = 2 a(L) - x_offset with no step since: a plateau,
+ *     pass ("plateau: ...");
+ *   - the samples after P (an extension) raise the highest value by at
+ *     least half the rise at L (and their share of the slack): fail,
+ *     "grows in steps";
+ *   - else unresolved: pass with extend_to = target, which the worker
+ *     runs to (up to 2 x iterations + warmup) and judges again.
+ * A caller that never extends (the fuzz oracle) gets a pass saying
+ * "unresolved".
  *
  * BASELINE: growth = y[n-1] - y[0]; fails iff growth > slack_abs.  The slope
  * and p over the whole series are evidence only.
@@ -406,15 +435,6 @@ static void reason_add(lh_verdict *v, const char *fmt, ...)
     va_end(ap);
 }
 
-static double min_of(const double *a, size_t n)
-{
-    double m = a[0];
-    for (size_t i = 1; i < n; i++)
-        if (a[i] < m)
-            m = a[i];
-    return m;
-}
-
 static double mean_of(const double *a, size_t n)
 {
     double s = 0;
@@ -465,23 +485,38 @@ size_t lh_detect_min_samples(const lh_inv_spec *spec)
     return 0;
 }
 
+/* The k-th smallest (0-based) of f(a, i) for i < q, f a sample or a
+ * difference of neighbours.  O(q^2) and no memory. */
+static double kth_by(const double *a, size_t q, size_t k,
+                     double (*f)(const double *, size_t))
+{
+    for (size_t i = 0; i < q; i++) {
+        double v = f(a, i);
+        size_t less = 0, eq = 0;
+        for (size_t j = 0; j < q; j++) {
+            double w = f(a, j);
+            less += w < v;
+            eq += w == v;
+        }
+        if (less <= k && k < less + eq)
+            return v;
+    }
+    return f(a, 0);
+}
+
+static double at(const double *a, size_t i) { return a[i]; }
+static double absdiff(const double *a, size_t i)
+{
+    return fabs(a[i + 1] - a[i]);
+}
+
 /* The floor of a window of q samples: its order statistic of rank
  * 1 + q/4, the lowest once the lowest quarter is set aside, so that one
  * low outlier (a dip) in a quarter of 4 or more cannot hide a rising
- * floor.  O(q^2) and no memory. */
+ * floor. */
 static double floor_of(const double *a, size_t q)
 {
-    size_t k = q / 4;
-    for (size_t i = 0; i < q; i++) {
-        size_t less = 0, eq = 0;
-        for (size_t j = 0; j < q; j++) {
-            less += a[j] < a[i];
-            eq += a[j] == a[i];
-        }
-        if (less <= k && k < less + eq)
-            return a[i];
-    }
-    return min_of(a, q);
+    return kth_by(a, q, q / 4, at);
 }
 
 /* Growth in steps, when the usual rule passed (see the top of the file):
@@ -495,8 +530,15 @@ static void judge_steps(const double *x, const double *y, size_t n,
     double window = x[P - 1] - x[0];
     double before = y[0], env = y[0], last_rise = 0.0;
     size_t last = 0;
+    /* A step stands out of the noise: 4 x the median change between
+     * neighbours in the tail (0 for a counter that moves only in steps;
+     * ~3.8 sd for white noise). */
+    double noise = P - t0 >= 3
+        ? 4.0 * kth_by(y + t0, P - t0 - 1, (P - t0 - 1) / 2, absdiff) : 0;
     for (size_t i = 1; i < P; i++) {
         double h = window > 0 ? slack * (x[i] - x[i - 1]) / window : 0;
+        if (h < noise)
+            h = noise;
         if (i > t0 && y[i] > env + h) {
             last = i;
             last_rise = y[i] - env;
@@ -514,7 +556,7 @@ static void judge_steps(const double *x, const double *y, size_t n,
     for (size_t i = P; i < n; i++) {
         if (y[i] > top)
             top = y[i];
-        if (!again && top - env >= 0.5 * last_rise &&
+        if (!again && top - env >= 0.5 * last_rise && top - env > noise &&
             top - env > (window > 0 ? slack * (x[i] - x[P - 1]) / window
                                     : 0))
             again = x[i];
