@@ -579,10 +579,12 @@ static void judge_steps(const double *x, const double *y, size_t n,
                    fmt_num(b4, sizeof b4, again, 0),
                    fmt_num(b5, sizeof b5, target, 0));
     } else if (x[n - 1] >= target) {
-        reason_add(v, "plateau: last step +%s by iteration %s, none by "
-                   "2x (%s); %s", fmt_num(b1, sizeof b1, last_rise, 0),
+        reason_add(v, "plateau: last step +%s by iteration %s, none "
+                   "up to %s (2x: %s); %s",
+                   fmt_num(b1, sizeof b1, last_rise, 0),
                    fmt_num(b2, sizeof b2, at, 0),
-                   fmt_num(b3, sizeof b3, x[n - 1], 0), rest);
+                   fmt_num(b3, sizeof b3, x[n - 1], 0),
+                   fmt_num(b4, sizeof b4, target, 0), rest);
     } else {
         v->extend_to = target;
         reason_add(v, "unresolved: stepped +%s by iteration %s, run not "

@@ -443,6 +443,12 @@ static void verdict_line(worker *wk, judged *j)
         fmt_value(t, sizeof t, j->v.threshold);
         if (inv->spec.kind == LH_INV_MAX_GROWTH)
             lh_buf_printf(&line, " limit %s/iter", t);
+        /* growth in steps: what the extension showed, or could not */
+        const char *r = j->v.reason;
+        if (strncmp(r, "grows in steps", 14) == 0 ||
+            strncmp(r, "plateau: last step", 18) == 0 ||
+            strncmp(r, "unresolved", 10) == 0)
+            lh_buf_printf(&line, "; %.*s", (int)strcspn(r, ";"), r);
     } else if (inv->spec.kind == LH_INV_BASELINE) {
         fmt_value(a, sizeof a, j->v.growth);
         fmt_value(t, sizeof t, j->v.threshold);
