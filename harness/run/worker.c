@@ -483,7 +483,7 @@ static void emit_result(worker *wk, judged *js, int nj)
     double secs = wk->t_measured > 0 ? lh_now() - wk->t_measured : 0;
     lh_json_key(&b, "iterations");
     lh_json_num(&b, (double)done);
-    if (wk->w.iterations > 0)   /* fewer than done: the run was extended */
+    if (wk->w.iterations > 0)   /* below iterations: the run was extended */
         lh_json_field_num(&b, "planned_iterations",
                           (double)wk->w.iterations);
     lh_json_field_num(&b, "seconds", secs);
