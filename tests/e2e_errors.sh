@@ -128,10 +128,10 @@ expect_match "a bad inputs names file:line and workload" \
     "bad_values.lua:30: workload 'inputs-number': inputs must be .*got 42"
 expect_match "samples = 4: stable can never fail, says the minimum" \
     "$(m samples-too-few)" \
-    "bad_values.lua:36: workload 'samples-too-few': samples = 4: stable 'heap.live_bytes' can never fail: .*use samples >= 7"
+    "bad_values.lua:36: workload 'samples-too-few': samples = 4: stable 'heap.live_bytes' can never fail: .*use samples >= 6"
 expect_match "iterations = 5 caps samples: the defaults can never fail" \
     "$(m iterations-too-few)" \
-    "bad_values.lua:43: workload 'iterations-too-few': samples = 5 \(capped at iterations = 5\): .*can never fail.*samples >= 7 and iterations >= 7"
+    "bad_values.lua:43: workload 'iterations-too-few': samples = 5 \(capped at iterations = 5\): .*can never fail.*samples >= 6 and iterations >= 6"
 expect_match "a small alpha needs more samples" "$(m alpha-too-small)" \
     "bad_values.lua:49: workload 'alpha-too-small': samples = 10: max_growth 'heap.live_bytes' can never fail: .*p < 1e-12; use samples >= [0-9]+"
 expect_eq "bad workloads are errors, not passes" \

@@ -128,34 +128,36 @@ static void test_mann_kendall(void)
     double s, var, p;
 
     /* {1,3,2,4,5}: of the 10 pairs only (3,2) falls, so S = 9 - 1 = 8;
-     * no ties, Var = 5*4*15/18 = 50/3; Z = (8-1)/sqrt(50/3) = 1.7146;
-     * p = 1 - Phi(Z) = 0.0432054. */
+     * no ties, Var = 5*4*15/18 = 50/3.  Exact: S >= 8 is at most one
+     * inversion, 1 + 4 of the 5! orders: p = 5/120 = 0.0416667 (the
+     * normal approximation said 0.0432). */
     const double a[] = { 1, 3, 2, 4, 5 };
     lh_mann_kendall(a, 5, &s, &var, &p);
     check(s == 8.0, "mk {1,3,2,4,5}: S = %g (want 8)", s);
     check(near(var, 50.0 / 3.0, 1e-12), "mk {1,3,2,4,5}: var = %.6f "
           "(want 16.666667)", var);
-    check(near(p, 0.0432054, 1e-6), "mk {1,3,2,4,5}: p = %.7f "
-          "(want 0.0432054)", p);
+    check(near(p, 5.0 / 120.0, 1e-12), "mk {1,3,2,4,5}: p = %.7f "
+          "(want 0.0416667)", p);
 
     /* {1,2,2,3,3,3}: the 1 beats five, each 2 beats three 3s, ties count
      * 0: S = 5 + 3 + 3 = 11.  Ties: a pair (2) and a triple (3):
-     * Var = (6*5*17 - 2*1*9 - 3*2*11)/18 = 426/18; Z = 10/sqrt(23.667);
-     * p = 0.0199122. */
+     * Var = (6*5*17 - 2*1*9 - 3*2*11)/18 = 426/18.  Exact: only the
+     * sorted one of the 6!/(2!3!) = 60 arrangements reaches S = 11:
+     * p = 1/60 (the normal approximation said 0.0199). */
     const double b[] = { 1, 2, 2, 3, 3, 3 };
     lh_mann_kendall(b, 6, &s, &var, &p);
     check(s == 11.0, "mk ties {1,2,2,3,3,3}: S = %g (want 11)", s);
     check(near(var, 426.0 / 18.0, 1e-12), "mk ties: var = %.6f "
           "(want 23.666667)", var);
-    check(near(p, 0.0199122, 1e-6), "mk ties: p = %.7f (want 0.0199122)",
+    check(near(p, 1.0 / 60.0, 1e-12), "mk ties: p = %.7f (want 1/60)",
           p);
 
-    /* Falling series: S = -10, Z = -9/sqrt(50/3), p = 0.9862568 (the test
+    /* Falling series: S = -10, every order has S >= -10: p = 1 (the test
      * is one-sided: a fall is no evidence of growth). */
     const double c[] = { 5, 4, 3, 2, 1 };
     lh_mann_kendall(c, 5, &s, &var, &p);
-    check(s == -10.0 && near(p, 0.9862568, 1e-6),
-          "mk falling: S = %g, p = %.7f (want -10, 0.9862568)", s, p);
+    check(s == -10.0 && p == 1.0,
+          "mk falling: S = %g, p = %.7f (want -10, 1)", s, p);
 
     const double d[] = { 7, 7, 7, 7, 7, 7 };
     lh_mann_kendall(d, 6, &s, &var, &p);
@@ -164,6 +166,71 @@ static void test_mann_kendall(void)
 
     lh_mann_kendall(d, 1, &s, &var, &p);
     check(s == 0.0 && p == 1.0, "mk single value: S = %g, p = %g", s, p);
+}
+
+/* S of y in the order idx gives. */
+static double mk_s_perm(const double *y, const int *idx, int n)
+{
+    double S = 0;
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n; j++)
+            S += (y[idx[j]] > y[idx[i]]) - (y[idx[j]] < y[idx[i]]);
+    return S;
+}
+
+/* The exact test against brute force: every order of the values. */
+static void test_mk_exact(void)
+{
+    double s, var, p;
+
+    /* The issue's case: 7 strictly rising samples, p = 1/7! = 1.98e-4
+     * (the normal approximation said 0.0013, above alpha 0.001). */
+    const double r7[] = { 1, 2, 3, 4, 5, 6, 7 };
+    lh_mann_kendall(r7, 7, &s, &var, &p);
+    check(near(p, 1.0 / 5040.0, 1e-15), "mk exact 7 rising: p = %.3g "
+          "(want 1/5040 = 1.98e-4)", p);
+
+    /* Ties: enumerate all 8! orders of a series with a pair and a triple
+     * and count those with S >= the observed S. */
+    const double y[] = { 3, 1, 2, 2, 5, 5, 5, 4 };
+    enum { M = 8 };
+    int idx[M], c[M] = { 0 };
+    for (int i = 0; i < M; i++)
+        idx[i] = i;
+    int ident[M];
+    memcpy(ident, idx, sizeof idx);
+    double S0 = mk_s_perm(y, ident, M), hit = 0, all = 0;
+    /* Heap's algorithm */
+    hit += mk_s_perm(y, idx, M) >= S0;
+    all++;
+    for (int i = 0; i < M;) {
+        if (c[i] < i) {
+            int k = i % 2 ? c[i] : 0, t = idx[k];
+            idx[k] = idx[i];
+            idx[i] = t;
+            hit += mk_s_perm(y, idx, M) >= S0;
+            all++;
+            c[i]++;
+            i = 0;
+        } else {
+            c[i++] = 0;
+        }
+    }
+    lh_mann_kendall(y, M, &s, &var, &p);
+    check(s == S0 && near(p, hit / all, 1e-12), "mk exact with ties: "
+          "p = %.7f, brute force %.7f over %.0f orders", p, hit / all, all);
+
+    /* In the body of the distribution the exact p and the normal
+     * approximation agree (n = LH_MK_EXACT_MAX, a mild trend). */
+    double big[LH_MK_EXACT_MAX];
+    rng_seed(77);
+    for (int i = 0; i < LH_MK_EXACT_MAX; i++)
+        big[i] = i * 0.02 + rng_gauss();
+    lh_mann_kendall(big, LH_MK_EXACT_MAX, &s, &var, &p);
+    double p_nm = 0.5 * erfc((s - 1.0) / sqrt(var) / sqrt(2.0));
+    check(p > 0.001 && fabs(p - p_nm) < 0.002,
+          "mk exact (n=%d) and normal agree in the body: p %.4f vs %.4f",
+          LH_MK_EXACT_MAX, p, p_nm);
 }
 
 static void test_theil_sen(void)
@@ -221,6 +288,19 @@ static void test_theil_sen(void)
     /* Distinct-x pairs: (0,2)=2, (0,7)=7, (5,2)=-3, (5,7)=2 -> median 2. */
     rc = lh_theil_sen(dx, dy, 4, 0.05, &sl, &lo, &hi);
     check(rc == 0 && sl == 2.0, "ts duplicate x: slope %g (want 2)", sl);
+
+    /* The interval's Var(S) counts only the pairs with distinct x:
+     * x = 0,0,1,1,2,2,3,3 has 4 tied pairs, so Var = (8*7*21 - 4*18)/18
+     * + 0 + (8 * 0)/(2*8*7) = 61.333 (the ties in y: none), not
+     * 65.333.  alpha 0.5: C = 0.67449 * sqrt(61.333) = 5.2823 of N = 24
+     * slopes; lower rank 9.3588 -> 1.679423 (old: 1.637041). */
+    const double tx[] = { 0, 0, 1, 1, 2, 2, 3, 3 };
+    const double ty[] = { 0, 3, 1, 5, 4, 6, 9, 7 };
+    rc = lh_theil_sen(tx, ty, 8, 0.5, &sl, &lo, &hi);
+    check(rc == 0 && sl == 2.0 && near(lo, 1.679423, 1e-5)
+          && near(hi, 3.0, 1e-12),
+          "ts duplicate x, interval: slope %g [%.6f, %g] (want 2 "
+          "[1.679423, 3])", sl, lo, hi);
 
     const double sx[] = { 4, 4, 4, 4 };
     rc = lh_theil_sen(sx, dy, 4, 0.05, &sl, &lo, &hi);
@@ -484,22 +564,190 @@ static void test_stable_slack(void)
 
 static void test_stable_short(void)
 {
-    /* With the default alpha (0.001), seven strictly rising samples reach
-     * at best p = 0.0013: too few to ever fail; eight are enough. */
+    /* With the default alpha (0.001), six strictly rising samples reach
+     * at best p = 1/6! = 0.0014: too few to ever fail; seven are enough
+     * (1/7! = 2.0e-4, exact). */
+    make_x(6, 1000.0);
+    for (int i = 0; i < 6; i++)
+        Y[i] = 100.0 * i;
+    int rc;
+    lh_verdict v = stable(0.0, 6, &rc);
+    check(rc == 0 && !v.fail && strstr(v.reason, "cannot reach"),
+          "stable n=6 rising: pass, says why: %s", v.reason);
+
     make_x(7, 1000.0);
     for (int i = 0; i < 7; i++)
         Y[i] = 100.0 * i;
-    int rc;
-    lh_verdict v = stable(0.0, 7, &rc);
-    check(rc == 0 && !v.fail && strstr(v.reason, "cannot reach"),
-          "stable n=7 rising: pass, says why: %s", v.reason);
+    v = stable(0.0, 7, &rc);
+    check(rc == 0 && v.fail && v.judged == 7,
+          "stable n=7 rising: fail (judged %zu): %s", v.judged, v.reason);
+}
 
-    make_x(8, 1000.0);
-    for (int i = 0; i < 8; i++)
-        Y[i] = 100.0 * i;
-    v = stable(0.0, 8, &rc);
-    check(rc == 0 && v.fail && v.judged == 8,
-          "stable n=8 rising: fail (judged %zu): %s", v.judged, v.reason);
+/* The floor test takes a robust low quantile of each quarter: one dip in
+ * the last quarter no longer passes a steady leak as a plateau. */
+static void test_stable_floor_dip(void)
+{
+    make_x(N_DEFAULT, ITERS);
+    for (int i = 0; i < N_DEFAULT; i++)
+        Y[i] = 1e6 + 1000.0 * X[i];
+    Y[28] = 1e6;                        /* one sample back at baseline */
+    lh_verdict v = stable(0.0, N_DEFAULT, NULL);
+    check(v.fail, "stable 1000/iter with one dip in the last quarter: "
+          "fail: %s", v.reason);
+    Y[28] = 1e6 + 1000.0 * X[28];
+    Y[16] = 1e9;                        /* and one spike in the first */
+    v = stable(0.0, N_DEFAULT, NULL);
+    check(v.fail, "stable 1000/iter with one spike in the first quarter: "
+          "fail: %s", v.reason);
+}
+
+/* ---- growth in steps --------------------------------------------------- */
+
+#define STEP_ITERS 10000.0
+#define STEP_OFF 100.0              /* the warmup */
+#define STEP_PLANNED 31
+
+/* Usable bytes of a log of 16-byte records grown by `factor` from 16
+ * records, after `calls` appends. */
+static double log_bytes(double calls, double factor)
+{
+    double cap = 16;
+    while (cap < calls)
+        cap = ceil(cap * factor);
+    return 16.0 * cap;
+}
+
+/* x on the planned schedule, then on to `upto` in phases of the same
+ * length; returns n. */
+static size_t step_x(double upto)
+{
+    size_t n = 0;
+    double len = STEP_ITERS / (STEP_PLANNED - 1);
+    for (; n < STEP_PLANNED; n++)
+        X[n] = len * (double)n;
+    while (X[n - 1] < upto && n < BIG)
+        X[n] = X[n - 1] + len, n++;
+    return n;
+}
+
+static lh_verdict stepped(size_t n, double slack)
+{
+    lh_inv_spec spec = { .kind = LH_INV_STABLE, .slack = slack,
+                         .planned = STEP_PLANNED, .x_offset = STEP_OFF };
+    lh_verdict v;
+    lh_detect(&spec, X, Y, n, Y[n - 1], &v);
+    return v;
+}
+
+static void test_steps_geometric(void)
+{
+    static const double factors[] = { 2.0, 1.5 };
+    for (int f = 0; f < 2; f++) {
+        size_t n = step_x(0);
+        for (size_t i = 0; i < n; i++)
+            Y[i] = 5e4 + log_bytes(STEP_OFF + X[i], factors[f]);
+        lh_verdict v = stepped(n, 0.0);
+        check(!v.fail && v.extend_to > STEP_ITERS &&
+              strncmp(v.reason, "unresolved", 10) == 0,
+              "steps x%.1f, planned run: unresolved, extend to %.0f: %s",
+              factors[f], v.extend_to, v.reason);
+        double until = v.extend_to;
+        for (int round = 0; round < 4 && !v.fail; round++) {
+            n = step_x(until);
+            for (size_t i = 0; i < n; i++)
+                Y[i] = 5e4 + log_bytes(STEP_OFF + X[i], factors[f]);
+            v = stepped(n, 0.0);
+            until = v.extend_to;
+        }
+        check(v.fail && X[n - 1] <= 2 * STEP_ITERS + STEP_OFF &&
+              strncmp(v.reason, "grows in steps", 14) == 0,
+              "steps x%.1f, extended to %.0f: fail: %s", factors[f],
+              X[n - 1], v.reason);
+    }
+    /* The old rule on the planned run alone: not even noticed. */
+    size_t n = step_x(0);
+    for (size_t i = 0; i < n; i++)
+        Y[i] = 5e4 + log_bytes(STEP_OFF + X[i], 2.0);
+    lh_verdict v = stable(0.0, n, NULL);
+    check(!v.fail, "steps x2, usual rule on the planned run: pass: %s",
+          v.reason);
+}
+
+/* Plateaus that step in the judged window and never again. */
+static void test_steps_plateau(void)
+{
+    /* a fill that ends at 6,000, an arena step at 6,600, pages at 5,700
+     * and 7,100 */
+    static const double ends[][3] = {
+        { 5200, 5600, 6000 }, { 6600, 0, 0 }, { 5700, 7100, 0 },
+    };
+    for (int k = 0; k < 3; k++) {
+        size_t n = step_x(0);
+        for (size_t i = 0; i < n; i++) {
+            Y[i] = 1e5;
+            for (int j = 0; j < 3; j++)
+                Y[i] += ends[k][j] > 0 && STEP_OFF + X[i] >= ends[k][j]
+                        ? 4096.0 * (k + 1) : 0.0;
+        }
+        lh_verdict v = stepped(n, 0.0);
+        double until = v.extend_to;
+        check(!v.fail && until > STEP_ITERS && until < 2 * STEP_ITERS,
+              "plateau %d, planned run: extend to %.0f: %s", k, until,
+              v.reason);
+        n = step_x(until);
+        for (size_t i = STEP_PLANNED; i < n; i++)
+            Y[i] = Y[STEP_PLANNED - 1];
+        v = stepped(n, 0.0);
+        check(!v.fail && v.extend_to == 0 &&
+              strncmp(v.reason, "plateau", 7) == 0,
+              "plateau %d, extended to %.0f: pass: %s", k, X[n - 1],
+              v.reason);
+    }
+    /* A last step before the judged window asks for nothing. */
+    size_t n = step_x(0);
+    for (size_t i = 0; i < n; i++)
+        Y[i] = 1e5 + (X[i] >= 4000 ? 8192.0 : 0.0);
+    lh_verdict v = stepped(n, 0.0);
+    check(!v.fail && v.extend_to == 0, "step at 4,000 of 10,000: pass "
+          "without extending: %s", v.reason);
+    /* Noise under the slack never asks for more. */
+    int asked = 0;
+    for (int seed = 1; seed <= 50; seed++) {
+        rng_seed((uint64_t)seed + 900);
+        for (size_t i = 0; i < n; i++)
+            Y[i] = 1e6 + 1000.0 * rng_gauss();
+        asked += stepped(n, 10000.0).extend_to > 0;
+    }
+    check(asked == 0, "noise sd 1000, slack 10000: %d/50 extend", asked);
+}
+
+/* Bursts: a node lost now and then under contention keeps climbing in
+ * irregular steps. */
+static void test_steps_bursts(void)
+{
+    int fails = 0, seeds = 30;
+    for (int seed = 1; seed <= seeds; seed++) {
+        rng_seed((uint64_t)seed + 950);
+        size_t n = step_x(2 * STEP_ITERS + STEP_OFF);
+        double y = 3800;
+        for (size_t i = 0; i < n; i++) {
+            if (i > 0 && rng_unit() < 0.5)
+                y += 2000.0 + 60000.0 * rng_unit();
+            Y[i] = y;
+        }
+        /* what the worker does: extend while asked, up to the cap */
+        size_t m = STEP_PLANNED;
+        lh_verdict v = stepped(m, 0.0);
+        while (!v.fail && v.extend_to > 0 && m < n) {
+            while (m < n && X[m - 1] < v.extend_to)
+                m++;
+            v = stepped(m, 0.0);
+        }
+        fails += v.fail;
+        if (!v.fail)
+            printf("  bursts seed %d: %s\n", seed, v.reason);
+    }
+    check(fails == seeds, "bursts: %d/%d fail (want all)", fails, seeds);
 }
 
 /* lh_detect_min_samples is the boundary lh_detect really has: a steep,
@@ -528,8 +776,8 @@ static void test_min_samples(void)
         }
     }
     lh_inv_spec def = { .kind = LH_INV_STABLE };
-    check(lh_detect_min_samples(&def) == 8,
-          "stable, default alpha: 8 samples (%zu)",
+    check(lh_detect_min_samples(&def) == 7,
+          "stable, default alpha: 7 samples (%zu)",
           lh_detect_min_samples(&def));
     lh_inv_spec base = { .kind = LH_INV_BASELINE };
     check(lh_detect_min_samples(&base) == 4, "baseline: 4 samples");
@@ -763,6 +1011,7 @@ static void test_scale_and_alloc(void)
 int main(void)
 {
     test_mann_kendall();
+    test_mk_exact();
     test_theil_sen();
     test_stable_noise();
     test_stable_sawtooth();
@@ -771,6 +1020,10 @@ int main(void)
     test_stable_growth();
     test_stable_slack();
     test_stable_short();
+    test_stable_floor_dip();
+    test_steps_geometric();
+    test_steps_plateau();
+    test_steps_bursts();
     test_min_samples();
     test_baseline();
     test_bounded();

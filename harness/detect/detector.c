@@ -12,14 +12,21 @@
  *
  * Building blocks:
  *   Mann-Kendall: S = sum over i<j of sign(y[j] - y[i]);
- *   Var(S) = (n(n-1)(2n+5) - sum over tie groups t(t-1)(2t+5)) / 18;
- *   Z = (S - sign(S)) / sqrt(Var) (continuity correction), p = 1 - Phi(Z),
- *   one-sided for an upward trend.  Var = 0 (a constant series) gives p = 1:
- *   no evidence of anything.
+ *   Var(S) = (n(n-1)(2n+5) - sum over tie groups t(t-1)(2t+5)) / 18.
+ *   p = P(S' >= S), one-sided for an upward trend.  For n <= 40 it is
+ *   exact: S' over every arrangement of the series' values (ties kept),
+ *   counted by inversions with q-multinomial coefficients (mk_exact_p);
+ *   the normal approximation is conservative in the far tail at small n
+ *   (7 rising samples: exact 1/7! = 2.0e-4, normal 0.0013).  Above 40:
+ *   Z = (S - sign(S)) / sqrt(Var), p = 1 - Phi(Z).  Var = 0 (a constant
+ *   series) gives p = 1: no evidence of anything.
  *   Theil-Sen: slope = median of the pairwise slopes over pairs with
  *   distinct x.  Sen's interval (Gilbert 1987, 8.7): C = z(1-alpha/2) *
- *   sqrt(Var(S)), lower = the (N-C)/2-th, upper = the ((N+C)/2 + 1)-th of
- *   the N ordered slopes (1-based, interpolated, clamped to [1, N]).
+ *   sqrt(Var), lower = the (N-C)/2-th, upper = the ((N+C)/2 + 1)-th of
+ *   the N ordered slopes (1-based, interpolated, clamped to [1, N]); Var
+ *   is that of S over the same pairs, those with distinct x (Kendall's
+ *   variance with ties in x and y), so duplicate x narrow it as they
+ *   should.
  *
  * STABLE ("no upward trend beyond slack").  Judged on the TAIL, the last
  * max(ceil(n/2), min(n, 8)) samples, because the first half is allowed to
@@ -29,11 +36,14 @@
  *   (b) Theil-Sen on the tail: the lower CI bound > 0 and the projected
  *       growth slope * (x[n-1] - x[0]) > slack_abs (projected over the
  *       whole measured window, so slack means "tolerated over the run");
- *   (c) the floor rises: min(last quarter of the tail) - min(first quarter
- *       of the tail) > slack_abs * span / window, quarters of max(2,
- *       tail/4) samples, span = the distance in iterations between the
- *       quarters' centres, window = x[n-1] - x[0]: the floor test gets the
- *       share of the slack that its span is of the window.
+ *   (c) the floor rises: floor(last quarter of the tail) - floor(first
+ *       quarter of the tail) > slack_abs * span / window, quarters of
+ *       q = max(2, tail/4) samples, floor = the quarter's order statistic
+ *       of rank 1 + q/4 (its minimum below 4 samples, the second lowest
+ *       from 4 to 7: one dip cannot veto a leak), span = the distance in
+ *       iterations between the quarters' centres, window = x[n-1] - x[0]:
+ *       the floor test gets the share of the slack that its span is of
+ *       the window.
  *   verdict: slope = tail Theil-Sen, growth = projected growth,
  *   threshold = slack_abs, p_value = tail Mann-Kendall p, judged = tail.
  * Each guards a different false positive: (a) alone flags any monotone
@@ -42,11 +52,30 @@
  * flushed, a GC cycle): what a sawtooth leaves behind is its troughs, and
  * when a quarter holds at least one period they are equal.  (c) compares
  * minima ~3/8 of the window apart (n = 31: samples 15 and 27 of 30), hence
- * its share of the slack.  With the default alpha a tail of fewer than 8
- * samples can never reach p < 0.001 (S = n(n-1)/2 is not enough), so
- * n < 8 never fails; lh_detect_min_samples gives the minimum and
- * the reason says so.  Measured false-positive rates
- * and what the rule cannot tell apart: docs/detector.md.
+ * its share of the slack.  With the default alpha a tail of fewer than 7
+ * samples can never reach p < 0.001 (1/6! = 0.0014), so n < 7 never
+ * fails; lh_detect_min_samples gives the minimum and the reason says so.
+ * Measured false-positive rates and what the rule cannot tell apart:
+ * docs/detector.md.
+ *
+ * STABLE, growth in steps (judge_steps), when (a)-(c) pass.  A buffer
+ * that doubles moves only at each doubling: the tail holds one step and
+ * (b) sees a median slope of 0.  Iterations are counted from the first
+ * warmup step: a = x_offset + x.  On the planned samples (spec->planned,
+ * P; all n when 0): a sample steps when it exceeds every earlier one by
+ * more than the slack's share for its phase.  When the tail's last step
+ * is at sample L and the tail's highest value exceeds the highest before
+ * it by more than slack_abs, the step must be resolved: a buffer grown
+ * by a factor <= 2 steps again before 2 a(L); a plateau does not.
+ *   - x[n-1] >= target = 2 a(L) - x_offset with no step since: a plateau,
+ *     pass ("plateau: ...");
+ *   - the samples after P (an extension) raise the highest value by at
+ *     least half the rise at L (and their share of the slack): fail,
+ *     "grows in steps";
+ *   - else unresolved: pass with extend_to = target, which the worker
+ *     runs to (up to 2 x iterations + warmup) and judges again.
+ * A caller that never extends (the fuzz oracle) gets a pass saying
+ * "unresolved".
  *
  * BASELINE: growth = y[n-1] - y[0]; fails iff growth > slack_abs.  The slope
  * and p over the whole series are evidence only.
@@ -117,27 +146,108 @@ static double norm_isf(double p)
     return 0.5 * (lo + hi);
 }
 
+/* Sum over the tie groups of a[0..n) of f(t), t the group's size. */
+static double tie_sum(const double *a, size_t n, double (*f)(double))
+{
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        /* Each member of a group of t adds f(t)/t: no sorted copy. */
+        double t = 0.0;
+        for (size_t j = 0; j < n; j++)
+            t += a[j] == a[i];
+        if (t > 1.0)
+            sum += f(t) / t;
+    }
+    return sum;
+}
+
+static double tie_var(double t) { return t * (t - 1.0) * (2.0 * t + 5.0); }
+static double tie_pairs(double t) { return t * (t - 1.0); }
+static double tie_triples(double t) { return t * (t - 1.0) * (t - 2.0); }
+
+#define MK_MAXDEG (LH_MK_EXACT_MAX * (LH_MK_EXACT_MAX - 1) / 2)
+
+/* Gaussian binomial [a+t choose t]_q into c[0..a*t]: the arrangements of
+ * a and t items by inversions.  Built as the product over i = 1..t of
+ * (1 - q^(a+i)) / (1 - q^i); after each i it is [a+i choose i]_q, whose
+ * coefficients stay below C(40, 20) < 2^53, so int64 is exact. */
+static size_t qbinom(size_t a, size_t t, int64_t *c)
+{
+    size_t deg = 0;
+    c[0] = 1;
+    for (size_t i = 1; i <= t; i++) {
+        size_t up = a + i, nd = deg + a;
+        for (size_t k = deg + 1; k <= deg + up; k++)
+            c[k] = 0;
+        for (size_t k = deg + up; k >= up; k--)    /* times 1 - q^up */
+            c[k] -= c[k - up];
+        for (size_t k = i; k <= nd; k++)           /* over 1 - q^i */
+            c[k] += c[k - i];
+        deg = nd;
+    }
+    return deg;
+}
+
+/* Exact P(S >= s) for the series' tie groups: every arrangement of its
+ * values equally likely.  S = P - 2 * inversions, P the untied pairs, and
+ * the inversions of a multiset permutation are distributed as the
+ * q-multinomial coefficient: the product over groups of
+ * [before + t choose t]_q. */
+static double mk_exact_p(const double *y, size_t n, double S)
+{
+    double v[LH_MK_EXACT_MAX];
+    for (size_t i = 0; i < n; i++) {        /* insertion sort */
+        size_t j = i;
+        for (; j > 0 && v[j - 1] > y[i]; j--)
+            v[j] = v[j - 1];
+        v[j] = y[i];
+    }
+    double dist[MK_MAXDEG + 1], next[MK_MAXDEG + 1];
+    int64_t qb[MK_MAXDEG + LH_MK_EXACT_MAX + 1];
+    size_t deg = 0, before = 0;
+    double pairs = (double)n * (double)(n - 1) / 2.0;
+    dist[0] = 1.0;
+    for (size_t i = 0; i < n;) {
+        size_t t = 1;
+        while (i + t < n && v[i + t] == v[i])
+            t++;
+        pairs -= (double)t * (double)(t - 1) / 2.0;
+        size_t qd = qbinom(before, t, qb);
+        for (size_t k = 0; k <= deg + qd; k++)
+            next[k] = 0.0;
+        for (size_t k = 0; k <= deg; k++)
+            for (size_t j = 0; j <= qd; j++)
+                next[k + j] += dist[k] * (double)qb[j];
+        deg += qd;
+        memcpy(dist, next, (deg + 1) * sizeof *dist);
+        before += t;
+        i += t;
+    }
+    /* S >= s  <=>  inversions <= (P - s) / 2 */
+    double lim = floor((pairs - S) / 2.0 + 1e-9), hit = 0.0, all = 0.0;
+    for (size_t k = 0; k <= deg; k++) {
+        all += dist[k];
+        if ((double)k <= lim)
+            hit += dist[k];
+    }
+    return all > 0.0 ? hit / all : 1.0;
+}
+
 void lh_mann_kendall(const double *y, size_t n, double *s, double *var_s,
                      double *p_up)
 {
-    double S = 0.0, ties = 0.0;
-
-    for (size_t i = 0; i < n; i++) {
-        /* Tie correction without a sorted copy: every member of a tie group
-         * of size t adds (t-1)(2t+5), so the group adds t(t-1)(2t+5). */
-        double t = 0.0;
-        for (size_t j = 0; j < n; j++)
-            t += y[j] == y[i];
-        if (t > 1.0)
-            ties += (t - 1.0) * (2.0 * t + 5.0);
+    double S = 0.0;
+    for (size_t i = 0; i < n; i++)
         for (size_t j = i + 1; j < n; j++)
             S += sgn(y[j] - y[i]);
-    }
 
     double dn = (double)n;
-    double var = (dn * (dn - 1.0) * (2.0 * dn + 5.0) - ties) / 18.0;
+    double var = (dn * (dn - 1.0) * (2.0 * dn + 5.0) -
+                  tie_sum(y, n, tie_var)) / 18.0;
     double p = 1.0;
-    if (var > 0.0) {
+    if (var > 0.0 && n <= LH_MK_EXACT_MAX) {
+        p = mk_exact_p(y, n, S);
+    } else if (var > 0.0) {
         double z = S > 0 ? (S - 1.0) / sqrt(var)
                  : S < 0 ? (S + 1.0) / sqrt(var) : 0.0;
         p = norm_sf(z);
@@ -148,6 +258,22 @@ void lh_mann_kendall(const double *y, size_t n, double *s, double *var_s,
         *var_s = var > 0.0 ? var : 0.0;
     if (p_up)
         *p_up = p;
+}
+
+/* Var(S) over the pairs with distinct x: Kendall's variance with ties in
+ * both x (u) and y (t).  Without ties in x it is Mann-Kendall's. */
+static double pair_var(const double *x, const double *y, size_t n)
+{
+    double dn = (double)n;
+    if (n < 3)
+        return 0.0;
+    double v = (dn * (dn - 1.0) * (2.0 * dn + 5.0) - tie_sum(x, n, tie_var)
+                - tie_sum(y, n, tie_var)) / 18.0
+             + tie_sum(x, n, tie_triples) * tie_sum(y, n, tie_triples)
+                   / (9.0 * dn * (dn - 1.0) * (dn - 2.0))
+             + tie_sum(x, n, tie_pairs) * tie_sum(y, n, tie_pairs)
+                   / (2.0 * dn * (dn - 1.0));
+    return v > 0.0 ? v : 0.0;
 }
 
 /* Deterministic pivot choice: a fixed xorshift keeps results reproducible
@@ -241,8 +367,7 @@ static int theil_sen(const double *x, const double *y, size_t n,
     if (N % 2 == 0)
         med = 0.5 * (med + select_kth(sl, N, N / 2 - 1));
 
-    double var;
-    lh_mann_kendall(y, n, NULL, &var, NULL);
+    double var = pair_var(x, y, n);
     double c = norm_isf(alpha / 2.0) * sqrt(var);
     double dN = (double)N;
     double l = rank_value(sl, N, (dN - c) / 2.0);
@@ -310,15 +435,6 @@ static void reason_add(lh_verdict *v, const char *fmt, ...)
     va_end(ap);
 }
 
-static double min_of(const double *a, size_t n)
-{
-    double m = a[0];
-    for (size_t i = 1; i < n; i++)
-        if (a[i] < m)
-            m = a[i];
-    return m;
-}
-
 static double mean_of(const double *a, size_t n)
 {
     double s = 0;
@@ -328,13 +444,22 @@ static double mean_of(const double *a, size_t n)
 }
 
 /* The smallest p a window of m samples can reach (strictly increasing, no
- * ties), to say so when a window is too short to ever fail. */
+ * ties), to say so when a window is too short to ever fail: 1/m! where
+ * the test is exact. */
 static double min_p(size_t m)
 {
     double dm = (double)m;
+    if (m < 2)
+        return 1.0;
+    if (m <= LH_MK_EXACT_MAX) {
+        double p = 1.0;
+        for (size_t k = 2; k <= m; k++)
+            p /= (double)k;
+        return p;
+    }
     double s = dm * (dm - 1.0) / 2.0;
     double var = dm * (dm - 1.0) * (2.0 * dm + 5.0) / 18.0;
-    return var > 0.0 ? norm_sf((s - 1.0) / sqrt(var)) : 1.0;
+    return norm_sf((s - 1.0) / sqrt(var));
 }
 
 /* The samples stable judges: the last max(ceil(n/2), min(n, 8)). */
@@ -360,8 +485,119 @@ size_t lh_detect_min_samples(const lh_inv_spec *spec)
     return 0;
 }
 
+/* The k-th smallest (0-based) of f(a, i) for i < q, f a sample or a
+ * difference of neighbours.  O(q^2) and no memory. */
+static double kth_by(const double *a, size_t q, size_t k,
+                     double (*f)(const double *, size_t))
+{
+    for (size_t i = 0; i < q; i++) {
+        double v = f(a, i);
+        size_t less = 0, eq = 0;
+        for (size_t j = 0; j < q; j++) {
+            double w = f(a, j);
+            less += w < v;
+            eq += w == v;
+        }
+        if (less <= k && k < less + eq)
+            return v;
+    }
+    return f(a, 0);
+}
+
+static double at(const double *a, size_t i) { return a[i]; }
+static double absdiff(const double *a, size_t i)
+{
+    return fabs(a[i + 1] - a[i]);
+}
+
+/* The floor of a window of q samples: its order statistic of rank
+ * 1 + q/4, the lowest once the lowest quarter is set aside, so that one
+ * low outlier (a dip) in a quarter of 4 or more cannot hide a rising
+ * floor. */
+static double floor_of(const double *a, size_t q)
+{
+    return kth_by(a, q, q / 4, at);
+}
+
+/* Growth in steps, when the usual rule passed (see the top of the file):
+ * fails, resolves as a plateau, or asks for a longer run (extend_to). */
+static void judge_steps(const double *x, const double *y, size_t n,
+                        size_t planned, double off, double slack,
+                        lh_verdict *v)
+{
+    size_t P = planned >= 2 && planned <= n ? planned : n;
+    size_t t0 = P - stable_tail(P);
+    double window = x[P - 1] - x[0];
+    double before = y[0], env = y[0], last_rise = 0.0;
+    size_t last = 0;
+    /* A step stands out of the noise: 4 x the median change between
+     * neighbours in the tail (0 for a counter that moves only in steps;
+     * ~3.8 sd for white noise). */
+    double noise = P - t0 >= 3
+        ? 4.0 * kth_by(y + t0, P - t0 - 1, (P - t0 - 1) / 2, absdiff) : 0;
+    for (size_t i = 1; i < P; i++) {
+        double h = window > 0 ? slack * (x[i] - x[i - 1]) / window : 0;
+        if (h < noise)
+            h = noise;
+        if (i > t0 && y[i] > env + h) {
+            last = i;
+            last_rise = y[i] - env;
+        }
+        if (y[i] > env)
+            env = y[i];
+        if (i == t0)
+            before = env;
+    }
+    if (!last || !(env - before > slack))
+        return;
+
+    double at = x[last], target = 2.0 * (off + at) - off;
+    double top = env, again = 0.0;
+    for (size_t i = P; i < n; i++) {
+        if (y[i] > top)
+            top = y[i];
+        if (!again && top - env >= 0.5 * last_rise && top - env > noise &&
+            top - env > (window > 0 ? slack * (x[i] - x[P - 1]) / window
+                                    : 0))
+            again = x[i];
+    }
+    char b1[32], b2[32], b3[32], b4[32], b5[32];
+    char rest[sizeof v->reason];
+    snprintf(rest, sizeof rest, "%s", v->reason);
+    v->reason[0] = '\0';
+    if (again > 0.0) {
+        double span = x[n - 1] - x[t0];
+        v->fail = 1;
+        v->slope = span > 0 ? (top - y[t0]) / span : 0.0;
+        v->growth = top - before;
+        v->threshold = slack;
+        reason_add(v, "grows in steps: +%s by iteration %s, +%s more by "
+                   "%s, before 2x (%s): not a plateau",
+                   fmt_num(b1, sizeof b1, last_rise, 0),
+                   fmt_num(b2, sizeof b2, at, 0),
+                   fmt_num(b3, sizeof b3, top - env, 0),
+                   fmt_num(b4, sizeof b4, again, 0),
+                   fmt_num(b5, sizeof b5, target, 0));
+    } else if (x[n - 1] >= target) {
+        reason_add(v, "plateau: last step +%s by iteration %s, none "
+                   "up to %s (2x: %s); %s",
+                   fmt_num(b1, sizeof b1, last_rise, 0),
+                   fmt_num(b2, sizeof b2, at, 0),
+                   fmt_num(b3, sizeof b3, x[n - 1], 0),
+                   fmt_num(b4, sizeof b4, target, 0), rest);
+    } else {
+        v->extend_to = target;
+        reason_add(v, "unresolved: stepped +%s by iteration %s, run not "
+                   "taken to 2x (%s) to tell a plateau; %s",
+                   fmt_num(b1, sizeof b1, last_rise, 0),
+                   fmt_num(b2, sizeof b2, at, 0),
+                   fmt_num(b3, sizeof b3, target, 0), rest);
+    }
+}
+
 static int judge_stable(const double *x, const double *y, size_t n,
-                        double alpha, double slack, lh_verdict *v)
+                        double alpha, double slack, const lh_inv_spec *spec,
+                        lh_verdict *v)
 {
     size_t tail = stable_tail(n);
     size_t t0 = n - tail;
@@ -375,7 +611,7 @@ static int judge_stable(const double *x, const double *y, size_t n,
     lh_mann_kendall(ty, tail, NULL, NULL, &v->p_value);
 
     size_t q = tail / 4 > 2 ? tail / 4 : 2;
-    double rise = min_of(ty + tail - q, q) - min_of(ty, q);
+    double rise = floor_of(ty + tail - q, q) - floor_of(ty, q);
     /* slack is tolerated growth over the whole window; the floor test
      * spans only the distance between the quarters, so it gets the same
      * share of the slack. */
@@ -423,6 +659,8 @@ static int judge_stable(const double *x, const double *y, size_t n,
                    fmt_num(b2, sizeof b2, floor_slack, 0),
                    fmt_num(b3, sizeof b3, v->slope, 1), bp);
     }
+    if (!v->fail)
+        judge_steps(x, y, n, spec->planned, spec->x_offset, slack, v);
     return TS_OK;
 }
 
@@ -522,6 +760,13 @@ int lh_detect(const lh_inv_spec *spec, const double *x, const double *y,
         }
     }
     size_t dropped = n - m;
+    /* the planned samples, counted among the finite ones */
+    lh_inv_spec st = *spec;
+    if (spec->planned > 0 && spec->planned < n) {
+        st.planned = 0;
+        for (size_t i = 0; i < spec->planned; i++)
+            st.planned += isfinite(x[i]) && isfinite(y[i]);
+    }
     if (m < 4) {
         reason_add(out, "too few finite samples to judge (%zu of %zu)",
                    m, n);
@@ -543,7 +788,7 @@ int lh_detect(const lh_inv_spec *spec, const double *x, const double *y,
     int rc = TS_OK;
     switch (spec->kind) {
     case LH_INV_STABLE:
-        rc = judge_stable(fx, fy, m, alpha, slack, out);
+        rc = judge_stable(fx, fy, m, alpha, slack, &st, out);
         break;
     case LH_INV_MAX_GROWTH:
         rc = judge_max_growth(spec, fx, fy, m, alpha, out);

@@ -29,6 +29,10 @@ typedef struct lh_inv_spec {
     double max;         /* bounded */
     double per_iter;    /* max_growth */
     double alpha;       /* significance level; 0 means the default, 0.001 */
+    /* stable, growth in steps (see detector.c): */
+    size_t planned;     /* samples of the planned run, baseline included;
+                           later ones extend it (0: all n are planned) */
+    double x_offset;    /* iterations run before x = 0 (the warmup) */
 } lh_inv_spec;
 
 typedef struct lh_verdict {
@@ -43,17 +47,24 @@ typedef struct lh_verdict {
     double final;       /* last sample */
     double peak;        /* highest sample or observed peak */
     size_t judged;      /* number of samples in the judged window */
-    char reason[192];   /* one line: why it passed or failed */
+    double extend_to;   /* stable: x the run must reach to tell a plateau
+                           from growth in steps (0: nothing unresolved) */
+    char reason[256];   /* one line: why it passed or failed */
 } lh_verdict;
 
 /* Mann-Kendall S, its tie-corrected variance and the one-sided p-value for
- * an upward trend (normal approximation with continuity correction). */
+ * an upward trend: exact (the permutation distribution of S given the
+ * ties) for n <= LH_MK_EXACT_MAX, else the normal approximation with
+ * continuity correction. */
+#define LH_MK_EXACT_MAX 40
 void lh_mann_kendall(const double *y, size_t n, double *s, double *var_s,
                      double *p_up);
 
 /* Theil-Sen slope of y over x (median of pairwise slopes) and Sen's
  * two-sided confidence interval at level 1 - alpha (alpha outside (0, 1)
- * means 0.001).  Pairs with equal x or a non-finite slope are skipped.
+ * means 0.001).  Pairs with equal x or a non-finite slope are skipped, and
+ * the interval's Var(S) counts only pairs with distinct x (Kendall's
+ * variance with ties in both x and y).
  * Returns 0 on success, -1 when fewer than two distinct x exist, when n
  * exceeds LH_DETECT_MAX_SAMPLES or when the slope array cannot be
  * allocated. */

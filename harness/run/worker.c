@@ -56,6 +56,7 @@ typedef struct worker {
     double *peak;           /* per metric, from samples and progress ticks */
     double t_start, t_measured;
     uint64_t total;         /* planned measured iterations (0: duration) */
+    size_t planned_rows;    /* samples of the planned run; more extend it */
     uint64_t measured_from; /* runner_done() when measurement began */
     lh_buf err;
     lh_buf traceback;
@@ -448,6 +449,12 @@ static void verdict_line(worker *wk, judged *j)
         fmt_value(t, sizeof t, j->v.threshold);
         if (inv->spec.kind == LH_INV_MAX_GROWTH)
             lh_buf_printf(&line, " limit %s/iter", t);
+        /* growth in steps: what the extension showed, or could not */
+        const char *r = j->v.reason;
+        if (strncmp(r, "grows in steps", 14) == 0 ||
+            strncmp(r, "plateau: last step", 18) == 0 ||
+            strncmp(r, "unresolved", 10) == 0)
+            lh_buf_printf(&line, "; %.*s", (int)strcspn(r, ";"), r);
     } else if (inv->spec.kind == LH_INV_BASELINE) {
         fmt_value(a, sizeof a, j->v.growth);
         fmt_value(t, sizeof t, j->v.threshold);
@@ -482,6 +489,9 @@ static void emit_result(worker *wk, judged *js, int nj)
     double secs = wk->t_measured > 0 ? lh_now() - wk->t_measured : 0;
     lh_json_key(&b, "iterations");
     lh_json_num(&b, (double)done);
+    if (wk->w.iterations > 0)   /* below iterations: the run was extended */
+        lh_json_field_num(&b, "planned_iterations",
+                          (double)wk->w.iterations);
     lh_json_field_num(&b, "seconds", secs);
     lh_json_field_num(&b, "rate", secs > 0 ? (double)done / secs : 0);
     if (wk->runner_ready) {
@@ -664,7 +674,75 @@ static int call_optional(worker *wk, const char *field, uint32_t phase)
     return rc;
 }
 
-static int measure(worker *wk)
+/* The x the measured run must reach for every stable invariant's last
+ * step to be told from growth in steps (lh_verdict.extend_to); 0: none.
+ * Sets why to the metric that asks for the most. */
+static double horizon(worker *wk, const int *metric_of, const char **why)
+{
+    double until = 0;
+    size_t n = wk->probes.n;
+    double *col = lh_raw_calloc(wk->nrows, sizeof *col);
+    for (int i = 0; i < wk->w.ninvariants; i++) {
+        lh_invariant *inv = &wk->w.inv[i];
+        if (inv->spec.kind != LH_INV_STABLE)
+            continue;
+        for (size_t r = 0; r < wk->nrows; r++)
+            col[r] = wk->y[r * n + (size_t)metric_of[i]];
+        lh_verdict v;
+        if (lh_detect(&inv->spec, wk->x, col, wk->nrows, INFINITY, &v) == 0
+            && v.extend_to > until) {
+            until = v.extend_to;
+            *why = inv->metric;
+        }
+    }
+    lh_raw_free(col);
+    return until;
+}
+
+/* The adaptive horizon (README, "How a verdict is decided"): while a
+ * stable invariant's judged window ends in a step that the run has not
+ * been taken far enough to resolve, keep measuring, up to twice the
+ * planned iterations plus the warmup.  Iteration runs only. */
+static int extend(worker *wk, const int *metric_of, lh_buf *e)
+{
+    lh_workload *w = &wk->w;
+    for (int i = 0; i < w->ninvariants; i++) {
+        w->inv[i].spec.planned = wk->planned_rows;
+        w->inv[i].spec.x_offset = (double)w->warmup;
+    }
+    const char *why = NULL;
+    double until = horizon(wk, metric_of, &why);
+    if (until <= 0 || w->duration > 0)
+        return 0;
+    double from = wk->x[wk->nrows - 1];
+    double cap = 2.0 * (double)w->iterations + (double)w->warmup;
+    uint64_t len = (uint64_t)ceil((cap - from) / w->samples);
+    uint64_t base = (uint64_t)w->iterations / (uint64_t)w->samples;
+    if (len < base)
+        len = base;
+    send_info(wk, "%s stepped late in the run: measuring on to iteration "
+              "%.0f to tell a plateau from growth in steps (at most %.0f)",
+              why, until, cap);
+    wk->total = (uint64_t)cap;
+    while (until > 0 && wk->nrows < 2 * wk->planned_rows &&
+           wk->x[wk->nrows - 1] < cap) {
+        if (lh_runner_phase(&wk->runner, len, 0, 1, e) < 0)
+            return -1;
+        if (settle(wk) < 0)
+            return -2;
+        take_sample(wk, (double)(lh_runner_done(&wk->runner) -
+                                 wk->measured_from));
+        tick(wk);
+        wk->flight->phase = LH_PHASE_MEASURE;
+        until = horizon(wk, metric_of, &why);
+    }
+    send_info(wk, "measured %.0f iterations, %.0f beyond the %ld planned",
+              wk->x[wk->nrows - 1], wk->x[wk->nrows - 1] - from,
+              w->iterations);
+    return 0;
+}
+
+static int measure(worker *wk, const int *metric_of)
 {
     lh_workload *w = &wk->w;
     lh_buf e = LH_BUF_INIT;
@@ -705,6 +783,12 @@ static int measure(worker *wk)
         tick(wk);
         wk->flight->phase = LH_PHASE_MEASURE;
     }
+    wk->planned_rows = wk->nrows;
+    int xrc = extend(wk, metric_of, &e);
+    if (xrc == -1)
+        goto failed;
+    if (xrc < 0)
+        goto out;
     lh_diagnosis_end(wk->diag);
     rc = 0;
     goto out;
@@ -778,7 +862,7 @@ static int run(worker *wk)
     if (w->has_goignore)
         lh_godiag_set_ignore(&w->goignore);
 
-    size_t rows = (size_t)w->samples + 1;
+    size_t rows = 2 * ((size_t)w->samples + 1);    /* room to extend */
     wk->x = lh_xcalloc(rows, sizeof *wk->x);
     wk->y = lh_xcalloc(rows * wk->probes.n, sizeof *wk->y);
     wk->peak = lh_xcalloc(wk->probes.n, sizeof *wk->peak);
@@ -812,7 +896,7 @@ static int run(worker *wk)
     }
     lh_buf_free(&e);
 
-    int measured = measure(wk);
+    int measured = measure(wk, metric_of);
     lh_runner_finish(&wk->runner);
     if (measured < 0)
         return -1;

@@ -12,6 +12,7 @@ local threads = leak.target "build/targets/c/libthreads.so"
 local lazy    = leak.target "build/targets/c/liblazy.so"
 local leak16  = leak.target "build/targets/c/libleak16.so"
 local render  = leak.target "build/targets/c/librender.so"
+local steps   = leak.target "build/targets/c/libsteps.so"
 
 -- A record: tag[4] len[1] payload[len].  One input in four is a GROW record,
 -- the tag that takes librecord's error path.
@@ -381,5 +382,59 @@ leak.workload "c-render-leaky-on-seeds" {
   invariants = {
     leak.stable "mmap.live_bytes",
     leak.stable "heap.live_bytes",
+-- 8. Growth in steps (libsteps): a doubling log and three plateaus
+---------------------------------------------------------------------------
+
+-- The defaults (warmup 100, 10,000 iterations, 30 samples, the default
+-- invariants).  16 B per call, but heap.live_bytes only moves when the log
+-- doubles: at 8,193 calls (+128 KiB) in the judged half, so the run is
+-- extended until 2x that, where it doubles again (16,385 calls).
+leak.workload "c-steps-log" {
+  description = "steps_log_append keeps every request in a buffer that doubles",
+  target = steps,
+  expect = { fail = { "heap.live_bytes" } },
+  inputs = any_bytes,
+  step = steps:fn "steps_log_append",
+}
+
+-- A new key every call into an LRU of 6,000: it fills (and its index
+-- doubles) up to call 6,000, inside the judged half, then recycles nodes.
+-- The run is extended to 2x the last step and nothing steps again.
+leak.workload "c-steps-lru" {
+  description = "steps_lru_put fills an LRU of 6000 late in the run, then plateaus",
+  target = steps,
+  expect = "clean",
+  inputs = function(rng, i) return "key-" .. i end,
+  step = steps:fn "steps_lru_put",
+  invariants = {
+    leak.stable "heap.live_bytes",
+    leak.stable "heap.live_allocs",
+    leak.bounded "target.steps_lru_entries" { max = 6000 },
+  },
+}
+
+-- Requests of up to 2 KB, and one of 100,000 B at call 6,500: the arena
+-- doubles to 128 KiB there and is reused from then on.
+leak.workload "c-steps-arena" {
+  description = "steps_arena_run grows to its largest request, then reuses it",
+  target = steps,
+  expect = "clean",
+  inputs = function(rng, i)
+    return string.pack("<I4", i == 6500 and 100000 or rng:int(1, 2000))
+  end,
+  step = steps:fn "steps_arena_run",
+}
+
+-- 2,048 keys at random, 64 per 4 KiB page: a page is taken at every 64th
+-- distinct key, ever more rarely; the last (32nd) at ~7,100 calls.
+leak.workload "c-steps-pages" {
+  description = "steps_page_put takes a page a few times late in the run, then stops",
+  target = steps,
+  expect = "clean",
+  inputs = function(rng, i) return string.pack("<I2", rng:int(0, 2047)) end,
+  step = steps:fn "steps_page_put",
+  invariants = {
+    leak.stable "heap.live_bytes",
+    leak.bounded "target.steps_pages" { max = 32 },
   },
 }
