@@ -382,6 +382,10 @@ leak.workload "c-render-leaky-on-seeds" {
   invariants = {
     leak.stable "mmap.live_bytes",
     leak.stable "heap.live_bytes",
+  },
+}
+
+---------------------------------------------------------------------------
 -- 8. Growth in steps (libsteps): a doubling log and three plateaus
 ---------------------------------------------------------------------------
 
