@@ -28,6 +28,7 @@
 #include "flight.h"
 #include "alloc.h"
 #include "latency.h"
+#include "reslimits.h"
 #include "lua_target.h"
 #include "lualeak.h"
 #include "probes.h"
@@ -65,6 +66,12 @@ typedef struct worker {
     /* the first sample that found the fd table full (-1: none) */
     int fd_full_at;
     long fd_full_open, fd_full_limit;
+    /* judged as it goes (send_interim), and stopped near a limit */
+    int metric_of[LH_MAX_INVARIANTS];
+    int first_fail[LH_MAX_INVARIANTS];  /* sample it first failed, 0 */
+    size_t min_rows;        /* samples every invariant needs to judge */
+    int stopped_at;         /* sample the measured phase stopped at, -1 */
+    lh_limit_hit stop;
 } worker;
 
 /* Spare fds held through the workload for the harness's own writes after
@@ -421,13 +428,14 @@ static void site_lines(worker *wk, judged *j)
     }
 }
 
-static void verdict_line(worker *wk, judged *j)
+/* The verdict line into *line; its status. */
+static const char *format_verdict(worker *wk, judged *j, lh_buf *out)
 {
     lh_invariant *inv = j->inv;
     const char *unit = lh_metric_unit(inv->metric);
     char a[48], p[32], t[48];
     const char *tag = !j->ok ? "ERROR" : j->v.fail ? "FAIL" : "pass";
-    lh_buf line = LH_BUF_INIT;
+#define line (*out)
     lh_buf_printf(&line, "%-5s %s  %s  %s  ", tag, wk->w.name, inv->metric,
                   inv->kind_name);
     if (!j->ok) {
@@ -454,15 +462,27 @@ static void verdict_line(worker *wk, judged *j)
     }
     if (j->ok && j->exhausted[0])
         lh_buf_printf(&line, "; %s", j->exhausted);
-    send_verdict(wk, !j->ok ? "error" : j->v.fail ? "fail" : "pass",
-                 inv->metric, lh_buf_str(&line));
+#undef line
+    return !j->ok ? "error" : j->v.fail ? "fail" : "pass";
+}
+
+static void verdict_line(worker *wk, judged *j)
+{
+    lh_buf line = LH_BUF_INIT;
+    const char *status = format_verdict(wk, j, &line);
+    send_verdict(wk, status, j->inv->metric, lh_buf_str(&line));
     lh_buf_free(&line);
 }
 
-static void emit_result(worker *wk, judged *js, int nj)
+/* The result (type "result"), or an interim one the supervisor keeps in
+ * case the worker dies ("interim": no Go profile); extra: more members,
+ * each after a comma. */
+static void emit_result(worker *wk, judged *js, int nj, const char *type,
+                        const char *extra)
 {
     lh_buf b = LH_BUF_INIT;
-    lh_buf_puts(&b, "{\"type\":\"result\",\"result\":{");
+    int final = strcmp(type, "result") == 0;
+    lh_buf_printf(&b, "{\"type\":\"%s\",\"result\":{", type);
     lh_json_key(&b, "name");
     lh_json_str(&b, wk->w.name);
     lh_json_field_str(&b, "status", wk->status);
@@ -531,7 +551,8 @@ static void emit_result(worker *wk, judged *js, int nj)
     for (int i = 0; i < nj; i++)
         go_failed |= js[i].ok && js[i].v.fail &&
                      strncmp(js[i].inv->metric, "go.goroutines", 13) == 0;
-    if (go_failed && wk->target && wk->target->go.goroutine_profile) {
+    if (final && go_failed && wk->target &&
+        wk->target->go.goroutine_profile) {
         int64_t need = wk->target->go.goroutine_profile(NULL, 0);
         if (need > 0 && need < (64 << 20)) {
             char *prof = lh_raw_malloc((size_t)need + 1);
@@ -544,6 +565,20 @@ static void emit_result(worker *wk, judged *js, int nj)
             lh_raw_free(prof);
         }
     }
+    if (wk->stopped_at >= 0) {
+        char text[256];
+        lh_limit_describe(&wk->stop, text, sizeof text);
+        lh_buf_printf(&b, ",\"stopped\":{\"sample\":%d,\"of\":%d",
+                      wk->stopped_at, wk->w.samples);
+        lh_json_field_str(&b, "resource", wk->stop.resource);
+        lh_json_field_str(&b, "limit_name", wk->stop.limit_name);
+        lh_json_field_num(&b, "used", wk->stop.used);
+        lh_json_field_num(&b, "limit", wk->stop.limit);
+        lh_json_field_str(&b, "text", text);
+        lh_buf_putc(&b, '}');
+    }
+    if (extra)
+        lh_buf_puts(&b, extra);
     lh_buf_puts(&b, "}}");
     send_msg(wk, &b);
     lh_buf_free(&b);
@@ -596,6 +631,139 @@ static void judge_fd_exhaustion(worker *wk, judged *j)
     snprintf(j->v.reason + len, sizeof j->v.reason - len, "%s%s",
              len ? "; " : "", j->exhausted);
     j->v.fail = 1;
+}
+
+/* Stopped near a limit: an invariant on the resource that ran short fails
+ * when it grew past its slack since the baseline, whatever the trend test
+ * says of the samples taken (as with a full fd table). */
+static void judge_limit_stop(worker *wk, judged *j)
+{
+    int k = wk->stopped_at;
+    if (k < 0 || !j->ok || j->exhausted[0] || j->metric != wk->stop.metric)
+        return;
+    size_t n = wk->probes.n;
+    double base = wk->y[j->metric];
+    double at = wk->y[(size_t)k * n + (size_t)j->metric];
+    double slack = j->inv->spec.slack;
+    if (j->inv->spec.slack_is_pct)
+        slack = fabs(base) * slack / 100;
+    char text[256];
+    lh_limit_describe(&wk->stop, text, sizeof text);
+    snprintf(j->exhausted, sizeof j->exhausted, "stopped at sample %d of "
+             "%d: %s", k, wk->w.samples, text);
+    if (!(at - base > slack))
+        return;
+    /* the reason is short: what ran short, not the numbers */
+    size_t len = j->v.fail ? strlen(j->v.reason) : 0;
+    snprintf(j->v.reason + len, sizeof j->v.reason - len, "%sstopped at "
+             "sample %d of %d: %s at %d%% of %s, %+.0f over the baseline",
+             len ? "; " : "", k, wk->w.samples, wk->stop.resource,
+             (int)(100 * wk->stop.used / wk->stop.limit),
+             wk->stop.limit_name, at - base);
+    j->v.fail = 1;
+}
+
+/* Every invariant judged on the samples so far, without sites. */
+static int judge_so_far(worker *wk, judged *js)
+{
+    int any = 0;
+    size_t n = wk->probes.n;
+    double *col = lh_raw_calloc(wk->nrows, sizeof *col);
+    for (int i = 0; i < wk->w.ninvariants; i++) {
+        judged *j = &js[i];
+        memset(j, 0, sizeof *j);
+        j->inv = &wk->w.inv[i];
+        j->metric = wk->metric_of[i];
+        for (size_t r = 0; r < wk->nrows; r++)
+            col[r] = wk->y[r * n + (size_t)j->metric];
+        j->ok = lh_detect(&j->inv->spec, wk->x, col, wk->nrows,
+                          wk->peak[j->metric], &j->v) == 0;
+        judge_fd_exhaustion(wk, j);
+        judge_limit_stop(wk, j);
+        any |= j->ok && j->v.fail;
+    }
+    lh_raw_free(col);
+    return any;
+}
+
+/* A worker that hangs or dies (often because its leak ran it out of fds,
+ * threads or memory) cannot report: after each sample, once there are
+ * enough to judge, the verdicts so far go to the supervisor, which keeps
+ * the last and reports it with the timeout or crash (worker.h).  Costs
+ * O(n^2) per judgement: after 128 samples, every 32nd, after 1024 every
+ * 256th. */
+static void send_interim(worker *wk)
+{
+    size_t k = wk->nrows - 1;
+    if (wk->nrows < wk->min_rows ||
+        (k > 128 && k % (k > 1024 ? 256 : 32) != 0))
+        return;
+    int nj = wk->w.ninvariants;
+    judged *js = lh_raw_calloc((size_t)nj, sizeof *js);
+    int any = judge_so_far(wk, js);
+    lh_buf extra = LH_BUF_INIT;
+    lh_buf_printf(&extra, ",\"partial\":{\"samples\":%zu,\"of\":%d,"
+                  "\"judged_from\":%zu,\"iterations\":", k, wk->w.samples,
+                  wk->min_rows - 1);
+    lh_json_num(&extra, wk->x[k]);
+    lh_buf_puts(&extra, ",\"lines\":[");
+    for (int i = 0; i < nj; i++) {
+        lh_buf line = LH_BUF_INIT;
+        const char *st = format_verdict(wk, &js[i], &line);
+        lh_buf_puts(&extra, i ? ",{" : "{");
+        lh_json_key(&extra, "status");
+        lh_json_str(&extra, st);
+        lh_json_field_str(&extra, "metric", js[i].inv->metric);
+        lh_json_field_str(&extra, "text", lh_buf_str(&line));
+        lh_buf_putc(&extra, '}');
+        lh_buf_free(&line);
+    }
+    /* the first sample each failing invariant failed at */
+    lh_buf_puts(&extra, "],\"first_fail\":[");
+    int first = 1;
+    for (int i = 0; i < nj; i++) {
+        if (!(js[i].ok && js[i].v.fail)) {
+            wk->first_fail[i] = 0;
+            continue;
+        }
+        if (!wk->first_fail[i])
+            wk->first_fail[i] = (int)k;
+        size_t r = (size_t)wk->first_fail[i];
+        lh_buf_puts(&extra, first ? "{" : ",{");
+        lh_json_key(&extra, "metric");
+        lh_json_str(&extra, js[i].inv->metric);
+        lh_json_field_str(&extra, "kind", js[i].inv->kind_name);
+        lh_json_field_num(&extra, "sample", (double)r);
+        lh_json_field_num(&extra, "iterations", wk->x[r]);
+        lh_buf_putc(&extra, '}');
+        first = 0;
+    }
+    lh_buf_puts(&extra, "]}");
+    const char *status = wk->status;
+    wk->status = any ? "fail" : "pass";
+    emit_result(wk, js, nj, "interim", lh_buf_str(&extra));
+    wk->status = status;
+    lh_buf_free(&extra);
+    lh_raw_free(js);
+}
+
+/* After sample k: stop the measured phase when a resource is near its
+ * limit (reslimits.h), once there are samples enough to judge. */
+static int near_limit(worker *wk, int k)
+{
+    if (wk->nrows < wk->min_rows || k >= wk->w.samples)
+        return 0;
+    size_t n = wk->probes.n;
+    const double *row = wk->y + (wk->nrows - 1) * n;
+    if (!lh_limits_check(row, row - n, &wk->stop))
+        return 0;
+    wk->stopped_at = k;
+    char text[256];
+    lh_limit_describe(&wk->stop, text, sizeof text);
+    send_info(wk, "stopped at sample %d of %d, at %.0f iterations: %s; "
+              "judged on the samples taken", k, wk->w.samples, wk->x[k],
+              text);
+    return 1;
 }
 
 static void add_default_invariants(worker *wk)
@@ -693,6 +861,9 @@ static int measure(worker *wk)
         take_sample(wk, (double)(lh_runner_done(&wk->runner) -
                                  wk->measured_from));
         tick(wk);
+        send_interim(wk);
+        if (near_limit(wk, k))
+            break;
         wk->flight->phase = LH_PHASE_MEASURE;
     }
     lh_diagnosis_end(wk->diag);
@@ -755,11 +926,21 @@ static int run(worker *wk)
     lh_probes_init(&wk->probes, wk->target);
     wk->fd_full_at = -1;
     lh_fd_reserve(FD_SPARE);
+    lh_limits_init();
     if (!w->has_invariants)
         add_default_invariants(wk);
-    int metric_of[LH_MAX_INVARIANTS];
+    int *metric_of = wk->metric_of;
     if (resolve_invariants(wk, metric_of) < 0)
         return -1;
+    wk->stopped_at = -1;
+    wk->min_rows = 4;
+    for (int i = 0; i < w->ninvariants; i++) {
+        size_t need = lh_detect_min_samples(&w->inv[i].spec);
+        if (need == 0)
+            need = (size_t)w->samples + 2;  /* never enough */
+        if (need > wk->min_rows)
+            wk->min_rows = need;
+    }
     lh_lua_set_settle(L, settle_hook, wk);
     /* Record from before setup, so blocks allocated in setup and warmup
      * and freed later are known to the heap sampler. */
@@ -846,6 +1027,7 @@ static int run(worker *wk)
                           wk->peak[j->metric], &j->v) == 0;
         lh_raw_free(col);
         judge_fd_exhaustion(wk, j);
+        judge_limit_stop(wk, j);
         any_fail |= j->ok && j->v.fail;
         if (!j->ok)
             wk->status = "error";
@@ -876,7 +1058,7 @@ static int run(worker *wk)
         wk->status = any_fail ? "fail" : "pass";
     if (w->threads > 1)
         load_line(wk);
-    emit_result(wk, js, w->ninvariants);
+    emit_result(wk, js, w->ninvariants, "result", NULL);
     return 0;
 }
 
@@ -917,6 +1099,7 @@ int lh_worker_main(int argc, char **argv)
         return 2;
     }
     worker_pid = getpid();
+    wk.stopped_at = -1;
     /* whatever the target starts, a setsid() daemon too, goes when the
      * workload ends or the supervisor dies; the supervisor ends what is
      * left when the worker itself is killed */
@@ -934,7 +1117,7 @@ int lh_worker_main(int argc, char **argv)
                       lh_buf_str(&wk.err));
         send_verdict(&wk, "error", NULL, lh_buf_str(&line));
         lh_buf_free(&line);
-        emit_result(&wk, NULL, 0);
+        emit_result(&wk, NULL, 0, "result", NULL);
     }
     /* Exit without running destructors: a Go runtime may be loaded, and
      * target threads may still be blocked (that may be the leak). */
