@@ -48,8 +48,9 @@ static void workload_row(md_out *o, const lh_json *w, int gate_ok,
                          const lh_buf *gate_reason)
 {
     lh_buf *b = o->b;
-    const lh_json *inv = lh_rep_aborted(w) ? NULL :
-                         lh_rep_worst_invariant(w, gate_ok);
+    /* a crash or timeout judged on its samples has invariants too */
+    const lh_json *inv = lh_rep_aborted(w) && !lh_json_get(w, "partial") ?
+                         NULL : lh_rep_worst_invariant(w, gate_ok);
     lh_buf why = LH_BUF_INIT;
     lh_inv_verdict v = inv ? lh_rep_inv_verdict(w, inv, gate_ok, &why) :
                              LH_INV_PASS;

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# A leak that runs out of what it leaks (issue 11, part 3): a run that
+# times out or crashes after samples enough is judged on them, with the
+# timeout or crash, and says which came first; a run nearing RLIMIT_NOFILE
+# stops its measured phase early and fails naming the limit.
+source "$(dirname "$0")/lib.sh"
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+S=tests/scripts/exhaust.lua
+
+# The client's pool runs out at call 601: the next call blocks.
+text=$("$LH" run $S --workload exhaust-pool-timeout --report-dir "$out/t" \
+    2>&1)
+rc=$?
+echo "$text"
+rep=$out/t/report.json
+W="r.workloads[1]"
+expect_eq "exit status 3: the worker timed out" "$rc" 3
+expect_eq "status timeout" "$(jget "$rep" "$W.status")" timeout
+expect_eq "the timeout is recorded, in measure" \
+    "$(jget "$rep" "$W.timeout.phase")" measure
+expect_eq "summary counts it as a timeout" \
+    "$(jget "$rep" "r.summary.timeout")" 1
+for m in proc.fds proc.threads heap.live_bytes; do
+    I="find($W.invariants, 'metric', '$m')"
+    expect_eq "timeout: $m fails on the samples taken" \
+        "$(jget "$rep" "$I.status")" fail
+    check "timeout: $m has its series" \
+        test "$(jget "$rep" "#$I.series")" -ge 8
+done
+expect_eq "timeout: the failure came first" \
+    "$(jget "$rep" "$W.partial.first")" fail
+check "timeout: judged on at least 8 of the 20 samples" \
+    test "$(jget "$rep" "$W.partial.samples")" -ge 8
+expect_eq "timeout: of 20 planned" "$(jget "$rep" "$W.partial.of")" 20
+expect_match "TIMEOUT line printed" "$text" "^TIMEOUT exhaust-pool-timeout"
+expect_match "FAIL line for proc.fds printed" "$text" \
+    "^FAIL  exhaust-pool-timeout  proc.fds  stable  \+2 fds/iter"
+expect_match "which came first is said" "$text" \
+    "judged on the [0-9]+ of 20 samples taken before the timeout .*failed first, from sample [0-9]+ .*then the timeout"
+"$LH" run $S --workload exhaust-pool-timeout --report-dir "$out/te" \
+    --expect >/dev/null 2>&1
+expect_eq "--expect: a timeout judged failing shows its failure" "$?" 0
+"$LH" report "$rep" --out "$out/t" >/dev/null 2>&1
+expect_eq "the report renders" "$?" 0
+check "summary.md names the failing metric" grep -q "proc.fds" \
+    "$out/t/summary.md"
+check "summary.md says it timed out" grep -qi "timed out" "$out/t/summary.md"
+
+# A crash at call 500, after the same leak.
+text=$("$LH" run $S --workload exhaust-then-crash --report-dir "$out/c" \
+    2>&1)
+rc=$?
+echo "$text"
+rep=$out/c/report.json
+expect_eq "exit status 3: the worker crashed" "$rc" 3
+expect_eq "status crashed" "$(jget "$rep" "$W.status")" crashed
+expect_eq "the crash records signal 11" "$(jget "$rep" "$W.crash.signal")" 11
+expect_eq "crash: proc.fds fails on the samples taken" \
+    "$(jget "$rep" "find($W.invariants, 'metric', 'proc.fds').status")" fail
+expect_eq "crash: the failure came first" \
+    "$(jget "$rep" "$W.partial.first")" fail
+expect_match "CRASH and FAIL lines printed" "$text" \
+    "^FAIL  exhaust-then-crash  proc.threads"
+
+# Near RLIMIT_NOFILE: stopped early and judged, with sites; the clean twin
+# under the same limit passes.
+text=$(ulimit -n 512 && "$LH" run $S --workload exhaust-fds-stop \
+    --workload exhaust-clean --report-dir "$out/f" 2>&1)
+rc=$?
+echo "$text"
+rep=$out/f/report.json
+W="find(r.workloads, 'name', 'exhaust-fds-stop')"
+F="find($W.invariants, 'metric', 'proc.fds')"
+expect_eq "exit status 1: a failure, no timeout" "$rc" 1
+expect_eq "exhaust-fds-stop is fail" "$(jget "$rep" "$W.status")" fail
+expect_eq "stopped on proc.fds" "$(jget "$rep" "$W.stopped.resource")" \
+    proc.fds
+expect_eq "stopped by RLIMIT_NOFILE" \
+    "$(jget "$rep" "$W.stopped.limit_name")" RLIMIT_NOFILE
+check "stopped before the 40th sample" \
+    test "$(jget "$rep" "$W.stopped.sample")" -lt 40
+expect_eq "proc.fds fails" "$(jget "$rep" "$F.status")" fail
+expect_match "the reason names the limit" "$(jget "$rep" "$F.reason")" \
+    "stopped at sample [0-9]+ of 40: proc.fds at (9[0-9])% of RLIMIT_NOFILE"
+expect_eq "proc.fds site is the pipe in get" \
+    "$(jget "$rep" "$F.sites[1].func")" get
+expect_match "with file:line" "$(jget "$rep" "$F.sites[1].location")" \
+    "conns\.c:[0-9]+"
+expect_eq "proc.threads fails too" \
+    "$(jget "$rep" "find($W.invariants, 'metric', 'proc.threads').status")" \
+    fail
+expect_match "the FAIL line says where it stopped" "$text" \
+    "^FAIL  exhaust-fds-stop  proc.fds .*stopped at sample [0-9]+ of 40: proc.fds at 9[0-9]% of RLIMIT_NOFILE"
+expect_eq "the clean twin passes under the same limit" \
+    "$(jget "$rep" "find(r.workloads, 'name', 'exhaust-clean').status")" pass
+expect_eq "and is not stopped" \
+    "$(jget "$rep" "find(r.workloads, 'name', 'exhaust-clean').stopped")" nil
+
+finish
