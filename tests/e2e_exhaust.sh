@@ -97,4 +97,19 @@ expect_eq "the clean twin passes under the same limit" \
 expect_eq "and is not stopped" \
     "$(jget "$rep" "find(r.workloads, 'name', 'exhaust-clean').stopped")" nil
 
+# Near RLIMIT_AS: stopped early, the memory invariant judged and noted.
+text=$(ulimit -v 400000 && "$LH" run $S --workload exhaust-memory-stop \
+    --report-dir "$out/m" 2>&1)
+rc=$?
+echo "$text"
+rep=$out/m/report.json
+W="r.workloads[1]"
+expect_eq "memory: exit status 1, not an error" "$rc" 1
+expect_eq "memory: stopped by RLIMIT_AS" \
+    "$(jget "$rep" "$W.stopped.limit_name")" RLIMIT_AS
+expect_eq "memory: proc.rss_bytes fails" \
+    "$(jget "$rep" "$W.invariants[1].status")" fail
+expect_match "memory: the FAIL line says where it stopped" "$text" \
+    "^FAIL  exhaust-memory-stop  proc.rss_bytes .*stopped at sample [0-9]+ of 40: memory at 9[0-9]% of RLIMIT_AS"
+
 finish

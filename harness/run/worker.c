@@ -639,7 +639,12 @@ static void judge_fd_exhaustion(worker *wk, judged *j)
 static void judge_limit_stop(worker *wk, judged *j)
 {
     int k = wk->stopped_at;
-    if (k < 0 || !j->ok || j->exhausted[0] || j->metric != wk->stop.metric)
+    /* memory: noted on the memory metrics, judged by the detector */
+    int mem = wk->stop.metric < 0 && (j->metric == LH_M_PROC_RSS_BYTES ||
+                                      j->metric == LH_M_HEAP_LIVE_BYTES ||
+                                      j->metric == LH_M_GO_HEAP_LIVE_BYTES);
+    if (k < 0 || !j->ok || j->exhausted[0] ||
+        (j->metric != wk->stop.metric && !mem))
         return;
     size_t n = wk->probes.n;
     double base = wk->y[j->metric];
@@ -651,7 +656,7 @@ static void judge_limit_stop(worker *wk, judged *j)
     lh_limit_describe(&wk->stop, text, sizeof text);
     snprintf(j->exhausted, sizeof j->exhausted, "stopped at sample %d of "
              "%d: %s", k, wk->w.samples, text);
-    if (!(at - base > slack))
+    if (mem || !(at - base > slack))
         return;
     /* the reason is short: what ran short, not the numbers */
     size_t len = j->v.fail ? strlen(j->v.reason) : 0;

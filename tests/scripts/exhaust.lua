@@ -62,3 +62,18 @@ leak.workload "exhaust-then-crash" {
     faults:call("fault_crash", input)
   end,
 }
+
+-- No target: 1 MiB of Lua strings kept per iteration.  Under `ulimit -v
+-- 400000` (RLIMIT_AS, ~390 MiB; the worker starts near 70 MiB) the
+-- measured phase stops near the limit, long before an allocation fails.
+local hoard = {}
+leak.workload "exhaust-memory-stop" {
+  description = "a Lua table keeps 1 MiB per iteration",
+  expect = { fail = { "proc.rss_bytes" } },
+  timeout = "20s",
+  warmup = 0, iterations = 400, samples = 40,
+  step = function(input, i)
+    hoard[#hoard + 1] = string.rep("x", 1 << 20) .. i
+  end,
+  invariants = { leak.stable "proc.rss_bytes" },
+}
