@@ -112,4 +112,45 @@ expect_eq "memory: proc.rss_bytes fails" \
 expect_match "memory: the FAIL line says where it stopped" "$text" \
     "^FAIL  exhaust-memory-stop  proc.rss_bytes .*stopped at sample [0-9]+ of 40: memory at 9[0-9]% of RLIMIT_AS"
 
+# The same client in Go (issue 11's example), when the Go targets are built.
+G=tests/scripts/exhaust_go.lua
+if [ -f build/targets/go/libhttpbodies.so ]; then
+    text=$(ulimit -n 512 && "$LH" run $G --workload exhaust-go-fds-stop \
+        --workload exhaust-go-clean --report-dir "$out/g" 2>&1)
+    rc=$?
+    echo "$text"
+    rep=$out/g/report.json
+    W="find(r.workloads, 'name', 'exhaust-go-fds-stop')"
+    expect_eq "go: exit status 1" "$rc" 1
+    expect_eq "go: stopped by RLIMIT_NOFILE" \
+        "$(jget "$rep" "$W.stopped.limit_name")" RLIMIT_NOFILE
+    for m in proc.fds go.goroutines go.heap_live_bytes; do
+        expect_eq "go: $m fails" "$(jget "$rep" \
+            "find($W.invariants, 'metric', '$m').status")" fail
+    done
+    expect_match "go: the goroutines' site is the client's read loop" \
+        "$(jget "$rep" "find($W.invariants, 'metric', 'go.goroutines')
+            .sites[2].func") $(jget "$rep" "find($W.invariants, 'metric',
+            'go.goroutines').sites[1].func")" "persistConn"
+    expect_eq "go: the clean twin passes" "$(jget "$rep" \
+        "find(r.workloads, 'name', 'exhaust-go-clean').status")" pass
+
+    text=$("$LH" run $G --workload exhaust-go-timeout \
+        --report-dir "$out/gt" --expect 2>&1)
+    rc=$?
+    echo "$text"
+    rep=$out/gt/report.json
+    expect_eq "go: --expect: the timeout judged failing shows its failure" \
+        "$rc" 0
+    expect_eq "go: status timeout" "$(jget "$rep" "r.workloads[1].status")" \
+        timeout
+    expect_eq "go: go.goroutines fails on the samples taken" "$(jget "$rep" \
+        "find(r.workloads[1].invariants, 'metric', 'go.goroutines').status")" \
+        fail
+    expect_eq "go: the failure came first" \
+        "$(jget "$rep" "r.workloads[1].partial.first")" fail
+else
+    echo "# skip: the Go targets are not built"
+fi
+
 finish
