@@ -97,6 +97,24 @@ expect_eq "the clean twin passes under the same limit" \
 expect_eq "and is not stopped" \
     "$(jget "$rep" "find(r.workloads, 'name', 'exhaust-clean').stopped")" nil
 
+# A leak that would fill the fd table in the 5th of 20 phases, before
+# samples enough: the phases shrink to fit, then it stops and is judged.
+text=$(ulimit -n 512 && "$LH" run $S --workload exhaust-pool-timeout \
+    --report-dir "$out/s" 2>&1)
+rc=$?
+echo "$text"
+rep=$out/s/report.json
+W="r.workloads[1]"
+expect_eq "shrunk: exit status 1, not a timeout" "$rc" 1
+expect_match "shrunk: says the phases were shortened" "$text" \
+    "phases shortened from sample [0-9]+: proc.fds \([0-9]+ of RLIMIT_NOFILE 512\)"
+expect_eq "shrunk: stopped by RLIMIT_NOFILE" \
+    "$(jget "$rep" "$W.stopped.limit_name")" RLIMIT_NOFILE
+expect_eq "shrunk: proc.fds fails" \
+    "$(jget "$rep" "find($W.invariants, 'metric', 'proc.fds').status")" fail
+expect_eq "shrunk: with its site" "$(jget "$rep" \
+    "find($W.invariants, 'metric', 'proc.fds').sites[1].func")" get
+
 # Near RLIMIT_AS: stopped early, the memory invariant judged and noted.
 text=$(ulimit -v 400000 && "$LH" run $S --workload exhaust-memory-stop \
     --report-dir "$out/m" 2>&1)

@@ -125,52 +125,89 @@ static double vm_bytes(void)
     return strtod(buf, NULL) * (double)sysconf(_SC_PAGESIZE);
 }
 
-/* Is used (growing by grew a phase) near limit?  The nearest so far is
- * kept in *best, by its share of the limit. */
-static void consider(lh_limit_hit *best, int *found, const char *resource,
-                     int metric, const char *limit_name, double used,
-                     double grew, double limit)
+/* Each resource with a limit: what is used now and how much the last
+ * phase added. */
+typedef struct use {
+    const char *resource;
+    int metric;
+    const char *limit_name;
+    double used, grew, limit;
+} use;
+
+static int usage(const double *row, const double *prev, use *u)
 {
-    if (!(limit > 0) || !isfinite(used))
-        return;
-    double next = used + (grew > 0 ? grew : 0);
-    if (next < LH_LIMIT_NEAR * limit && used < LH_LIMIT_NEAR * limit)
-        return;
-    if (*found && next / limit <= best->next / best->limit)
-        return;
-    *best = (lh_limit_hit){ resource, metric, limit_name, used, limit,
-                            next };
-    *found = 1;
+    int n = 0;
+    long open_fds, fd_limit;
+    if (lh_probes_fd_table(&open_fds, &fd_limit) >= 0 && fd_limit > 0)
+        u[n++] = (use){ "proc.fds", LH_M_PROC_FDS, "RLIMIT_NOFILE",
+                        (double)open_fds,
+                        row[LH_M_PROC_FDS] - prev[LH_M_PROC_FDS],
+                        (double)fd_limit };
+    double th = row[LH_M_PROC_THREADS];
+    double grew = th - prev[LH_M_PROC_THREADS];
+    static const char *th_names[] = {
+        "RLIMIT_NPROC", "kernel.threads-max", "cgroup pids.max",
+    };
+    double th_limits[] = { nproc_limit, threads_max, pids_max };
+    for (int i = 0; i < 3; i++)
+        if (th_limits[i] > 0)
+            u[n++] = (use){ "proc.threads", LH_M_PROC_THREADS, th_names[i],
+                            th, grew, th_limits[i] };
+    /* memory: the growth of a phase is taken from RSS */
+    grew = row[LH_M_PROC_RSS_BYTES] - prev[LH_M_PROC_RSS_BYTES];
+    if (as_limit > 0)
+        u[n++] = (use){ "memory", -1, "RLIMIT_AS", vm_bytes(), grew,
+                        as_limit };
+    if (mem_max > 0)
+        u[n++] = (use){ "memory", -1, "the cgroup's memory limit",
+                        cgroup_number(cg_mem, mem_cur_file), grew, mem_max };
+    return n;
 }
+
+#define MAX_USES 8
 
 int lh_limits_check(const double *row, const double *prev,
                     lh_limit_hit *hit)
 {
-    int found = 0;
-    long open_fds, fd_limit;
-    double grew;
-    if (lh_probes_fd_table(&open_fds, &fd_limit) >= 0 && fd_limit > 0) {
-        grew = row[LH_M_PROC_FDS] - prev[LH_M_PROC_FDS];
-        consider(hit, &found, "proc.fds", LH_M_PROC_FDS, "RLIMIT_NOFILE",
-                 (double)open_fds, grew, (double)fd_limit);
+    use u[MAX_USES];
+    int n = usage(row, prev, u), found = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isfinite(u[i].used))
+            continue;
+        double next = u[i].used + (u[i].grew > 0 ? u[i].grew : 0);
+        if (next < LH_LIMIT_NEAR * u[i].limit)
+            continue;
+        if (found && next / u[i].limit <= hit->next / hit->limit)
+            continue;
+        *hit = (lh_limit_hit){ u[i].resource, u[i].metric,
+                               u[i].limit_name, u[i].used, u[i].limit,
+                               next };
+        found = 1;
     }
-    double th = row[LH_M_PROC_THREADS];
-    grew = th - prev[LH_M_PROC_THREADS];
-    consider(hit, &found, "proc.threads", LH_M_PROC_THREADS, "RLIMIT_NPROC",
-             th, grew, nproc_limit);
-    consider(hit, &found, "proc.threads", LH_M_PROC_THREADS,
-             "kernel.threads-max", th, grew, threads_max);
-    consider(hit, &found, "proc.threads", LH_M_PROC_THREADS,
-             "cgroup pids.max", th, grew, pids_max);
-    /* memory: the growth of a phase is taken from RSS */
-    grew = row[LH_M_PROC_RSS_BYTES] - prev[LH_M_PROC_RSS_BYTES];
-    if (as_limit > 0)
-        consider(hit, &found, "memory", -1, "RLIMIT_AS", vm_bytes(), grew,
-                 as_limit);
-    if (mem_max > 0)
-        consider(hit, &found, "memory", -1, "the cgroup's memory limit",
-                 cgroup_number(cg_mem, mem_cur_file), grew, mem_max);
     return found;
+}
+
+double lh_limits_headroom(const double *row, const double *prev,
+                          double iterations, lh_limit_hit *hit)
+{
+    use u[MAX_USES];
+    int n = usage(row, prev, u);
+    double best = INFINITY;
+    for (int i = 0; i < n; i++) {
+        if (!isfinite(u[i].used) || !(u[i].grew > 0) || !(iterations > 0))
+            continue;
+        double left = (LH_LIMIT_NEAR * u[i].limit - u[i].used) /
+                      (u[i].grew / iterations);
+        if (left < 0)
+            left = 0;
+        if (left < best) {
+            best = left;
+            *hit = (lh_limit_hit){ u[i].resource, u[i].metric,
+                                   u[i].limit_name, u[i].used, u[i].limit,
+                                   u[i].used + u[i].grew };
+        }
+    }
+    return best;
 }
 
 void lh_limit_describe(const lh_limit_hit *hit, char *out, unsigned len)

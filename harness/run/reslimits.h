@@ -30,6 +30,12 @@ void lh_limits_init(void);
 int lh_limits_check(const double *row, const double *prev,
                     lh_limit_hit *hit);
 
+/* Iterations left before a resource growing as it did over the last
+ * phase (of `iterations`) reaches LH_LIMIT_NEAR of its limit, *hit naming
+ * the nearest; INFINITY when none grows. */
+double lh_limits_headroom(const double *row, const double *prev,
+                          double iterations, lh_limit_hit *hit);
+
 /* "proc.fds at 96% of RLIMIT_NOFILE (983 of 1024)", into out. */
 void lh_limit_describe(const lh_limit_hit *hit, char *out, unsigned len);
 

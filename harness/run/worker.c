@@ -71,6 +71,7 @@ typedef struct worker {
     int first_fail[LH_MAX_INVARIANTS];  /* sample it first failed, 0 */
     size_t min_rows;        /* samples every invariant needs to judge */
     int stopped_at;         /* sample the measured phase stopped at, -1 */
+    int shrunk;             /* phases shortened near a limit */
     lh_limit_hit stop;
 } worker;
 
@@ -771,6 +772,36 @@ static int near_limit(worker *wk, int k)
     return 1;
 }
 
+/* The next phase ends at iteration upto, unless a resource growing as it
+ * did would reach its limit before samples enough are taken: then the
+ * phases shrink to fit the samples still needed (and one more) in what
+ * is left, so the early stop above has a series to judge. */
+static uint64_t limit_phase(worker *wk, uint64_t planned, uint64_t upto)
+{
+    size_t k = wk->nrows - 1;
+    if (k < 1 || wk->w.duration > 0 || upto <= planned)
+        return upto;
+    size_t n = wk->probes.n;
+    const double *row = wk->y + k * n;
+    lh_limit_hit hit;
+    double left = lh_limits_headroom(row, row - n, wk->x[k] - wk->x[k - 1],
+                                     &hit);
+    size_t need = wk->min_rows > wk->nrows ? wk->min_rows - wk->nrows : 0;
+    double fit = left / (double)(need + 1);
+    if (!(fit < (double)(upto - planned)))
+        return upto;
+    if (fit < 1)
+        fit = 1;
+    if (!wk->shrunk) {
+        wk->shrunk = 1;
+        send_info(wk, "phases shortened from sample %zu: %s (%.0f of "
+                  "%s %.0f) would reach %d%% in ~%.0f iterations", k + 1,
+                  hit.resource, hit.used, hit.limit_name, hit.limit,
+                  (int)(100 * LH_LIMIT_NEAR), left);
+    }
+    return planned + (uint64_t)fit;
+}
+
 static void add_default_invariants(worker *wk)
 {
     lh_workload *w = &wk->w;
@@ -858,6 +889,7 @@ static int measure(worker *wk)
         uint64_t upto = (uint64_t)w->iterations * (uint64_t)k /
                         (uint64_t)w->samples;
         double secs = w->duration > 0 ? w->duration / w->samples : 0;
+        upto = limit_phase(wk, planned, upto);
         if (lh_runner_phase(&wk->runner, upto - planned, secs, 1, &e) < 0)
             goto failed;
         planned = upto;
