@@ -10,12 +10,18 @@
  * conn_get_clean closes the body: the reader sees EOF, is joined, and the
  * read end is closed (the same fds and threads come and go).
  *
+ * conn_limit_fds (for setup) lowers the soft RLIMIT_NOFILE, so a workload
+ * runs under a limit of its own.
+ *
  * Linked with -z nodelete: parked readers return into this library.
  * Gauge: target.conns_open (bodies open now).
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "lh_target.h"
@@ -91,6 +97,21 @@ LH_EXPORT int conn_get_leaky(const uint8_t *data, size_t size)
 LH_EXPORT int conn_get_clean(const uint8_t *data, size_t size)
 {
     return get(data, size, 0);
+}
+
+/* Setup, not a step: the soft RLIMIT_NOFILE becomes the decimal number in
+ * the input, as for a service configured with a low limit. */
+LH_EXPORT int conn_limit_fds(const uint8_t *data, size_t size)
+{
+    char buf[32];
+    size_t n = size < sizeof buf - 1 ? size : sizeof buf - 1;
+    memcpy(buf, data, n);
+    buf[n] = '\0';
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return -1;
+    rl.rlim_cur = strtoul(buf, NULL, 10);
+    return setrlimit(RLIMIT_NOFILE, &rl);
 }
 
 LH_EXPORT int64_t leakhound_gauge_conns_open(void)

@@ -20,6 +20,8 @@ package main
 import "C"
 
 import (
+	"strconv"
+	"syscall"
 	"unsafe"
 
 	_ "leakhound.dev/probe"
@@ -42,6 +44,25 @@ func OpGetNoClose(data *C.uint8_t, size C.size_t) C.int {
 //export OpGetClose
 func OpGetClose(data *C.uint8_t, size C.size_t) C.int {
 	get(cin.View(unsafe.Pointer(data), uintptr(size)), true)
+	return 0
+}
+
+// OpLimitFds (for setup, not a step) sets the soft RLIMIT_NOFILE to the
+// decimal number in the input, as for a service configured with a low
+// limit (Go raises the soft limit to the hard one when it starts).
+//
+//export OpLimitFds
+func OpLimitFds(data *C.uint8_t, size C.size_t) C.int {
+	n, err := strconv.ParseUint(string(cin.View(unsafe.Pointer(data),
+		uintptr(size))), 10, 64)
+	var rl syscall.Rlimit
+	if err != nil || syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl) != nil {
+		return -1
+	}
+	rl.Cur = n
+	if syscall.Setrlimit(syscall.RLIMIT_NOFILE, &rl) != nil {
+		return -1
+	}
 	return 0
 }
 
