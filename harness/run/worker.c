@@ -429,41 +429,39 @@ static void site_lines(worker *wk, judged *j)
     }
 }
 
-/* The verdict line into *line; its status. */
+/* The verdict line into *out; its status. */
 static const char *format_verdict(worker *wk, judged *j, lh_buf *out)
 {
     lh_invariant *inv = j->inv;
     const char *unit = lh_metric_unit(inv->metric);
     char a[48], p[32], t[48];
     const char *tag = !j->ok ? "ERROR" : j->v.fail ? "FAIL" : "pass";
-#define line (*out)
-    lh_buf_printf(&line, "%-5s %s  %s  %s  ", tag, wk->w.name, inv->metric,
+    lh_buf_printf(out, "%-5s %s  %s  %s  ", tag, wk->w.name, inv->metric,
                   inv->kind_name);
     if (!j->ok) {
-        lh_buf_puts(&line, j->v.reason);
+        lh_buf_puts(out, j->v.reason);
     } else if (inv->spec.kind == LH_INV_STABLE ||
                inv->spec.kind == LH_INV_MAX_GROWTH) {
         fmt_value(a, sizeof a, j->v.slope);
         fmt_p(p, sizeof p, j->v.p_value);
-        lh_buf_printf(&line, "%s%s %s/iter (%s, %zu samples)",
+        lh_buf_printf(out, "%s%s %s/iter (%s, %zu samples)",
                       j->v.slope >= 0 ? "+" : "", a, *unit ? unit : "units",
                       p, wk->nrows);
         fmt_value(t, sizeof t, j->v.threshold);
         if (inv->spec.kind == LH_INV_MAX_GROWTH)
-            lh_buf_printf(&line, " limit %s/iter", t);
+            lh_buf_printf(out, " limit %s/iter", t);
     } else if (inv->spec.kind == LH_INV_BASELINE) {
         fmt_value(a, sizeof a, j->v.growth);
         fmt_value(t, sizeof t, j->v.threshold);
-        lh_buf_printf(&line, "%s%s %s over baseline (slack %s)",
+        lh_buf_printf(out, "%s%s %s over baseline (slack %s)",
                       j->v.growth >= 0 ? "+" : "", a, unit, t);
     } else {
         fmt_value(a, sizeof a, j->v.peak);
         fmt_value(t, sizeof t, j->v.threshold);
-        lh_buf_printf(&line, "peak %s %s (max %s)", a, unit, t);
+        lh_buf_printf(out, "peak %s %s (max %s)", a, unit, t);
     }
     if (j->ok && j->exhausted[0])
-        lh_buf_printf(&line, "; %s", j->exhausted);
-#undef line
+        lh_buf_printf(out, "; %s", j->exhausted);
     return !j->ok ? "error" : j->v.fail ? "fail" : "pass";
 }
 
