@@ -92,6 +92,12 @@ expect_eq "proc.threads fails too" \
     fail
 expect_match "the FAIL line says where it stopped" "$text" \
     "^FAIL  exhaust-fds-stop  proc.fds .*stopped at sample [0-9]+ of 40: proc.fds at 9[0-9]% of RLIMIT_NOFILE"
+"$LH" report "$rep" --out "$out/f" >/dev/null 2>&1
+check "summary.md says where it stopped" grep -q \
+    "stopped at sample [0-9]* of 40: proc.fds at 9[0-9]% of RLIMIT" \
+    "$out/f/summary.md"
+check "index.html says where it stopped" grep -q "stopped at sample <b>" \
+    "$out/f/index.html"
 expect_eq "the clean twin passes under the same limit" \
     "$(jget "$rep" "find(r.workloads, 'name', 'exhaust-clean').status")" pass
 expect_eq "and is not stopped" \
