@@ -82,7 +82,7 @@ check "stopped before the 40th sample" \
     test "$(jget "$rep" "$W.stopped.sample")" -lt 40
 expect_eq "proc.fds fails" "$(jget "$rep" "$F.status")" fail
 expect_match "the reason names the limit" "$(jget "$rep" "$F.reason")" \
-    "stopped at sample [0-9]+ of 40: proc.fds at (9[0-9])% of RLIMIT_NOFILE"
+    "stopped at sample [0-9]+ of 40: proc.fds at ([5-9][0-9])% of RLIMIT_NOFILE"
 expect_eq "proc.fds site is the pipe in get" \
     "$(jget "$rep" "$F.sites[1].func")" get
 expect_match "with file:line" "$(jget "$rep" "$F.sites[1].location")" \
@@ -91,10 +91,10 @@ expect_eq "proc.threads fails too" \
     "$(jget "$rep" "find($W.invariants, 'metric', 'proc.threads').status")" \
     fail
 expect_match "the FAIL line says where it stopped" "$text" \
-    "^FAIL  exhaust-fds-stop  proc.fds .*stopped at sample [0-9]+ of 40: proc.fds at 9[0-9]% of RLIMIT_NOFILE"
+    "^FAIL  exhaust-fds-stop  proc.fds .*stopped at sample [0-9]+ of 40: proc.fds at [5-9][0-9]% of RLIMIT_NOFILE"
 "$LH" report "$rep" --out "$out/f" >/dev/null 2>&1
 check "summary.md says where it stopped" grep -q \
-    "stopped at sample [0-9]* of 40: proc.fds at 9[0-9]% of RLIMIT" \
+    "stopped at sample [0-9]* of 40: proc.fds at [5-9][0-9]% of RLIMIT" \
     "$out/f/summary.md"
 check "index.html says where it stopped" grep -q "stopped at sample <b>" \
     "$out/f/index.html"
@@ -134,7 +134,7 @@ expect_eq "memory: stopped by RLIMIT_AS" \
 expect_eq "memory: proc.rss_bytes fails" \
     "$(jget "$rep" "$W.invariants[1].status")" fail
 expect_match "memory: the FAIL line says where it stopped" "$text" \
-    "^FAIL  exhaust-memory-stop  proc.rss_bytes .*stopped at sample [0-9]+ of 40: memory at 9[0-9]% of RLIMIT_AS"
+    "^FAIL  exhaust-memory-stop  proc.rss_bytes .*stopped at sample [0-9]+ of 40: memory at [5-9][0-9]% of RLIMIT_AS"
 
 # The same client in Go (issue 11's example), when the Go targets are built.
 G=tests/scripts/exhaust_go.lua
