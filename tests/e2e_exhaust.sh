@@ -136,6 +136,29 @@ expect_eq "memory: proc.rss_bytes fails" \
 expect_match "memory: the FAIL line says where it stopped" "$text" \
     "^FAIL  exhaust-memory-stop  proc.rss_bytes .*stopped at sample [0-9]+ of 40: memory at [5-9][0-9]% of RLIMIT_AS"
 
+# Near RLIMIT_NPROC: as an unprivileged user (root is not held to it).
+if [ "$(id -u)" = 0 ] && command -v runuser >/dev/null &&
+    id nobody >/dev/null 2>&1; then
+    mkdir -p "$out/n" && chmod 777 "$out" "$out/n"
+    text=$(runuser -u nobody -- bash -c "ulimit -u 300 && '$LH' run $S \
+        --workload exhaust-threads-stop --report-dir '$out/n/r'" 2>&1)
+    rc=$?
+    echo "$text"
+    rep=$out/n/r/report.json
+    W="r.workloads[1]"
+    expect_eq "threads: exit status 1" "$rc" 1
+    expect_eq "threads: stopped by RLIMIT_NPROC" \
+        "$(jget "$rep" "$W.stopped.limit_name")" RLIMIT_NPROC
+    expect_eq "threads: proc.threads fails" \
+        "$(jget "$rep" "$W.invariants[1].status")" fail
+    expect_match "threads: the FAIL line names the limit" "$text" \
+        "^FAIL  exhaust-threads-stop  proc.threads .*stopped at sample [0-9]+ of 40: proc.threads at [5-9][0-9]% of RLIMIT_NPROC"
+    expect_eq "threads: with its site" \
+        "$(jget "$rep" "$W.invariants[1].sites[1].func")" get
+else
+    echo "# skip: RLIMIT_NPROC needs root to run as nobody"
+fi
+
 # The same client in Go (issue 11's example), when the Go targets are built.
 G=tests/scripts/exhaust_go.lua
 if [ -f build/targets/go/libhttpbodies.so ]; then

@@ -77,3 +77,17 @@ leak.workload "exhaust-memory-stop" {
   end,
   invariants = { leak.stable "proc.rss_bytes" },
 }
+
+-- +1 thread per call, under `ulimit -u 300` (RLIMIT_NPROC, which counts a
+-- user's threads; run as a user other than root, whom it does not hold):
+-- stopped near the limit, long before pthread_create fails.
+leak.workload "exhaust-threads-stop" {
+  description = "conn_get_leaky nears RLIMIT_NPROC",
+  target = conns,
+  expect = { fail = { "proc.threads" } },
+  timeout = "20s",
+  warmup = 0, iterations = 500, samples = 40,
+  inputs = { "GET /a", "GET /b" },
+  step = get "conn_get_leaky",
+  invariants = { leak.stable "proc.threads" },
+}
