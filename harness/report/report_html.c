@@ -599,6 +599,14 @@ static void workload_card(lh_buf *b, const lh_json *w, size_t idx)
         lh_buf_printf(b, "<span><b>%.3g</b> s</span>", secs);
     if (!isnan(rate) && rate > 0)
         lh_buf_printf(b, "<span><b>%.0f</b> iter/s</span>", rate);
+    const lh_json *st = lh_json_get(w, "stopped");
+    if (st && st->type == LH_JOBJ) {
+        lh_buf_printf(b, "<span>stopped at sample <b>%.0f</b> of %.0f: ",
+                      lh_json_getn(st, "sample", 0),
+                      lh_json_getn(st, "of", 0));
+        esc(b, lh_json_gets(st, "text", "?"));
+        lh_buf_puts(b, "</span>");
+    }
     const lh_json *lat = lh_json_get(w, "latency_us");
     if (lat && !lh_rep_aborted(w))
         lh_buf_printf(b, "<span>latency p50 <b>%.3g</b> \xc2\xb5s, p99 "

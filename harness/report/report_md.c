@@ -48,8 +48,9 @@ static void workload_row(md_out *o, const lh_json *w, int gate_ok,
                          const lh_buf *gate_reason)
 {
     lh_buf *b = o->b;
-    const lh_json *inv = lh_rep_aborted(w) ? NULL :
-                         lh_rep_worst_invariant(w, gate_ok);
+    /* a crash or timeout judged on its samples has invariants too */
+    const lh_json *inv = lh_rep_aborted(w) && !lh_json_get(w, "partial") ?
+                         NULL : lh_rep_worst_invariant(w, gate_ok);
     lh_buf why = LH_BUF_INIT;
     lh_inv_verdict v = inv ? lh_rep_inv_verdict(w, inv, gate_ok, &why) :
                              LH_INV_PASS;
@@ -78,6 +79,18 @@ static void workload_row(md_out *o, const lh_json *w, int gate_ok,
     } else if (!inv || (!gate_ok && v == LH_INV_PASS)) {
         lh_buf_reset(&why);
         lh_buf_puts(&why, lh_buf_str(gate_reason));
+    }
+    /* stopped near a limit: said first, it explains the short run */
+    const lh_json *st = lh_json_get(w, "stopped");
+    if (st && st->type == LH_JOBJ) {
+        lh_buf all = LH_BUF_INIT;
+        lh_buf_printf(&all, "stopped at sample %.0f of %.0f: %s; %s",
+                      lh_json_getn(st, "sample", 0),
+                      lh_json_getn(st, "of", 0),
+                      lh_json_gets(st, "text", "?"), lh_buf_str(&why));
+        lh_buf_reset(&why);
+        lh_buf_puts(&why, lh_buf_str(&all));
+        lh_buf_free(&all);
     }
     lh_md_text(b, lh_buf_str(&why), REASON_MAX_BYTES);
     lh_buf_puts(b, " |\n");

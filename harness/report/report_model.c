@@ -114,6 +114,20 @@ void lh_rep_abort_message(lh_buf *b, const lh_json *w,
     const char *phase = lh_json_gets(d, "phase", NULL);
     if (phase)
         lh_buf_printf(b, " in %s", phase);
+    /* judged on the samples taken before it (issue 11) */
+    const lh_json *pa = lh_json_get(w, "partial");
+    if (d && pa && pa->type == LH_JOBJ) {
+        int n = 0;
+        const lh_json *invs = lh_json_get(w, "invariants");
+        for (const lh_json *i = lh_json_first(invs); i; i = i->next)
+            if (strcmp(lh_json_gets(i, "status", ""), "fail") == 0)
+                lh_buf_printf(b, "%s%s", n++ ? ", " : ", after ",
+                              lh_json_gets(i, "metric", "?"));
+        lh_buf_printf(b, n ? " failed (judged on %.0f of %.0f samples)" :
+                      "; every invariant held on the %.0f of %.0f samples "
+                      "before", lh_json_getn(pa, "samples", 0),
+                      lh_json_getn(pa, "of", 0));
+    }
     if (detail)
         *detail = d;
 }

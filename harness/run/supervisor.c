@@ -43,6 +43,8 @@ typedef struct job {
     const char *status;
     lh_buf result;              /* the workload's JSON object */
     lh_buf failed_metrics;      /* ",m1,m2," */
+    int judged_partial;         /* crashed or timed out, judged on the
+                                   samples taken before */
     int expect_met;
 } job;
 
@@ -194,6 +196,7 @@ typedef struct child {
     size_t tail_len, tail_pos;
     int got_result;
     int diag_grace;         /* the deadline moved for the diagnosis */
+    lh_buf interim;         /* the last interim result (worker.h) */
 } child;
 
 static void tail_add(child *c, const char *p, size_t n)
@@ -270,6 +273,11 @@ static void handle_line(child *c, job *j, const lh_run_opts *o, int pos,
         lh_buf_reset(&j->result);
         lh_json_write(&j->result, lh_json_get(m, "result"));
         c->got_result = 1;
+    } else if (strcmp(type, "interim") == 0 &&
+               lh_json_get(m, "result") &&
+               lh_json_get(m, "result")->type == LH_JOBJ) {
+        lh_buf_reset(&c->interim);
+        lh_json_write(&c->interim, lh_json_get(m, "result"));
     } else if (!m) {
         /* a bug in the worker: dropped, never copied into the report */
         clear_progress();
@@ -372,6 +380,78 @@ static void flight_inputs(child *c, job *j, const lh_run_opts *o, lh_buf *js,
     lh_buf_free(&dir);
 }
 
+/* The worker died or hung after samples enough to judge: its last interim
+ * result (the verdicts on the samples taken, worker.c send_interim) goes
+ * into the report with the crash or timeout, whose record replaces the
+ * status and iterations.  "partial" says what came first: the failure
+ * (at its first failing sample) or, with every invariant passing, the
+ * crash or timeout.  The FAIL lines count for expect = { fail = ... }. */
+static void judge_partial(child *c, job *j, int timed_out)
+{
+    if (!c->interim.len)
+        return;
+    lh_json *in = lh_json_from(&c->interim);
+    lh_json *dead = lh_json_from(&j->result);
+    lh_json *partial = lh_json_member(in, "partial");
+    if (!in || !dead || !partial) {
+        lh_json_free(in);
+        lh_json_free(dead);
+        return;
+    }
+    const char *event = timed_out ? "timeout" : "crash";
+    const lh_json *ff = lh_json_get(partial, "first_fail");
+    const lh_json *f1 = lh_json_at(ff, 0);
+    for (const lh_json *e = lh_json_first(ff); e; e = e->next)
+        if (lh_json_getn(e, "sample", 0) < lh_json_getn(f1, "sample", 0))
+            f1 = e;
+    lh_buf frag = LH_BUF_INIT;
+    lh_json_str(&frag, f1 ? "fail" : event);
+    lh_json_set(partial, "first", lh_json_from(&frag));
+    lh_buf_reset(&frag);
+    lh_json_str(&frag, j->status);
+    lh_json_set(in, "status", lh_json_from(&frag));
+    /* the crash or timeout record, as judge_death wrote it */
+    lh_buf_reset(&frag);
+    lh_json_write(&frag, lh_json_get(dead, event));
+    lh_json_set(in, event, lh_json_from(&frag));
+    lh_buf_reset(&frag);
+    lh_json_write(&frag, lh_json_get(dead, "iterations"));
+    lh_json_set(in, "iterations", lh_json_from(&frag));
+
+    double n = lh_json_getn(partial, "samples", 0);
+    double of = lh_json_getn(partial, "of", 0);
+    const lh_json *lines = lh_json_get(partial, "lines");
+    for (const lh_json *l = lh_json_first(lines); l; l = l->next) {
+        const char *st = lh_json_gets(l, "status", "info");
+        printf("%s\n", lh_json_gets(l, "text", ""));
+        if (strcmp(st, "fail") == 0)
+            lh_buf_printf(&j->failed_metrics, ",%s,",
+                          lh_json_gets(l, "metric", "-"));
+    }
+    printf("      judged on the %.0f of %.0f samples taken before the %s "
+           "(%.0f iterations): ", n, of, event,
+           lh_json_getn(partial, "iterations", 0));
+    if (f1) {
+        double at = lh_json_getn(f1, "sample", 0);
+        int k = 0;
+        for (const lh_json *e = lh_json_first(ff); e; e = e->next)
+            if (lh_json_getn(e, "sample", 0) == at)
+                printf("%s%s", k++ ? ", " : "", lh_json_gets(e, "metric",
+                                                             "?"));
+        printf(" failed first, from sample %.0f (%.0f iterations%s), then "
+               "the %s\n", at, lh_json_getn(f1, "iterations", 0),
+               at == lh_json_getn(partial, "judged_from", -1) ?
+                   "; the first judged" : "", event);
+    } else
+        printf("every invariant held; the %s came first\n", event);
+    j->judged_partial = 1;
+    lh_buf_reset(&j->result);
+    lh_json_write(&j->result, in);
+    lh_buf_free(&frag);
+    lh_json_free(in);
+    lh_json_free(dead);
+}
+
 static void judge_death(child *c, job *j, const lh_run_opts *o,
                         double timeout)
 {
@@ -421,6 +501,7 @@ static void judge_death(child *c, job *j, const lh_run_opts *o,
 
     clear_progress();
     printf("%s\n", lh_buf_str(&human));
+    judge_partial(c, j, timed_out);
     if (tail.len && !o->verbose) {
         /* the last lines of output usually say why (a Go panic, ...) */
         const char *p = lh_buf_str(&tail);
@@ -513,6 +594,7 @@ static void run_job(job *j, const lh_run_opts *o, int pos, int total)
                                          LH_DIAGNOSE_SECONDS : 0));
     }
     lh_buf_free(&c.line);
+    lh_buf_free(&c.interim);
     close(c.flight_fd);
 }
 
@@ -542,7 +624,10 @@ static void check_expectation(job *j)
         j->expect_met = strcmp(j->status, e) == 0;
         return;
     }
-    int ok = strcmp(j->status, "fail") == 0;
+    /* a crash or timeout judged on the samples before it shows a failure
+     * as a run that ends does (README, "reliability") */
+    int ok = strcmp(j->status, "fail") == 0 ||
+             (j->judged_partial && j->failed_metrics.len);
     /* every expected metric failed ... */
     char list[512];
     snprintf(list, sizeof list, "%s", j->w.expect_metrics);

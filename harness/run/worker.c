@@ -28,6 +28,7 @@
 #include "flight.h"
 #include "alloc.h"
 #include "latency.h"
+#include "reslimits.h"
 #include "lua_target.h"
 #include "lualeak.h"
 #include "probes.h"
@@ -66,6 +67,13 @@ typedef struct worker {
     /* the first sample that found the fd table full (-1: none) */
     int fd_full_at;
     long fd_full_open, fd_full_limit;
+    /* judged as it goes (send_interim), and stopped near a limit */
+    int metric_of[LH_MAX_INVARIANTS];
+    int first_fail[LH_MAX_INVARIANTS];  /* sample it first failed, 0 */
+    size_t min_rows;        /* samples every invariant needs to judge */
+    int stopped_at;         /* sample the measured phase stopped at, -1 */
+    int shrunk;             /* phases shortened near a limit */
+    lh_limit_hit stop;
 } worker;
 
 /* Spare fds held through the workload for the harness's own writes after
@@ -428,54 +436,65 @@ static void site_lines(worker *wk, judged *j)
     }
 }
 
-static void verdict_line(worker *wk, judged *j)
+/* The verdict line into *out; its status. */
+static const char *format_verdict(worker *wk, judged *j, lh_buf *out)
 {
     lh_invariant *inv = j->inv;
     const char *unit = lh_metric_unit(inv->metric);
     char a[48], p[32], t[48];
     const char *tag = !j->ok ? "ERROR" : j->v.fail ? "FAIL" : "pass";
-    lh_buf line = LH_BUF_INIT;
-    lh_buf_printf(&line, "%-5s %s  %s  %s  ", tag, wk->w.name, inv->metric,
+    lh_buf_printf(out, "%-5s %s  %s  %s  ", tag, wk->w.name, inv->metric,
                   inv->kind_name);
     if (!j->ok) {
-        lh_buf_puts(&line, j->v.reason);
+        lh_buf_puts(out, j->v.reason);
     } else if (inv->spec.kind == LH_INV_STABLE ||
                inv->spec.kind == LH_INV_MAX_GROWTH) {
         fmt_value(a, sizeof a, j->v.slope);
         fmt_p(p, sizeof p, j->v.p_value);
-        lh_buf_printf(&line, "%s%s %s/iter (%s, %zu samples)",
+        lh_buf_printf(out, "%s%s %s/iter (%s, %zu samples)",
                       j->v.slope >= 0 ? "+" : "", a, *unit ? unit : "units",
                       p, wk->nrows);
         fmt_value(t, sizeof t, j->v.threshold);
         if (inv->spec.kind == LH_INV_MAX_GROWTH)
-            lh_buf_printf(&line, " limit %s/iter", t);
+            lh_buf_printf(out, " limit %s/iter", t);
         /* growth in steps: what the extension showed, or could not */
         const char *r = j->v.reason;
         if (strncmp(r, "grows in steps", 14) == 0 ||
             strncmp(r, "plateau: last step", 18) == 0 ||
             strncmp(r, "unresolved", 10) == 0)
-            lh_buf_printf(&line, "; %.*s", (int)strcspn(r, ";"), r);
+            lh_buf_printf(out, "; %.*s", (int)strcspn(r, ";"), r);
     } else if (inv->spec.kind == LH_INV_BASELINE) {
         fmt_value(a, sizeof a, j->v.growth);
         fmt_value(t, sizeof t, j->v.threshold);
-        lh_buf_printf(&line, "%s%s %s over baseline (slack %s)",
+        lh_buf_printf(out, "%s%s %s over baseline (slack %s)",
                       j->v.growth >= 0 ? "+" : "", a, unit, t);
     } else {
         fmt_value(a, sizeof a, j->v.peak);
         fmt_value(t, sizeof t, j->v.threshold);
-        lh_buf_printf(&line, "peak %s %s (max %s)", a, unit, t);
+        lh_buf_printf(out, "peak %s %s (max %s)", a, unit, t);
     }
     if (j->ok && j->exhausted[0])
-        lh_buf_printf(&line, "; %s", j->exhausted);
-    send_verdict(wk, !j->ok ? "error" : j->v.fail ? "fail" : "pass",
-                 inv->metric, lh_buf_str(&line));
+        lh_buf_printf(out, "; %s", j->exhausted);
+    return !j->ok ? "error" : j->v.fail ? "fail" : "pass";
+}
+
+static void verdict_line(worker *wk, judged *j)
+{
+    lh_buf line = LH_BUF_INIT;
+    const char *status = format_verdict(wk, j, &line);
+    send_verdict(wk, status, j->inv->metric, lh_buf_str(&line));
     lh_buf_free(&line);
 }
 
-static void emit_result(worker *wk, judged *js, int nj)
+/* The result (type "result"), or an interim one the supervisor keeps in
+ * case the worker dies ("interim": no Go profile); extra: more members,
+ * each after a comma. */
+static void emit_result(worker *wk, judged *js, int nj, const char *type,
+                        const char *extra)
 {
     lh_buf b = LH_BUF_INIT;
-    lh_buf_puts(&b, "{\"type\":\"result\",\"result\":{");
+    int final = strcmp(type, "result") == 0;
+    lh_buf_printf(&b, "{\"type\":\"%s\",\"result\":{", type);
     lh_json_key(&b, "name");
     lh_json_str(&b, wk->w.name);
     lh_json_field_str(&b, "status", wk->status);
@@ -547,7 +566,8 @@ static void emit_result(worker *wk, judged *js, int nj)
     for (int i = 0; i < nj; i++)
         go_failed |= js[i].ok && js[i].v.fail &&
                      strncmp(js[i].inv->metric, "go.goroutines", 13) == 0;
-    if (go_failed && wk->target && wk->target->go.goroutine_profile) {
+    if (final && go_failed && wk->target &&
+        wk->target->go.goroutine_profile) {
         int64_t need = wk->target->go.goroutine_profile(NULL, 0);
         if (need > 0 && need < (64 << 20)) {
             char *prof = lh_xmalloc((size_t)need + 1);
@@ -560,6 +580,20 @@ static void emit_result(worker *wk, judged *js, int nj)
             lh_raw_free(prof);
         }
     }
+    if (wk->stopped_at >= 0) {
+        char text[256];
+        lh_limit_describe(&wk->stop, text, sizeof text);
+        lh_buf_printf(&b, ",\"stopped\":{\"sample\":%d,\"of\":%d",
+                      wk->stopped_at, wk->w.samples);
+        lh_json_field_str(&b, "resource", wk->stop.resource);
+        lh_json_field_str(&b, "limit_name", wk->stop.limit_name);
+        lh_json_field_num(&b, "used", wk->stop.used);
+        lh_json_field_num(&b, "limit", wk->stop.limit);
+        lh_json_field_str(&b, "text", text);
+        lh_buf_putc(&b, '}');
+    }
+    if (extra)
+        lh_buf_puts(&b, extra);
     lh_buf_puts(&b, "}}");
     send_msg(wk, &b);
     lh_buf_free(&b);
@@ -612,6 +646,174 @@ static void judge_fd_exhaustion(worker *wk, judged *j)
     snprintf(j->v.reason + len, sizeof j->v.reason - len, "%s%s",
              len ? "; " : "", j->exhausted);
     j->v.fail = 1;
+}
+
+/* Stopped near a limit: an invariant on the resource that ran short fails
+ * when it grew past its slack since the baseline, whatever the trend test
+ * says of the samples taken (as with a full fd table). */
+static void judge_limit_stop(worker *wk, judged *j)
+{
+    int k = wk->stopped_at;
+    /* memory: noted on the memory metrics, judged by the detector */
+    int mem = wk->stop.metric < 0 && (j->metric == LH_M_PROC_RSS_BYTES ||
+                                      j->metric == LH_M_HEAP_LIVE_BYTES ||
+                                      j->metric == LH_M_GO_HEAP_LIVE_BYTES);
+    if (k < 0 || !j->ok || j->exhausted[0] ||
+        (j->metric != wk->stop.metric && !mem))
+        return;
+    size_t n = wk->probes.n;
+    double base = wk->y[j->metric];
+    double at = wk->y[(size_t)k * n + (size_t)j->metric];
+    double slack = j->inv->spec.slack;
+    if (j->inv->spec.slack_is_pct)
+        slack = fabs(base) * slack / 100;
+    char text[256];
+    lh_limit_describe(&wk->stop, text, sizeof text);
+    snprintf(j->exhausted, sizeof j->exhausted, "stopped at sample %d of "
+             "%d: %s", k, wk->w.samples, text);
+    if (mem || !(at - base > slack))
+        return;
+    /* the reason is short: what ran short, not the numbers */
+    size_t len = j->v.fail ? strlen(j->v.reason) : 0;
+    snprintf(j->v.reason + len, sizeof j->v.reason - len, "%sstopped at "
+             "sample %d of %d: %s at %d%% of %s, %+.0f over the baseline",
+             len ? "; " : "", k, wk->w.samples, wk->stop.resource,
+             (int)(100 * wk->stop.used / wk->stop.limit),
+             wk->stop.limit_name, at - base);
+    j->v.fail = 1;
+}
+
+/* Every invariant judged on the samples so far, without sites. */
+static int judge_so_far(worker *wk, judged *js)
+{
+    int any = 0;
+    size_t n = wk->probes.n;
+    double *col = lh_raw_calloc(wk->nrows, sizeof *col);
+    for (int i = 0; i < wk->w.ninvariants; i++) {
+        judged *j = &js[i];
+        memset(j, 0, sizeof *j);
+        j->inv = &wk->w.inv[i];
+        j->metric = wk->metric_of[i];
+        for (size_t r = 0; r < wk->nrows; r++)
+            col[r] = wk->y[r * n + (size_t)j->metric];
+        j->ok = lh_detect(&j->inv->spec, wk->x, col, wk->nrows,
+                          wk->peak[j->metric], &j->v) == 0;
+        judge_fd_exhaustion(wk, j);
+        judge_limit_stop(wk, j);
+        any |= j->ok && j->v.fail;
+    }
+    lh_raw_free(col);
+    return any;
+}
+
+/* A worker that hangs or dies (often because its leak ran it out of fds,
+ * threads or memory) cannot report: after each sample, once there are
+ * enough to judge, the verdicts so far go to the supervisor, which keeps
+ * the last and reports it with the timeout or crash (worker.h).  Costs
+ * O(n^2) per judgement: after 128 samples, every 32nd, after 1024 every
+ * 256th. */
+static void send_interim(worker *wk)
+{
+    size_t k = wk->nrows - 1;
+    if (wk->nrows < wk->min_rows ||
+        (k > 128 && k % (k > 1024 ? 256 : 32) != 0))
+        return;
+    int nj = wk->w.ninvariants;
+    judged *js = lh_raw_calloc((size_t)nj, sizeof *js);
+    int any = judge_so_far(wk, js);
+    lh_buf extra = LH_BUF_INIT;
+    lh_buf_printf(&extra, ",\"partial\":{\"samples\":%zu,\"of\":%d,"
+                  "\"judged_from\":%zu,\"iterations\":", k, wk->w.samples,
+                  wk->min_rows - 1);
+    lh_json_num(&extra, wk->x[k]);
+    lh_buf_puts(&extra, ",\"lines\":[");
+    for (int i = 0; i < nj; i++) {
+        lh_buf line = LH_BUF_INIT;
+        const char *st = format_verdict(wk, &js[i], &line);
+        lh_buf_puts(&extra, i ? ",{" : "{");
+        lh_json_key(&extra, "status");
+        lh_json_str(&extra, st);
+        lh_json_field_str(&extra, "metric", js[i].inv->metric);
+        lh_json_field_str(&extra, "text", lh_buf_str(&line));
+        lh_buf_putc(&extra, '}');
+        lh_buf_free(&line);
+    }
+    /* the first sample each failing invariant failed at */
+    lh_buf_puts(&extra, "],\"first_fail\":[");
+    int first = 1;
+    for (int i = 0; i < nj; i++) {
+        if (!(js[i].ok && js[i].v.fail)) {
+            wk->first_fail[i] = 0;
+            continue;
+        }
+        if (!wk->first_fail[i])
+            wk->first_fail[i] = (int)k;
+        size_t r = (size_t)wk->first_fail[i];
+        lh_buf_puts(&extra, first ? "{" : ",{");
+        lh_json_key(&extra, "metric");
+        lh_json_str(&extra, js[i].inv->metric);
+        lh_json_field_str(&extra, "kind", js[i].inv->kind_name);
+        lh_json_field_num(&extra, "sample", (double)r);
+        lh_json_field_num(&extra, "iterations", wk->x[r]);
+        lh_buf_putc(&extra, '}');
+        first = 0;
+    }
+    lh_buf_puts(&extra, "]}");
+    const char *status = wk->status;
+    wk->status = any ? "fail" : "pass";
+    emit_result(wk, js, nj, "interim", lh_buf_str(&extra));
+    wk->status = status;
+    lh_buf_free(&extra);
+    lh_raw_free(js);
+}
+
+/* After sample k: stop the measured phase when a resource is near its
+ * limit (reslimits.h), once there are samples enough to judge. */
+static int near_limit(worker *wk, int k)
+{
+    if (wk->nrows < wk->min_rows || k >= wk->w.samples)
+        return 0;
+    size_t n = wk->probes.n;
+    const double *row = wk->y + (wk->nrows - 1) * n;
+    if (!lh_limits_check(row, row - n, &wk->stop))
+        return 0;
+    wk->stopped_at = k;
+    char text[256];
+    lh_limit_describe(&wk->stop, text, sizeof text);
+    send_info(wk, "stopped at sample %d of %d, at %.0f iterations: %s; "
+              "judged on the samples taken", k, wk->w.samples, wk->x[k],
+              text);
+    return 1;
+}
+
+/* The next phase ends at iteration upto, unless a resource growing as it
+ * did would reach its limit before samples enough are taken: then the
+ * phases shrink to fit the samples still needed (and one more) in what
+ * is left, so the early stop above has a series to judge. */
+static uint64_t limit_phase(worker *wk, uint64_t planned, uint64_t upto)
+{
+    size_t k = wk->nrows - 1;
+    if (k < 1 || wk->w.duration > 0 || upto <= planned)
+        return upto;
+    size_t n = wk->probes.n;
+    const double *row = wk->y + k * n;
+    lh_limit_hit hit;
+    double left = lh_limits_headroom(row, row - n, wk->x[k] - wk->x[k - 1],
+                                     &hit);
+    size_t need = wk->min_rows > wk->nrows ? wk->min_rows - wk->nrows : 0;
+    double fit = left / (double)(need + 1);
+    if (!(fit < (double)(upto - planned)))
+        return upto;
+    if (fit < 1)
+        fit = 1;
+    if (!wk->shrunk) {
+        wk->shrunk = 1;
+        send_info(wk, "phases shortened from sample %zu: %s (%.0f of "
+                  "%s %.0f) would reach %d%% in ~%.0f iterations", k + 1,
+                  hit.resource, hit.used, hit.limit_name, hit.limit,
+                  (int)(100 * LH_LIMIT_NEAR), left);
+    }
+    return planned + (uint64_t)fit;
 }
 
 static void add_default_invariants(worker *wk)
@@ -773,6 +975,7 @@ static int measure(worker *wk, const int *metric_of)
         uint64_t upto = (uint64_t)w->iterations * (uint64_t)k /
                         (uint64_t)w->samples;
         double secs = w->duration > 0 ? w->duration / w->samples : 0;
+        upto = limit_phase(wk, planned, upto);
         if (lh_runner_phase(&wk->runner, upto - planned, secs, 1, &e) < 0)
             goto failed;
         planned = upto;
@@ -781,6 +984,9 @@ static int measure(worker *wk, const int *metric_of)
         take_sample(wk, (double)(lh_runner_done(&wk->runner) -
                                  wk->measured_from));
         tick(wk);
+        send_interim(wk);
+        if (near_limit(wk, k))
+            break;
         wk->flight->phase = LH_PHASE_MEASURE;
     }
     wk->planned_rows = wk->nrows;
@@ -849,11 +1055,21 @@ static int run(worker *wk)
     lh_probes_init(&wk->probes, wk->target);
     wk->fd_full_at = -1;
     lh_fd_reserve(FD_SPARE);
+    lh_limits_init();
     if (!w->has_invariants)
         add_default_invariants(wk);
-    int metric_of[LH_MAX_INVARIANTS];
+    int *metric_of = wk->metric_of;
     if (resolve_invariants(wk, metric_of) < 0)
         return -1;
+    wk->stopped_at = -1;
+    wk->min_rows = 4;
+    for (int i = 0; i < w->ninvariants; i++) {
+        size_t need = lh_detect_min_samples(&w->inv[i].spec);
+        if (need == 0)
+            need = (size_t)w->samples + 2;  /* never enough */
+        if (need > wk->min_rows)
+            wk->min_rows = need;
+    }
     lh_lua_set_settle(L, settle_hook, wk);
     /* Record from before setup, so blocks allocated in setup and warmup
      * and freed later are known to the heap sampler. */
@@ -940,6 +1156,7 @@ static int run(worker *wk)
                           wk->peak[j->metric], &j->v) == 0;
         lh_raw_free(col);
         judge_fd_exhaustion(wk, j);
+        judge_limit_stop(wk, j);
         any_fail |= j->ok && j->v.fail;
         if (!j->ok)
             wk->status = "error";
@@ -971,7 +1188,7 @@ static int run(worker *wk)
         wk->status = any_fail ? "fail" : "pass";
     if (w->threads > 1)
         load_line(wk);
-    emit_result(wk, js, w->ninvariants);
+    emit_result(wk, js, w->ninvariants, "result", NULL);
     for (int i = 0; i < w->ninvariants; i++) {
         lh_raw_free(js[i].sites);
         lh_buf_free(&js[i].files);
@@ -1016,6 +1233,7 @@ int lh_worker_main(int argc, char **argv)
         return 2;
     }
     worker_pid = getpid();
+    wk.stopped_at = -1;
     /* whatever the target starts, a setsid() daemon too, goes when the
      * workload ends or the supervisor dies; the supervisor ends what is
      * left when the worker itself is killed */
@@ -1033,7 +1251,7 @@ int lh_worker_main(int argc, char **argv)
                       lh_buf_str(&wk.err));
         send_verdict(&wk, "error", NULL, lh_buf_str(&line));
         lh_buf_free(&line);
-        emit_result(&wk, NULL, 0);
+        emit_result(&wk, NULL, 0, "result", NULL);
     }
     /* Exit without running destructors: a Go runtime may be loaded, and
      * target threads may still be blocked (that may be the leak). */

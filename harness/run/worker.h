@@ -7,9 +7,12 @@
  *   {"type":"progress","done":N,"total":N,"rate":R,"text":S}
  *   {"type":"verdict","status":"pass"|"fail"|"error"|"info",
  *    "metric":S|null,"text":S}                   a human verdict line
+ *   {"type":"interim","result":{...}}            the verdicts so far
  *   {"type":"result","result":{...}}             the workload's result
  * The result is the last message; a worker that dies before sending it
- * is judged by the supervisor (crashed / timeout).
+ * is judged by the supervisor (crashed / timeout), with the last interim
+ * result if there was one: the same object, judged on the samples taken
+ * so far (no sites), with a "partial" member (reports/README.md).
  */
 #ifndef LEAKHOUND_WORKER_H
 #define LEAKHOUND_WORKER_H

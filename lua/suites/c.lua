@@ -442,3 +442,35 @@ leak.workload "c-steps-pages" {
     leak.bounded "target.steps_pages" { max = 32 },
   },
 }
+
+---------------------------------------------------------------------------
+-- 9. A leak that runs out of what it leaks (libconns)
+---------------------------------------------------------------------------
+
+local conns = leak.target "build/targets/c/libconns.so"
+
+-- Response bodies never closed: +2 fds and +1 thread per call, under a
+-- soft RLIMIT_NOFILE of 512 set in setup.  The table would be full near
+-- call 240, in the 10th of 40 phases, and the next call would block; the
+-- measured phase stops at 95% of the limit and is judged there.
+leak.workload "c-conns-body-leak" {
+  description = "conn_get_leaky never closes a body, under RLIMIT_NOFILE 512",
+  target = conns,
+  expect = { fail = { "heap.live_bytes", "proc.fds", "proc.threads" } },
+  timeout = "30s",
+  setup = function() assert(conns:call("conn_limit_fds", "512") == 0) end,
+  warmup = 0, iterations = 1000, samples = 40,
+  inputs = { "GET /a", "GET /b" },
+  step = function(input) conns:call("conn_get_leaky", input) end,
+}
+
+leak.workload "c-conns-body-clean" {
+  description = "conn_get_clean closes every body, under RLIMIT_NOFILE 512",
+  target = conns,
+  expect = "clean",
+  timeout = "30s",
+  setup = function() assert(conns:call("conn_limit_fds", "512") == 0) end,
+  warmup = 20, iterations = 1000, samples = 40,
+  inputs = { "GET /a", "GET /b" },
+  step = function(input) conns:call("conn_get_clean", input) end,
+}

@@ -31,6 +31,7 @@ local finalizers = leak.target "build/targets/go/libfinalizers.so"
 local cstrings   = leak.target "build/targets/go/libcstrings.so"
 local contexts   = leak.target "build/targets/go/libcontexts.so"
 local subslices  = leak.target "build/targets/go/libsubslices.so"
+local http       = leak.target "build/targets/go/libhttpbodies.so"
 
 -- Request lines, one in four starting with the magic that takes the leaky
 -- path of a gated op (SLOW for libgoroutines, KEEP for libgocache).
@@ -536,5 +537,44 @@ leak.workload "go-subslice-clean" {
   invariants = {
     leak.stable "go.heap_live_bytes" { slack = GO_HEAP_SLACK },
     leak.baseline "go.heap_live_bytes" { slack = GO_HEAP_SLACK },
+  },
+}
+
+---------------------------------------------------------------------------
+-- 10. A leak that runs out of what it leaks (libhttpbodies)
+---------------------------------------------------------------------------
+
+-- Response bodies never closed: +2 fds and +3 goroutines per call, under a
+-- soft RLIMIT_NOFILE of 512 set in setup.  The measured phase stops at 95%
+-- of the limit (near call 230 of 1,000) and is judged there.
+leak.workload "go-http-body-leak" {
+  description = "OpGetNoClose never closes a body, under RLIMIT_NOFILE 512",
+  target = http,
+  expect = { fail = { "proc.fds", "go.goroutines", "go.heap_live_bytes" } },
+  timeout = "60s",
+  setup = function() assert(http:call("OpLimitFds", "512") == 0) end,
+  warmup = 10, iterations = 1000, samples = 40,
+  inputs = { "a", "b", "c", "d" },
+  step = function(input) http:call("OpGetNoClose", input) end,
+  invariants = {
+    leak.stable "proc.fds",
+    leak.stable "go.goroutines" { slack = 2 },
+    leak.stable "go.heap_live_bytes" { slack = GO_HEAP_SLACK },
+  },
+}
+
+leak.workload "go-http-body-clean" {
+  description = "OpGetClose reads and closes every body",
+  target = http,
+  expect = "clean",
+  timeout = "60s",
+  setup = function() assert(http:call("OpLimitFds", "512") == 0) end,
+  warmup = 10, iterations = 1000, samples = 40,
+  inputs = { "a", "b", "c", "d" },
+  step = function(input) http:call("OpGetClose", input) end,
+  invariants = {
+    leak.stable "proc.fds",
+    leak.stable "go.goroutines" { slack = 2 },
+    leak.stable "go.heap_live_bytes" { slack = GO_HEAP_SLACK },
   },
 }

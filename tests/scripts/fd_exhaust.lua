@@ -3,8 +3,9 @@
 -- on proc.fds with its site, and every other /proc metric still measured.
 local fdio = leak.target "build/targets/c/libfdio.so"
 
--- +1 fd per call: the table is full after ~230 of 1,000 calls, and the
--- last half of the samples is flat.
+-- +1 fd per call: the table would be full after ~230 of 1,000 calls, in
+-- the 5th of 20 phases; the phases shrink and the measured phase stops
+-- near RLIMIT_NOFILE (README, "A leak that runs out of what it leaks").
 leak.workload "fd-exhaust-hoard" {
   description = "fd_hoard keeps one /dev/null per call until EMFILE",
   target = fdio,

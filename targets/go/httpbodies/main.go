@@ -1,0 +1,72 @@
+// Command httpbodies builds libhttpbodies.so: an HTTP client that never
+// closes its response bodies, and the client that does.
+//
+// Both ops GET from a server the library runs on 127.0.0.1 (started on the
+// first call). A body left open keeps its connection: it cannot go back to
+// the pool, so the next request dials a new one. Each call of
+// OpGetNoClose leaks 2 fds (the client's and the server's end) and 3
+// goroutines (the client connection's read and write loops and the
+// server's connection goroutine), and the Go heap their buffers hold.
+// The client allows MaxConns connections to the server, as a client with
+// MaxConnsPerHost does: once they are all held, the next request waits for
+// one to be freed, forever. OpGetClose reads and closes every body: one
+// connection, reused.
+package main
+
+/*
+#include <stddef.h>
+#include <stdint.h>
+*/
+import "C"
+
+import (
+	"strconv"
+	"syscall"
+	"unsafe"
+
+	_ "leakhound.dev/probe"
+	"leakhound.dev/targets/internal/cin"
+)
+
+// main is required by -buildmode=c-shared and never runs.
+func main() {}
+
+// OpGetNoClose requests /items/<input> and drops the response unclosed.
+//
+//export OpGetNoClose
+func OpGetNoClose(data *C.uint8_t, size C.size_t) C.int {
+	get(cin.View(unsafe.Pointer(data), uintptr(size)), false)
+	return 0
+}
+
+// OpGetClose requests the same and reads and closes the body.
+//
+//export OpGetClose
+func OpGetClose(data *C.uint8_t, size C.size_t) C.int {
+	get(cin.View(unsafe.Pointer(data), uintptr(size)), true)
+	return 0
+}
+
+// OpLimitFds (for setup, not a step) sets the soft RLIMIT_NOFILE to the
+// decimal number in the input, as for a service configured with a low
+// limit (Go raises the soft limit to the hard one when it starts).
+//
+//export OpLimitFds
+func OpLimitFds(data *C.uint8_t, size C.size_t) C.int {
+	n, err := strconv.ParseUint(string(cin.View(unsafe.Pointer(data),
+		uintptr(size))), 10, 64)
+	var rl syscall.Rlimit
+	if err != nil || syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl) != nil {
+		return -1
+	}
+	rl.Cur = n
+	if syscall.Setrlimit(syscall.RLIMIT_NOFILE, &rl) != nil {
+		return -1
+	}
+	return 0
+}
+
+//export leakhound_gauge_bodies_open
+func leakhound_gauge_bodies_open() C.int64_t {
+	return C.int64_t(open.Load())
+}
