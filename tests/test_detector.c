@@ -1,5 +1,5 @@
 /*
- * test_detector.c - unit tests for the leak oracle (harness/detector.c).
+ * test_detector.c - unit tests for the detector (harness/detect/detector.c).
  *
  * A plain program: one line per check, a final "N passed, N failed" line,
  * exit status 1 when anything failed.  Series are synthetic and generated

@@ -1,5 +1,5 @@
 /*
- * test_goprofile.c - unit tests for harness/goprofile.c.
+ * test_goprofile.c - unit tests for harness/probe/goprofile.c.
  *
  * Fixtures are real profiles: one from the bundled leaky Go target, one
  * from a small program that blocks goroutines in the usual ways.  Linked

@@ -1,5 +1,5 @@
 /*
- * test_interpose.c - unit tests for harness/interpose.c.
+ * test_interpose.c - unit tests for harness/probe/interpose.c.
  *
  * Linked with interpose.c and -rdynamic, so the malloc family defined there
  * is what every shared object (libc included) binds to, exactly as in the
