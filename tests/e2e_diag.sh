@@ -15,6 +15,7 @@ c-cache-unbounded|heap.live_bytes|^unb_intern .*called from cache_put_unbounded
 c-fd-leak|proc.fds|/dev/null x [0-9]+.*fd_sink_leaky
 c-thread-leak|proc.threads|thread_spawn_leaky
 c-leak16|heap.live_bytes|^leak16 
+c-leak16-slow|heap.live_bytes|^leak16_slow 
 c-render-mmap-leak|mmap.live_bytes|^render .*render_draw_leaky'
 go_cases='go-goroutine-leak|go.goroutines|^main.lookupLeaky.func1 .*chan send.*created by main.lookupLeaky
 go-goroutine-leak-always|go.goroutines|^main.OpGoroutineLeakAlways.func1

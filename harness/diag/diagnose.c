@@ -11,6 +11,8 @@
 struct lh_diagnosis {
     lh_target *target;
     lh_heapsnap *heap[2];
+    lh_heapsnap *conf[2];   /* the confirmation window, every allocation */
+    size_t sample_bytes;
     lh_mmapsnap *map[2];
     lh_gosnap *go[2];
     lh_fdsnap *fd[2];
@@ -23,6 +25,7 @@ lh_diagnosis *lh_diagnosis_new(lh_target *target, size_t sample_bytes)
     if (!d)
         return NULL;
     d->target = target;
+    d->sample_bytes = sample_bytes;
     lh_heapsites_start(sample_bytes);
     lh_mmapsites_start();
     lh_fddiag_start();
@@ -55,6 +58,22 @@ void lh_diagnosis_end(lh_diagnosis *d)
 static int prefix(const char *s, const char *p)
 {
     return strncmp(s, p, strlen(p)) == 0;
+}
+
+void lh_diagnosis_confirm_begin(lh_diagnosis *d)
+{
+    if (!d || d->conf[0])
+        return;
+    lh_heapsites_start(0);
+    d->conf[0] = lh_heapsites_snapshot();
+}
+
+void lh_diagnosis_confirm_end(lh_diagnosis *d)
+{
+    if (!d || !d->conf[0] || d->conf[1])
+        return;
+    d->conf[1] = lh_heapsites_snapshot();
+    lh_heapsites_start(d->sample_bytes);
 }
 
 int lh_diagnosis_sites(lh_diagnosis *d, const char *metric, lh_site *out,
@@ -91,6 +110,11 @@ int lh_diagnosis_sites(lh_diagnosis *d, const char *metric, lh_site *out,
      * memory in the Go heap, a C target in malloc'd blocks. */
     if (!prefix(metric, "heap.") && d->go[0] && d->go[1]) {
         int n = lh_godiag_heap(d->go[0], d->go[1], out, max);
+        if (n > 0)
+            return n;
+    }
+    if (prefix(metric, "heap.") && d->conf[0] && d->conf[1]) {
+        int n = lh_heapsites_diff(d->conf[0], d->conf[1], out, max);
         if (n > 0)
             return n;
     }

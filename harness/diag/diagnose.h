@@ -23,6 +23,14 @@ lh_diagnosis *lh_diagnosis_new(lh_target *target, size_t sample_bytes);
 void lh_diagnosis_baseline(lh_diagnosis *d);
 void lh_diagnosis_end(lh_diagnosis *d);
 
+/* A second, targeted look at the C heap, after lh_diagnosis_end: record
+ * every allocation (sampling rate 0) from confirm_begin to confirm_end,
+ * then restore the sampling.  Once taken, heap.* sites come from this
+ * window when it shows any (exact, where sampling may have missed a slow
+ * leak), else from the baseline/end snapshots. */
+void lh_diagnosis_confirm_begin(lh_diagnosis *d);
+void lh_diagnosis_confirm_end(lh_diagnosis *d);
+
 /* Sites behind the growth of metric, largest first.  Returns how many. */
 int lh_diagnosis_sites(lh_diagnosis *d, const char *metric, lh_site *out,
                        int max);

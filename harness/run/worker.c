@@ -944,6 +944,66 @@ static int extend(worker *wk, const int *metric_of, lh_buf *e)
     return 0;
 }
 
+#define CONFIRM_SHARE 0.5     /* sampled sites holding less of a failing
+                               * heap invariant's growth get a second look */
+
+/* Whether a failing heap invariant's growth is mostly unexplained by the
+ * sampled sites: sampling at 16 KiB misses most of a slow leak. */
+static int sites_unexplained(worker *wk)
+{
+    judged js[LH_MAX_INVARIANTS];
+    int want = 0;
+    if (!judge_so_far(wk, js))
+        return 0;
+    lh_site *sites = lh_xcalloc(LH_DIAG_SITES, sizeof *sites);
+    size_t n = wk->probes.n, last = wk->nrows - 1;
+    for (int i = 0; i < wk->w.ninvariants && !want; i++) {
+        judged *j = &js[i];
+        const char *m = j->inv->metric;
+        int bytes = strcmp(m, "heap.live_bytes") == 0;
+        if (!j->ok || !j->v.fail ||
+            (!bytes && strcmp(m, "heap.live_allocs") != 0))
+            continue;
+        double growth = wk->y[last * n + (size_t)j->metric] -
+                        wk->y[(size_t)j->metric];
+        double held = 0;
+        int ns = lh_diagnosis_sites(wk->diag, m, sites, LH_DIAG_SITES);
+        for (int k = 0; k < ns; k++)
+            held += bytes ? sites[k].bytes : sites[k].count;
+        want = growth > 0 && held < CONFIRM_SHARE * growth;
+        if (want)
+            send_info(wk, "%s: the sampled sites hold %.0f%% of its growth: "
+                      "recording every allocation for a few more steps",
+                      m, 100 * held / growth);
+    }
+    lh_raw_free(sites);
+    return want;
+}
+
+/* The confirmation window: when a failing heap invariant's sites are
+ * mostly missing, record every allocation (as the fuzz oracle's
+ * confirmation does) over the steps of one more sample, after the
+ * measured phase and outside the samples judged. */
+static void confirm_sites(worker *wk)
+{
+    lh_workload *w = &wk->w;
+    if (!wk->diag || wk->nrows < wk->min_rows || !sites_unexplained(wk))
+        return;
+    uint64_t len = (uint64_t)w->iterations / (uint64_t)w->samples;
+    double secs = w->duration > 0 ? w->duration / w->samples : 0;
+    if (len < 100)
+        len = 100;
+    lh_buf e = LH_BUF_INIT;
+    wk->flight->phase = LH_PHASE_DIAGNOSE;
+    lh_diagnosis_confirm_begin(wk->diag);
+    if (lh_runner_phase(&wk->runner, len, secs, 0, &e) < 0)
+        send_info(wk, "confirmation window: %s", lh_buf_str(&e));
+    else
+        settle(wk);
+    lh_diagnosis_confirm_end(wk->diag);
+    lh_buf_free(&e);
+}
+
 static int measure(worker *wk, const int *metric_of)
 {
     lh_workload *w = &wk->w;
@@ -996,6 +1056,7 @@ static int measure(worker *wk, const int *metric_of)
     if (xrc < 0)
         goto out;
     lh_diagnosis_end(wk->diag);
+    confirm_sites(wk);
     rc = 0;
     goto out;
 failed:

@@ -334,6 +334,26 @@ leak.workload "c-leak16-clean" {
   },
 }
 
+-- A slow leak: one 16-byte block (24 B usable) on every 10th call,
+-- +2.4 B/iter, with the default invariants.  Heap sampling at 16 KiB sees
+-- about two of its blocks in a run; the site is named by the confirmation
+-- window that records every allocation (README, "Sites").
+leak.workload "c-leak16-slow" {
+  description = "leak16_slow keeps a 16-byte block on every 10th call",
+  target = leak16,
+  expect = { fail = { "heap.live_bytes" } },
+  inputs = any_bytes,
+  step = function(input) leak16:call("leak16_slow", input) end,
+}
+
+leak.workload "c-leak16-slow-clean" {
+  description = "leak16_slow_clean frees its block of every 10th call",
+  target = leak16,
+  expect = "clean",
+  inputs = any_bytes,
+  step = function(input) leak16:call("leak16_slow_clean", input) end,
+}
+
 ---------------------------------------------------------------------------
 -- 7. Mapped memory, not malloc'd (librender)
 ---------------------------------------------------------------------------
