@@ -277,8 +277,14 @@ lh_threadsnap *lh_threaddiag_snapshot(void)
         lh_threaddiag_free(s);
         return NULL;
     }
-    if (s->n)
-        qsort(s->e, (size_t)s->n, sizeof *s->e, cmp_tid);
+    /* in order from /proc, and no malloc as glibc's qsort may (fddiag.c) */
+    for (int i = 1; i < s->n; i++) {
+        td_ent t = s->e[i];
+        int j = i;
+        for (; j > 0 && cmp_tid(&s->e[j - 1], &t) > 0; j--)
+            s->e[j] = s->e[j - 1];
+        s->e[j] = t;
+    }
     return s;
 }
 

@@ -231,6 +231,9 @@ int lh_or_pick(lh_oracle *o, unsigned among, char *site, size_t sitelen,
         else if (w == W_MMAP && o->nseries >= 2)
             lh_or_mmap_site(o, o->series[w][o->nseries - 1] -
                                o->series[w][0], site, sitelen);
+        else if ((w == W_FDS || w == W_THREADS) && o->nseries >= 2)
+            lh_or_proc_site(o, w, o->series[w][o->nseries - 1] -
+                               o->series[w][0], site, sitelen);
         lh_or_make_sig(o, w, 0, site, sig, siglen);
         return w;
     }

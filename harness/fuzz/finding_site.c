@@ -3,8 +3,9 @@
  * leaks are two findings: for goroutines the stack that grew most between
  * goroutine profiles taken around the replays; for the C heap the
  * allocation site recorded during the replays (heapsites.c) that holds at
- * least half the growth; for the Go heap per distinct input the site that
- * grew most in pprof's heap profile.
+ * least half the growth; for fds and threads the stack that opened or
+ * created most of the new ones (fddiag.c, threaddiag.c); for the Go heap
+ * per distinct input the site that grew most in pprof's heap profile.
  */
 #include <stdio.h>
 #include <string.h>
@@ -81,6 +82,23 @@ void lh_or_heap_sites_begin(lh_oracle *o, unsigned judge)
         lh_mmapsites_free(o->map_snap[k]);
         o->map_snap[k] = NULL;
     }
+    lh_fddiag_free(o->fd_snap[0]);
+    lh_fddiag_free(o->fd_snap[1]);
+    o->fd_snap[0] = o->fd_snap[1] = NULL;
+    lh_threaddiag_free(o->thr_snap[0]);
+    lh_threaddiag_free(o->thr_snap[1]);
+    o->thr_snap[0] = o->thr_snap[1] = NULL;
+    /* Where fds are opened and threads created: recorded from the first
+     * confirmation that judges them on (like mappings, each is a syscall
+     * already). */
+    if (judge & BIT(W_FDS)) {
+        lh_fddiag_start();
+        o->fd_snap[0] = lh_fddiag_snapshot();
+    }
+    if (judge & BIT(W_THREADS)) {
+        lh_threaddiag_start();
+        o->thr_snap[0] = lh_threaddiag_snapshot();
+    }
     if (judge & BIT(W_MMAP)) {
         /* Every mapping is recorded (they are syscalls already): the
          * recorder, once started, stays on. */
@@ -99,6 +117,10 @@ void lh_or_heap_sites_end(lh_oracle *o)
 {
     if (o->map_snap[0])
         o->map_snap[1] = lh_mmapsites_snapshot();
+    if (o->fd_snap[0])
+        o->fd_snap[1] = lh_fddiag_snapshot();
+    if (o->thr_snap[0])
+        o->thr_snap[1] = lh_threaddiag_snapshot();
     if (!o->heap_rec)
         return;
     o->heap_rec = 0;
@@ -189,6 +211,37 @@ void lh_or_mmap_site(lh_oracle *o, double growth, char *site, size_t len)
     if (lh_mmapsites_diff(o->map_snap[0], o->map_snap[1], top, 1) == 1 &&
         growth > 0.0 && top->bytes >= HEAP_SITE_SHARE * growth)
         format_heap_site(top, site, len);
+    lh_raw_free(top);
+}
+
+/* The site of a confirmed fd or thread leak: the opening (creating)
+ * stack that holds most of the new fds (threads) over the replays, when
+ * it holds HEAP_SITE_SHARE of the growth.  What the fds point to
+ * ("/dev/null x 12") varies with the replays: not in the site. */
+void lh_or_proc_site(lh_oracle *o, int w, double growth, char *site,
+                     size_t len)
+{
+    site[0] = '\0';
+    lh_site *top = lh_raw_malloc(sizeof *top);
+    if (!top || growth <= 0.0) {
+        lh_raw_free(top);
+        return;
+    }
+    int n = 0;
+    if (w == W_FDS && o->fd_snap[0] && o->fd_snap[1])
+        n = lh_fddiag_diff(o->fd_snap[0], o->fd_snap[1], top, 1);
+    else if (w == W_THREADS && o->thr_snap[0] && o->thr_snap[1])
+        n = lh_threaddiag_diff(o->thr_snap[0], o->thr_snap[1], top, 1);
+    if (n == 1 && top->count >= HEAP_SITE_SHARE * growth) {
+        /* detail is "/dev/null x 12; inlined into G (path:line)": keep
+         * what names the code */
+        const char *inl = strstr(top->detail, "inlined into ");
+        if (inl)
+            memmove(top->detail, inl, strlen(inl) + 1);
+        else
+            top->detail[0] = '\0';
+        format_heap_site(top, site, len);
+    }
     lh_raw_free(top);
 }
 

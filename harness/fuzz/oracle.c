@@ -192,6 +192,10 @@ void lh_oracle_free(lh_oracle *o)
     lh_heapsites_free(o->heap_snap[1]);
     lh_mmapsites_free(o->map_snap[0]);
     lh_mmapsites_free(o->map_snap[1]);
+    for (int k = 0; k < 2; k++) {
+        lh_fddiag_free(o->fd_snap[k]);
+        lh_threaddiag_free(o->thr_snap[k]);
+    }
     lh_raw_free(o->found);
     lh_raw_free(o->variant);
     lh_raw_free(o);

@@ -122,6 +122,8 @@ struct lh_oracle {
     int heap_was_on;            /* ... and it was on before, at rate */
     size_t heap_prev_rate;
     lh_mmapsnap *map_snap[2];   /* mapping sites: before, after */
+    lh_fdsnap *fd_snap[2];      /* fds and where they were opened */
+    lh_threadsnap *thr_snap[2]; /* threads and where they were created */
 
     /* the last distinct-input run */
     uint8_t *variant;           /* the input with its counter */
@@ -191,6 +193,9 @@ void lh_or_heap_sites_end(lh_oracle *o);
 void lh_or_heap_site(lh_oracle *o, int w, double growth, char *site,
                      size_t len);
 void lh_or_mmap_site(lh_oracle *o, double growth, char *site, size_t len);
+/* The site of a confirmed fd or thread leak (w: W_FDS or W_THREADS). */
+void lh_or_proc_site(lh_oracle *o, int w, double growth, char *site,
+                     size_t len);
 void lh_or_go_heap_site(lh_oracle *o, const lh_gosnap *a,
                         const lh_gosnap *b, double growth);
 
