@@ -203,6 +203,7 @@ void lh_or_distinct_run(lh_oracle *o, const uint8_t *data, size_t size,
     if (lh_or_variant_begin(o, data, size, lh_or_hash_input(data, size) >> 8,
                             0, &at, &digits, &len) < 0)
         return;
+    o->dat = at;
     distinct_x(o, DISTINCT_EVERY);
     o->stats.distinct_runs++;
     o->proc_have = 0;               /* the variants may move fds too */
@@ -327,6 +328,7 @@ void lh_or_go_distinct_run(lh_oracle *o, const uint8_t *data, size_t size)
     if (lh_or_variant_begin(o, data, size, seq, layout, &at, &digits,
                             &len) < 0)
         return;
+    o->dat = at;
     distinct_x(o, GO_DISTINCT_EVERY);
     o->stats.distinct_runs++;
     o->proc_have = 0;

@@ -129,6 +129,7 @@ struct lh_oracle {
     uint64_t variant_seq;       /* the next counter value */
     uint64_t screen_round;      /* Go screening: fresh keys each time */
     int devery;                 /* variants between two readings */
+    size_t dat;                 /* where the run's counter went */
     char dsite[160 + 256 + 64]; /* Go heap site of the last Go run */
     double dx[DISTINCT_SAMPLES + 1];            /* variants at reading i */
     double dseries[W_COUNT][DISTINCT_SAMPLES + 1];
