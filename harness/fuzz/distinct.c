@@ -26,7 +26,7 @@
                                  * forced GCs */
 #define VARIANT_KEEP 4          /* leading bytes a variant never changes */
 #define VARIANT_DIGITS 4        /* counter bytes (base 64: 16.7M variants) */
-#define VARIANT_WINDOWS 7       /* windows before the tail one: bytes 4-35 */
+#define VARIANT_WINDOWS 7       /* windows before the tail one: bytes 4-31 */
 #define GO_PICK_VARIANTS 64     /* Go run: variants per layout to pick one */
 
 _Static_assert(GO_DISTINCT_VARIANTS / GO_DISTINCT_EVERY <= DISTINCT_SAMPLES,
