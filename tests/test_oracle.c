@@ -428,6 +428,12 @@ static int go_step(void *ud, const uint8_t *d, size_t n)
             G.heap_live += 64;
             go_map_insert();
         }
+    } else if (has_prefix(d, n, "GFLD")) {      /* keyed by bytes 4-11 of
+                                                 * 16 or more: 150 B */
+        if (n >= 16 && go_new_key(d + 4, 8)) {
+            G.heap_live += 150;
+            go_map_insert();
+        }
     } else if (has_prefix(d, n, "GLRU")) {      /* Go LRU of 256 */
         if (go_lru_miss(d, n))
             G.heap_live += 300;
@@ -1008,6 +1014,24 @@ static void test_go_heap(void)
           (unsigned long long)s.distinct_runs);
     lh_oracle_free(o);
 
+    /* The same keyed by a field in the middle (bytes 4-11), 150 B an
+     * entry: screening with the tail's variants alone grows nothing. */
+    go_reset();
+    o = go_oracle(50, 4000);
+    found_at = 0;
+    for (int i = 0; i < 100 && !found_at; i++) {
+        snprintf(in, sizeof in, i < 50 ? "nop-%d" : "GFLD%08d;ua=curl/8.5",
+                 i);
+        if (run(o, in, &F) == 1)
+            found_at = i + 1;
+    }
+    s = stats(o);
+    check(found_at == 100 && F.distinct && F.variant_at >= 4 &&
+          F.variant_at < 12 && memcmp(F.input, "GFLD", 4) == 0,
+          "Go map keyed by a middle field: found per distinct input at %d, "
+          "counter at byte %ld", found_at, F.variant_at);
+    lh_oracle_free(o);
+
     /* The false-positive guards: an LRU of 256 filling (50 new keys grow
      * it past the trigger), then flat; the same with 20 kB of garbage a
      * call (readings are settled: the sawtooth never shows). */
@@ -1081,6 +1105,16 @@ static void test_confirm(void)
     check(rc == 1 && F.distinct, "confirm: a key-only Go map (64 B an "
           "entry, bucket doublings as steps and bumps), %.0f B/variant",
           rc == 1 ? F.growth_per_rep : 0.0);
+    /* The key a field in the middle: the tail's variants change the
+     * payload only; a window over the key finds it. */
+    const char *fld = "GFLDkey-0001user-agent=curl/8.5";
+    rc = lh_oracle_confirm(o, (const uint8_t *)fld, strlen(fld), 0, &F);
+    check(rc == 1 && F.distinct && F.variant_at >= 4 && F.variant_at < 12,
+          "confirm: a Go map keyed by bytes 4-11, through variants with "
+          "the counter at byte %ld", rc == 1 ? F.variant_at : -1L);
+    rc = lh_oracle_confirm(o, (const uint8_t *)"GLRU-1-long-request-line",
+                           24, 0, &F);
+    check(rc == 0, "confirm: a Go LRU of 256, every layout, is clean");
     rc = lh_oracle_confirm(o, (const uint8_t *)"GLRU-1", 6, 0, &F);
     check(rc == 0, "confirm: a Go LRU of 256 is clean");
     rc = lh_oracle_confirm(o, (const uint8_t *)"GSAW-1", 6, 0, &F);

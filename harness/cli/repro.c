@@ -255,8 +255,9 @@ int lh_repro_main(int argc, char **argv)
            f.site[0] ? " at " : "", f.site);
     if (f.distinct)
         printf("      replaying the input does not grow it; %ld distinct "
-               "variants of it (the counter in its last bytes) do\n",
-               f.variants);
+               "variants of it (a counter at byte %ld%s) do\n",
+               f.variants, f.variant_at,
+               (size_t)f.variant_at + 4 >= f.size ? ", the tail" : "");
     print_series(&f);
     write_verdict(&a, o, &f, &s);
     if (a.artifact_dir) {

@@ -43,8 +43,9 @@ void lh_finding_json(lh_buf *b, const lh_finding *f,
                   "\"reps\":%d,", ctx->seed, f->size,
                   f->distinct ? "distinct" : "same", f->reps);
     if (f->distinct)
-        lh_buf_printf(b, "\"variants\":%ld,\"sample_every\":%d,",
-                      f->variants, f->every);
+        lh_buf_printf(b, "\"variants\":%ld,\"sample_every\":%d,"
+                      "\"variant_at\":%ld,", f->variants, f->every,
+                      f->variant_at);
     lh_json_key(b, "growth_per_rep");
     lh_json_num(b, f->growth_per_rep);
     lh_json_field_num(b, "p_value", f->p_value);

@@ -216,26 +216,32 @@ static int search_range(lh_oracle *o, size_t at, size_t k, double *level,
 }
 
 /* Screening: GO_SCREEN_VARIANTS fresh variants of each candidate in
- * [at, at+k), then one settle: the Go heap's growth since *level, which
- * becomes the new level.  Fresh: each screening round starts the counters
- * elsewhere, or a second look at an input would replay the keys of the
- * first and see nothing. */
+ * [at, at+k) in each of its layouts (the tail and windows nearer the
+ * front: lh_or_variant_layouts), then one settle: the Go heap's growth
+ * since *level, which becomes the new level.  Fresh: each screening round
+ * starts the counters elsewhere, or a second look at an input would replay
+ * the keys of the first and see nothing. */
 static int screen_batch(lh_oracle *o, size_t at, size_t k, double *level,
                         double *growth)
 {
     o->screen_round++;
     for (size_t c = at; c < at + k; c++) {
         const ring_slot *s = ring_at(o, o->cand[c]);
-        size_t va, vd, len;
-        uint64_t seq = lh_or_mix64(o->cand_hash[c] ^ o->screen_round) >> 8;
-        if (lh_or_variant_begin(o, s->data, s->size, seq, &va, &vd, &len) < 0)
-            return -1;
-        for (int i = 0; i < GO_SCREEN_VARIANTS; i++) {
-            lh_or_next_variant(o, va, vd);
-            if (o->step(o->ud, o->variant, len) < 0)
-                break;          /* not this input's failure: next one */
+        int nl = lh_or_variant_layouts(s->size);
+        for (int l = 0; l < nl; l++) {
+            size_t va, vd, len;
+            uint64_t seq = lh_or_mix64(o->cand_hash[c] ^ o->screen_round ^
+                                       ((uint64_t)l << 56)) >> 8;
+            if (lh_or_variant_begin(o, s->data, s->size, seq, l, &va, &vd,
+                                    &len) < 0)
+                return -1;
+            for (int i = 0; i < GO_SCREEN_VARIANTS; i++) {
+                lh_or_next_variant(o, va, vd);
+                if (o->step(o->ud, o->variant, len) < 0)
+                    break;      /* not this input's failure: next one */
+            }
+            o->stats.distinct_steps += GO_SCREEN_VARIANTS;
         }
-        o->stats.distinct_steps += GO_SCREEN_VARIANTS;
     }
     lh_or_do_settle(o);
     double v = lh_or_read_go_heap(o);

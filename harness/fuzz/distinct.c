@@ -7,7 +7,9 @@
  * invariant: a cache that fills up and plateaus is flat over the tail and
  * rejected.  The counter starts at a hash of the input, so every process
  * (repro, the minimizer) steps the same variants.  C heap and Go heap (one
- * settle per reading); layout, sizes and tests: docs/oracle.md.
+ * settle per reading).  The Go heap also tries the counter in windows
+ * nearer the front (a key field in the middle of a request) and runs the
+ * layout that grows most; layout, sizes and tests: docs/oracle.md.
  */
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +26,8 @@
                                  * forced GCs */
 #define VARIANT_KEEP 4          /* leading bytes a variant never changes */
 #define VARIANT_DIGITS 4        /* counter bytes (base 64: 16.7M variants) */
+#define VARIANT_WINDOWS 7       /* windows before the tail one: bytes 4-31 */
+#define GO_PICK_VARIANTS 64     /* Go run: variants per layout to pick one */
 
 _Static_assert(GO_DISTINCT_VARIANTS / GO_DISTINCT_EVERY <= DISTINCT_SAMPLES,
                "a Go distinct series must fit the distinct series");
@@ -46,6 +50,33 @@ static void variant_layout(size_t size, size_t *at, size_t *digits)
         *digits = d;
     } else {
         *at = size;
+        *digits = VARIANT_DIGITS;
+    }
+}
+
+/* The variant layouts of an input of `size` bytes: 0 is variant_layout's
+ * (the tail); 1.. put VARIANT_DIGITS digits at byte 4, 8, ... (at most
+ * VARIANT_WINDOWS), each window ending before the tail one starts.  A map
+ * keyed by a field in the middle (a session id after a type tag) grows with
+ * none of the tail's variants; a window inside the field varies it, and
+ * leaves the rest, the gates before it included, as it is. */
+int lh_or_variant_layouts(size_t size)
+{
+    size_t at, digits;
+    variant_layout(size, &at, &digits);
+    int n = 1;
+    for (size_t w = VARIANT_KEEP; n <= VARIANT_WINDOWS &&
+                                  w + VARIANT_DIGITS <= at;
+         w += VARIANT_DIGITS)
+        n++;
+    return n;
+}
+
+static void layout_at(size_t size, int layout, size_t *at, size_t *digits)
+{
+    variant_layout(size, at, digits);
+    if (layout > 0) {
+        *at = VARIANT_KEEP + (size_t)(layout - 1) * VARIANT_DIGITS;
         *digits = VARIANT_DIGITS;
     }
 }
@@ -125,13 +156,14 @@ static verdict judge_distinct(const lh_oracle *o, int w, const double *y,
 }
 
 /* Copy data into o->variant with room for its counter, which starts at
- * seq; *at, *digits from variant_layout, *len the variants' length. */
+ * seq; *at, *digits from the layout (lh_or_variant_layouts), *len the
+ * variants' length (the input's, or more when the counter is appended). */
 int lh_or_variant_begin(lh_oracle *o, const uint8_t *data, size_t size,
-                        uint64_t seq, size_t *at, size_t *digits,
-                        size_t *len)
+                        uint64_t seq, int layout, size_t *at,
+                        size_t *digits, size_t *len)
 {
-    variant_layout(size, at, digits);
-    *len = *at + *digits;
+    layout_at(size, layout, at, digits);
+    *len = *at + *digits > size ? *at + *digits : size;
     if (*len > o->variant_cap) {
         uint8_t *n = lh_raw_realloc(o->variant, *len);
         if (!n)
@@ -169,8 +201,9 @@ void lh_or_distinct_run(lh_oracle *o, const uint8_t *data, size_t size,
         return;
     size_t at, digits, len;
     if (lh_or_variant_begin(o, data, size, lh_or_hash_input(data, size) >> 8,
-                            &at, &digits, &len) < 0)
+                            0, &at, &digits, &len) < 0)
         return;
+    o->dat = at;
     distinct_x(o, DISTINCT_EVERY);
     o->stats.distinct_runs++;
     o->proc_have = 0;               /* the variants may move fds too */
@@ -251,6 +284,36 @@ int lh_or_pick_distinct(lh_oracle *o, char *site, size_t sitelen,
  * counter starts elsewhere than the C run's (lh_oracle_confirm runs both
  * on one input: the Go run must not replay keys the C run made).  A
  * variant the step fails on ends the run unconfirmed. */
+/* The layout whose GO_PICK_VARIANTS variants grow the settled Go heap
+ * most (0 when none grows more than the tail's); its own counters, apart
+ * from the run's. */
+static int go_pick_layout(lh_oracle *o, const uint8_t *data, size_t size,
+                          uint64_t h)
+{
+    int nl = lh_or_variant_layouts(size), best = 0;
+    if (nl < 2)
+        return 0;
+    double best_growth = 0.0;
+    lh_or_do_settle(o);
+    double level = lh_or_read_go_heap(o);
+    for (int l = 0; l < nl; l++) {
+        size_t at, digits, len;
+        uint64_t seq = lh_or_mix64(h ^ (0x70 + (uint64_t)l)) >> 8;
+        if (lh_or_variant_begin(o, data, size, seq, l, &at, &digits,
+                                &len) < 0 ||
+            step_variants(o, at, digits, len, GO_PICK_VARIANTS) < 0)
+            return 0;
+        lh_or_do_settle(o);
+        double v = lh_or_read_go_heap(o);
+        if (v - level > best_growth) {
+            best_growth = v - level;
+            best = l;
+        }
+        level = v;
+    }
+    return best;
+}
+
 void lh_or_go_distinct_run(lh_oracle *o, const uint8_t *data, size_t size)
 {
     memset(o->dres, 0, sizeof o->dres);
@@ -259,9 +322,13 @@ void lh_or_go_distinct_run(lh_oracle *o, const uint8_t *data, size_t size)
     if (!(o->avail & BIT(W_GO_HEAP)) || o->cfg.distinct < 0)
         return;
     size_t at, digits, len;
-    uint64_t seq = lh_or_mix64(lh_or_hash_input(data, size) ^ 0x60) >> 8;
-    if (lh_or_variant_begin(o, data, size, seq, &at, &digits, &len) < 0)
+    uint64_t h = lh_or_hash_input(data, size);
+    int layout = go_pick_layout(o, data, size, h);
+    uint64_t seq = lh_or_mix64(h ^ 0x60) >> 8;
+    if (lh_or_variant_begin(o, data, size, seq, layout, &at, &digits,
+                            &len) < 0)
         return;
+    o->dat = at;
     distinct_x(o, GO_DISTINCT_EVERY);
     o->stats.distinct_runs++;
     o->proc_have = 0;

@@ -365,6 +365,7 @@ void lh_or_fill_finding(lh_oracle *o, lh_finding *out, int w, int distinct,
     out->reps = n - 1;
     out->every = distinct ? o->devery : 1;
     out->variants = distinct ? (long)(n - 1) * o->devery : 0;
+    out->variant_at = distinct ? (long)o->dat : 0;
     memcpy(out->series, distinct ? o->dseries[w] : o->series[w],
            (size_t)n * sizeof(double));
     if (size > o->found_cap) {

@@ -27,7 +27,9 @@
  * input that grows memory, never just the last one executed.  When none
  * grows again on replay, the ring's inputs are screened with distinct
  * variants and the likeliest gets a distinct run on the Go heap (settled
- * readings), so a Go map keyed by content is found too.
+ * readings), so a Go map keyed by content is found too; Go variants also
+ * put the counter in windows nearer the front, for a map keyed by a field
+ * in the middle of the input.
  *
  * The oracle knows nothing of Lua or of fuzzing engines: the caller gives
  * it a step function and a settle function.  How it works, its costs and
@@ -92,6 +94,8 @@ typedef struct lh_finding {
                                  * the first, one every `every` variants */
     int every;                  /* distinct: variants between readings */
     long variants;              /* distinct: variants run (reps * every) */
+    long variant_at;            /* distinct: byte offset of the counter (4
+                                 * digits; == size: appended) */
     double series[LH_ORACLE_MAX_REPS + 1];  /* value before rep 1..reps
                                  * (distinct: after i * every variants) */
     const uint8_t *input;       /* the leaking input (oracle-owned copy,

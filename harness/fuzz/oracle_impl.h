@@ -131,6 +131,7 @@ struct lh_oracle {
     uint64_t variant_seq;       /* the next counter value */
     uint64_t screen_round;      /* Go screening: fresh keys each time */
     int devery;                 /* variants between two readings */
+    size_t dat;                 /* where the run's counter went */
     char dsite[160 + 256 + 64]; /* Go heap site of the last Go run */
     double dx[DISTINCT_SAMPLES + 1];            /* variants at reading i */
     double dseries[W_COUNT][DISTINCT_SAMPLES + 1];
@@ -168,10 +169,11 @@ int lh_or_pick(lh_oracle *o, unsigned among, char *site, size_t sitelen,
 unsigned lh_or_confirmed_mask(const lh_oracle *o, unsigned among);
 
 /* distinct.c: distinct-input runs (C heap, Go heap) */
+int lh_or_variant_layouts(size_t size);
 void lh_or_next_variant(lh_oracle *o, size_t at, size_t digits);
 int lh_or_variant_begin(lh_oracle *o, const uint8_t *data, size_t size,
-                        uint64_t seq, size_t *at, size_t *digits,
-                        size_t *len);
+                        uint64_t seq, int layout, size_t *at,
+                        size_t *digits, size_t *len);
 void lh_or_distinct_run(lh_oracle *o, const uint8_t *data, size_t size,
                         unsigned judge);
 unsigned lh_or_distinct_mask(const lh_oracle *o);

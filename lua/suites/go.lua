@@ -309,6 +309,42 @@ leak.workload "go-cache-lru-big-on-seeds" {
   },
 }
 
+-- A session table keyed by a field in the middle of the request
+-- ("SESS<key:8><payload>"), never expired: ~150 B per distinct key, 0 when
+-- only the payload differs.  Here every iteration has a new key.
+leak.workload "go-session-keyed" {
+  description = "OpSessionKeyed keeps a session per distinct key field",
+  target = gocache,
+  expect = { fail = { "go.heap_live_bytes", "target.keyed_sessions" } },
+  warmup = 200, iterations = 5000, samples = 30,
+  inputs = function(rng, i)
+    return string.format("SESS%08dua=curl/8.5", i)
+  end,
+  step = function(input) gocache:call("OpSessionKeyed", input) end,
+  invariants = {
+    leak.stable "go.heap_live_bytes" { slack = GO_HEAP_SLACK },
+    leak.stable "target.keyed_sessions" { slack = 10 },
+  },
+}
+
+-- The same op on harmless seeds (none starts with SESS: "sess..." is lower
+-- case): clean.  A fuzzer must make a SESS request and the oracle must see
+-- that varying its key field, not its tail, grows the Go heap: entries
+-- are far below the Go heap trigger, and variants that change the payload
+-- only grow nothing.
+leak.workload "go-session-keyed-on-seeds" {
+  description = "OpSessionKeyed is clean until a request starts with SESS",
+  target = gocache,
+  expect = "clean",
+  warmup = 200, iterations = 5000, samples = 30,
+  inputs = leak.corpus "corpora/gosession",
+  step = function(input) gocache:call("OpSessionKeyed", input) end,
+  invariants = {
+    leak.stable "go.heap_live_bytes" { slack = GO_HEAP_SLACK },
+    leak.bounded "target.keyed_sessions" { max = 0 },
+  },
+}
+
 -- Noisy but clean: the LRU fills to 256 entries (~80 KiB) during the warmup,
 -- then evicts one entry per miss; the heap churns and stays flat.  No
 -- baseline invariant: the cache rightly holds more after the run than

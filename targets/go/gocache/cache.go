@@ -35,6 +35,28 @@ func isSession(in []byte) bool {
 	return len(in) >= 4 && string(in[:4]) == "SESS"
 }
 
+// sessionKey is OpSessionKeyed's gate and key: "SESS", an 8-byte key, then
+// a payload of 4 bytes at least.
+func sessionKey(in []byte) (string, bool) {
+	if len(in) < 16 || string(in[:4]) != "SESS" {
+		return "", false
+	}
+	return string(in[4:12]), true
+}
+
+// sessionStateSize is the state OpSessionKeyed keeps per key: with the key
+// and the map's share an entry costs ~150 bytes.
+const sessionStateSize = 96
+
+// sessionState is the state derived from a session request.
+func sessionState(in []byte) []byte {
+	out := make([]byte, sessionStateSize)
+	for i := range out {
+		out[i] = in[i%len(in)] ^ byte(i)
+	}
+	return out
+}
+
 var arrivals atomic.Int64
 
 // requestKey is the bug behind OpCacheLeak: the arrival number makes every

@@ -31,6 +31,7 @@ var (
 	unbounded = newMemo()
 	pinned    = newMemo()
 	sessions  = newMemo()
+	keyed     = newMemo()
 	big       = newLRU(bigCapacity)
 )
 
@@ -98,9 +99,27 @@ func OpCacheInternGated(data *C.uint8_t, size C.size_t) C.int {
 	return 0
 }
 
+// OpSessionKeyed is the LRU, except that session requests
+// ("SESS<key:8 bytes><payload>", a payload of 4 bytes at least) keep a
+// 96-byte session state in a package-level map keyed by the 8-byte key
+// field alone, never deleted: ~150 B per distinct key.  Repeats and
+// requests that differ in the payload only find their entry: the key is a
+// field in the middle of the input, not its tail.  Other inputs are clean.
+//
+//export OpSessionKeyed
+func OpSessionKeyed(data *C.uint8_t, size C.size_t) C.int {
+	in := cin.View(unsafe.Pointer(data), uintptr(size))
+	if key, ok := sessionKey(in); ok {
+		keyed.getOrAdd(key, func() []byte { return sessionState(in) })
+		return 0
+	}
+	lru.getOrAdd(string(in), func() []byte { return render(in) })
+	return 0
+}
+
 // The gauges publish each cache's entry count as target.lru_entries,
-// target.memo_entries, target.pinned_entries and
-// target.session_entries.
+// target.memo_entries, target.pinned_entries, target.session_entries and
+// target.keyed_sessions.
 
 //export leakhound_gauge_lru_entries
 func leakhound_gauge_lru_entries() C.int64_t { return C.int64_t(lru.len()) }
@@ -113,3 +132,6 @@ func leakhound_gauge_pinned_entries() C.int64_t { return C.int64_t(pinned.len())
 
 //export leakhound_gauge_session_entries
 func leakhound_gauge_session_entries() C.int64_t { return C.int64_t(sessions.len()) }
+
+//export leakhound_gauge_keyed_sessions
+func leakhound_gauge_keyed_sessions() C.int64_t { return C.int64_t(keyed.len()) }
