@@ -52,11 +52,11 @@ expect_match "CRASH line printed" "$text" "^CRASH fault-crash .*signal 11"
 expect_match "TIMEOUT line printed" "$text" "TIMEOUT fault-hang"
 
 # Symbolization is not the workload's time: a diagnosis that outlasts the
-# workload's timeout (its first addr2line made 3 s slower) still gives
+# workload's timeout (its first addr2line made 8 s slower) still gives
 # the verdict.
 cat >"$out/addr2line" <<'SH'
 #!/bin/sh
-[ -e "$0.slept" ] || { touch "$0.slept"; sleep 3; }
+[ -e "$0.slept" ] || { touch "$0.slept"; sleep 8; }
 exec addr2line "$@"
 SH
 chmod +x "$out/addr2line"

@@ -987,7 +987,10 @@ static int sites_unexplained(worker *wk)
 static void confirm_sites(worker *wk)
 {
     lh_workload *w = &wk->w;
-    if (!wk->diag || wk->nrows < wk->min_rows || !sites_unexplained(wk))
+    /* Not past a limit: more steps of a leak that used up its fds or
+     * threads would block, or crash, in what is only a second look. */
+    if (!wk->diag || wk->nrows < wk->min_rows || wk->stopped_at >= 0 ||
+        wk->fd_full_at >= 0 || !sites_unexplained(wk))
         return;
     uint64_t len = (uint64_t)w->iterations / (uint64_t)w->samples;
     double secs = w->duration > 0 ? w->duration / w->samples : 0;
