@@ -990,14 +990,21 @@ static void confirm_sites(worker *wk)
     /* Not past a limit: more steps of a leak that used up its fds or
      * threads would block, or crash, in what is only a second look. */
     if (!wk->diag || wk->nrows < wk->min_rows || wk->stopped_at >= 0 ||
-        wk->fd_full_at >= 0 || !sites_unexplained(wk))
+        wk->fd_full_at >= 0)
         return;
+    /* Reading the sites symbolizes them: the diagnosis's time, not the
+     * workload's (the supervisor bounds that phase on its own). */
+    uint32_t was = wk->flight->phase;
+    wk->flight->phase = LH_PHASE_DIAGNOSE;
+    if (!sites_unexplained(wk)) {
+        wk->flight->phase = was;
+        return;
+    }
     uint64_t len = (uint64_t)w->iterations / (uint64_t)w->samples;
     double secs = w->duration > 0 ? w->duration / w->samples : 0;
     if (len < 100)
         len = 100;
     lh_buf e = LH_BUF_INIT;
-    wk->flight->phase = LH_PHASE_DIAGNOSE;
     lh_diagnosis_confirm_begin(wk->diag);
     if (lh_runner_phase(&wk->runner, len, secs, 0, &e) < 0)
         send_info(wk, "confirmation window: %s", lh_buf_str(&e));
@@ -1005,6 +1012,7 @@ static void confirm_sites(worker *wk)
         settle(wk);
     lh_diagnosis_confirm_end(wk->diag);
     lh_buf_free(&e);
+    wk->flight->phase = was;
 }
 
 static int measure(worker *wk, const int *metric_of)
