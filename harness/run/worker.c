@@ -5,7 +5,8 @@
  * settle and take the baseline sample, then run the measured iterations in
  * `samples` phases with a settle and a sample after each, tear down, and
  * judge every invariant on the series.  One-time initialisation belongs in
- * setup and warmup, which are never measured.
+ * setup and warmup, which are never measured.  The result object and the
+ * verdict lines are written by wkresult.c.
  */
 #include "worker.h"
 
@@ -36,45 +37,8 @@
 #include "script.h"
 #include "text.h"
 #include "workload.h"
+#include "worker_impl.h"
 
-typedef struct worker {
-    const char *script;
-    int index;
-    uint64_t seed;
-    int msg_fd;
-    lh_flight *flight;
-    lua_State *L;
-    int wtab;               /* stack index of the workload table */
-    lh_workload w;
-    lh_target *target;
-    lh_probes probes;
-    lh_runner runner;
-    int runner_ready;
-    /* samples: rows x metrics */
-    size_t nrows;
-    double *x;
-    double *y;              /* y[row * probes.n + metric] */
-    double *peak;           /* per metric, from samples and progress ticks */
-    double t_start, t_measured;
-    uint64_t total;         /* planned measured iterations (0: duration) */
-    size_t planned_rows;    /* samples of the planned run; more extend it */
-    uint64_t measured_from; /* runner_done() when measurement began */
-    lh_buf err;
-    lh_buf traceback;
-    const char *status;
-    const char *report_dir;
-    lh_diagnosis *diag;
-    /* the first sample that found the fd table full (-1: none) */
-    int fd_full_at;
-    long fd_full_open, fd_full_limit;
-    /* judged as it goes (send_interim), and stopped near a limit */
-    int metric_of[LH_MAX_INVARIANTS];
-    int first_fail[LH_MAX_INVARIANTS];  /* sample it first failed, 0 */
-    size_t min_rows;        /* samples every invariant needs to judge */
-    int stopped_at;         /* sample the measured phase stopped at, -1 */
-    int shrunk;             /* phases shortened near a limit */
-    lh_limit_hit stop;
-} worker;
 
 /* Spare fds held through the workload for the harness's own writes after
  * it (report files, folded stacks, addr2line): a target that used every
@@ -100,7 +64,7 @@ static pid_t worker_pid;
 /* One message: the JSON object in m, then a newline (worker.h).  Only from
  * the worker: a copy the target forked behind lh_target_call's back (a
  * raw fork syscall) ends here, silently. */
-static void send_msg(worker *wk, lh_buf *m)
+void wk_send_msg(worker *wk, lh_buf *m)
 {
     if (getpid() != worker_pid)
         _exit(0);
@@ -108,9 +72,8 @@ static void send_msg(worker *wk, lh_buf *m)
     send_all(wk->msg_fd, m->data, m->len);
 }
 
-/* A human verdict line; metric is NULL for lines not about one metric. */
-static void send_verdict(worker *wk, const char *status, const char *metric,
-                         const char *text)
+void wk_send_verdict(worker *wk, const char *status, const char *metric,
+                     const char *text)
 {
     lh_buf m = LH_BUF_INIT;
     lh_buf_puts(&m, "{\"type\":\"verdict\"");
@@ -118,21 +81,18 @@ static void send_verdict(worker *wk, const char *status, const char *metric,
     lh_json_field_str(&m, "metric", metric);
     lh_json_field_str(&m, "text", text);
     lh_buf_putc(&m, '}');
-    send_msg(wk, &m);
+    wk_send_msg(wk, &m);
     lh_buf_free(&m);
 }
 
-static void send_info(worker *wk, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void send_info(worker *wk, const char *fmt, ...)
+void wk_send_info(worker *wk, const char *fmt, ...)
 {
     lh_buf text = LH_BUF_INIT;
     va_list ap;
     va_start(ap, fmt);
     lh_buf_vprintf(&text, fmt, ap);
     va_end(ap);
-    send_verdict(wk, "info", NULL, lh_buf_str(&text));
+    wk_send_verdict(wk, "info", NULL, lh_buf_str(&text));
     lh_buf_free(&text);
 }
 
@@ -146,7 +106,7 @@ static void send_progress(worker *wk, uint64_t done, double rate,
     lh_json_field_num(&m, "rate", rate);
     lh_json_field_str(&m, "text", text);
     lh_buf_putc(&m, '}');
-    send_msg(wk, &m);
+    wk_send_msg(wk, &m);
     lh_buf_free(&m);
 }
 
@@ -163,29 +123,6 @@ static void set_error(worker *wk, const char *text)
         lh_buf_puts(&wk->err, text);
     }
     wk->status = "error";
-}
-
-/* ---- formatting ------------------------------------------------------ */
-
-static void fmt_value(char *out, size_t len, double v)
-{
-    double a = fabs(v);
-    if (a >= 1e6 || (a > 0 && a < 0.01))
-        snprintf(out, len, "%.3g", v);
-    else if (a == floor(a))
-        snprintf(out, len, "%.0f", v);
-    else
-        snprintf(out, len, "%.2f", v);
-}
-
-static void fmt_p(char *out, size_t len, double p)
-{
-    if (!isfinite(p))
-        snprintf(out, len, "p=n/a");
-    else if (p < 0.001)
-        snprintf(out, len, "p<0.001");
-    else
-        snprintf(out, len, "p=%.3f", p);
 }
 
 /* ---- sampling -------------------------------------------------------- */
@@ -275,342 +212,12 @@ static void tick(void *ud)
         if (m == LH_M_PROC_RSS_BYTES || m == LH_M_HEAP_LIVE_ALLOCS)
             continue;
         char val[32];
-        fmt_value(val, sizeof val, v);
+        wk_fmt_value(val, sizeof val, v);
         lh_buf_printf(&text, "%s%s=%s", text.len ? " " : "", mt->name, val);
     }
     if (wk->flight->phase == LH_PHASE_MEASURE)
         send_progress(wk, done, rate, lh_buf_str(&text));
     lh_buf_free(&text);
-}
-
-/* ---- result ---------------------------------------------------------- */
-
-typedef struct judged {
-    lh_invariant *inv;
-    int metric;
-    lh_verdict v;
-    int ok;                 /* detector could judge */
-    char exhausted[160];    /* proc.fds: the fd table filled ("": no) */
-    lh_site *sites;         /* where the growth is held (failing only) */
-    int nsites;
-    lh_buf files;           /* folded stacks, profiles written (each
-                               path NUL-terminated) */
-    lh_buf file_errors;     /* "PATH: why\n" of those not written */
-} judged;
-
-static void json_series(lh_buf *b, worker *wk, int metric)
-{
-    lh_buf_putc(b, '[');
-    for (size_t r = 0; r < wk->nrows; r++) {
-        lh_buf_printf(b, "%s[", r ? "," : "");
-        lh_json_num(b, wk->x[r]);
-        lh_buf_putc(b, ',');
-        lh_json_num(b, wk->y[r * wk->probes.n + (size_t)metric]);
-        lh_buf_putc(b, ']');
-    }
-    lh_buf_putc(b, ']');
-}
-
-/* ,"tolerance":{...} when the script set one (the gate has defaults). */
-static void json_tolerance(lh_buf *b, const lh_invariant *inv)
-{
-    const lh_tolerance *t[] = { &inv->tol_per_iter, &inv->tol_peak };
-    static const char *names[] = { "per_iter", "peak" };
-    if (!t[0]->given && !t[1]->given)
-        return;
-    lh_buf_puts(b, ",\"tolerance\":{");
-    int first = 1;
-    for (int i = 0; i < 2; i++) {
-        if (!t[i]->given)
-            continue;
-        lh_buf_printf(b, "%s\"%s\":", first ? "" : ",", names[i]);
-        lh_json_num(b, t[i]->value);
-        lh_buf_printf(b, ",\"%s_is_percent\":%s", names[i],
-                      t[i]->is_pct ? "true" : "false");
-        first = 0;
-    }
-    lh_buf_putc(b, '}');
-}
-
-static void json_invariant(lh_buf *b, worker *wk, judged *j)
-{
-    lh_invariant *inv = j->inv;
-    const char *unit = lh_metric_unit(inv->metric);
-    lh_buf_putc(b, '{');
-    lh_json_key(b, "metric");
-    lh_json_str(b, inv->metric);
-    lh_json_field_str(b, "kind", inv->kind_name);
-    lh_json_field_str(b, "status",
-                      !j->ok ? "error" : j->v.fail ? "fail" : "pass");
-    lh_json_field_str(b, "unit", unit);
-    static const char *keys[] = {
-        "growth_per_iter", "slope_lo", "slope_hi", "p_value", "growth",
-        "threshold", "baseline", "final", "peak",
-    };
-    double vals[] = {
-        j->v.slope, j->v.slope_lo, j->v.slope_hi, j->v.p_value, j->v.growth,
-        j->v.threshold, j->v.baseline, j->v.final, j->v.peak,
-    };
-    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
-        lh_json_field_num(b, keys[i], j->ok ? vals[i] : NAN);
-    lh_json_field_num(b, "slack", inv->spec.slack);
-    lh_buf_printf(b, ",\"slack_is_percent\":%s",
-                  inv->spec.slack_is_pct ? "true" : "false");
-    if (inv->spec.kind == LH_INV_BOUNDED)
-        lh_json_field_num(b, "max", inv->spec.max);
-    if (inv->spec.kind == LH_INV_MAX_GROWTH)
-        lh_json_field_num(b, "per_iter", inv->spec.per_iter);
-    lh_json_field_num(b, "alpha", inv->spec.alpha);
-    json_tolerance(b, inv);
-    lh_json_field_num(b, "samples", (double)wk->nrows);
-    lh_json_field_num(b, "judged_samples", (double)j->v.judged);
-    lh_json_field_str(b, "reason", j->v.reason);
-    lh_buf_puts(b, ",\"sites\":[");
-    for (int i = 0; i < j->nsites; i++) {
-        const lh_site *st = &j->sites[i];
-        lh_buf_puts(b, i ? ",{" : "{");
-        lh_json_key(b, "func");
-        lh_json_str(b, st->func);
-        lh_json_field_str(b, "location", st->location);
-        lh_json_field_str(b, "detail", st->detail);
-        lh_json_field_num(b, "bytes", st->bytes);
-        lh_json_field_num(b, "count", st->count);
-        lh_json_field_str(b, "stack", st->folded);
-        if (st->labels[0]) {
-            lh_buf_putc(b, ',');
-            lh_json_key(b, "labels");
-            lh_buf_puts(b, st->labels);     /* a JSON object already */
-        }
-        lh_buf_putc(b, '}');
-    }
-    lh_buf_puts(b, "],\"files\":[");
-    int first = 1;
-    for (size_t at = 0; at < j->files.len;) {
-        const char *p = j->files.data + at;     /* NUL-terminated paths */
-        lh_buf_puts(b, first ? "" : ",");
-        lh_json_str(b, p);
-        first = 0;
-        at += strlen(p) + 1;
-    }
-    lh_buf_putc(b, ']');
-    if (j->file_errors.len) {
-        lh_buf_puts(b, ",\"file_errors\":[");
-        const char *e = lh_buf_str(&j->file_errors);
-        for (first = 1; *e; first = 0) {
-            size_t n = strcspn(e, "\n");
-            lh_buf_puts(b, first ? "" : ",");
-            lh_json_strn(b, e, n);
-            e += n + (e[n] ? 1 : 0);
-        }
-        lh_buf_putc(b, ']');
-    }
-    lh_buf_putc(b, ',');
-    lh_json_key(b, "series");
-    if (j->metric >= 0)
-        json_series(b, wk, j->metric);
-    else
-        lh_buf_puts(b, "[]");
-    lh_buf_putc(b, '}');
-}
-
-/* The sites under a failing verdict line: where it is held. */
-static void site_lines(worker *wk, judged *j)
-{
-    double total = 0;
-    /* bytes, unless the metric counts goroutines, fds or threads */
-    int bytes = strcmp(j->inv->metric, "go.goroutines") != 0 &&
-                strcmp(j->inv->metric, "proc.fds") != 0 &&
-                strcmp(j->inv->metric, "proc.threads") != 0 &&
-                strcmp(j->inv->metric, "heap.live_allocs") != 0 &&
-                strcmp(j->inv->metric, "go.heap_objects") != 0;
-    for (int i = 0; i < j->nsites; i++)
-        total += bytes ? j->sites[i].bytes : j->sites[i].count;
-    for (int i = 0; i < j->nsites && i < 3; i++) {
-        const lh_site *st = &j->sites[i];
-        double v = bytes ? st->bytes : st->count;
-        send_info(wk, "%+.0f %s  %3.0f%%  %s (%s)%s%s", v,
-            bytes ? "B" : lh_metric_unit(j->inv->metric),
-            total > 0 ? 100 * v / total : 0, st->func,
-            st->location[0] ? st->location : "?", st->detail[0] ? "  " : "",
-            st->detail);
-    }
-}
-
-/* The verdict line into *out; its status. */
-static const char *format_verdict(worker *wk, judged *j, lh_buf *out)
-{
-    lh_invariant *inv = j->inv;
-    const char *unit = lh_metric_unit(inv->metric);
-    char a[48], p[32], t[48];
-    const char *tag = !j->ok ? "ERROR" : j->v.fail ? "FAIL" : "pass";
-    lh_buf_printf(out, "%-5s %s  %s  %s  ", tag, wk->w.name, inv->metric,
-                  inv->kind_name);
-    if (!j->ok) {
-        lh_buf_puts(out, j->v.reason);
-    } else if (inv->spec.kind == LH_INV_STABLE ||
-               inv->spec.kind == LH_INV_MAX_GROWTH) {
-        fmt_value(a, sizeof a, j->v.slope);
-        fmt_p(p, sizeof p, j->v.p_value);
-        lh_buf_printf(out, "%s%s %s/iter (%s, %zu samples)",
-                      j->v.slope >= 0 ? "+" : "", a, *unit ? unit : "units",
-                      p, wk->nrows);
-        fmt_value(t, sizeof t, j->v.threshold);
-        if (inv->spec.kind == LH_INV_MAX_GROWTH)
-            lh_buf_printf(out, " limit %s/iter", t);
-        /* growth in steps: what the extension showed, or could not */
-        const char *r = j->v.reason;
-        if (strncmp(r, "grows in steps", 14) == 0 ||
-            strncmp(r, "plateau: last step", 18) == 0 ||
-            strncmp(r, "unresolved", 10) == 0)
-            lh_buf_printf(out, "; %.*s", (int)strcspn(r, ";"), r);
-    } else if (inv->spec.kind == LH_INV_BASELINE) {
-        fmt_value(a, sizeof a, j->v.growth);
-        fmt_value(t, sizeof t, j->v.threshold);
-        lh_buf_printf(out, "%s%s %s over baseline (slack %s)",
-                      j->v.growth >= 0 ? "+" : "", a, unit, t);
-    } else {
-        fmt_value(a, sizeof a, j->v.peak);
-        fmt_value(t, sizeof t, j->v.threshold);
-        lh_buf_printf(out, "peak %s %s (max %s)", a, unit, t);
-    }
-    if (j->ok && j->exhausted[0])
-        lh_buf_printf(out, "; %s", j->exhausted);
-    return !j->ok ? "error" : j->v.fail ? "fail" : "pass";
-}
-
-static void verdict_line(worker *wk, judged *j)
-{
-    lh_buf line = LH_BUF_INIT;
-    const char *status = format_verdict(wk, j, &line);
-    send_verdict(wk, status, j->inv->metric, lh_buf_str(&line));
-    lh_buf_free(&line);
-}
-
-/* The result (type "result"), or an interim one the supervisor keeps in
- * case the worker dies ("interim": no Go profile); extra: more members,
- * each after a comma. */
-static void emit_result(worker *wk, judged *js, int nj, const char *type,
-                        const char *extra)
-{
-    lh_buf b = LH_BUF_INIT;
-    int final = strcmp(type, "result") == 0;
-    lh_buf_printf(&b, "{\"type\":\"%s\",\"result\":{", type);
-    lh_json_key(&b, "name");
-    lh_json_str(&b, wk->w.name);
-    lh_json_field_str(&b, "status", wk->status);
-    if (wk->target)
-        lh_json_field_str(&b, "target_file", wk->target->real);
-    lh_buf_printf(&b, ",\"index\":%d,\"threads\":%d,\"warmup\":%ld,"
-                  "\"samples\":%d,", wk->w.index, wk->w.threads,
-                  wk->w.warmup, wk->w.samples);
-    uint64_t done = wk->runner_ready ? lh_runner_done(&wk->runner) -
-                                           wk->measured_from : 0;
-    double secs = wk->t_measured > 0 ? lh_now() - wk->t_measured : 0;
-    lh_json_key(&b, "iterations");
-    lh_json_num(&b, (double)done);
-    if (wk->w.iterations > 0)   /* below iterations: the run was extended */
-        lh_json_field_num(&b, "planned_iterations",
-                          (double)wk->w.iterations);
-    lh_json_field_num(&b, "seconds", secs);
-    lh_json_field_num(&b, "rate", secs > 0 ? (double)done / secs : 0);
-    if (wk->runner_ready) {
-        lh_hist h;
-        lh_runner_latency(&wk->runner, &h);
-        lh_buf_puts(&b, ",\"latency_us\":{");
-        lh_json_key(&b, "p50");
-        lh_json_num(&b, lh_hist_quantile(&h, 0.5) / 1e3);
-        lh_json_field_num(&b, "p99", lh_hist_quantile(&h, 0.99) / 1e3);
-        lh_json_field_num(&b, "max", (double)h.max_ns / 1e3);
-        lh_json_field_num(&b, "mean",
-                          h.count ? h.sum_ns / (double)h.count / 1e3 : 0);
-        lh_buf_putc(&b, '}');
-    }
-    if (wk->err.len) {
-        lh_buf_puts(&b, ",\"error\":{");
-        lh_json_key(&b, "message");
-        lh_json_str(&b, lh_buf_str(&wk->err));
-        lh_json_field_str(&b, "traceback", lh_buf_str(&wk->traceback));
-        lh_buf_putc(&b, '}');
-    }
-    if (wk->nrows > 0) {
-        /* every available metric's series, for plots and diagnosis */
-        lh_buf_puts(&b, ",\"metrics\":{");
-        int first = 1;
-        for (size_t m = 0; m < wk->probes.n; m++) {
-            lh_metric *mt = &wk->probes.metrics[m];
-            if (!mt->available)
-                continue;
-            lh_buf_printf(&b, "%s", first ? "" : ",");
-            first = 0;
-            lh_json_key(&b, mt->name);
-            lh_buf_putc(&b, '{');
-            lh_json_key(&b, "unit");
-            lh_json_str(&b, mt->unit);
-            lh_json_field_num(&b, "peak", wk->peak[m]);
-            lh_buf_putc(&b, ',');
-            lh_json_key(&b, "series");
-            json_series(&b, wk, (int)m);
-            lh_buf_putc(&b, '}');
-        }
-        lh_buf_putc(&b, '}');
-    }
-    lh_buf_puts(&b, ",\"invariants\":[");
-    for (int i = 0; i < nj; i++) {
-        if (i)
-            lh_buf_putc(&b, ',');
-        json_invariant(&b, wk, &js[i]);
-    }
-    lh_buf_putc(&b, ']');
-    /* For a goroutine leak, the grouped goroutine profile says where. */
-    int go_failed = 0;
-    for (int i = 0; i < nj; i++)
-        go_failed |= js[i].ok && js[i].v.fail &&
-                     strncmp(js[i].inv->metric, "go.goroutines", 13) == 0;
-    if (final && go_failed && wk->target &&
-        wk->target->go.goroutine_profile) {
-        int64_t need = wk->target->go.goroutine_profile(NULL, 0);
-        if (need > 0 && need < (64 << 20)) {
-            char *prof = lh_xmalloc((size_t)need + 1);
-            int64_t got = wk->target->go.goroutine_profile(prof, need + 1);
-            if (got > need)
-                got = need;
-            lh_buf_putc(&b, ',');
-            lh_json_key(&b, "goroutine_profile");
-            lh_json_strn(&b, prof, (size_t)(got > 0 ? got : 0));
-            lh_raw_free(prof);
-        }
-    }
-    if (wk->stopped_at >= 0) {
-        char text[256];
-        lh_limit_describe(&wk->stop, text, sizeof text);
-        lh_buf_printf(&b, ",\"stopped\":{\"sample\":%d,\"of\":%d",
-                      wk->stopped_at, wk->w.samples);
-        lh_json_field_str(&b, "resource", wk->stop.resource);
-        lh_json_field_str(&b, "limit_name", wk->stop.limit_name);
-        lh_json_field_num(&b, "used", wk->stop.used);
-        lh_json_field_num(&b, "limit", wk->stop.limit);
-        lh_json_field_str(&b, "text", text);
-        lh_buf_putc(&b, '}');
-    }
-    if (extra)
-        lh_buf_puts(&b, extra);
-    lh_buf_puts(&b, "}}");
-    send_msg(wk, &b);
-    lh_buf_free(&b);
-}
-
-/* A load test's throughput and latency, as a line under its verdicts. */
-static void load_line(worker *wk)
-{
-    lh_hist h;
-    lh_runner_latency(&wk->runner, &h);
-    uint64_t done = lh_runner_done(&wk->runner) - wk->measured_from;
-    double secs = lh_now() - wk->t_measured;
-    send_info(wk, "load: %d threads, %llu iterations, %.0f it/s, "
-        "step latency p50 %.1f us, p99 %.1f us, max %.1f us",
-        wk->w.threads, (unsigned long long)done,
-        secs > 0 ? (double)done / secs : 0, lh_hist_quantile(&h, 0.5) / 1e3,
-        lh_hist_quantile(&h, 0.99) / 1e3, (double)h.max_ns / 1e3);
 }
 
 /* ---- the run --------------------------------------------------------- */
@@ -729,7 +336,7 @@ static void send_interim(worker *wk)
     lh_buf_puts(&extra, ",\"lines\":[");
     for (int i = 0; i < nj; i++) {
         lh_buf line = LH_BUF_INIT;
-        const char *st = format_verdict(wk, &js[i], &line);
+        const char *st = wk_format_verdict(wk, &js[i], &line);
         lh_buf_puts(&extra, i ? ",{" : "{");
         lh_json_key(&extra, "status");
         lh_json_str(&extra, st);
@@ -761,7 +368,7 @@ static void send_interim(worker *wk)
     lh_buf_puts(&extra, "]}");
     const char *status = wk->status;
     wk->status = any ? "fail" : "pass";
-    emit_result(wk, js, nj, "interim", lh_buf_str(&extra));
+    wk_emit_result(wk, js, nj, "interim", lh_buf_str(&extra));
     wk->status = status;
     lh_buf_free(&extra);
     lh_raw_free(js);
@@ -780,7 +387,7 @@ static int near_limit(worker *wk, int k)
     wk->stopped_at = k;
     char text[256];
     lh_limit_describe(&wk->stop, text, sizeof text);
-    send_info(wk, "stopped at sample %d of %d, at %.0f iterations: %s; "
+    wk_send_info(wk, "stopped at sample %d of %d, at %.0f iterations: %s; "
               "judged on the samples taken", k, wk->w.samples, wk->x[k],
               text);
     return 1;
@@ -808,7 +415,7 @@ static uint64_t limit_phase(worker *wk, uint64_t planned, uint64_t upto)
         fit = 1;
     if (!wk->shrunk) {
         wk->shrunk = 1;
-        send_info(wk, "phases shortened from sample %zu: %s (%.0f of "
+        wk_send_info(wk, "phases shortened from sample %zu: %s (%.0f of "
                   "%s %.0f) would reach %d%% in ~%.0f iterations", k + 1,
                   hit.resource, hit.used, hit.limit_name, hit.limit,
                   (int)(100 * LH_LIMIT_NEAR), left);
@@ -922,7 +529,7 @@ static int extend(worker *wk, const int *metric_of, lh_buf *e)
     uint64_t base = (uint64_t)w->iterations / (uint64_t)w->samples;
     if (len < base)
         len = base;
-    send_info(wk, "%s stepped late in the run: measuring on to iteration "
+    wk_send_info(wk, "%s stepped late in the run: measuring on to iteration "
               "%.0f to tell a plateau from growth in steps (at most %.0f)",
               why, until, cap);
     wk->total = (uint64_t)cap;
@@ -938,7 +545,7 @@ static int extend(worker *wk, const int *metric_of, lh_buf *e)
         wk->flight->phase = LH_PHASE_MEASURE;
         until = horizon(wk, metric_of, &why);
     }
-    send_info(wk, "measured %.0f iterations, %.0f beyond the %ld planned",
+    wk_send_info(wk, "measured %.0f iterations, %.0f beyond the %ld planned",
               wk->x[wk->nrows - 1], wk->x[wk->nrows - 1] - from,
               w->iterations);
     return 0;
@@ -972,7 +579,7 @@ static int sites_unexplained(worker *wk)
             held += bytes ? sites[k].bytes : sites[k].count;
         want = growth > 0 && held < CONFIRM_SHARE * growth;
         if (want)
-            send_info(wk, "%s: the sampled sites hold %.0f%% of its growth: "
+            wk_send_info(wk, "%s: the sampled sites hold %.0f%% of its growth: "
                       "recording every allocation for a few more steps",
                       m, 100 * held / growth);
     }
@@ -1007,7 +614,7 @@ static void confirm_sites(worker *wk)
     lh_buf e = LH_BUF_INIT;
     lh_diagnosis_confirm_begin(wk->diag);
     if (lh_runner_phase(&wk->runner, len, secs, 0, &e) < 0)
-        send_info(wk, "confirmation window: %s", lh_buf_str(&e));
+        wk_send_info(wk, "confirmation window: %s", lh_buf_str(&e));
     else
         settle(wk);
     lh_diagnosis_confirm_end(wk->diag);
@@ -1215,8 +822,8 @@ static int run(worker *wk)
             snprintf(j->v.reason, sizeof j->v.reason, "cannot be measured: "
                      "target '%s' runs with %s", foreign->path,
                      foreign->allocator);
-            verdict_line(wk, j);
-            send_info(wk, "%s", lh_buf_str(&b));
+            wk_verdict_line(wk, j);
+            wk_send_info(wk, "%s", lh_buf_str(&b));
             lh_buf_free(&b);
             continue;
         }
@@ -1232,12 +839,12 @@ static int run(worker *wk)
         any_fail |= j->ok && j->v.fail;
         if (!j->ok)
             wk->status = "error";
-        verdict_line(wk, j);
+        wk_verdict_line(wk, j);
         if (j->ok && j->v.fail && wk->diag) {
             j->sites = lh_xcalloc(LH_DIAG_SITES, sizeof *j->sites);
             j->nsites = lh_diagnosis_sites(wk->diag, j->inv->metric,
                                            j->sites, LH_DIAG_SITES);
-            site_lines(wk, j);
+            wk_site_lines(wk, j);
             if (wk->report_dir && j->nsites > 0) {
                 char safe[256];
                 lh_safe_name(safe, sizeof safe, w->name);
@@ -1249,7 +856,7 @@ static int run(worker *wk)
                 const char *e = lh_buf_str(&j->file_errors);
                 for (size_t n; *e; e += n + (e[n] ? 1 : 0)) {
                     n = strcspn(e, "\n");
-                    send_info(wk, "NOT WRITTEN (sites): %.*s", (int)n, e);
+                    wk_send_info(wk, "NOT WRITTEN (sites): %.*s", (int)n, e);
                 }
                 lh_buf_free(&dir);
             }
@@ -1259,8 +866,8 @@ static int run(worker *wk)
     if (!wk->status)
         wk->status = any_fail ? "fail" : "pass";
     if (w->threads > 1)
-        load_line(wk);
-    emit_result(wk, js, w->ninvariants, "result", NULL);
+        wk_load_line(wk);
+    wk_emit_result(wk, js, w->ninvariants, "result", NULL);
     for (int i = 0; i < w->ninvariants; i++) {
         lh_raw_free(js[i].sites);
         lh_buf_free(&js[i].files);
@@ -1321,9 +928,9 @@ int lh_worker_main(int argc, char **argv)
         lh_buf line = LH_BUF_INIT;
         lh_buf_printf(&line, "%-5s %s  %s", "ERROR", wk.w.name,
                       lh_buf_str(&wk.err));
-        send_verdict(&wk, "error", NULL, lh_buf_str(&line));
+        wk_send_verdict(&wk, "error", NULL, lh_buf_str(&line));
         lh_buf_free(&line);
-        emit_result(&wk, NULL, 0, "result", NULL);
+        wk_emit_result(&wk, NULL, 0, "result", NULL);
     }
     /* Exit without running destructors: a Go runtime may be loaded, and
      * target threads may still be blocked (that may be the leak). */
