@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buildcmd.h"
 #include "detector.h"
 #include "fuzzcmd.h"
 #include "alloc.h"
@@ -32,6 +33,8 @@ static const char usage[] =
 "       leakhound repro SCRIPT --workload NAME FILE [--reps N]\n"
 "       leakhound minimize SCRIPT --workload NAME FILE [--engine E]\n"
 "       leakhound report REPORT_JSON [--out DIR]\n"
+"       leakhound build c SRC|OBJ... [--cflags F] [--libs F] [-o DIR]\n"
+"       leakhound build go PACKAGE_DIR [--libs F] [-o DIR]\n"
 "       leakhound --help | --version\n"
 "\n"
 "run: runs the workloads declared in Lua scripts, each in a fresh worker\n"
@@ -45,6 +48,8 @@ static const char usage[] =
 "fuzzable workload and files new leaks as regression cases.  file: files\n"
 "a fuzz or repro artifact as a regression case.  A directory stands for\n"
 "its *.lua scripts (test and nightly default to lua/suites).\n"
+"build: makes your own C or Go library into DIR/libNAME.so and the fuzz\n"
+"drivers `fuzz` looks for (leakhound build --help).\n"
 "\n"
 "options for run:\n"
 "  --workload NAME     run only workloads matching NAME (a glob; repeatable)\n"
@@ -205,6 +210,8 @@ int main(int argc, char **argv)
         fputs(usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? LH_EXIT_ERROR : 0;
     }
+    if (strcmp(argv[1], "build") == 0)
+        return lh_build_cmd(argc, argv);
     /* `leakhound CMD --help`: the same page, for every command */
     for (int i = 2; i < argc && strcmp(argv[i], "--") != 0; i++)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
