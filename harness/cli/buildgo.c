@@ -9,7 +9,7 @@
  *                                  does for the bundled targets
  *
  * without touching the user's files: everything leakhound adds lives in
- * DIR/go-work/ and reaches go through its flags.
+ * DIR/go-work/NAME/ and reaches go through its flags.
  *
  *   - The probe's blank import is a file added to the package with
  *     -overlay (go-work/probe_import.go, named leakhound_probe_import.go
@@ -477,7 +477,7 @@ int lh_build_go(lh_build_opts *o)
     }
     if (go_pieces() < 0)
         return LH_EXIT_ERROR;
-    snprintf(g.work, sizeof g.work, "%s/go-work", o->out);
+    snprintf(g.work, sizeof g.work, "%s/go-work/%s", o->out, o->name);
     snprintf(g.overlay, sizeof g.overlay, "%s/overlay.json", g.work);
     char in_pkg[4200];
     snprintf(in_pkg, sizeof in_pkg, "%s/" PROBE_FILE, g.pkgdir);
