@@ -194,65 +194,55 @@ static int is_file(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* The layer libraries, after first, linked whole, under the build
- * directory. */
-static void layer_libs(lh_buf *b, const char *bindir, const char *first)
+/* The directory of the target and the path of this leakhound, for the
+ * `leakhound build` line that makes what is missing. */
+static void target_dir(const driver_info *d, char *dir, size_t len)
 {
-    static const char *const layers[] = {
-        "fuzz", "run", "lua", "diag", "detect", "probe", "base", NULL,
-    };
-    lh_buf_printf(b, "-Wl,--whole-archive %s", first);
-    for (int i = 0; layers[i]; i++)
-        lh_buf_printf(b, " %s/harness/%s/liblh%s.a", bindir, layers[i],
-                      layers[i]);
-    lh_buf_puts(b, " -Wl,--no-whole-archive");
-}
-
-/* How to get the coverage build libFuzzer needs: the commands, one a
- * line after "$ " (for C as targets/c/fuzz/meson.build builds the bundled
- * targets', for Go as targets/go/fuzz/meson.build does). */
-static void coverage_help(const driver_info *d)
-{
-    char dir[4096], bindir[4096];
-    snprintf(dir, sizeof dir, "%s", d->target);
+    snprintf(dir, len, "%s", d->target);
     char *slash = strrchr(dir, '/');
     if (slash)
         *slash = '\0';
     else
-        snprintf(dir, sizeof dir, ".");
-    lh_self_dir(bindir, sizeof bindir);
+        snprintf(dir, len, ".");
+}
+
+static void self_path(lh_buf *b)
+{
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    self[n > 0 ? n : 0] = '\0';
+    lh_shell_quote(b, n > 0 ? self : "leakhound");
+}
+
+/* How to get the coverage build libFuzzer needs: the command, on a line
+ * after "$ ", that builds it where `fuzz` looks (buildcmd.c). */
+static void coverage_help(const driver_info *d)
+{
+    char dir[4096];
+    target_dir(d, dir, sizeof dir);
+    lh_buf cmd = LH_BUF_INIT;
+    self_path(&cmd);
     if (!d->go) {
+        lh_buf_printf(&cmd, " build c YOUR_SOURCES.c --name %s -o ",
+                      d->name);
+        lh_shell_quote(&cmd, dir);
         fprintf(stderr,
             "  build a copy of the library with coverage, from its sources, "
-            "where `leakhound\n  fuzz` looks for it (as "
-            "targets/c/fuzz/meson.build does for the bundled ones):\n"
-            "    $ mkdir -p %s/fuzz\n"
-            "    $ clang -fsanitize=fuzzer-no-link -fPIC -shared -O1 -g "
-            "-o %s/fuzz/lib%s.so YOUR_SOURCES.c\n", dir, dir, d->name);
-        return;
+            "where `leakhound\n  fuzz` looks for it (also the library and "
+            "its AFL++ driver; README \"Your own\n  library\"):\n"
+            "    $ %s\n", lh_buf_str(&cmd));
+    } else {
+        lh_buf_printf(&cmd, " build go YOUR_PACKAGE_DIR --name %s -o ",
+                      d->name);
+        lh_shell_quote(&cmd, dir);
+        fprintf(stderr,
+            "  %s is a Go library: Go code gets libFuzzer coverage only "
+            "built as a\n  c-archive with Go's libFuzzer instrumentation and "
+            "linked into a driver of its own\n  (README \"Your own "
+            "library\"); this builds it, and the library again:\n"
+            "    $ %s\n", d->target, lh_buf_str(&cmd));
     }
-    char archive[4400], obj[4400];
-    snprintf(archive, sizeof archive, "%s/fuzz/lib%s.a", dir, d->name);
-    snprintf(obj, sizeof obj, "%s/leakhound-fuzz.p/"
-             "harness_fuzz_fuzz_driver.c.o", bindir);
-    lh_buf libs = LH_BUF_INIT;
-    layer_libs(&libs, bindir, archive);
-    fprintf(stderr,
-        "  %s is a Go library: Go code gets libFuzzer coverage only built "
-        "as a\n  c-archive with Go's libFuzzer instrumentation and linked "
-        "into a driver of its own\n  (as targets/go/fuzz/meson.build does "
-        "for the bundled ones; recipe:\n  targets/go/fuzz/README.md):\n"
-        "    $ mkdir -p %s/fuzz\n"
-        "    $ cd YOUR_PACKAGE_DIR && CGO_ENABLED=1 go build "
-        "-buildmode=c-archive -tags libfuzzer -gcflags=all=-d=libfuzzer "
-        "-gcflags=context= -gcflags=internal/fuzz= -gcflags=reflect= "
-        "-gcflags=sync= -gcflags=sync/atomic= -gcflags=syscall= "
-        "-gcflags=time= -gcflags=testing= -gcflags=runtime/pprof= "
-        "-gcflags=runtime/cgo= -gcflags=leakhound.dev/probe= -o %s .\n"
-        "    $ clang -o %s/fuzz/leakhound-fuzz-%s %s %s -fsanitize=fuzzer "
-        "-rdynamic -llua5.4 -pthread -ldl -lm\n", d->target, dir, archive,
-        dir, d->name, obj, lh_buf_str(&libs));
-    lh_buf_free(&libs);
+    lh_buf_free(&cmd);
 }
 
 /* Is the library a Go c-shared one (Go's build info inside)? */
@@ -266,37 +256,10 @@ static int is_go_library(const char *path)
     return go;
 }
 
-/* What is missing for AFL++ on the target, and the steps that build it. */
+/* What is missing for AFL++ on the target, and the command that builds
+ * it. */
 static void afl_help(const driver_info *d, const char *dir)
 {
-    char bindir[4096], cc[4200] = "", rt[4200] = "/usr/lib/afl";
-    lh_self_dir(bindir, sizeof bindir);
-    const char *path = getenv("PATH");
-    for (const char *p = path ? path : ""; *p;) {
-        size_t n = strcspn(p, ":");
-        snprintf(cc, sizeof cc, "%.*s/afl-clang-fast", (int)n, p);
-        if (n && is_file(cc))
-            break;
-        cc[0] = '\0';
-        p += n + (p[n] ? 1 : 0);
-    }
-    if (cc[0]) {
-        /* AFL++'s runtime: <prefix>/lib/afl next to <prefix>/bin */
-        char pre[4200];
-        snprintf(pre, sizeof pre, "%s", cc);
-        for (int k = 0; k < 2; k++) {
-            char *sl = strrchr(pre, '/');
-            if (sl)
-                *sl = '\0';
-        }
-        snprintf(rt, sizeof rt, "%s/lib/afl", pre);
-        char probe[4300];
-        snprintf(probe, sizeof probe, "%s/afl-compiler-rt.o", rt);
-        if (!is_file(probe))
-            snprintf(rt, sizeof rt, "/usr/lib/afl");
-    }
-    char lib[4300];
-    snprintf(lib, sizeof lib, "%s/targets/c/afl/liblhafldriver.a", bindir);
     fprintf(stderr, "leakhound fuzz: no AFL++ driver for target '%s': "
             "looked for %s.\n", d->target, d->path);
     if (d->go) {
@@ -305,32 +268,17 @@ static void afl_help(const driver_info *d, const char *dir)
                 d->target);
         return;
     }
+    lh_buf cmd = LH_BUF_INIT;
+    self_path(&cmd);
+    lh_buf_printf(&cmd, " build c YOUR_SOURCES.c --name %s -o ", d->name);
+    lh_shell_quote(&cmd, dir);
     fprintf(stderr, "  AFL++ instruments code when it is compiled, so a "
             "built library (%s)\n  cannot be fuzzed as it is: its sources "
             "are compiled with afl-clang-fast and\n  linked into a driver "
-            "of its own.  leakhound builds one for each bundled target\n"
-            "  (targets/c/afl/); for yours:\n", d->target);
-    if (!cc[0])
-        fprintf(stderr, "  - afl-clang-fast is not in PATH: install AFL++ "
-                "(apt install afl++)\n");
-    if (!is_file(lib))
-        fprintf(stderr, "  - %s is missing: reconfigure leakhound's build "
-                "with afl-clang-fast installed\n    (meson setup "
-                "--reconfigure %s && ninja -C %s)\n", lib, bindir, bindir);
-    lh_buf libs = LH_BUF_INIT;
-    layer_libs(&libs, bindir, lib);
-    fprintf(stderr,
-        "  the steps (one compile per source file of the library):\n"
-        "    $ mkdir -p %s/afl\n"
-        "    $ AFL_LLVM_LAF_ALL=1 %s -std=c11 -D_GNU_SOURCE -O2 -g "
-        "-fvisibility=hidden -pthread -c YOUR_SOURCE.c -o %s/afl/%s.o\n"
-        "    $ clang -o %s -Wl,--export-dynamic %s/afl/%s.o "
-        "%s/targets/c/afl/afl_feedback.o %s %s/afl-compiler-rt.o "
-        "%s/libAFLDriver.a -llua5.4 -pthread -ldl -lm\n"
-        "  (the recipe and its reasons: targets/c/afl/README.md)\n",
-        dir, cc[0] ? cc : "afl-clang-fast", dir, d->name, d->path, dir,
-        d->name, bindir, lh_buf_str(&libs), rt, rt);
-    lh_buf_free(&libs);
+            "of its own (README \"Your own library\"; the recipe:\n"
+            "  targets/c/afl/README.md):\n    $ %s\n", d->target,
+            lh_buf_str(&cmd));
+    lh_buf_free(&cmd);
 }
 
 static int find_driver(const fuzz_opts *o, driver_info *d)
