@@ -9,7 +9,8 @@
 #       go.mod), built with `leakhound build go` without touching its
 #       files: `fuzz` reaches its gated leak from a harmless seed, the site
 #       in the user's package; the same package without go.mod (GOPATH
-#       mode) builds and runs with the probe
+#       mode) builds and runs with the probe; a compile error is exit 2
+#       with the command and go's output
 # go uses the build's own cache (build/targets/go/go-work/cache), warm
 # from the bundled targets.
 source "$(dirname "$0")/lib.sh"
@@ -249,6 +250,16 @@ EOF
     expect_match "... measured go.goroutines through the probe" \
         "$(jget r2/report.json "r.workloads[1].invariants[1].metric")" \
         'go[.]goroutines'
+
+    # go failing: exit 2, the command and go's output
+    mkdir -p broken
+    printf 'package main\n\nfunc broken( {\n' > broken/main.go
+    "$LH" build go ./broken -o bad >bad.txt 2>&1
+    rc=$?
+    expect_eq "a Go compile error: exit 2" "$rc" 2
+    expect_match "... showing the command" "$(cat bad.txt)" \
+        '^\$ .*go build .*-buildmode=c-shared'
+    expect_match "... and go's message" "$(cat bad.txt)" 'syntax error'
     ;;
 *)
     echo "usage: $0 c|go" >&2

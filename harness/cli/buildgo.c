@@ -238,7 +238,7 @@ static size_t gopath_root(const char *src, const char *path, int *gomod)
 }
 
 /* Adds the GOPATH tree holding import path, if any, as a module.
- * 1 added, 0 not found (or added before: go's error will say why). */
+ * 1 added, 0 not found, -1 added before (go's error will say why). */
 static int add_gopath_dep(go_build *g, const char *path)
 {
     char trees[8400];
@@ -255,9 +255,9 @@ static int add_gopath_dep(go_build *g, const char *path)
         for (int i = 0; i < g->ndeps; i++)
             if (strlen(g->dep_path[i]) == len &&
                 strncmp(g->dep_path[i], path, len) == 0)
-                return 0;
+                return -1;
         if (g->ndeps == MAX_DEPS || len >= sizeof g->dep_path[0])
-            return 0;
+            return -1;
         int i = g->ndeps++;
         snprintf(g->dep_path[i], sizeof g->dep_path[i], "%.*s", (int)len,
                  path);
@@ -303,8 +303,10 @@ static int resolve_gopath_deps(go_build *g)
         lh_strv_add(&argv, "-e");
         lh_strv_add(&argv, "-deps");
         lh_strv_add(&argv, "-f");
+        /* packages that fail to load, the main module's own excepted */
         lh_strv_add(&argv, "{{if .Error}}{{if not .Goroot}}"
-                    "{{.ImportPath}}{{\"\\n\"}}{{end}}{{end}}");
+                    "{{if not (and .Module .Module.Main)}}"
+                    "{{.ImportPath}}{{\"\\n\"}}{{end}}{{end}}{{end}}");
         lh_strv_add(&argv, ".");
         int rc = lh_build_tool("listing the package's imports", &argv, &env,
                                &res);
@@ -318,10 +320,15 @@ static int resolve_gopath_deps(go_build *g)
             p += n + (p[n] ? 1 : 0);
             if (!*path || strchr(path, ' ') || strcmp(path, ".") == 0)
                 continue;
-            if (add_gopath_dep(g, path) == 1) {
+            int found = add_gopath_dep(g, path);
+            if (found == 1) {
                 added = 1;
                 if (mod_edit(g, g->ndeps - 1) < 0 || write_overlay(g) < 0)
                     rc = -1;
+            } else if (found == 0 && round == 0) {
+                fprintf(stderr, "leakhound build: note: no module provides "
+                        "%s and no GOPATH tree has it\n  (looked in %s and "
+                        "%s)\n", path, g->gopath, debian_gocode);
             }
         }
         lh_buf_free(&res);
