@@ -183,9 +183,9 @@ int lh_build_c(lh_build_opts *o)
     }
     if (!o->name[0])
         lh_target_name(o->name, sizeof o->name, o->inputs.v[0]);
-    if (!o->name[0]) {
-        fprintf(stderr, "leakhound build: no library name in '%s': give "
-                "--name NAME\n", o->inputs.v[0]);
+    if (!lh_build_name_ok(o->name)) {
+        fprintf(stderr, "leakhound build: '%s' does not make a library "
+                "name (libNAME.so): give --name NAME\n", o->inputs.v[0]);
         goto out;
     }
     if (LH_KIT_FUZZING == 0) {
@@ -206,9 +206,8 @@ int lh_build_c(lh_build_opts *o)
     if (!srcs.n) {
         /* Coverage is put in when C is compiled: objects have none. */
         fprintf(stderr, "leakhound build: %s built; no fuzzing builds: "
-                "object files carry no coverage.\n  Give the .c sources, "
-                "or build the coverage copy and the AFL++ driver in your\n"
-                "  own build (README: \"Your own library\").\n", lib);
+                "object files carry no coverage.\n  Give the .c sources "
+                "too (README: \"Your own library\").\n", lib);
         rc = 0;
         goto out;
     }
