@@ -126,15 +126,18 @@ EOF
             "$(jget "$json" 'r.site')" 'users_login'
     done
 
-    # a tool that fails: exit 2, the command and its output
+    # a tool that fails: exit 2, the command and its output; what the
+    # earlier build made is gone, so no old driver is fuzzed
     printf 'int broken(void) { return }\n' > src/broken.c
-    "$LH" build c src/broken.c --no-afl -o bad >bad.txt 2>&1
+    "$LH" build c src/broken.c --name users -o leakhound-build >bad.txt 2>&1
     rc=$?
     expect_eq "a compile error: exit 2" "$rc" 2
     expect_match "... showing the command" "$(cat bad.txt)" \
         '^\$ .*clang .*src/broken.c'
     expect_match "... and the compiler's message" "$(cat bad.txt)" \
         'broken.c:1:.*error'
+    check "... and the old builds are gone" bash -c '! ls leakhound-build/libusers.so \
+        leakhound-build/fuzz/libusers.so leakhound-build/afl/leakhound-afl-users 2>/dev/null'
     ;;
 go)
     export GOCACHE=$build/targets/go/go-work/cache

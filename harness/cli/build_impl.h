@@ -49,6 +49,12 @@ int lh_build_name_ok(const char *name);
  * why that can be (fix), and returns -1. */
 int lh_build_need(const char *path, const char *what, const char *fix);
 
+/* Removes what an earlier build of NAME left in DIR (the library, its
+ * coverage copy, drivers, archive): a build that fails or makes less
+ * never leaves an old driver for `fuzz` to pick up.  0, or -1 with a
+ * message. */
+int lh_build_clean(const lh_build_opts *o);
+
 /* Makes dir (and its parents).  0, or -1 with a message. */
 int lh_build_mkdir(const char *dir);
 

@@ -201,7 +201,8 @@ int lh_build_c(lh_build_opts *o)
     snprintf(lib, sizeof lib, "%s/lib%s.so", o->out, o->name);
     snprintf(fuzzdir, sizeof fuzzdir, "%s/fuzz", o->out);
     snprintf(fuzzlib, sizeof fuzzlib, "%s/lib%s.so", fuzzdir, o->name);
-    if (shared_lib(o, &srcs, &objs, "", lib, "building the library") < 0)
+    if (lh_build_clean(o) < 0 ||
+        shared_lib(o, &srcs, &objs, "", lib, "building the library") < 0)
         goto out;
     if (!srcs.n) {
         /* Coverage is put in when C is compiled: objects have none. */

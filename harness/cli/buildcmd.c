@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "buf.h"
@@ -148,6 +149,28 @@ int lh_build_need(const char *path, const char *what, const char *fix)
         fprintf(stderr, "leakhound build: this leakhound was built without "
                 "%s\n  %s\n", what, fix);
     return -1;
+}
+
+int lh_build_clean(const lh_build_opts *o)
+{
+    static const char *const outputs[] = {
+        "lib%s.so", "lib%s.h", "fuzz/lib%s.so", "fuzz/lib%s.a",
+        "fuzz/lib%s.h", "fuzz/leakhound-fuzz-%s", "afl/leakhound-afl-%s",
+        "afl/leakhound-afl-%s.dict", NULL,
+    };
+    for (int i = 0; outputs[i]; i++) {
+        lh_buf path = LH_BUF_INIT;
+        lh_buf_printf(&path, "%s/", o->out);
+        lh_buf_printf(&path, outputs[i], o->name);
+        int err = unlink(lh_buf_str(&path)) < 0 ? errno : 0;
+        if (err && err != ENOENT)
+            fprintf(stderr, "leakhound build: cannot remove the old %s: "
+                    "%s\n", lh_buf_str(&path), strerror(err));
+        lh_buf_free(&path);
+        if (err && err != ENOENT)
+            return -1;
+    }
+    return 0;
 }
 
 int lh_build_mkdir(const char *dir)

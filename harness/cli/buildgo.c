@@ -408,7 +408,7 @@ static int build_all(const go_build *g)
     snprintf(fuzzdir, sizeof fuzzdir, "%s/fuzz", o->out);
     snprintf(archive, sizeof archive, "%s/lib%s.a", fuzzdir, o->name);
     snprintf(drv, sizeof drv, "%s/leakhound-fuzz-%s", fuzzdir, o->name);
-    if (lh_build_mkdir(fuzzdir) < 0)
+    if (lh_build_clean(o) < 0 || lh_build_mkdir(fuzzdir) < 0)
         return -1;
     lh_strv env = {0}, shared = {0}, arch = {0}, link = {0}, none = {0};
     go_env(g, &env);
