@@ -113,12 +113,18 @@ int lh_build_tool(const char *what, const lh_strv *argv, const lh_strv *env,
     lh_child c;
     int rc = 0;
     if (lh_child_start(&c, &spec) < 0) {
+        if (errno == EINTR) {   /* interrupted: lh_build_cmd says so */
+            lh_buf_free(&cmd);
+            return -1;
+        }
         fprintf(stderr, "leakhound build: cannot run %s (%s): %s\n%s\n",
                 argv->v[0], what, strerror(errno), lh_buf_str(&cmd));
         rc = -1;
     } else {
         lh_child_wait(&c, 0, collect, &out);
-        if (c.end != LH_CHILD_EXITED || c.code != 0) {
+        if (lh_child_interrupted()) {
+            rc = -1;            /* lh_build_cmd says so */
+        } else if (c.end != LH_CHILD_EXITED || c.code != 0) {
             fprintf(stderr, "leakhound build: %s failed (%s %d):\n%s\n%s",
                     what, c.end == LH_CHILD_EXITED ? "exit status"
                                                    : "signal",
@@ -280,6 +286,12 @@ int lh_build_cmd(int argc, char **argv)
     int rc = parse(&o, go, argc, argv);
     if (rc == 0)
         rc = go ? lh_build_go(&o) : lh_build_c(&o);
+    int sig = lh_child_interrupted();
+    if (sig) {
+        fprintf(stderr, "leakhound build: interrupted (signal %d): %s is "
+                "incomplete\n", sig, o.out);
+        rc = 128 + sig;
+    }
     lh_strv_free(&o.inputs);
     lh_strv_free(&o.cflags);
     lh_strv_free(&o.libs);
