@@ -205,8 +205,8 @@ static size_t gopath_root(const char *src, const char *path, int *gomod)
         "github.com/", "gitlab.com/", "bitbucket.org/", "golang.org/x/",
         NULL,
     };
-    int min = strchr(path, '.') && strchr(path, '.') < strchr(path, '/')
-              ? 2 : 1;
+    /* a domain first (example.com/x): at least two elements */
+    int min = memchr(path, '.', strcspn(path, "/")) ? 2 : 1;
     for (int i = 0; hosts[i]; i++)
         if (strncmp(path, hosts[i], strlen(hosts[i])) == 0)
             min = 3;
