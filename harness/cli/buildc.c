@@ -56,7 +56,7 @@ static int shared_lib(const lh_build_opts *o, const lh_strv *srcs,
                       const char *path, const char *what)
 {
     lh_strv argv = {0}, env = {0};
-    lh_strv_add(&argv, "%s", LH_KIT_CC);
+    lh_strv_split(&argv, LH_KIT_CC);
     lh_strv_split(&argv, extra);
     lh_strv_add(&argv, "-shared");
     lh_strv_add(&argv, "-fPIC");
@@ -120,7 +120,7 @@ static int afl_driver(const lh_build_opts *o, const lh_strv *srcs,
     lh_strv_add(&env, "AFL_LLVM_LAF_ALL=1");
     lh_strv_add(&env, "AFL_LLVM_DICT2FILE=%s", dict);
     lh_strv_add(&env, "AFL_QUIET=1");
-    lh_strv_add(&link, "%s", LH_KIT_CC);
+    lh_strv_split(&link, LH_KIT_CC);
     lh_strv_add(&link, "-o");
     lh_strv_add(&link, "%s", drv);
     int rc = 0;

@@ -430,7 +430,7 @@ static int build_all(const go_build *g)
     lh_strv_add(&arch, ".");
     /* nothing references the archive (the driver dlsyms its own
      * executable): linked whole, and exported */
-    lh_strv_add(&link, "%s", LH_KIT_CC);
+    lh_strv_split(&link, LH_KIT_CC);
     lh_strv_add(&link, "-o");
     lh_strv_add(&link, "%s", drv);
     lh_strv_add(&link, "-Wl,--export-dynamic");
