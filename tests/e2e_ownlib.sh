@@ -6,7 +6,7 @@
 #       AFL++ reach its gated leak from a harmless seed; a compile error is
 #       exit 2 with the command and the compiler's output
 #   go  a Go package in its own module importing a GOPATH-style package (no
-#       go.mod), built with `leakhound build go` without touching its
+#       go.mod, with #cgo LDFLAGS of its own), built with `leakhound build go` without touching its
 #       files: `fuzz` reaches its gated leak from a harmless seed, the site
 #       in the user's package; the same package without go.mod (GOPATH
 #       mode) builds and runs with the probe; a compile error is exit 2
@@ -145,16 +145,29 @@ go)
     unset GOFLAGS GO111MODULE GOWORK
     # a GOPATH-style dependency: no go.mod
     mkdir -p gopath/src/example.com/tally shop seeds
+    # with C of its own behind #cgo LDFLAGS, which the driver's static
+    # link must be given
+    cat > gopath/src/example.com/tally/weight.c <<'EOF'
+int tally_weight(int n) { return 2 * n; }
+EOF
+    (cd gopath/src/example.com/tally && cc -c -fPIC weight.c -o weight.o &&
+        ar rcs libweight.a weight.o && rm weight.c weight.o)
     cat > gopath/src/example.com/tally/tally.go <<'EOF'
 // Package tally counts orders.
 package tally
+
+/*
+#cgo LDFLAGS: -L${SRCDIR} -lweight
+int tally_weight(int n);
+*/
+import "C"
 
 import "sync/atomic"
 
 var orders int64
 
 // Add counts one order.
-func Add() int64 { return atomic.AddInt64(&orders, 1) }
+func Add() int64 { return atomic.AddInt64(&orders, int64(C.tally_weight(1))) }
 EOF
     cat > shop/go.mod <<'EOF'
 module example.com/shop

@@ -23,7 +23,9 @@
  *   - GOPATH mode (no go.mod): GO111MODULE=off, with go-work/gopath first
  *     in GOPATH, holding a link to the probe.
  *
- * go runs offline (GOPROXY=off); its cache is the user's (GOCACHE).
+ * The c-archive does not carry the #cgo LDFLAGS its packages declare:
+ * go list reads them for the driver's link.  go runs offline
+ * (GOPROXY=off); its cache is the user's (GOCACHE).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -399,6 +401,36 @@ static int go_pieces(void)
     return rc;
 }
 
+/* The #cgo LDFLAGS of the package and its dependencies, which a
+ * c-archive does not carry, onto the driver's link. */
+static int cgo_ldflags(const go_build *g, lh_strv *link)
+{
+    lh_strv argv = {0}, env = {0};
+    lh_buf res = LH_BUF_INIT;
+    go_env(g, &env);
+    go_cmd(g, &argv, "list");
+    lh_strv_add(&argv, "-deps");
+    lh_strv_add(&argv, "-f");
+    lh_strv_add(&argv, "{{range .CgoLDFLAGS}}{{.}}{{\"\\n\"}}{{end}}");
+    lh_strv_add(&argv, ".");
+    int rc = lh_build_tool("listing the package's cgo LDFLAGS", &argv, &env,
+                           &res);
+    for (const char *p = lh_buf_str(&res); rc == 0 && *p;) {
+        size_t n = strcspn(p, "\n");
+        int seen = 0;
+        for (int i = 0; i < link->n && !seen; i++)
+            seen = strlen(link->v[i]) == n &&
+                   strncmp(link->v[i], p, n) == 0;
+        if (n && !seen)
+            lh_strv_add(link, "%.*s", (int)n, p);
+        p += n + (p[n] ? 1 : 0);
+    }
+    lh_buf_free(&res);
+    lh_strv_free(&argv);
+    lh_strv_free(&env);
+    return rc;
+}
+
 /* The two go builds and the driver's link. */
 static int build_all(const go_build *g)
 {
@@ -442,13 +474,15 @@ static int build_all(const go_build *g)
     lh_strv_split(&link, LH_KIT_FUZZ_ENGINE);
     for (int i = 0; i < o->libs.n; i++)
         lh_strv_add(&link, "%s", o->libs.v[i]);
-    lh_strv_split(&link, LH_KIT_LUA_LIBS);
-    lh_strv_split(&link, "-pthread -ldl -lm");
     int rc = lh_build_tool("building the library (go, c-shared)", &shared,
                            &env, NULL);
     if (rc == 0)
         rc = lh_build_tool("building the instrumented c-archive (go)",
                            &arch, &env, NULL);
+    if (rc == 0)
+        rc = cgo_ldflags(g, &link);
+    lh_strv_split(&link, LH_KIT_LUA_LIBS);
+    lh_strv_split(&link, "-pthread -ldl -lm");
     if (rc == 0)
         rc = lh_build_tool("linking the libFuzzer driver", &link, &none,
                            NULL);
