@@ -87,6 +87,62 @@ static double allowed_rise(const lh_json *inv, const char *name,
     return fmax(dflt_pct / 100 * fabs(base), floor);
 }
 
+static const char *fmt_rate(char *buf, size_t len, double v)
+{
+    snprintf(buf, len, "%.4g", v);
+    return buf;
+}
+
+/* A rate against its stored rate, benchstat-like: before and after per
+ * iteration with their intervals, and the change. */
+static void compare_rate(lh_json *inv, const lh_json *stored, int *failed)
+{
+    const char *metric = lh_json_gets(inv, "metric", "?");
+    const char *unit = lh_json_gets(inv, "unit", "");
+    double before = lh_json_getn(stored, "growth_per_iter", NAN);
+    double b_lo = lh_json_getn(stored, "rate_lo", before);
+    double b_hi = lh_json_getn(stored, "rate_hi", before);
+    double after = lh_json_getn(inv, "growth_per_iter", NAN);
+    double a_lo = lh_json_getn(inv, "slope_lo", after);
+    double a_hi = lh_json_getn(inv, "slope_hi", after);
+    double floor = strcmp(unit, "B") == 0 ? LH_BASELINE_RATE_FLOOR_BYTES
+                                          : LH_BASELINE_RATE_FLOOR;
+    char how[64];
+    double tol = allowed_rise(inv, "per_iter", LH_BASELINE_RATE_PCT, before,
+                              floor, how, sizeof how);
+    int bad = isfinite(before) && isfinite(a_lo) && a_lo > before + tol;
+    char s1[32], s2[32], s3[32], s4[32], s5[32], s6[32], s7[32];
+    char change[48];
+    if (before != 0 && isfinite(before) && isfinite(after))
+        snprintf(change, sizeof change, "%+.1f%%",
+                 (after - before) / fabs(before) * 100);
+    else
+        snprintf(change, sizeof change, "%+.4g %s/iter", after - before,
+                 unit);
+    char reason[512];
+    snprintf(reason, sizeof reason, "%s per iteration: before %s (CI "
+             "%s..%s), after %s (CI %s..%s) %s/iter, %s; %s (%s allows "
+             "+%s)", metric, fmt_rate(s1, sizeof s1, before),
+             fmt_rate(s2, sizeof s2, b_lo), fmt_rate(s3, sizeof s3, b_hi),
+             fmt_rate(s4, sizeof s4, after), fmt_rate(s5, sizeof s5, a_lo),
+             fmt_rate(s6, sizeof s6, a_hi), unit, change,
+             bad ? "rose beyond the tolerance" : "within the baseline",
+             how, fmt_rate(s7, sizeof s7, tol));
+    if (bad)
+        (*failed)++;
+    lh_buf b = LH_BUF_INIT;
+    lh_buf_printf(&b, "{\"status\":\"%s\"", bad ? "fail" : "pass");
+    lh_json_field_str(&b, "reason", reason);
+    lh_json_field_num(&b, "growth_per_iter", before);
+    lh_json_field_num(&b, "rate_lo", b_lo);
+    lh_json_field_num(&b, "rate_hi", b_hi);
+    lh_buf_puts(&b, ",\"tolerance\":{\"per_iter\":");
+    lh_json_num(&b, tol);
+    lh_buf_puts(&b, "}}");
+    lh_json_set(inv, "stored_baseline", lh_json_from(&b));
+    lh_buf_free(&b);
+}
+
 static void compare_one(lh_json *inv, const lh_json *stored, int *failed)
 {
     lh_buf b = LH_BUF_INIT;
@@ -97,6 +153,10 @@ static void compare_one(lh_json *inv, const lh_json *stored, int *failed)
                     "baseline for this invariant\"}");
         lh_json_set(inv, "stored_baseline", lh_json_from(&b));
         lh_buf_free(&b);
+        return;
+    }
+    if (strcmp(lh_json_gets(inv, "kind", ""), "rate") == 0) {
+        compare_rate(inv, stored, failed);
         return;
     }
     double base_slope = lh_json_getn(stored, "growth_per_iter", NAN);
@@ -230,9 +290,9 @@ lh_json *lh_baseline_load(const char *path, lh_buf *err)
             }
             lh_buf_putc(&where, '.');
             static const char *nums[] = {
-                "growth_per_iter", "peak", "baseline",
+                "growth_per_iter", "peak", "baseline", "rate_lo", "rate_hi",
             };
-            for (size_t i = 0; i < 3 && !bad; i++)
+            for (size_t i = 0; i < 5 && !bad; i++)
                 bad = check_field(inv, nums[i], LH_JNUM, 1, 0,
                                   lh_buf_str(&where), path, err) < 0;
             bad = bad ||
@@ -299,6 +359,12 @@ static void workload_entry(lh_buf *b, const lh_json *w)
         lh_json_field_num(b, "peak", lh_json_getn(inv, "peak", NAN));
         lh_json_field_num(b, "baseline", lh_json_getn(inv, "baseline", NAN));
         lh_json_field_num(b, "iterations", lh_json_getn(w, "iterations", 0));
+        if (strcmp(lh_json_gets(inv, "kind", ""), "rate") == 0) {
+            lh_json_field_num(b, "rate_lo", lh_json_getn(inv, "slope_lo",
+                                                         NAN));
+            lh_json_field_num(b, "rate_hi", lh_json_getn(inv, "slope_hi",
+                                                         NAN));
+        }
         lh_json_field_str(b, "unit", lh_json_gets(inv, "unit", ""));
         lh_buf_putc(b, '}');
     }

@@ -96,8 +96,19 @@ static void json_invariant(lh_buf *b, worker *wk, judged *j)
     lh_json_field_num(b, "slack", inv->spec.slack);
     lh_buf_printf(b, ",\"slack_is_percent\":%s",
                   inv->spec.slack_is_pct ? "true" : "false");
-    if (inv->spec.kind == LH_INV_BOUNDED)
+    if (inv->spec.kind == LH_INV_BOUNDED || inv->spec.kind == LH_INV_RATE)
         lh_json_field_num(b, "max", inv->spec.max);
+    if (inv->spec.kind == LH_INV_RATE) {
+        /* per iteration: the phases' median and its interval, and the
+         * whole run's (growth_per_iter, slope_lo/hi repeat the first) */
+        lh_json_field_num(b, "rate_per_iter", j->ok ? j->v.slope : NAN);
+        lh_json_field_num(b, "rate_lo", j->ok ? j->v.slope_lo : NAN);
+        lh_json_field_num(b, "rate_hi", j->ok ? j->v.slope_hi : NAN);
+        lh_json_field_num(b, "rate_run", j->ok ? j->v.growth : NAN);
+        lh_json_field_num(b, "rate_level",
+                          1 - (inv->spec.alpha > 0 ? inv->spec.alpha
+                                                   : LH_RATE_ALPHA));
+    }
     if (inv->spec.kind == LH_INV_MAX_GROWTH)
         lh_json_field_num(b, "per_iter", inv->spec.per_iter);
     lh_json_field_num(b, "alpha", inv->spec.alpha);
@@ -203,6 +214,14 @@ const char *wk_format_verdict(worker *wk, judged *j, lh_buf *out)
             strncmp(r, "plateau: last step", 18) == 0 ||
             strncmp(r, "unresolved", 10) == 0)
             lh_buf_printf(out, "; %.*s", (int)strcspn(r, ";"), r);
+    } else if (inv->spec.kind == LH_INV_RATE) {
+        char lo[48], hi[48];
+        wk_fmt_value(a, sizeof a, j->v.slope);
+        wk_fmt_value(lo, sizeof lo, j->v.slope_lo);
+        wk_fmt_value(hi, sizeof hi, j->v.slope_hi);
+        wk_fmt_value(t, sizeof t, j->v.threshold);
+        lh_buf_printf(out, "%s %s/iter (CI %s..%s, %zu phases) max %s/iter",
+                      a, *unit ? unit : "units", lo, hi, j->v.judged, t);
     } else if (inv->spec.kind == LH_INV_BASELINE) {
         wk_fmt_value(a, sizeof a, j->v.growth);
         wk_fmt_value(t, sizeof t, j->v.threshold);

@@ -131,6 +131,8 @@ static int settle(worker *wk)
 {
     uint32_t phase = wk->flight->phase;
     wk->flight->phase = LH_PHASE_SETTLE;
+    /* counters leave out settling and sampling, to the sample's end */
+    lh_probes_exclude_begin(&wk->probes);
     int rc = 0;
     if (wk->w.has_settle) {
         lua_getfield(wk->L, wk->wtab, "settle");
@@ -173,6 +175,7 @@ static void take_sample(worker *wk, double x)
         if (g >= 0)
             row[LH_M_GO_GOROUTINES] = (double)g;
     }
+    lh_probes_exclude_end(&wk->probes);
     wk->x[wk->nrows] = x;
     for (size_t m = 0; m < n; m++)
         if (isfinite(row[m]) && !(row[m] <= wk->peak[m]))
