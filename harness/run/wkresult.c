@@ -52,6 +52,26 @@ static void json_series(lh_buf *b, worker *wk, int metric)
 }
 
 /* ,"tolerance":{...} when the script set one (the gate has defaults). */
+/* A rate's allocation sites, per measured iteration (estimates from the
+ * sampled stacks or the Go heap profile), for the gate to compare with
+ * the baseline's. */
+static void json_rate_sites(lh_buf *b, worker *wk, const judged *j)
+{
+    double iters = wk->nrows ? wk->x[wk->nrows - 1] : 0;
+    lh_buf_puts(b, ",\"rate_sites\":[");
+    for (int i = 0; iters > 0 && i < j->nsites; i++) {
+        const lh_site *st = &j->sites[i];
+        lh_buf_puts(b, i ? ",{" : "{");
+        lh_json_key(b, "func");
+        lh_json_str(b, st->func);
+        lh_json_field_str(b, "location", st->location);
+        lh_json_field_num(b, "allocs_per_iter", st->count / iters);
+        lh_json_field_num(b, "bytes_per_iter", st->bytes / iters);
+        lh_buf_putc(b, '}');
+    }
+    lh_buf_putc(b, ']');
+}
+
 static void json_tolerance(lh_buf *b, const lh_invariant *inv)
 {
     const lh_tolerance *t[] = { &inv->tol_per_iter, &inv->tol_peak };
@@ -105,9 +125,7 @@ static void json_invariant(lh_buf *b, worker *wk, judged *j)
         lh_json_field_num(b, "rate_lo", j->ok ? j->v.slope_lo : NAN);
         lh_json_field_num(b, "rate_hi", j->ok ? j->v.slope_hi : NAN);
         lh_json_field_num(b, "rate_run", j->ok ? j->v.growth : NAN);
-        lh_json_field_num(b, "rate_level",
-                          1 - (inv->spec.alpha > 0 ? inv->spec.alpha
-                                                   : LH_RATE_ALPHA));
+        lh_json_field_num(b, "rate_level", 1 - inv->spec.alpha);
     }
     if (inv->spec.kind == LH_INV_MAX_GROWTH)
         lh_json_field_num(b, "per_iter", inv->spec.per_iter);
@@ -116,8 +134,10 @@ static void json_invariant(lh_buf *b, worker *wk, judged *j)
     lh_json_field_num(b, "samples", (double)wk->nrows);
     lh_json_field_num(b, "judged_samples", (double)j->v.judged);
     lh_json_field_str(b, "reason", j->v.reason);
+    if (inv->spec.kind == LH_INV_RATE)
+        json_rate_sites(b, wk, j);
     lh_buf_puts(b, ",\"sites\":[");
-    for (int i = 0; i < j->nsites; i++) {
+    for (int i = 0; j->v.fail && i < j->nsites; i++) {
         const lh_site *st = &j->sites[i];
         lh_buf_puts(b, i ? ",{" : "{");
         lh_json_key(b, "func");
