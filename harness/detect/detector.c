@@ -767,11 +767,12 @@ static int judge_rate(const lh_inv_spec *spec, const double *x,
     v->growth = (y[n - 1] - y[0]) / (x[n - 1] - x[0]);
     v->threshold = spec->max;
     v->fail = v->slope_lo > spec->max;
-    fmt_num(b1, sizeof b1, v->slope, 0);
-    fmt_num(b2, sizeof b2, v->slope_lo, 0);
-    fmt_num(b3, sizeof b3, v->slope_hi, 0);
-    fmt_num(b4, sizeof b4, spec->max, 0);
-    fmt_num(b5, sizeof b5, v->growth, 0);
+    /* rates as %.4g: 2.01 allocations per iteration is not 2.0 */
+    snprintf(b1, sizeof b1, "%.4g", v->slope);
+    snprintf(b2, sizeof b2, "%.4g", v->slope_lo);
+    snprintf(b3, sizeof b3, "%.4g", v->slope_hi);
+    snprintf(b4, sizeof b4, "%.4g", spec->max);
+    snprintf(b5, sizeof b5, "%.4g", v->growth);
     reason_add(v, "%s/iter (%g%% CI %s..%s over %zu phases; whole run %s)"
                " %s max %s/iter", b1, 100 * (1 - alpha), b2, b3, m, b5,
                v->fail ? ">" : "<=", b4);
