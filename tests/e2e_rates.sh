@@ -56,4 +56,37 @@ expect_eq "report.json carries the rate fields" \
 if [ "$LANG_" = c ]; then site=scratch_parse_alloc; else site=parseNew; fi
 expect_match "the site whose allocation count grew is named" \
     "$(inv alloc "$M" "(i.stored_baseline.grew_sites[1] or {}).func")" "$site"
+
+# Misuse is an error naming the line (exit 2), never a silent pass.
+bad() {     # bad NAME INVARIANT [FIELDS]: a one-workload script into $T
+    cat > "$T/$1.lua" <<LUA
+local lib = leak.target "build/targets/c/libscratch.so"
+leak.workload "$1" {
+  target = lib, iterations = 600, ${3:-}
+  step = lib:fn "scratch_parse_alloc",
+  invariants = { $2 },
+}
+LUA
+    "$LH" run "$T/$1.lua" --report-dir "$T/$1" >"$T/$1.out" 2>&1
+}
+if [ "$LANG_" = c ]; then
+    bad stable_counter 'leak.stable "heap.allocs"'
+    expect_eq "stable on a counter: exit 2" "$?" 2
+    expect_match "... naming the line and leak.rate" "$(cat "$T/stable_counter.out")" \
+        "stable_counter.lua:5: 'heap.allocs' counts work done since start .*leak.rate"
+    bad rate_level 'leak.rate "heap.live_bytes" { max = 1 }'
+    expect_eq "rate on a level metric: exit 2" "$?" 2
+    expect_match "... saying it needs a counter" "$(cat "$T/rate_level.out")" \
+        "rate_level.lua:5: leak.rate needs a counter metric .*leak.max_growth"
+    bad rate_nomax 'leak.rate "heap.allocs"'
+    expect_eq "rate without max: exit 2" "$?" 2
+    bad rate_go 'leak.rate "go.allocs" { max = 1 }'
+    expect_eq "a Go counter on a C target: an error verdict (2)" "$?" 2
+    expect_match "... saying why" "$(cat "$T/rate_go.out")" \
+        "ERROR .*go.allocs.*not available.*Go probe"
+    bad rate_few 'leak.rate "heap.allocs" { max = 1 }' 'samples = 6,'
+    expect_eq "too few phases for the 99% interval: exit 2" "$?" 2
+    expect_match "... saying the minimum" "$(cat "$T/rate_few.out")" \
+        "interval of the median rate needs at least 8 samples"
+fi
 finish
