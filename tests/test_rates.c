@@ -122,6 +122,7 @@ static lh_json *report(const char *metric, const char *unit, double rate,
              "\"iterations\":6000,\"invariants\":[{\"metric\":\"%s\","
              "\"kind\":\"rate\",\"unit\":\"%s\",\"growth_per_iter\":%g,"
              "\"slope_lo\":%g,\"slope_hi\":%g,\"peak\":1e6,"
+             "\"judged_samples\":20,"
              "\"rate_sites\":%s}]}]}", metric, unit, rate, lo, hi, sites);
     return parse(text);
 }
@@ -217,6 +218,23 @@ static void test_gate(void)
     rep = report("heap.alloc_bytes", "B", 264, 264, 264, "[]");
     st = compare(rep, base, &failed, &why);
     check(strcmp(st, "fail") == 0, "0 -> 264 B/iter fails");
+    lh_json_free(rep);
+    lh_json_free(base);
+
+    /* GC cycles: one more per phase (20 phases of 300 iterations). */
+    base = stored("go.gc_auto_cycles", 0.001, "[]");
+    rep = report("go.gc_auto_cycles", "cycles", 0.01, 0.0067, 0.011,
+                 "[]");
+    st = compare(rep, base, &failed, &why);
+    check(strcmp(st, "fail") == 0,
+          "3 GCs a phase, was one in 3 phases: fails: %s", why);
+    lh_json_free(rep);
+    rep = report("go.gc_auto_cycles", "cycles", 0.0033, 0.002, 0.0034,
+                 "[]");
+    st = compare(rep, base, &failed, &why);
+    check(strcmp(st, "pass") == 0,
+          "1 GC a phase, was one in 3: within one more per phase: %s",
+          why);
     lh_json_free(rep);
     lh_json_free(base);
 }

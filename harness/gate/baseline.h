@@ -23,7 +23,8 @@
 /* A rate invariant (leak.rate) is compared on its rate alone (a counter's
  * peak only says how long the run was): it may rise by 10% of the stored
  * rate, and at least by half a unit per iteration (8 B for a rate in
- * bytes, the smallest block) so that a rate of 0 does not fail on noise.
+ * bytes, the smallest block; for GC cycles, one per phase) so that a rate
+ * of 0 does not fail on noise.
  * It fails when the lower end of the run's interval is above that. */
 #define LH_BASELINE_RATE_PCT 10.0
 #define LH_BASELINE_RATE_FLOOR 0.5
