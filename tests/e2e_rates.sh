@@ -84,6 +84,20 @@ if [ "$LANG_" = c ]; then
     expect_eq "a Go counter on a C target: an error verdict (2)" "$?" 2
     expect_match "... saying why" "$(cat "$T/rate_go.out")" \
         "ERROR .*go.allocs.*not available.*Go probe"
+    if [ -n "${LH_OLDPROBE:-}" ]; then
+        cat > "$T/old.lua" <<LUA
+local lib = leak.target "$LH_OLDPROBE"
+leak.workload "old-probe" {
+  target = lib, iterations = 600, settle = false,
+  step = lib:fn "oldprobe_nop",
+  invariants = { leak.rate "go.allocs" { max = 1 } },
+}
+LUA
+        "$LH" run "$T/old.lua" --report-dir "$T/old" >"$T/old.out" 2>&1
+        expect_eq "a Go probe without counters: an error (2)" "$?" 2
+        expect_match "... saying the probe is older" "$(cat "$T/old.out")" \
+            "ERROR .*go.allocs.*older leakhound Go probe without allocation counters"
+    fi
     bad rate_few 'leak.rate "heap.allocs" { max = 1 }' 'samples = 6,'
     expect_eq "too few phases for the 99% interval: exit 2" "$?" 2
     expect_match "... saying the minimum" "$(cat "$T/rate_few.out")" \
