@@ -264,6 +264,30 @@ static void test_malloc_free(void)
 
 /* ---- calloc ----------------------------------------------------------- */
 
+/* total_alloc_bytes: usable bytes of every allocation, a realloc's new
+ * block included, never lowered by a free (the allocation rate's source). */
+static void test_alloc_bytes(void)
+{
+    lh_heap_stats b = mark();
+    char *p = F.malloc(100);
+    size_t u1 = usable(p);
+    char *q = F.realloc(p, 5000);
+    size_t u2 = usable(q);
+    F.free(q);
+    lh_heap_stats a = mark();
+    check(q && a.total_alloc_bytes - b.total_alloc_bytes == u1 + u2,
+          "total_alloc_bytes counts malloc and realloc's new block "
+          "(+%llu, want +%zu)",
+          (unsigned long long)(a.total_alloc_bytes - b.total_alloc_bytes),
+          u1 + u2);
+    b = mark();
+    void *r = lh_raw_malloc(64);
+    lh_raw_free(r);
+    a = mark();
+    check(a.total_alloc_bytes == b.total_alloc_bytes,
+          "total_alloc_bytes leaves the harness's raw allocations out");
+}
+
 static void test_calloc(void)
 {
     char why[WHY_LEN];
@@ -1257,6 +1281,7 @@ int main(void)
 
     test_resolution();
     test_malloc_free();
+    test_alloc_bytes();
     test_calloc();
     test_realloc();
     test_reallocarray();

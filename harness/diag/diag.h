@@ -66,6 +66,11 @@ void lh_heapsites_free(lh_heapsnap *s);
 int lh_heapsites_diff(const lh_heapsnap *a, const lh_heapsnap *b,
                       lh_site *out, int max);
 
+/* Sites by allocations made from a to b, freed or not (estimates: count
+ * = allocations, bytes = bytes allocated), most allocations first. */
+int lh_heapsites_alloc_diff(const lh_heapsnap *a, const lh_heapsnap *b,
+                            lh_site *out, int max);
+
 /* ---- mapped memory (mmapsites.c) --------------------------------------
  * Every mapping the interposer counts is recorded with its stack (no
  * sampling: each is a syscall already). */
@@ -127,6 +132,12 @@ void lh_godiag_call_labeled(int thread, void (*fn)(void *), void *arg);
 /* Go heap allocation sites whose in-use bytes grew. */
 int lh_godiag_heap(const lh_gosnap *a, const lh_gosnap *b, lh_site *out,
                    int max);
+
+/* Go heap allocation sites by allocations made between a and b (the
+ * profile's alloc_objects/alloc_space: count = objects, bytes = bytes
+ * allocated, freed or not), most objects first. */
+int lh_godiag_heap_allocs(const lh_gosnap *a, const lh_gosnap *b,
+                          lh_site *out, int max);
 
 /* Write the raw pprof heap profiles (gzipped protobuf) of a snapshot, so
  * `go tool pprof -base BASE END` works.  0, or -1 with errno. */

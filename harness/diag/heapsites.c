@@ -69,8 +69,11 @@ static _Atomic uint64_t hs_seed_ctr;
 
 static lh_spinlock hs_lock;
 
-/* Per interned stack: estimated live bytes and allocations. */
+/* Per interned stack: estimated live bytes and allocations, and bytes
+ * and allocations made since recording started (never lowered by a free:
+ * the allocation rate's sites). */
 static double *hs_bytes, *hs_count;
+static double *hs_abytes, *hs_acount;
 static int hs_nstacks;
 
 /* Live samples: address -> stack and weights.  Linear probing with
@@ -177,16 +180,14 @@ static int stacks_grow(int id)
             return -1;
         n *= 2;
     }
-    double *b = lh_raw_realloc(hs_bytes, (size_t)n * sizeof *b);
-    if (!b)
-        return -1;
-    hs_bytes = b;
-    double *c = lh_raw_realloc(hs_count, (size_t)n * sizeof *c);
-    if (!c)
-        return -1;
-    hs_count = c;
-    memset(hs_bytes + hs_nstacks, 0, (size_t)(n - hs_nstacks) * sizeof *b);
-    memset(hs_count + hs_nstacks, 0, (size_t)(n - hs_nstacks) * sizeof *c);
+    double **arrays[] = { &hs_bytes, &hs_count, &hs_abytes, &hs_acount };
+    for (size_t k = 0; k < sizeof arrays / sizeof *arrays; k++) {
+        double *a = lh_raw_realloc(*arrays[k], (size_t)n * sizeof *a);
+        if (!a)
+            return -1;
+        memset(a + hs_nstacks, 0, (size_t)(n - hs_nstacks) * sizeof *a);
+        *arrays[k] = a;
+    }
     hs_nstacks = n;
     return 0;
 }
@@ -221,6 +222,8 @@ static void live_add(uintptr_t p, int id, double wb, double wc)
     hs_tab[j].wcount = wc;
     hs_bytes[id] += wb;
     hs_count[id] += wc;
+    hs_abytes[id] += wb;
+    hs_acount[id] += wc;
 }
 
 /* Under hs_lock. */
@@ -527,6 +530,8 @@ void lh_heapsites_stop(void)
     if (hs_nstacks) {
         memset(hs_bytes, 0, (size_t)hs_nstacks * sizeof *hs_bytes);
         memset(hs_count, 0, (size_t)hs_nstacks * sizeof *hs_count);
+        memset(hs_abytes, 0, (size_t)hs_nstacks * sizeof *hs_abytes);
+        memset(hs_acount, 0, (size_t)hs_nstacks * sizeof *hs_acount);
     }
     for (size_t i = 0; i < sizeof hs_filter / sizeof *hs_filter; i++)
         atomic_store_explicit(&hs_filter[i], 0, memory_order_relaxed);
@@ -539,6 +544,8 @@ struct lh_heapsnap {
     int n;
     double *bytes;
     double *count;
+    double *abytes;         /* allocated since recording started */
+    double *acount;
 };
 
 lh_heapsnap *lh_heapsites_snapshot(void)
@@ -552,15 +559,20 @@ lh_heapsnap *lh_heapsites_snapshot(void)
     int n = hs_nstacks;
     s->bytes = lh_raw_malloc((size_t)(n ? n : 1) * sizeof *s->bytes);
     s->count = lh_raw_malloc((size_t)(n ? n : 1) * sizeof *s->count);
-    if (s->bytes && s->count) {
+    s->abytes = lh_raw_malloc((size_t)(n ? n : 1) * sizeof *s->abytes);
+    s->acount = lh_raw_malloc((size_t)(n ? n : 1) * sizeof *s->acount);
+    int ok = s->bytes && s->count && s->abytes && s->acount;
+    if (ok) {
         if (n) {
             memcpy(s->bytes, hs_bytes, (size_t)n * sizeof *s->bytes);
             memcpy(s->count, hs_count, (size_t)n * sizeof *s->count);
+            memcpy(s->abytes, hs_abytes, (size_t)n * sizeof *s->abytes);
+            memcpy(s->acount, hs_acount, (size_t)n * sizeof *s->acount);
         }
         s->n = n;
     }
     lh_spin_unlock(&hs_lock);
-    if (!s->bytes || !s->count) {
+    if (!ok) {
         lh_heapsites_free(s);
         return NULL;
     }
@@ -573,11 +585,27 @@ void lh_heapsites_free(lh_heapsnap *s)
         return;
     lh_raw_free(s->bytes);
     lh_raw_free(s->count);
+    lh_raw_free(s->abytes);
+    lh_raw_free(s->acount);
     lh_raw_free(s);
 }
 
-int lh_heapsites_diff(const lh_heapsnap *a, const lh_heapsnap *b,
-                      lh_site *out, int max)
+/* Most allocations first (lh_sites_group sorts by bytes); few sites, an
+ * insertion sort. */
+static void sort_by_count(lh_site *s, int n)
+{
+    for (int i = 1; i < n; i++) {
+        lh_site v = s[i];
+        int j = i;
+        for (; j > 0 && s[j - 1].count < v.count; j--)
+            s[j] = s[j - 1];
+        s[j] = v;
+    }
+}
+
+/* Sites whose live (or, allocs, allocated) bytes or count grew. */
+static int snap_diff(const lh_heapsnap *a, const lh_heapsnap *b,
+                     lh_site *out, int max, int allocs)
 {
     if (!a || !b || max <= 0)
         return 0;
@@ -589,10 +617,15 @@ int lh_heapsites_diff(const lh_heapsnap *a, const lh_heapsnap *b,
     if (!ids || !db || !dc)
         goto out;
     for (int i = 0; i < n; i++) {
-        double gb = b->bytes[i] - (i < a->n ? a->bytes[i] : 0);
-        double gc = b->count[i] - (i < a->n ? a->count[i] : 0);
-        /* Sums of doubles: anything under a byte is rounding. */
-        if (gb < 0.5)
+        const double *bb = allocs ? b->abytes : b->bytes;
+        const double *bc = allocs ? b->acount : b->count;
+        const double *ab = allocs ? a->abytes : a->bytes;
+        const double *ac = allocs ? a->acount : a->count;
+        double gb = bb[i] - (i < a->n ? ab[i] : 0);
+        double gc = bc[i] - (i < a->n ? ac[i] : 0);
+        /* Sums of doubles: anything under a byte (an allocation) is
+         * rounding. */
+        if (allocs ? gc < 0.5 : gb < 0.5)
             continue;
         ids[m] = i;
         db[m] = gb;
@@ -600,9 +633,23 @@ int lh_heapsites_diff(const lh_heapsnap *a, const lh_heapsnap *b,
         m++;
     }
     written = lh_sites_group(ids, db, dc, m, out, max, NULL);
+    if (allocs)
+        sort_by_count(out, written);
 out:
     lh_raw_free(ids);
     lh_raw_free(db);
     lh_raw_free(dc);
     return written;
+}
+
+int lh_heapsites_diff(const lh_heapsnap *a, const lh_heapsnap *b,
+                      lh_site *out, int max)
+{
+    return snap_diff(a, b, out, max, 0);
+}
+
+int lh_heapsites_alloc_diff(const lh_heapsnap *a, const lh_heapsnap *b,
+                            lh_site *out, int max)
+{
+    return snap_diff(a, b, out, max, 1);
 }

@@ -71,7 +71,7 @@ static struct {
 
 static struct {
     _Alignas(LH_LINE) _Atomic uint64_t v;
-} total_allocs, total_frees;
+} total_allocs, total_frees, total_alloc_bytes;
 
 static struct {
     _Alignas(LH_LINE) _Atomic(lh_alloc_hook) fn;
@@ -120,6 +120,8 @@ static inline void note_alloc(void *p)
     atomic_fetch_add_explicit(&live_bytes.v, (int64_t)usable,
                               memory_order_relaxed);
     atomic_fetch_add_explicit(&total_allocs.v, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&total_alloc_bytes.v, usable,
+                              memory_order_relaxed);
     lh_alloc_hook hook = current_hook();
     if (hook)
         run_hook(hook, p, usable, 0);
@@ -175,6 +177,8 @@ static void *counted_realloc(void *p, size_t size)
                                   (int64_t)new_usable - (int64_t)old_usable,
                                   memory_order_relaxed);
         atomic_fetch_add_explicit(&total_allocs.v, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&total_alloc_bytes.v, new_usable,
+                                  memory_order_relaxed);
         atomic_fetch_add_explicit(&total_frees.v, 1, memory_order_relaxed);
         if (hook)
             run_hook(hook, q, new_usable, 0);
@@ -302,6 +306,8 @@ void lh_heap_read(lh_heap_stats *out)
     out->live_allocs = (int64_t)(allocs - frees);
     out->total_allocs = allocs;
     out->total_frees = frees;
+    out->total_alloc_bytes = atomic_load_explicit(&total_alloc_bytes.v,
+                                                  memory_order_relaxed);
 }
 
 void lh_heap_suspend(void)

@@ -26,6 +26,8 @@ typedef struct lh_heap_stats {
     int64_t live_allocs;    /* number of such blocks */
     uint64_t total_allocs;  /* allocations since start */
     uint64_t total_frees;   /* frees since start */
+    uint64_t total_alloc_bytes; /* usable bytes allocated since start (a
+                                   realloc counts its new block's) */
 } lh_heap_stats;
 /* A successful realloc of a live block counts as one free plus one
  * allocation (live_allocs unchanged, live_bytes by the size difference);

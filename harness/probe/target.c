@@ -250,6 +250,8 @@ static void find_go_probe(lh_target *t)
         sym(t->handle, "leakhound_go_goroutine_stacks");
     *(void **)&t->go.heap_profile =
         sym(t->handle, "leakhound_go_heap_profile");
+    *(void **)&t->go.alloc_counters =
+        sym(t->handle, "leakhound_go_alloc_counters");
     void *ls = sym(t->handle, "leakhound_go_label_set");
     void *cl = sym(t->handle, "leakhound_go_call_labeled");
     if (ls && cl) {

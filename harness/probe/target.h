@@ -37,6 +37,10 @@ typedef struct lh_go_probe {
      * goroutines Go code called from fn starts inherit them. */
     int64_t (*label_set)(const char *kv, int64_t n);
     void (*call_labeled)(int64_t set, void (*fn)(void *), void *arg);
+    /* NULL when the probe predates it (targets/go/probe/rates.go): heap
+     * objects and bytes allocated, automatic GC cycles, since start (-1:
+     * not provided by this runtime). */
+    void (*alloc_counters)(int64_t *out);
 } lh_go_probe;
 
 typedef struct lh_target {
