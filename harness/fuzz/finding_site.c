@@ -141,7 +141,10 @@ static const char *base_name(const char *path)
 /* "func file:line", or the func alone when there is no location (no
  * symbols: both are lib.so+0x...); then " (inlined into G file:line)"
  * when the compiler inlined it, since a static helper shared by two ops
- * (record.c's parse) says little on its own. */
+ * (record.c's parse) says little on its own; then " → F" when func is the
+ * user's code calling the library function F that allocates, so that two
+ * leaks through one library (sqlite3_prepare_v2, sqlite3_mprintf) from one
+ * function are two sites. */
 static void format_heap_site(const lh_site *st, char *site, size_t len)
 {
     const char *loc = base_name(st->location);
@@ -154,25 +157,26 @@ static void format_heap_site(const lh_site *st, char *site, size_t len)
     else
         n = snprintf(site, len, "%s %.*s", st->func, llen, loc);
     static const char inl[] = "inlined into ";
-    if (n < 0 || (size_t)n >= len ||
-        strncmp(st->detail, inl, sizeof inl - 1) != 0)
-        return;
-    /* detail is "inlined into G (path:line)"; C++ names hold parentheses,
-     * so the location is the last pair. */
-    const char *g = st->detail + sizeof inl - 1;
-    const char *paren = strrchr(g, '(');
-    if (!paren || paren == g || paren[-1] != ' ')
-        return;
-    int glen = (int)(paren - 1 - g);
-    const char *gloc = base_name(paren + 1);
-    const char *close = strrchr(gloc, ')');
-    llen = close ? (int)(close - gloc) : (int)strlen(gloc);
-    if (llen > 2 && strncmp(gloc + llen - 2, ":?", 2) == 0)
-        llen -= 2;
-    else if (llen == 1 && *gloc == '?')
-        llen = 0;
-    snprintf(site + n, len - (size_t)n, " (inlined into %.*s%s%.*s)", glen,
-             g, llen ? " " : "", llen, gloc);
+    /* detail is "[...; ]inlined into G (path:line)"; C++ names hold
+     * parentheses, so the location is the last pair. */
+    const char *g = strstr(st->detail, inl);
+    const char *paren = g ? strrchr(g, '(') : NULL;
+    if (n >= 0 && (size_t)n < len && g && paren &&
+        paren > g + sizeof inl - 1 && paren[-1] == ' ') {
+        g += sizeof inl - 1;
+        int glen = (int)(paren - 1 - g);
+        const char *gloc = base_name(paren + 1);
+        const char *close = strrchr(gloc, ')');
+        llen = close ? (int)(close - gloc) : (int)strlen(gloc);
+        if (llen > 2 && strncmp(gloc + llen - 2, ":?", 2) == 0)
+            llen -= 2;
+        else if (llen == 1 && *gloc == '?')
+            llen = 0;
+        n += snprintf(site + n, len - (size_t)n, " (inlined into %.*s%s%.*s)",
+                      glen, g, llen ? " " : "", llen, gloc);
+    }
+    if (n >= 0 && (size_t)n < len && st->via[0])
+        snprintf(site + n, len - (size_t)n, " \xe2\x86\x92 %s", st->via);
 }
 
 /* The site of a confirmed C heap leak (w: which heap metric, growth: its
