@@ -9,9 +9,9 @@
  * whatever the workload's not_mine prefixes name.  A target library the
  * process opened is the user's wherever it is installed: leakhound calls
  * it, so it is the user's wrapper even under /usr/lib, and a system library
- * is only reached through it.  The executable is the harness or a fuzz
- * driver with the target linked in; its harness frames are told apart by
- * trim.c before this is asked.  The runtime libraries (libc, ld.so ...) and
+ * is only reached through it.  The executable is the harness, or a fuzz
+ * driver with the target linked in (whose harness frames trim.c tells
+ * apart before this is asked).  The runtime libraries (libc, ld.so ...) and
  * glue names (std::, runtime.) are blame.c's own rules.
  */
 #include "diag.h"
@@ -69,6 +69,7 @@ static int named_not_mine(const sym_obj *o, const char *func,
         if ((func && *p && has_prefix(func, p)) ||
             rule_names_path(loc, p) ||
             (o && (rule_names_path(o->path, p) ||
+                   rule_names_path(o->real, p) ||
                    rule_names_path(o->name, p))))
             return 1;
     }
@@ -85,14 +86,22 @@ int lh_mine_path_is_system(const char *path)
 
 int lh_mine_frame(const sym_obj *o, const char *func, const char *loc)
 {
-    if (!o || named_not_mine(o, func, loc))
+    /* The C runtime's entry point, linked into every executable. */
+    if (!o || named_not_mine(o, func, loc) ||
+        (func && strcmp(func, "_start") == 0))
         return 0;
     if (loc)
         for (size_t i = 0;
              i < sizeof system_src_dirs / sizeof *system_src_dirs; i++)
             if (has_prefix(loc, system_src_dirs[i]))
                 return 0;
-    if (o->is_main || lh_target_is_file(o->path))
+    /* The executable is the harness, unless a fuzz driver links the
+     * target in (or no target was opened: a program of the user's own
+     * that records its sites, like the unit tests). */
+    if (o->is_main)
+        return lh_target_is_file(o->real) || !lh_target_opened();
+    if (lh_target_is_file(o->real))
         return 1;
-    return !lh_mine_path_is_system(o->path);
+    return !lh_mine_path_is_system(o->real) &&
+           !lh_mine_path_is_system(o->path);
 }

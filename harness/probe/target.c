@@ -456,6 +456,14 @@ int lh_target_is_file(const char *path)
     return e != NULL;
 }
 
+int lh_target_opened(void)
+{
+    pthread_mutex_lock(&registry_lock);
+    int any = registry != NULL;
+    pthread_mutex_unlock(&registry_lock);
+    return any;
+}
+
 lh_op_fn lh_target_op(lh_target *t, const char *name, char *err,
                       size_t errlen)
 {

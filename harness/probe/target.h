@@ -76,6 +76,9 @@ lh_target *lh_target_foreign(void);
  * wherever it is installed (diag's blame). */
 int lh_target_is_file(const char *path);
 
+/* 1 once this process opened a target (any). */
+int lh_target_opened(void);
+
 /* Look up an operation.  NULL with a message naming symbol and library. */
 lh_op_fn lh_target_op(lh_target *t, const char *name, char *err,
                       size_t errlen);
