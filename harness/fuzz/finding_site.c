@@ -183,21 +183,40 @@ static void format_heap_site(const lh_site *st, char *site, size_t len)
  * growth over the replays): the allocation site whose live bytes grew most
  * over the replays, when it holds at least HEAP_SITE_SHARE of the growth.
  * Less, and it is not the culprit but one of several, or the growth
- * happened where recording did not see it (another thread): "". */
+ * happened where recording did not see it (another thread): "".  A site
+ * in the user's code is one function whatever library functions it
+ * called: what it holds through the others (at any line) counts too, and
+ * the site is signed with the one it holds most through. */
+#define SITES_LOOKED_AT 8
+
+/* Same function in the same file (the line aside, as signatures do). */
+static int same_function(const lh_site *a, const lh_site *b)
+{
+    const char *ca = strrchr(a->location, ':');
+    const char *cb = strrchr(b->location, ':');
+    size_t la = ca ? (size_t)(ca - a->location) : strlen(a->location);
+    size_t lb = cb ? (size_t)(cb - b->location) : strlen(b->location);
+    return strcmp(a->func, b->func) == 0 && la == lb &&
+           strncmp(a->location, b->location, la) == 0;
+}
+
 void lh_or_heap_site(lh_oracle *o, int w, double growth, char *site,
                      size_t len)
 {
     site[0] = '\0';
     if (!o->heap_snap[0] || !o->heap_snap[1])
         return;
-    lh_site *top = lh_raw_malloc(sizeof *top);     /* ~5 KiB */
+    lh_site *top = lh_raw_malloc(SITES_LOOKED_AT * sizeof *top);
     if (!top)
         return;
-    if (lh_heapsites_diff(o->heap_snap[0], o->heap_snap[1], top, 1) == 1) {
-        double held = w == W_HEAP_BYTES ? top->bytes : top->count;
-        if (growth > 0.0 && held >= HEAP_SITE_SHARE * growth)
-            format_heap_site(top, site, len);
-    }
+    int n = lh_heapsites_diff(o->heap_snap[0], o->heap_snap[1], top,
+                              SITES_LOOKED_AT);
+    double held = 0.0;
+    for (int i = 0; i < n; i++)
+        if (i == 0 || (top[0].via[0] && same_function(&top[i], &top[0])))
+            held += w == W_HEAP_BYTES ? top[i].bytes : top[i].count;
+    if (n >= 1 && growth > 0.0 && held >= HEAP_SITE_SHARE * growth)
+        format_heap_site(&top[0], site, len);
     lh_raw_free(top);
 }
 
