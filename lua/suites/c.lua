@@ -574,3 +574,19 @@ leak.workload "c-users-requests-clean" {
     leak.stable "heap.live_allocs",
   },
 }
+
+-- One function, three leaks of ~1.5 KB through three sqlite3 functions
+-- (a statement, sqlite3_malloc, sqlite3_mprintf): three sites in `run`;
+-- for the fuzzer's signature the function holds all of the growth.
+leak.workload "c-users-session-leak" {
+  description = "open_session leaks a statement, a buffer and a string",
+  target = users,
+  expect = { fail = { "heap.live_bytes", "heap.live_allocs" } },
+  warmup = 100, iterations = 3000, samples = 20,
+  inputs = user_requests("S"),
+  step = users:fn "users_session_leaky",
+  invariants = {
+    leak.stable "heap.live_bytes",
+    leak.stable "heap.live_allocs",
+  },
+}

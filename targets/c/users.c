@@ -20,6 +20,8 @@
  *                        cache fill up and plateau
  *   users_update_leaky, users_label_leaky
  *                        one leak each, whatever the request's op byte
+ *   users_session_leaky  open_session leaks three blocks of ~1.5 KB, each
+ *                        through another sqlite3 function
  *
  * Single-threaded, like the workloads that drive it.
  */
@@ -105,6 +107,27 @@ static void label_user(const request *r)
     sqlite3_finalize(st);
     lh_escape(label);
     /* sqlite3_free(label) forgotten */
+}
+
+/* Three leaks of about the same size in one function, through three
+ * library functions: a statement never finalized, a buffer from
+ * sqlite3_malloc and a string from sqlite3_mprintf never freed.  None
+ * holds half the growth; the function holds all of it. */
+static void *volatile session_kept;
+
+__attribute__((noinline))
+static void open_session(const request *r)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT name FROM users WHERE id = ?1", -1,
+                           &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int(st, 1, r->id);
+        run(st);
+    }
+    char *buf = sqlite3_malloc(1400);
+    char *token = sqlite3_mprintf("%0*d", 1400, r->id);
+    session_kept = buf;
+    session_kept = token;
 }
 
 /* ---- done right --------------------------------------------------------- */
@@ -212,5 +235,13 @@ LH_EXPORT int users_label_leaky(const uint8_t *data, size_t size)
     request r = parse(data, size);
     if (db_open())
         label_user(&r);
+    return 0;
+}
+
+LH_EXPORT int users_session_leaky(const uint8_t *data, size_t size)
+{
+    request r = parse(data, size);
+    if (db_open())
+        open_session(&r);
     return 0;
 }
