@@ -146,6 +146,10 @@ expect_eq "not_mine { \"update_\" }: the op that called update_user" \
     "$(top not-mine-function)" 'users_update_leaky|update_user'
 expect_match "not_mine { \"libusers\" }: no own frame, the library's" \
     "$(top not-mine-library)" '^libsqlite3[.]so[.]0[+]0x[0-9a-f]+[|]nil$'
+"$LH" repro tests/scripts/blame_not_mine.lua --workload not-mine-function \
+    "$out/update" --artifact-dir "$out/art-nm" >"$out/repro-nm.txt" 2>&1
+expect_eq "not_mine in repro (the fuzzer's session): the signature is the \
+op's" "$(sig nm)" 'heap.live_bytes @ users_update_leaky users.c → update_user'
 "$LH" run tests/scripts/bad_not_mine.lua --report-dir "$out/bad" \
     >"$out/bad.txt" 2>&1
 expect_eq "not_mine = \"...\" (not a list): an error, exit 2" "$?" 2
