@@ -237,7 +237,7 @@ local FIELDS = {
   threads = "count1", samples = "count1", timeout = "duration",
   inputs = "inputs", invariants = "invariants",
   diagnose = "boolean", sample_bytes = "count1",
-  ignore_goroutines = "goignore",
+  ignore_goroutines = "goignore", not_mine = "notmine",
 }
 -- Upper limits beyond "fits an integer": threads the runner supports, and
 -- samples the detector accepts (samples + the baseline).
@@ -371,6 +371,28 @@ local function check_goignore(v)
   return v
 end
 
+-- Prefixes of code that is not the user's, beyond the system libraries:
+-- blame passes over it (diag.h: lh_notmine; 32 of at most 127 bytes).
+local function check_notmine(v)
+  if type(v) ~= "table" or #v > 32 then
+    error("not_mine must be a list of at most 32 prefixes, e.g. "
+          .. "{ \"libfoo\", \"vendor/\" }, got " .. show(v), 0)
+  end
+  local n = 0
+  for _ in pairs(v) do n = n + 1 end
+  if n ~= #v then
+    error("not_mine must be a list: it has keys other than 1.." .. #v, 0)
+  end
+  for i, p in ipairs(v) do
+    if type(p) ~= "string" or p == "" or #p >= 128 then
+      error("not_mine[" .. i .. "] must be a non-empty prefix of a "
+            .. "function name or a library or source file path (under "
+            .. "128 bytes), got " .. show(p), 0)
+    end
+  end
+  return v
+end
+
 local function check_field(name, kind, v)
   if kind == "function" or kind == "string" or kind == "boolean" then
     if type(v) ~= kind then
@@ -396,6 +418,7 @@ local function check_field(name, kind, v)
     end
     return secs
   elseif kind == "goignore" then return check_goignore(v)
+  elseif kind == "notmine" then return check_notmine(v)
   elseif kind == "expect" then return check_expect(v)
   elseif kind == "inputs" then return check_inputs(v)
   elseif kind == "invariants" then return check_invariants(v)

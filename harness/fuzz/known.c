@@ -89,11 +89,13 @@ static void backoff_reset(lh_oracle *o, int w)
     o->tick[w] = 0;
 }
 
-/* The signature names functions and files but not line numbers or code
- * offsets, so an edit that only moves code keeps a known leak known (and
- * `nightly` does not file it again).  A heap leak is one leak whether its
- * bytes or its blocks confirmed it: both sign as heap.live_bytes, also
- * across processes (the known signatures a restarted engine loads). */
+/* The signature names functions and files (and the library function the
+ * user's code called: "f users.c → sqlite3_prepare_v2", finding_site.c)
+ * but not line numbers or code offsets, so an edit that only moves code
+ * keeps a known leak known (and `nightly` does not file it again).  A
+ * heap leak is one leak whether its bytes or its blocks confirmed it: both
+ * sign as heap.live_bytes, also across processes (the known signatures a
+ * restarted engine loads). */
 void lh_or_make_sig(const lh_oracle *o, int w, int distinct,
                     const char *site, char *buf, size_t len)
 {

@@ -152,6 +152,20 @@ int lh_workload_read(lua_State *L, int idx, lh_workload *w, lh_buf *err)
     }
     lua_pop(L, 1);
 
+    /* leak.lua checked the list: strings, at most LH_NOT_MINE_MAX. */
+    if (lua_getfield(L, idx, "not_mine") == LUA_TTABLE) {
+        lua_Integer len = (lua_Integer)lua_rawlen(L, -1);
+        for (lua_Integer i = 1; i <= len && w->not_mine.n < LH_NOT_MINE_MAX;
+             i++) {
+            if (lua_rawgeti(L, -1, i) == LUA_TSTRING)
+                snprintf(w->not_mine.prefix[w->not_mine.n++],
+                         sizeof w->not_mine.prefix[0], "%s",
+                         lua_tostring(L, -1));
+            lua_pop(L, 1);
+        }
+    }
+    lua_pop(L, 1);
+
     lua_getfield(L, idx, "settle");
     w->has_settle = lua_isfunction(L, -1);
     w->settle_disabled = lua_isboolean(L, -1) && !lua_toboolean(L, -1);

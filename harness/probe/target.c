@@ -448,6 +448,24 @@ lh_target *lh_target_foreign(void)
     return e ? &e->t : NULL;
 }
 
+int lh_target_is_file(const char *path)
+{
+    pthread_mutex_lock(&registry_lock);
+    entry *e = registry;
+    while (e && strcmp(e->key, path) != 0 && strcmp(e->t.real, path) != 0)
+        e = e->next;
+    pthread_mutex_unlock(&registry_lock);
+    return e != NULL;
+}
+
+int lh_target_opened(void)
+{
+    pthread_mutex_lock(&registry_lock);
+    int any = registry != NULL;
+    pthread_mutex_unlock(&registry_lock);
+    return any;
+}
+
 lh_op_fn lh_target_op(lh_target *t, const char *name, char *err,
                       size_t errlen)
 {

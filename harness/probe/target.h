@@ -75,6 +75,14 @@ lh_target *lh_target_get(const char *path, char *err, size_t errlen);
  * field set), or NULL: for targets opened after the workload's own. */
 lh_target *lh_target_foreign(void);
 
+/* 1 when path (an object's file as the loader names it, or its real
+ * path) is a target library this process opened: the user's own code,
+ * wherever it is installed (diag's blame). */
+int lh_target_is_file(const char *path);
+
+/* 1 once this process opened a target (any). */
+int lh_target_opened(void);
+
 /* Look up an operation.  NULL with a message naming symbol and library. */
 lh_op_fn lh_target_op(lh_target *t, const char *name, char *err,
                       size_t errlen);

@@ -144,6 +144,8 @@ static void json_invariant(lh_buf *b, worker *wk, judged *j)
         lh_json_str(b, st->func);
         lh_json_field_str(b, "location", st->location);
         lh_json_field_str(b, "detail", st->detail);
+        if (st->via[0])
+            lh_json_field_str(b, "via", st->via);
         lh_json_field_num(b, "bytes", st->bytes);
         lh_json_field_num(b, "count", st->count);
         lh_json_field_str(b, "stack", st->folded);

@@ -760,6 +760,7 @@ static int run(worker *wk)
         wk->diag = lh_diagnosis_new(wk->target, (size_t)w->sample_bytes);
     if (w->has_goignore)
         lh_godiag_set_ignore(&w->goignore);
+    lh_blame_set_not_mine(&w->not_mine);
 
     size_t rows = 2 * ((size_t)w->samples + 1);    /* room to extend */
     wk->x = lh_xcalloc(rows, sizeof *wk->x);
