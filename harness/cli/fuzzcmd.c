@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <lauxlib.h>
 #include <lua.h>
 
 #include "artifact.h"
@@ -30,6 +31,7 @@
 #include "json.h"
 #include "repro.h"
 #include "script.h"
+#include "sha1.h"
 #include "text.h"
 #include "workload.h"
 #include "clock.h"
@@ -60,6 +62,9 @@ typedef struct driver_info {
     char name[256];             /* target short name: libNAME.so -> NAME */
     char target[4096];
     int go;                     /* the target is a Go library */
+    char corpus[4096];          /* the workload's leak.corpus(dir), or "" */
+    lh_buf inputs;              /* ... else its inputs list (read_workload) */
+    char source[512];           /* script:line of the workload */
 } driver_info;
 
 static int usage(const char *cmd, const char *msg, const char *arg)
@@ -150,8 +155,11 @@ static int parse(const char *cmd, int argc, char **argv, fuzz_opts *o)
     return 0;
 }
 
-/* The workload's target path, from the script in declare mode. */
-static int workload_target(const fuzz_opts *o, char *out, size_t len)
+/* The workload's target path and its seeds, from the script in declare
+ * mode: the directory of inputs = leak.corpus(dir) in d->corpus, or the
+ * strings of a literal inputs list in d->inputs (each a size_t length and
+ * its bytes). */
+static int read_workload(const fuzz_opts *o, driver_info *d)
 {
     lua_State *L = lh_script_new(LH_SCRIPT_DECLARE);
     lh_buf err = LH_BUF_INIT;
@@ -171,7 +179,8 @@ static int workload_target(const fuzz_opts *o, char *out, size_t len)
     }
     lh_workload w;
     lh_script_workload(L, index);
-    if (lh_workload_read(L, -1, &w, &err) < 0) {
+    int wt = lua_gettop(L);
+    if (lh_workload_read(L, wt, &w, &err) < 0) {
         fprintf(stderr, "leakhound: %s\n", lh_buf_str(&err));
         goto out;
     }
@@ -180,7 +189,22 @@ static int workload_target(const fuzz_opts *o, char *out, size_t len)
                 o->workload);
         goto out;
     }
-    snprintf(out, len, "%s", w.target);
+    snprintf(d->target, sizeof d->target, "%s", w.target);
+    snprintf(d->corpus, sizeof d->corpus, "%s", w.corpus);
+    snprintf(d->source, sizeof d->source, "%s", w.source);
+    if (!w.corpus[0] && lua_getfield(L, wt, "inputs") == LUA_TTABLE) {
+        lua_Integer n = luaL_len(L, -1);
+        for (lua_Integer i = 1; i <= n; i++) {
+            size_t len;
+            lua_geti(L, -1, i);
+            const char *s = lua_tolstring(L, -1, &len);
+            if (s) {
+                lh_buf_add(&d->inputs, &len, sizeof len);
+                lh_buf_add(&d->inputs, s, len);
+            }
+            lua_pop(L, 1);
+        }
+    }
     rc = 0;
 out:
     lh_buf_free(&err);
@@ -335,7 +359,7 @@ static void afl_help(const driver_info *d, const char *dir)
 
 static int find_driver(const fuzz_opts *o, driver_info *d)
 {
-    if (workload_target(o, d->target, sizeof d->target) < 0)
+    if (read_workload(o, d) < 0)
         return -1;
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", d->target);
@@ -424,6 +448,94 @@ static int copy_files(const char *src, const char *dst)
     lh_buf_free(&to);
     lh_buf_free(&data);
     return copied;
+}
+
+/* Regular files in dir: how many, -1 when it cannot be read. */
+static int count_files(const char *dir)
+{
+    lh_buf names = LH_BUF_INIT, path = LH_BUF_INIT;
+    int n = lh_list_dir(dir, &names) < 0 ? -1 : 0;
+    for (const char *p = lh_buf_str(&names); n >= 0 && *p;
+         p += strlen(p) + 1) {
+        lh_buf_reset(&path);
+        lh_buf_printf(&path, "%s/%s", dir, p);
+        n += is_file(lh_buf_str(&path));
+    }
+    lh_buf_free(&names);
+    lh_buf_free(&path);
+    return n;
+}
+
+/*
+ * The seeds into the work corpus: --corpus DIR, else the workload's own
+ * leak.corpus(dir), else the strings of its inputs list (each a file named
+ * by its SHA-1, as libFuzzer names corpus files).  Nothing to start from
+ * is an error naming where the seeds were looked for: a 1-byte placeholder
+ * would be a search that looks like one and is not.  *seeds says where
+ * they came from.
+ */
+static int seed_corpus(const fuzz_opts *o, const driver_info *d,
+                       const char *corpus, char *seeds, size_t len)
+{
+    const char *dir = o->corpus ? o->corpus : d->corpus;
+    if (dir[0]) {
+        snprintf(seeds, len, "%s", dir);
+        int n = count_files(dir);
+        if (n < 0) {
+            fprintf(stderr, "leakhound fuzz: cannot read the seed corpus "
+                    "'%s'%s: %s\n", dir, o->corpus ? " (--corpus)" : "",
+                    strerror(errno));
+            return -1;
+        }
+        if (n == 0) {
+            fprintf(stderr, "leakhound fuzz: the seed corpus '%s'%s has no "
+                    "input files: put at least one seed there (an engine "
+                    "needs one to start from)\n", dir,
+                    o->corpus ? " (--corpus)" : "");
+            return -1;
+        }
+        if (copy_files(dir, corpus) < 0) {
+            fprintf(stderr, "leakhound fuzz: cannot copy the seeds of '%s' "
+                    "into %s: %s\n", dir, corpus, strerror(errno));
+            return -1;
+        }
+        return 0;
+    }
+    if (!d->inputs.len) {
+        fprintf(stderr, "leakhound fuzz: workload '%s' (%s) has no seeds: "
+                "its inputs are generated; declare inputs = "
+                "leak.corpus(dir) or give --corpus DIR\n", o->workload,
+                d->source);
+        return -1;
+    }
+    if (o->merge) {
+        fprintf(stderr, "leakhound fuzz: --merge needs a seed directory: "
+                "workload '%s' (%s) takes its seeds from a list; give "
+                "--corpus DIR\n", o->workload, d->source);
+        return -1;
+    }
+    int n = 0;
+    lh_buf path = LH_BUF_INIT;
+    for (size_t at = 0; at < d->inputs.len; n++) {
+        size_t size;
+        memcpy(&size, d->inputs.data + at, sizeof size);
+        const char *bytes = d->inputs.data + at + sizeof size;
+        at += sizeof size + size;
+        char hex[41];
+        lh_sha1_hex(bytes, size, hex);
+        lh_buf_reset(&path);
+        lh_buf_printf(&path, "%s/%s", corpus, hex);
+        if (access(lh_buf_str(&path), F_OK) != 0 &&
+            lh_write_atomic(lh_buf_str(&path), bytes, size) < 0) {
+            fprintf(stderr, "leakhound fuzz: cannot write the seed %s: "
+                    "%s\n", lh_buf_str(&path), strerror(errno));
+            lh_buf_free(&path);
+            return -1;
+        }
+    }
+    lh_buf_free(&path);
+    snprintf(seeds, len, "the %d inputs listed at %s", n, d->source);
+    return 0;
 }
 
 /* Environment for the driver.  Strings live in a static pool. */
@@ -953,8 +1065,10 @@ int lh_fuzz_cmd(int argc, char **argv)
     lh_child_trap_signals();
     driver_info d;
     memset(&d, 0, sizeof d);
-    if (find_driver(&o, &d) < 0)
+    if (find_driver(&o, &d) < 0) {
+        lh_buf_free(&d.inputs);
         return 2;
+    }
     char out[4096], safe[256];
     lh_safe_name(safe, sizeof safe, o.workload);
     if (o.out)
@@ -964,30 +1078,16 @@ int lh_fuzz_cmd(int argc, char **argv)
     char corpus[4200], artifacts[4200], seeds[4200];
     snprintf(corpus, sizeof corpus, "%s/corpus", out);
     snprintf(artifacts, sizeof artifacts, "%s/artifacts", out);
-    if (o.corpus)
-        snprintf(seeds, sizeof seeds, "%s", o.corpus);
-    else
-        snprintf(seeds, sizeof seeds, "corpora/%s", d.name);
     if (lh_mkdir_p(corpus) < 0 || lh_mkdir_p(artifacts) < 0) {
         fprintf(stderr, "leakhound: cannot create %s: %s\n", out,
                 strerror(errno));
+        lh_buf_free(&d.inputs);
         return 2;
     }
-    int copied = copy_files(seeds, corpus);
-    if (copied < 0 && o.corpus) {
-        fprintf(stderr, "leakhound: cannot read corpus '%s': %s\n", seeds,
-                strerror(errno));
+    rc = seed_corpus(&o, &d, corpus, seeds, sizeof seeds);
+    lh_buf_free(&d.inputs);
+    if (rc < 0)
         return 2;
-    }
-    lh_buf have = LH_BUF_INIT;
-    if (lh_list_dir(corpus, &have) == 0) {
-        /* engines want at least one seed */
-        lh_buf seed = LH_BUF_INIT;
-        lh_buf_printf(&seed, "%s/empty-seed", corpus);
-        lh_write_atomic(lh_buf_str(&seed), "\n", 1);
-        lh_buf_free(&seed);
-    }
-    lh_buf_free(&have);
     printf("fuzz: workload '%s' (target %s) with %s for %gs, %d job%s\n"
            "      driver %s\n      corpus %s (seeds from %s), artifacts "
            "%s\n", o.workload, d.target, o.engine, o.seconds, o.jobs,
@@ -1026,7 +1126,9 @@ int lh_minimize_cmd(int argc, char **argv)
     }
     driver_info d;
     memset(&d, 0, sizeof d);
-    if (find_driver(&o, &d) < 0)
+    int found = find_driver(&o, &d);
+    lh_buf_free(&d.inputs);
+    if (found < 0)
         return 2;
     char metric[64] = "", sidecar[4200];
     snprintf(sidecar, sizeof sidecar, "%s.json", o.file);
