@@ -10,6 +10,7 @@
 
 #include "detector.h"
 #include "fuzzcmd.h"
+#include "help.h"
 #include "alloc.h"
 #include "nightly.h"
 #include "report.h"
@@ -32,6 +33,8 @@ static const char usage[] =
 "       leakhound repro SCRIPT --workload NAME FILE [--reps N]\n"
 "       leakhound minimize SCRIPT --workload NAME FILE [--engine E]\n"
 "       leakhound report REPORT_JSON [--out DIR]\n"
+"       leakhound init DIR/libNAME.so [-o SCRIPT] [--header FILE] [--force]\n"
+"       leakhound CMD --help   (that command's own page)\n"
 "       leakhound --help | --version\n"
 "\n"
 "run: runs the workloads declared in Lua scripts, each in a fresh worker\n"
@@ -201,15 +204,21 @@ int main(int argc, char **argv)
         return lh_worker_main(argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], LH_REPRO_CMD) == 0)
         return lh_repro_main(argc - 2, argv + 2);
+    if (argc >= 3 && strcmp(argv[1], "help") == 0 && lh_help_page(argv[2])) {
+        fputs(lh_help_page(argv[2]), stdout);   /* leakhound help CMD */
+        return 0;
+    }
     if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
         strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
         fputs(usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? LH_EXIT_ERROR : 0;
     }
-    /* `leakhound CMD --help`: the same page, for every command */
+    /* `leakhound CMD --help`: the command's own page (the global one for a
+     * command without a page) */
     for (int i = 2; i < argc && strcmp(argv[i], "--") != 0; i++)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(usage, stdout);
+            const char *page = lh_help_page(argv[1]);
+            fputs(page ? page : usage, stdout);
             return 0;
         }
     if (strcmp(argv[1], "--version") == 0) {
