@@ -50,6 +50,7 @@ typedef struct fuzz_opts {
     int merge;
     int keep_going;             /* restart after a finding */
     const char *known;          /* --known: signatures filed elsewhere */
+    double known_budget;        /* --known-budget, bytes */
     int feedback;
     int reps;
     char **extra;               /* after "--": passed to the engine */
@@ -75,6 +76,31 @@ static int usage(const char *cmd, const char *msg, const char *arg)
     return 2;
 }
 
+/* What known leaks may hold in a fuzzing process before a restart: a
+ * quarter of the engine's -rss_limit_mb=4096. */
+#define DEFAULT_KNOWN_BUDGET (512.0 * 1048576)
+
+/* "512M", "2G", "64MiB", "1048576": bytes in *out; -1 when malformed. */
+static int parse_size(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || !(v > 0))
+        return -1;
+    static const char units[] = "KMG";
+    const char *u = *end ? strchr(units, *end) : NULL;
+    if (u) {
+        for (const char *k = units; k <= u; k++)
+            v *= 1024;
+        end++;
+        if (strcmp(end, "iB") == 0 || strcmp(end, "B") == 0)
+            end += strlen(end);
+    }
+    *out = v;
+    return *end ? -1 : 0;
+}
+
 static int parse(const char *cmd, int argc, char **argv, fuzz_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -84,12 +110,14 @@ static int parse(const char *cmd, int argc, char **argv, fuzz_opts *o)
     o->jobs = 1;
     o->seed = 1;
     o->feedback = 1;
+    o->known_budget = DEFAULT_KNOWN_BUDGET;
     for (int i = 2; i < argc; i++) {
         const char *k = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         static const char *const valued[] = {
             "--workload", "--engine", "--time", "--jobs", "--corpus",
-            "--out", "--seed", "--timeout", "--reps", "--known", NULL,
+            "--out", "--seed", "--timeout", "--reps", "--known",
+            "--known-budget", NULL,
         };
         int takes = lh_word_in(k, valued);
         if (takes && !v)
@@ -128,6 +156,11 @@ static int parse(const char *cmd, int argc, char **argv, fuzz_opts *o)
             o->out = argv[++i];
         } else if (strcmp(k, "--known") == 0) {
             o->known = argv[++i];
+        } else if (strcmp(k, "--known-budget") == 0) {
+            if (parse_size(argv[++i], &o->known_budget) < 0 ||
+                o->known_budget < 1048576.0)
+                return usage(cmd, "--known-budget wants a size of at least "
+                             "1M (like 512M, 2G), got '%s'", argv[i]);
         } else if (strcmp(k, "--seed") == 0) {
             o->seed = strtoull(argv[++i], NULL, 10);
         } else if (strcmp(k, "--merge") == 0) {
@@ -562,6 +595,7 @@ static char **driver_env(const fuzz_opts *o, const driver_info *d,
         ENV("LEAKHOUND_METRIC=%s", metric);
     if (o->known)
         ENV("LEAKHOUND_KNOWN=%s", o->known);
+    ENV("LEAKHOUND_KNOWN_BUDGET=%.0f", o->known_budget);
     if (d->env_target[0])
         ENV("%s", d->env_target);
     if (strcmp(o->engine, "afl") == 0) {
@@ -901,6 +935,43 @@ static void engine_reason(const engine_out *e, char *out, size_t len)
         }
 }
 
+/* Restarts because known leaks filled the driver's memory budget. */
+typedef struct mem_restarts {
+    int count;
+    int barren;             /* in a row, before the corpus was re-run */
+} mem_restarts;
+
+/*
+ * The driver exited for a restart (LH_DRIVER_RESTART_EXIT): leaks already
+ * known kept leaking in it past --known-budget.  Restarting gives a fresh
+ * heap and the engine goes on from its work corpus -- unless the budget
+ * fills before the engine has even re-run that corpus (ncorpus inputs):
+ * then every restart would end the same way, and the search cannot go on.
+ * Twice in a row is an error (-1) saying so, never a quiet "no leak".
+ */
+static int memory_restart(const fuzz_opts *o, const engine_out *eo,
+                          int ncorpus, mem_restarts *m)
+{
+    const char *line = strstr(eo->tail, "leakhound: restart: ");
+    const char *after = line ? strstr(line, " after ") : NULL;
+    long long ran = after ? atoll(after + 7) : -1;
+    m->count++;
+    m->barren = ran >= 0 && ran <= (long long)ncorpus + 1 ? m->barren + 1
+                                                           : 0;
+    printf("fuzz: leaks already known kept leaking past the memory budget "
+           "(%.0f MiB) after %lld inputs: restarting the engine on its "
+           "corpus\n", o->known_budget / 1048576.0, ran);
+    fflush(stdout);
+    if (m->barren < 2)
+        return 0;
+    fprintf(stderr, "leakhound fuzz: leaks already known fill the memory "
+            "budget (%.0f MiB, --known-budget) before the engine has re-run "
+            "its corpus of %d inputs, at every restart: the search cannot go "
+            "on.  Fix those leaks, raise --known-budget, or start from seeds "
+            "that do not all leak.\n", o->known_budget / 1048576.0, ncorpus);
+    return -1;
+}
+
 static int run_libfuzzer(const fuzz_opts *o, const driver_info *d,
                          const char *corpus, const char *artifacts)
 {
@@ -913,10 +984,12 @@ static int run_libfuzzer(const fuzz_opts *o, const driver_info *d,
     lh_buf seen = LH_BUF_INIT;
     lh_buf_add(&seen, "", 1);
     int crashes_before = count_crashes(artifacts);
+    mem_restarts mem = { 0, 0 };
     while (lh_now() < end - 0.5 && !lh_child_interrupted()) {
         engine_args(o, d, corpus, artifacts, end - lh_now(), seed++, argv,
                     store);
         int findings_before = count_findings(artifacts);
+        int ncorpus = count_files(corpus);
         engine_out eo = { .len = 0 };
         lh_child_spec spec = {
             .argv = argv, .env = env, .pipes = { 2 }, .npipes = 1,
@@ -934,6 +1007,13 @@ static int run_libfuzzer(const fuzz_opts *o, const driver_info *d,
         lh_child_result r = { c.end, c.code };
         if (lh_child_interrupted())
             break;          /* not a verdict: the caller says so */
+        if (r.end == LH_CHILD_EXITED && r.code == LH_DRIVER_RESTART_EXIT) {
+            if (memory_restart(o, &eo, ncorpus, &mem) < 0) {
+                lh_buf_free(&seen);
+                return -1;
+            }
+            continue;
+        }
         if ((r.end == LH_CHILD_EXITED && r.code == 0) ||
             r.end == LH_CHILD_TIMEDOUT)
             break;          /* the time budget is spent */
@@ -972,6 +1052,11 @@ static int run_libfuzzer(const fuzz_opts *o, const driver_info *d,
     confirm_ooms(o, artifacts, &seen);
     verify_new(o, artifacts, &seen);
     lh_buf_free(&seen);
+    if (mem.count)
+        printf("fuzz: the engine was restarted %d time%s because leaks "
+               "already known kept leaking past the memory budget (%.0f "
+               "MiB, --known-budget)\n", mem.count, mem.count == 1 ? "" : "s",
+               o->known_budget / 1048576.0);
     return 0;
 }
 
