@@ -77,6 +77,7 @@ static const char usage[] =
 "  --seed N            engine and generator seed (default 1)\n"
 "  --no-feedback       do not feed memory growth back as coverage\n"
 "  --known FILE        leak signatures (one a line) not to report again\n"
+"  --known-budget SIZE memory known leaks may hold before a restart (512M)\n"
 "options for repro: --reps N (default 16), --seed N, --timeout D,\n"
 "  --artifact-dir DIR (also write the case as leak-<sha1> + .json there),\n"
 "  --json FILE (the verdict and its evidence as JSON)\n"
