@@ -222,6 +222,7 @@ LUA
     ;;
 seeds)
     p=$out/proj
+    LH=$(cd "$(dirname "$LH")" && pwd)/$(basename "$LH")   # used from other dirs
     mkdir -p "$p/lib/fuzz" "$p/seeds" "$p/noseeds" "$out/elsewhere" \
         "$out/empty"
     cp build/targets/c/librecord.so "$p/lib/"

@@ -35,6 +35,7 @@
 #include "text.h"
 #include "workload.h"
 #include "clock.h"
+#include "elfsyms.h"
 
 typedef struct fuzz_opts {
     const char *script;
@@ -312,17 +313,6 @@ static void coverage_help(const driver_info *d)
     lh_buf_free(&libs);
 }
 
-/* Is the library a Go c-shared one (Go's build info inside)? */
-static int is_go_library(const char *path)
-{
-    lh_buf data = LH_BUF_INIT;
-    static const char magic[] = "\xff Go buildinf:";
-    int go = lh_read_file(path, &data) == 0 && data.len &&
-             memmem(data.data, data.len, magic, sizeof magic - 1) != NULL;
-    lh_buf_free(&data);
-    return go;
-}
-
 /* What is missing for AFL++ on the target, and the steps that build it. */
 static void afl_help(const driver_info *d, const char *dir)
 {
@@ -403,7 +393,7 @@ static int find_driver(const fuzz_opts *o, driver_info *d)
     else
         snprintf(dir, sizeof dir, ".");
     lh_target_name(d->name, sizeof d->name, file);
-    d->go = is_go_library(d->target);
+    d->go = lh_lib_is_go(d->target);
 
     if (strcmp(o->engine, "afl") == 0) {
         snprintf(d->path, sizeof d->path, "%s/afl/leakhound-afl-%s", dir,

@@ -11,6 +11,7 @@
 #include "detector.h"
 #include "fuzzcmd.h"
 #include "help.h"
+#include "initcmd.h"
 #include "alloc.h"
 #include "nightly.h"
 #include "report.h"
@@ -244,5 +245,7 @@ int main(int argc, char **argv)
         return lh_file_cmd(argc, argv);
     if (strcmp(argv[1], "report") == 0)
         return lh_report_cmd(argc, argv);
+    if (strcmp(argv[1], "init") == 0)
+        return lh_init_cmd(argc, argv);
     return bad_usage("unknown command '%s'", argv[1]);
 }

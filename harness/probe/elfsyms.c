@@ -130,3 +130,13 @@ out:
     lh_buf_free(&file);
     return rc;
 }
+
+int lh_lib_is_go(const char *path)
+{
+    lh_buf data = LH_BUF_INIT;
+    static const char magic[] = "\xff Go buildinf:";
+    int go = lh_read_file(path, &data) == 0 && data.len &&
+             memmem(data.data, data.len, magic, sizeof magic - 1) != NULL;
+    lh_buf_free(&data);
+    return go;
+}

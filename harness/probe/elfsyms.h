@@ -14,4 +14,8 @@
  * Returns their count, or -1 with the reason, naming PATH, in err. */
 int lh_elf_exported_functions(const char *path, lh_buf *names, lh_buf *err);
 
+/* Is PATH a Go library (Go's build info inside: a c-shared or c-archive
+ * build)?  0 as well when it cannot be read. */
+int lh_lib_is_go(const char *path);
+
 #endif
