@@ -8,8 +8,9 @@
 #       or distinct -- being MODE when given), the artifact
 #       reproduces with `repro`, and `minimize` keeps it reproducing
 #       (libFuzzer)
-#   e2e_fuzz.sh clean SCRIPT WORKLOAD SECONDS
-#       fuzzing a clean twin for SECONDS reports no leak
+#   e2e_fuzz.sh clean SCRIPT WORKLOAD SECONDS [CORPUS]
+#       fuzzing a clean twin for SECONDS (from CORPUS, else the workload's
+#       own seeds) reports no leak
 #   e2e_fuzz.sh oom SCRIPT WORKLOAD INPUT METRIC_REGEX SITE_REGEX
 #       an engine OOM artifact (oom-*) whose input grows a watched metric
 #       is confirmed as that leak (leak artifact with its site, exit 1),
@@ -96,9 +97,10 @@ find)
     fi
     ;;
 clean)
-    script=$1 workload=$2 seconds=$3
+    script=$1 workload=$2 seconds=$3 corpus=${4:-}
     "$LH" fuzz "$script" --workload "$workload" --time "${seconds}s" \
-        --seed 1 --out "$out/f" >"$out/fuzz.txt" 2>&1
+        --seed 1 --out "$out/f" ${corpus:+--corpus "$corpus"} \
+        >"$out/fuzz.txt" 2>&1
     rc=$?
     tail -n 8 "$out/fuzz.txt"
     expect_eq "${seconds}s of fuzzing $workload: exit 0 (no leak)" "$rc" 0

@@ -117,7 +117,7 @@ static int words(const char *s, size_t len, char w[][32], int max)
                 j++;
             snprintf(w[n], 32, "%.*s", (int)(j - i), s + i);
             static const char *const drop[] = {
-                "const", "volatile", "restrict", "__restrict", "extern",
+                "const", "restrict", "__restrict", "extern",
                 "static", "inline", NULL,
             };
             if (!lh_word_in(w[n], drop))
