@@ -495,6 +495,14 @@ int lh_init_cmd(int argc, char **argv)
         x->name = p;
         if (header[0])
             classify(x, lh_buf_str(&text));
+        if (strcmp(p, "LLVMFuzzerTestOneInput") == 0 &&
+            x->shape != SHAPE_OK) {
+            /* libFuzzer's entry point has the shape by definition */
+            x->shape = SHAPE_OK;
+            snprintf(x->proto, sizeof x->proto, "int LLVMFuzzerTestOneInput"
+                     "(const uint8_t *data, size_t size) (a libFuzzer "
+                     "target)");
+        }
         /* a Go library's header declares its package's exports: what it
          * leaves out is cgo's and the runtime's */
         if (!(go && header[0] && x->shape == SHAPE_UNDECLARED))
