@@ -116,6 +116,21 @@ static int words(const char *s, size_t len, char w[][32], int max)
             while (j < len && (isalnum((unsigned char)s[j]) || s[j] == '_'))
                 j++;
             snprintf(w[n], 32, "%.*s", (int)(j - i), s + i);
+            if (strcmp(w[n], "__attribute__") == 0 ||
+                strcmp(w[n], "__declspec") == 0) {
+                /* skip it and its balanced parentheses */
+                while (j < len && isspace((unsigned char)s[j]))
+                    j++;
+                for (int depth = 0; j < len; j++) {
+                    depth += s[j] == '(' ? 1 : s[j] == ')' ? -1 : 0;
+                    if (depth == 0 && s[j] == ')') {
+                        j++;
+                        break;
+                    }
+                }
+                i = j;
+                continue;
+            }
             static const char *const drop[] = {
                 "const", "restrict", "__restrict", "extern",
                 "static", "inline", NULL,
@@ -168,7 +183,8 @@ static int is_data(char w[][32], int n)
 }
 
 /* An integer the (data, size) call passes size_t in: register-wide ones,
- * and int (the callee reads the low half of the register). */
+ * and int (the callee reads the low half of the register); also what an
+ * op may return. */
 static int is_size(char w[][32], int n)
 {
     static const char *const ok[] = {
@@ -238,7 +254,8 @@ static void classify(op *o, const char *text)
             o->proto[k++] = ch;
         }
         o->proto[k] = '\0';
-        int ok = n == 1 && strcmp(w[0], "int") == 0;
+        /* int, or any integer: the result only goes to Lua (low half) */
+        int ok = n >= 1 && is_size(w, n);
         const char *args = paren + 1, *comma = memchr(args, ',',
                                                       (size_t)(close - args));
         if (ok && comma && !memchr(comma + 1, ',',
