@@ -74,7 +74,8 @@ static const char test_page[] =
 
 static const char nightly_page[] =
 "usage: leakhound nightly [SCRIPT|DIR...] [--budget D] [--corpora DIR]\n"
-"                         [--work DIR] [--report-dir DIR] [--workload GLOB]...\n"
+"                         [--work DIR] [--report-dir DIR]\n"
+"                         [--workload GLOB]...\n"
 "                         [--engine libfuzzer|afl] [--minimize-time D]\n"
 "                         [--seed N]\n"
 "\n"
