@@ -30,18 +30,8 @@
 #include "text.h"
 
 #include "build_impl.h"
+#include "help.h"
 
-static const char build_usage[] =
-"usage: leakhound build c SRC|OBJ... [--cflags FLAGS] [--libs FLAGS]\n"
-"                         [--name NAME] [--no-afl] [-o DIR]\n"
-"       leakhound build go PACKAGE_DIR [--libs FLAGS] [--name NAME] [-o DIR]\n"
-"C: DIR/libNAME.so, DIR/fuzz/libNAME.so (libFuzzer coverage) and\n"
-"DIR/afl/leakhound-afl-NAME (AFL++ driver) from .c sources (.o and .a\n"
-"files are linked as they are, without coverage).  Go: DIR/libNAME.so\n"
-"(c-shared, with leakhound's Go probe linked in) and\n"
-"DIR/fuzz/leakhound-fuzz-NAME (libFuzzer driver with Go coverage), offline,\n"
-"without editing the package.  DIR defaults to leakhound-build; NAME to\n"
-"the first source's or the package directory's name.\n";
 
 void lh_strv_add(lh_strv *s, const char *fmt, ...)
 {
@@ -270,12 +260,12 @@ int lh_build_cmd(int argc, char **argv)
 {
     if (argc < 3 || strcmp(argv[2], "--help") == 0 ||
         strcmp(argv[2], "-h") == 0) {
-        fputs(build_usage, argc < 3 ? stderr : stdout);
+        fputs(lh_help_page("build"), argc < 3 ? stderr : stdout);
         return argc < 3 ? LH_EXIT_ERROR : 0;
     }
     for (int i = 3; i < argc; i++)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(build_usage, stdout);
+            fputs(lh_help_page("build"), stdout);
             return 0;
         }
     int go = strcmp(argv[2], "go") == 0;
