@@ -6,7 +6,8 @@
  * posix_memalign, aligned_alloc, memalign, valloc and pvalloc in the
  * leakhound executable (linked with --export-dynamic), so every library the
  * worker dlopens allocates through them.  Each call forwards to glibc's
- * __libc_* entry points and updates lock-free counters.  Sizes are counted as
+ * __libc_* entry points and adds to the calling thread's own counters
+ * (no lock, no shared write; reads sum all threads').  Sizes are counted as
  * malloc_usable_size() of the block, which is what the allocator really
  * holds; malloc_usable_size keeps glibc's semantics.
  *
@@ -26,14 +27,17 @@ typedef struct lh_heap_stats {
     int64_t live_allocs;    /* number of such blocks */
     uint64_t total_allocs;  /* allocations since start */
     uint64_t total_frees;   /* frees since start */
+    uint64_t total_alloc_bytes; /* usable bytes allocated since start */
 } lh_heap_stats;
 /* A successful realloc of a live block counts as one free plus one
  * allocation (live_allocs unchanged, live_bytes by the size difference);
  * realloc(NULL, n) is an allocation, realloc(p, 0) a free, and a failed
- * call of any kind changes nothing.  live_allocs is total_allocs minus
- * total_frees. */
+ * call of any kind changes nothing (total_alloc_bytes grows by the new
+ * block's usable size).  live_allocs is total_allocs minus total_frees;
+ * the counts of a thread that exited stay in every total. */
 
-/* A consistent-enough snapshot (each counter read atomically). */
+/* A consistent-enough snapshot: each counter read atomically, frees
+ * before allocations, exact whenever no other thread is allocating. */
 void lh_heap_read(lh_heap_stats *out);
 
 /* Per-thread, nestable: while suspended, this thread's malloc-family calls
