@@ -58,15 +58,17 @@ leak.workload "bench-malloc-counting" {
 -- Interposer cost on an allocator-bound op (ci/bench-interposer): 1,000
 -- malloc/free pairs per call, 100 + 20,000 calls, against the plain loop
 -- (bench/churn_loop.c) making the same calls.  Counting only, sites at
--- the default rate, a Lua step, and 2 threads.
+-- the default rate, a Lua step, and 2 threads.  LEAKHOUND_BENCH_CALLS
+-- overrides the 20,000 (ci/bench-interposer's CALLS).
 local churn = leak.target "build/bench/libchurn.so"
+local churn_calls = tonumber(os.getenv "LEAKHOUND_BENCH_CALLS") or 20000
 local churn_op = churn:fn "churn_op"
 
 local function churn_workload(name, t)
   local w = {
     target = churn,
     expect = "clean",
-    warmup = 100, iterations = 20000,
+    warmup = 100, iterations = churn_calls,
     step = churn_op,
     invariants = { leak.stable "heap.live_bytes" },
   }
