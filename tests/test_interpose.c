@@ -770,7 +770,7 @@ static void test_hook(void)
 {
     char why[WHY_LEN];
 
-    lh_heap_set_hook(recording_hook);
+    lh_heap_set_hook(recording_hook, NULL);
 
     hook_reset();
     lh_heap_stats b = mark();
@@ -865,7 +865,7 @@ static void test_hook(void)
     check(atomic_load(&n_events) == 0,
           "no hook while suspended or for lh_raw_*");
 
-    lh_heap_set_hook(NULL);
+    lh_heap_set_hook(NULL, NULL);
     hook_reset();
     p = F.malloc(10);
     F.free(p);
@@ -956,7 +956,7 @@ static void test_threads(void)
 
     atomic_store(&hook_alloc_events, 0);
     atomic_store(&hook_free_events, 0);
-    lh_heap_set_hook(counting_hook);
+    lh_heap_set_hook(counting_hook, NULL);
 
     /* Thread creation allocates (the new thread's DTV) on this thread:
      * keep it out of the counters being checked. */
@@ -972,7 +972,7 @@ static void test_threads(void)
     for (int t = 0; t < THREADS; t++)
         pthread_join(tids[t], NULL);
     lh_heap_resume();
-    lh_heap_set_hook(NULL);
+    lh_heap_set_hook(NULL, NULL);
 
     int64_t kept = 0, kept_bytes = 0, allocs = 0, frees = 0;
     for (int t = 0; t < THREADS; t++) {

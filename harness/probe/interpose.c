@@ -118,9 +118,15 @@ static _Thread_local int tc_exited
 static int tc_key_state;
 static pthread_key_t tc_key;
 
+/* Read by every call, written rarely: a line of its own. */
 static struct {
     _Alignas(LH_LINE) _Atomic(lh_alloc_hook) fn;
+    const _Atomic uint8_t *_Atomic filter;
 } alloc_hook;
+
+/* Bytes until this thread's next allocation hook (lh_heap_sample_in). */
+static _Thread_local int64_t sample_left
+    __attribute__((tls_model("initial-exec")));
 
 /* Usable size: 1 when the chunk header may be read directly (checked at
  * start-up against malloc_usable_size, see usable_init). */
@@ -323,13 +329,31 @@ static inline void run_hook(lh_alloc_hook hook, void *p, size_t usable,
     quiet_depth--;
 }
 
+/* The hook for an allocation, when this thread's countdown runs out. */
+static inline void hook_alloc(lh_alloc_hook hook, void *p, size_t usable)
+{
+    sample_left -= (int64_t)usable;
+    if (__builtin_expect(sample_left <= 0, 0))
+        run_hook(hook, p, usable, 0);
+}
+
+/* The hook for a free, when the owner's filter may hold p. */
+static inline void hook_free(lh_alloc_hook hook, void *p, size_t usable)
+{
+    const _Atomic uint8_t *f = atomic_load_explicit(&alloc_hook.filter,
+                                                    memory_order_relaxed);
+    if (!f || __builtin_expect(atomic_load_explicit(
+                   &f[lh_heap_filter_slot(p)], memory_order_relaxed) != 0, 0))
+        run_hook(hook, p, usable, 1);
+}
+
 static inline void note_alloc(void *p)
 {
     size_t usable = usable_size(p);
     count_alloc(usable);
     lh_alloc_hook hook = current_hook();
     if (hook)
-        run_hook(hook, p, usable, 0);
+        hook_alloc(hook, p, usable);
 }
 
 /* Called before the block is released: the usable size must be read while
@@ -340,7 +364,7 @@ static inline void note_free(void *p)
     size_t usable = usable_size(p);
     lh_alloc_hook hook = current_hook();
     if (hook)
-        run_hook(hook, p, usable, 1);
+        hook_free(hook, p, usable);
     count_free(usable);
 }
 
@@ -368,7 +392,7 @@ static void *counted_realloc(void *p, size_t size)
     size_t old_usable = usable_size(p);
     lh_alloc_hook hook = current_hook();
     if (hook)
-        run_hook(hook, p, old_usable, 1);
+        hook_free(hook, p, old_usable);
 
     void *q = __libc_realloc(p, size);
     if (q) {
@@ -379,12 +403,12 @@ static void *counted_realloc(void *p, size_t size)
         count_free(old_usable);
         count_alloc(new_usable);
         if (hook)
-            run_hook(hook, q, new_usable, 0);
+            hook_alloc(hook, q, new_usable);
     } else if (size == 0) {
         /* glibc's realloc(p, 0) frees p and returns NULL. */
         count_free(old_usable);
     } else if (hook) {
-        run_hook(hook, p, old_usable, 0);
+        hook_alloc(hook, p, old_usable);
     }
     return q;
 }
@@ -535,9 +559,19 @@ void lh_heap_resume(void)
         quiet_depth--;
 }
 
-void lh_heap_set_hook(lh_alloc_hook hook)
+void lh_heap_set_hook(lh_alloc_hook hook, const _Atomic uint8_t *filter)
 {
+    /* The filter before the hook: a caller that sees the new hook sees
+     * its filter.  (One that sees the old hook and the new filter only
+     * calls the old hook for more or fewer frees, as it would have a
+     * moment earlier.) */
+    atomic_store_explicit(&alloc_hook.filter, filter, memory_order_relaxed);
     atomic_store_explicit(&alloc_hook.fn, hook, memory_order_release);
+}
+
+void lh_heap_sample_in(int64_t bytes)
+{
+    sample_left = bytes;
 }
 
 int lh_heap_interposed(void)
