@@ -1080,6 +1080,8 @@ static void test_thread_exit(void)
     char why[WHY_LEN], why2[WHY_LEN];
 
     pthread_key_create(&late_key, late_free);
+    int owned0, made0, owned, made;
+    lh_heap_blocks(&owned0, &made0);
     lh_heap_stats b = mark();
     int64_t allocs = 0, frees = 0, kept = 0, kept_bytes = 0;
     uint64_t alloc_bytes = 0;
@@ -1104,6 +1106,11 @@ static void test_thread_exit(void)
     }
     int ok = delta_is(&b, kept_bytes, kept, allocs, frees, why, sizeof why);
     int ok2 = totals_is(&b, alloc_bytes, why2, sizeof why2);
+    lh_heap_blocks(&owned, &made);
+    check(owned == owned0 && made <= made0 + WAVE_THREADS,
+          "exited threads gave their counter blocks back (%d held, %d "
+          "before; %d made for %d threads in waves of %d)", owned, owned0,
+          made, WAVES * WAVE_THREADS, WAVE_THREADS);
     check(ok && ok2, "%d waves of %d threads that exited (one free each "
           "from a later key destructor): their %" PRId64 " allocs, %"
           PRId64 " frees, %" PRId64 " live blocks still counted%s%s",

@@ -98,8 +98,12 @@ typedef struct tc_block {
 
 #define TC_CHUNK_BLOCKS 31      /* with the header: 32 lines of 128 B */
 
+/* Blocks are handed out in order, so a read sums only the first `used`
+ * (one or two in a process with one or two threads: a read costs a few
+ * loads, as the fuzz oracle's two per input need). */
 typedef struct tc_chunk {
     _Alignas(LH_LINE) struct tc_chunk *next;
+    int used;                   /* __atomic: blocks ever handed out */
     tc_block b[TC_CHUNK_BLOCKS];
 } tc_chunk;
 
@@ -190,17 +194,33 @@ static void tc_arm(tc_block *b)
         pthread_setspecific(tc_key, b);
 }
 
+/* A block given back by an exited thread, else a fresh one.  A fresh
+ * block is claimed by its owned flag first and counted in `used` after:
+ * `used` may briefly lag (a reader misses a block that holds nothing
+ * yet), never lead. */
 static tc_block *tc_take(void)
 {
-    for (tc_chunk *c = __atomic_load_n(&tc_head, __ATOMIC_ACQUIRE); c;
-         c = c->next)
-        for (int i = 0; i < TC_CHUNK_BLOCKS; i++) {
-            int zero = 0;
-            if (!__atomic_load_n(&c->b[i].owned, __ATOMIC_RELAXED) &&
-                __atomic_compare_exchange_n(&c->b[i].owned, &zero, 1, 0,
-                                            __ATOMIC_ACQUIRE,
-                                            __ATOMIC_RELAXED))
+    tc_chunk *head = __atomic_load_n(&tc_head, __ATOMIC_ACQUIRE);
+    for (int fresh = 0; fresh < 2; fresh++)
+        for (tc_chunk *c = head; c; c = c->next) {
+            int used = __atomic_load_n(&c->used, __ATOMIC_ACQUIRE);
+            int lo = fresh ? used : 0, hi = fresh ? TC_CHUNK_BLOCKS : used;
+            for (int i = lo; i < hi; i++) {
+                int zero = 0;
+                if (__atomic_load_n(&c->b[i].owned, __ATOMIC_RELAXED) ||
+                    !__atomic_compare_exchange_n(&c->b[i].owned, &zero, 1, 0,
+                                                 __ATOMIC_ACQUIRE,
+                                                 __ATOMIC_RELAXED))
+                    continue;
+                /* Raise used past i (others may be raising it too). */
+                int u = __atomic_load_n(&c->used, __ATOMIC_RELAXED);
+                while (u < i + 1 &&
+                       !__atomic_compare_exchange_n(&c->used, &u, i + 1, 1,
+                                                    __ATOMIC_RELEASE,
+                                                    __ATOMIC_RELAXED))
+                    ;
                 return &c->b[i];
+            }
         }
     tc_chunk *c = (tc_chunk *)syscall(SYS_mmap, NULL, sizeof *c,
                                       PROT_READ | PROT_WRITE,
@@ -208,6 +228,7 @@ static tc_block *tc_take(void)
     if (c == MAP_FAILED)
         return NULL;
     c->b[0].owned = 1;
+    c->used = 1;
     c->next = __atomic_load_n(&tc_head, __ATOMIC_RELAXED);
     while (!__atomic_compare_exchange_n(&tc_head, &c->next, c, 1,
                                         __ATOMIC_RELEASE, __ATOMIC_RELAXED))
@@ -522,7 +543,8 @@ void lh_heap_read(lh_heap_stats *out)
                                           __ATOMIC_RELAXED);
     tc_chunk *head = __atomic_load_n(&tc_head, __ATOMIC_ACQUIRE);
     for (tc_chunk *c = head; c; c = c->next)
-        for (int i = 0; i < TC_CHUNK_BLOCKS; i++) {
+        for (int i = 0, n = __atomic_load_n(&c->used, __ATOMIC_ACQUIRE);
+             i < n; i++) {
             frees += __atomic_load_n(&c->b[i].frees, __ATOMIC_RELAXED);
             free_bytes += __atomic_load_n(&c->b[i].free_bytes,
                                           __ATOMIC_RELAXED);
@@ -534,7 +556,8 @@ void lh_heap_read(lh_heap_stats *out)
     /* From the same head: a chunk pushed since holds nothing yet that
      * the frees above could have seen. */
     for (tc_chunk *c = head; c; c = c->next)
-        for (int i = 0; i < TC_CHUNK_BLOCKS; i++) {
+        for (int i = 0, n = __atomic_load_n(&c->used, __ATOMIC_ACQUIRE);
+             i < n; i++) {
             allocs += __atomic_load_n(&c->b[i].allocs, __ATOMIC_RELAXED);
             alloc_bytes += __atomic_load_n(&c->b[i].alloc_bytes,
                                            __ATOMIC_RELAXED);
@@ -544,6 +567,18 @@ void lh_heap_read(lh_heap_stats *out)
     out->total_allocs = allocs;
     out->total_frees = frees;
     out->total_alloc_bytes = alloc_bytes;
+}
+
+void lh_heap_blocks(int *owned, int *made)
+{
+    *owned = *made = 0;
+    for (tc_chunk *c = __atomic_load_n(&tc_head, __ATOMIC_ACQUIRE); c;
+         c = c->next)
+        for (int i = 0, n = __atomic_load_n(&c->used, __ATOMIC_ACQUIRE);
+             i < n; i++) {
+            (*made)++;
+            *owned += __atomic_load_n(&c->b[i].owned, __ATOMIC_RELAXED);
+        }
 }
 
 void lh_heap_suspend(void)

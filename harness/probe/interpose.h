@@ -40,6 +40,10 @@ typedef struct lh_heap_stats {
  * before allocations, exact whenever no other thread is allocating. */
 void lh_heap_read(lh_heap_stats *out);
 
+/* Per-thread counter blocks: held by live threads, and ever handed out
+ * (an exited thread's block goes to the next new thread).  For tests. */
+void lh_heap_blocks(int *owned, int *made);
+
 /* Per-thread, nestable: while suspended, this thread's malloc-family calls
  * are not counted (both allocation and free).  For harness code that calls
  * libc functions which allocate and free internally (opendir, ...).
