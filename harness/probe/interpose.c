@@ -88,6 +88,11 @@ void cfree(void *p);
  */
 #define LH_LINE 128
 
+/* The rare paths out of malloc and free.  (Not preserve_most, which
+ * would spare the fast paths a register save or two: under valgrind it
+ * corrupted the usable sizes returned through it.) */
+#define LH_SLOW __attribute__((noinline, cold))
+
 typedef struct tc_block {
     _Alignas(LH_LINE) uint64_t allocs;  /* written by the owner only */
     uint64_t frees;
@@ -222,9 +227,13 @@ static tc_block *tc_take(void)
                 return &c->b[i];
             }
         }
-    tc_chunk *c = (tc_chunk *)syscall(SYS_mmap, NULL, sizeof *c,
-                                      PROT_READ | PROT_WRITE,
-                                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    /* Every argument as wide as the kernel reads it: syscall() is
+     * variadic. */
+    tc_chunk *c = (tc_chunk *)syscall(SYS_mmap, (void *)NULL,
+                                      (size_t)sizeof *c,
+                                      (long)(PROT_READ | PROT_WRITE),
+                                      (long)(MAP_PRIVATE | MAP_ANONYMOUS),
+                                      (long)-1, (long)0);
     if (c == MAP_FAILED)
         return NULL;
     c->b[0].owned = 1;
@@ -237,7 +246,7 @@ static tc_block *tc_take(void)
 }
 
 /* The slow path of the first counted call on a thread. */
-__attribute__((noinline, cold))
+LH_SLOW
 static void tc_count_slow(int is_free, uint64_t bytes)
 {
     tc_block *b = NULL;
@@ -300,13 +309,19 @@ static inline void count_free(size_t usable)
  * keeps the library call if they ever differ (another allocator, memory
  * tagging, a changed layout).
  */
+LH_SLOW
+static size_t usable_slow(void *p)
+{
+    return malloc_usable_size(p);
+}
+
 static inline size_t usable_size(void *p)
 {
     if (__builtin_expect(fast_usable, 1)) {
         size_t h = ((const size_t *)p)[-1];
         return (h & ~(size_t)7) - ((h & 2) ? 2 : 1) * sizeof(size_t);
     }
-    return malloc_usable_size(p);
+    return usable_slow(p);
 }
 
 __attribute__((constructor))
@@ -339,11 +354,12 @@ static inline lh_alloc_hook current_hook(void)
     return atomic_load_explicit(&alloc_hook.fn, memory_order_acquire);
 }
 
-/* Inline and without an errno save: it runs on every counted call while
- * a hook is set.  free promises (since glibc 2.33) not to change errno, so
+/* Without an errno save: it runs on every sampled call while a hook is
+ * set.  free promises (since glibc 2.33) not to change errno, so
  * the hook must preserve it itself (heapsites.c does, on its slow paths). */
-static inline void run_hook(lh_alloc_hook hook, void *p, size_t usable,
-                            int is_free)
+LH_SLOW
+static void run_hook(lh_alloc_hook hook, void *p, size_t usable,
+                     int is_free)
 {
     quiet_depth++;
     hook(p, usable, is_free);
