@@ -166,6 +166,8 @@ static inline void tc_add(uint64_t *c, uint64_t v)
 #endif
 }
 
+/* The key destructor, at thread exit: the block, counts and all, goes
+ * back for the next thread; this thread counts in tc_late from now on. */
 static void tc_release(void *b)
 {
     tc_block *blk = b;
