@@ -1,19 +1,22 @@
 /*
  * heapsites.c - where the C heap is held: sampled allocation stacks.
  *
- * The interposer calls our hook after every counted allocation and before
- * every counted free.  Sampling is by bytes, as in tcmalloc and Go's
- * runtime.MemProfile: each thread counts down the bytes allocated until
- * its next sample, the gaps being exponentially distributed with mean
+ * The interposer calls our hook after a counted allocation that is to be
+ * sampled and before a counted free of what may be a sample.  Sampling is
+ * by bytes, as in tcmalloc and Go's runtime.MemProfile: each thread counts
+ * down the bytes allocated until its next sample (in the interposer,
+ * lh_heap_sample_in), the gaps being exponentially distributed with mean
  * sample_bytes.  An allocation of s bytes is then sampled with probability
  * p = 1 - exp(-s / sample_bytes) whatever the allocation pattern (a fixed
  * stride could beat in step with a loop and always pick the same site),
  * and each sample stands for 1/p allocations and s/p bytes -- pprof's
  * unsampling, which is unbiased for every size.
  *
- * Costs.  An unsampled allocation costs one thread-local subtraction; an
- * unsampled free one load from a 64 KiB counting filter of the addresses
- * of live samples.  A sample costs a stack capture (lh_backtrace, ~20 ns a
+ * Costs.  The interposer makes the sampling decisions (interpose.h): an
+ * unsampled allocation costs one thread-local subtraction there, an
+ * unsampled free one load from our 64 KiB counting filter of the
+ * addresses of live samples; neither calls the hook nor writes anything
+ * shared.  A sample costs a stack capture (lh_backtrace, ~20 ns a
  * frame once its rules are cached), interning, and a spinlock around two
  * small tables; a free whose address passes the filter takes the lock to
  * find and drop its sample.
@@ -45,8 +48,6 @@
 
 /* ---- per-thread sampling state ------------------------------------------- */
 
-/* Bytes until this thread's next sample; <= 0 takes the slow path. */
-static _Thread_local int64_t hs_countdown IE_TLS;
 /* xorshift state; 0 until the thread's first slow path. */
 static _Thread_local uint64_t hs_rng IE_TLS;
 /* Set while this thread calibrates (see calibrate()). */
@@ -93,14 +94,7 @@ static size_t hs_cap, hs_used;
  * malloc returns it, so any thread that can free it sees the count).  A
  * bucket that reaches 255 stays there (it can no longer be decremented
  * exactly); that only costs lookups. */
-#define HS_FILTER_BITS 16
-static _Atomic uint8_t hs_filter[1u << HS_FILTER_BITS];
-
-static inline size_t filter_slot(const void *p)
-{
-    return (size_t)((((uint64_t)(uintptr_t)p >> 4) *
-                     0x9e3779b97f4a7c15ull) >> (64 - HS_FILTER_BITS));
-}
+static _Atomic uint8_t hs_filter[1u << LH_HEAP_FILTER_BITS];
 
 static inline size_t live_slot(uintptr_t p, size_t cap)
 {
@@ -209,7 +203,7 @@ static void live_add(uintptr_t p, int id, double wb, double wc)
         hs_count[hs_tab[j].id] -= hs_tab[j].wcount;
     } else {
         hs_used++;
-        size_t f = filter_slot((void *)p);
+        size_t f = lh_heap_filter_slot((void *)p);
         uint8_t v = atomic_load_explicit(&hs_filter[f],
                                          memory_order_relaxed);
         if (v < 255)
@@ -238,7 +232,7 @@ static void live_remove(uintptr_t p)
         return;                 /* a filter false positive */
     hs_bytes[hs_tab[j].id] -= hs_tab[j].wbytes;
     hs_count[hs_tab[j].id] -= hs_tab[j].wcount;
-    size_t f = filter_slot((void *)p);
+    size_t f = lh_heap_filter_slot((void *)p);
     uint8_t v = atomic_load_explicit(&hs_filter[f], memory_order_relaxed);
     if (v > 0 && v < 255)
         atomic_store_explicit(&hs_filter[f], (uint8_t)(v - 1),
@@ -300,11 +294,13 @@ static void lh_hs_alloc_slow(void *p, size_t usable)
             /* First slow path of this thread: the countdown was never
              * drawn.  Draw it as if it had started before this block. */
             seed_thread();
-            hs_countdown = next_gap() - (int64_t)usable;
-            if (hs_countdown > 0)
+            int64_t left = next_gap() - (int64_t)usable;
+            if (left > 0) {
+                lh_heap_sample_in(left);
                 return;
+            }
         }
-        hs_countdown = next_gap();
+        lh_heap_sample_in(next_gap());
         if (!atomic_load_explicit(&hs_ready, memory_order_acquire) ||
             lh_forking())
             return;
@@ -366,19 +362,14 @@ static void lh_hs_free_slow(void *p)
     errno = saved;
 }
 
+/* Called only when the interposer's countdown ran out (an allocation) or
+ * the filter may hold p (a free). */
 static void lh_hs_hook(void *p, size_t usable, int is_free)
 {
-    if (is_free) {
-        if (__builtin_expect(atomic_load_explicit(&hs_filter[filter_slot(p)],
-                                                  memory_order_relaxed) != 0,
-                             0))
-            lh_hs_free_slow(p);
-        return;
-    }
-    hs_countdown -= (int64_t)usable;
-    if (__builtin_expect(hs_countdown > 0, 1))
-        return;
-    lh_hs_alloc_slow(p, usable);
+    if (is_free)
+        lh_hs_free_slow(p);
+    else
+        lh_hs_alloc_slow(p, usable);
 }
 
 /*
@@ -416,7 +407,7 @@ static void calibrate_one(int kind)
     uintptr_t ref[4];
     cal_nref = lh_backtrace(ref, 4, 0);
     memcpy(cal_ref, ref, sizeof ref);
-    hs_countdown = 0;
+    lh_heap_sample_in(0);
 
     void *p = NULL, *q = NULL;
     switch (kind) {
@@ -431,7 +422,7 @@ static void calibrate_one(int kind)
         break;
     case 3:
         q = m(40);
-        hs_countdown = 0;
+        lh_heap_sample_in(0);
         p = r(q, 4000);
         if (!p)
             p = q;
@@ -439,7 +430,7 @@ static void calibrate_one(int kind)
     case 4:
         /* A failing realloc reports the old block allocated again. */
         p = m(40);
-        hs_countdown = 0;
+        lh_heap_sample_in(0);
         q = r(p, SIZE_MAX / 4);
         if (q)
             p = q;
@@ -449,7 +440,7 @@ static void calibrate_one(int kind)
         break;
     case 6:
         q = m(40);
-        hs_countdown = 0;
+        lh_heap_sample_in(0);
         p = ra(q, 2, 2000);
         if (!p)
             p = q;
@@ -473,7 +464,7 @@ static void calibrate_one(int kind)
     default:
         break;
     }
-    hs_countdown = 0;
+    lh_heap_sample_in(0);
     f(p);
 }
 
@@ -487,21 +478,21 @@ void lh_heapsites_start(size_t sample_bytes)
          * drawn at the old rate -- switching to "every allocation" must
          * not leave the next 16 KiB unrecorded -- so draw it again; other
          * threads take the new rate at their next sample. */
-        hs_countdown = hs_rng ? next_gap() : 0;
+        lh_heap_sample_in(hs_rng ? next_gap() : 0);
         if (!atomic_exchange(&hs_on, 1))
-            lh_heap_set_hook(lh_hs_hook);
+            lh_heap_set_hook(lh_hs_hook, hs_filter);
         return;
     }
     lh_backtrace_init();
     lh_heap_suspend();          /* the first registration allocates */
     lh_lock_across_fork(&hs_lock, LH_RANK_HEAPSITES);
     lh_heap_resume();
-    lh_heap_set_hook(lh_hs_hook);
+    lh_heap_set_hook(lh_hs_hook, hs_filter);
     hs_calibrating = 1;
     for (int k = 0; k < CALIBRATE_KINDS; k++)
         calibrate_one(k);
     hs_calibrating = 0;
-    hs_countdown = 0;
+    lh_heap_sample_in(0);
     hs_rng = 0;
     atomic_store(&hs_on, 1);
     atomic_store_explicit(&hs_ready, 1, memory_order_release);
@@ -518,7 +509,7 @@ void lh_heapsites_stop(void)
 {
     if (!atomic_exchange(&hs_on, 0))
         return;
-    lh_heap_set_hook(NULL);
+    lh_heap_set_hook(NULL, NULL);
     /* Blocks freed from now on are not seen: their samples must go now,
      * or they would count as live at the next start.  A hook still
      * running on another thread may add one after this; it is dropped
