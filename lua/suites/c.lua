@@ -494,3 +494,43 @@ leak.workload "c-conns-body-clean" {
   inputs = { "GET /a", "GET /b" },
   step = function(input) conns:call("conn_get_clean", input) end,
 }
+
+---------------------------------------------------------------------------
+-- 10. A leak in bursts (liblockfree): lost nodes under contention
+---------------------------------------------------------------------------
+
+local lockfree = leak.target "build/targets/c/liblockfree.so"
+
+-- Busy periods: 200-iteration blocks picked by a hash of the block number
+-- (about 1 in 6, at irregular times), whose events are big (2 KiB) and
+-- yield in the push's window; the rest are small.  Both threads reach a
+-- block together (thread t runs iterations t, t+2, ...).
+local function lockfree_events(rng, i)
+  local h = (i // 200) * 0x9E3779B1 & 0xffffffff
+  h = (h ~ (h >> 15)) * 0x85EBCA77 & 0xffffffff
+  return (h ~ (h >> 13)) % 6 == 0 and rng:bytes(2048) or rng:bytes(16)
+end
+
+-- The defaults, on 2 threads.  About half the pushes of a busy block lose
+-- a node (72 B): +6 KiB or so per block, nothing between blocks, and a
+-- sawtooth of up to 32 nodes from the drains.  The judged half steps at a
+-- busy block and the run is extended; the next block steps again.
+leak.workload "c-lockfree-push-leak" {
+  description = "lockfree_push_leaky loses its node when the CAS fails",
+  target = lockfree,
+  expect = { fail = { "heap.live_bytes" } },
+  threads = 2,
+  inputs = lockfree_events,
+  step = lockfree:fn "lockfree_push_leaky",
+}
+
+-- The same events, contention and retries (target.lockfree_retries), the
+-- node kept for the retry: the sawtooth of the drains only.
+leak.workload "c-lockfree-push-clean" {
+  description = "lockfree_push_clean retries with the same node",
+  target = lockfree,
+  expect = "clean",
+  threads = 2,
+  inputs = lockfree_events,
+  step = lockfree:fn "lockfree_push_clean",
+}
