@@ -523,13 +523,13 @@ static double floor_of(const double *a, size_t q)
  * fails, resolves as a plateau, or asks for a longer run (extend_to). */
 static void judge_steps(const double *x, const double *y, size_t n,
                         size_t planned, double off, double slack,
-                        lh_verdict *v)
+                        int vetoed, lh_verdict *v)
 {
     size_t P = planned >= 2 && planned <= n ? planned : n;
     size_t t0 = P - stable_tail(P);
     double window = x[P - 1] - x[0];
-    double before = y[0], env = y[0], last_rise = 0.0;
-    size_t last = 0;
+    double before = y[0], env = y[0], last_rise = 0.0, rec_rise = 0.0;
+    size_t last = 0, rec = 0;
     /* A step stands out of the noise: 4 x the median change between
      * neighbours in the tail (0 for a counter that moves only in steps;
      * ~3.8 sd for white noise). */
@@ -543,10 +543,22 @@ static void judge_steps(const double *x, const double *y, size_t n,
             last = i;
             last_rise = y[i] - env;
         }
+        if (i > t0 && y[i] > env + (window > 0 ? slack * (x[i] - x[i - 1])
+                                                   / window : 0)) {
+            rec = i;
+            rec_rise = y[i] - env;
+        }
         if (y[i] > env)
             env = y[i];
         if (i == t0)
             before = env;
+    }
+    /* A significant trend vetoed only by the slope's interval, with no
+     * step above the noise (bursts smaller than a sawtooth's swing): its
+     * last new high is the step to resolve. */
+    if (!last && vetoed) {
+        last = rec;
+        last_rise = rec_rise;
     }
     if (!last || !(env - before > slack))
         return;
@@ -660,7 +672,8 @@ static int judge_stable(const double *x, const double *y, size_t n,
                    fmt_num(b3, sizeof b3, v->slope, 1), bp);
     }
     if (!v->fail)
-        judge_steps(x, y, n, spec->planned, spec->x_offset, slack, v);
+        judge_steps(x, y, n, spec->planned, spec->x_offset, slack,
+                    trend && !robust, v);
     return TS_OK;
 }
 
