@@ -41,4 +41,5 @@ pair() {
 
 pair c-lockfree-push-leak c-lockfree-push-clean heap.live_bytes \
     lockfree_push_leaky
+pair c-sysvshm-leak c-sysvshm-ring mmap.live_bytes region_new
 finish

@@ -534,3 +534,40 @@ leak.workload "c-lockfree-push-clean" {
   inputs = lockfree_events,
   step = lockfree:fn "lockfree_push_clean",
 }
+
+---------------------------------------------------------------------------
+-- 11. SysV shared memory attached and never detached (libsysvshm)
+---------------------------------------------------------------------------
+
+local sysvshm = leak.target "build/targets/c/libsysvshm.so"
+
+-- One request in 16 is a SHARE (a 4 KiB segment): 625 segments over the
+-- default run, far below the system's 4,096 (kernel.shmmni).
+local function shares(rng, i)
+  return (i % 16 == 0) and "SHARE" .. rng:bytes(11) or "PING" .. rng:bytes(12)
+end
+
+-- +4,096 B and +1 mapping per SHARE: +256 B/iter of mmap.live_bytes; no
+-- heap, no mmap call.
+leak.workload "c-sysvshm-leak" {
+  description = "sysv_region_leaky overwrites its slot without shmdt",
+  target = sysvshm,
+  expect = { fail = { "mmap.live_bytes" } },
+  inputs = shares,
+  step = sysvshm:fn "sysv_region_leaky",
+}
+
+-- The same segments attached and detached; 64 slots (256 KiB) fill in
+-- warmup + 1,000 iterations, in the first half.
+leak.workload "c-sysvshm-ring" {
+  description = "sysv_region_ring detaches a slot's old segment: 64 at most",
+  target = sysvshm,
+  expect = "clean",
+  inputs = shares,
+  step = sysvshm:fn "sysv_region_ring",
+  invariants = {
+    leak.stable "mmap.live_bytes",
+    leak.stable "heap.live_bytes",
+    leak.bounded "target.sysv_attached" { max = 64 },
+  },
+}
