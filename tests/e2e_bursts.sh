@@ -41,5 +41,6 @@ pair() {
 
 pair c-lockfree-push-leak c-lockfree-push-clean heap.live_bytes \
     lockfree_push_leaky
+pair c-steps-log4 c-steps-ring4 heap.live_bytes grow4
 pair c-sysvshm-leak c-sysvshm-ring mmap.live_bytes region_new
 finish

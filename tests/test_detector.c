@@ -673,6 +673,58 @@ static void test_steps_geometric(void)
           v.reason);
 }
 
+/* The worker's extension: while asked, up to 2x iterations + warmup. */
+static lh_verdict extended(size_t *np)
+{
+    size_t n = STEP_PLANNED;
+    lh_verdict v = stepped(n, 0.0);
+    while (!v.fail && v.extend_to > 0 && n < *np &&
+           X[n - 1] < 2 * STEP_ITERS + STEP_OFF) {
+        while (n < *np && X[n - 1] < v.extend_to &&
+               X[n - 1] < 2 * STEP_ITERS + STEP_OFF)
+            n++;
+        v = stepped(n, 0.0);
+    }
+    *np = n;
+    return v;
+}
+
+/* Grown by 4: steps at 1,025 and 4,097 calls (the first half), next at
+ * 16,385, past 2x.  The last two steps' places and sizes grow alike, so
+ * the run goes on to where a x4 grower must step again.  The same growth
+ * capped at 16,384 records (a ring) passes. */
+static void test_steps_x4(void)
+{
+    for (int ring = 0; ring < 2; ring++) {
+        size_t n = step_x(2 * STEP_ITERS + STEP_OFF);
+        for (size_t i = 0; i < n; i++) {
+            double b = log_bytes(STEP_OFF + X[i], 4.0);
+            Y[i] = 5e4 + (ring && b > 16.0 * 16384 ? 16.0 * 16384 : b);
+        }
+        lh_verdict v = stepped(STEP_PLANNED, 0.0);
+        check(!v.fail && v.extend_to > 2 * STEP_ITERS,
+              "steps x4%s, planned run: extend to %.0f: %s",
+              ring ? " then a ring" : "", v.extend_to, v.reason);
+        v = extended(&n);
+        if (ring)
+            check(!v.fail && X[n - 1] >= 2 * STEP_ITERS,
+                  "steps x4 then a ring, extended to %.0f: pass: %s",
+                  X[n - 1], v.reason);
+        else
+            check(v.fail && strncmp(v.reason, "grows in steps", 14) == 0,
+                  "steps x4, extended to %.0f: fail: %s", X[n - 1],
+                  v.reason);
+    }
+    /* Steps alike in size at places growing by 4 are no grower's. */
+    size_t n = step_x(0);
+    for (size_t i = 0; i < n; i++)
+        Y[i] = 1e5 + (STEP_OFF + X[i] >= 1025 ? 4096.0 : 0.0) +
+               (STEP_OFF + X[i] >= 4097 ? 4096.0 : 0.0);
+    lh_verdict v = stepped(n, 0.0);
+    check(!v.fail && v.extend_to == 0, "two like steps at 1,025 and 4,097: "
+          "pass without extending: %s", v.reason);
+}
+
 /* Plateaus that step in the judged window and never again. */
 static void test_steps_plateau(void)
 {
@@ -1065,6 +1117,7 @@ int main(void)
     test_stable_floor_dip();
     test_steps_geometric();
     test_steps_plateau();
+    test_steps_x4();
     test_steps_bursts();
     test_steps_bursts_noisy();
     test_min_samples();

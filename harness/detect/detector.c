@@ -530,6 +530,8 @@ static void judge_steps(const double *x, const double *y, size_t n,
     double window = x[P - 1] - x[0];
     double before = y[0], env = y[0], last_rise = 0.0, rec_rise = 0.0;
     size_t last = 0, rec = 0;
+    double g_rise[2] = { 0, 0 };    /* the last two steps anywhere */
+    size_t g_at[2] = { 0, 0 };
     /* A step stands out of the noise: 4 x the median change between
      * neighbours in the tail (0 for a counter that moves only in steps;
      * ~3.8 sd for white noise). */
@@ -539,6 +541,12 @@ static void judge_steps(const double *x, const double *y, size_t n,
         double h = window > 0 ? slack * (x[i] - x[i - 1]) / window : 0;
         if (h < noise)
             h = noise;
+        if (y[i] > env + h) {
+            g_at[0] = g_at[1];
+            g_rise[0] = g_rise[1];
+            g_at[1] = i;
+            g_rise[1] = y[i] - env;
+        }
         if (i > t0 && y[i] > env + h) {
             last = i;
             last_rise = y[i] - env;
@@ -560,10 +568,31 @@ static void judge_steps(const double *x, const double *y, size_t n,
         last = rec;
         last_rise = rec_rise;
     }
-    if (!last || !(env - before > slack))
+    double target = 0.0;
+    if (last && env - before > slack)
+        target = 2.0 * (off + x[last]) - off;
+    /* A grower by a factor f > 2 steps again only at f times its last
+     * step, and may not step in the judged half at all.  Its last two
+     * steps tell f: their positions and their rises grow by about the
+     * same factor (a plateau's last steps, an LRU's index or a page
+     * cache's pages, do not: their rises stay alike).  A step is known
+     * to within its phase, so the next is expected by at most
+     * hi(last)^2 / lo(previous). */
+    size_t g1 = g_at[0], g2 = g_at[1];
+    double lo1 = g1 ? off + x[g1 - 1] : 0.0, hi2 = off + x[g2];
+    if (g1 && lo1 > 0 && g_rise[0] > 0) {
+        double r = hi2 / (off + x[g1]), q = g_rise[1] / g_rise[0];
+        double geo = hi2 * hi2 / lo1 - off;
+        if (r >= 2.5 && q >= 0.5 * r && q <= 2.0 * r && geo > target) {
+            target = geo;
+            last = g2;
+            last_rise = g_rise[1];
+        }
+    }
+    if (!(target > 0.0))
         return;
 
-    double at = x[last], target = 2.0 * (off + at) - off;
+    double at = x[last];
     double top = env, again = 0.0;
     for (size_t i = P; i < n; i++) {
         if (y[i] > top)
@@ -573,8 +602,9 @@ static void judge_steps(const double *x, const double *y, size_t n,
                                     : 0))
             again = x[i];
     }
-    char b1[32], b2[32], b3[32], b4[32], b5[32];
+    char b1[32], b2[32], b3[32], b4[32], b5[32], kx[32];
     char rest[sizeof v->reason];
+    snprintf(kx, sizeof kx, "%.2gx", (target + off) / (off + at));
     snprintf(rest, sizeof rest, "%s", v->reason);
     v->reason[0] = '\0';
     if (again > 0.0) {
@@ -584,25 +614,25 @@ static void judge_steps(const double *x, const double *y, size_t n,
         v->growth = top - before;
         v->threshold = slack;
         reason_add(v, "grows in steps: +%s by iteration %s, +%s more by "
-                   "%s, before 2x (%s): not a plateau",
+                   "%s, before %s (%s): not a plateau",
                    fmt_num(b1, sizeof b1, last_rise, 0),
                    fmt_num(b2, sizeof b2, at, 0),
                    fmt_num(b3, sizeof b3, top - env, 0),
-                   fmt_num(b4, sizeof b4, again, 0),
+                   fmt_num(b4, sizeof b4, again, 0), kx,
                    fmt_num(b5, sizeof b5, target, 0));
     } else if (x[n - 1] >= target) {
         reason_add(v, "plateau: last step +%s by iteration %s, none "
-                   "up to %s (2x: %s); %s",
+                   "up to %s (%s: %s); %s",
                    fmt_num(b1, sizeof b1, last_rise, 0),
                    fmt_num(b2, sizeof b2, at, 0),
-                   fmt_num(b3, sizeof b3, x[n - 1], 0),
+                   fmt_num(b3, sizeof b3, x[n - 1], 0), kx,
                    fmt_num(b4, sizeof b4, target, 0), rest);
     } else {
         v->extend_to = target;
         reason_add(v, "unresolved: stepped +%s by iteration %s, run not "
-                   "taken to 2x (%s) to tell a plateau; %s",
+                   "taken to %s (%s) to tell a plateau; %s",
                    fmt_num(b1, sizeof b1, last_rise, 0),
-                   fmt_num(b2, sizeof b2, at, 0),
+                   fmt_num(b2, sizeof b2, at, 0), kx,
                    fmt_num(b3, sizeof b3, target, 0), rest);
     }
 }

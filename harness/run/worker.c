@@ -530,9 +530,9 @@ static int extend(worker *wk, const int *metric_of, lh_buf *e)
     uint64_t base = (uint64_t)w->iterations / (uint64_t)w->samples;
     if (len < base)
         len = base;
-    wk_send_info(wk, "%s stepped late in the run: measuring on to iteration "
-              "%.0f to tell a plateau from growth in steps (at most %.0f)",
-              why, until, cap);
+    wk_send_info(wk, "%s stepped and may step again: measuring on to "
+              "iteration %.0f to tell a plateau from growth in steps (at "
+              "most %.0f)", why, until, cap);
     wk->total = (uint64_t)cap;
     while (until > 0 && wk->nrows < 2 * wk->planned_rows &&
            wk->x[wk->nrows - 1] < cap) {

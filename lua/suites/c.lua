@@ -463,6 +463,32 @@ leak.workload "c-steps-pages" {
   },
 }
 
+-- The log grown by 4: it steps at 1,025 and 4,097 calls, both in the first
+-- half, and next at 16,385.  Its last two steps grow by the same factor in
+-- place and in size, so the run is extended to where a x4 grower must step
+-- again (as far as 2x iterations + warmup), and it does.
+leak.workload "c-steps-log4" {
+  description = "steps_log4_append keeps every request in a buffer grown x4",
+  target = steps,
+  expect = { fail = { "heap.live_bytes" } },
+  inputs = any_bytes,
+  step = steps:fn "steps_log4_append",
+}
+
+-- The same steps up to 16,384 records, then a ring: extended as far, no
+-- step at 16,385.
+leak.workload "c-steps-ring4" {
+  description = "steps_ring4_append grows x4 like the log, then wraps at 16384",
+  target = steps,
+  expect = "clean",
+  inputs = any_bytes,
+  step = steps:fn "steps_ring4_append",
+  invariants = {
+    leak.stable "heap.live_bytes",
+    leak.bounded "target.steps_ring4_records" { max = 16384 },
+  },
+}
+
 ---------------------------------------------------------------------------
 -- 9. A leak that runs out of what it leaks (libconns)
 ---------------------------------------------------------------------------
