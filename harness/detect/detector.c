@@ -74,6 +74,16 @@
  *     "grows in steps";
  *   - else unresolved: pass with extend_to = target, which the worker
  *     runs to (up to 2 x iterations + warmup) and judges again.
+ * Two more cases set L:
+ *   - (a) held and (b) failed only on the interval (CI low <= 0) with no
+ *     step above the noise: L is the tail's last new high (above the
+ *     slack's share alone), bursts under a sawtooth's swing;
+ *   - the last two steps anywhere in the planned run, at samples G1 < G2,
+ *     grow alike: r = a(G2) / a(G1) >= 2.5 and their rises' ratio within
+ *     [r/2, 2r] (a grower by f > 2; an LRU's or a page cache's last steps
+ *     rise alike): L = G2 and target = hi(G2)^2 / lo(G1) - x_offset, a
+ *     step being known only to within its phase (lo: the sample before,
+ *     hi: its own), when that is beyond 2 a(L).
  * A caller that never extends (the fuzz oracle) gets a pass saying
  * "unresolved".
  *
