@@ -159,6 +159,35 @@ else
     echo "# skip: RLIMIT_NPROC needs root to run as nobody"
 fi
 
+# Used up within the first phase: no sample, nothing judged, never a pass;
+# the report says so and why.
+text=$("$LH" run $S --workload exhaust-first-phase-timeout \
+    --report-dir "$out/ft" 2>&1)
+rc=$?
+echo "$text"
+rep=$out/ft/report.json
+expect_eq "first phase: exit status 3 (timeout)" "$rc" 3
+expect_eq "first phase: status timeout" \
+    "$(jget "$rep" "r.workloads[1].status")" timeout
+expect_eq "first phase: no verdicts" \
+    "$(jget "$rep" "#r.workloads[1].invariants")" 0
+expect_eq "first phase: the timeout record says 0 samples of 6 needed" \
+    "$(jget "$rep" "string.format('%d/%d', r.workloads[1].timeout.samples,
+        r.workloads[1].timeout.samples_needed)")" 0/6
+expect_match "first phase: the output says why there is no verdict" \
+    "$text" "no verdict: the timeout came after 0 of 20 samples, before the 6 needed to judge"
+text=$(ulimit -v 400000 && "$LH" run $S \
+    --workload exhaust-first-phase-memory --report-dir "$out/fm" 2>&1)
+rc=$?
+echo "$text"
+rep=$out/fm/report.json
+expect_eq "first phase, memory: exit status 2 (error)" "$rc" 2
+expect_eq "first phase, memory: status error" \
+    "$(jget "$rep" "r.workloads[1].status")" error
+expect_match "first phase, memory: the cause and why nothing is judged" \
+    "$(jget "$rep" "r.workloads[1].error.message")" \
+    "not enough memory; no verdict: a step failed in the measured phase after 0 of 20 samples, before the 6 needed to judge"
+
 # The same client in Go (issue 11's example), when the Go targets are built.
 G=tests/scripts/exhaust_go.lua
 if [ -f build/targets/go/libhttpbodies.so ]; then

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <sys/shm.h>
 #include <unistd.h>
 
 /* No longer declared by glibc's headers; interpose.c still defines it. */
@@ -1426,6 +1427,36 @@ static void test_mmap(void)
     }
     if (fd >= 0)
         close(fd);
+
+    /* SysV shared memory (shm.c): an attachment is a mapping of the
+     * segment's size until it is detached. */
+    void *(*at)(int, const void *, int) =
+        (void *(*)(int, const void *, int))resolve(RTLD_DEFAULT, "shmat");
+    int (*dt)(const void *) =
+        (int (*)(const void *))resolve(RTLD_DEFAULT, "shmdt");
+    int id = shmget(IPC_PRIVATE, 3 * PG - 100, IPC_CREAT | 0600);
+    check(id >= 0, "shmget a segment of 3 pages");
+    if (id >= 0) {
+        char *s1 = at(id, NULL, 0), *s2 = at(id, NULL, SHM_RDONLY);
+        shmctl(id, IPC_RMID, NULL);     /* gone once detached */
+        check(s1 != (void *)-1 && s2 != (void *)-1 &&
+              mdelta_is(&b, 6 * PG, 2, why, sizeof why),
+              "two shmat of a 3-page segment count 6 pages in 2 "
+              "mappings%s", why);
+        check(dt(s1) == 0 && mdelta_is(&b, 3 * PG, 1, why, sizeof why),
+              "shmdt of one: 3 pages left%s", why);
+        check(dt(s1) == -1 && errno == EINVAL &&
+              mdelta_is(&b, 3 * PG, 1, why, sizeof why),
+              "shmdt of it again fails (EINVAL) and changes nothing%s", why);
+        lh_heap_suspend();
+        char *s3 = at(id, NULL, 0);
+        lh_heap_resume();
+        check(mdelta_is(&b, 3 * PG, 1, why, sizeof why),
+              "a suspended thread's shmat is not counted%s", why);
+        dt(s3);
+        check(dt(s2) == 0 && mdelta_is(&b, 0, 0, why, sizeof why),
+              "shmdt of the other: back%s", why);
+    }
 
     /* Not the target's: glibc's own mappings, the harness's, suspended
      * threads'. */

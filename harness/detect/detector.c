@@ -74,6 +74,16 @@
  *     "grows in steps";
  *   - else unresolved: pass with extend_to = target, which the worker
  *     runs to (up to 2 x iterations + warmup) and judges again.
+ * Two more cases set L:
+ *   - (a) held and (b) failed only on the interval (CI low <= 0) with no
+ *     step above the noise: L is the tail's last new high (above the
+ *     slack's share alone), bursts under a sawtooth's swing;
+ *   - the last two steps anywhere in the planned run, at samples G1 < G2,
+ *     grow alike: r = a(G2) / a(G1) >= 2.5 and their rises' ratio within
+ *     [r/2, 2r] (a grower by f > 2; an LRU's or a page cache's last steps
+ *     rise alike): L = G2 and target = hi(G2)^2 / lo(G1) - x_offset, a
+ *     step being known only to within its phase (lo: the sample before,
+ *     hi: its own), when that is beyond 2 a(L).
  * A caller that never extends (the fuzz oracle) gets a pass saying
  * "unresolved".
  *
@@ -569,13 +579,15 @@ static double floor_of(const double *a, size_t q)
  * fails, resolves as a plateau, or asks for a longer run (extend_to). */
 static void judge_steps(const double *x, const double *y, size_t n,
                         size_t planned, double off, double slack,
-                        lh_verdict *v)
+                        int vetoed, lh_verdict *v)
 {
     size_t P = planned >= 2 && planned <= n ? planned : n;
     size_t t0 = P - stable_tail(P);
     double window = x[P - 1] - x[0];
-    double before = y[0], env = y[0], last_rise = 0.0;
-    size_t last = 0;
+    double before = y[0], env = y[0], last_rise = 0.0, rec_rise = 0.0;
+    size_t last = 0, rec = 0;
+    double g_rise[2] = { 0, 0 };    /* the last two steps anywhere */
+    size_t g_at[2] = { 0, 0 };
     /* A step stands out of the noise: 4 x the median change between
      * neighbours in the tail (0 for a counter that moves only in steps;
      * ~3.8 sd for white noise). */
@@ -585,19 +597,58 @@ static void judge_steps(const double *x, const double *y, size_t n,
         double h = window > 0 ? slack * (x[i] - x[i - 1]) / window : 0;
         if (h < noise)
             h = noise;
+        if (y[i] > env + h) {
+            g_at[0] = g_at[1];
+            g_rise[0] = g_rise[1];
+            g_at[1] = i;
+            g_rise[1] = y[i] - env;
+        }
         if (i > t0 && y[i] > env + h) {
             last = i;
             last_rise = y[i] - env;
+        }
+        if (i > t0 && y[i] > env + (window > 0 ? slack * (x[i] - x[i - 1])
+                                                   / window : 0)) {
+            rec = i;
+            rec_rise = y[i] - env;
         }
         if (y[i] > env)
             env = y[i];
         if (i == t0)
             before = env;
     }
-    if (!last || !(env - before > slack))
+    /* A significant trend vetoed only by the slope's interval, with no
+     * step above the noise (bursts smaller than a sawtooth's swing): its
+     * last new high is the step to resolve. */
+    if (!last && vetoed) {
+        last = rec;
+        last_rise = rec_rise;
+    }
+    double target = 0.0;
+    if (last && env - before > slack)
+        target = 2.0 * (off + x[last]) - off;
+    /* A grower by a factor f > 2 steps again only at f times its last
+     * step, and may not step in the judged half at all.  Its last two
+     * steps tell f: their positions and their rises grow by about the
+     * same factor (a plateau's last steps, an LRU's index or a page
+     * cache's pages, do not: their rises stay alike).  A step is known
+     * to within its phase, so the next is expected by at most
+     * hi(last)^2 / lo(previous). */
+    size_t g1 = g_at[0], g2 = g_at[1];
+    double lo1 = g1 ? off + x[g1 - 1] : 0.0, hi2 = off + x[g2];
+    if (g1 && lo1 > 0 && g_rise[0] > 0) {
+        double r = hi2 / (off + x[g1]), q = g_rise[1] / g_rise[0];
+        double geo = hi2 * hi2 / lo1 - off;
+        if (r >= 2.5 && q >= 0.5 * r && q <= 2.0 * r && geo > target) {
+            target = geo;
+            last = g2;
+            last_rise = g_rise[1];
+        }
+    }
+    if (!(target > 0.0))
         return;
 
-    double at = x[last], target = 2.0 * (off + at) - off;
+    double at = x[last];
     double top = env, again = 0.0;
     for (size_t i = P; i < n; i++) {
         if (y[i] > top)
@@ -607,8 +658,9 @@ static void judge_steps(const double *x, const double *y, size_t n,
                                     : 0))
             again = x[i];
     }
-    char b1[32], b2[32], b3[32], b4[32], b5[32];
+    char b1[32], b2[32], b3[32], b4[32], b5[32], kx[32];
     char rest[sizeof v->reason];
+    snprintf(kx, sizeof kx, "%.2gx", (target + off) / (off + at));
     snprintf(rest, sizeof rest, "%s", v->reason);
     v->reason[0] = '\0';
     if (again > 0.0) {
@@ -618,25 +670,25 @@ static void judge_steps(const double *x, const double *y, size_t n,
         v->growth = top - before;
         v->threshold = slack;
         reason_add(v, "grows in steps: +%s by iteration %s, +%s more by "
-                   "%s, before 2x (%s): not a plateau",
+                   "%s, before %s (%s): not a plateau",
                    fmt_num(b1, sizeof b1, last_rise, 0),
                    fmt_num(b2, sizeof b2, at, 0),
                    fmt_num(b3, sizeof b3, top - env, 0),
-                   fmt_num(b4, sizeof b4, again, 0),
+                   fmt_num(b4, sizeof b4, again, 0), kx,
                    fmt_num(b5, sizeof b5, target, 0));
     } else if (x[n - 1] >= target) {
         reason_add(v, "plateau: last step +%s by iteration %s, none "
-                   "up to %s (2x: %s); %s",
+                   "up to %s (%s: %s); %s",
                    fmt_num(b1, sizeof b1, last_rise, 0),
                    fmt_num(b2, sizeof b2, at, 0),
-                   fmt_num(b3, sizeof b3, x[n - 1], 0),
+                   fmt_num(b3, sizeof b3, x[n - 1], 0), kx,
                    fmt_num(b4, sizeof b4, target, 0), rest);
     } else {
         v->extend_to = target;
         reason_add(v, "unresolved: stepped +%s by iteration %s, run not "
-                   "taken to 2x (%s) to tell a plateau; %s",
+                   "taken to %s (%s) to tell a plateau; %s",
                    fmt_num(b1, sizeof b1, last_rise, 0),
-                   fmt_num(b2, sizeof b2, at, 0),
+                   fmt_num(b2, sizeof b2, at, 0), kx,
                    fmt_num(b3, sizeof b3, target, 0), rest);
     }
 }
@@ -706,7 +758,8 @@ static int judge_stable(const double *x, const double *y, size_t n,
                    fmt_num(b3, sizeof b3, v->slope, 1), bp);
     }
     if (!v->fail)
-        judge_steps(x, y, n, spec->planned, spec->x_offset, slack, v);
+        judge_steps(x, y, n, spec->planned, spec->x_offset, slack,
+                    trend && !robust, v);
     return TS_OK;
 }
 

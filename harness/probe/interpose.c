@@ -1033,3 +1033,34 @@ int lh_mmap_each(void (*fn)(int tag, size_t len, void *ud), void *ud)
     lh_spin_unlock(&mt_lock);
     return n;
 }
+
+/* ---- for other calls that map (probe/shm.c) --------------------------- */
+
+int lh_mmap_counted(uintptr_t ra, int *tag)
+{
+    return map_counted(ra, tag);
+}
+
+void lh_mmap_lock(void) { lh_spin_lock(&mt_lock); }
+void lh_mmap_unlock(void) { lh_spin_unlock(&mt_lock); }
+
+void lh_mmap_note_map(uintptr_t start, size_t len, uintptr_t ra, int tag)
+{
+    mt_remove(start, start + page_round(len), NULL);
+    mt_put(start, page_round(len), ra, tag);
+}
+
+void lh_mmap_note_unmap(uintptr_t lo, size_t len)
+{
+    mt_remove(lo, lo + page_round(len), NULL);
+}
+
+size_t lh_mmap_len_at(uintptr_t start)
+{
+    if (!mt_used)
+        return 0;
+    size_t j = mt_slot(start, mt_cap);
+    while (mt_tab[j].start && mt_tab[j].start != start)
+        j = (j + 1) & (mt_cap - 1);
+    return mt_tab[j].start ? mt_tab[j].len : 0;
+}

@@ -109,7 +109,8 @@ int lh_heap_interposed(void);
  * blocks, thread stacks, loaded libraries) never reach the interposer;
  * the harness maps through lh_raw_mmap; a thread suspended with
  * lh_heap_suspend makes no counted mapping, though its unmaps of counted
- * ones still count. */
+ * ones still count.  SysV shared memory attached by the target (shmat,
+ * shmdt: shm.c) is counted as mappings too. */
 typedef struct lh_mmap_stats {
     int64_t live_bytes;     /* bytes in the target's live mappings */
     int64_t live_maps;      /* number of them (a split one is two) */
@@ -136,5 +137,20 @@ int lh_mmap_ignore_caller(uintptr_t lo, uintptr_t hi);
 /* fn(tag, length) for every live counted mapping, under the table's lock:
  * fn must not map or unmap.  Returns how many. */
 int lh_mmap_each(void (*fn)(int tag, size_t len, void *ud), void *ud);
+
+/* For other calls that map or unmap (shm.c: shmat, shmdt), accounted in
+ * the same table.  lh_mmap_counted: whether a new mapping by the caller
+ * at ra is the target's, and its tag (runs the hook: call it before
+ * locking).  The rest run under lh_mmap_lock, held across the syscall so
+ * that the table changes in the order the kernel's mappings do:
+ * note_map counts [start, start + len) for ra (replacing whatever the
+ * table had there), note_unmap forgets a range, len_at is the length of
+ * the counted mapping starting at start (0: none). */
+int lh_mmap_counted(uintptr_t ra, int *tag);
+void lh_mmap_lock(void);
+void lh_mmap_unlock(void);
+void lh_mmap_note_map(uintptr_t start, size_t len, uintptr_t ra, int tag);
+void lh_mmap_note_unmap(uintptr_t lo, size_t len);
+size_t lh_mmap_len_at(uintptr_t start);
 
 #endif

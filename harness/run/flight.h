@@ -41,6 +41,10 @@ typedef struct lh_flight {
     _Atomic uint32_t phase;
     _Atomic uint32_t nthreads;
     _Atomic uint64_t done;          /* measured iterations completed */
+    _Atomic uint32_t samples;       /* samples taken after the baseline */
+    _Atomic uint32_t planned;       /* the workload's `samples` */
+    _Atomic uint32_t needed;        /* samples every invariant needs to be
+                                       judged (0: not known yet) */
     lh_flight_slot slot[LH_FLIGHT_THREADS];
 } lh_flight;
 

@@ -492,6 +492,10 @@ static void judge_death(child *c, job *j, const lh_run_opts *o,
     }
     lh_buf_puts(r, ",\"phase\":");
     lh_json_str(r, phase);
+    unsigned taken = c->flight->samples, needed = c->flight->needed;
+    if (needed > 0)
+        lh_buf_printf(r, ",\"samples\":%u,\"samples_needed\":%u", taken,
+                      needed);
     lh_buf_puts(r, ",\"inputs\":");
     lh_buf_add(r, inputs.data ? inputs.data : "[]", inputs.len ? inputs.len
                                                                 : 2);
@@ -502,6 +506,10 @@ static void judge_death(child *c, job *j, const lh_run_opts *o,
     clear_progress();
     printf("%s\n", lh_buf_str(&human));
     judge_partial(c, j, timed_out);
+    if (!j->judged_partial && needed > 0 && taken < needed)
+        printf("      no verdict: the %s came after %u of %u samples, "
+               "before the %u needed to judge\n", timed_out ? "timeout"
+               : "crash", taken, (unsigned)c->flight->planned, needed);
     if (tail.len && !o->verbose) {
         /* the last lines of output usually say why (a Go panic, ...) */
         const char *p = lh_buf_str(&tail);

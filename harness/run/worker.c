@@ -181,6 +181,7 @@ static void take_sample(worker *wk, double x)
         if (isfinite(row[m]) && !(row[m] <= wk->peak[m]))
             wk->peak[m] = row[m];
     wk->nrows++;
+    wk->flight->samples = (uint32_t)(wk->nrows - 1);
 }
 
 /* Steps run inside the Go probe's labeled call (lh_godiag_label_steps). */
@@ -533,9 +534,9 @@ static int extend(worker *wk, const int *metric_of, lh_buf *e)
     uint64_t base = (uint64_t)w->iterations / (uint64_t)w->samples;
     if (len < base)
         len = base;
-    wk_send_info(wk, "%s stepped late in the run: measuring on to iteration "
-              "%.0f to tell a plateau from growth in steps (at most %.0f)",
-              why, until, cap);
+    wk_send_info(wk, "%s stepped and may step again: measuring on to "
+              "iteration %.0f to tell a plateau from growth in steps (at "
+              "most %.0f)", why, until, cap);
     wk->total = (uint64_t)cap;
     while (until > 0 && wk->nrows < 2 * wk->planned_rows &&
            wk->x[wk->nrows - 1] < cap) {
@@ -682,7 +683,19 @@ static int measure(worker *wk, const int *metric_of)
     rc = 0;
     goto out;
 failed:
-    set_error(wk, lh_buf_str(&e));
+    {
+        /* a step failed (out of memory, often): nothing is judged */
+        lh_buf b = LH_BUF_INIT;
+        size_t k = wk->nrows ? wk->nrows - 1 : 0;
+        lh_buf_printf(&b, "%s; no verdict: a step failed in the measured "
+                      "phase after %zu of %d samples", lh_buf_str(&e), k,
+                      w->samples);
+        if (wk->nrows < wk->min_rows)
+            lh_buf_printf(&b, ", before the %zu needed to judge",
+                          wk->min_rows - 1);
+        set_error(wk, lh_buf_str(&b));
+        lh_buf_free(&b);
+    }
 out:
     lh_buf_free(&e);
     return rc;
@@ -753,6 +766,8 @@ static int run(worker *wk)
         if (need > wk->min_rows)
             wk->min_rows = need;
     }
+    wk->flight->planned = (uint32_t)w->samples;
+    wk->flight->needed = (uint32_t)(wk->min_rows - 1);
     lh_lua_set_settle(L, settle_hook, wk);
     /* Record from before setup, so blocks allocated in setup and warmup
      * and freed later are known to the heap sampler. */

@@ -463,6 +463,32 @@ leak.workload "c-steps-pages" {
   },
 }
 
+-- The log grown by 4: it steps at 1,025 and 4,097 calls, both in the first
+-- half, and next at 16,385.  Its last two steps grow by the same factor in
+-- place and in size, so the run is extended to where a x4 grower must step
+-- again (as far as 2x iterations + warmup), and it does.
+leak.workload "c-steps-log4" {
+  description = "steps_log4_append keeps every request in a buffer grown x4",
+  target = steps,
+  expect = { fail = { "heap.live_bytes" } },
+  inputs = any_bytes,
+  step = steps:fn "steps_log4_append",
+}
+
+-- The same steps up to 16,384 records, then a ring: extended as far, no
+-- step at 16,385.
+leak.workload "c-steps-ring4" {
+  description = "steps_ring4_append grows x4 like the log, then wraps at 16384",
+  target = steps,
+  expect = "clean",
+  inputs = any_bytes,
+  step = steps:fn "steps_ring4_append",
+  invariants = {
+    leak.stable "heap.live_bytes",
+    leak.bounded "target.steps_ring4_records" { max = 16384 },
+  },
+}
+
 ---------------------------------------------------------------------------
 -- 9. A leak that runs out of what it leaks (libconns)
 ---------------------------------------------------------------------------
@@ -588,5 +614,82 @@ leak.workload "c-users-session-leak" {
   invariants = {
     leak.stable "heap.live_bytes",
     leak.stable "heap.live_allocs",
+  },
+}
+
+---------------------------------------------------------------------------
+-- 11. A leak in bursts (liblockfree): lost nodes under contention
+---------------------------------------------------------------------------
+
+local lockfree = leak.target "build/targets/c/liblockfree.so"
+
+-- Busy periods: 200-iteration blocks picked by a hash of the block number
+-- (about 1 in 6, at irregular times), whose events are big (2 KiB) and
+-- yield in the push's window; the rest are small.  Both threads reach a
+-- block together (thread t runs iterations t, t+2, ...).
+local function lockfree_events(rng, i)
+  local h = (i // 200) * 0x9E3779B1 & 0xffffffff
+  h = (h ~ (h >> 15)) * 0x85EBCA77 & 0xffffffff
+  return (h ~ (h >> 13)) % 6 == 0 and rng:bytes(2048) or rng:bytes(16)
+end
+
+-- The defaults, on 2 threads.  About half the pushes of a busy block lose
+-- a node (72 B): +6 KiB or so per block, nothing between blocks, and a
+-- sawtooth of up to 32 nodes from the drains.  The judged half steps at a
+-- busy block and the run is extended; the next block steps again.
+leak.workload "c-lockfree-push-leak" {
+  description = "lockfree_push_leaky loses its node when the CAS fails",
+  target = lockfree,
+  expect = { fail = { "heap.live_bytes" } },
+  threads = 2,
+  inputs = lockfree_events,
+  step = lockfree:fn "lockfree_push_leaky",
+}
+
+-- The same events, contention and retries (target.lockfree_retries), the
+-- node kept for the retry: the sawtooth of the drains only.
+leak.workload "c-lockfree-push-clean" {
+  description = "lockfree_push_clean retries with the same node",
+  target = lockfree,
+  expect = "clean",
+  threads = 2,
+  inputs = lockfree_events,
+  step = lockfree:fn "lockfree_push_clean",
+}
+
+---------------------------------------------------------------------------
+-- 12. SysV shared memory attached and never detached (libsysvshm)
+---------------------------------------------------------------------------
+
+local sysvshm = leak.target "build/targets/c/libsysvshm.so"
+
+-- One request in 16 is a SHARE (a 4 KiB segment): 625 segments over the
+-- default run, far below the system's 4,096 (kernel.shmmni).
+local function shares(rng, i)
+  return (i % 16 == 0) and "SHARE" .. rng:bytes(11) or "PING" .. rng:bytes(12)
+end
+
+-- +4,096 B and +1 mapping per SHARE: +256 B/iter of mmap.live_bytes; no
+-- heap, no mmap call.
+leak.workload "c-sysvshm-leak" {
+  description = "sysv_region_leaky overwrites its slot without shmdt",
+  target = sysvshm,
+  expect = { fail = { "mmap.live_bytes" } },
+  inputs = shares,
+  step = sysvshm:fn "sysv_region_leaky",
+}
+
+-- The same segments attached and detached; 64 slots (256 KiB) fill in
+-- warmup + 1,000 iterations, in the first half.
+leak.workload "c-sysvshm-ring" {
+  description = "sysv_region_ring detaches a slot's old segment: 64 at most",
+  target = sysvshm,
+  expect = "clean",
+  inputs = shares,
+  step = sysvshm:fn "sysv_region_ring",
+  invariants = {
+    leak.stable "mmap.live_bytes",
+    leak.stable "heap.live_bytes",
+    leak.bounded "target.sysv_attached" { max = 64 },
   },
 }

@@ -8,6 +8,10 @@
  * records), 16 B per call on average.  Vectors, string builders and hash
  * tables grow this way.
  *
+ * steps_log4_append is the same log grown by 4 (at 17, 65, 257, 1,025,
+ * 4,097, 16,385 records): after 4,097 it next steps at 16,385, past twice
+ * its last step.
+ *
  * The twins:
  *   steps_lru_put     an LRU of STEPS_LRU_CAP (6000) keys with a hash table
  *                     that doubles as it fills; once full it recycles the
@@ -15,13 +19,16 @@
  *   steps_arena_run   an arena grown (doubling) to the largest request
  *                     seen, then reused; the request size is the input's
  *                     first 4 bytes (little-endian), capped at 1 MiB.
+ *   steps_ring4_append  the x4 log's growth up to 16,384 records, then a
+ *                     ring: the same steps but the last.
  *   steps_page_put    a page cache: 64-byte entries in 4 KiB pages, keyed
  *                     by the input's first 2 bytes (little-endian) modulo
  *                     STEPS_PAGE_KEYS (2048); a page is taken when the last
  *                     one is full, so 32 pages hold every key.
  *
  * The ops are for one thread (no locks).  Gauges: target.steps_log_records,
- * target.steps_lru_entries, target.steps_arena_bytes, target.steps_pages.
+ * target.steps_lru_entries, target.steps_arena_bytes, target.steps_pages,
+ * target.steps_ring4_records.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +65,61 @@ LH_EXPORT int steps_log_append(const uint8_t *data, size_t size)
 LH_EXPORT int64_t leakhound_gauge_steps_log_records(void)
 {
     return (int64_t)log_len;
+}
+
+/* ---- the leak by x4, and its twin: a ring grown x4 up to 16384 --------- */
+
+/* Grow *buf of *cap records by 4 (16 first) up to max records (0: no
+ * limit); 0 when there is no room left. */
+static int grow4(struct record **buf, size_t *cap, size_t max)
+{
+    size_t want = *cap ? 4 * *cap : 16;
+    if (max && want > max)
+        return 0;
+    struct record *b = realloc(*buf, want * sizeof *b);
+    if (b == NULL)
+        return 0;
+    *buf = b;
+    *cap = want;
+    return 1;
+}
+
+static void put_record(struct record *r, const uint8_t *data, size_t size)
+{
+    memset(r, 0, sizeof *r);
+    if (size > 0)
+        memcpy(r->bytes, data, size < sizeof r->bytes ? size
+                                                     : sizeof r->bytes);
+}
+
+static struct record *log4_buf, *ring4_buf;
+static size_t log4_len, log4_cap, ring4_len, ring4_cap;
+
+LH_EXPORT int steps_log4_append(const uint8_t *data, size_t size)
+{
+    if (log4_len == log4_cap && !grow4(&log4_buf, &log4_cap, 0))
+        return 0;
+    put_record(&log4_buf[log4_len++], data, size);
+    return 0;
+}
+
+/* The same growth (at calls 17, 65, 257, 1,025 and 4,097) up to 16,384
+ * records, then the oldest is overwritten: no step at 16,385. */
+LH_EXPORT int steps_ring4_append(const uint8_t *data, size_t size)
+{
+    enum { RING4_MAX = 16384 };
+    if (ring4_len == ring4_cap && !grow4(&ring4_buf, &ring4_cap, RING4_MAX)
+        && ring4_cap == 0)
+        return 0;
+    put_record(&ring4_buf[ring4_len++ % ring4_cap], data, size);
+    if (ring4_len == 2 * RING4_MAX)
+        ring4_len = RING4_MAX;
+    return 0;
+}
+
+LH_EXPORT int64_t leakhound_gauge_steps_ring4_records(void)
+{
+    return (int64_t)(ring4_len < ring4_cap ? ring4_len : ring4_cap);
 }
 
 /* ---- twin 1: a bounded LRU whose index doubles while it fills ---------- */

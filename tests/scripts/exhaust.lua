@@ -91,3 +91,28 @@ leak.workload "exhaust-threads-stop" {
   step = get "conn_get_leaky",
   invariants = { leak.stable "proc.threads" },
 }
+
+-- Used up within the first phase, before samples enough to judge (none
+-- can be): never a pass.  The pool runs out at call 601 of a first phase
+-- of 1,000: the call blocks and the worker times out with no sample.
+leak.workload "exhaust-first-phase-timeout" {
+  description = "conn_get_leaky blocks in the first phase",
+  target = conns,
+  timeout = "3s",
+  warmup = 0, iterations = 20000, samples = 20,
+  inputs = { "GET /a", "GET /b" },
+  step = get "conn_get_leaky",
+}
+
+-- Under `ulimit -v 400000`: 32 MiB of Lua strings per iteration run out of
+-- address space within ~10 iterations of a first phase of 50.
+local hoard32 = {}
+leak.workload "exhaust-first-phase-memory" {
+  description = "a Lua table keeps 32 MiB per iteration",
+  timeout = "20s",
+  warmup = 0, iterations = 1000, samples = 20,
+  step = function(input, i)
+    hoard32[#hoard32 + 1] = string.rep("x", 32 << 20) .. i
+  end,
+  invariants = { leak.stable "proc.rss_bytes" },
+}
