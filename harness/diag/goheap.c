@@ -222,8 +222,8 @@ static int growth_before(const growth *x, const growth *y)
     return x->rec < y->rec;
 }
 
-static void heap_detail(lh_site *s, const lh_goframe *blame,
-                        const lh_goframe *inner)
+static void heap_detail(lh_site *s, const lh_goframe *f, size_t n,
+                        const lh_goframe *blame, const lh_goframe *inner)
 {
     if (blame && lh_goframe_is_runtime(blame)) {
         /* pprof prints the runtime's frames only when there is nothing
@@ -240,11 +240,7 @@ static void heap_detail(lh_site *s, const lh_goframe *blame,
                      "record its caller");
         return;
     }
-    if (inner && inner != blame) {
-        char where[224];
-        lh_goframe_format(inner, where, sizeof where);
-        snprintf(s->detail, sizeof s->detail, "allocated in %s", where);
-    }
+    lh_go_path(s->detail, sizeof s->detail, f, n, blame, inner);
 }
 
 int lh_godiag_heap(const lh_gosnap *a, const lh_gosnap *b, lh_site *out,
@@ -295,10 +291,10 @@ int lh_godiag_heap(const lh_gosnap *a, const lh_gosnap *b, lh_site *out,
         const heaprec *r = &hb->recs[g[i].rec];
         const lh_goframe *f = hb->frames + r->first;
         const lh_goframe *blame, *inner;
-        lh_go_pick(f, r->nframes, b->goroot, &blame, &inner);
+        lh_go_pick(f, r->nframes, b->goroot, b->mods, &blame, &inner);
         lh_site *s = &out[k++];
         lh_go_fill_site(s, f, r->nframes, blame);
-        heap_detail(s, blame, inner);
+        heap_detail(s, f, r->nframes, blame, inner);
         s->bytes = g[i].bytes;
         s->count = g[i].objects > 0 ? g[i].objects : 0;
     }

@@ -83,20 +83,20 @@ int lh_godiag_goroutines(const lh_gosnap *a, const lh_gosnap *b,
         if (lh_go_in_probe(g->frames, g->nframes) || ignored(g))
             continue;
         const lh_goframe *blame, *inner;
-        lh_go_pick(g->frames, g->nframes, b->goroot, &blame, &inner);
+        lh_go_pick(g->frames, g->nframes, b->goroot, b->mods, &blame,
+                   &inner);
         lh_site *s = &out[k++];
         lh_go_fill_site(s, g->frames, g->nframes, blame);
         s->count = (double)(d[i].after - d[i].before);
-        /* "semacquire in sync.(*WaitGroup).Wait waitgroup.go:139; created
-         * by main.main main.go:24": how it is stuck, where in the library
-         * when that is not the blamed frame, and who started it. */
+        /* "chan send → sync.(*WaitGroup).Wait waitgroup.go:139; created by
+         * main.main main.go:24": how it is stuck, the library path from
+         * the blamed frame to where it is stuck, and who started it. */
         char where[256] = "";
-        if (inner && inner != blame)
-            lh_goframe_format(inner, where, sizeof where);
+        lh_go_path(where, sizeof where, g->frames, g->nframes, blame, inner);
         if (*g->state)
             lh_go_append(s->detail, sizeof s->detail, "%s", g->state);
         if (*where)
-            lh_go_append(s->detail, sizeof s->detail, "%sin %s",
+            lh_go_append(s->detail, sizeof s->detail, "%s%s",
                    *s->detail ? " " : "", where);
         if (*g->created_by.func) {
             char by[256];

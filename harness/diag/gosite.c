@@ -1,17 +1,23 @@
 /*
  * gosite.c - blame: which frame of a Go stack a site is named after.
  *
- * The innermost frame that is neither the runtime's nor the standard
- * library's, so that a ticker nobody stopped names the function that
- * called time.NewTicker rather than NewTicker; the standard-library frame
- * it happened in goes into the detail (goroutines.c, goheap.c).  The
- * probe's own stacks are left out.
+ * The innermost frame of the target's own code: neither the runtime's,
+ * nor the standard library's, nor a dependency module's (the build info
+ * the probe reads lists them), so that a ticker nobody stopped names the
+ * function that called time.NewTicker rather than NewTicker, and a
+ * metrics library's histograms name the call that passed an unbounded
+ * label rather than newHistogram; the library path from there to where it
+ * happened goes into the detail (goroutines.c, goheap.c).  The probe's
+ * own stacks are left out.
  */
 #include "godiag_internal.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "alloc.h"
 
 /* ---- standard library or not ------------------------------------------- */
 
@@ -67,25 +73,117 @@ static int is_std(const lh_goframe *f, const char *goroot)
     return !slash || !dot || dot > slash;
 }
 
-/* The frame to blame (*blame) and the innermost frame outside the runtime
- * (*inner): the first frame that is neither the runtime's nor the
- * standard library's; failing that, the first outside the runtime;
- * failing that, the top frame.  NULL for no frames. */
-void lh_go_pick(const lh_goframe *f, size_t n, const char *goroot,
-                const lh_goframe **blame, const lh_goframe **inner)
+/* ---- the target's own packages ---------------------------------------- */
+
+#define MODS_MAX 4
+
+static lh_go_mods mods_cache[MODS_MAX];
+static int nmods;
+static pthread_mutex_t mods_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* "path\tP", "mod\tM" and "dep\tD" lines, cut in place. */
+static void parse_mods(lh_go_mods *m, char *text)
+{
+    size_t nl = 0;
+    for (char *p = text; *p; p++)
+        nl += *p == '\n';
+    m->deps = lh_raw_calloc(nl + 1, sizeof *m->deps);
+    if (!m->deps)
+        return;
+    for (char *line = text; line && *line;) {
+        char *end = strchr(line, '\n');
+        if (end)
+            *end = '\0';
+        if (starts(line, "dep\t") && line[4])
+            m->deps[m->ndeps++] = line + 4;
+        line = end ? end + 1 : NULL;
+    }
+    m->known = 1;
+}
+
+const lh_go_mods *lh_go_mods_of(const lh_target *t)
+{
+    if (!t || !t->has_go || !t->go.build_info)
+        return NULL;
+    lh_go_mods *m = NULL;
+    pthread_mutex_lock(&mods_lock);
+    for (int i = 0; i < nmods && !m; i++)
+        if (mods_cache[i].target == t)
+            m = &mods_cache[i];
+    if (!m && nmods < MODS_MAX) {
+        m = &mods_cache[nmods++];
+        m->target = t;
+        int64_t need = t->go.build_info(NULL, 0);
+        if (need >= 0 && (m->text = lh_raw_malloc((size_t)need + 4096))) {
+            int64_t got = t->go.build_info(m->text, need + 4096);
+            if (got >= 0 && got < need + 4096) {
+                m->text[got] = '\0';
+                parse_mods(m, m->text);
+            }
+        }
+    }
+    pthread_mutex_unlock(&mods_lock);
+    return m && m->known ? m : NULL;
+}
+
+/* A dependency's: the function's package lies in one of its modules
+ * (module "example.com/metrics" holds "example.com/metrics.New" and
+ * "example.com/metrics/prom.(*T).M"). */
+static int is_dep(const lh_goframe *f, const lh_go_mods *mods)
+{
+    for (int i = 0; mods && i < mods->ndeps; i++) {
+        size_t k = strlen(mods->deps[i]);
+        if (strncmp(f->func, mods->deps[i], k) == 0 &&
+            (f->func[k] == '.' || f->func[k] == '/'))
+            return 1;
+    }
+    return 0;
+}
+
+int lh_go_pick(const lh_goframe *f, size_t n, const char *goroot,
+               const lh_go_mods *mods, const lh_goframe **blame,
+               const lh_goframe **inner)
 {
     *blame = *inner = n ? &f[0] : NULL;
     size_t i = 0;
     while (i < n && lh_goframe_is_runtime(&f[i]))
         i++;
     if (i == n)
-        return;
+        return 0;
     *blame = *inner = &f[i];
-    for (; i < n; i++)
-        if (!lh_goframe_is_runtime(&f[i]) && !is_std(&f[i], goroot)) {
+    const lh_goframe *lib = NULL;   /* first outside the standard library */
+    for (; i < n; i++) {
+        if (lh_goframe_is_runtime(&f[i]) || is_std(&f[i], goroot))
+            continue;
+        if (!is_dep(&f[i], mods)) {
             *blame = &f[i];
-            return;
+            return 1;
         }
+        if (!lib)
+            lib = &f[i];
+    }
+    if (lib)
+        *blame = lib;
+    return 0;
+}
+
+void lh_go_path(char *buf, size_t len, const lh_goframe *f, size_t n,
+                const lh_goframe *blame, const lh_goframe *inner)
+{
+    buf[0] = '\0';
+    if (!blame || !inner || blame <= inner || blame >= f + n)
+        return;
+    char where[256];
+    lh_goframe_format(inner, where, sizeof where);
+    const lh_goframe *callee = blame - 1;   /* innermost first */
+    while (callee > inner && lh_goframe_is_runtime(callee))
+        callee--;
+    if (callee == inner)
+        snprintf(buf, len, "→ %s", where);
+    else if (callee - 1 == inner)
+        snprintf(buf, len, "→ %s → %s", callee->func, where);
+    else
+        snprintf(buf, len, "→ %s → … → %s", callee->func, where);
 }
 
 /* ---- filling sites ------------------------------------------------------ */

@@ -499,10 +499,13 @@ int lh_goframe_is_runtime(const lh_goframe *f)
         return 1;
     /* Functions the runtime provides to a package by linkname, such as
      * sync.runtime_SemacquireMutex: the package's name, the runtime's
-     * code. */
+     * code; and the cgo glue cmd/cgo generates in the package that calls
+     * C (main._Cfunc_CString, main._cgo_cmalloc). */
     const char *slash = strrchr(fn, '/');
     const char *dot = strchr(slash ? slash : fn, '.');
-    return dot && starts(dot + 1, "runtime_");
+    return dot && (starts(dot + 1, "runtime_") ||
+                   starts(dot + 1, "_Cfunc_") || starts(dot + 1, "_cgo_") ||
+                   starts(dot + 1, "_Cgo_"));
 }
 
 const lh_goframe *lh_gogroup_top(const lh_gogroup *g)

@@ -92,7 +92,8 @@ void lh_goframe_parse(char *line, lh_goframe *f);
 
 /* Is the frame the runtime's rather than the program's: runtime.*,
  * runtime/..., internal/..., a pkg.runtime_* shim (sync.runtime_Semacquire),
- * cgo glue (_cgo_*, _cgoexp_*) or an unsymbolised PC. */
+ * cgo glue (_cgo_*, _cgoexp_*, pkg._Cfunc_*, pkg._cgo_*) or an
+ * unsymbolised PC. */
 int lh_goframe_is_runtime(const lh_goframe *f);
 
 /* The group's top frame that is not the runtime's; its top frame when all
