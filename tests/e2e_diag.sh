@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Diagnosis: for every bundled leaky workload the top reported site is the
-# one that leaks (by function name); passing invariants carry no sites; the
-# folded stacks and Go heap profiles are written for viewers.
+# one that leaks (by function name): for Go, the target's own code -- the Go
+# caller of a C.CString, the caller of a dependency module that holds the
+# memory; passing invariants carry no sites; the folded stacks and Go heap
+# profiles are written for viewers.
 #
 #     tests/e2e_diag.sh c|go
 source "$(dirname "$0")/lib.sh"
@@ -27,7 +29,9 @@ go-cache-pinned-leak|go.heap_live_bytes|^main.render
 go-session-leak|go.heap_live_bytes|^main.\(\*sessions\).open
 go-syncmap-leak|go.heap_live_bytes|^main.begin
 go-finalizer-cycle-leak|go.heap_live_bytes|^main.pipe
-go-cstring-leak|heap.live_bytes|Cmalloc.*C.CString
+go-cstring-leak|heap.live_bytes|^main.auditLeaky via C.CString; allocated in C by _cgo_[0-9a-f]+_Cfunc__Cmalloc
+go-cstring-leak|heap.live_allocs|^main.auditLeaky via C.CString
+go-http-labels-leak|go.heap_live_bytes|^main.observe allocated in example.com/metrics.[(][*]HistogramVec[)].With → example.com/metrics.newHistogram
 go-context-leak|go.heap_live_bytes|^main.newRequest
 go-subslice-leak|go.heap_live_bytes|^main.readFrame'
 

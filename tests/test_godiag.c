@@ -658,6 +658,42 @@ static int near(double got, double want)
     return fabs(got - want) <= 1e-6 * fabs(want) + 1e-9;
 }
 
+
+/* A Go heap leak held inside a dependency module (example.com/metrics,
+ * a histogram per label value), from a hand-written profile in the form
+ * of the real ones: the target's own frame is main.observe. */
+static const char deps_base[] =
+    "heap profile: 1: 64 [1: 64] @ heap/8192\n"
+    "1: 64 [1: 64] @ 0x1 0x2\n"
+    "#\t0x1\tmain.init+0x1\t\t/src/svc/main.go:3\n"
+    "#\t0x2\truntime.main+0x1\t\t/usr/lib/go-1.19/src/runtime/proc.go:2\n"
+    "\n";
+static const char deps_end[] =
+    "heap profile: 1: 64 [1: 64] @ heap/8192\n"
+    "1: 64 [1: 64] @ 0x1 0x2\n"
+    "#\t0x1\tmain.init+0x1\t\t/src/svc/main.go:3\n"
+    "#\t0x2\truntime.main+0x1\t\t/usr/lib/go-1.19/src/runtime/proc.go:2\n"
+    "\n"
+    "40: 32768 [40: 32768] @ 0x3 0x4 0x5 0x6 0x7 0x8\n"
+    "#\t0x3\texample.com/metrics.newHistogram+0x1\t/mod/metrics/metrics.go:58"
+    "\n"
+    "#\t0x4\texample.com/metrics.(*HistogramVec).With+0x1\t/mod/metrics/"
+    "metrics.go:44\n"
+    "#\t0x5\tmain.observe+0x1\t\t/src/svc/client.go:87\n"
+    "#\t0x6\tleakhound.dev/targets/internal/cin.Each+0x1\t/src/internal/"
+    "cin/cin.go:9\n"
+    "#\t0x7\tmain.OpGet+0x1\t\t/src/svc/main.go:20\n"
+    "#\t0x8\truntime.cgocallback+0x1\t/usr/lib/go-1.19/src/runtime/asm_"
+    "amd64.s:994\n"
+    "\n";
+
+static const char *serve_build_info = "";
+
+static int64_t fake_build_info(char *buf, int64_t cap)
+{
+    return serve(serve_build_info, strlen(serve_build_info), buf, cap);
+}
+
 /* ---- tests -------------------------------------------------------------- */
 
 static void test_goroutines_fixture(void)
@@ -768,8 +804,8 @@ static void test_heap_fixture(void)
           "second: tick.go:30, %.1f B (want %.1f)", s[1].bytes, b1);
     double b2 = est(1, 20480, NULL);
     check(near(s[2].bytes, b2) &&
-          strcmp(s[2].detail, "allocated in time.startTimer time.go:215")
-          == 0,
+          strcmp(s[2].detail, "allocated in time.NewTicker → "
+                 "time.startTimer time.go:215") == 0,
           "third: the timer heap (time.startTimer, code under "
           "GOROOT/src/runtime counts as library): %.1f B '%s'", s[2].bytes,
           s[2].detail);
@@ -810,6 +846,47 @@ static void test_trimmed_paths(void)
 out:
     lh_godiag_free(a);
     lh_godiag_free(b);
+}
+
+
+/* The target's own code is what the build info does not list as a
+ * dependency: a leak held in a metrics module's newHistogram names the
+ * caller that passed the label, with the library path as detail; without
+ * build info (an older probe), the first frame outside the standard
+ * library, as before. */
+static void test_own_packages(void)
+{
+    for (int old = 0; old < 2; old++) {
+        lh_target t = fake_target(1, 0, 1);
+        serve_build_info = "path\tleakhound.dev/targets/svc\n"
+                           "mod\tleakhound.dev/targets\n"
+                           "dep\texample.com/metrics\n"
+                           "dep\tleakhound.dev/probe\n";
+        if (!old)
+            t.go.build_info = fake_build_info;
+        lh_gosnap *a, *b;
+        snap2(&t, stacks_base, deps_base, stacks_base, deps_end, &a, &b);
+        lh_site s[4];
+        int n = a && b ? lh_godiag_heap(a, b, s, 4) : 0;
+        if (!old) {
+            check(n == 1 && strcmp(s[0].func, "main.observe") == 0 &&
+                  strcmp(s[0].location, "svc/client.go:87") == 0,
+                  "own packages: a dependency's frames are not blamed: "
+                  "%s %s", n ? s[0].func : "-", n ? s[0].location : "-");
+            check(n == 1 && strcmp(s[0].detail, "allocated in "
+                  "example.com/metrics.(*HistogramVec).With → "
+                  "example.com/metrics.newHistogram metrics.go:58") == 0,
+                  "own packages: the library path is the detail: '%s'",
+                  n ? s[0].detail : "-");
+        } else {
+            check(n == 1 &&
+                  strcmp(s[0].func, "example.com/metrics.newHistogram") == 0,
+                  "no build info: the first frame outside the standard "
+                  "library, as before: %s", n ? s[0].func : "-");
+        }
+        lh_godiag_free(a);
+        lh_godiag_free(b);
+    }
 }
 
 static void test_old_probe(void)
@@ -1190,6 +1267,7 @@ int main(void)
     test_states();
     test_heap_fixture();
     test_trimmed_paths();
+    test_own_packages();
     test_old_probe();
     test_growing_text();
     test_write();

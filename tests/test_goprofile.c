@@ -442,6 +442,12 @@ static void test_naming(void)
         { "net/http.(*persistConn).readLoop", 0 },
         { "sync.(*WaitGroup).Wait", 0 },
         { "example.com/runtime_stats.Run", 0 },
+        /* cmd/cgo's glue in the package that calls C */
+        { "main._Cfunc_CString", 1 },
+        { "main._cgo_cmalloc", 1 },
+        { "example.com/sqlite._Cfunc_sqlite3_exec", 1 },
+        { "main.auditLeaky", 0 },
+        { "example.com/cgo_util.Run", 0 },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         lh_goframe f = { cases[i].func, "", 0 };

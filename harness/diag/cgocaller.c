@@ -155,9 +155,9 @@ int lh_cgo_site(lh_site *s, const uintptr_t *pcs, int n)
     lh_go_pick(f, nf, "", lh_go_mods_of(t), &blame, &inner);
     lh_go_fill_site(s, f, nf, blame);
 
-    /* "→ database/sql.(*DB).Exec → … → C.sqlite3_exec; in C:
-     * _cgo_..._Cfunc_sqlite3_exec": the library path, the C function, the
-     * C frame that called the allocator. */
+    /* "via database/sql.(*DB).Exec → … → C.sqlite3_exec; allocated in C
+     * by sqlite3Malloc": the library path, the C function called from Go,
+     * the C frame that called the allocator. */
     char call[160], path[256];
     c_name(f, nf, call, sizeof call);
     lh_go_path(path, sizeof path, f, nf, blame, inner);
@@ -172,8 +172,8 @@ int lh_cgo_site(lh_site *s, const uintptr_t *pcs, int n)
             lh_sym_offset(e, pcs[i] - 1, cf, sizeof cf);
         break;
     }
-    snprintf(s->detail, sizeof s->detail, "%s%s%s%s; allocated in C by %s",
-             path, *path ? " " : "", *call ? "→ " : "", call, cf);
+    snprintf(s->detail, sizeof s->detail, "via %s%s%s; allocated in C by %s",
+             path, *path && *call ? " → " : "", call, cf);
 
     /* Folded: the Go stack root first, then the C frames to the leaf. */
     for (int i = m - 1; i >= 0; i--) {

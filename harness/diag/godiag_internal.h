@@ -109,8 +109,9 @@ int lh_go_pick(const lh_goframe *f, size_t n, const char *goroot,
                const lh_goframe **inner);
 
 /* The library path from the blamed frame down to inner, for a detail:
- * "→ net/http.(*Client).Get → … → bufio.NewReaderSize bufio.go:57"
- * (inner with its file and line); "" when inner is the blamed frame.
+ * "net/http.(*Client).Get → … → bufio.NewReaderSize bufio.go:57" (the
+ * frame the blamed one called, inner with its file and line); "" when
+ * inner is the blamed frame.
  * Both point into f[0..n). */
 void lh_go_path(char *buf, size_t len, const lh_goframe *f, size_t n,
                 const lh_goframe *blame, const lh_goframe *inner);

@@ -240,7 +240,10 @@ static void heap_detail(lh_site *s, const lh_goframe *f, size_t n,
                      "record its caller");
         return;
     }
-    lh_go_path(s->detail, sizeof s->detail, f, n, blame, inner);
+    char path[224];
+    lh_go_path(path, sizeof path, f, n, blame, inner);
+    if (*path)
+        snprintf(s->detail, sizeof s->detail, "allocated in %s", path);
 }
 
 int lh_godiag_heap(const lh_gosnap *a, const lh_gosnap *b, lh_site *out,

@@ -88,15 +88,15 @@ int lh_godiag_goroutines(const lh_gosnap *a, const lh_gosnap *b,
         lh_site *s = &out[k++];
         lh_go_fill_site(s, g->frames, g->nframes, blame);
         s->count = (double)(d[i].after - d[i].before);
-        /* "chan send → sync.(*WaitGroup).Wait waitgroup.go:139; created by
-         * main.main main.go:24": how it is stuck, the library path from
+        /* "semacquire in sync.(*WaitGroup).Wait waitgroup.go:139; created
+         * by main.main main.go:24": how it is stuck, the library path from
          * the blamed frame to where it is stuck, and who started it. */
         char where[256] = "";
         lh_go_path(where, sizeof where, g->frames, g->nframes, blame, inner);
         if (*g->state)
             lh_go_append(s->detail, sizeof s->detail, "%s", g->state);
         if (*where)
-            lh_go_append(s->detail, sizeof s->detail, "%s%s",
+            lh_go_append(s->detail, sizeof s->detail, "%sin %s",
                    *s->detail ? " " : "", where);
         if (*g->created_by.func) {
             char by[256];

@@ -179,11 +179,11 @@ void lh_go_path(char *buf, size_t len, const lh_goframe *f, size_t n,
     while (callee > inner && lh_goframe_is_runtime(callee))
         callee--;
     if (callee == inner)
-        snprintf(buf, len, "→ %s", where);
+        snprintf(buf, len, "%s", where);
     else if (callee - 1 == inner)
-        snprintf(buf, len, "→ %s → %s", callee->func, where);
+        snprintf(buf, len, "%s → %s", callee->func, where);
     else
-        snprintf(buf, len, "→ %s → … → %s", callee->func, where);
+        snprintf(buf, len, "%s → … → %s", callee->func, where);
 }
 
 /* ---- filling sites ------------------------------------------------------ */
@@ -262,4 +262,22 @@ int lh_go_in_probe(const lh_goframe *f, size_t n)
         if (starts(f[i].func, "leakhound.dev/probe."))
             return 1;
     return 0;
+}
+
+int lh_godiag_group_site(const lh_target *t, const lh_gogroup *g, char *buf,
+                         size_t len)
+{
+    const lh_goframe *blame, *inner;
+    if (len)
+        buf[0] = '\0';
+    if (!g->nframes)
+        return 0;
+    lh_go_pick(g->frames, g->nframes, "", lh_go_mods_of(t), &blame, &inner);
+    int n = lh_goframe_format(blame, buf, len);
+    if (n >= 0 && (size_t)n < len && *g->created_by.func) {
+        char by[256];
+        lh_goframe_format(&g->created_by, by, sizeof by);
+        n += snprintf(buf + n, len - (size_t)n, " (created by %s)", by);
+    }
+    return n;
 }

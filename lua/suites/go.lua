@@ -614,3 +614,39 @@ leak.workload "go-http-body-clean" {
     leak.stable "go.heap_live_bytes" { slack = GO_HEAP_SLACK },
   },
 }
+
+---------------------------------------------------------------------------
+-- 11. A leak held inside a third-party library (libhttpbodies' metrics)
+---------------------------------------------------------------------------
+
+-- Latency histograms labeled by the raw request path: one histogram per
+-- distinct request (~1.3 KB) kept by the metrics library (its own module,
+-- example.com/metrics).  The allocation is in its newHistogram; the site
+-- must name this target's own code, main.observe, that passes the label.
+leak.workload "go-http-labels-leak" {
+  description = "OpGetLabeled labels a latency histogram by the raw path",
+  target = http,
+  expect = { fail = { "go.heap_live_bytes" } },
+  timeout = "60s",
+  warmup = 20, iterations = 2000, samples = 30,
+  inputs = unique_key,
+  step = function(input) http:call("OpGetLabeled", input) end,
+  invariants = {
+    leak.stable "go.heap_live_bytes" { slack = GO_HEAP_SLACK },
+    leak.stable "go.goroutines" { slack = 2 },
+  },
+}
+
+leak.workload "go-http-labels-clean" {
+  description = "OpGetRouted labels it by the route",
+  target = http,
+  expect = "clean",
+  timeout = "60s",
+  warmup = 20, iterations = 2000, samples = 30,
+  inputs = unique_key,
+  step = function(input) http:call("OpGetRouted", input) end,
+  invariants = {
+    leak.stable "go.heap_live_bytes" { slack = GO_HEAP_SLACK },
+    leak.stable "go.goroutines" { slack = 2 },
+  },
+}

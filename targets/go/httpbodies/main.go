@@ -11,6 +11,12 @@
 // MaxConnsPerHost does: once they are all held, the next request waits for
 // one to be freed, forever. OpGetClose reads and closes every body: one
 // connection, reused.
+//
+// OpGetLabeled and OpGetRouted close their bodies and record each
+// request's latency in a histogram vector of a metrics library (its own
+// module, example.com/metrics): OpGetLabeled by the raw path, a histogram
+// per distinct input kept forever (~1.3 KB each); OpGetRouted by the
+// route.
 package main
 
 /*
@@ -45,6 +51,29 @@ func OpGetNoClose(data *C.uint8_t, size C.size_t) C.int {
 func OpGetClose(data *C.uint8_t, size C.size_t) C.int {
 	get(cin.View(unsafe.Pointer(data), uintptr(size)), true)
 	return 0
+}
+
+// OpGetLabeled requests the same, closes the body, and records its latency
+// labeled by the raw path: a histogram per distinct input, in the metrics
+// library's newHistogram, because of this package's label.
+//
+//export OpGetLabeled
+func OpGetLabeled(data *C.uint8_t, size C.size_t) C.int {
+	fetch(cin.View(unsafe.Pointer(data), uintptr(size)), rawPath)
+	return 0
+}
+
+// OpGetRouted records it labeled by the route: one histogram.
+//
+//export OpGetRouted
+func OpGetRouted(data *C.uint8_t, size C.size_t) C.int {
+	fetch(cin.View(unsafe.Pointer(data), uintptr(size)), route)
+	return 0
+}
+
+//export leakhound_gauge_latency_labels
+func leakhound_gauge_latency_labels() C.int64_t {
+	return C.int64_t(latency.Len())
 }
 
 // OpLimitFds (for setup, not a step) sets the soft RLIMIT_NOFILE to the
