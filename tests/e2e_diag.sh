@@ -29,8 +29,9 @@ go-cache-pinned-leak|go.heap_live_bytes|^main.render
 go-session-leak|go.heap_live_bytes|^main.\(\*sessions\).open
 go-syncmap-leak|go.heap_live_bytes|^main.begin
 go-finalizer-cycle-leak|go.heap_live_bytes|^main.pipe
-go-cstring-leak|heap.live_bytes|^main.auditLeaky via C.CString; allocated in C by _cgo_[0-9a-f]+_Cfunc__Cmalloc
+go-cstring-leak|heap.live_bytes|^main.auditLeaky via C.CString [(]C: _cgo_[0-9a-f]+_Cfunc__Cmalloc[)]
 go-cstring-leak|heap.live_allocs|^main.auditLeaky via C.CString
+go-cfile-leak|proc.fds|^main.spoolLeaky /dev/null x [0-9]+; via C.fopen
 go-http-labels-leak|go.heap_live_bytes|^main.observe allocated in example.com/metrics.[(][*]HistogramVec[)].With → example.com/metrics.newHistogram
 go-context-leak|go.heap_live_bytes|^main.newRequest
 go-subslice-leak|go.heap_live_bytes|^main.readFrame'

@@ -50,6 +50,15 @@ int lh_cgo_extend(const uintptr_t *c, int n, uintptr_t *out, int max)
     return stub + 2 + (int)g;
 }
 
+int lh_cgo_intern(const uintptr_t *pcs, int n)
+{
+    uintptr_t ext[LH_SITE_MAX_FRAMES];
+    if (n > LH_SITE_MAX_FRAMES)
+        n = LH_SITE_MAX_FRAMES;
+    int g = lh_cgo_extend(pcs, n, ext, LH_SITE_MAX_FRAMES);
+    return g > 0 ? lh_stack_intern(ext, g) : lh_stack_intern(pcs, n);
+}
+
 /* ---- naming the Go frames ------------------------------------------------ */
 
 #define CGO_FRAMES 128
@@ -155,9 +164,9 @@ int lh_cgo_site(lh_site *s, const uintptr_t *pcs, int n)
     lh_go_pick(f, nf, "", lh_go_mods_of(t), &blame, &inner);
     lh_go_fill_site(s, f, nf, blame);
 
-    /* "via database/sql.(*DB).Exec → … → C.sqlite3_exec; allocated in C
-     * by sqlite3Malloc": the library path, the C function called from Go,
-     * the C frame that called the allocator. */
+    /* "via database/sql.(*DB).Exec → … → C.sqlite3_exec (C:
+     * sqlite3MemMalloc)": the library path, the C function called from Go,
+     * the innermost C frame (that called malloc, fopen, pthread_create). */
     char call[160], path[256];
     c_name(f, nf, call, sizeof call);
     lh_go_path(path, sizeof path, f, nf, blame, inner);
@@ -172,8 +181,8 @@ int lh_cgo_site(lh_site *s, const uintptr_t *pcs, int n)
             lh_sym_offset(e, pcs[i] - 1, cf, sizeof cf);
         break;
     }
-    snprintf(s->detail, sizeof s->detail, "via %s%s%s; allocated in C by %s",
-             path, *path && *call ? " → " : "", call, cf);
+    snprintf(s->detail, sizeof s->detail, "via %s%s%s (C: %s)", path,
+             *path && *call ? " → " : "", call, cf);
 
     /* Folded: the Go stack root first, then the C frames to the leaf. */
     for (int i = m - 1; i >= 0; i--) {

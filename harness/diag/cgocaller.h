@@ -23,6 +23,11 @@
  * sampled slow path of the allocation hook: call it holding no lock. */
 int lh_cgo_extend(const uintptr_t *c, int n, uintptr_t *out, int max);
 
+/* lh_stack_intern of the stack, extended by lh_cgo_extend when it was
+ * made inside a cgo call: for the fd, thread and mapping recorders, which
+ * record every event (each a syscall already).  Call it holding no lock. */
+int lh_cgo_intern(const uintptr_t *pcs, int n);
+
 /* A site for a stack lh_cgo_extend made: blamed on the first frame of
  * the Go target's own code (gosite.c's rule), the C function called from
  * Go in the detail, the Go and C frames in the folded stack.  0 (s

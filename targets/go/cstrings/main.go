@@ -5,7 +5,8 @@
 // tracks nor collects: the leak shows in the harness's malloc counters
 // (heap.live_bytes, heap.live_allocs) and in no Go metric. Its site is the
 // Go function that called C.CString (auditLeaky), which the harness learns
-// from the probe while the cgo call is in progress.
+// from the probe while the cgo call is in progress. OpCFileLeak leaks a C
+// FILE (an fd) opened with C.fopen the same way.
 package main
 
 /*
@@ -37,5 +38,21 @@ func OpCStringLeak(data *C.uint8_t, size C.size_t) C.int {
 //export OpCStringClean
 func OpCStringClean(data *C.uint8_t, size C.size_t) C.int {
 	auditClean(cin.View(unsafe.Pointer(data), uintptr(size)))
+	return 0
+}
+
+// OpCFileLeak spools the request through a C FILE it never closes.
+//
+//export OpCFileLeak
+func OpCFileLeak(data *C.uint8_t, size C.size_t) C.int {
+	spoolLeaky(cin.View(unsafe.Pointer(data), uintptr(size)))
+	return 0
+}
+
+// OpCFileClean closes it.
+//
+//export OpCFileClean
+func OpCFileClean(data *C.uint8_t, size C.size_t) C.int {
+	spoolClean(cin.View(unsafe.Pointer(data), uintptr(size)))
 	return 0
 }

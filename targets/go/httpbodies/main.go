@@ -12,10 +12,11 @@
 // one to be freed, forever. OpGetClose reads and closes every body: one
 // connection, reused.
 //
-// OpGetLabeled and OpGetRouted close their bodies and record each
-// request's latency in a histogram vector of a metrics library (its own
-// module, example.com/metrics): OpGetLabeled by the raw path, a histogram
-// per distinct input kept forever (~1.3 KB each); OpGetRouted by the
+// OpServeLabeled and OpServeRouted run a request through the server's
+// handler in process (no socket) and record its latency in a histogram
+// vector of a metrics library (its own module, example.com/metrics), as a
+// server's middleware does: OpServeLabeled by the raw path, a histogram
+// per distinct input kept forever (~1 KB each); OpServeRouted by the
 // route.
 package main
 
@@ -53,21 +54,22 @@ func OpGetClose(data *C.uint8_t, size C.size_t) C.int {
 	return 0
 }
 
-// OpGetLabeled requests the same, closes the body, and records its latency
-// labeled by the raw path: a histogram per distinct input, in the metrics
-// library's newHistogram, because of this package's label.
+// OpServeLabeled serves /items/<input> with the server's handler, in
+// process, and records its latency labeled by the raw path: a histogram
+// per distinct input, in the metrics library's newHistogram, because of
+// this package's label.
 //
-//export OpGetLabeled
-func OpGetLabeled(data *C.uint8_t, size C.size_t) C.int {
-	fetch(cin.View(unsafe.Pointer(data), uintptr(size)), rawPath)
+//export OpServeLabeled
+func OpServeLabeled(data *C.uint8_t, size C.size_t) C.int {
+	serveObserved(cin.View(unsafe.Pointer(data), uintptr(size)), rawPath)
 	return 0
 }
 
-// OpGetRouted records it labeled by the route: one histogram.
+// OpServeRouted records it labeled by the route: one histogram.
 //
-//export OpGetRouted
-func OpGetRouted(data *C.uint8_t, size C.size_t) C.int {
-	fetch(cin.View(unsafe.Pointer(data), uintptr(size)), route)
+//export OpServeRouted
+func OpServeRouted(data *C.uint8_t, size C.size_t) C.int {
+	serveObserved(cin.View(unsafe.Pointer(data), uintptr(size)), route)
 	return 0
 }
 
