@@ -114,6 +114,21 @@ not attributable" "$(site labels-outside-steps)" \
           end end end
         return n end)()")
     expect_eq "labels: single-thread workloads are not labeled" "$n" 0
+    # goroutines with no frame of the target's own (a leaked connection's,
+    # in net/http): under GODEBUG=tracebackancestors the stacks of the
+    # goroutines that started them name the target's call
+    GODEBUG=tracebackancestors=8 "$LH" run lua/suites/go.lua \
+        --workload go-http-body-leak --report-dir "$out/an" >"$out/an.txt" 2>&1
+    expect_match "ancestors: a connection's goroutines are blamed on \
+main.get, with the library path" "$(jget "$out/an/report.json" "(function()
+        for _, i in ipairs(r.workloads[1].invariants) do
+          if i.metric == 'go.goroutines' then
+            for _, s in ipairs(i.sites) do
+              if s.detail:find('readLoop', 1, true) or
+                 s.func == 'main.get' then
+                return s.func .. ' ' .. s.detail end end end
+        end return 'no site' end)()")" \
+        '^main.get select; created by net/http.[(][*]Transport[)].dialConn .*started via net/http.[(][*]Client[)].Get → … → net/http.[(][*]Transport[)].dialConn$'
     # the Go runtime's own mappings are not the target's mapped memory
     "$LH" run tests/scripts/go_mmap.lua --expect --report-dir "$out/mm" \
         >"$out/mm.txt" 2>&1
