@@ -17,6 +17,7 @@
  * One line per check, then "N passed, N failed"; exit status 1 on failure.
  */
 #include "diag.h"
+#include "cgocaller.h"
 
 #include <errno.h>
 #include <math.h>
@@ -1261,6 +1262,88 @@ static void test_live_labels(void)
            (t2 - t1) / N * 1e6, (t3 - t2) / N * 1e6);
 }
 
+/* The cgo caller (cgocaller.c): a stack is extended with the Go stack
+ * only when the innermost frame in the Go target's code or stubs is a cgo
+ * stub -- C called from Go through cgo -- never when the runtime itself
+ * called C (a Go text frame first: x_cgo_thread_start under asmcgocall) or
+ * for other stacks; and the site names the target's own Go caller. */
+static int fake_callers_calls;
+
+static int64_t fake_cgo_callers(uintptr_t *out, int64_t max)
+{
+    fake_callers_calls++;
+    static const uintptr_t go[] = { 0x9001, 0x9002, 0x9003, 0x9004 };
+    int64_t n = max < 4 ? max : 4;
+    memcpy(out, go, (size_t)n * sizeof *out);
+    return n;
+}
+
+static int64_t fake_frames(const uintptr_t *pcs, int64_t n, char *buf,
+                           int64_t cap)
+{
+    static const char text[] =
+        "main._Cfunc_CString\t_cgo_gotypes.go:12\n"
+        "example.com/logkit.(*Log).Line\t/mod/logkit/log.go:40\n"
+        "main.auditLeaky\t/src/svc/audit.go:35\n"
+        "main.OpAudit\t/src/svc/main.go:20\n";
+    if (n != 4 || pcs[0] != 0x9001)
+        return serve("", 0, buf, cap);
+    return serve(text, sizeof text - 1, buf, cap);
+}
+
+static void test_cgo_caller(void)
+{
+    static lh_target t;
+    static const lh_cgo_range stubs[] = { { 0x3000, 0x3100 },
+                                          { 0x3200, 0x3280 } };
+    t.has_go = 1;
+    t.go.cgo_callers = fake_cgo_callers;
+    t.go.frames = fake_frames;
+    t.go.build_info = fake_build_info;
+    serve_build_info = "mod\tleakhound.dev/svc\ndep\texample.com/logkit\n";
+    lh_gocgo_publish(&t, (lh_cgo_range){ 0x1000, 0x2000 }, stubs, 2);
+
+    uintptr_t out[LH_SITE_MAX_FRAMES];
+    /* return addresses: each names the instruction before it */
+    const uintptr_t in_cgo[] = { 0x5001, 0x3211, 0x1801 };
+    const uintptr_t runtime_calls_c[] = { 0x5001, 0x1501, 0x3011 };
+    const uintptr_t plain_c[] = { 0x5001, 0x6001, 0x7001 };
+    fake_callers_calls = 0;
+    int n = lh_cgo_extend(in_cgo, 3, out, LH_SITE_MAX_FRAMES);
+    check(n == 7 && out[0] == 0x5001 && out[1] == 0x3211 &&
+          out[2] == LH_CGO_MARK && out[3] == 0x9001 && out[6] == 0x9004 &&
+          fake_callers_calls == 1,
+          "cgo: a C stack up to a stub, the mark, the Go stack (depth %d)",
+          n);
+    check(lh_cgo_extend(runtime_calls_c, 3, out, LH_SITE_MAX_FRAMES) == 0 &&
+          lh_cgo_extend(plain_c, 3, out, LH_SITE_MAX_FRAMES) == 0 &&
+          fake_callers_calls == 1,
+          "cgo: no call into Go when the runtime called C, nor for a "
+          "stack without a stub (%d calls)", fake_callers_calls);
+    check(lh_cgo_extend(in_cgo, 3, out, 3) == 0,
+          "cgo: no room for a Go frame: not extended");
+
+    lh_site s;
+    memset(&s, 0, sizeof s);
+    n = lh_cgo_extend(in_cgo, 3, out, LH_SITE_MAX_FRAMES);
+    check(n == 7 && lh_cgo_site(&s, out, n) == 1 &&
+          strcmp(s.func, "main.auditLeaky") == 0 &&
+          strcmp(s.location, "svc/audit.go:35") == 0,
+          "cgo: blamed on the target's own Go caller, not on the "
+          "dependency that called C: %s %s", s.func, s.location);
+    check(strcmp(s.detail, "via example.com/logkit.(*Log).Line log.go:40 "
+                 "→ C.CString (C: 0x5000)") == 0,
+          "cgo: the detail has the library path and the C call: '%s'",
+          s.detail);
+    check(strstr(s.folded, "main.OpAudit;main.auditLeaky;"
+                 "example.com/logkit.(*Log).Line;main._Cfunc_CString") ==
+              s.folded,
+          "cgo: folded, Go root first, then C: '%s'", s.folded);
+    memset(&s, 0, sizeof s);
+    check(lh_cgo_site(&s, plain_c, 3) == 0 && !s.func[0],
+          "cgo: any other stack is left to C blame");
+}
+
 int main(void)
 {
     test_goroutines_fixture();
@@ -1268,6 +1351,7 @@ int main(void)
     test_heap_fixture();
     test_trimmed_paths();
     test_own_packages();
+    test_cgo_caller();
     test_old_probe();
     test_growing_text();
     test_write();
