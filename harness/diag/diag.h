@@ -6,6 +6,8 @@
  *   heapsites.c   C heap: sampled allocation stacks from the interposer
  *   mmapsites.c   mapped memory: the stack of every mapping
  *   go*.c         Go: goroutine groups by stack, Go heap profile, labels
+ *   cgocaller.c   the Go caller of C memory, fds, threads and mappings
+ *                 made through cgo (extends the recorded C stacks)
  *   fddiag.c      fds: new descriptors, what they point to, where opened
  *   threaddiag.c  threads: new threads, start routine, creation stack
  * Diagnosis knows nothing of Lua; the worker calls it and puts the sites
