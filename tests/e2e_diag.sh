@@ -129,6 +129,15 @@ main.get, with the library path" "$(jget "$out/an/report.json" "(function()
                 return s.func .. ' ' .. s.detail end end end
         end return 'no site' end)()")" \
         '^main.get select; created by net/http.[(][*]Transport[)].dialConn .*started via net/http.[(][*]Client[)].Get → … → net/http.[(][*]Transport[)].dialConn$'
+    expect_match "ancestors: the buffers made on those goroutines too" \
+        "$(jget "$out/an/report.json" "(function()
+        for _, i in ipairs(r.workloads[1].invariants) do
+          if i.metric == 'go.heap_live_bytes' then
+            for _, s in ipairs(i.sites) do
+              if s.func == 'main.get' then
+                return s.func .. ' ' .. s.detail end end end
+        end return 'no site' end)()")" \
+        '^main.get allocated in net/http.[(][*]Transport[)].dialConnFor → … → bufio.New(Reader|Writer)Size bufio.go:[0-9]+ on a goroutine started via net/http.[(][*]Client[)].Get'
     # the Go runtime's own mappings are not the target's mapped memory
     "$LH" run tests/scripts/go_mmap.lua --expect --report-dir "$out/mm" \
         >"$out/mm.txt" 2>&1

@@ -116,6 +116,15 @@ int lh_go_pick(const lh_goframe *f, size_t n, const char *goroot,
 void lh_go_path(char *buf, size_t len, const lh_goframe *f, size_t n,
                 const lh_goframe *blame, const lh_goframe *inner);
 
+/* For a stack with no frame of the target's own whose outermost frame,
+ * root, is where a goroutine started: the target's code that started such
+ * goroutines, from the ancestry the snapshot's goroutine stacks carry
+ * (GODEBUG=tracebackancestors): 1 with *from (the frame to blame) and *via
+ * (the innermost outside the runtime) in f[0..*n), else 0. */
+int lh_go_started_from(const lh_gosnap *s, const lh_goframe *root,
+                       const lh_goframe **from, const lh_goframe **via,
+                       const lh_goframe **f, size_t *n);
+
 /* A site's func, location and folded stack; the rest zeroed. */
 void lh_go_fill_site(lh_site *s, const lh_goframe *f, size_t n,
                      const lh_goframe *blame);

@@ -294,10 +294,39 @@ int lh_godiag_heap(const lh_gosnap *a, const lh_gosnap *b, lh_site *out,
         const heaprec *r = &hb->recs[g[i].rec];
         const lh_goframe *f = hb->frames + r->first;
         const lh_goframe *blame, *inner;
-        lh_go_pick(f, r->nframes, b->goroot, b->mods, &blame, &inner);
+        int own = lh_go_pick(f, r->nframes, b->goroot, b->mods, &blame,
+                             &inner);
+        /* Made on a goroutine with no frame of the target's own (a
+         * connection's buffers, on net/http's goroutines): who started
+         * such goroutines, when the runtime kept it. */
+        const lh_goframe *from = NULL, *via, *af;
+        size_t an;
+        if (!own && r->nframes && !lh_goframe_is_runtime(blame) &&
+            !lh_go_started_from(b, &f[r->nframes - 1], &from, &via, &af,
+                                &an))
+            from = NULL;
         lh_site *s = &out[k++];
-        lh_go_fill_site(s, f, r->nframes, blame);
+        lh_go_fill_site(s, f, r->nframes, from ? from : blame);
         heap_detail(s, f, r->nframes, blame, inner);
+        if (from) {
+            /* "allocated in ROOT → … → INNER file:line on a goroutine
+             * started via A → … → B" */
+            const lh_goframe *root = &f[r->nframes - 1];
+            char where[224];
+            lh_goframe_format(inner, where, sizeof where);
+            snprintf(s->detail, sizeof s->detail, "allocated in %s%s%s",
+                     inner == root ? "" : root->func,
+                     inner == root ? "" : inner + 1 == root ? " → "
+                                                            : " → … → ",
+                     where);
+            char path[224];
+            lh_go_path(path, sizeof path, af, an, from, via);
+            char *end = strrchr(path, ' ');
+            if (end && via != from && strchr(end, ':'))
+                *end = '\0';           /* names only, as goroutines.c */
+            lh_go_append(s->detail, sizeof s->detail, " on a goroutine "
+                         "started via %s", path);
+        }
         s->bytes = g[i].bytes;
         s->count = g[i].objects > 0 ? g[i].objects : 0;
     }

@@ -281,3 +281,29 @@ int lh_godiag_group_site(const lh_target *t, const lh_gogroup *g, char *buf,
     }
     return n;
 }
+
+int lh_go_started_from(const lh_gosnap *s, const lh_goframe *root,
+                       const lh_goframe **from, const lh_goframe **via,
+                       const lh_goframe **f, size_t *n)
+{
+    for (size_t i = 0; s && s->has_gr && root && i < s->gr.ngroups; i++) {
+        const lh_gogroup *g = &s->gr.groups[i];
+        size_t at = SIZE_MAX;
+        /* a goroutine running root, or one started (further) from one */
+        if (g->nframes &&
+            strcmp(g->frames[g->nframes - 1].func, root->func) == 0)
+            at = 0;
+        for (size_t j = 0; at == SIZE_MAX && j < g->nancestors; j++)
+            if (strcmp(g->ancestors[j].func, root->func) == 0)
+                at = j + 1;
+        if (at == SIZE_MAX || at >= g->nancestors)
+            continue;
+        if (lh_go_pick(g->ancestors + at, g->nancestors - at, s->goroot,
+                       s->mods, from, via)) {
+            *f = g->ancestors + at;
+            *n = g->nancestors - at;
+            return 1;
+        }
+    }
+    return 0;
+}
