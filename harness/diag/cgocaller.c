@@ -7,15 +7,19 @@
  * While the C code runs, though, the thread is inside a cgo call, where a
  * call back into Go is legal and runs on that very goroutine: the probe's
  * leakhound_go_cgo_callers returns its stack.  So, on the allocation
- * hook's sampled path only (every allocation in a confirmation window):
+ * hook's sampled path only (every allocation in a confirmation window),
+ * and for every fd opened, thread created and mapping made while their
+ * recorders run (lh_cgo_intern; each is a syscall already):
  *   - the stack is classified with what target.c published (gocgo.c):
  *     the innermost frame lying in a Go target's Go code or cgo stubs
  *     must be a stub -- a Go runtime frame first (the runtime calling C
  *     itself, x_cgo_thread_start) means no cgo call to call back from;
  *     C targets and C threads never get that far;
- *   - the hook holds no lock of ours while Go runs (heapsites.c calls this
- *     before interning), and the thread's own mallocs in between are
- *     neither counted nor hooked (the interposer's rule inside a hook).
+ *   - the hook holds no lock of ours while Go runs (the recorders call
+ *     this before interning or taking their locks), and the thread's own
+ *     mallocs and mappings in between are neither counted nor hooked (the
+ *     interposer's rule inside a hook); a thread the runtime starts then
+ *     is recorded, its stack classified as the runtime's.
  * The Go PCs are kept after LH_CGO_MARK in the interned stack and named
  * by the probe (runtime.CallersFrames) when a site is made.
  */
