@@ -101,6 +101,26 @@ static void parse_mods(lh_go_mods *m, char *text)
     m->known = 1;
 }
 
+/* The probe's build info text (lh_raw_malloc'd), or NULL. */
+static char *fetch_build_info(const lh_target *t)
+{
+    for (int tries = 0; tries < 4; tries++) {
+        int64_t need = t->go.build_info(NULL, 0);
+        if (need < 0)
+            return NULL;
+        char *text = lh_raw_malloc((size_t)need + 1024);
+        if (!text)
+            return NULL;
+        int64_t got = t->go.build_info(text, need + 1024);
+        if (got >= 0 && got < need + 1024) {
+            text[got] = '\0';
+            return text;
+        }
+        lh_raw_free(text);
+    }
+    return NULL;
+}
+
 const lh_go_mods *lh_go_mods_of(const lh_target *t)
 {
     if (!t || !t->has_go || !t->go.build_info)
@@ -110,19 +130,25 @@ const lh_go_mods *lh_go_mods_of(const lh_target *t)
     for (int i = 0; i < nmods && !m; i++)
         if (mods_cache[i].target == t)
             m = &mods_cache[i];
+    pthread_mutex_unlock(&mods_lock);
+    if (m)
+        return m->known ? m : NULL;
+    /* Asked of Go with no lock of ours held; a race reads it twice. */
+    char *text = fetch_build_info(t);
+    pthread_mutex_lock(&mods_lock);
+    for (int i = 0; i < nmods && !m; i++)
+        if (mods_cache[i].target == t)
+            m = &mods_cache[i];
     if (!m && nmods < MODS_MAX) {
         m = &mods_cache[nmods++];
         m->target = t;
-        int64_t need = t->go.build_info(NULL, 0);
-        if (need >= 0 && (m->text = lh_raw_malloc((size_t)need + 4096))) {
-            int64_t got = t->go.build_info(m->text, need + 4096);
-            if (got >= 0 && got < need + 4096) {
-                m->text[got] = '\0';
-                parse_mods(m, m->text);
-            }
-        }
+        m->text = text;
+        text = NULL;
+        if (m->text)
+            parse_mods(m, m->text);
     }
     pthread_mutex_unlock(&mods_lock);
+    lh_raw_free(text);
     return m && m->known ? m : NULL;
 }
 
