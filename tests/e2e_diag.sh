@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Diagnosis: for every bundled leaky workload the top reported site is the
-# one that leaks (by function name); passing invariants carry no sites; the
-# folded stacks and Go heap profiles are written for viewers.
+# one that leaks (by function name): for Go, the target's own code -- the Go
+# caller of a C.CString, the caller of a dependency module that holds the
+# memory; passing invariants carry no sites; the folded stacks and Go heap
+# profiles are written for viewers.
 #
 #     tests/e2e_diag.sh c|go
 source "$(dirname "$0")/lib.sh"
@@ -29,7 +31,10 @@ go-cache-pinned-leak|go.heap_live_bytes|^main.render
 go-session-leak|go.heap_live_bytes|^main.\(\*sessions\).open
 go-syncmap-leak|go.heap_live_bytes|^main.begin
 go-finalizer-cycle-leak|go.heap_live_bytes|^main.pipe
-go-cstring-leak|heap.live_bytes|Cmalloc.*C.CString
+go-cstring-leak|heap.live_bytes|^main.auditLeaky via C.CString [(]C: _cgo_[0-9a-f]+_Cfunc__Cmalloc[)]
+go-cstring-leak|heap.live_allocs|^main.auditLeaky via C.CString
+go-cfile-leak|proc.fds|^main.spoolLeaky /dev/null x [0-9]+; via C.fopen
+go-http-labels-leak|go.heap_live_bytes|^main.observe allocated in example.com/metrics.[(][*]HistogramVec[)].With → example.com/metrics.newHistogram
 go-context-leak|go.heap_live_bytes|^main.newRequest
 go-subslice-leak|go.heap_live_bytes|^main.readFrame'
 
@@ -111,6 +116,30 @@ not attributable" "$(site labels-outside-steps)" \
           end end end
         return n end)()")
     expect_eq "labels: single-thread workloads are not labeled" "$n" 0
+    # goroutines with no frame of the target's own (a leaked connection's,
+    # in net/http): under GODEBUG=tracebackancestors the stacks of the
+    # goroutines that started them name the target's call
+    GODEBUG=tracebackancestors=8 "$LH" run lua/suites/go.lua \
+        --workload go-http-body-leak --report-dir "$out/an" >"$out/an.txt" 2>&1
+    expect_match "ancestors: a connection's goroutines are blamed on \
+main.get, with the library path" "$(jget "$out/an/report.json" "(function()
+        for _, i in ipairs(r.workloads[1].invariants) do
+          if i.metric == 'go.goroutines' then
+            for _, s in ipairs(i.sites) do
+              if s.detail:find('readLoop', 1, true) or
+                 s.func == 'main.get' then
+                return s.func .. ' ' .. s.detail end end end
+        end return 'no site' end)()")" \
+        '^main.get select; created by net/http.[(][*]Transport[)].dialConn .*started via net/http.[(][*]Client[)].Get → … → net/http.[(][*]Transport[)].dialConn$'
+    expect_match "ancestors: the buffers made on those goroutines too" \
+        "$(jget "$out/an/report.json" "(function()
+        for _, i in ipairs(r.workloads[1].invariants) do
+          if i.metric == 'go.heap_live_bytes' then
+            for _, s in ipairs(i.sites) do
+              if s.func == 'main.get' then
+                return s.func .. ' ' .. s.detail end end end
+        end return 'no site' end)()")" \
+        '^main.get allocated in net/http.[(][*]Transport[)].dialConnFor → … → bufio.New(Reader|Writer)Size bufio.go:[0-9]+ on a goroutine started via net/http.[(][*]Client[)].Get'
     # the Go runtime's own mappings are not the target's mapped memory
     "$LH" run tests/scripts/go_mmap.lua --expect --report-dir "$out/mm" \
         >"$out/mm.txt" 2>&1

@@ -17,6 +17,7 @@
  * One line per check, then "N passed, N failed"; exit status 1 on failure.
  */
 #include "diag.h"
+#include "cgocaller.h"
 
 #include <errno.h>
 #include <math.h>
@@ -658,6 +659,42 @@ static int near(double got, double want)
     return fabs(got - want) <= 1e-6 * fabs(want) + 1e-9;
 }
 
+
+/* A Go heap leak held inside a dependency module (example.com/metrics,
+ * a histogram per label value), from a hand-written profile in the form
+ * of the real ones: the target's own frame is main.observe. */
+static const char deps_base[] =
+    "heap profile: 1: 64 [1: 64] @ heap/8192\n"
+    "1: 64 [1: 64] @ 0x1 0x2\n"
+    "#\t0x1\tmain.init+0x1\t\t/src/svc/main.go:3\n"
+    "#\t0x2\truntime.main+0x1\t\t/usr/lib/go-1.19/src/runtime/proc.go:2\n"
+    "\n";
+static const char deps_end[] =
+    "heap profile: 1: 64 [1: 64] @ heap/8192\n"
+    "1: 64 [1: 64] @ 0x1 0x2\n"
+    "#\t0x1\tmain.init+0x1\t\t/src/svc/main.go:3\n"
+    "#\t0x2\truntime.main+0x1\t\t/usr/lib/go-1.19/src/runtime/proc.go:2\n"
+    "\n"
+    "40: 32768 [40: 32768] @ 0x3 0x4 0x5 0x6 0x7 0x8\n"
+    "#\t0x3\texample.com/metrics.newHistogram+0x1\t/mod/metrics/metrics.go:58"
+    "\n"
+    "#\t0x4\texample.com/metrics.(*HistogramVec).With+0x1\t/mod/metrics/"
+    "metrics.go:44\n"
+    "#\t0x5\tmain.observe+0x1\t\t/src/svc/client.go:87\n"
+    "#\t0x6\tleakhound.dev/targets/internal/cin.Each+0x1\t/src/internal/"
+    "cin/cin.go:9\n"
+    "#\t0x7\tmain.OpGet+0x1\t\t/src/svc/main.go:20\n"
+    "#\t0x8\truntime.cgocallback+0x1\t/usr/lib/go-1.19/src/runtime/asm_"
+    "amd64.s:994\n"
+    "\n";
+
+static const char *serve_build_info = "";
+
+static int64_t fake_build_info(char *buf, int64_t cap)
+{
+    return serve(serve_build_info, strlen(serve_build_info), buf, cap);
+}
+
 /* ---- tests -------------------------------------------------------------- */
 
 static void test_goroutines_fixture(void)
@@ -768,8 +805,8 @@ static void test_heap_fixture(void)
           "second: tick.go:30, %.1f B (want %.1f)", s[1].bytes, b1);
     double b2 = est(1, 20480, NULL);
     check(near(s[2].bytes, b2) &&
-          strcmp(s[2].detail, "allocated in time.startTimer time.go:215")
-          == 0,
+          strcmp(s[2].detail, "allocated in time.NewTicker → "
+                 "time.startTimer time.go:215") == 0,
           "third: the timer heap (time.startTimer, code under "
           "GOROOT/src/runtime counts as library): %.1f B '%s'", s[2].bytes,
           s[2].detail);
@@ -810,6 +847,47 @@ static void test_trimmed_paths(void)
 out:
     lh_godiag_free(a);
     lh_godiag_free(b);
+}
+
+
+/* The target's own code is what the build info does not list as a
+ * dependency: a leak held in a metrics module's newHistogram names the
+ * caller that passed the label, with the library path as detail; without
+ * build info (an older probe), the first frame outside the standard
+ * library, as before. */
+static void test_own_packages(void)
+{
+    for (int old = 0; old < 2; old++) {
+        lh_target t = fake_target(1, 0, 1);
+        serve_build_info = "path\tleakhound.dev/targets/svc\n"
+                           "mod\tleakhound.dev/targets\n"
+                           "dep\texample.com/metrics\n"
+                           "dep\tleakhound.dev/probe\n";
+        if (!old)
+            t.go.build_info = fake_build_info;
+        lh_gosnap *a, *b;
+        snap2(&t, stacks_base, deps_base, stacks_base, deps_end, &a, &b);
+        lh_site s[4];
+        int n = a && b ? lh_godiag_heap(a, b, s, 4) : 0;
+        if (!old) {
+            check(n == 1 && strcmp(s[0].func, "main.observe") == 0 &&
+                  strcmp(s[0].location, "svc/client.go:87") == 0,
+                  "own packages: a dependency's frames are not blamed: "
+                  "%s %s", n ? s[0].func : "-", n ? s[0].location : "-");
+            check(n == 1 && strcmp(s[0].detail, "allocated in "
+                  "example.com/metrics.(*HistogramVec).With → "
+                  "example.com/metrics.newHistogram metrics.go:58") == 0,
+                  "own packages: the library path is the detail: '%s'",
+                  n ? s[0].detail : "-");
+        } else {
+            check(n == 1 &&
+                  strcmp(s[0].func, "example.com/metrics.newHistogram") == 0,
+                  "no build info: the first frame outside the standard "
+                  "library, as before: %s", n ? s[0].func : "-");
+        }
+        lh_godiag_free(a);
+        lh_godiag_free(b);
+    }
 }
 
 static void test_old_probe(void)
@@ -1184,12 +1262,96 @@ static void test_live_labels(void)
            (t2 - t1) / N * 1e6, (t3 - t2) / N * 1e6);
 }
 
+/* The cgo caller (cgocaller.c): a stack is extended with the Go stack
+ * only when the innermost frame in the Go target's code or stubs is a cgo
+ * stub -- C called from Go through cgo -- never when the runtime itself
+ * called C (a Go text frame first: x_cgo_thread_start under asmcgocall) or
+ * for other stacks; and the site names the target's own Go caller. */
+static int fake_callers_calls;
+
+static int64_t fake_cgo_callers(uintptr_t *out, int64_t max)
+{
+    fake_callers_calls++;
+    static const uintptr_t go[] = { 0x9001, 0x9002, 0x9003, 0x9004 };
+    int64_t n = max < 4 ? max : 4;
+    memcpy(out, go, (size_t)n * sizeof *out);
+    return n;
+}
+
+static int64_t fake_frames(const uintptr_t *pcs, int64_t n, char *buf,
+                           int64_t cap)
+{
+    static const char text[] =
+        "main._Cfunc_CString\t_cgo_gotypes.go:12\n"
+        "example.com/logkit.(*Log).Line\t/mod/logkit/log.go:40\n"
+        "main.auditLeaky\t/src/svc/audit.go:35\n"
+        "main.OpAudit\t/src/svc/main.go:20\n";
+    if (n != 4 || pcs[0] != 0x9001)
+        return serve("", 0, buf, cap);
+    return serve(text, sizeof text - 1, buf, cap);
+}
+
+static void test_cgo_caller(void)
+{
+    static lh_target t;
+    static const lh_cgo_range stubs[] = { { 0x3000, 0x3100 },
+                                          { 0x3200, 0x3280 } };
+    t.has_go = 1;
+    t.go.cgo_callers = fake_cgo_callers;
+    t.go.frames = fake_frames;
+    t.go.build_info = fake_build_info;
+    serve_build_info = "mod\tleakhound.dev/svc\ndep\texample.com/logkit\n";
+    lh_gocgo_publish(&t, (lh_cgo_range){ 0x1000, 0x2000 }, stubs, 2);
+
+    uintptr_t out[LH_SITE_MAX_FRAMES];
+    /* return addresses: each names the instruction before it */
+    const uintptr_t in_cgo[] = { 0x5001, 0x3211, 0x1801 };
+    const uintptr_t runtime_calls_c[] = { 0x5001, 0x1501, 0x3011 };
+    const uintptr_t plain_c[] = { 0x5001, 0x6001, 0x7001 };
+    fake_callers_calls = 0;
+    int n = lh_cgo_extend(in_cgo, 3, out, LH_SITE_MAX_FRAMES);
+    check(n == 7 && out[0] == 0x5001 && out[1] == 0x3211 &&
+          out[2] == LH_CGO_MARK && out[3] == 0x9001 && out[6] == 0x9004 &&
+          fake_callers_calls == 1,
+          "cgo: a C stack up to a stub, the mark, the Go stack (depth %d)",
+          n);
+    check(lh_cgo_extend(runtime_calls_c, 3, out, LH_SITE_MAX_FRAMES) == 0 &&
+          lh_cgo_extend(plain_c, 3, out, LH_SITE_MAX_FRAMES) == 0 &&
+          fake_callers_calls == 1,
+          "cgo: no call into Go when the runtime called C, nor for a "
+          "stack without a stub (%d calls)", fake_callers_calls);
+    check(lh_cgo_extend(in_cgo, 3, out, 3) == 0,
+          "cgo: no room for a Go frame: not extended");
+
+    lh_site s;
+    memset(&s, 0, sizeof s);
+    n = lh_cgo_extend(in_cgo, 3, out, LH_SITE_MAX_FRAMES);
+    check(n == 7 && lh_cgo_site(&s, out, n) == 1 &&
+          strcmp(s.func, "main.auditLeaky") == 0 &&
+          strcmp(s.location, "svc/audit.go:35") == 0,
+          "cgo: blamed on the target's own Go caller, not on the "
+          "dependency that called C: %s %s", s.func, s.location);
+    check(strcmp(s.detail, "via example.com/logkit.(*Log).Line log.go:40 "
+                 "→ C.CString (C: 0x5000)") == 0,
+          "cgo: the detail has the library path and the C call: '%s'",
+          s.detail);
+    check(strstr(s.folded, "main.OpAudit;main.auditLeaky;"
+                 "example.com/logkit.(*Log).Line;main._Cfunc_CString") ==
+              s.folded,
+          "cgo: folded, Go root first, then C: '%s'", s.folded);
+    memset(&s, 0, sizeof s);
+    check(lh_cgo_site(&s, plain_c, 3) == 0 && !s.func[0],
+          "cgo: any other stack is left to C blame");
+}
+
 int main(void)
 {
     test_goroutines_fixture();
     test_states();
     test_heap_fixture();
     test_trimmed_paths();
+    test_own_packages();
+    test_cgo_caller();
     test_old_probe();
     test_growing_text();
     test_write();

@@ -442,6 +442,12 @@ static void test_naming(void)
         { "net/http.(*persistConn).readLoop", 0 },
         { "sync.(*WaitGroup).Wait", 0 },
         { "example.com/runtime_stats.Run", 0 },
+        /* cmd/cgo's glue in the package that calls C */
+        { "main._Cfunc_CString", 1 },
+        { "main._cgo_cmalloc", 1 },
+        { "example.com/sqlite._Cfunc_sqlite3_exec", 1 },
+        { "main.auditLeaky", 0 },
+        { "example.com/cgo_util.Run", 0 },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         lh_goframe f = { cases[i].func, "", 0 };
@@ -487,11 +493,73 @@ static void test_heap_untouched(void)
           (unsigned long long)(b.total_allocs - a.total_allocs));
 }
 
+
+/* GODEBUG=tracebackancestors=N: after a goroutine's stack and creator,
+ * the stacks of the goroutines that started it.  Kept apart, the creator
+ * untouched, and two goroutines with different ancestors (goids) one
+ * group.  Text as Go 1.19 prints it (traceback.go). */
+static void test_ancestors(void)
+{
+    static const char text[] =
+        "goroutine 7 [select]:\n"
+        "net/http.(*persistConn).readLoop(0xc0001a2000)\n"
+        "\t/go/src/net/http/transport.go:2213 +0xd8a\n"
+        "created by net/http.(*Transport).dialConn\n"
+        "\t/go/src/net/http/transport.go:1751 +0x173e\n"
+        "[originating from goroutine 6]:\n"
+        "net/http.(*Transport).dialConn(...)\n"
+        "\t/go/src/net/http/transport.go:1752 +0x1783\n"
+        "net/http.(*Transport).dialConnFor(...)\n"
+        "\t/go/src/net/http/transport.go:1449 +0xc8\n"
+        "created by net/http.(*Transport).queueForDial\n"
+        "\t/go/src/net/http/transport.go:1418 +0x40f\n"
+        "[originating from goroutine 1]:\n"
+        "net/http.(*Transport).queueForDial(...)\n"
+        "\t/go/src/net/http/transport.go:1419 +0x43c\n"
+        "main.get(...)\n"
+        "\t/src/httpbodies/client.go:60 +0x85\n"
+        "\n"
+        "goroutine 9 [select]:\n"
+        "net/http.(*persistConn).readLoop(0xc0001a4000)\n"
+        "\t/go/src/net/http/transport.go:2213 +0xd8a\n"
+        "created by net/http.(*Transport).dialConn\n"
+        "\t/go/src/net/http/transport.go:1751 +0x173e\n"
+        "[originating from goroutine 8]:\n"
+        "net/http.(*Transport).dialConn(...)\n"
+        "\t/go/src/net/http/transport.go:1752 +0x1783\n"
+        "\n";
+    lh_goprofile p;
+    if (!check(parse(&p, text) == 0, "ancestors: parsed"))
+        return;
+    check(p.ngroups == 1 && p.groups[0].count == 2,
+          "ancestors: not part of the stack: one group of 2 (%zu groups)",
+          p.ngroups);
+    const lh_gogroup *g = &p.groups[0];
+    check(g->nframes == 1 &&
+          strcmp(g->frames[0].func, "net/http.(*persistConn).readLoop") == 0,
+          "ancestors: the goroutine's own stack is one frame (%zu)",
+          g->nframes);
+    check(strcmp(g->created_by.func, "net/http.(*Transport).dialConn") == 0 &&
+          g->created_by.line == 1751,
+          "ancestors: the creator is the goroutine's, not an ancestor's: "
+          "%s:%d", g->created_by.func, g->created_by.line);
+    check(g->nancestors == 4 &&
+          strcmp(g->ancestors[0].func, "net/http.(*Transport).dialConn")
+          == 0 && strcmp(g->ancestors[3].func, "main.get") == 0 &&
+          g->ancestors[3].line == 60,
+          "ancestors: the first group's, creator's stack first, innermost "
+          "first (%zu): %s ... %s", g->nancestors,
+          g->nancestors ? g->ancestors[0].func : "-",
+          g->nancestors > 3 ? g->ancestors[3].func : "-");
+    lh_goprofile_free(&p);
+}
+
 int main(void)
 {
     test_leak_fixture();
     test_rich_debug1();
     test_rich_debug2();
+    test_ancestors();
     test_diff();
     test_odd_input();
     test_naming();

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cgocaller.h"
 #include "mine.h"
 #include "symbolize.h"
 #include "trim.h"
@@ -169,6 +170,8 @@ void lh_site_from_stack(lh_site *s, const uintptr_t *pcs, int n)
     }
     if (n > LH_SITE_MAX_FRAMES * 2)
         n = LH_SITE_MAX_FRAMES * 2;
+    if (lh_cgo_site(s, pcs, n))     /* made in a cgo call: Go's blame */
+        return;
     lh_symbolize_batch(pcs, n, 1);
     const sym_entry *e[LH_SITE_MAX_FRAMES * 2];
     for (int i = 0; i < n; i++)

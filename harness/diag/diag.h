@@ -6,6 +6,8 @@
  *   heapsites.c   C heap: sampled allocation stacks from the interposer
  *   mmapsites.c   mapped memory: the stack of every mapping
  *   go*.c         Go: goroutine groups by stack, Go heap profile, labels
+ *   cgocaller.c   the Go caller of C memory, fds, threads and mappings
+ *                 made through cgo (extends the recorded C stacks)
  *   fddiag.c      fds: new descriptors, what they point to, where opened
  *   threaddiag.c  threads: new threads, start routine, creation stack
  * Diagnosis knows nothing of Lua; the worker calls it and puts the sites
@@ -18,6 +20,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "goprofile.h"
 #include "target.h"
 
 #define LH_SITE_MAX_FRAMES 32
@@ -131,6 +134,13 @@ int lh_godiag_label_steps(lh_target *t, const char *workload, int nthreads);
  * called from fn starts inherit them.  fn must return normally: a longjmp
  * out of it would cross Go frames. */
 void lh_godiag_call_labeled(int thread, void (*fn)(void *), void *arg);
+
+/* A goroutine group's site in one line, as lh_gogroup_site (goprofile.h)
+ * writes it but blamed on the target's own code as the sites above are:
+ * "main.lookupLeaky.func1 lookup.go:30 (created by ...)".  Returns the
+ * wanted length. */
+int lh_godiag_group_site(const lh_target *t, const lh_gogroup *g, char *buf,
+                         size_t len);
 
 /* Go heap allocation sites whose in-use bytes grew. */
 int lh_godiag_heap(const lh_gosnap *a, const lh_gosnap *b, lh_site *out,

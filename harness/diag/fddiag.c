@@ -53,6 +53,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "cgocaller.h"
 #include "interpose.h"
 #include "lock.h"
 #include "probes.h"
@@ -186,7 +187,7 @@ static void lh_fd_note(int fd, uintptr_t ra)
     int saved = errno;
     uintptr_t pcs[LH_SITE_MAX_FRAMES];
     int n = lh_backtrace_from(pcs, LH_SITE_MAX_FRAMES, ra);
-    int id = lh_stack_intern(pcs, n);
+    int id = lh_cgo_intern(pcs, n);     /* Go's caller when via cgo */
     struct stat st;
     uint64_t dev = 0, ino = 0;
     if (fstat(fd, &st) == 0) {

@@ -42,7 +42,19 @@ typedef struct heapprof {
     int64_t rate;           /* MemProfileRate at the time; 0 unknown */
 } heapprof;
 
+/* Which packages are the target's own: the probe's build info (gosite.c).
+ * Dependencies' module paths; a frame in none of them, nor in the runtime
+ * or the standard library, is the target's own code. */
+typedef struct lh_go_mods {
+    const lh_target *target;
+    int known;              /* the probe gave build info */
+    int ndeps;
+    char *text;             /* the probe's text; deps point into it */
+    const char **deps;
+} lh_go_mods;
+
 struct lh_gosnap {
+    const lh_go_mods *mods; /* NULL: not known (an older probe) */
     lh_goprofile gr;        /* goroutines grouped by stack and state */
     int has_gr;
     heapprof heap;
@@ -84,9 +96,36 @@ char *lh_go_fetch(const lh_go_probe *go, enum what w, size_t *len);
 /* s->goroot from the frames of its profiles ("" when not found). */
 void lh_go_find_goroot(lh_gosnap *s);
 
-/* The frame to blame and the innermost frame outside the runtime. */
-void lh_go_pick(const lh_goframe *f, size_t n, const char *goroot,
-                const lh_goframe **blame, const lh_goframe **inner);
+/* The target's module information, read from its probe once and kept;
+ * NULL when the probe predates it. */
+const lh_go_mods *lh_go_mods_of(const lh_target *t);
+
+/* The frame to blame (the first of the target's own code; failing that the
+ * first outside the runtime and the standard library; failing that the
+ * first outside the runtime) and the innermost frame outside the runtime.
+ * mods may be NULL (then any frame outside the runtime and the standard
+ * library counts as the target's own).  Returns 1 when *blame is the
+ * target's own code. */
+int lh_go_pick(const lh_goframe *f, size_t n, const char *goroot,
+               const lh_go_mods *mods, const lh_goframe **blame,
+               const lh_goframe **inner);
+
+/* The library path from the blamed frame down to inner, for a detail:
+ * "net/http.(*Client).Get → … → bufio.NewReaderSize bufio.go:57" (the
+ * frame the blamed one called, inner with its file and line); "" when
+ * inner is the blamed frame.
+ * Both point into f[0..n). */
+void lh_go_path(char *buf, size_t len, const lh_goframe *f, size_t n,
+                const lh_goframe *blame, const lh_goframe *inner);
+
+/* For a stack with no frame of the target's own whose outermost frame,
+ * root, is where a goroutine started: the target's code that started such
+ * goroutines, from the ancestry the snapshot's goroutine stacks carry
+ * (GODEBUG=tracebackancestors): 1 with *from (the frame to blame) and *via
+ * (the innermost outside the runtime) in f[0..*n), else 0. */
+int lh_go_started_from(const lh_gosnap *s, const lh_goframe *root,
+                       const lh_goframe **from, const lh_goframe **via,
+                       const lh_goframe **f, size_t *n);
 
 /* A site's func, location and folded stack; the rest zeroed. */
 void lh_go_fill_site(lh_site *s, const lh_goframe *f, size_t n,

@@ -234,8 +234,8 @@ static int growth_before(const growth *x, const growth *y)
     return x->rec < y->rec;
 }
 
-static void heap_detail(lh_site *s, const lh_goframe *blame,
-                        const lh_goframe *inner)
+static void heap_detail(lh_site *s, const lh_goframe *f, size_t n,
+                        const lh_goframe *blame, const lh_goframe *inner)
 {
     if (blame && lh_goframe_is_runtime(blame)) {
         /* pprof prints the runtime's frames only when there is nothing
@@ -252,11 +252,10 @@ static void heap_detail(lh_site *s, const lh_goframe *blame,
                      "record its caller");
         return;
     }
-    if (inner && inner != blame) {
-        char where[224];
-        lh_goframe_format(inner, where, sizeof where);
-        snprintf(s->detail, sizeof s->detail, "allocated in %s", where);
-    }
+    char path[224];
+    lh_go_path(path, sizeof path, f, n, blame, inner);
+    if (*path)
+        snprintf(s->detail, sizeof s->detail, "allocated in %s", path);
 }
 
 /* Stacks whose in-use bytes grew, or (allocs) whose allocation count
@@ -318,10 +317,39 @@ static int heap_growth(const lh_gosnap *a, const lh_gosnap *b, lh_site *out,
         const heaprec *r = &hb->recs[g[i].rec];
         const lh_goframe *f = hb->frames + r->first;
         const lh_goframe *blame, *inner;
-        lh_go_pick(f, r->nframes, b->goroot, &blame, &inner);
+        int own = lh_go_pick(f, r->nframes, b->goroot, b->mods, &blame,
+                             &inner);
+        /* Made on a goroutine with no frame of the target's own (a
+         * connection's buffers, on net/http's goroutines): who started
+         * such goroutines, when the runtime kept it. */
+        const lh_goframe *from = NULL, *via, *af;
+        size_t an;
+        if (!own && r->nframes && !lh_goframe_is_runtime(blame) &&
+            !lh_go_started_from(b, &f[r->nframes - 1], &from, &via, &af,
+                                &an))
+            from = NULL;
         lh_site *s = &out[k++];
-        lh_go_fill_site(s, f, r->nframes, blame);
-        heap_detail(s, blame, inner);
+        lh_go_fill_site(s, f, r->nframes, from ? from : blame);
+        heap_detail(s, f, r->nframes, blame, inner);
+        if (from) {
+            /* "allocated in ROOT → … → INNER file:line on a goroutine
+             * started via A → … → B" */
+            const lh_goframe *root = &f[r->nframes - 1];
+            char where[224];
+            lh_goframe_format(inner, where, sizeof where);
+            snprintf(s->detail, sizeof s->detail, "allocated in %s%s%s",
+                     inner == root ? "" : root->func,
+                     inner == root ? "" : inner + 1 == root ? " → "
+                                                            : " → … → ",
+                     where);
+            char path[224];
+            lh_go_path(path, sizeof path, af, an, from, via);
+            char *end = strrchr(path, ' ');
+            if (end && via != from && strchr(end, ':'))
+                *end = '\0';           /* names only, as goroutines.c */
+            lh_go_append(s->detail, sizeof s->detail, " on a goroutine "
+                         "started via %s", path);
+        }
         s->bytes = g[i].bytes;
         s->count = g[i].objects > 0 ? g[i].objects : 0;
     }

@@ -82,17 +82,25 @@ int lh_godiag_goroutines(const lh_gosnap *a, const lh_gosnap *b,
         const lh_gogroup *g = d[i].group;
         if (lh_go_in_probe(g->frames, g->nframes) || ignored(g))
             continue;
-        const lh_goframe *blame, *inner;
-        lh_go_pick(g->frames, g->nframes, b->goroot, &blame, &inner);
+        const lh_goframe *blame, *inner, *from = NULL, *via = NULL;
+        /* No frame of the target's own on its stack (a connection's
+         * goroutine in net/http): the stacks of the goroutines that started
+         * it, when the runtime kept them (GODEBUG=tracebackancestors=N),
+         * name the target's call that led to it. */
+        if (!lh_go_pick(g->frames, g->nframes, b->goroot, b->mods, &blame,
+                        &inner) &&
+            (!g->nancestors ||
+             !lh_go_pick(g->ancestors, g->nancestors, b->goroot, b->mods,
+                         &from, &via)))
+            from = NULL;
         lh_site *s = &out[k++];
-        lh_go_fill_site(s, g->frames, g->nframes, blame);
+        lh_go_fill_site(s, g->frames, g->nframes, from ? from : blame);
         s->count = (double)(d[i].after - d[i].before);
         /* "semacquire in sync.(*WaitGroup).Wait waitgroup.go:139; created
-         * by main.main main.go:24": how it is stuck, where in the library
-         * when that is not the blamed frame, and who started it. */
+         * by main.main main.go:24": how it is stuck, the library path from
+         * the blamed frame to where it is stuck, and who started it. */
         char where[256] = "";
-        if (inner && inner != blame)
-            lh_goframe_format(inner, where, sizeof where);
+        lh_go_path(where, sizeof where, g->frames, g->nframes, blame, inner);
         if (*g->state)
             lh_go_append(s->detail, sizeof s->detail, "%s", g->state);
         if (*where)
@@ -103,6 +111,18 @@ int lh_godiag_goroutines(const lh_gosnap *a, const lh_gosnap *b,
             lh_goframe_format(&g->created_by, by, sizeof by);
             lh_go_append(s->detail, sizeof s->detail, "%screated by %s",
                    *s->detail ? "; " : "", by);
+        }
+        if (from) {
+            /* The ancestors' lines are of return addresses, one past the
+             * go statement at times ("created by" has the place): names
+             * only. */
+            lh_go_path(where, sizeof where, g->ancestors, g->nancestors,
+                       from, via);
+            char *end = strrchr(where, ' ');
+            if (end && via != from && strchr(end, ':'))
+                *end = '\0';
+            lh_go_append(s->detail, sizeof s->detail, "%sstarted via %s",
+                   *s->detail ? "; " : "", where);
         }
         if (lh_go_labeled_target() && a->has_lab && b->has_lab)
             lh_go_attribute(a, b, g, s);

@@ -140,6 +140,7 @@ lh_gosnap *lh_godiag_snapshot(lh_target *t)
         return NULL;
     }
     lh_go_find_goroot(s);
+    s->mods = lh_go_mods_of(t);
     return s;
 }
 

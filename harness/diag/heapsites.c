@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cgocaller.h"
 #include "interpose.h"
 #include "lock.h"
 #include "stacks.h"
@@ -323,17 +324,26 @@ static inline void lh_hs_sample(void *p, size_t usable, uint64_t mean)
     int depth = n - k;
     if (depth > LH_SITE_MAX_FRAMES)
         depth = LH_SITE_MAX_FRAMES;
+    /* Made by a cgo call (C.CString): the Go caller's stack appended, from
+     * a call back into Go (no lock of ours held). */
+    uintptr_t ext[LH_SITE_MAX_FRAMES];
+    const uintptr_t *st = raw + k;
+    int g = lh_cgo_extend(raw + k, depth, ext, LH_SITE_MAX_FRAMES);
+    if (g > 0) {
+        st = ext;
+        depth = g;
+    }
     int id;
     if (hs_last.n == depth && depth > 0 &&
-        memcmp(hs_last.pcs, raw + k, (size_t)depth * sizeof *raw) == 0) {
+        memcmp(hs_last.pcs, st, (size_t)depth * sizeof *st) == 0) {
         id = hs_last.id;
     } else {
-        id = lh_stack_intern(raw + k, depth);
+        id = lh_stack_intern(st, depth);
         if (id < 0)
             return;
         hs_last.n = depth;
         hs_last.id = id;
-        memcpy(hs_last.pcs, raw + k, (size_t)depth * sizeof *raw);
+        memcpy(hs_last.pcs, st, (size_t)depth * sizeof *st);
     }
 
     double wb, wc;

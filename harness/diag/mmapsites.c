@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "cgocaller.h"
 #include "interpose.h"
 
 __attribute__((noinline))
@@ -20,7 +21,7 @@ static int lh_ms_hook(uintptr_t ra)
 {
     uintptr_t pcs[LH_SITE_MAX_FRAMES];
     int n = lh_backtrace_from(pcs, LH_SITE_MAX_FRAMES, ra);
-    return n > 0 ? lh_stack_intern(pcs, n) : -1;
+    return n > 0 ? lh_cgo_intern(pcs, n) : -1;  /* Go's caller via cgo */
 }
 
 void lh_mmapsites_start(void)

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgocaller.h"
 #include "interpose.h"
 #include "lock.h"
 #include "probes.h"
@@ -158,7 +159,7 @@ LH_EXPORT int pthread_create(pthread_t *restrict th,
         return real(th, attr, fn, arg);
     t->fn = fn;
     t->arg = arg;
-    t->id = lh_stack_intern(pcs, n);
+    t->id = lh_cgo_intern(pcs, n);      /* Go's caller when via cgo */
     atomic_fetch_add(&td_pending, 1);
     int rc = real(th, attr, lh_td_trampoline, t);
     if (rc != 0) {

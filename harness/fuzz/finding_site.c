@@ -58,7 +58,8 @@ void lh_or_goroutine_site(lh_oracle *o, char *site, size_t len)
     if (lh_goprofile_parse(&after, o->prof[1], o->prof_len[1]) == 0) {
         lh_gogroup_delta *d;
         if (lh_goprofile_diff(&before, &after, &d) > 0)
-            lh_gogroup_site(d[0].group, site, len);
+            lh_godiag_group_site(o->probes->target, d[0].group, site,
+                                 len);
         lh_raw_free(d);
         lh_goprofile_free(&after);
     }

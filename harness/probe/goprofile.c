@@ -76,6 +76,7 @@ typedef struct parser {
     int cur;                /* group receiving frames, -1 between groups */
     char *pending;          /* debug=2: function line waiting for its file */
     int pending_creator;
+    int in_ancestors;       /* debug=2: frames go to the group's ancestors */
 } parser;
 
 static int new_group(parser *ps, int64_t count, int from_debug2)
@@ -99,6 +100,7 @@ static int new_group(parser *ps, int64_t count, int from_debug2)
     ps->cur = (int)p->ngroups++;
     ps->pending = NULL;
     ps->pending_creator = 0;
+    ps->in_ancestors = 0;
     return 0;
 }
 
@@ -110,7 +112,10 @@ static int add_frame(parser *ps, const lh_goframe *f)
              sizeof *ps->p->frames_) < 0)
         return -1;
     ps->p->frames_[ps->nframes++] = *f;
-    ps->p->groups[ps->cur].nframes++;
+    if (ps->in_ancestors)
+        ps->p->groups[ps->cur].nancestors++;
+    else
+        ps->p->groups[ps->cur].nframes++;
     return 0;
 }
 
@@ -163,7 +168,7 @@ static int debug2_location(parser *ps, char *s)
     ps->pending = NULL;
     if (ps->pending_creator) {
         ps->pending_creator = 0;
-        if (ps->cur >= 0)
+        if (ps->cur >= 0 && !ps->in_ancestors)
             ps->p->groups[ps->cur].created_by = f;
         return 0;
     }
@@ -192,6 +197,12 @@ static int parse_line(parser *ps, char *s)
 
     if (*s == '\0') {                       /* a blank line ends a group */
         ps->cur = -1;
+        ps->pending = NULL;
+        ps->in_ancestors = 0;
+        return 0;
+    }
+    if (starts(s, "[originating from goroutine ")) {
+        ps->in_ancestors = ps->cur >= 0;
         ps->pending = NULL;
         return 0;
     }
@@ -383,6 +394,8 @@ int lh_goprofile_parse(lh_goprofile *p, const char *text, size_t len)
             /* No frame anywhere: no frames array either. */
             p->groups[i].frames = p->frames_ ? p->frames_ + ps.start[i]
                                              : &no_frame;
+            p->groups[i].ancestors = p->groups[i].frames +
+                                     p->groups[i].nframes;
             p->groups[i].key = group_key(&p->groups[i]);
         }
         if (any_debug2)
@@ -499,10 +512,13 @@ int lh_goframe_is_runtime(const lh_goframe *f)
         return 1;
     /* Functions the runtime provides to a package by linkname, such as
      * sync.runtime_SemacquireMutex: the package's name, the runtime's
-     * code. */
+     * code; and the cgo glue cmd/cgo generates in the package that calls
+     * C (main._Cfunc_CString, main._cgo_cmalloc). */
     const char *slash = strrchr(fn, '/');
     const char *dot = strchr(slash ? slash : fn, '.');
-    return dot && starts(dot + 1, "runtime_");
+    return dot && (starts(dot + 1, "runtime_") ||
+                   starts(dot + 1, "_Cfunc_") || starts(dot + 1, "_cgo_") ||
+                   starts(dot + 1, "_Cgo_"));
 }
 
 const lh_goframe *lh_gogroup_top(const lh_gogroup *g)

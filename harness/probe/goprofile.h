@@ -14,6 +14,10 @@
  * its goroutines are grouped by stack and state ("chan send"), as debug=1
  * groups by stack.
  *
+ * Under GODEBUG=tracebackancestors=N, debug=2 also prints, after each
+ * goroutine, the stacks of the goroutines that started it ("[originating
+ * from goroutine N]:" blocks); they are kept apart (lh_gogroup.ancestors).
+ *
  * A leaked goroutine shows up as a group whose count grows between two
  * profiles, and the place to blame is its top frame outside the runtime.
  *
@@ -44,6 +48,13 @@ typedef struct lh_gogroup {
                                  * to thread" suffixes; "" for debug=1 */
     uint64_t key;               /* hash of frames, created_by and state:
                                  * equal stacks have equal keys */
+    size_t nancestors;          /* debug=2 under GODEBUG=tracebackancestors:
+                                 * the stacks of the goroutines that started
+                                 * this one, as they were when they did,
+                                 * its creator's first, innermost frame
+                                 * first (not part of the key: equal stacks
+                                 * keep the first group's) */
+    const lh_goframe *ancestors;
 } lh_gogroup;
 
 typedef struct lh_goprofile {
@@ -92,7 +103,8 @@ void lh_goframe_parse(char *line, lh_goframe *f);
 
 /* Is the frame the runtime's rather than the program's: runtime.*,
  * runtime/..., internal/..., a pkg.runtime_* shim (sync.runtime_Semacquire),
- * cgo glue (_cgo_*, _cgoexp_*) or an unsymbolised PC. */
+ * cgo glue (_cgo_*, _cgoexp_*, pkg._Cfunc_*, pkg._cgo_*) or an
+ * unsymbolised PC. */
 int lh_goframe_is_runtime(const lh_goframe *f);
 
 /* The group's top frame that is not the runtime's; its top frame when all

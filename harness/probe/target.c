@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "buf.h"
 #include "interpose.h"
 
 #define GAUGE_PREFIX "leakhound_gauge_"
@@ -258,6 +259,9 @@ static void find_go_probe(lh_target *t)
         *(void **)&t->go.label_set = ls;
         *(void **)&t->go.call_labeled = cl;
     }
+    *(void **)&t->go.cgo_callers = sym(t->handle, "leakhound_go_cgo_callers");
+    *(void **)&t->go.frames = sym(t->handle, "leakhound_go_frames");
+    *(void **)&t->go.build_info = sym(t->handle, "leakhound_go_build_info");
     t->has_go = 1;
 }
 
@@ -298,6 +302,77 @@ static void find_go_mmap(lh_target *t)
     uintptr_t lo = (uintptr_t)lm->l_addr + (uintptr_t)f.value;
     if (lh_mmap_ignore_caller(lo, lo + (f.size ? f.size : 256)) < 0)
         t->mmap_unknown = 1;
+}
+
+/* The Go text range and the cgo call stubs of a Go target, for gocgo.c. */
+typedef struct cgo_scan {
+    lh_cgo_range *stubs;
+    size_t n, cap;
+    uint64_t text, etext;
+} cgo_scan;
+
+static int is_cgo_stub(const char *name)
+{
+    /* _cgo_<hex hash>_Cfunc_<name> */
+    if (strncmp(name, "_cgo_", 5) != 0)
+        return 0;
+    const char *p = name + 5;
+    size_t k = strspn(p, "0123456789abcdef");
+    return k > 0 && strncmp(p + k, "_Cfunc_", 7) == 0;
+}
+
+static int cgo_sym(const char *name, const Elf64_Sym *s, void *ud)
+{
+    cgo_scan *c = ud;
+    if (s->st_shndx == SHN_UNDEF)
+        return 0;
+    if (strcmp(name, "runtime.text") == 0)
+        c->text = s->st_value;
+    else if (strcmp(name, "runtime.etext") == 0)
+        c->etext = s->st_value;
+    else if (ELF64_ST_TYPE(s->st_info) == STT_FUNC && s->st_size &&
+             is_cgo_stub(name) &&
+             lh_grow((void **)&c->stubs, &c->cap, c->n + 1,
+                     sizeof *c->stubs) == 0)
+        c->stubs[c->n++] = (lh_cgo_range){ s->st_value,
+                                           s->st_value + s->st_size };
+    return 0;
+}
+
+/*
+ * A probe that can name the Go caller of a cgo call (diag/cgocaller.c)
+ * needs the hook to know, from a C stack alone, that the thread is inside
+ * a cgo call: the stubs are in the dynamic symbol table, the Go text's
+ * bounds in the full one (a stripped target: no callers named).
+ */
+static void find_go_cgo(lh_target *t)
+{
+    cgo_scan c = { 0 };
+    struct link_map *lm = NULL;
+    if (!t->go.cgo_callers || !t->go.frames ||
+        dlinfo(t->handle, RTLD_DI_LINKMAP, &lm) != 0 || !lm)
+        return;
+    each_sym(t->image, SHT_SYMTAB, cgo_sym, &c);
+    if (!c.n)
+        each_sym(t->image, SHT_DYNSYM, cgo_sym, &c);
+    if (!c.text || c.etext <= c.text || !c.n) {
+        lh_raw_free(c.stubs);
+        return;
+    }
+    uintptr_t bias = (uintptr_t)lm->l_addr;
+    for (size_t i = 0; i < c.n; i++) {     /* insertion sort: no qsort */
+        lh_cgo_range v = c.stubs[i];
+        size_t j = i;
+        for (; j > 0 && c.stubs[j - 1].lo > v.lo; j--)
+            c.stubs[j] = c.stubs[j - 1];
+        c.stubs[j] = v;
+    }
+    for (size_t i = 0; i < c.n; i++) {
+        c.stubs[i].lo += bias;
+        c.stubs[i].hi += bias;
+    }
+    lh_gocgo_publish(t, (lh_cgo_range){ bias + c.text, bias + c.etext },
+                     c.stubs, c.n);
 }
 
 /*
@@ -374,8 +449,10 @@ static int open_target(lh_target *t, const char *path, const char *file,
     }
     initialize(t);
     find_go_probe(t);
-    if (t->has_go)
+    if (t->has_go) {
         find_go_mmap(t);
+        find_go_cgo(t);
+    }
     find_gauges(t);
     find_allocator(t);
     return 0;

@@ -41,6 +41,16 @@ typedef struct lh_go_probe {
      * objects and bytes allocated, automatic GC cycles, since start (-1:
      * not provided by this runtime). */
     void (*alloc_counters)(int64_t *out);
+    /* NULL before probe version 3 (gocgo.c, diag/cgocaller.c, gosite.c):
+     * the stack of the goroutine whose cgo call the calling thread is in
+     * (return PCs from the Go caller of the cgo glue outwards; 0 when not
+     * in one), those PCs named ("func\tfile:line\n" per frame, inlined
+     * calls expanded), and the build info's main module and dependencies
+     * ("path\t...", "mod\t...", "dep\t..." lines). */
+    int64_t (*cgo_callers)(uintptr_t *out, int64_t max);
+    int64_t (*frames)(const uintptr_t *pcs, int64_t n, char *buf,
+                      int64_t cap);
+    int64_t (*build_info)(char *buf, int64_t cap);
 } lh_go_probe;
 
 typedef struct lh_target {
@@ -91,5 +101,25 @@ lh_op_fn lh_target_op(lh_target *t, const char *name, char *err,
  * forked with fork() that returns too _exit()s at once, silently, so it
  * never runs the rest of a workload or a fuzz loop. */
 int lh_target_call(lh_op_fn fn, const uint8_t *data, size_t size);
+
+/* ---- cgo calls of Go targets (gocgo.c) -------------------------------
+ * When a Go target whose probe has cgo_callers is opened, where its Go
+ * code lies (runtime.text..runtime.etext) and where its cgo call stubs lie
+ * (_cgo_<hash>_Cfunc_<name>: the C function a Go call C.name runs through
+ * runtime.cgocall) are published, lock-free, for the allocation hook. */
+typedef struct lh_cgo_range {
+    uintptr_t lo, hi;
+} lh_cgo_range;
+
+/* Publish t's Go text and its n stubs (sorted by lo); the arrays are kept.
+ * At most a few Go targets per process; later ones are ignored. */
+void lh_gocgo_publish(lh_target *t, lh_cgo_range text,
+                      const lh_cgo_range *stubs, size_t n);
+
+/* What the instruction at addr is: 1 and *owner set when it lies in a
+ * published cgo stub, -1 when in a published target's Go code, 0 for
+ * anything else (C code, other objects).  Async-safe: no lock, no
+ * allocation. */
+int lh_gocgo_classify(uintptr_t addr, lh_target **owner);
 
 #endif

@@ -614,3 +614,69 @@ leak.workload "go-http-body-clean" {
     leak.stable "go.heap_live_bytes" { slack = GO_HEAP_SLACK },
   },
 }
+
+---------------------------------------------------------------------------
+-- 11. A leak held inside a third-party library (libhttpbodies' metrics)
+---------------------------------------------------------------------------
+
+-- Requests served in process by the server's handler, their latency in
+-- histograms labeled by the raw request path: one histogram per distinct
+-- request (~1 KB) kept by the metrics library (its own module,
+-- example.com/metrics).  The allocation is in its newHistogram; the site
+-- must name this target's own code, main.observe, that passes the label.
+leak.workload "go-http-labels-leak" {
+  description = "OpServeLabeled labels latency histograms by raw path",
+  target = http,
+  expect = { fail = { "go.heap_live_bytes" } },
+  warmup = 200, iterations = 5000, samples = 30,
+  inputs = unique_key,
+  step = function(input) http:call("OpServeLabeled", input) end,
+  invariants = {
+    leak.stable "go.heap_live_bytes" { slack = GO_HEAP_SLACK },
+    leak.stable "go.goroutines" { slack = 2 },
+  },
+}
+
+leak.workload "go-http-labels-clean" {
+  description = "OpServeRouted labels it by the route",
+  target = http,
+  expect = "clean",
+  warmup = 200, iterations = 5000, samples = 30,
+  inputs = unique_key,
+  step = function(input) http:call("OpServeRouted", input) end,
+  invariants = {
+    leak.stable "go.heap_live_bytes" { slack = GO_HEAP_SLACK },
+    leak.stable "go.goroutines" { slack = 2 },
+  },
+}
+
+---------------------------------------------------------------------------
+-- 12. A C FILE opened from Go through cgo, never closed (libcstrings)
+---------------------------------------------------------------------------
+
+-- +1 fd per iteration, opened by C's fopen; the site must name the Go
+-- function that called C.fopen (main.spoolLeaky), not cgo's stub.
+leak.workload "go-cfile-leak" {
+  description = "OpCFileLeak never fcloses the FILE it C.fopens",
+  target = cstrings,
+  expect = { fail = { "proc.fds" } },
+  warmup = 20, iterations = 2000, samples = 20,
+  inputs = any_bytes,
+  step = function(input) cstrings:call("OpCFileLeak", input) end,
+  invariants = {
+    leak.stable "proc.fds",
+  },
+}
+
+leak.workload "go-cfile-clean" {
+  description = "OpCFileClean fcloses it",
+  target = cstrings,
+  expect = "clean",
+  warmup = 20, iterations = 2000, samples = 20,
+  inputs = any_bytes,
+  step = function(input) cstrings:call("OpCFileClean", input) end,
+  invariants = {
+    leak.stable "proc.fds",
+    leak.stable "heap.live_bytes" { slack = C_HEAP_SLACK },
+  },
+}

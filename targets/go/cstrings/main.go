@@ -3,18 +3,15 @@
 //
 // C.CString copies into memory from C malloc, which the Go runtime neither
 // tracks nor collects: the leak shows in the harness's malloc counters
-// (heap.live_bytes, heap.live_allocs) and in no Go metric.
+// (heap.live_bytes, heap.live_allocs) and in no Go metric. Its site is the
+// Go function that called C.CString (auditLeaky), which the harness learns
+// from the probe while the cgo call is in progress. OpCFileLeak leaks a C
+// FILE (an fd) opened with C.fopen the same way.
 package main
 
 /*
 #include <stddef.h>
 #include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
-// audit_log reads the line and keeps nothing; the caller still owns it.
-static size_t audit_bytes;
-static void audit_log(const char *line) { audit_bytes += strlen(line); }
 */
 import "C"
 
@@ -32,8 +29,7 @@ func main() {}
 //
 //export OpCStringLeak
 func OpCStringLeak(data *C.uint8_t, size C.size_t) C.int {
-	line := C.CString(auditLine(cin.View(unsafe.Pointer(data), uintptr(size))))
-	C.audit_log(line)
+	auditLeaky(cin.View(unsafe.Pointer(data), uintptr(size)))
 	return 0
 }
 
@@ -41,8 +37,22 @@ func OpCStringLeak(data *C.uint8_t, size C.size_t) C.int {
 //
 //export OpCStringClean
 func OpCStringClean(data *C.uint8_t, size C.size_t) C.int {
-	line := C.CString(auditLine(cin.View(unsafe.Pointer(data), uintptr(size))))
-	defer C.free(unsafe.Pointer(line))
-	C.audit_log(line)
+	auditClean(cin.View(unsafe.Pointer(data), uintptr(size)))
+	return 0
+}
+
+// OpCFileLeak spools the request through a C FILE it never closes.
+//
+//export OpCFileLeak
+func OpCFileLeak(data *C.uint8_t, size C.size_t) C.int {
+	spoolLeaky(cin.View(unsafe.Pointer(data), uintptr(size)))
+	return 0
+}
+
+// OpCFileClean closes it.
+//
+//export OpCFileClean
+func OpCFileClean(data *C.uint8_t, size C.size_t) C.int {
+	spoolClean(cin.View(unsafe.Pointer(data), uintptr(size)))
 	return 0
 }

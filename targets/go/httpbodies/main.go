@@ -11,6 +11,13 @@
 // MaxConnsPerHost does: once they are all held, the next request waits for
 // one to be freed, forever. OpGetClose reads and closes every body: one
 // connection, reused.
+//
+// OpServeLabeled and OpServeRouted run a request through the server's
+// handler in process (no socket) and record its latency in a histogram
+// vector of a metrics library (its own module, example.com/metrics), as a
+// server's middleware does: OpServeLabeled by the raw path, a histogram
+// per distinct input kept forever (~1 KB each); OpServeRouted by the
+// route.
 package main
 
 /*
@@ -45,6 +52,30 @@ func OpGetNoClose(data *C.uint8_t, size C.size_t) C.int {
 func OpGetClose(data *C.uint8_t, size C.size_t) C.int {
 	get(cin.View(unsafe.Pointer(data), uintptr(size)), true)
 	return 0
+}
+
+// OpServeLabeled serves /items/<input> with the server's handler, in
+// process, and records its latency labeled by the raw path: a histogram
+// per distinct input, in the metrics library's newHistogram, because of
+// this package's label.
+//
+//export OpServeLabeled
+func OpServeLabeled(data *C.uint8_t, size C.size_t) C.int {
+	serveObserved(cin.View(unsafe.Pointer(data), uintptr(size)), rawPath)
+	return 0
+}
+
+// OpServeRouted records it labeled by the route: one histogram.
+//
+//export OpServeRouted
+func OpServeRouted(data *C.uint8_t, size C.size_t) C.int {
+	serveObserved(cin.View(unsafe.Pointer(data), uintptr(size)), route)
+	return 0
+}
+
+//export leakhound_gauge_latency_labels
+func leakhound_gauge_latency_labels() C.int64_t {
+	return C.int64_t(latency.Len())
 }
 
 // OpLimitFds (for setup, not a step) sets the soft RLIMIT_NOFILE to the

@@ -16,6 +16,9 @@
 //	int64_t leakhound_go_label_set(const char *kv, int64_t n);
 //	void    leakhound_go_call_labeled(int64_t set, void (*fn)(void *), void *arg);
 //	void    leakhound_go_alloc_counters(int64_t *out); // rates.go
+//	int64_t leakhound_go_cgo_callers(uintptr_t *out, int64_t max);
+//	int64_t leakhound_go_frames(const uintptr_t *pcs, int64_t n, char *buf, int64_t cap);
+//	int64_t leakhound_go_build_info(char *buf, int64_t cap);
 //
 // The profile functions copy up to cap bytes, NUL-terminate when there is
 // room and return the full length (call with NULL, 0 to size; the length
@@ -24,6 +27,13 @@
 // leakhound_go_call_labeled runs fn(arg) with a label set's pprof labels on
 // the calling goroutine; the target's exported functions that fn calls run
 // on that goroutine too, so the goroutines they start inherit the labels.
+//
+// leakhound_go_cgo_callers, called from C code running inside a cgo call,
+// returns the stack of the goroutine that made the call (below the cgo
+// glue), so a C allocation made through C.CString names its Go caller;
+// leakhound_go_frames names such PCs, and leakhound_go_build_info lists the
+// main module and the dependencies, to tell the target's own frames from
+// its libraries'.
 //
 // Importing the probe also sets runtime.MemProfileRate, in its init, to
 // LEAKHOUND_GO_MEMPROFILE_RATE (bytes) or 4096 by default, so that the heap

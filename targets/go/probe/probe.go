@@ -17,9 +17,10 @@ import (
 )
 
 // version is bumped when an exported signature or its meaning changes or
-// an export is added (2: leakhound_go_label_set, _call_labeled), so
+// an export is added (2: leakhound_go_label_set, _call_labeled; 3:
+// leakhound_go_cgo_callers, _frames, _build_info), so
 // the harness can refuse a library built against a probe it does not know.
-const version = 2
+const version = 3
 
 // defaultMemProfileRate samples the heap profile once per 4 KiB allocated
 // on average instead of Go's 512 KiB: the leaks worth naming are a few
