@@ -2,8 +2,9 @@
 # Fuzzing end to end.
 #
 #   e2e_fuzz.sh find SCRIPT WORKLOAD ENGINE SECONDS METRIC_REGEX [SITE_REGEX
-#               [MODE]]
-#       the engine finds a leak from harmless seeds within SECONDS (its
+#               [MODE [CORPUS]]]
+#       the engine finds a leak from harmless seeds (CORPUS, else the
+#       workload's own) within SECONDS (its
 #       artifact's site matching SITE_REGEX when given, its "mode" -- same
 #       or distinct -- being MODE when given), the artifact
 #       reproduces with `repro`, and `minimize` keeps it reproducing
@@ -45,10 +46,13 @@ case $mode in
 find)
     script=$1 workload=$2 engine=$3 seconds=$4 metric=$5 site=${6:-}
     want_mode=${7:-}
+    corpus=()
+    [ -n "${8:-}" ] && corpus=(--corpus "$8")
     seeds_before=$(find corpora -type f | sort | xargs sha1sum | sha1sum)
     start=$(date +%s)
     "$LH" fuzz "$script" --workload "$workload" --engine "$engine" \
-        --time "${seconds}s" --seed 1 --out "$out/f" >"$out/fuzz.txt" 2>&1
+        --time "${seconds}s" --seed 1 --out "$out/f" "${corpus[@]}" \
+        >"$out/fuzz.txt" 2>&1
     rc=$?
     took=$(( $(date +%s) - start ))
     tail -n 30 "$out/fuzz.txt"
