@@ -18,10 +18,13 @@
  *     -modfile=go-work/leakhound.mod, with leakhound.dev/probe required
  *     and replaced by leakhound's copy.  Imports no module provides that
  *     are found in a GOPATH tree (Debian's golang-*-dev under
- *     /usr/share/gocode has no go.mod files) are required and replaced
- *     the same way, the go.mod they lack given by the overlay.
+ *     /usr/share/gocode, most without go.mod) are required and replaced
+ *     the same way, each given by the overlay a go.mod of its own that
+ *     requires nothing: a GOPATH tree is built with what it holds, and
+ *     the versions a go.mod there requires (test dependencies included)
+ *     are not in it, so offline go could not load them.
  *   - GOPATH mode (no go.mod): GO111MODULE=off, with go-work/gopath first
- *     in GOPATH, holding a link to the probe.
+ *     in GOPATH, holding a link to the probe, and /usr/share/gocode last.
  *
  * The c-archive does not carry the #cgo LDFLAGS its packages declare:
  * go list reads them for the driver's link.  go runs offline
@@ -67,9 +70,9 @@ typedef struct go_build {
     char gopath[8192];          /* GOPATH as go reports it */
     int module;                 /* module mode */
     /* GOPATH-style modules added to the copy of go.mod */
-    char dep_path[MAX_DEPS][512];
+    char dep_path[MAX_DEPS][512];       /* module path */
     char dep_dir[MAX_DEPS][4096];
-    int dep_gomod[MAX_DEPS];    /* has a go.mod of its own */
+    char dep_go[MAX_DEPS][32];  /* its go.mod's go version, or "" */
     int ndeps;
 } go_build;
 
@@ -85,7 +88,21 @@ static int is_file(const char *p)
     return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* The environment go runs in; GOPATH mode adds its own two. */
+/* Is dir one of the entries of the colon-separated list? */
+static int in_list(const char *list, const char *dir)
+{
+    size_t len = strlen(dir);
+    for (const char *p = list; *p;) {
+        size_t n = strcspn(p, ":");
+        if (n == len && strncmp(p, dir, n) == 0)
+            return 1;
+        p += n + (p[n] ? 1 : 0);
+    }
+    return 0;
+}
+
+/* The environment go runs in; GOPATH mode adds its own two: the probe
+ * first, Debian's tree last (as module mode searches it). */
 static void go_env(const go_build *g, lh_strv *env)
 {
     lh_strv_add(env, "GOPROXY=off");
@@ -93,7 +110,10 @@ static void go_env(const go_build *g, lh_strv *env)
     lh_strv_add(env, "CGO_ENABLED=1");
     if (!g->module) {
         lh_strv_add(env, "GO111MODULE=off");
-        lh_strv_add(env, "GOPATH=%s/gopath:%s", g->work, g->gopath);
+        int debian = is_dir(debian_gocode) &&
+                     !in_list(g->gopath, debian_gocode);
+        lh_strv_add(env, "GOPATH=%s/gopath:%s%s%s", g->work, g->gopath,
+                    debian ? ":" : "", debian ? debian_gocode : "");
     }
 }
 
@@ -134,7 +154,7 @@ static int copy_file(const char *from, const char *to)
 }
 
 /* The overlay: the probe's import in the package, and a go.mod for
- * each GOPATH-style dependency. */
+ * each GOPATH-style dependency (in place of its own when it has one). */
 static int write_overlay(const go_build *g)
 {
     char src[4400], in_pkg[4200];
@@ -150,14 +170,15 @@ static int write_overlay(const go_build *g)
     lh_buf_puts(&j, ": ");
     lh_json_str(&j, src);
     for (int i = 0; i < g->ndeps; i++) {
-        if (g->dep_gomod[i])
-            continue;
         char mod[4400], at[4200];
         snprintf(mod, sizeof mod, "%s/dep%d.mod", g->work, i);
         snprintf(at, sizeof at, "%s/go.mod", g->dep_dir[i]);
         lh_buf text = LH_BUF_INIT;
-        lh_buf_printf(&text, "// Added by leakhound build: %s has no "
-                      "go.mod.\nmodule %s\n", g->dep_dir[i], g->dep_path[i]);
+        lh_buf_printf(&text, "// Added by leakhound build: %s is a "
+                      "GOPATH tree's, built with what that tree holds.\n"
+                      "module %s\n", g->dep_dir[i], g->dep_path[i]);
+        if (g->dep_go[i][0])
+            lh_buf_printf(&text, "\ngo %s\n", g->dep_go[i]);
         int rc = write_file(mod, lh_buf_str(&text));
         lh_buf_free(&text);
         if (rc < 0) {
@@ -197,7 +218,7 @@ static int go_env_var(const char *name, char *out, size_t len)
  * prefix (at least host/owner/repo on the code hosts) whose directory has
  * a go.mod, a .git or Go files; the whole path when none has.  Returns the
  * prefix's length, 0 when the path is in no directory of src. */
-static size_t gopath_root(const char *src, const char *path, int *gomod)
+static size_t gopath_root(const char *src, const char *path)
 {
     char dir[4400];
     snprintf(dir, sizeof dir, "%s/%s", src, path);
@@ -221,9 +242,9 @@ static size_t gopath_root(const char *src, const char *path, int *gomod)
             snprintf(dir, sizeof dir, "%s/%.*s", src, (int)len, path);
             char probe[4500];
             snprintf(probe, sizeof probe, "%s/go.mod", dir);
-            *gomod = is_file(probe);
+            int root = is_file(probe);
             snprintf(probe, sizeof probe, "%s/.git", dir);
-            int root = *gomod || access(probe, F_OK) == 0;
+            root = root || access(probe, F_OK) == 0;
             lh_buf names = LH_BUF_INIT;
             if (!root && lh_list_dir(dir, &names) > 0)
                 for (const char *p = lh_buf_str(&names); *p;
@@ -239,6 +260,72 @@ static size_t gopath_root(const char *src, const char *path, int *gomod)
     }
 }
 
+/* From dir/go.mod, the module path (into mod) and the go version (into
+ * ver); each "" when absent. */
+static void read_gomod(const char *dir, char *mod, size_t modlen, char *ver,
+                       size_t verlen)
+{
+    char path[4400];
+    lh_buf b = LH_BUF_INIT;
+    mod[0] = ver[0] = '\0';
+    snprintf(path, sizeof path, "%s/go.mod", dir);
+    if (lh_read_file(path, &b) < 0) {
+        lh_buf_free(&b);
+        return;
+    }
+    for (const char *p = lh_buf_str(&b); *p;) {
+        size_t n = strcspn(p, "\n");
+        const char *q = p + strspn(p, " \t");
+        p += n + (p[n] ? 1 : 0);
+        int is_mod = strncmp(q, "module", 6) == 0 &&
+                     (q[6] == ' ' || q[6] == '\t');
+        int is_go = strncmp(q, "go", 2) == 0 &&
+                    (q[2] == ' ' || q[2] == '\t');
+        if (!is_mod && !is_go)
+            continue;
+        q += is_mod ? 6 : 2;
+        q += strspn(q, " \t\"");
+        size_t v = strcspn(q, " \t\"\r\n");
+        const char *comment = strstr(q, "//");
+        if (comment && (size_t)(comment - q) < v)
+            v = (size_t)(comment - q);
+        if (is_mod && v < modlen)
+            snprintf(mod, modlen, "%.*s", (int)v, q);
+        else if (is_go && v < verlen)
+            snprintf(ver, verlen, "%.*s", (int)v, q);
+    }
+    lh_buf_free(&b);
+}
+
+/* The offset of a major version element "vN" (N >= 2) in an import
+ * path, 0 when it has none. */
+static size_t major_element(const char *path)
+{
+    for (const char *p = strchr(path, '/'); p; p = strchr(p + 1, '/')) {
+        const char *e = p + 1;
+        size_t n = strspn(e + 1, "0123456789");
+        if (e[0] == 'v' && n && e[1] != '0' && (e[1 + n] == '/' ||
+            !e[1 + n]) && !(n == 1 && e[1] == '1'))
+            return (size_t)(e - path);
+    }
+    return 0;
+}
+
+/* The version a module path needs in a require line: vN.0.0 for a major
+ * version suffix (/vN, gopkg.in's .vN), else v0.0.0. */
+static void module_version(const char *path, char *out, size_t len)
+{
+    const char *end = path + strlen(path), *v = end;
+    while (v > path && '0' <= v[-1] && v[-1] <= '9')
+        v--;
+    int major = v < end && v - path >= 2 && v[-1] == 'v' &&
+                (v[-2] == '/' || (v[-2] == '.' &&
+                 strncmp(path, "gopkg.in/", 9) == 0)) &&
+                !(end - v == 1 && (*v == '0' || *v == '1'));
+    snprintf(out, len, "v%.*s.0.0", major ? (int)(end - v) : 1,
+             major ? v : "0");
+}
+
 /* Adds the GOPATH tree holding import path, if any, as a module.
  * 1 added, 0 not found, -1 added before (go's error will say why). */
 static int add_gopath_dep(go_build *g, const char *path)
@@ -247,13 +334,25 @@ static int add_gopath_dep(go_build *g, const char *path)
     snprintf(trees, sizeof trees, "%s:%s", g->gopath, debian_gocode);
     for (const char *t = trees; *t;) {
         size_t n = strcspn(t, ":");
-        char src[4200];
+        char src[4200], mod[512], ver[32], dir[4400];
         snprintf(src, sizeof src, "%.*s/src", (int)n, t);
         t += n + (t[n] ? 1 : 0);
-        int gomod = 0;
-        size_t len = n ? gopath_root(src, path, &gomod) : 0;
-        if (!len)
+        size_t len = n ? gopath_root(src, path) : 0, major;
+        if (len) {
+            snprintf(dir, sizeof dir, "%s/%.*s", src, (int)len, path);
+            read_gomod(dir, mod, sizeof mod, ver, sizeof ver);
+        } else if (n && (major = major_element(path))) {
+            /* X/vN/Y where X's go.mod declares X/vN: GOPATH mode's
+             * "minimal module compatibility" (Debian installs such a
+             * module under X, with no vN directory) */
+            len = major + strcspn(path + major, "/");
+            snprintf(dir, sizeof dir, "%s/%.*s", src, (int)major - 1, path);
+            read_gomod(dir, mod, sizeof mod, ver, sizeof ver);
+            if (strlen(mod) != len || strncmp(mod, path, len) != 0)
+                continue;
+        } else {
             continue;
+        }
         for (int i = 0; i < g->ndeps; i++)
             if (strlen(g->dep_path[i]) == len &&
                 strncmp(g->dep_path[i], path, len) == 0)
@@ -263,9 +362,8 @@ static int add_gopath_dep(go_build *g, const char *path)
         int i = g->ndeps++;
         snprintf(g->dep_path[i], sizeof g->dep_path[i], "%.*s", (int)len,
                  path);
-        snprintf(g->dep_dir[i], sizeof g->dep_dir[i], "%s/%s", src,
-                 g->dep_path[i]);
-        g->dep_gomod[i] = gomod;
+        snprintf(g->dep_dir[i], sizeof g->dep_dir[i], "%s", dir);
+        snprintf(g->dep_go[i], sizeof g->dep_go[i], "%s", ver);
         return 1;
     }
     return 0;
@@ -279,10 +377,12 @@ static int mod_edit(const go_build *g, int i)
     go_env(g, &env);
     const char *path = i < 0 ? PROBE_MODULE : g->dep_path[i];
     const char *dir = i < 0 ? LH_KIT_GO_PROBE : g->dep_dir[i];
+    char version[32];
+    module_version(path, version, sizeof version);
     lh_strv_add(&argv, "%s", LH_KIT_GO);
     lh_strv_add(&argv, "mod");
     lh_strv_add(&argv, "edit");
-    lh_strv_add(&argv, "-require=%s@v0.0.0", path);
+    lh_strv_add(&argv, "-require=%s@%s", path, version);
     lh_strv_add(&argv, "-replace=%s=%s", path, dir);
     lh_strv_add(&argv, "%s", g->modfile);
     int rc = lh_build_tool(i < 0 ? "adding the probe to a copy of go.mod"
