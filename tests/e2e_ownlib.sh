@@ -5,12 +5,18 @@
 #       leak at the user's function (its clean op passes), libFuzzer and
 #       AFL++ reach its gated leak from a harmless seed; a compile error is
 #       exit 2 with the command and the compiler's output
-#   go  a Go package in its own module importing a GOPATH-style package (no
-#       go.mod, with #cgo LDFLAGS of its own), built with `leakhound build go` without touching its
-#       files: `fuzz` reaches its gated leak from a harmless seed, the site
-#       in the user's package; the same package without go.mod (GOPATH
-#       mode) builds and runs with the probe; a compile error is exit 2
-#       with the command and go's output
+#   go  a Go package in its own module importing GOPATH-style packages,
+#       built with `leakhound build go` without touching its files: one
+#       without go.mod, with #cgo LDFLAGS of its own; one whose go.mod
+#       requires a version that is nowhere (as Debian's protobuf requires
+#       go-cmp), uses generics (its go version kept) and imports a /v2
+#       module kept under its v1 path (as Debian installs xxhash/v2,
+#       imported by prometheus' client); and Debian's own
+#       go-cache from /usr/share/gocode (ci/deps).  `fuzz` reaches its
+#       gated leak from a harmless seed, the site in the user's package;
+#       the same package without go.mod (GOPATH mode, Debian's tree
+#       searched too) builds and runs with the probe; a compile error is
+#       exit 2 with the command and go's output
 # go uses the build's own cache (build/targets/go/go-work/cache), warm
 # from the bundled targets.
 source "$(dirname "$0")/lib.sh"
@@ -169,6 +175,56 @@ var orders int64
 // Add counts one order.
 func Add() int64 { return atomic.AddInt64(&orders, int64(C.tally_weight(1))) }
 EOF
+    # a go.mod requiring what no one has, and generics (go 1.18)
+    mkdir -p gopath/src/example.com/ledger gopath/src/example.com/hash
+    cat > gopath/src/example.com/ledger/go.mod <<'EOF'
+module example.com/ledger
+
+go 1.18
+
+require example.com/nowhere v1.2.3
+EOF
+    cat > gopath/src/example.com/ledger/ledger.go <<'EOF'
+// Package ledger sums amounts.
+package ledger
+
+import "example.com/hash/v2"
+
+// Receipt numbers a receipt.
+func Receipt(b []byte) uint32 { return hash.Of(b) }
+
+// Sum adds up xs.
+func Sum[T int | int64](xs ...T) T {
+	var s T
+	for _, x := range xs {
+		s += x
+	}
+	return s
+}
+EOF
+    # a v2 module under its v1 path, imported by ledger (go.mod: GOPATH
+    # mode's "minimal module compatibility") as example.com/hash/v2
+    cat > gopath/src/example.com/hash/go.mod <<'EOF'
+module example.com/hash/v2
+
+go 1.17
+EOF
+    cat > gopath/src/example.com/hash/hash.go <<'EOF'
+// Package hash hashes receipts.
+package hash
+
+// Of is FNV-1a of b.
+func Of(b []byte) uint32 {
+	h := uint32(2166136261)
+	for _, c := range b {
+		h = (h ^ uint32(c)) * 16777619
+	}
+	return h
+}
+EOF
+    debian=/usr/share/gocode/src/github.com/patrickmn/go-cache
+    check "Debian's go-cache is installed (ci/deps:\
+ golang-github-patrickmn-go-cache-dev)" test -f "$debian/cache.go"
     cat > shop/go.mod <<'EOF'
 module example.com/shop
 
@@ -188,10 +244,14 @@ import "C"
 import (
 	"unsafe"
 
+	"example.com/ledger"
 	"example.com/tally"
+	"github.com/patrickmn/go-cache"
 )
 
 func main() {}
+
+var seen = cache.New(cache.NoExpiration, 0)
 
 func isGift(in []byte) bool {
 	return len(in) >= 4 && string(in[:4]) == "GIFT"
@@ -200,8 +260,9 @@ func isGift(in []byte) bool {
 //export ShopOrder
 func ShopOrder(data *C.uint8_t, size C.size_t) C.int {
 	in := C.GoBytes(unsafe.Pointer(data), C.int(size))
+	seen.Set("last", ledger.Receipt(in), cache.NoExpiration)
 	receipt := make(chan int64)
-	go func() { receipt <- tally.Add() }()
+	go func() { receipt <- ledger.Sum(tally.Add(), 0) }()
 	if isGift(in) {
 		return 1
 	}
