@@ -132,6 +132,14 @@ EOF
             "$(jget "$json" 'r.site')" 'users_login'
     done
 
+    # NAME is the source's name as it is: library.c is liblibrary.so
+    # (lh_target_name, which reads NAME back, would make it "rary")
+    cp src/users.c src/library.c
+    "$LH" build c src/library.c --no-afl -o named >named.txt 2>&1
+    expect_eq "build c src/library.c: exit 0" "$?" 0
+    check "... made named/liblibrary.so and its coverage copy" \
+        test -f named/liblibrary.so -a -f named/fuzz/liblibrary.so
+
     # a tool that fails: exit 2, the command and its output; what the
     # earlier build made is gone, so no old driver is fuzzed
     printf 'int broken(void) { return }\n' > src/broken.c
@@ -327,6 +335,18 @@ EOF
     expect_match "... measured go.goroutines through the probe" \
         "$(jget r2/report.json "r.workloads[1].invariants[1].metric")" \
         'go[.]goroutines'
+
+    # a package that is not main: said before go fails on the probe's
+    # added file; a directory "lib" is NAME "lib", not ""
+    mkdir -p lib
+    printf 'module example.com/lib\n\ngo 1.19\n' > lib/go.mod
+    printf 'package lib\n\nfunc Add(a, b int) int { return a + b }\n' \
+        > lib/lib.go
+    "$LH" build go ./lib -o bad >notmain.txt 2>&1
+    rc=$?
+    expect_eq "build go on a package that is not main: exit 2" "$rc" 2
+    expect_match "... saying so" "$(cat notmain.txt)" \
+        '\./lib is package lib: .*package main that //exports'
 
     # go failing: exit 2, the command and go's output
     mkdir -p broken

@@ -42,6 +42,10 @@ typedef struct lh_build_opts {
 int lh_build_tool(const char *what, const lh_strv *argv, const lh_strv *env,
                   lh_buf *capture);
 
+/* NAME when --name is not given, from the first source or the package
+ * directory (path, absolute or relative, without a trailing '/'). */
+void lh_build_default_name(char *out, size_t len, const char *path);
+
 /* Is name fit to be NAME in libNAME.so (letters, digits, '_', '-')? */
 int lh_build_name_ok(const char *name);
 

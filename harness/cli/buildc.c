@@ -182,10 +182,11 @@ int lh_build_c(lh_build_opts *o)
         }
     }
     if (!o->name[0])
-        lh_target_name(o->name, sizeof o->name, o->inputs.v[0]);
+        lh_build_default_name(o->name, sizeof o->name, o->inputs.v[0]);
     if (!lh_build_name_ok(o->name)) {
-        fprintf(stderr, "leakhound build: '%s' does not make a library "
-                "name (libNAME.so): give --name NAME\n", o->inputs.v[0]);
+        fprintf(stderr, "leakhound build: %s: '%s' does not make a "
+                "library name (libNAME.so): give --name NAME\n",
+                o->inputs.v[0], o->name);
         goto out;
     }
     if (LH_KIT_FUZZING == 0) {

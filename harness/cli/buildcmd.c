@@ -201,6 +201,17 @@ static int bad(const char *fmt, const char *arg)
     return LH_EXIT_ERROR;
 }
 
+/* The default NAME: the file's or directory's name up to its first dot.
+ * Not lh_target_name, which reads NAME back from libNAME.so: a package
+ * directory "lib" or "library" is NAME "lib" or "library" (liblib.so),
+ * never "" or "rary". */
+void lh_build_default_name(char *out, size_t len, const char *path)
+{
+    const char *file = strrchr(path, '/');
+    file = file ? file + 1 : path;
+    snprintf(out, len, "%.*s", (int)strcspn(file, "."), file);
+}
+
 /* NAME becomes libNAME.so and leakhound-fuzz-NAME, and `fuzz` reads it
  * back from the file name (lh_target_name): no dots, no slashes. */
 int lh_build_name_ok(const char *name)

@@ -596,6 +596,35 @@ static int build_all(const go_build *g)
     return rc;
 }
 
+/* A c-shared library is built from a package main: another package
+ * would fail later with go naming leakhound's added file ("found
+ * packages main (leakhound_probe_import.go) and ..."). */
+static int check_main(const go_build *g)
+{
+    lh_strv argv = {0}, env = {0};
+    lh_buf res = LH_BUF_INIT;
+    go_env(g, &env);
+    lh_strv_add(&argv, "%s", LH_KIT_GO);
+    lh_strv_add(&argv, "list");
+    lh_strv_add(&argv, "-e");
+    lh_strv_add(&argv, "-f");
+    lh_strv_add(&argv, "{{.Name}}");
+    lh_strv_add(&argv, ".");
+    int rc = lh_build_tool("reading the package's name", &argv, &env, &res);
+    size_t n = strcspn(lh_buf_str(&res), "\n");
+    if (rc == 0 && n && (n != 4 || strncmp(lh_buf_str(&res), "main", 4))) {
+        fprintf(stderr, "leakhound build: %s is package %.*s: a library "
+                "leakhound loads is a package main that //exports its ops "
+                "(README \"Your own library\"); write one that calls "
+                "yours\n", g->o->inputs.v[0], (int)n, lh_buf_str(&res));
+        rc = -1;
+    }
+    lh_buf_free(&res);
+    lh_strv_free(&argv);
+    lh_strv_free(&env);
+    return rc;
+}
+
 int lh_build_go(lh_build_opts *o)
 {
     static go_build g;
@@ -609,10 +638,11 @@ int lh_build_go(lh_build_opts *o)
         return LH_EXIT_ERROR;
     }
     if (!o->name[0]) {
-        lh_target_name(o->name, sizeof o->name, g.pkgdir);
+        lh_build_default_name(o->name, sizeof o->name, g.pkgdir);
         if (!lh_build_name_ok(o->name)) {
-            fprintf(stderr, "leakhound build: '%s' does not make a library "
-                    "name: give --name NAME\n", o->name);
+            fprintf(stderr, "leakhound build: %s: '%s' does not make a "
+                    "library name (libNAME.so): give --name NAME\n",
+                    o->inputs.v[0], o->name);
             return LH_EXIT_ERROR;
         }
     }
@@ -642,6 +672,9 @@ int lh_build_go(lh_build_opts *o)
     g.module = gomod[0] && strcmp(gomod, "/dev/null") != 0;
     printf("leakhound build: %s in %s\n", g.pkgdir, g.module
            ? "module mode" : "GOPATH mode (no go.mod)");
+    fflush(stdout);             /* before any error on stderr */
+    if (check_main(&g) < 0)
+        return LH_EXIT_ERROR;
     if ((g.module ? setup_module(&g, gomod) : setup_gopath(&g)) < 0 ||
         build_all(&g) < 0)
         return LH_EXIT_ERROR;
