@@ -140,6 +140,24 @@ EOF
     check "... made named/liblibrary.so and its coverage copy" \
         test -f named/liblibrary.so -a -f named/fuzz/liblibrary.so
 
+    # an existing libFuzzer target: no AFL++ driver (that driver defines
+    # LLVMFuzzerTestOneInput itself), said; the rest is built
+    cat > src/entry.c <<'EOF'
+#include <stddef.h>
+#include <stdint.h>
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    return size > 0 && data[0] == 'x';
+}
+EOF
+    "$LH" build c src/entry.c -o entry >entry.txt 2>&1
+    expect_eq "build c of a libFuzzer target: exit 0" "$?" 0
+    check "... made entry/libentry.so and entry/fuzz/libentry.so" \
+        test -f entry/libentry.so -a -f entry/fuzz/libentry.so
+    check "... and no AFL++ driver" test ! -e entry/afl/leakhound-afl-entry
+    expect_match "... saying why" "$(cat entry.txt)" \
+        'no AFL\+\+ driver: src/entry.c defines LLVMFuzzerTestOneInput'
+
     # a tool that fails: exit 2, the command and its output; what the
     # earlier build made is gone, so no old driver is fuzzed
     printf 'int broken(void) { return }\n' > src/broken.c

@@ -98,6 +98,39 @@ static int afl_pieces(void)
     return rc;
 }
 
+/* The libFuzzer entry point a file defines (nm), or NULL.  The AFL++
+ * driver defines both itself and looks the workload's ops up in its own
+ * executable, so a library defining them cannot be linked into it (the
+ * generic libFuzzer driver dlopens the library and calls its own). */
+static const char *defines_entry(const char *file, int *err)
+{
+    static const char *const entries[] = {
+        "LLVMFuzzerTestOneInput", "LLVMFuzzerInitialize", NULL,
+    };
+    lh_strv argv = {0}, env = {0};
+    lh_buf out = LH_BUF_INIT;
+    lh_strv_add(&argv, "nm");
+    lh_strv_add(&argv, "-g");
+    lh_strv_add(&argv, "--defined-only");
+    lh_strv_add(&argv, "%s", file);
+    const char *found = NULL;
+    *err = lh_build_tool("listing the symbols an object defines", &argv,
+                         &env, &out);
+    for (const char *p = lh_buf_str(&out); !*err && !found && *p;) {
+        size_t n = strcspn(p, "\n");
+        for (int i = 0; entries[i] && !found; i++) {
+            size_t e = strlen(entries[i]);
+            if (n > e && p[n - e - 1] == ' ' &&
+                strncmp(p + n - e, entries[i], e) == 0)
+                found = entries[i];
+        }
+        p += n + (p[n] ? 1 : 0);
+    }
+    lh_buf_free(&out);
+    lh_strv_free(&argv);
+    return found;
+}
+
 /* The AFL++ driver: each source compiled with compare splitting into
  * DIR/afl/obj/, the dictionary of their constants next to the driver,
  * then one link with the uninstrumented harness. */
@@ -123,7 +156,7 @@ static int afl_driver(const lh_build_opts *o, const lh_strv *srcs,
     lh_strv_split(&link, LH_KIT_CC);
     lh_strv_add(&link, "-o");
     lh_strv_add(&link, "%s", drv);
-    int rc = 0;
+    int rc = 0, first = link.n;     /* the sources' objects from here */
     for (int i = 0; i < srcs->n && rc == 0; i++) {
         const char *base = strrchr(srcs->v[i], '/');
         base = base ? base + 1 : srcs->v[i];
@@ -139,6 +172,24 @@ static int afl_driver(const lh_build_opts *o, const lh_strv *srcs,
         lh_strv_add(&link, "%s", cc.v[cc.n - 1]);
         rc = lh_build_tool("compiling for AFL++", &cc, &env, NULL);
         lh_strv_free(&cc);
+    }
+    /* the sources' objects and the user's */
+    for (int i = first; i < link.n + objs->n && rc == 0; i++) {
+        const char *file = i < link.n ? link.v[i] : objs->v[i - link.n];
+        const char *given = i < link.n ? srcs->v[i - first] : file;
+        int err;
+        const char *entry = defines_entry(file, &err);
+        if (err) {
+            rc = -1;
+        } else if (entry) {
+            fprintf(stderr, "leakhound build: no AFL++ driver: %s defines "
+                    "%s, which the AFL++ driver defines itself (it links "
+                    "your code in).\n  Fuzz it with libFuzzer (%s/fuzz/); "
+                    "for AFL++, give your op and initializer other "
+                    "names.\n", given, entry, o->out);
+            unlink(dict);
+            rc = 1;
+        }
     }
     lh_strv_add(&link, "%s", LH_KIT_AFL_FEEDBACK);
     lh_strv_add(&link, "-Wl,--export-dynamic");
@@ -157,7 +208,7 @@ static int afl_driver(const lh_build_opts *o, const lh_strv *srcs,
         rc = lh_build_tool("linking the AFL++ driver", &link, &none, NULL);
     lh_strv_free(&env);
     lh_strv_free(&link);
-    return rc;
+    return rc;     /* 1: no driver, said why */
 }
 
 int lh_build_c(lh_build_opts *o)
@@ -217,10 +268,11 @@ int lh_build_c(lh_build_opts *o)
         shared_lib(o, &srcs, &objs, "-fsanitize=fuzzer-no-link", fuzzlib,
                    "building the libFuzzer coverage copy") < 0)
         goto out;
-    if (!o->no_afl && afl_driver(o, &srcs, &objs) < 0)
+    int afl = o->no_afl ? 1 : afl_driver(o, &srcs, &objs);
+    if (afl < 0)
         goto out;
     printf("built %s\n      %s (libFuzzer coverage)\n", lib, fuzzlib);
-    if (!o->no_afl)
+    if (afl == 0)
         printf("      %s/afl/leakhound-afl-%s (AFL++ driver)\n", o->out,
                o->name);
     rc = 0;
