@@ -7,7 +7,8 @@
 #       exit 2 with the command and the compiler's output
 #   go  a Go package in its own module importing GOPATH-style packages,
 #       built with `leakhound build go` without touching its files: one
-#       without go.mod, with #cgo LDFLAGS of its own; one whose go.mod
+#       without go.mod, with C of its own behind #cgo LDFLAGS and #cgo
+#       pkg-config; one whose go.mod
 #       requires a version that is nowhere (as Debian's protobuf requires
 #       go-cmp), uses generics (its go version kept) and imports a /v2
 #       module kept under its v1 path (as Debian installs xxhash/v2,
@@ -184,13 +185,22 @@ int tally_weight(int n) { return 2 * n; }
 EOF
     (cd gopath/src/example.com/tally && cc -c -fPIC weight.c -o weight.o &&
         ar rcs libweight.a weight.o && rm weight.c weight.o)
+    # and C behind #cgo pkg-config, whose libraries the link needs too
+    mkdir -p pc
+    printf 'int tally_bonus(void) { return 0; }\n' > pc/bonus.c
+    (cd pc && cc -c -fPIC bonus.c -o bonus.o && ar rcs libbonus.a bonus.o)
+    printf 'Name: bonus\nDescription: t\nVersion: 1\nLibs: -L%s -lbonus\n' \
+        "$work/pc" > pc/bonus.pc
+    export PKG_CONFIG_PATH=$work/pc
     cat > gopath/src/example.com/tally/tally.go <<'EOF'
 // Package tally counts orders.
 package tally
 
 /*
 #cgo LDFLAGS: -L${SRCDIR} -lweight
+#cgo pkg-config: bonus
 int tally_weight(int n);
+int tally_bonus(void);
 */
 import "C"
 
@@ -199,7 +209,9 @@ import "sync/atomic"
 var orders int64
 
 // Add counts one order.
-func Add() int64 { return atomic.AddInt64(&orders, int64(C.tally_weight(1))) }
+func Add() int64 {
+	return atomic.AddInt64(&orders, int64(C.tally_weight(1)+C.tally_bonus()))
+}
 EOF
     # a go.mod requiring what no one has, and generics (go 1.18)
     mkdir -p gopath/src/example.com/ledger gopath/src/example.com/hash

@@ -501,21 +501,10 @@ static int go_pieces(void)
     return rc;
 }
 
-/* The #cgo LDFLAGS of the package and its dependencies, which a
- * c-archive does not carry, onto the driver's link. */
-static int cgo_ldflags(const go_build *g, lh_strv *link)
+/* Adds each line of text to link unless it is there already. */
+static void add_new_lines(lh_strv *link, const char *text)
 {
-    lh_strv argv = {0}, env = {0};
-    lh_buf res = LH_BUF_INIT;
-    go_env(g, &env);
-    go_cmd(g, &argv, "list");
-    lh_strv_add(&argv, "-deps");
-    lh_strv_add(&argv, "-f");
-    lh_strv_add(&argv, "{{range .CgoLDFLAGS}}{{.}}{{\"\\n\"}}{{end}}");
-    lh_strv_add(&argv, ".");
-    int rc = lh_build_tool("listing the package's cgo LDFLAGS", &argv, &env,
-                           &res);
-    for (const char *p = lh_buf_str(&res); rc == 0 && *p;) {
+    for (const char *p = text; *p;) {
         size_t n = strcspn(p, "\n");
         int seen = 0;
         for (int i = 0; i < link->n && !seen; i++)
@@ -525,9 +514,55 @@ static int cgo_ldflags(const go_build *g, lh_strv *link)
             lh_strv_add(link, "%.*s", (int)n, p);
         p += n + (p[n] ? 1 : 0);
     }
+}
+
+/* The #cgo LDFLAGS of the package and its dependencies, and the libraries
+ * of their #cgo pkg-config packages, which a c-archive does not carry,
+ * onto the driver's link. */
+static int cgo_ldflags(const go_build *g, lh_strv *link)
+{
+    lh_strv argv = {0}, env = {0}, pc = {0};
+    lh_buf res = LH_BUF_INIT, libs = LH_BUF_INIT, words = LH_BUF_INIT;
+    go_env(g, &env);
+    go_cmd(g, &argv, "list");
+    lh_strv_add(&argv, "-deps");
+    lh_strv_add(&argv, "-f");
+    lh_strv_add(&argv, "{{range .CgoLDFLAGS}}{{.}}{{\"\\n\"}}{{end}}"
+                "{{range .CgoPkgConfig}}pkg-config {{.}}{{\"\\n\"}}{{end}}");
+    lh_strv_add(&argv, ".");
+    int rc = lh_build_tool("listing the package's cgo LDFLAGS", &argv, &env,
+                           &res);
+    /* go runs $PKG_CONFIG, else pkg-config */
+    const char *tool = getenv("PKG_CONFIG");
+    lh_strv_add(&pc, "%s", tool && *tool ? tool : "pkg-config");
+    lh_strv_add(&pc, "--libs");
+    int npc = pc.n;
+    for (const char *p = lh_buf_str(&res); rc == 0 && *p;) {
+        size_t n = strcspn(p, "\n");
+        if (strncmp(p, "pkg-config ", 11) == 0)
+            lh_strv_add(&pc, "%.*s", (int)(n - 11), p + 11);
+        else
+            lh_buf_printf(&words, "%.*s\n", (int)n, p);
+        p += n + (p[n] ? 1 : 0);
+    }
+    lh_strv none = {0};
+    if (rc == 0 && pc.n > npc)
+        rc = lh_build_tool("reading the libraries of the package's #cgo "
+                           "pkg-config", &pc, &none, &libs);
+    if (rc == 0) {
+        add_new_lines(link, lh_buf_str(&words));
+        lh_strv lib_words = {0};
+        lh_strv_split(&lib_words, lh_buf_str(&libs));
+        for (int i = 0; i < lib_words.n; i++)
+            add_new_lines(link, lib_words.v[i]);
+        lh_strv_free(&lib_words);
+    }
     lh_buf_free(&res);
+    lh_buf_free(&libs);
+    lh_buf_free(&words);
     lh_strv_free(&argv);
     lh_strv_free(&env);
+    lh_strv_free(&pc);
     return rc;
 }
 
