@@ -329,6 +329,10 @@ EOF
     expect_match "module mode" "$(cat build.txt)" 'in module mode'
     expect_eq "the package's files are untouched" \
         "$(cd shop && ls -A && sha1sum -- *)" "$before"
+    # DIR may be inside the user's module: a .go file there would be a
+    # package of theirs to `go build ./...`
+    expect_eq "no .go file in leakhound-build/go-work" \
+        "$(find leakhound-build/go-work -name '*.go')" ""
     check "the probe is linked into the library" \
         bash -c "nm -D leakhound-build/libshop.so | grep -q leakhound_go_goroutines"
 

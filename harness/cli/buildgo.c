@@ -12,7 +12,7 @@
  * DIR/go-work/NAME/ and reaches go through its flags.
  *
  *   - The probe's blank import is a file added to the package with
- *     -overlay (go-work/probe_import.go, named leakhound_probe_import.go
+ *     -overlay (go-work/probe_import.go.in, named leakhound_probe_import.go
  *     in the package).
  *   - Module mode (the package has a go.mod): go reads a copy of it,
  *     -modfile=go-work/leakhound.mod, with leakhound.dev/probe required
@@ -158,7 +158,9 @@ static int copy_file(const char *from, const char *to)
 static int write_overlay(const go_build *g)
 {
     char src[4400], in_pkg[4200];
-    snprintf(src, sizeof src, "%s/probe_import.go", g->work);
+    /* not a .go file: DIR may be inside the user's module, where
+     * `go build ./...` would take a .go file for a package of theirs */
+    snprintf(src, sizeof src, "%s/probe_import.go.in", g->work);
     snprintf(in_pkg, sizeof in_pkg, "%s/" PROBE_FILE, g->pkgdir);
     if (write_file(src, "// Added by leakhound build (go build -overlay): "
                    "links the probe.\npackage main\n\nimport _ \""
