@@ -141,6 +141,19 @@ EOF
     check "... made named/liblibrary.so and its coverage copy" \
         test -f named/liblibrary.so -a -f named/fuzz/liblibrary.so
 
+    # an archive from the user's own build: its ops are in the library
+    # and the AFL++ driver (linked whole: nothing refers to them by name)
+    cc -c -fPIC -g src/users.c -o users.o && ar rcs libown.a users.o
+    printf 'int extra_op(const char *d, unsigned long n) { return n > 0; }\n' \
+        > src/extra.c
+    "$LH" build c src/extra.c libown.a --name mixed -o mixed >mixed.txt 2>&1
+    expect_eq "build c with an archive: exit 0" "$?" 0
+    check "... the library exports the archive's ops" \
+        bash -c "nm -D --defined-only mixed/libmixed.so | grep -q users_login"
+    check "... and so does the AFL++ driver" \
+        bash -c "nm -D --defined-only mixed/afl/leakhound-afl-mixed |
+                 grep -q users_login"
+
     # an existing libFuzzer target: no AFL++ driver (that driver defines
     # LLVMFuzzerTestOneInput itself), said; the rest is built
     cat > src/entry.c <<'EOF'

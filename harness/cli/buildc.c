@@ -50,6 +50,21 @@ static int ends_with(const char *s, const char *tail)
     return n >= t && strcmp(s + n - t, tail) == 0;
 }
 
+/* Object files as they are; archives whole: nothing in the library or
+ * the driver refers to the ops (the harness looks them up by name), so
+ * the linker would take none of an archive's members. */
+static void add_objs(lh_strv *v, const lh_strv *objs)
+{
+    for (int i = 0; i < objs->n; i++) {
+        int archive = ends_with(objs->v[i], ".a");
+        if (archive)
+            lh_strv_add(v, "-Wl,--whole-archive");
+        lh_strv_add(v, "%s", objs->v[i]);
+        if (archive)
+            lh_strv_add(v, "-Wl,--no-whole-archive");
+    }
+}
+
 /* A shared library from the sources and objects, with extra flags. */
 static int shared_lib(const lh_build_opts *o, const lh_strv *srcs,
                       const lh_strv *objs, const char *extra,
@@ -64,7 +79,7 @@ static int shared_lib(const lh_build_opts *o, const lh_strv *srcs,
     lh_strv_add(&argv, "-o");
     lh_strv_add(&argv, "%s", path);
     add_all(&argv, srcs);
-    add_all(&argv, objs);
+    add_objs(&argv, objs);
     add_all(&argv, &o->libs);
     int rc = lh_build_tool(what, &argv, &env, NULL);
     lh_strv_free(&argv);
@@ -199,7 +214,7 @@ static int afl_driver(const lh_build_opts *o, const lh_strv *srcs,
     lh_strv_add(&link, "-Wl,--no-whole-archive");
     lh_strv_add(&link, "%s", LH_KIT_AFL_RT "/afl-compiler-rt.o");
     lh_strv_add(&link, "%s", LH_KIT_AFL_RT "/libAFLDriver.a");
-    add_all(&link, objs);
+    add_objs(&link, objs);
     add_all(&link, &o->libs);
     lh_strv_split(&link, LH_KIT_LUA_LIBS);
     lh_strv_split(&link, "-pthread -ldl -lm");
