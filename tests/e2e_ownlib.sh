@@ -226,12 +226,13 @@ func Add() int64 {
 	return atomic.AddInt64(&orders, int64(C.tally_weight(1)+C.tally_bonus()))
 }
 EOF
-    # a go.mod requiring what no one has, and generics (go 1.18)
+    # a go.mod requiring what no one has, and generics (go 1.18, written
+    # as newer go does: go 1.19 refuses a third part)
     mkdir -p gopath/src/example.com/ledger gopath/src/example.com/hash
     cat > gopath/src/example.com/ledger/go.mod <<'EOF'
 module example.com/ledger
 
-go 1.18
+go 1.18.0
 
 require example.com/nowhere v1.2.3
 EOF

@@ -291,6 +291,11 @@ static void read_gomod(const char *dir, char *mod, size_t modlen, char *ver,
         const char *comment = strstr(q, "//");
         if (comment && (size_t)(comment - q) < v)
             v = (size_t)(comment - q);
+        if (is_go) {        /* 1.N: an older go refuses "1.21.0" */
+            v = strspn(q, "0123456789");
+            if (q[v] == '.')
+                v += 1 + strspn(q + v + 1, "0123456789");
+        }
         if (is_mod && v < modlen)
             snprintf(mod, modlen, "%.*s", (int)v, q);
         else if (is_go && v < verlen)
