@@ -396,6 +396,32 @@ EOF
     expect_match "... saying so" "$(cat notmain.txt)" \
         '\./lib is package lib: .*package main that //exports'
 
+    # a package exporting LLVMFuzzerTestOneInput: the driver defines it
+    # (a multiple-definition link error before): said, exit 2, the
+    # library for `run` built
+    mkdir -p entry
+    printf 'module example.com/entry\n\ngo 1.19\n' > entry/go.mod
+    cat > entry/main.go <<'EOF'
+package main
+
+/*
+#include <stddef.h>
+#include <stdint.h>
+*/
+import "C"
+
+func main() {}
+
+//export LLVMFuzzerTestOneInput
+func LLVMFuzzerTestOneInput(data *C.uint8_t, size C.size_t) C.int { return 0 }
+EOF
+    "$LH" build go ./entry -o entryb >entry.txt 2>&1
+    rc=$?
+    expect_eq "build go exporting LLVMFuzzerTestOneInput: exit 2" "$rc" 2
+    check "... entryb/libentry.so built for run" test -f entryb/libentry.so
+    expect_match "... saying why" "$(cat entry.txt)" \
+        'no libFuzzer driver: \./entry exports LLVMFuzzerTestOneInput'
+
     # go failing: exit 2, the command and go's output
     mkdir -p broken
     printf 'package main\n\nfunc broken( {\n' > broken/main.go

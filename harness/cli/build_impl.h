@@ -46,6 +46,14 @@ int lh_build_tool(const char *what, const lh_strv *argv, const lh_strv *env,
  * directory (path, absolute or relative, without a trailing '/'). */
 void lh_build_default_name(char *out, size_t len, const char *path);
 
+/* The libFuzzer entry point (LLVMFuzzerTestOneInput, LLVMFuzzerInitialize)
+ * an object file or archive defines, by nm, or NULL; *err is -1 when nm
+ * failed (said).  A driver that links the user's code in (AFL++, Go)
+ * defines both itself and looks the ops up in its own executable, so such
+ * code cannot be linked into it; the generic libFuzzer driver dlopens a C
+ * library and calls the library's own. */
+const char *lh_build_defines_entry(const char *file, int *err);
+
 /* Is name fit to be NAME in libNAME.so (letters, digits, '_', '-')? */
 int lh_build_name_ok(const char *name);
 

@@ -113,39 +113,6 @@ static int afl_pieces(void)
     return rc;
 }
 
-/* The libFuzzer entry point a file defines (nm), or NULL.  The AFL++
- * driver defines both itself and looks the workload's ops up in its own
- * executable, so a library defining them cannot be linked into it (the
- * generic libFuzzer driver dlopens the library and calls its own). */
-static const char *defines_entry(const char *file, int *err)
-{
-    static const char *const entries[] = {
-        "LLVMFuzzerTestOneInput", "LLVMFuzzerInitialize", NULL,
-    };
-    lh_strv argv = {0}, env = {0};
-    lh_buf out = LH_BUF_INIT;
-    lh_strv_add(&argv, "nm");
-    lh_strv_add(&argv, "-g");
-    lh_strv_add(&argv, "--defined-only");
-    lh_strv_add(&argv, "%s", file);
-    const char *found = NULL;
-    *err = lh_build_tool("listing the symbols an object defines", &argv,
-                         &env, &out);
-    for (const char *p = lh_buf_str(&out); !*err && !found && *p;) {
-        size_t n = strcspn(p, "\n");
-        for (int i = 0; entries[i] && !found; i++) {
-            size_t e = strlen(entries[i]);
-            if (n > e && p[n - e - 1] == ' ' &&
-                strncmp(p + n - e, entries[i], e) == 0)
-                found = entries[i];
-        }
-        p += n + (p[n] ? 1 : 0);
-    }
-    lh_buf_free(&out);
-    lh_strv_free(&argv);
-    return found;
-}
-
 /* The AFL++ driver: each source compiled with compare splitting into
  * DIR/afl/obj/, the dictionary of their constants next to the driver,
  * then one link with the uninstrumented harness. */
@@ -193,7 +160,7 @@ static int afl_driver(const lh_build_opts *o, const lh_strv *srcs,
         const char *file = i < link.n ? link.v[i] : objs->v[i - link.n];
         const char *given = i < link.n ? srcs->v[i - first] : file;
         int err;
-        const char *entry = defines_entry(file, &err);
+        const char *entry = lh_build_defines_entry(file, &err);
         if (err) {
             rc = -1;
         } else if (entry) {

@@ -133,6 +133,35 @@ int lh_build_tool(const char *what, const lh_strv *argv, const lh_strv *env,
     return rc;
 }
 
+const char *lh_build_defines_entry(const char *file, int *err)
+{
+    static const char *const entries[] = {
+        "LLVMFuzzerTestOneInput", "LLVMFuzzerInitialize", NULL,
+    };
+    lh_strv argv = {0}, env = {0};
+    lh_buf out = LH_BUF_INIT;
+    lh_strv_add(&argv, "nm");
+    lh_strv_add(&argv, "-g");
+    lh_strv_add(&argv, "--defined-only");
+    lh_strv_add(&argv, "%s", file);
+    const char *found = NULL;
+    *err = lh_build_tool("listing the symbols an object defines", &argv,
+                         &env, &out);
+    for (const char *p = lh_buf_str(&out); !*err && !found && *p;) {
+        size_t n = strcspn(p, "\n");
+        for (int i = 0; entries[i] && !found; i++) {
+            size_t e = strlen(entries[i]);
+            if (n > e && p[n - e - 1] == ' ' &&
+                strncmp(p + n - e, entries[i], e) == 0)
+                found = entries[i];
+        }
+        p += n + (p[n] ? 1 : 0);
+    }
+    lh_buf_free(&out);
+    lh_strv_free(&argv);
+    return found;
+}
+
 int lh_build_need(const char *path, const char *what, const char *fix)
 {
     struct stat st;

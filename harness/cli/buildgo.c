@@ -621,6 +621,20 @@ static int build_all(const go_build *g)
     if (rc == 0)
         rc = lh_build_tool("building the instrumented c-archive (go)",
                            &arch, &env, NULL);
+    if (rc == 0) {
+        int err;
+        const char *entry = lh_build_defines_entry(archive, &err);
+        if (err) {
+            rc = -1;
+        } else if (entry) {
+            fprintf(stderr, "leakhound build: no libFuzzer driver: %s "
+                    "exports %s, which the driver defines itself (it "
+                    "links your package in).\n  Export the op under "
+                    "another name and step that; %s is built for `run`.\n",
+                    o->inputs.v[0], entry, lib);
+            rc = -1;
+        }
+    }
     if (rc == 0)
         rc = cgo_ldflags(g, &link);
     lh_strv_split(&link, LH_KIT_LUA_LIBS);
