@@ -277,10 +277,18 @@ EOF
     debian=/usr/share/gocode/src/github.com/patrickmn/go-cache
     check "Debian's go-cache is installed (ci/deps:\
  golang-github-patrickmn-go-cache-dev)" test -f "$debian/cache.go"
+    # written with `go get` elsewhere: go-cache's version is in no module
+    # cache here (go prints "go: downloading ..." among its answers)
     cat > shop/go.mod <<'EOF'
 module example.com/shop
 
 go 1.19
+
+require github.com/patrickmn/go-cache v2.1.0+incompatible
+EOF
+    cat > shop/go.sum <<'EOF'
+github.com/patrickmn/go-cache v2.1.0+incompatible h1:HRMgzkcYKYpi3C8ajMPV8OFXaaRUnok+kx1WdO15EQc=
+github.com/patrickmn/go-cache v2.1.0+incompatible/go.mod h1:3Qf8kWWT7OJRf34yqGsW8rFO1TiOPG9LRgBXwsCR5ZQ=
 EOF
     # Gift orders hand the receipt to a goroutine nobody waits for: it
     # blocks forever (the leak, behind a magic prefix).

@@ -415,7 +415,7 @@ static int resolve_gopath_deps(go_build *g)
         /* packages that fail to load, the main module's own excepted */
         lh_strv_add(&argv, "{{if .Error}}{{if not .Goroot}}"
                     "{{if not (and .Module .Module.Main)}}"
-                    "{{.ImportPath}}{{\"\\n\"}}{{end}}{{end}}{{end}}");
+                    "missing {{.ImportPath}}{{\"\\n\"}}{{end}}{{end}}{{end}}");
         lh_strv_add(&argv, ".");
         int rc = lh_build_tool("listing the package's imports", &argv, &env,
                                &res);
@@ -425,7 +425,10 @@ static int resolve_gopath_deps(go_build *g)
         for (const char *p = lh_buf_str(&res); rc == 0 && *p;) {
             size_t n = strcspn(p, "\n");
             char path[512];
-            snprintf(path, sizeof path, "%.*s", (int)n, p);
+            /* go's own messages ("go: downloading ...") are mixed in */
+            int ours = n > 8 && strncmp(p, "missing ", 8) == 0;
+            snprintf(path, sizeof path, "%.*s", ours ? (int)n - 8 : 0,
+                     p + 8);
             p += n + (p[n] ? 1 : 0);
             if (!*path || strchr(path, ' ') || strcmp(path, ".") == 0)
                 continue;
@@ -534,7 +537,7 @@ static int cgo_ldflags(const go_build *g, lh_strv *link)
     go_cmd(g, &argv, "list");
     lh_strv_add(&argv, "-deps");
     lh_strv_add(&argv, "-f");
-    lh_strv_add(&argv, "{{range .CgoLDFLAGS}}{{.}}{{\"\\n\"}}{{end}}"
+    lh_strv_add(&argv, "{{range .CgoLDFLAGS}}ldflag {{.}}{{\"\\n\"}}{{end}}"
                 "{{range .CgoPkgConfig}}pkg-config {{.}}{{\"\\n\"}}{{end}}");
     lh_strv_add(&argv, ".");
     int rc = lh_build_tool("listing the package's cgo LDFLAGS", &argv, &env,
@@ -546,10 +549,11 @@ static int cgo_ldflags(const go_build *g, lh_strv *link)
     int npc = pc.n;
     for (const char *p = lh_buf_str(&res); rc == 0 && *p;) {
         size_t n = strcspn(p, "\n");
+        /* tagged: go's own messages are mixed in */
         if (strncmp(p, "pkg-config ", 11) == 0)
             lh_strv_add(&pc, "%.*s", (int)(n - 11), p + 11);
-        else
-            lh_buf_printf(&words, "%.*s\n", (int)n, p);
+        else if (strncmp(p, "ldflag ", 7) == 0)
+            lh_buf_printf(&words, "%.*s\n", (int)(n - 7), p + 7);
         p += n + (p[n] ? 1 : 0);
     }
     lh_strv none = {0};
@@ -664,15 +668,20 @@ static int check_main(const go_build *g)
     lh_strv_add(&argv, "list");
     lh_strv_add(&argv, "-e");
     lh_strv_add(&argv, "-f");
-    lh_strv_add(&argv, "{{.Name}}");
+    lh_strv_add(&argv, "package {{.Name}}");
     lh_strv_add(&argv, ".");
     int rc = lh_build_tool("reading the package's name", &argv, &env, &res);
-    size_t n = strcspn(lh_buf_str(&res), "\n");
-    if (rc == 0 && n && (n != 4 || strncmp(lh_buf_str(&res), "main", 4))) {
+    /* the tagged line: go's own messages ("go: downloading") mix in */
+    const char *p = lh_buf_str(&res), *name = NULL;
+    for (; rc == 0 && *p && !name; p += strcspn(p, "\n"), p += !!*p)
+        if (strncmp(p, "package ", 8) == 0)
+            name = p + 8;
+    size_t n = name ? strcspn(name, "\n") : 0;
+    if (n && (n != 4 || strncmp(name, "main", 4) != 0)) {
         fprintf(stderr, "leakhound build: %s is package %.*s: a library "
                 "leakhound loads is a package main that //exports its ops "
                 "(README \"Your own library\"); write one that calls "
-                "yours\n", g->o->inputs.v[0], (int)n, lh_buf_str(&res));
+                "yours\n", g->o->inputs.v[0], (int)n, name);
         rc = -1;
     }
     lh_buf_free(&res);
