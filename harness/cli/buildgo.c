@@ -207,10 +207,13 @@ static int go_env_var(const char *name, char *out, size_t len)
     lh_strv_add(&argv, "env");
     lh_strv_add(&argv, "%s", name);
     int rc = lh_build_tool("reading go's environment", &argv, &env, &res);
-    if (rc == 0) {
-        size_t n = strcspn(lh_buf_str(&res), "\n");
-        snprintf(out, len, "%.*s", (int)n, lh_buf_str(&res));
-    }
+    /* the first line that is not go's warning ("go: warning: ignoring
+     * go.mod in system temp root /tmp") */
+    const char *p = lh_buf_str(&res);
+    while (rc == 0 && strncmp(p, "go: ", 4) == 0 && strchr(p, '\n'))
+        p = strchr(p, '\n') + 1;
+    if (rc == 0)
+        snprintf(out, len, "%.*s", (int)strcspn(p, "\n"), p);
     lh_buf_free(&res);
     lh_strv_free(&argv);
     return rc;
