@@ -154,6 +154,30 @@ EOF
         bash -c "nm -D --defined-only mixed/afl/leakhound-afl-mixed |
                  grep -q users_login"
 
+    # a library of the user's own linked with -L: loads without
+    # LD_LIBRARY_PATH (the -L directory is also an rpath)
+    mkdir -p lib
+    printf 'int base_twice(int n) { return 2 * n; }\n' > lib/base.c
+    cc -shared -fPIC lib/base.c -o lib/libbase.so
+    printf '%s\n' '#include <stddef.h>' 'int base_twice(int n);' \
+        'int twice_op(const char *d, size_t n) { return base_twice((int)n); }' \
+        > src/twice.c
+    "$LH" build c src/twice.c --libs "-Llib -lbase" --no-afl -o tw \
+        >twice.txt 2>&1
+    expect_eq "build c --libs '-Llib -lbase': exit 0" "$?" 0
+    cat > twice.lua <<'EOF'
+local t = leak.target "tw/libtwice.so"
+leak.workload "twice" {
+  target = t, warmup = 10, iterations = 200, samples = 10,
+  inputs = { "ab" }, step = t:fn "twice_op",
+  invariants = { leak.stable "heap.live_bytes" },
+}
+EOF
+    (unset LD_LIBRARY_PATH; "$LH" run twice.lua --report-dir rt >rt.txt 2>&1)
+    rc=$?
+    tail -n 2 rt.txt
+    expect_eq "... and the library loads from lib/: run exit 0" "$rc" 0
+
     # an existing libFuzzer target: no AFL++ driver (that driver defines
     # LLVMFuzzerTestOneInput itself), said; the rest is built
     cat > src/entry.c <<'EOF'

@@ -14,7 +14,9 @@
  * Object files and archives are linked into all three as they are: they
  * carry no coverage, so only the .c sources given are fuzzed with it.
  */
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -65,6 +67,23 @@ static void add_objs(lh_strv *v, const lh_strv *objs)
     }
 }
 
+/* --libs, each -L DIR also an rpath: a library linked from a directory
+ * of the user's loads from there in the worker and the drivers, without
+ * LD_LIBRARY_PATH. */
+static void add_libs(lh_strv *v, const lh_build_opts *o)
+{
+    for (int i = 0; i < o->libs.n; i++) {
+        const char *a = o->libs.v[i];
+        lh_strv_add(v, "%s", a);
+        const char *dir = strncmp(a, "-L", 2) != 0 ? NULL
+                          : a[2] ? a + 2
+                          : i + 1 < o->libs.n ? o->libs.v[i + 1] : NULL;
+        char abs[PATH_MAX];
+        if (dir && realpath(dir, abs))
+            lh_strv_add(v, "-Wl,-rpath,%s", abs);
+    }
+}
+
 /* A shared library from the sources and objects, with extra flags. */
 static int shared_lib(const lh_build_opts *o, const lh_strv *srcs,
                       const lh_strv *objs, const char *extra,
@@ -80,7 +99,7 @@ static int shared_lib(const lh_build_opts *o, const lh_strv *srcs,
     lh_strv_add(&argv, "%s", path);
     add_all(&argv, srcs);
     add_objs(&argv, objs);
-    add_all(&argv, &o->libs);
+    add_libs(&argv, o);
     int rc = lh_build_tool(what, &argv, &env, NULL);
     lh_strv_free(&argv);
     return rc;
@@ -182,7 +201,7 @@ static int afl_driver(const lh_build_opts *o, const lh_strv *srcs,
     lh_strv_add(&link, "%s", LH_KIT_AFL_RT "/afl-compiler-rt.o");
     lh_strv_add(&link, "%s", LH_KIT_AFL_RT "/libAFLDriver.a");
     add_objs(&link, objs);
-    add_all(&link, &o->libs);
+    add_libs(&link, o);
     lh_strv_split(&link, LH_KIT_LUA_LIBS);
     lh_strv_split(&link, "-pthread -ldl -lm");
     lh_strv none = {0};
