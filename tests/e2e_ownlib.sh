@@ -7,8 +7,8 @@
 #       exit 2 with the command and the compiler's output
 #   go  a Go package in its own module importing GOPATH-style packages,
 #       built with `leakhound build go` without touching its files: one
-#       without go.mod, with C of its own behind #cgo LDFLAGS and #cgo
-#       pkg-config; one whose go.mod
+#       without go.mod, with C of its own behind #cgo LDFLAGS, #cgo
+#       pkg-config and $CGO_LDFLAGS; one whose go.mod
 #       requires a version that is nowhere (as Debian's protobuf requires
 #       go-cmp), uses generics (its go version kept) and imports a /v2
 #       module kept under its v1 path (as Debian installs xxhash/v2,
@@ -229,6 +229,10 @@ EOF
     printf 'Name: bonus\nDescription: t\nVersion: 1\nLibs: -L%s -lbonus\n' \
         "$work/pc" > pc/bonus.pc
     export PKG_CONFIG_PATH=$work/pc
+    # and C found through $CGO_LDFLAGS only
+    printf 'int tally_extra(void) { return 0; }\n' > pc/extra.c
+    (cd pc && cc -c -fPIC extra.c -o extra.o && ar rcs libextra.a extra.o)
+    export CGO_LDFLAGS="-g -O2 -L$work/pc -lextra"
     cat > gopath/src/example.com/tally/tally.go <<'EOF'
 // Package tally counts orders.
 package tally
@@ -238,6 +242,7 @@ package tally
 #cgo pkg-config: bonus
 int tally_weight(int n);
 int tally_bonus(void);
+int tally_extra(void);
 */
 import "C"
 
@@ -247,7 +252,8 @@ var orders int64
 
 // Add counts one order.
 func Add() int64 {
-	return atomic.AddInt64(&orders, int64(C.tally_weight(1)+C.tally_bonus()))
+	n := C.tally_weight(1) + C.tally_bonus() + C.tally_extra()
+	return atomic.AddInt64(&orders, int64(n))
 }
 EOF
     # a go.mod requiring what no one has, and generics (go 1.18, written

@@ -529,9 +529,9 @@ static void add_new_lines(lh_strv *link, const char *text)
     }
 }
 
-/* The #cgo LDFLAGS of the package and its dependencies, and the libraries
- * of their #cgo pkg-config packages, which a c-archive does not carry,
- * onto the driver's link. */
+/* The #cgo LDFLAGS of the package and its dependencies, the libraries
+ * of their #cgo pkg-config packages and $CGO_LDFLAGS, which a c-archive
+ * does not carry, onto the driver's link. */
 static int cgo_ldflags(const go_build *g, lh_strv *link)
 {
     lh_strv argv = {0}, env = {0}, pc = {0};
@@ -563,6 +563,16 @@ static int cgo_ldflags(const go_build *g, lh_strv *link)
     if (rc == 0 && pc.n > npc)
         rc = lh_build_tool("reading the libraries of the package's #cgo "
                            "pkg-config", &pc, &none, &libs);
+    /* and $CGO_LDFLAGS, which go adds to every cgo link but go list
+     * does not show */
+    const char *env_flags = getenv("CGO_LDFLAGS");
+    if (env_flags) {
+        lh_strv w = {0};
+        lh_strv_split(&w, env_flags);
+        for (int i = 0; i < w.n; i++)
+            lh_buf_printf(&words, "%s\n", w.v[i]);
+        lh_strv_free(&w);
+    }
     if (rc == 0) {
         add_new_lines(link, lh_buf_str(&words));
         lh_strv lib_words = {0};
