@@ -47,7 +47,7 @@
 
 #define PROBE_MODULE "leakhound.dev/probe"
 #define PROBE_FILE "leakhound_probe_import.go"
-#define MAX_DEPS 64
+#define MAX_DEPS 256
 
 /* What -d=libfuzzer must not instrument: what `go test -fuzz` leaves
  * out, plus the probe and runtime/pprof, which the driver calls while
@@ -367,8 +367,13 @@ static int add_gopath_dep(go_build *g, const char *path)
             if (strlen(g->dep_path[i]) == len &&
                 strncmp(g->dep_path[i], path, len) == 0)
                 return -1;
-        if (g->ndeps == MAX_DEPS || len >= sizeof g->dep_path[0])
+        if (g->ndeps == MAX_DEPS || len >= sizeof g->dep_path[0]) {
+            fprintf(stderr, "leakhound build: note: %.*s not added from "
+                    "%s: %s\n", (int)len, path, src, len >= sizeof
+                    g->dep_path[0] ? "path too long" : "more than "
+                    "256 GOPATH modules");
             return -1;
+        }
         int i = g->ndeps++;
         snprintf(g->dep_path[i], sizeof g->dep_path[i], "%.*s", (int)len,
                  path);
