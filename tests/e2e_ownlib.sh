@@ -460,6 +460,21 @@ EOF
     expect_match "... saying why" "$(cat entry.txt)" \
         'no libFuzzer driver: \./entry exports LLVMFuzzerTestOneInput'
 
+    # an import found nowhere, by a GOPATH package: noted (once the
+    # package is added), then go's error
+    mkdir -p far gopath/src/example.com/relay
+    printf 'package relay\n\nimport "example.com/gone"\n\nvar X = gone.X\n' \
+        > gopath/src/example.com/relay/relay.go
+    printf 'module example.com/far\n\ngo 1.19\n' > far/go.mod
+    printf 'package main\n\nimport "C"\nimport "example.com/relay"\n\nfunc main() {}\n\n//export Op\nfunc Op() C.int { return C.int(relay.X) }\n' \
+        > far/main.go
+    "$LH" build go ./far -o bad >far.txt 2>&1
+    rc=$?
+    expect_eq "build go, a GOPATH package importing what is nowhere: exit 2" \
+        "$rc" 2
+    expect_match "... noted" "$(cat far.txt)" \
+        'note: no module provides example.com/gone and no GOPATH tree'
+
     # go failing: exit 2, the command and go's output
     mkdir -p broken
     printf 'package main\n\nfunc broken( {\n' > broken/main.go

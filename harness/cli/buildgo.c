@@ -26,9 +26,10 @@
  *   - GOPATH mode (no go.mod): GO111MODULE=off, with go-work/gopath first
  *     in GOPATH, holding a link to the probe, and /usr/share/gocode last.
  *
- * The c-archive does not carry the #cgo LDFLAGS its packages declare:
- * go list reads them for the driver's link.  go runs offline
- * (GOPROXY=off); its cache is the user's (GOCACHE).
+ * The c-archive does not carry the #cgo LDFLAGS and pkg-config libraries
+ * its packages declare, nor $CGO_LDFLAGS: go list reads them for the
+ * driver's link.  go runs offline (GOPROXY=off); its cache is the user's
+ * (GOCACHE).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -176,8 +177,8 @@ static int write_overlay(const go_build *g)
         snprintf(mod, sizeof mod, "%s/dep%d.mod", g->work, i);
         snprintf(at, sizeof at, "%s/go.mod", g->dep_dir[i]);
         lh_buf text = LH_BUF_INIT;
-        lh_buf_printf(&text, "// Added by leakhound build: %s is a "
-                      "GOPATH tree's, built with what that tree holds.\n"
+        lh_buf_printf(&text, "// Added by leakhound build for %s, in "
+                      "a GOPATH tree: built with what the tree holds.\n"
                       "module %s\n", g->dep_dir[i], g->dep_path[i]);
         if (g->dep_go[i][0])
             lh_buf_printf(&text, "\ngo %s\n", g->dep_go[i]);
@@ -430,13 +431,14 @@ static int resolve_gopath_deps(go_build *g)
         lh_strv_free(&argv);
         lh_strv_free(&env);
         int added = 0;
+        lh_buf nowhere = LH_BUF_INIT;
         for (const char *p = lh_buf_str(&res); rc == 0 && *p;) {
             size_t n = strcspn(p, "\n");
             char path[512];
             /* go's own messages ("go: downloading ...") are mixed in */
             int ours = n > 8 && strncmp(p, "missing ", 8) == 0;
             snprintf(path, sizeof path, "%.*s", ours ? (int)n - 8 : 0,
-                     p + 8);
+                     ours ? p + 8 : "");
             p += n + (p[n] ? 1 : 0);
             if (!*path || strchr(path, ' ') || strcmp(path, ".") == 0)
                 continue;
@@ -445,12 +447,20 @@ static int resolve_gopath_deps(go_build *g)
                 added = 1;
                 if (mod_edit(g, g->ndeps - 1) < 0 || write_overlay(g) < 0)
                     rc = -1;
-            } else if (found == 0 && round == 0) {
-                fprintf(stderr, "leakhound build: note: no module provides "
-                        "%s and no GOPATH tree has it\n  (looked in %s and "
-                        "%s)\n", path, g->gopath, debian_gocode);
+            } else if (found == 0) {
+                lh_buf_printf(&nowhere, "leakhound build: note: no module "
+                              "provides %s and no GOPATH tree has it\n",
+                              path);
             }
         }
+        /* said once, after the last round: an import of a GOPATH package
+         * shows up only once that package is added */
+        if (rc == 0 && !added && nowhere.len)
+            fprintf(stderr, "%s  (looked in %s and %s; a GOPATH package's "
+                    "go.mod is not read for versions: require what it "
+                    "needs in your go.mod)\n", lh_buf_str(&nowhere),
+                    g->gopath, debian_gocode);
+        lh_buf_free(&nowhere);
         lh_buf_free(&res);
         if (rc < 0)
             return -1;
