@@ -475,6 +475,22 @@ EOF
     expect_match "... noted" "$(cat far.txt)" \
         'note: no module provides example.com/gone and no GOPATH tree'
 
+    # a vendored module: vendor/ cannot take the probe (go reads
+    # modules.txt past -overlay): said, the modules come from the cache
+    mkdir -p vend/vendor/example.com/x
+    printf 'module example.com/vend\n\ngo 1.19\n\nrequire example.com/x v1.0.0\n' \
+        > vend/go.mod
+    printf '# example.com/x v1.0.0\n## explicit\nexample.com/x\n' \
+        > vend/vendor/modules.txt
+    printf 'package x\n\nvar X = 1\n' > vend/vendor/example.com/x/x.go
+    printf 'package main\n\nimport "C"\nimport "example.com/x"\n\nfunc main() {}\n\n//export Op\nfunc Op() C.int { return C.int(x.X) }\n' \
+        > vend/main.go
+    "$LH" build go ./vend -o bad >vend.txt 2>&1
+    rc=$?
+    expect_eq "build go of a vendored module, its cache empty: exit 2" "$rc" 2
+    expect_match "... saying vendor/ is not used" "$(cat vend.txt)" \
+        'vend/vendor/modules.txt is not used .*module cache'
+
     # go failing: exit 2, the command and go's output
     mkdir -p broken
     printf 'package main\n\nfunc broken( {\n' > broken/main.go

@@ -472,10 +472,19 @@ static int resolve_gopath_deps(go_build *g)
 
 static int setup_module(go_build *g, const char *gomod)
 {
-    char sum[4200], worksum[4400];
+    char sum[4200], worksum[4400], vendor[4200];
     snprintf(g->modfile, sizeof g->modfile, "%s/leakhound.mod", g->work);
     snprintf(worksum, sizeof worksum, "%s/leakhound.sum", g->work);
     snprintf(sum, sizeof sum, "%.*s.sum", (int)(strlen(gomod) - 4), gomod);
+    /* -mod=vendor would want the probe in vendor/modules.txt, which go
+     * reads past -overlay: the modules come from the module cache */
+    snprintf(vendor, sizeof vendor, "%.*svendor/modules.txt",
+             (int)(strlen(gomod) - 6), gomod);
+    if (is_file(vendor))
+        fprintf(stderr, "leakhound build: note: %s is not used (go would "
+                "want leakhound's probe listed there): the modules come "
+                "from your module cache\n  (`go mod download` once, with "
+                "the network, if it lacks them)\n", vendor);
     if (copy_file(gomod, g->modfile) < 0)
         return -1;
     if (is_file(sum) ? copy_file(sum, worksum) < 0
