@@ -80,7 +80,7 @@ leak.workload "bench-tokenize-clean-lua" {
 leak.workload "bench-trivial" {
   target = tokenize,
   expect = "clean",
-  warmup = 0, iterations = 16, samples = 4,
+  warmup = 0, iterations = 16, samples = 8,
   inputs = { "let x = 1;" },
   step = tokenize:fn "tokenize_clean",
   invariants = { leak.stable "heap.live_bytes" },
