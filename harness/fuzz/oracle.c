@@ -287,7 +287,8 @@ int lh_oracle_run(lh_oracle *o, const uint8_t *data, size_t size,
          * class (an arena at a new high-water mark): not again. */
         if ((rose & HEAP_BITS) && o->sites_on) {
             looked = 1;
-            if (lh_or_sites_explain(o, a[W_HEAP_BYTES] - b[W_HEAP_BYTES])) {
+            if (lh_or_sites_known_clean(o, data, size,
+                                        a[W_HEAP_BYTES] - b[W_HEAP_BYTES])) {
                 rose &= ~HEAP_BITS;
                 looked = 0;
             }

@@ -226,6 +226,8 @@ void lh_or_go_heap_site(lh_oracle *o, const lh_gosnap *a,
 /* clean_sites.c: C heap growth known clean by site and size class */
 void lh_or_sites_tick(lh_oracle *o);
 int lh_or_sites_explain(lh_oracle *o, double growth);
+int lh_or_sites_known_clean(lh_oracle *o, const uint8_t *data, size_t size,
+                            double growth);
 void lh_or_sites_learn(lh_oracle *o, int clean);
 void lh_or_sites_free(lh_oracle *o);
 
