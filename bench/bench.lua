@@ -55,6 +55,35 @@ leak.workload "bench-malloc-counting" {
   invariants = { leak.stable "heap.live_bytes" },
 }
 
+-- Interposer cost on an allocator-bound op (ci/bench-interposer): 1,000
+-- malloc/free pairs per call, 100 + 20,000 calls, against the plain loop
+-- (bench/churn_loop.c) making the same calls.  Counting only, sites at
+-- the default rate, a Lua step, and 2 threads.  LEAKHOUND_BENCH_CALLS
+-- overrides the 20,000 (ci/bench-interposer's CALLS).
+local churn = leak.target "build/bench/libchurn.so"
+local churn_calls = tonumber(os.getenv "LEAKHOUND_BENCH_CALLS") or 20000
+local churn_op = churn:fn "churn_op"
+
+local function churn_workload(name, t)
+  local w = {
+    target = churn,
+    expect = "clean",
+    warmup = 100, iterations = churn_calls,
+    step = churn_op,
+    invariants = { leak.stable "heap.live_bytes" },
+  }
+  for k, v in pairs(t) do w[k] = v end
+  leak.workload(name)(w)
+end
+
+churn_workload("bench-churn-counting", { diagnose = false })
+churn_workload("bench-churn-sites", {})
+churn_workload("bench-churn-lua", {
+  step = function(input) churn_op(input) end,
+})
+churn_workload("bench-churn-counting-2t", { diagnose = false, threads = 2 })
+churn_workload("bench-churn-sites-2t", { threads = 2 })
+
 -- Throughput on a tokenizer whose scratch arena grows to the largest
 -- request seen and is kept (targets/c/tokenize.c): clean, but the heap
 -- rises at every new longest input while the fuzzer lengthens them.

@@ -20,6 +20,17 @@ local BUILTIN_METRICS = {
   ["go.goroutines"] = true, ["go.heap_live_bytes"] = true,
   ["go.heap_objects"] = true, ["go.gc_cycles"] = true,
   ["mmap.live_bytes"] = true, ["mmap.live_maps"] = true,
+  ["heap.allocs"] = true, ["heap.alloc_bytes"] = true,
+  ["go.allocs"] = true, ["go.alloc_bytes"] = true,
+  ["go.gc_auto_cycles"] = true,
+}
+
+-- Counters count work done since start (they only rise): judged as a
+-- rate per iteration by leak.rate, and by nothing else.
+local COUNTERS = {
+  ["heap.allocs"] = true, ["heap.alloc_bytes"] = true,
+  ["go.allocs"] = true, ["go.alloc_bytes"] = true,
+  ["go.gc_auto_cycles"] = true,
 }
 
 local function metric_list()
@@ -106,6 +117,7 @@ local OPTIONS = {
   baseline = { slack = true, tolerance = true },
   bounded = { max = true, tolerance = true },
   max_growth = { per_iter = true, alpha = true, tolerance = true },
+  rate = { max = true, alpha = true, tolerance = true },
 }
 
 -- Tolerance against a stored baseline (`leakhound test --baseline`): how
@@ -167,6 +179,9 @@ invariant_mt.__call = function(self, opts)
   if self.kind == "bounded" and not self.max then
     error("bounded '" .. self.metric .. "' needs { max = N }", 2)
   end
+  if self.kind == "rate" and not self.max then
+    error("rate '" .. self.metric .. "' needs { max = N } (per iteration)", 2)
+  end
   if self.kind == "max_growth" and not self.per_iter then
     error("max_growth '" .. self.metric .. "' needs { per_iter = N }", 2)
   end
@@ -181,6 +196,19 @@ end
 local function invariant(kind)
   return function(metric)
     check_metric(metric, 2)
+    if kind == "rate" and not COUNTERS[metric] then
+      local names = {}
+      for k in pairs(COUNTERS) do names[#names + 1] = k end
+      table.sort(names)
+      error("leak.rate needs a counter metric (" .. table.concat(names, ", ")
+            .. "), not '" .. metric .. "': for growth per iteration of a "
+            .. "level use leak.max_growth", 2)
+    end
+    if kind ~= "rate" and COUNTERS[metric] then
+      error("'" .. metric .. "' counts work done since start (it only "
+            .. "rises): judge it per iteration with leak.rate \""
+            .. metric .. "\" { max = N }, not leak." .. kind, 2)
+    end
     return setmetatable({ kind = kind, metric = metric }, invariant_mt)
   end
 end
@@ -189,6 +217,7 @@ leak.stable = invariant "stable"
 leak.baseline = invariant "baseline"
 leak.bounded = invariant "bounded"
 leak.max_growth = invariant "max_growth"
+leak.rate = invariant "rate"
 
 ---------------------------------------------------------------------------
 -- Workloads
@@ -208,7 +237,7 @@ local FIELDS = {
   threads = "count1", samples = "count1", timeout = "duration",
   inputs = "inputs", invariants = "invariants",
   diagnose = "boolean", sample_bytes = "count1",
-  ignore_goroutines = "goignore",
+  ignore_goroutines = "goignore", not_mine = "notmine",
 }
 -- Upper limits beyond "fits an integer": threads the runner supports, and
 -- samples the detector accepts (samples + the baseline).
@@ -304,9 +333,11 @@ local function check_invariants(v)
   for i, inv in ipairs(v) do
     if getmetatable(inv) ~= invariant_mt then
       error("invariants[" .. i .. "] is not an invariant (use leak.stable,"
-            .. " leak.baseline, leak.bounded or leak.max_growth)", 0)
+            .. " leak.baseline, leak.bounded, leak.max_growth or leak.rate)",
+            0)
     end
-    if (inv.kind == "bounded" or inv.kind == "max_growth")
+    if (inv.kind == "bounded" or inv.kind == "max_growth"
+        or inv.kind == "rate")
        and not inv.configured then
       error("invariants[" .. i .. "]: " .. tostring(inv)
             .. " needs options, e.g. { max = N } / { per_iter = N }", 0)
@@ -340,6 +371,28 @@ local function check_goignore(v)
   return v
 end
 
+-- Prefixes of code that is not the user's, beyond the system libraries:
+-- blame passes over it (diag.h: lh_notmine; 32 of at most 127 bytes).
+local function check_notmine(v)
+  if type(v) ~= "table" or #v > 32 then
+    error("not_mine must be a list of at most 32 prefixes, e.g. "
+          .. "{ \"libfoo\", \"vendor/\" }, got " .. show(v), 0)
+  end
+  local n = 0
+  for _ in pairs(v) do n = n + 1 end
+  if n ~= #v then
+    error("not_mine must be a list: it has keys other than 1.." .. #v, 0)
+  end
+  for i, p in ipairs(v) do
+    if type(p) ~= "string" or p == "" or #p >= 128 then
+      error("not_mine[" .. i .. "] must be a non-empty prefix of a "
+            .. "function name or a library or source file path (under "
+            .. "128 bytes), got " .. show(p), 0)
+    end
+  end
+  return v
+end
+
 local function check_field(name, kind, v)
   if kind == "function" or kind == "string" or kind == "boolean" then
     if type(v) ~= kind then
@@ -365,6 +418,7 @@ local function check_field(name, kind, v)
     end
     return secs
   elseif kind == "goignore" then return check_goignore(v)
+  elseif kind == "notmine" then return check_notmine(v)
   elseif kind == "expect" then return check_expect(v)
   elseif kind == "inputs" then return check_inputs(v)
   elseif kind == "invariants" then return check_invariants(v)

@@ -16,7 +16,9 @@ c-fd-leak|proc.fds|/dev/null x [0-9]+.*fd_sink_leaky
 c-thread-leak|proc.threads|thread_spawn_leaky
 c-leak16|heap.live_bytes|^leak16 
 c-leak16-slow|heap.live_bytes|^leak16_slow 
-c-render-mmap-leak|mmap.live_bytes|^render .*render_draw_leaky'
+c-render-mmap-leak|mmap.live_bytes|^render .*render_draw_leaky
+c-users-stmt-leak|heap.live_bytes|^update_user → sqlite3_prepare_v2 → 
+c-users-label-leak|heap.live_bytes|^label_user → sqlite3_mprintf → '
 go_cases='go-goroutine-leak|go.goroutines|^main.lookupLeaky.func1 .*chan send.*created by main.lookupLeaky
 go-goroutine-leak-always|go.goroutines|^main.OpGoroutineLeakAlways.func1
 go-goroutine-leak-every100|go.goroutines|^main.OpGoroutineLeakEvery100.func1

@@ -56,6 +56,36 @@ expect_match "--help documents the exit statuses" "$help" \
 expect_eq "--workload glob runs only the matching workload" \
     "$(jget "$out/g/report.json" '#r.workloads')" 1
 
+# Globs over several scripts: each need match in one script only; a glob
+# matching no workload of any script is the usage error (issue 12).
+text=$("$LH" list tests/scripts/dup_b.lua tests/scripts/names.lua \
+    --workload 'other-*' --workload 'leaky*' 2>&1)
+expect_eq "globs matching in different scripts: exit 0" "$?" 0
+expect_match "... both scripts' matches listed" "$text" "other-name"
+expect_match "... and the other's" "$text" "leaky"
+text=$("$LH" list tests/scripts/dup_b.lua tests/scripts/names.lua \
+    --workload 'other-*' --workload 'zzz-*' 2>&1)
+expect_eq "a glob matching nothing anywhere: exit 2" "$?" 2
+expect_match "... naming the glob" "$text" "no workload matches --workload 'zzz-\*'"
+text=$("$LH" nightly tests/scripts/dup_b.lua tests/scripts/names.lua \
+    --workload 'other-*' --workload 'zzz-*' --work "$out/nw" \
+    --corpora "$out/nc" --report-dir "$out/nr" 2>&1)
+expect_eq "nightly: a glob matching nothing anywhere: exit 2" "$?" 2
+expect_match "... naming the glob" "$text" "no workload matches --workload 'zzz-\*'"
+
+# `leakhound CMD --help`: the command's own page, exit 0
+for cmd in run list test nightly file fuzz repro minimize report init; do
+    page=$("$LH" $cmd --help 2>&1)
+    expect_eq "$cmd --help: exit 0" "$?" 0
+    expect_match "$cmd --help: its own usage line" "$(head -n 1 <<<"$page")" \
+        "^usage: leakhound $cmd "
+    expect_match "$cmd --help: its exit statuses" "$page" "exit status"
+    check "$cmd --help: not the global page" \
+        test "$(grep -c 'leakhound --help | --version' <<<"$page")" = 0
+done
+expect_match "help fuzz: as fuzz --help" "$("$LH" help fuzz)" \
+    "^usage: leakhound fuzz "
+
 # A tab or a newline in a workload name survives the worker protocol and
 # every report file (issue 9, defect 2).
 text=$("$LH" run tests/scripts/names.lua --report-dir "$out/n" 2>&1)

@@ -8,8 +8,9 @@
 #       or distinct -- being MODE when given), the artifact
 #       reproduces with `repro`, and `minimize` keeps it reproducing
 #       (libFuzzer)
-#   e2e_fuzz.sh clean SCRIPT WORKLOAD SECONDS
-#       fuzzing a clean twin for SECONDS reports no leak
+#   e2e_fuzz.sh clean SCRIPT WORKLOAD SECONDS [CORPUS]
+#       fuzzing a clean twin for SECONDS (from CORPUS, else the workload's
+#       own seeds) reports no leak
 #   e2e_fuzz.sh oom SCRIPT WORKLOAD INPUT METRIC_REGEX SITE_REGEX
 #       an engine OOM artifact (oom-*) whose input grows a watched metric
 #       is confirmed as that leak (leak artifact with its site, exit 1),
@@ -26,6 +27,15 @@
 #   e2e_fuzz.sh counting
 #       each artifact is verified once: not again at the end or on the next
 #       run, and no other file is taken for one
+#   e2e_fuzz.sh seeds
+#       without --corpus, fuzz starts from the workload's leak.corpus(dir)
+#       (a script elsewhere, run from another directory) and finds its
+#       gated leak; a missing or empty seed set is exit 2 naming the path
+#   e2e_fuzz.sh knownmem
+#       a known leak that keeps leaking 256 KiB an input, fuzzed with
+#       --keep-going: the driver's RSS stays near --known-budget (restarts),
+#       the leak is listed, exit 1; seeds that all leak fill the budget at
+#       every restart: exit 2 saying so, never "no leak found"
 source "$(dirname "$0")/lib.sh"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
@@ -87,9 +97,10 @@ find)
     fi
     ;;
 clean)
-    script=$1 workload=$2 seconds=$3
+    script=$1 workload=$2 seconds=$3 corpus=${4:-}
     "$LH" fuzz "$script" --workload "$workload" --time "${seconds}s" \
-        --seed 1 --out "$out/f" >"$out/fuzz.txt" 2>&1
+        --seed 1 --out "$out/f" ${corpus:+--corpus "$corpus"} \
+        >"$out/fuzz.txt" 2>&1
     rc=$?
     tail -n 8 "$out/fuzz.txt"
     expect_eq "${seconds}s of fuzzing $workload: exit 0 (no leak)" "$rc" 0
@@ -210,6 +221,149 @@ LUA
             "$(cat "$out/f2.txt")" \
             "stopped .*without a finding.*ParseDictionaryFile"
     fi
+    ;;
+seeds)
+    p=$out/proj
+    LH=$(cd "$(dirname "$LH")" && pwd)/$(basename "$LH")   # used from other dirs
+    mkdir -p "$p/lib/fuzz" "$p/seeds" "$p/noseeds" "$out/elsewhere" \
+        "$out/empty"
+    cp build/targets/c/librecord.so "$p/lib/"
+    cp build/targets/c/fuzz/librecord.so "$p/lib/fuzz/"
+    cp corpora/record/* "$p/seeds/"
+    cat > "$p/own.lua" <<'LUA'
+local lib = leak.target "lib/librecord.so"
+leak.workload "own" {
+  target = lib, warmup = 10, iterations = 200, samples = 10,
+  inputs = leak.corpus "seeds",
+  step = function(input) lib:call("record_parse_leaky", input) end,
+}
+leak.workload "own-noseeds" {
+  target = lib, warmup = 10, iterations = 200, samples = 10,
+  inputs = leak.corpus "noseeds",
+  step = function(input) lib:call("record_parse_leaky", input) end,
+}
+leak.workload "own-generated" {
+  target = lib, warmup = 10, iterations = 200, samples = 10,
+  inputs = function(rng, i) return "x" .. i end,
+  step = function(input) lib:call("record_parse_leaky", input) end,
+}
+LUA
+    (cd "$out/elsewhere" && "$LH" fuzz "$p/own.lua" --workload own \
+        --time 45s --seed 1 --out "$out/f" >"$out/fuzz.txt" 2>&1)
+    rc=$?
+    tail -n 8 "$out/fuzz.txt"
+    expect_eq "seeds from leak.corpus, from another directory: a leak (1)" \
+        "$rc" 1
+    expect_match "the seeds named are the workload's corpus" \
+        "$(cat "$out/fuzz.txt")" "seeds from $p/seeds\)"
+    expect_match "the gated leak is found" "$(cat "$out/fuzz.txt")" \
+        "LEAK  heap[.]live_bytes .*record_parse_leaky"
+    for c in "--corpus $out/nope:$out/nope" "--corpus $out/empty:$out/empty"; do
+        arg=${c%%:*} path=${c#*:}
+        (cd "$out/elsewhere" && "$LH" fuzz "$p/own.lua" --workload own \
+            --time 10s $arg --out "$out/g" >"$out/g.txt" 2>&1)
+        rc=$?
+        cat "$out/g.txt"
+        expect_eq "$arg: exit 2" "$rc" 2
+        expect_match "$arg: names the path" "$(cat "$out/g.txt")" \
+            "seed corpus '$path'"
+        check "$arg: never 'no leak found'" \
+            bash -c "! grep -q 'no leak found' '$out/g.txt'"
+    done
+    (cd "$out/elsewhere" && "$LH" fuzz "$p/own.lua" --workload own-noseeds \
+        --time 10s --out "$out/h" >"$out/h.txt" 2>&1)
+    rc=$?
+    cat "$out/h.txt"
+    expect_eq "an empty leak.corpus: exit 2" "$rc" 2
+    expect_match "... naming it" "$(cat "$out/h.txt")" \
+        "seed corpus '$p/noseeds' has no input files"
+    (cd "$out/elsewhere" && "$LH" fuzz "$p/own.lua" \
+        --workload own-generated --time 10s --out "$out/i" >"$out/i.txt" 2>&1)
+    rc=$?
+    cat "$out/i.txt"
+    expect_eq "generated inputs and no --corpus: exit 2" "$rc" 2
+    expect_match "... saying it has no seeds" "$(cat "$out/i.txt")" \
+        "workload 'own-generated' \($p/own.lua:[0-9]+\) has no seeds"
+    ;;
+knownmem)
+    p=$out/proj
+    mkdir -p "$p/lib/fuzz" "$p/seeds" "$p/allleak"
+    cat > "$p/bigleak.c" <<'C'
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A gated leak that is big: 256 KiB kept per input starting with LEAK. */
+static void **kept;
+static size_t nkept, capkept;
+
+__attribute__((visibility("default")))
+int big_leak(const uint8_t *d, size_t n)
+{
+    if (n < 4 || memcmp(d, "LEAK", 4) != 0)
+        return 0;
+    if (nkept == capkept) {
+        capkept = capkept ? 2 * capkept : 64;
+        kept = realloc(kept, capkept * sizeof *kept);
+    }
+    char *p = malloc(256 << 10);
+    memset(p, d[n - 1], 256 << 10);
+    kept[nkept++] = p;
+    return 0;
+}
+C
+    cc -O1 -g -fPIC -shared -o "$p/lib/libbigleak.so" "$p/bigleak.c" &&
+    clang -fsanitize=fuzzer-no-link -O1 -g -fPIC -shared \
+        -o "$p/lib/fuzz/libbigleak.so" "$p/bigleak.c"
+    expect_eq "the leaking library builds" "$?" 0
+    printf hello >"$p/seeds/a"
+    printf LEA >"$p/seeds/b"
+    for i in $(seq 1 200); do printf 'LEAK%03d' "$i" >"$p/allleak/s$i"; done
+    cat > "$p/big.lua" <<'LUA'
+local lib = leak.target "lib/libbigleak.so"
+leak.workload "bigleak" {
+  target = lib, warmup = 10, iterations = 200, samples = 10,
+  inputs = leak.corpus "seeds",
+  step = function(input) lib:call("big_leak", input) end,
+}
+LUA
+    # the drivers' RSS (KiB), sampled while fuzz runs
+    (while sleep 0.1; do
+        for pid in $(pgrep -x leakhound-fuzz); do
+            [ "$(tr '\0' '\n' </proc/$pid/environ 2>/dev/null |
+                 grep -c "^LEAKHOUND_SCRIPT=$p/big.lua$")" = 1 ] || continue
+            awk '/^VmRSS/ {print $2}' /proc/$pid/status 2>/dev/null
+        done
+    done >>"$out/rss") &
+    poller=$!
+    "$LH" fuzz "$p/big.lua" --workload bigleak --keep-going --time 20s \
+        --known-budget 32M --seed 1 --out "$out/f" >"$out/fuzz.txt" 2>&1
+    rc=$?
+    kill $poller
+    grep -v '^#' "$out/fuzz.txt" | tail -n 12
+    max=$(sort -n "$out/rss" | tail -n 1)
+    echo "the drivers' peak RSS: ${max:-?} KiB ($(wc -l <"$out/rss") samples)"
+    expect_eq "--keep-going on a big known leak: exit 1 (the leak)" "$rc" 1
+    expect_match "the leak is listed" "$(cat "$out/fuzz.txt")" \
+        "^LEAK  heap[.]live_bytes .*big_leak"
+    expect_match "the engine was restarted for memory" \
+        "$(cat "$out/fuzz.txt")" "restarted [0-9]+ times? because leaks already known"
+    check "the RSS was sampled" test -n "$max"
+    # 32 MiB budget + the driver's own ~30 MiB + one confirmation's
+    # replays (up to 64 x 256 KiB); without the budget it reaches GiBs
+    check "the drivers' RSS stayed under 160 MiB (peak ${max:-?} KiB)" \
+        test "${max:-999999999}" -lt 163840
+    "$LH" fuzz "$p/big.lua" --workload bigleak --keep-going --time 20s \
+        --known-budget 32M --seed 1 --out "$out/f" --corpus "$p/allleak" \
+        >"$out/barren.txt" 2>&1
+    rc=$?
+    grep -v '^#' "$out/barren.txt" | tail -n 6
+    expect_eq "seeds that all leak past the budget: exit 2" "$rc" 2
+    expect_match "... saying the search cannot go on" \
+        "$(cat "$out/barren.txt")" \
+        "fill the memory budget .* before the engine has re-run its corpus"
+    check "... never 'no leak found'" \
+        bash -c "! grep -q 'no leak found' '$out/barren.txt'"
     ;;
 counting)
     w=c-record-leaky-on-seeds

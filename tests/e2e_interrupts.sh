@@ -111,7 +111,7 @@ check "repro: says it was interrupted" grep -q INTERRUPTED "$T/repro.out"
 # 4. fuzz, before any finding: not "no leak found".
 interrupt TERM "grep -q INITED $T/fuzz1.out" "$T/fuzz1.out" "$LH" fuzz \
     lua/suites/c.lua --workload c-record-error-path-clean --time 120s \
-    --out "$T/f1"
+    --corpus corpora/record --out "$T/f1"
 expect_eq "fuzz before a finding: exit 143" "$rc" 143
 quick "fuzz before a finding"
 check "fuzz before a finding: not called 'no leak found'" \

@@ -96,7 +96,7 @@ expect_eq "run: three gate failures, listed first" \
     "$(grep '^| [^|]' "$md" | head -3 | grep -c '\*\*failed\*\*')" 3
 expect_match "run: the failing row names metric, growth and why" \
     "$(grep 'cache &lt;leaks&gt; \\| badly' "$md" | head -1)" \
-    '`heap.live_bytes` stable: fail \| \+160 B/iter \| upward trend'
+    '`heap.live_bytes` stable: fail \| \+160 B/iter \| — \| upward trend'
 expect_match "run: the crash row says what crashed" "$(grep crasher "$md")" \
     'crashed: Segmentation fault'
 expect_match "run: where it grows" "$(sed -n '/### Where it grows/,$p' "$md")" \

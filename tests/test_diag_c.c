@@ -15,13 +15,18 @@
  */
 #include "diag.h"
 #include "interpose.h"
+#include "mine.h"
 #include "probes.h"
+#include "symbolize.h"
+#include "target.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <execinfo.h>
+#include <elf.h>
 #include <fcntl.h>
+#include <link.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -297,6 +302,167 @@ static void test_symbolize(void)
     check(ia >= 0 && ia == ia2 && ib != ia && n == 3 && got &&
               got[2] == 3,
           "stack interning: same pcs same id, others another");
+}
+
+/* ---- blame: the user's code, not a system library's ---------------------- */
+
+/* The system libsqlite3 (Debian's: stripped), opened as a dependency of
+ * this program's code would be: not a target. */
+static char *(*sq_mprintf)(const char *, ...);
+static void (*sq_free)(void *);
+static char sq_path[4096];
+static char *volatile formatted[200];
+
+/* The user's code: every string it has sqlite3_mprintf make is kept. */
+__attribute__((noinline))
+static void user_formats(int n)
+{
+    for (int i = 0; i < n && i < 200; i++)
+        formatted[i] = sq_mprintf("user %d: %s", i, "a name of some length");
+}
+
+static void free_formatted(void)
+{
+    for (int i = 0; i < 200; i++) {
+        sq_free(formatted[i]);
+        formatted[i] = NULL;
+    }
+}
+
+/* The top heap site of user_formats(100), under rules. */
+static int blame_formats(const lh_notmine *rules, lh_site *top)
+{
+    lh_blame_set_not_mine(rules);
+    lh_heapsnap *a = lh_heapsites_snapshot();
+    user_formats(100);
+    lh_heapsnap *b = lh_heapsites_snapshot();
+    int n = lh_heapsites_diff(a, b, sites, 64);
+    show_sites(sites, n);
+    if (n > 0)
+        *top = sites[0];
+    free_formatted();
+    lh_heapsites_free(a);
+    lh_heapsites_free(b);
+    lh_blame_set_not_mine(NULL);
+    return n;
+}
+
+/* libc's build id from its program headers in memory, independently of
+ * symbolize.c reading the file. */
+static int libc_build_id(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    char *out = arg;
+    if (!strstr(info->dlpi_name, "libc.so"))
+        return 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_NOTE)
+            continue;
+        const char *p = (const char *)(info->dlpi_addr + ph->p_vaddr);
+        const char *end = p + ph->p_memsz;
+        while (p + sizeof(ElfW(Nhdr)) <= end) {
+            const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
+            const unsigned char *desc = (const unsigned char *)p +
+                sizeof *nh + ((nh->n_namesz + 3) & ~3u);
+            if (nh->n_type == NT_GNU_BUILD_ID) {
+                for (unsigned k = 0; k < nh->n_descsz && k < 64; k++)
+                    sprintf(out + 2 * k, "%02x", desc[k]);
+                return 1;
+            }
+            p = (const char *)desc + ((nh->n_descsz + 3) & ~3u);
+        }
+    }
+    return 0;
+}
+
+static void test_blame_own(void)
+{
+    check(lh_mine_path_is_system("/usr/lib/x86_64-linux-gnu/libsqlite3.so.0")
+              && lh_mine_path_is_system("/lib/x86_64-linux-gnu/libz.so.1") &&
+              !lh_mine_path_is_system("/home/u/proj/build/libusers.so") &&
+              !lh_mine_path_is_system("/usr/local/lib/libfoo.so") &&
+              !lh_mine_path_is_system("/usr/libexec-not/libfoo.so"),
+          "blame: system libraries are those under /lib and /usr/lib");
+
+    void *h = dlopen("libsqlite3.so.0", RTLD_NOW);
+    check(h != NULL, "blame: dlopen libsqlite3.so.0 (the system's: apt "
+          "install libsqlite3-0)");
+    if (!h)
+        return;
+    *(void **)&sq_mprintf = dlsym(h, "sqlite3_mprintf");
+    *(void **)&sq_free = dlsym(h, "sqlite3_free");
+    Dl_info info;
+    if (!sq_mprintf || !sq_free || !dladdr((void *)sq_free, &info))
+        return;
+    snprintf(sq_path, sizeof sq_path, "%s", info.dli_fname);
+    sq_free(sq_mprintf("%d", 1));       /* sqlite3_initialize's own */
+
+    lh_heapsites_start(0);
+    lh_site top;
+    int n = blame_formats(NULL, &top);
+    check(n >= 1 && strcmp(top.func, "user_formats") == 0 &&
+              strstr(top.location, "test_diag_c.c:") != NULL &&
+              strcmp(top.via, "sqlite3_mprintf") == 0,
+          "blame: an allocation inside the system libsqlite3 is blamed on "
+          "the user's function that called it (%s at %s, via %s)",
+          n ? top.func : "-", n ? top.location : "-", n ? top.via : "-");
+    check(n >= 1 && strncmp(top.detail, "\xe2\x86\x92 sqlite3_mprintf ",
+                            strlen("\xe2\x86\x92 sqlite3_mprintf ")) == 0 &&
+              ends_with(top.detail, "(libsqlite3.so.0)"),
+          "blame: the way through the library is the detail (%s)",
+          n ? top.detail : "-");
+
+    /* Rules: a function prefix passes the blame to its caller ... */
+    lh_notmine r = { 1, { "user_" } };
+    n = blame_formats(&r, &top);
+    check(n >= 1 && strcmp(top.func, "blame_formats") == 0 &&
+              strcmp(top.via, "user_formats") == 0,
+          "blame: not_mine { \"user_\" }: blamed on its caller, via "
+          "user_formats (%s via %s)", n ? top.func : "-", n ? top.via : "-");
+    /* ... a source file name leaves no frame of the user's: blame falls
+     * back to the innermost frame outside the runtime, in the library. */
+    lh_notmine f = { 1, { "test_diag_c.c" } };
+    n = blame_formats(&f, &top);
+    check(n >= 1 && top.via[0] == '\0' &&
+              strstr(top.func, "user_formats") == NULL &&
+              strstr(top.folded, "user_formats") != NULL,
+          "blame: not_mine { \"test_diag_c.c\" }: no own frame left, the "
+          "library's frame is blamed (%s at %s)", n ? top.func : "-",
+          n ? top.location : "-");
+
+    /* A target is the user's code wherever it is installed. */
+    char err[512];
+    lh_target *t = lh_target_get(sq_path, err, sizeof err);
+    check(t != NULL, "blame: %s opened as a target (%s)", sq_path,
+          t ? "ok" : err);
+    n = blame_formats(NULL, &top);
+    check(t && n >= 1 && strcmp(top.func, "user_formats") != 0 &&
+              top.via[0] == '\0' &&
+              (strstr(top.func, "sqlite3") || strstr(top.func, "libsqlite3")),
+          "blame: libsqlite3 as the target is the user's code, under "
+          "/usr/lib too (%s at %s)", n ? top.func : "-",
+          n ? top.location : "-");
+    lh_heapsites_stop();
+
+    /* Debug info installed apart is found by build id: libc6-dbg. */
+    char id[160] = "";
+    dl_iterate_phdr(libc_build_id, id);
+    char dbg[300];
+    snprintf(dbg, sizeof dbg, "/usr/lib/debug/.build-id/%.2s/%s.debug", id,
+             id + 2);
+    void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+    void *qs = libc ? dlsym(libc, "qsort") : NULL;
+    const sym_entry *e = qs ? lh_sym_entry((uintptr_t)qs) : NULL;
+    if (id[0] && access(dbg, R_OK) == 0)
+        check(e && e->obj && e->obj->has_symtab && e->fr[0].loc &&
+                  strstr(e->fr[0].loc, ".c:"),
+              "blame: libc's debug info in %s is read (qsort at %s)", dbg,
+              e && e->fr[0].loc ? e->fr[0].loc : "-");
+    else
+        check(e && e->obj && !e->obj->has_symtab,
+              "blame: stripped libc without debug info (%s absent): no "
+              "symbol table", dbg);
 }
 
 /* ---- heap sites ---------------------------------------------------------- */
@@ -853,6 +1019,7 @@ int main(int argc, char **argv)
     test_backtrace();
     test_unload();
     test_symbolize();
+    test_blame_own();
     test_heap_exact();
     test_heap_sampled();
     test_fds();

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* No longer declared by glibc's headers; interpose.c still defines it. */
@@ -263,6 +264,30 @@ static void test_malloc_free(void)
 }
 
 /* ---- calloc ----------------------------------------------------------- */
+
+/* total_alloc_bytes: usable bytes of every allocation, a realloc's new
+ * block included, never lowered by a free (the allocation rate's source). */
+static void test_alloc_bytes(void)
+{
+    lh_heap_stats b = mark();
+    char *p = F.malloc(100);
+    size_t u1 = usable(p);
+    char *q = F.realloc(p, 5000);
+    size_t u2 = usable(q);
+    F.free(q);
+    lh_heap_stats a = mark();
+    check(q && a.total_alloc_bytes - b.total_alloc_bytes == u1 + u2,
+          "total_alloc_bytes counts malloc and realloc's new block "
+          "(+%llu, want +%zu)",
+          (unsigned long long)(a.total_alloc_bytes - b.total_alloc_bytes),
+          u1 + u2);
+    b = mark();
+    void *r = lh_raw_malloc(64);
+    lh_raw_free(r);
+    a = mark();
+    check(a.total_alloc_bytes == b.total_alloc_bytes,
+          "total_alloc_bytes leaves the harness's raw allocations out");
+}
 
 static void test_calloc(void)
 {
@@ -769,7 +794,7 @@ static void test_hook(void)
 {
     char why[WHY_LEN];
 
-    lh_heap_set_hook(recording_hook);
+    lh_heap_set_hook(recording_hook, NULL);
 
     hook_reset();
     lh_heap_stats b = mark();
@@ -864,7 +889,7 @@ static void test_hook(void)
     check(atomic_load(&n_events) == 0,
           "no hook while suspended or for lh_raw_*");
 
-    lh_heap_set_hook(NULL);
+    lh_heap_set_hook(NULL, NULL);
     hook_reset();
     p = F.malloc(10);
     F.free(p);
@@ -955,7 +980,7 @@ static void test_threads(void)
 
     atomic_store(&hook_alloc_events, 0);
     atomic_store(&hook_free_events, 0);
-    lh_heap_set_hook(counting_hook);
+    lh_heap_set_hook(counting_hook, NULL);
 
     /* Thread creation allocates (the new thread's DTV) on this thread:
      * keep it out of the counters being checked. */
@@ -971,7 +996,7 @@ static void test_threads(void)
     for (int t = 0; t < THREADS; t++)
         pthread_join(tids[t], NULL);
     lh_heap_resume();
-    lh_heap_set_hook(NULL);
+    lh_heap_set_hook(NULL, NULL);
 
     int64_t kept = 0, kept_bytes = 0, allocs = 0, frees = 0;
     for (int t = 0; t < THREADS; t++) {
@@ -1000,6 +1025,249 @@ static void test_threads(void)
           "kept blocks freed from the main thread: back to baseline%s", why);
 }
 
+
+/* ---- per-thread counters: exit, fork, realloc totals ------------------ */
+
+/* Counters are per thread, summed when read; a thread's counts must
+ * outlive it, whoever takes over its counter block. */
+#define WAVES 3
+#define WAVE_THREADS 40         /* more than one chunk of blocks */
+#define SHORT_ALLOCS 300
+
+typedef struct {
+    int id;
+    void *kept;                 /* allocated here, freed by main */
+    size_t kept_usable;
+    int64_t allocs, frees;
+    uint64_t alloc_bytes;
+} short_lived;
+
+static pthread_key_t late_key;
+
+/* Runs at thread exit, in a later destructor round than the
+ * interposer's own (its key was made first): the thread's counters have
+ * been given back, and this free must still be counted. */
+static void late_free(void *p)
+{
+    F.free(p);
+}
+
+static void *short_main(void *arg)
+{
+    short_lived *w = arg;
+    void *ring[8] = { 0 };
+    for (int i = 0; i < SHORT_ALLOCS; i++) {
+        size_t n = 1 + (size_t)((i * 37 + w->id * 11) % 700);
+        void *p = i % 5 == 0 ? F.calloc(1, n) : F.malloc(n);
+        w->allocs++;
+        w->alloc_bytes += usable(p);
+        if (ring[i % 8]) {
+            F.free(ring[i % 8]);
+            w->frees++;
+        }
+        ring[i % 8] = p;
+    }
+    for (int i = 0; i < 8; i++) {
+        F.free(ring[i]);
+        w->frees++;
+    }
+    w->kept = F.malloc(64 + (size_t)w->id);
+    w->kept_usable = usable(w->kept);
+    w->allocs++;
+    w->alloc_bytes += w->kept_usable;
+    void *late = F.malloc(48);
+    w->allocs++;
+    w->alloc_bytes += usable(late);
+    w->frees++;                 /* by late_free, at exit */
+    pthread_setspecific(late_key, late);
+    return NULL;
+}
+
+static int totals_is(const lh_heap_stats *b, uint64_t alloc_bytes,
+                     char *why, size_t n)
+{
+    lh_heap_stats a = mark();
+    uint64_t d = a.total_alloc_bytes - b->total_alloc_bytes;
+    if (d == alloc_bytes) {
+        why[0] = '\0';
+        return 1;
+    }
+    snprintf(why, n, " [total_alloc_bytes +%" PRIu64 ", want +%" PRIu64 "]",
+             d, alloc_bytes);
+    return 0;
+}
+
+static void test_thread_exit(void)
+{
+    static short_lived w[WAVES][WAVE_THREADS];
+    pthread_t tids[WAVE_THREADS];
+    char why[WHY_LEN], why2[WHY_LEN];
+
+    pthread_key_create(&late_key, late_free);
+    int owned0, made0, owned, made;
+    lh_heap_blocks(&owned0, &made0);
+    lh_heap_stats b = mark();
+    int64_t allocs = 0, frees = 0, kept = 0, kept_bytes = 0;
+    uint64_t alloc_bytes = 0;
+    for (int v = 0; v < WAVES; v++) {
+        /* Creating and joining allocate on this thread (the new
+         * thread's DTV): not counted. */
+        lh_heap_suspend();
+        for (int t = 0; t < WAVE_THREADS; t++) {
+            w[v][t].id = v * WAVE_THREADS + t;
+            pthread_create(&tids[t], NULL, short_main, &w[v][t]);
+        }
+        for (int t = 0; t < WAVE_THREADS; t++)
+            pthread_join(tids[t], NULL);
+        lh_heap_resume();
+        for (int t = 0; t < WAVE_THREADS; t++) {
+            allocs += w[v][t].allocs;
+            frees += w[v][t].frees;
+            alloc_bytes += w[v][t].alloc_bytes;
+            kept++;
+            kept_bytes += (int64_t)w[v][t].kept_usable;
+        }
+    }
+    int ok = delta_is(&b, kept_bytes, kept, allocs, frees, why, sizeof why);
+    int ok2 = totals_is(&b, alloc_bytes, why2, sizeof why2);
+    lh_heap_blocks(&owned, &made);
+    check(owned == owned0 && made <= made0 + WAVE_THREADS,
+          "exited threads gave their counter blocks back (%d held, %d "
+          "before; %d made for %d threads in waves of %d)", owned, owned0,
+          made, WAVES * WAVE_THREADS, WAVE_THREADS);
+    check(ok && ok2, "%d waves of %d threads that exited (one free each "
+          "from a later key destructor): their %" PRId64 " allocs, %"
+          PRId64 " frees, %" PRId64 " live blocks still counted%s%s",
+          WAVES, WAVE_THREADS, allocs, frees, kept, why, why2);
+
+    for (int v = 0; v < WAVES; v++)
+        for (int t = 0; t < WAVE_THREADS; t++)
+            F.free(w[v][t].kept);
+    check(delta_is(&b, 0, 0, allocs, frees + kept, why, sizeof why),
+          "their blocks freed by main after they exited: back to "
+          "baseline%s", why);
+    pthread_key_delete(late_key);
+}
+
+static void test_realloc_totals(void)
+{
+    char why[WHY_LEN], why2[WHY_LEN];
+    lh_heap_stats b = mark();
+    char *p = F.malloc(100);
+    size_t u1 = usable(p);
+    char *q = F.realloc(p, 5000);
+    size_t u2 = usable(q);
+    int ok = q && delta_is(&b, (int64_t)u2, 1, 2, 1, why, sizeof why) &&
+             totals_is(&b, u1 + u2, why2, sizeof why2);
+    check(ok, "malloc(100) then realloc to 5000: +%zu B allocated in all "
+          "(both blocks), live %zu%s%s", u1 + u2, u2, why, ok ? "" : why2);
+
+    lh_heap_stats c = mark();
+    errno = 0;
+    char *r = F.realloc(q, SIZE_MAX / 2);
+    ok = !r && delta_is(&c, 0, 0, 0, 0, why, sizeof why) &&
+         totals_is(&c, 0, why2, sizeof why2);
+    check(ok, "a failed realloc changes no total%s%s", why, ok ? "" : why2);
+
+    r = F.realloc(q, 0);
+    ok = delta_is(&b, 0, 0, 2, 2, why, sizeof why) &&
+         totals_is(&b, u1 + u2, why2, sizeof why2);
+    check(ok, "realloc(p, 0) frees: back to baseline, nothing more "
+          "allocated%s%s", why, ok ? "" : why2);
+    F.free(r);
+}
+
+/* A thread that holds blocks and is parked while main forks. */
+static int park_ready[2], park_go[2];
+static void *held[16];
+
+static void *parked_main(void *arg)
+{
+    for (int i = 0; i < 16; i++)
+        held[i] = F.malloc(200);
+    char c;
+    if (write(park_ready[1], "r", 1) != 1 || read(park_go[0], &c, 1) != 1)
+        return arg;
+    for (int i = 0; i < 16; i++)
+        F.free(held[i]);
+    return arg;
+}
+
+/* In the child: only this thread is left.  Its counts, the vanished
+ * thread's and the parent's up to the fork must all carry over. */
+static int fork_child(const lh_heap_stats *at_fork)
+{
+    char why[WHY_LEN];
+    int ok = delta_is(at_fork, 0, 0, 0, 0, why, sizeof why);
+    size_t held_bytes = 0;
+    for (int i = 0; i < 16; i++)
+        held_bytes += usable(held[i]);
+    void *p = F.malloc(1000);
+    ok = ok && delta_is(at_fork, (int64_t)usable(p), 1, 1, 0, why,
+                        sizeof why);
+    /* Blocks of the thread that does not exist here. */
+    for (int i = 0; i < 16; i++)
+        F.free(held[i]);
+    F.free(p);
+    ok = ok && delta_is(at_fork, -(int64_t)held_bytes, -16, 1, 17, why,
+                        sizeof why);
+    /* A thread of the child's own, that exits. */
+    lh_heap_suspend();
+    pthread_t t;
+    short_lived w = { .id = 1 };
+    pthread_key_create(&late_key, late_free);
+    pthread_create(&t, NULL, short_main, &w);
+    pthread_join(t, NULL);
+    lh_heap_resume();
+    F.free(w.kept);
+    ok = ok && delta_is(at_fork, -(int64_t)held_bytes, -16,
+                        1 + w.allocs, 18 + w.frees, why, sizeof why);
+    if (!ok)
+        fprintf(stderr, "child:%s\n", why);
+    return ok;
+}
+
+static void test_fork(void)
+{
+    pthread_t t;
+    if (pipe(park_ready) != 0 || pipe(park_go) != 0) {
+        check(0, "pipe: %s", strerror(errno));
+        return;
+    }
+    lh_heap_suspend();
+    pthread_create(&t, NULL, parked_main, NULL);
+    lh_heap_resume();
+    char c;
+    if (read(park_ready[0], &c, 1) != 1) {
+        check(0, "parked thread did not start");
+        return;
+    }
+    lh_heap_stats at_fork = mark();
+    int64_t held_bytes = 0;
+    for (int i = 0; i < 16; i++)
+        held_bytes += (int64_t)usable(held[i]);
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(fork_child(&at_fork) ? 0 : 1);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    check(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+          "fork with a thread holding blocks: the child counts the "
+          "parent's and its own exactly (status %d)", status);
+
+    char why[WHY_LEN];
+    if (write(park_go[1], "g", 1) != 1)
+        check(0, "write: %s", strerror(errno));
+    lh_heap_suspend();
+    pthread_join(t, NULL);
+    lh_heap_resume();
+    check(delta_is(&at_fork, -held_bytes, -16, 0, 16, why, sizeof why),
+          "parent: the parked thread's frees counted after the fork%s", why);
+    close(park_ready[0]);
+    close(park_ready[1]);
+    close(park_go[0]);
+    close(park_go[1]);
+}
 
 /* ---- mapped memory ---------------------------------------------------- */
 
@@ -1257,6 +1525,7 @@ int main(void)
 
     test_resolution();
     test_malloc_free();
+    test_alloc_bytes();
     test_calloc();
     test_realloc();
     test_reallocarray();
@@ -1267,6 +1536,9 @@ int main(void)
     test_suspend();
     test_hook();
     test_threads();
+    test_thread_exit();
+    test_realloc_totals();
+    test_fork();
     test_mmap();
 
     check(delta_is(&start, 0, 0, ANY, ANY, why, sizeof why),

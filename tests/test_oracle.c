@@ -172,6 +172,11 @@ static int c_step(void *ud, const uint8_t *d, size_t n)
         return -1;
     if (has_prefix(d, n, "LEAK")) {             /* 40 B every call */
         keep(malloc(40));
+    } else if (has_prefix(d, n, "BIGLEAK")) {   /* 64 KiB touched, kept */
+        char *p = malloc(64 << 10);
+        if (p)
+            memset(p, 1, 64 << 10);
+        keep(p);
     } else if (has_prefix(d, n, "ALPHA")) {     /* 48 B, leak_site_alpha */
         leak_site_alpha();
     } else if (has_prefix(d, n, "BETA")) {      /* 96 B, leak_site_beta */
@@ -568,6 +573,56 @@ static void test_heap_leak(void)
           s1.confirmed == s0.confirmed + 1,
           "another input, same site: confirmed, a duplicate");
     lh_oracle_free(o);
+}
+
+/* A leak whose signature is known (an earlier run's) keeps leaking: the
+ * oracle reports nothing new and, past its budget, calls the hook with
+ * the process's RSS growth; an oracle without a known leak never does. */
+static double over_held;
+
+static void over_hook(void *ctx, double held)
+{
+    (void)ctx;
+    if (over_held == 0.0)
+        over_held = held;
+}
+
+static void test_known_budget(void)
+{
+    lh_oracle *o = c_oracle(0);
+    int rc = run(o, "BIGLEAK-1", &F);
+    char sig[sizeof F.signature];
+    snprintf(sig, sizeof sig, "%s", F.signature);
+    check(rc == 1, "a 64 KiB leak: found ('%s')", sig);
+    lh_oracle_free(o);
+
+    lh_oracle_config cfg;
+    lh_oracle_config_defaults(&cfg);
+    cfg.known_budget = 4 << 20;
+    cfg.over_budget = over_hook;
+    for (int known = 0; known < 2; known++) {
+        o = lh_oracle_new(&c_probes, &cfg, c_step, NULL, NULL);
+        if (known)
+            lh_oracle_add_known(o, sig);
+        over_held = 0.0;
+        int runs = 0, news = 0;
+        const char *in = known ? "BIGLEAK-2" : "TEMP";
+        while (over_held == 0.0 && runs < 400) {
+            news += run(o, in, &F) == 1;
+            runs++;
+        }
+        if (known)
+            check(news == 0 && over_held > 4 << 20 &&
+                  over_held < (4 << 20) + (64 << 16) + (2 << 20),
+                  "known leak still leaking: no new finding, the hook past "
+                  "the budget after %d inputs (%.1f MiB held)", runs,
+                  over_held / 1048576);
+        else
+            check(over_held == 0.0 && news == 0,
+                  "no known leak: the hook is never called (%d inputs)",
+                  runs);
+        lh_oracle_free(o);
+    }
 }
 
 /* Two leaks in one workload at two allocation sites: two findings, each
@@ -1366,6 +1421,7 @@ int main(void)
     test_clean_sites();
     test_ring_fills_during_replay();
     test_heap_leak();
+    test_known_budget();
     test_heap_not_leaks();
     test_heap_every10();
     test_heap_sites();

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <lauxlib.h>
 #include <lua.h>
 
 #include "artifact.h"
@@ -30,9 +31,11 @@
 #include "json.h"
 #include "repro.h"
 #include "script.h"
+#include "sha1.h"
 #include "text.h"
 #include "workload.h"
 #include "clock.h"
+#include "elfsyms.h"
 
 typedef struct fuzz_opts {
     const char *script;
@@ -48,6 +51,7 @@ typedef struct fuzz_opts {
     int merge;
     int keep_going;             /* restart after a finding */
     const char *known;          /* --known: signatures filed elsewhere */
+    double known_budget;        /* --known-budget, bytes */
     int feedback;
     int reps;
     char **extra;               /* after "--": passed to the engine */
@@ -60,6 +64,9 @@ typedef struct driver_info {
     char name[256];             /* target short name: libNAME.so -> NAME */
     char target[4096];
     int go;                     /* the target is a Go library */
+    char corpus[4096];          /* the workload's leak.corpus(dir), or "" */
+    lh_buf inputs;              /* ... else its inputs list (read_workload) */
+    char source[512];           /* script:line of the workload */
 } driver_info;
 
 static int usage(const char *cmd, const char *msg, const char *arg)
@@ -68,6 +75,31 @@ static int usage(const char *cmd, const char *msg, const char *arg)
     fprintf(stderr, msg, arg);
     fputs("\nsee leakhound --help\n", stderr);
     return 2;
+}
+
+/* What known leaks may hold in a fuzzing process before a restart: a
+ * quarter of the engine's -rss_limit_mb=4096. */
+#define DEFAULT_KNOWN_BUDGET (512.0 * 1048576)
+
+/* "512M", "2G", "64MiB", "1048576": bytes in *out; -1 when malformed. */
+static int parse_size(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || !(v > 0))
+        return -1;
+    static const char units[] = "KMG";
+    const char *u = *end ? strchr(units, *end) : NULL;
+    if (u) {
+        for (const char *k = units; k <= u; k++)
+            v *= 1024;
+        end++;
+        if (strcmp(end, "iB") == 0 || strcmp(end, "B") == 0)
+            end += strlen(end);
+    }
+    *out = v;
+    return *end ? -1 : 0;
 }
 
 static int parse(const char *cmd, int argc, char **argv, fuzz_opts *o)
@@ -79,12 +111,14 @@ static int parse(const char *cmd, int argc, char **argv, fuzz_opts *o)
     o->jobs = 1;
     o->seed = 1;
     o->feedback = 1;
+    o->known_budget = DEFAULT_KNOWN_BUDGET;
     for (int i = 2; i < argc; i++) {
         const char *k = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         static const char *const valued[] = {
             "--workload", "--engine", "--time", "--jobs", "--corpus",
-            "--out", "--seed", "--timeout", "--reps", "--known", NULL,
+            "--out", "--seed", "--timeout", "--reps", "--known",
+            "--known-budget", NULL,
         };
         int takes = lh_word_in(k, valued);
         if (takes && !v)
@@ -123,6 +157,11 @@ static int parse(const char *cmd, int argc, char **argv, fuzz_opts *o)
             o->out = argv[++i];
         } else if (strcmp(k, "--known") == 0) {
             o->known = argv[++i];
+        } else if (strcmp(k, "--known-budget") == 0) {
+            if (parse_size(argv[++i], &o->known_budget) < 0 ||
+                o->known_budget < 1048576.0)
+                return usage(cmd, "--known-budget wants a size of at least "
+                             "1M (like 512M, 2G), got '%s'", argv[i]);
         } else if (strcmp(k, "--seed") == 0) {
             o->seed = strtoull(argv[++i], NULL, 10);
         } else if (strcmp(k, "--merge") == 0) {
@@ -150,8 +189,11 @@ static int parse(const char *cmd, int argc, char **argv, fuzz_opts *o)
     return 0;
 }
 
-/* The workload's target path, from the script in declare mode. */
-static int workload_target(const fuzz_opts *o, char *out, size_t len)
+/* The workload's target path and its seeds, from the script in declare
+ * mode: the directory of inputs = leak.corpus(dir) in d->corpus, or the
+ * strings of a literal inputs list in d->inputs (each a size_t length and
+ * its bytes). */
+static int read_workload(const fuzz_opts *o, driver_info *d)
 {
     lua_State *L = lh_script_new(LH_SCRIPT_DECLARE);
     lh_buf err = LH_BUF_INIT;
@@ -171,7 +213,8 @@ static int workload_target(const fuzz_opts *o, char *out, size_t len)
     }
     lh_workload w;
     lh_script_workload(L, index);
-    if (lh_workload_read(L, -1, &w, &err) < 0) {
+    int wt = lua_gettop(L);
+    if (lh_workload_read(L, wt, &w, &err) < 0) {
         fprintf(stderr, "leakhound: %s\n", lh_buf_str(&err));
         goto out;
     }
@@ -180,7 +223,22 @@ static int workload_target(const fuzz_opts *o, char *out, size_t len)
                 o->workload);
         goto out;
     }
-    snprintf(out, len, "%s", w.target);
+    snprintf(d->target, sizeof d->target, "%s", w.target);
+    snprintf(d->corpus, sizeof d->corpus, "%s", w.corpus);
+    snprintf(d->source, sizeof d->source, "%s", w.source);
+    if (!w.corpus[0] && lua_getfield(L, wt, "inputs") == LUA_TTABLE) {
+        lua_Integer n = luaL_len(L, -1);
+        for (lua_Integer i = 1; i <= n; i++) {
+            size_t len;
+            lua_geti(L, -1, i);
+            const char *s = lua_tolstring(L, -1, &len);
+            if (s) {
+                lh_buf_add(&d->inputs, &len, sizeof len);
+                lh_buf_add(&d->inputs, s, len);
+            }
+            lua_pop(L, 1);
+        }
+    }
     rc = 0;
 out:
     lh_buf_free(&err);
@@ -194,109 +252,61 @@ static int is_file(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* The layer libraries, after first, linked whole, under the build
- * directory. */
-static void layer_libs(lh_buf *b, const char *bindir, const char *first)
+/* The directory of the target and the path of this leakhound, for the
+ * `leakhound build` line that makes what is missing. */
+static void target_dir(const driver_info *d, char *dir, size_t len)
 {
-    static const char *const layers[] = {
-        "fuzz", "run", "lua", "diag", "detect", "probe", "base", NULL,
-    };
-    lh_buf_printf(b, "-Wl,--whole-archive %s", first);
-    for (int i = 0; layers[i]; i++)
-        lh_buf_printf(b, " %s/harness/%s/liblh%s.a", bindir, layers[i],
-                      layers[i]);
-    lh_buf_puts(b, " -Wl,--no-whole-archive");
-}
-
-/* How to get the coverage build libFuzzer needs: the commands, one a
- * line after "$ " (for C as targets/c/fuzz/meson.build builds the bundled
- * targets', for Go as targets/go/fuzz/meson.build does). */
-static void coverage_help(const driver_info *d)
-{
-    char dir[4096], bindir[4096];
-    snprintf(dir, sizeof dir, "%s", d->target);
+    snprintf(dir, len, "%s", d->target);
     char *slash = strrchr(dir, '/');
     if (slash)
         *slash = '\0';
     else
-        snprintf(dir, sizeof dir, ".");
-    lh_self_dir(bindir, sizeof bindir);
+        snprintf(dir, len, ".");
+}
+
+static void self_path(lh_buf *b)
+{
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    self[n > 0 ? n : 0] = '\0';
+    lh_shell_quote(b, n > 0 ? self : "leakhound");
+}
+
+/* How to get the coverage build libFuzzer needs: the command, on a line
+ * after "$ ", that builds it where `fuzz` looks (buildcmd.c). */
+static void coverage_help(const driver_info *d)
+{
+    char dir[4096];
+    target_dir(d, dir, sizeof dir);
+    lh_buf cmd = LH_BUF_INIT;
+    self_path(&cmd);
     if (!d->go) {
+        lh_buf_printf(&cmd, " build c YOUR_SOURCES.c --name %s -o ",
+                      d->name);
+        lh_shell_quote(&cmd, dir);
         fprintf(stderr,
             "  build a copy of the library with coverage, from its sources, "
-            "where `leakhound\n  fuzz` looks for it (as "
-            "targets/c/fuzz/meson.build does for the bundled ones):\n"
-            "    $ mkdir -p %s/fuzz\n"
-            "    $ clang -fsanitize=fuzzer-no-link -fPIC -shared -O1 -g "
-            "-o %s/fuzz/lib%s.so YOUR_SOURCES.c\n", dir, dir, d->name);
-        return;
+            "where `leakhound\n  fuzz` looks for it (also the library and "
+            "its AFL++ driver; README \"Your own\n  library\"):\n"
+            "    $ %s\n", lh_buf_str(&cmd));
+    } else {
+        lh_buf_printf(&cmd, " build go YOUR_PACKAGE_DIR --name %s -o ",
+                      d->name);
+        lh_shell_quote(&cmd, dir);
+        fprintf(stderr,
+            "  %s is a Go library: Go code gets libFuzzer coverage only "
+            "built as a\n  c-archive with Go's libFuzzer instrumentation and "
+            "linked into a driver of its own\n  (README \"Your own "
+            "library\"); this builds it, and the library again:\n"
+            "    $ %s\n", d->target, lh_buf_str(&cmd));
     }
-    char archive[4400], obj[4400];
-    snprintf(archive, sizeof archive, "%s/fuzz/lib%s.a", dir, d->name);
-    snprintf(obj, sizeof obj, "%s/leakhound-fuzz.p/"
-             "harness_fuzz_fuzz_driver.c.o", bindir);
-    lh_buf libs = LH_BUF_INIT;
-    layer_libs(&libs, bindir, archive);
-    fprintf(stderr,
-        "  %s is a Go library: Go code gets libFuzzer coverage only built "
-        "as a\n  c-archive with Go's libFuzzer instrumentation and linked "
-        "into a driver of its own\n  (as targets/go/fuzz/meson.build does "
-        "for the bundled ones; recipe:\n  targets/go/fuzz/README.md):\n"
-        "    $ mkdir -p %s/fuzz\n"
-        "    $ cd YOUR_PACKAGE_DIR && CGO_ENABLED=1 go build "
-        "-buildmode=c-archive -tags libfuzzer -gcflags=all=-d=libfuzzer "
-        "-gcflags=context= -gcflags=internal/fuzz= -gcflags=reflect= "
-        "-gcflags=sync= -gcflags=sync/atomic= -gcflags=syscall= "
-        "-gcflags=time= -gcflags=testing= -gcflags=runtime/pprof= "
-        "-gcflags=runtime/cgo= -gcflags=leakhound.dev/probe= -o %s .\n"
-        "    $ clang -o %s/fuzz/leakhound-fuzz-%s %s %s -fsanitize=fuzzer "
-        "-rdynamic -llua5.4 -pthread -ldl -lm\n", d->target, dir, archive,
-        dir, d->name, obj, lh_buf_str(&libs));
-    lh_buf_free(&libs);
+    lh_buf_free(&cmd);
 }
 
-/* Is the library a Go c-shared one (Go's build info inside)? */
-static int is_go_library(const char *path)
-{
-    lh_buf data = LH_BUF_INIT;
-    static const char magic[] = "\xff Go buildinf:";
-    int go = lh_read_file(path, &data) == 0 && data.len &&
-             memmem(data.data, data.len, magic, sizeof magic - 1) != NULL;
-    lh_buf_free(&data);
-    return go;
-}
-
-/* What is missing for AFL++ on the target, and the steps that build it. */
+/* What is missing for AFL++ on the target, and the command that builds
+ * it. */
 static void afl_help(const driver_info *d, const char *dir)
 {
-    char bindir[4096], cc[4200] = "", rt[4200] = "/usr/lib/afl";
-    lh_self_dir(bindir, sizeof bindir);
-    const char *path = getenv("PATH");
-    for (const char *p = path ? path : ""; *p;) {
-        size_t n = strcspn(p, ":");
-        snprintf(cc, sizeof cc, "%.*s/afl-clang-fast", (int)n, p);
-        if (n && is_file(cc))
-            break;
-        cc[0] = '\0';
-        p += n + (p[n] ? 1 : 0);
-    }
-    if (cc[0]) {
-        /* AFL++'s runtime: <prefix>/lib/afl next to <prefix>/bin */
-        char pre[4200];
-        snprintf(pre, sizeof pre, "%s", cc);
-        for (int k = 0; k < 2; k++) {
-            char *sl = strrchr(pre, '/');
-            if (sl)
-                *sl = '\0';
-        }
-        snprintf(rt, sizeof rt, "%s/lib/afl", pre);
-        char probe[4300];
-        snprintf(probe, sizeof probe, "%s/afl-compiler-rt.o", rt);
-        if (!is_file(probe))
-            snprintf(rt, sizeof rt, "/usr/lib/afl");
-    }
-    char lib[4300];
-    snprintf(lib, sizeof lib, "%s/targets/c/afl/liblhafldriver.a", bindir);
     fprintf(stderr, "leakhound fuzz: no AFL++ driver for target '%s': "
             "looked for %s.\n", d->target, d->path);
     if (d->go) {
@@ -305,37 +315,22 @@ static void afl_help(const driver_info *d, const char *dir)
                 d->target);
         return;
     }
+    lh_buf cmd = LH_BUF_INIT;
+    self_path(&cmd);
+    lh_buf_printf(&cmd, " build c YOUR_SOURCES.c --name %s -o ", d->name);
+    lh_shell_quote(&cmd, dir);
     fprintf(stderr, "  AFL++ instruments code when it is compiled, so a "
             "built library (%s)\n  cannot be fuzzed as it is: its sources "
             "are compiled with afl-clang-fast and\n  linked into a driver "
-            "of its own.  leakhound builds one for each bundled target\n"
-            "  (targets/c/afl/); for yours:\n", d->target);
-    if (!cc[0])
-        fprintf(stderr, "  - afl-clang-fast is not in PATH: install AFL++ "
-                "(apt install afl++)\n");
-    if (!is_file(lib))
-        fprintf(stderr, "  - %s is missing: reconfigure leakhound's build "
-                "with afl-clang-fast installed\n    (meson setup "
-                "--reconfigure %s && ninja -C %s)\n", lib, bindir, bindir);
-    lh_buf libs = LH_BUF_INIT;
-    layer_libs(&libs, bindir, lib);
-    fprintf(stderr,
-        "  the steps (one compile per source file of the library):\n"
-        "    $ mkdir -p %s/afl\n"
-        "    $ AFL_LLVM_LAF_ALL=1 %s -std=c11 -D_GNU_SOURCE -O2 -g "
-        "-fvisibility=hidden -pthread -c YOUR_SOURCE.c -o %s/afl/%s.o\n"
-        "    $ clang -o %s -Wl,--export-dynamic %s/afl/%s.o "
-        "%s/targets/c/afl/afl_feedback.o %s %s/afl-compiler-rt.o "
-        "%s/libAFLDriver.a -llua5.4 -pthread -ldl -lm\n"
-        "  (the recipe and its reasons: targets/c/afl/README.md)\n",
-        dir, cc[0] ? cc : "afl-clang-fast", dir, d->name, d->path, dir,
-        d->name, bindir, lh_buf_str(&libs), rt, rt);
-    lh_buf_free(&libs);
+            "of its own (README \"Your own library\"; the recipe:\n"
+            "  targets/c/afl/README.md):\n    $ %s\n", d->target,
+            lh_buf_str(&cmd));
+    lh_buf_free(&cmd);
 }
 
 static int find_driver(const fuzz_opts *o, driver_info *d)
 {
-    if (workload_target(o, d->target, sizeof d->target) < 0)
+    if (read_workload(o, d) < 0)
         return -1;
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", d->target);
@@ -346,7 +341,7 @@ static int find_driver(const fuzz_opts *o, driver_info *d)
     else
         snprintf(dir, sizeof dir, ".");
     lh_target_name(d->name, sizeof d->name, file);
-    d->go = is_go_library(d->target);
+    d->go = lh_lib_is_go(d->target);
 
     if (strcmp(o->engine, "afl") == 0) {
         snprintf(d->path, sizeof d->path, "%s/afl/leakhound-afl-%s", dir,
@@ -426,6 +421,94 @@ static int copy_files(const char *src, const char *dst)
     return copied;
 }
 
+/* Regular files in dir: how many, -1 when it cannot be read. */
+static int count_files(const char *dir)
+{
+    lh_buf names = LH_BUF_INIT, path = LH_BUF_INIT;
+    int n = lh_list_dir(dir, &names) < 0 ? -1 : 0;
+    for (const char *p = lh_buf_str(&names); n >= 0 && *p;
+         p += strlen(p) + 1) {
+        lh_buf_reset(&path);
+        lh_buf_printf(&path, "%s/%s", dir, p);
+        n += is_file(lh_buf_str(&path));
+    }
+    lh_buf_free(&names);
+    lh_buf_free(&path);
+    return n;
+}
+
+/*
+ * The seeds into the work corpus: --corpus DIR, else the workload's own
+ * leak.corpus(dir), else the strings of its inputs list (each a file named
+ * by its SHA-1, as libFuzzer names corpus files).  Nothing to start from
+ * is an error naming where the seeds were looked for: a 1-byte placeholder
+ * would be a search that looks like one and is not.  *seeds says where
+ * they came from.
+ */
+static int seed_corpus(const fuzz_opts *o, const driver_info *d,
+                       const char *corpus, char *seeds, size_t len)
+{
+    const char *dir = o->corpus ? o->corpus : d->corpus;
+    if (dir[0]) {
+        snprintf(seeds, len, "%s", dir);
+        int n = count_files(dir);
+        if (n < 0) {
+            fprintf(stderr, "leakhound fuzz: cannot read the seed corpus "
+                    "'%s'%s: %s\n", dir, o->corpus ? " (--corpus)" : "",
+                    strerror(errno));
+            return -1;
+        }
+        if (n == 0) {
+            fprintf(stderr, "leakhound fuzz: the seed corpus '%s'%s has no "
+                    "input files: put at least one seed there (an engine "
+                    "needs one to start from)\n", dir,
+                    o->corpus ? " (--corpus)" : "");
+            return -1;
+        }
+        if (copy_files(dir, corpus) < 0) {
+            fprintf(stderr, "leakhound fuzz: cannot copy the seeds of '%s' "
+                    "into %s: %s\n", dir, corpus, strerror(errno));
+            return -1;
+        }
+        return 0;
+    }
+    if (!d->inputs.len) {
+        fprintf(stderr, "leakhound fuzz: workload '%s' (%s) has no seeds: "
+                "its inputs are generated; declare inputs = "
+                "leak.corpus(dir) or give --corpus DIR\n", o->workload,
+                d->source);
+        return -1;
+    }
+    if (o->merge) {
+        fprintf(stderr, "leakhound fuzz: --merge needs a seed directory: "
+                "workload '%s' (%s) takes its seeds from a list; give "
+                "--corpus DIR\n", o->workload, d->source);
+        return -1;
+    }
+    int n = 0;
+    lh_buf path = LH_BUF_INIT;
+    for (size_t at = 0; at < d->inputs.len; n++) {
+        size_t size;
+        memcpy(&size, d->inputs.data + at, sizeof size);
+        const char *bytes = d->inputs.data + at + sizeof size;
+        at += sizeof size + size;
+        char hex[41];
+        lh_sha1_hex(bytes, size, hex);
+        lh_buf_reset(&path);
+        lh_buf_printf(&path, "%s/%s", corpus, hex);
+        if (access(lh_buf_str(&path), F_OK) != 0 &&
+            lh_write_atomic(lh_buf_str(&path), bytes, size) < 0) {
+            fprintf(stderr, "leakhound fuzz: cannot write the seed %s: "
+                    "%s\n", lh_buf_str(&path), strerror(errno));
+            lh_buf_free(&path);
+            return -1;
+        }
+    }
+    lh_buf_free(&path);
+    snprintf(seeds, len, "the %d inputs listed at %s", n, d->source);
+    return 0;
+}
+
 /* Environment for the driver.  Strings live in a static pool. */
 static char envpool[20][4400];
 
@@ -450,6 +533,7 @@ static char **driver_env(const fuzz_opts *o, const driver_info *d,
         ENV("LEAKHOUND_METRIC=%s", metric);
     if (o->known)
         ENV("LEAKHOUND_KNOWN=%s", o->known);
+    ENV("LEAKHOUND_KNOWN_BUDGET=%.0f", o->known_budget);
     if (d->env_target[0])
         ENV("%s", d->env_target);
     if (strcmp(o->engine, "afl") == 0) {
@@ -789,6 +873,43 @@ static void engine_reason(const engine_out *e, char *out, size_t len)
         }
 }
 
+/* Restarts because known leaks filled the driver's memory budget. */
+typedef struct mem_restarts {
+    int count;
+    int barren;             /* in a row, before the corpus was re-run */
+} mem_restarts;
+
+/*
+ * The driver exited for a restart (LH_DRIVER_RESTART_EXIT): leaks already
+ * known kept leaking in it past --known-budget.  Restarting gives a fresh
+ * heap and the engine goes on from its work corpus -- unless the budget
+ * fills before the engine has even re-run that corpus (ncorpus inputs):
+ * then every restart would end the same way, and the search cannot go on.
+ * Twice in a row is an error (-1) saying so, never a quiet "no leak".
+ */
+static int memory_restart(const fuzz_opts *o, const engine_out *eo,
+                          int ncorpus, mem_restarts *m)
+{
+    const char *line = strstr(eo->tail, "leakhound: restart: ");
+    const char *after = line ? strstr(line, " after ") : NULL;
+    long long ran = after ? atoll(after + 7) : -1;
+    m->count++;
+    m->barren = ran >= 0 && ran <= (long long)ncorpus + 1 ? m->barren + 1
+                                                           : 0;
+    printf("fuzz: leaks already known kept leaking past the memory budget "
+           "(%.0f MiB) after %lld inputs: restarting the engine on its "
+           "corpus\n", o->known_budget / 1048576.0, ran);
+    fflush(stdout);
+    if (m->barren < 2)
+        return 0;
+    fprintf(stderr, "leakhound fuzz: leaks already known fill the memory "
+            "budget (%.0f MiB, --known-budget) before the engine has re-run "
+            "its corpus of %d inputs, at every restart: the search cannot go "
+            "on.  Fix those leaks, raise --known-budget, or start from seeds "
+            "that do not all leak.\n", o->known_budget / 1048576.0, ncorpus);
+    return -1;
+}
+
 static int run_libfuzzer(const fuzz_opts *o, const driver_info *d,
                          const char *corpus, const char *artifacts)
 {
@@ -801,10 +922,12 @@ static int run_libfuzzer(const fuzz_opts *o, const driver_info *d,
     lh_buf seen = LH_BUF_INIT;
     lh_buf_add(&seen, "", 1);
     int crashes_before = count_crashes(artifacts);
+    mem_restarts mem = { 0, 0 };
     while (lh_now() < end - 0.5 && !lh_child_interrupted()) {
         engine_args(o, d, corpus, artifacts, end - lh_now(), seed++, argv,
                     store);
         int findings_before = count_findings(artifacts);
+        int ncorpus = count_files(corpus);
         engine_out eo = { .len = 0 };
         lh_child_spec spec = {
             .argv = argv, .env = env, .pipes = { 2 }, .npipes = 1,
@@ -822,6 +945,13 @@ static int run_libfuzzer(const fuzz_opts *o, const driver_info *d,
         lh_child_result r = { c.end, c.code };
         if (lh_child_interrupted())
             break;          /* not a verdict: the caller says so */
+        if (r.end == LH_CHILD_EXITED && r.code == LH_DRIVER_RESTART_EXIT) {
+            if (memory_restart(o, &eo, ncorpus, &mem) < 0) {
+                lh_buf_free(&seen);
+                return -1;
+            }
+            continue;
+        }
         if ((r.end == LH_CHILD_EXITED && r.code == 0) ||
             r.end == LH_CHILD_TIMEDOUT)
             break;          /* the time budget is spent */
@@ -860,6 +990,11 @@ static int run_libfuzzer(const fuzz_opts *o, const driver_info *d,
     confirm_ooms(o, artifacts, &seen);
     verify_new(o, artifacts, &seen);
     lh_buf_free(&seen);
+    if (mem.count)
+        printf("fuzz: the engine was restarted %d time%s because leaks "
+               "already known kept leaking past the memory budget (%.0f "
+               "MiB, --known-budget)\n", mem.count, mem.count == 1 ? "" : "s",
+               o->known_budget / 1048576.0);
     return 0;
 }
 
@@ -953,8 +1088,10 @@ int lh_fuzz_cmd(int argc, char **argv)
     lh_child_trap_signals();
     driver_info d;
     memset(&d, 0, sizeof d);
-    if (find_driver(&o, &d) < 0)
+    if (find_driver(&o, &d) < 0) {
+        lh_buf_free(&d.inputs);
         return 2;
+    }
     char out[4096], safe[256];
     lh_safe_name(safe, sizeof safe, o.workload);
     if (o.out)
@@ -964,30 +1101,16 @@ int lh_fuzz_cmd(int argc, char **argv)
     char corpus[4200], artifacts[4200], seeds[4200];
     snprintf(corpus, sizeof corpus, "%s/corpus", out);
     snprintf(artifacts, sizeof artifacts, "%s/artifacts", out);
-    if (o.corpus)
-        snprintf(seeds, sizeof seeds, "%s", o.corpus);
-    else
-        snprintf(seeds, sizeof seeds, "corpora/%s", d.name);
     if (lh_mkdir_p(corpus) < 0 || lh_mkdir_p(artifacts) < 0) {
         fprintf(stderr, "leakhound: cannot create %s: %s\n", out,
                 strerror(errno));
+        lh_buf_free(&d.inputs);
         return 2;
     }
-    int copied = copy_files(seeds, corpus);
-    if (copied < 0 && o.corpus) {
-        fprintf(stderr, "leakhound: cannot read corpus '%s': %s\n", seeds,
-                strerror(errno));
+    rc = seed_corpus(&o, &d, corpus, seeds, sizeof seeds);
+    lh_buf_free(&d.inputs);
+    if (rc < 0)
         return 2;
-    }
-    lh_buf have = LH_BUF_INIT;
-    if (lh_list_dir(corpus, &have) == 0) {
-        /* engines want at least one seed */
-        lh_buf seed = LH_BUF_INIT;
-        lh_buf_printf(&seed, "%s/empty-seed", corpus);
-        lh_write_atomic(lh_buf_str(&seed), "\n", 1);
-        lh_buf_free(&seed);
-    }
-    lh_buf_free(&have);
     printf("fuzz: workload '%s' (target %s) with %s for %gs, %d job%s\n"
            "      driver %s\n      corpus %s (seeds from %s), artifacts "
            "%s\n", o.workload, d.target, o.engine, o.seconds, o.jobs,
@@ -1026,7 +1149,9 @@ int lh_minimize_cmd(int argc, char **argv)
     }
     driver_info d;
     memset(&d, 0, sizeof d);
-    if (find_driver(&o, &d) < 0)
+    int found = find_driver(&o, &d);
+    lh_buf_free(&d.inputs);
+    if (found < 0)
         return 2;
     char metric[64] = "", sidecar[4200];
     snprintf(sidecar, sizeof sidecar, "%s.json", o.file);

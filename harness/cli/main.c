@@ -8,8 +8,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buildcmd.h"
 #include "detector.h"
 #include "fuzzcmd.h"
+#include "help.h"
+#include "initcmd.h"
 #include "alloc.h"
 #include "nightly.h"
 #include "report.h"
@@ -32,6 +35,10 @@ static const char usage[] =
 "       leakhound repro SCRIPT --workload NAME FILE [--reps N]\n"
 "       leakhound minimize SCRIPT --workload NAME FILE [--engine E]\n"
 "       leakhound report REPORT_JSON [--out DIR]\n"
+"       leakhound build c SRC|OBJ... [--cflags F] [--libs F] [-o DIR]\n"
+"       leakhound build go PACKAGE_DIR [--libs F] [-o DIR]\n"
+"       leakhound init DIR/libNAME.so [-o SCRIPT] [--header FILE] [--force]\n"
+"       leakhound CMD --help   (that command's own page)\n"
 "       leakhound --help | --version\n"
 "\n"
 "run: runs the workloads declared in Lua scripts, each in a fresh worker\n"
@@ -45,6 +52,8 @@ static const char usage[] =
 "fuzzable workload and files new leaks as regression cases.  file: files\n"
 "a fuzz or repro artifact as a regression case.  A directory stands for\n"
 "its *.lua scripts (test and nightly default to lua/suites).\n"
+"build: makes your own C or Go library into DIR/libNAME.so and the fuzz\n"
+"drivers `fuzz` looks for (leakhound build --help).\n"
 "\n"
 "options for run:\n"
 "  --workload NAME     run only workloads matching NAME (a glob; repeatable)\n"
@@ -61,7 +70,8 @@ static const char usage[] =
 "  --engine E          libfuzzer (default) or afl\n"
 "  --time DURATION     fuzzing budget (default 60s)\n"
 "  --jobs N            parallel engine processes (libFuzzer -fork, AFL -M/-S)\n"
-"  --corpus DIR        seed inputs (default corpora/<target name>/); never\n"
+"  --corpus DIR        seed inputs (default: the workload's\n"
+"                      leak.corpus(dir), else its inputs list); never\n"
 "                      modified unless --merge\n"
 "  --out DIR           work corpus and artifacts (default\n"
 "                      reports/fuzz/<workload>/)\n"
@@ -73,6 +83,7 @@ static const char usage[] =
 "  --seed N            engine and generator seed (default 1)\n"
 "  --no-feedback       do not feed memory growth back as coverage\n"
 "  --known FILE        leak signatures (one a line) not to report again\n"
+"  --known-budget SIZE memory known leaks may hold before a restart (512M)\n"
 "options for repro: --reps N (default 16), --seed N, --timeout D,\n"
 "  --artifact-dir DIR (also write the case as leak-<sha1> + .json there),\n"
 "  --json FILE (the verdict and its evidence as JSON)\n"
@@ -200,15 +211,23 @@ int main(int argc, char **argv)
         return lh_worker_main(argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], LH_REPRO_CMD) == 0)
         return lh_repro_main(argc - 2, argv + 2);
+    if (argc >= 3 && strcmp(argv[1], "help") == 0 && lh_help_page(argv[2])) {
+        fputs(lh_help_page(argv[2]), stdout);   /* leakhound help CMD */
+        return 0;
+    }
     if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
         strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
         fputs(usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? LH_EXIT_ERROR : 0;
     }
-    /* `leakhound CMD --help`: the same page, for every command */
+    if (strcmp(argv[1], "build") == 0)
+        return lh_build_cmd(argc, argv);
+    /* `leakhound CMD --help`: the command's own page (the global one for a
+     * command without a page) */
     for (int i = 2; i < argc && strcmp(argv[i], "--") != 0; i++)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(usage, stdout);
+            const char *page = lh_help_page(argv[1]);
+            fputs(page ? page : usage, stdout);
             return 0;
         }
     if (strcmp(argv[1], "--version") == 0) {
@@ -233,5 +252,7 @@ int main(int argc, char **argv)
         return lh_file_cmd(argc, argv);
     if (strcmp(argv[1], "report") == 0)
         return lh_report_cmd(argc, argv);
+    if (strcmp(argv[1], "init") == 0)
+        return lh_init_cmd(argc, argv);
     return bad_usage("unknown command '%s'", argv[1]);
 }

@@ -128,48 +128,54 @@ static int parse(int argc, char **argv, nightly_opts *o)
     return 0;
 }
 
-static int selected(const nightly_opts *o, const char *name)
+/* Does a --workload glob select the workload?  used[i] records that
+ * glob i matched a workload of some script. */
+static int selected(const nightly_opts *o, const char *name, int *used)
 {
     if (!o->nonly)
         return 1;
+    int hit = 0;
     for (int i = 0; i < o->nonly; i++)
         if (fnmatch(o->only[i], name, 0) == 0)
-            return 1;
-    return 0;
+            hit = used[i] = 1;
+    return hit;
 }
 
 /* The fuzzable workloads of the scripts.  -1 when a script cannot be
- * loaded: a broken suite must not pass as "nothing to fuzz". */
+ * loaded: a broken suite must not pass as "nothing to fuzz"; -1 too when a
+ * --workload glob matches no workload of any script (one that matches
+ * only workloads without a corpus is not an error here: the caller says
+ * there is nothing to fuzz). */
 static int collect(const nightly_opts *o, const char *files,
                    fuzz_job **out, int *n)
 {
     *out = NULL;
     *n = 0;
-    for (const char *s = files; *s; s += strlen(s) + 1) {
+    int *used = lh_xcalloc((size_t)o->nonly + 1, sizeof *used);
+    lh_buf names = LH_BUF_INIT, err = LH_BUF_INIT;
+    int rc = 0;
+    for (const char *s = files; *s && rc == 0; s += strlen(s) + 1) {
         lua_State *L = lh_script_new(LH_SCRIPT_DECLARE);
-        lh_buf err = LH_BUF_INIT;
+        lh_buf_reset(&err);
         if (lh_script_load(L, s, &err) < 0) {
             fprintf(stderr, "leakhound nightly: %s\n", lh_buf_str(&err));
-            lh_buf_free(&err);
-            lua_close(L);
-            return -1;
+            rc = -1;
         }
-        int count = lh_script_workload_count(L);
-        for (int i = 1; i <= count; i++) {
+        int count = rc ? 0 : lh_script_workload_count(L);
+        for (int i = 1; i <= count && rc == 0; i++) {
             lh_workload *w = lh_xmalloc(sizeof *w);
             lh_script_workload(L, i);
             lh_buf_reset(&err);
-            int rc = lh_workload_read(L, -1, w, &err);
+            rc = lh_workload_read(L, -1, w, &err);
             lua_pop(L, 1);
             if (rc < 0) {
                 /* a bad workload is not "nothing to fuzz" */
                 fprintf(stderr, "leakhound nightly: %s\n", lh_buf_str(&err));
-                lh_raw_free(w);
-                lh_buf_free(&err);
-                lua_close(L);
-                return -1;
+            } else {
+                lh_buf_printf(&names, "%s%s", names.len ? ", " : "",
+                              w->name);
             }
-            if (w->corpus[0] && selected(o, w->name)) {
+            if (rc == 0 && selected(o, w->name, used) && w->corpus[0]) {
                 *out = lh_xrealloc(*out, (size_t)(*n + 1) * sizeof **out);
                 fuzz_job *j = &(*out)[(*n)++];
                 memset(j, 0, sizeof *j);
@@ -184,10 +190,24 @@ static int collect(const nightly_opts *o, const char *files,
             }
             lh_raw_free(w);
         }
-        lh_buf_free(&err);
         lua_close(L);
     }
-    return 0;
+    for (int i = 0; rc == 0 && i < o->nonly; i++)
+        if (!used[i]) {
+            fprintf(stderr, "leakhound nightly: no workload matches "
+                    "--workload '%s' (workloads: %s)\n", o->only[i],
+                    names.len ? lh_buf_str(&names) : "none");
+            rc = -1;
+        }
+    lh_raw_free(used);
+    lh_buf_free(&names);
+    lh_buf_free(&err);
+    if (rc < 0) {
+        lh_raw_free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
 }
 
 static int case_exists(const char *corpora, const char *id)

@@ -469,11 +469,57 @@ static size_t stable_tail(size_t n)
     return half > 8 ? half : (n < 8 ? n : 8);
 }
 
+/* The binomial's lower tail P(B(m, 1/2) < k): the chance that fewer than
+ * k of m phase rates fall below the true median. */
+static double binom_half_below(size_t m, size_t k)
+{
+    double term = pow(0.5, (double)m), sum = 0;
+    for (size_t j = 0; j < k && j <= m; j++) {
+        sum += term;
+        term = term * (double)(m - j) / (double)(j + 1);
+    }
+    return sum;
+}
+
+/* The largest k (1-based) with P(B(m, 1/2) < k) <= alpha / 2: the
+ * interval [r_(k), r_(m+1-k)] covers the median at 1 - alpha.  0 when
+ * even [min, max] does not reach that level. */
+static size_t median_ci_rank(size_t m, double alpha)
+{
+    size_t k = 0;
+    while (k + 1 <= (m + 1) / 2 && binom_half_below(m, k + 1) <= alpha / 2)
+        k++;
+    return k;
+}
+
+int lh_rate_interval(double *r, size_t n, double alpha, double *median,
+                     double *lo, double *hi)
+{
+    if (n < 1)
+        return -1;
+    *median = rank_value(r, n, 0.5 * (double)(n - 1) + 1.0);
+    size_t k = median_ci_rank(n, alpha);
+    if (k == 0)
+        k = 1;      /* too few phases: [min, max], said by min_samples */
+    *lo = select_kth(r, n, k - 1);
+    *hi = select_kth(r, n, n - k);
+    return 0;
+}
+
 size_t lh_detect_min_samples(const lh_inv_spec *spec)
 {
     double alpha = spec->alpha == 0.0 ? DEFAULT_ALPHA : spec->alpha;
+    if (spec->kind == LH_INV_RATE && spec->alpha == 0.0)
+        alpha = LH_RATE_ALPHA;
     if (!(alpha > 0.0 && alpha < 1.0))
         return 0;
+    if (spec->kind == LH_INV_RATE) {
+        /* phases enough for the median's interval to reach 1 - alpha */
+        for (size_t n = 4; n <= LH_DETECT_MAX_SAMPLES; n++)
+            if (median_ci_rank(n - 1, alpha) > 0)
+                return n;
+        return 0;
+    }
     if (spec->kind != LH_INV_STABLE && spec->kind != LH_INV_MAX_GROWTH)
         return 4;
     /* min_p falls as the window grows; the judged window grows with n. */
@@ -698,6 +744,41 @@ static int judge_max_growth(const lh_inv_spec *spec, const double *x,
     return TS_OK;
 }
 
+static int judge_rate(const lh_inv_spec *spec, const double *x,
+                      const double *y, size_t n, double alpha,
+                      lh_verdict *v)
+{
+    char b1[32], b2[32], b3[32], b4[32], b5[32];
+    double *r = g_alloc(n * sizeof *r);
+    if (!r)
+        return TS_NO_MEM;
+    size_t m = 0;
+    for (size_t i = 1; i < n; i++)
+        if (x[i] > x[i - 1])
+            r[m++] = (y[i] - y[i - 1]) / (x[i] - x[i - 1]);
+    if (m < 1 || !(x[n - 1] > x[0])) {
+        g_free(r);
+        return TS_NO_X;
+    }
+    lh_rate_interval(r, m, alpha, &v->slope, &v->slope_lo, &v->slope_hi);
+    g_free(r);
+    lh_mann_kendall(y, n, NULL, NULL, &v->p_value);
+    v->judged = m;
+    v->growth = (y[n - 1] - y[0]) / (x[n - 1] - x[0]);
+    v->threshold = spec->max;
+    v->fail = v->slope_lo > spec->max;
+    /* rates as %.4g: 2.01 allocations per iteration is not 2.0 */
+    snprintf(b1, sizeof b1, "%.4g", v->slope);
+    snprintf(b2, sizeof b2, "%.4g", v->slope_lo);
+    snprintf(b3, sizeof b3, "%.4g", v->slope_hi);
+    snprintf(b4, sizeof b4, "%.4g", spec->max);
+    snprintf(b5, sizeof b5, "%.4g", v->growth);
+    reason_add(v, "%s/iter (%g%% CI %s..%s over %zu phases; whole run %s)"
+               " %s max %s/iter", b1, 100 * (1 - alpha), b2, b3, m, b5,
+               v->fail ? ">" : "<=", b4);
+    return TS_OK;
+}
+
 /* Evidence only for baseline and bounded: their decision does not depend
  * on it, so a degenerate x leaves the slope at 0 instead of failing. */
 static int whole_series_evidence(const double *x, const double *y, size_t n,
@@ -739,6 +820,8 @@ int lh_detect(const lh_inv_spec *spec, const double *x, const double *y,
         return -1;
     }
     double alpha = spec->alpha == 0.0 ? DEFAULT_ALPHA : spec->alpha;
+    if (spec->kind == LH_INV_RATE && spec->alpha == 0.0)
+        alpha = LH_RATE_ALPHA;
     if (!(alpha > 0.0 && alpha < 1.0)) {
         reason_add(out, "alpha %g is not in (0, 1)", spec->alpha);
         return -1;
@@ -792,6 +875,9 @@ int lh_detect(const lh_inv_spec *spec, const double *x, const double *y,
         break;
     case LH_INV_MAX_GROWTH:
         rc = judge_max_growth(spec, fx, fy, m, alpha, out);
+        break;
+    case LH_INV_RATE:
+        rc = judge_rate(spec, fx, fy, m, alpha, out);
         break;
     case LH_INV_BASELINE:
         rc = whole_series_evidence(fx, fy, m, alpha, out);

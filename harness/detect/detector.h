@@ -20,15 +20,18 @@ typedef enum lh_inv_kind {
     LH_INV_BASELINE,    /* final value back within slack of the baseline */
     LH_INV_BOUNDED,     /* never above max */
     LH_INV_MAX_GROWTH,  /* growth per iteration at most per_iter */
+    LH_INV_RATE,        /* a cumulative counter's increase per iteration
+                           (allocations per op) at most max */
 } lh_inv_kind;
 
 typedef struct lh_inv_spec {
     lh_inv_kind kind;
     double slack;       /* tolerated growth (stable, baseline) */
     int slack_is_pct;   /* slack is a percentage of the baseline value */
-    double max;         /* bounded */
+    double max;         /* bounded, rate */
     double per_iter;    /* max_growth */
-    double alpha;       /* significance level; 0 means the default, 0.001 */
+    double alpha;       /* significance level; 0 means the default, 0.001
+                           (rate: 0.01, its interval is at 99%) */
     /* stable, growth in steps (see detector.c): */
     size_t planned;     /* samples of the planned run, baseline included;
                            later ones extend it (0: all n are planned) */
@@ -70,6 +73,21 @@ void lh_mann_kendall(const double *y, size_t n, double *s, double *var_s,
  * allocated. */
 int lh_theil_sen(const double *x, const double *y, size_t n, double alpha,
                  double *slope, double *lo, double *hi);
+
+/* Default alpha of a rate invariant: its median's interval is at 99%. */
+#define LH_RATE_ALPHA 0.01
+
+/* RATE: the series is a cumulative counter (allocations since start);
+ * each phase's rate is r_i = (y[i] - y[i-1]) / (x[i] - x[i-1]).  The
+ * verdict's slope is the median of the r_i, slope_lo/slope_hi its
+ * distribution-free confidence interval at level 1 - alpha (order
+ * statistics of the binomial, as benchstat does), growth the rate over
+ * the whole run ((y[n-1] - y[0]) / (x[n-1] - x[0]), go test -benchmem's
+ * allocs/op).  Fails when slope_lo > max: the rate is above max beyond
+ * the phases' noise.  lh_rate_interval exposes the interval: the median of
+ * r[0..n) and its bounds (r is reordered); -1 when n < 1. */
+int lh_rate_interval(double *r, size_t n, double alpha, double *median,
+                     double *lo, double *hi);
 
 /* Judge one invariant.  x[i] is the number of measured iterations done when
  * sample i was taken (x[0] = 0 is the baseline, taken after warmup and

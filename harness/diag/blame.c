@@ -2,15 +2,18 @@
  * blame.c - which frame of a stack a site is blamed on, and its folded
  * stack.
  *
- * The frame to blame is the innermost one outside the harness (trim.h)
- * and outside the runtime libraries (libc, ld.so, libstdc++, libgcc,
- * Lua ...).
+ * The frame to blame is the innermost one in the user's code (mine.c):
+ * outside the harness (trim.h), the runtime libraries (libc, ld.so,
+ * libstdc++, libgcc, Lua ...) and the system libraries; the frames from
+ * there to the allocation, inside the libraries, are its detail.  Without
+ * such a frame, the innermost one outside the harness and the runtime.
  */
 #include "diag.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "mine.h"
 #include "symbolize.h"
 #include "trim.h"
 
@@ -74,9 +77,92 @@ static void append_frame(char *out, size_t cap, size_t *len,
     out[*len] = '\0';
 }
 
+/* The innermost inline level (*oi, *oj) at or above (bi, bj), the frame
+ * blamed by the harness and runtime rules, that is the user's code; 0
+ * when none is, or when (bi, bj) is. */
+static int find_own(const sym_entry *const *e, const uintptr_t *pcs, int n,
+                    int bi, int bj, int *oi, int *oj)
+{
+    for (int i = bi; i < n; i++) {
+        if (!e[i] || frame_is_harness(e[i], pcs[i]) ||
+            obj_is_runtime(e[i]->obj))
+            continue;
+        for (int j = i == bi ? bj : 0; j < e[i]->nfr; j++) {
+            const sym_frame *fr = &e[i]->fr[j];
+            if (name_is_library(fr->func) ||
+                !lh_mine_frame(e[i]->obj, fr->func, fr->loc))
+                continue;
+            if (i == bi && j == bj)
+                return 0;
+            *oi = i;
+            *oj = j;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The way from the user's code (oi, oj) to the allocation's frame (bi,
+ * bj), inside the libraries: "→ first → ... last (libname)", the named
+ * functions outermost and innermost (offsets when none is named).  via
+ * gets the first: the library function the user's code called. */
+static void library_path(const sym_entry *const *e, const uintptr_t *pcs,
+                         int bi, int bj, int oi, int oj, char *out,
+                         size_t len, char *via, size_t vialen)
+{
+    /* Levels from the outermost (next to the user's code) inward. */
+    enum { MAXL = LH_SITE_MAX_FRAMES * 8 };
+    const char *names[MAXL];
+    int frame[MAXL];
+    char offs[2][300];
+    int nl = 0, named = 0;
+    for (int i = oi; i >= bi && nl < MAXL; i--) {
+        if (!e[i])
+            continue;
+        int hi = i == oi ? oj - 1 : e[i]->nfr - 1;
+        int lo = i == bi ? bj : 0;
+        for (int j = hi; j >= lo && nl < MAXL; j--) {
+            names[nl] = e[i]->fr[j].func;
+            frame[nl++] = i;
+            named += e[i]->fr[j].func != NULL;
+        }
+    }
+    if (nl == 0)
+        return;
+    int fi = 0, li = nl - 1;
+    if (named) {
+        while (!names[fi])
+            fi++;
+        while (!names[li])
+            li--;
+    } else {
+        /* Offsets of the outermost and innermost frames. */
+        lh_sym_offset(e[frame[fi]], pcs[frame[fi]] - 1, offs[0],
+                      sizeof offs[0]);
+        lh_sym_offset(e[frame[li]], pcs[frame[li]] - 1, offs[1],
+                      sizeof offs[1]);
+        names[fi] = offs[0];
+        names[li] = offs[1];
+    }
+    const char *first = names[fi], *last = names[li];
+    snprintf(via, vialen, "%s", first);
+    const sym_obj *lib = e[frame[li]]->obj;
+    const char *libname = lib && !lib->is_main && named ? lib->name : NULL;
+    if (fi == li || strcmp(first, last) == 0)
+        snprintf(out, len, "\xe2\x86\x92 %s%s%s%s", first,
+                 libname ? " (" : "", libname ? libname : "",
+                 libname ? ")" : "");
+    else
+        snprintf(out, len, "\xe2\x86\x92 %s \xe2\x86\x92 %s%s%s%s%s",
+                 first, li - fi > 1 ? "... " : "", last,
+                 libname ? " (" : "", libname ? libname : "",
+                 libname ? ")" : "");
+}
+
 void lh_site_from_stack(lh_site *s, const uintptr_t *pcs, int n)
 {
     s->func[0] = s->location[0] = s->detail[0] = s->folded[0] = '\0';
+    s->via[0] = '\0';
     if (n <= 0 || !pcs) {
         snprintf(s->func, sizeof s->func, "(no stack)");
         return;
@@ -115,6 +201,18 @@ void lh_site_from_stack(lh_site *s, const uintptr_t *pcs, int n)
     if (bi < 0)
         bi = 0;
 
+    /* The user's code that called into the libraries: blamed instead,
+     * with the way from it to the allocation as detail. */
+    int oi, oj;
+    char path[sizeof s->detail];
+    path[0] = '\0';
+    if (find_own(e, pcs, n, bi, bj, &oi, &oj)) {
+        library_path(e, pcs, bi, bj, oi, oj, path, sizeof path, s->via,
+                     sizeof s->via);
+        bi = oi;
+        bj = oj;
+    }
+
     char off[300];
     const sym_entry *b = e[bi];
     lh_sym_offset(b, pcs[bi] - 1, off, sizeof off);
@@ -122,7 +220,13 @@ void lh_site_from_stack(lh_site *s, const uintptr_t *pcs, int n)
     snprintf(s->func, sizeof s->func, "%s", f ? f : off);
     snprintf(s->location, sizeof s->location, "%s",
              b && b->fr[bj].loc ? b->fr[bj].loc : off);
-    if (b && bj + 1 < b->nfr && b->fr[bj + 1].func)
+    if (path[0] && b && bj + 1 < b->nfr && b->fr[bj + 1].func)
+        snprintf(s->detail, sizeof s->detail, "%s; inlined into %s (%s)",
+                 path, b->fr[bj + 1].func,
+                 b->fr[bj + 1].loc ? b->fr[bj + 1].loc : "?");
+    else if (path[0])
+        snprintf(s->detail, sizeof s->detail, "%s", path);
+    else if (b && bj + 1 < b->nfr && b->fr[bj + 1].func)
         snprintf(s->detail, sizeof s->detail, "inlined into %s (%s)",
                  b->fr[bj + 1].func,
                  b->fr[bj + 1].loc ? b->fr[bj + 1].loc : "?");

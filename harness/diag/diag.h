@@ -37,6 +37,9 @@ typedef struct lh_site {
     char labels[512];       /* Go goroutines: the pprof labels of those
                              * that grew, as a JSON object ("{}": none);
                              * "" when not known (steps not labeled) */
+    char via[160];          /* when func is the user's code calling into a
+                             * library that allocates: the library function
+                             * it called (sqlite3_prepare_v2), else "" */
 } lh_site;
 
 /* ---- C heap (heapsites.c) ------------------------------------------- */
@@ -65,6 +68,11 @@ void lh_heapsites_free(lh_heapsnap *s);
  * Returns how many were written. */
 int lh_heapsites_diff(const lh_heapsnap *a, const lh_heapsnap *b,
                       lh_site *out, int max);
+
+/* Sites by allocations made from a to b, freed or not (estimates: count
+ * = allocations, bytes = bytes allocated), most allocations first. */
+int lh_heapsites_alloc_diff(const lh_heapsnap *a, const lh_heapsnap *b,
+                            lh_site *out, int max);
 
 /* ---- mapped memory (mmapsites.c) --------------------------------------
  * Every mapping the interposer counts is recorded with its stack (no
@@ -128,6 +136,12 @@ void lh_godiag_call_labeled(int thread, void (*fn)(void *), void *arg);
 int lh_godiag_heap(const lh_gosnap *a, const lh_gosnap *b, lh_site *out,
                    int max);
 
+/* Go heap allocation sites by allocations made between a and b (the
+ * profile's alloc_objects/alloc_space: count = objects, bytes = bytes
+ * allocated, freed or not), most objects first. */
+int lh_godiag_heap_allocs(const lh_gosnap *a, const lh_gosnap *b,
+                          lh_site *out, int max);
+
 /* Write the raw pprof heap profiles (gzipped protobuf) of a snapshot, so
  * `go tool pprof -base BASE END` works.  0, or -1 with errno. */
 int lh_godiag_write_heap_profile(const lh_gosnap *s, const char *path);
@@ -154,6 +168,21 @@ int lh_threaddiag_diff(const lh_threadsnap *a, const lh_threadsnap *b,
 void lh_fddiag_start(void);
 void lh_threaddiag_start(void);
 
+/* ---- whose code: blame the user's (mine.c) -------------------------------
+ * A site names the first frame in the user's code, not in a system library
+ * (under /lib, /usr/lib), a runtime library or the harness; the frames
+ * inside the libraries are its detail.  A workload can name more code that
+ * is not the user's: prefixes of function names, or of library or source
+ * file paths or any part of them after a '/'. */
+#define LH_NOT_MINE_MAX 32
+typedef struct lh_notmine {
+    int n;
+    char prefix[LH_NOT_MINE_MAX][128];
+} lh_notmine;
+
+/* Rules for the sites named from now on (NULL: none). */
+void lh_blame_set_not_mine(const lh_notmine *rules);
+
 /* ---- stacks and sites ------------------------------------------------ */
 /* Capture: unwind.c; interning: stacks.c; symbols: symbolize.c (with
  * addr2line.c); blame and folded stacks: blame.c; grouping and tallies:
@@ -169,8 +198,9 @@ void lh_symbolize(uintptr_t pc, char *func, size_t flen, char *loc,
  * first call.  Returns the depth. */
 int lh_backtrace(uintptr_t *pcs, int max, int skip);
 
-/* Build func/location/folded of a site from captured pcs: blame the first
- * frame outside the harness and libc. */
+/* Build func/location/detail/via/folded of a site from captured pcs: blame
+ * the first frame in the user's code (above), else the first outside the
+ * harness and libc. */
 void lh_site_from_stack(lh_site *s, const uintptr_t *pcs, int n);
 
 /* Make lh_backtrace ready (and cheap) before any hook can call it; the

@@ -81,6 +81,20 @@ int lh_diagnosis_sites(lh_diagnosis *d, const char *metric, lh_site *out,
 {
     if (!d)
         return 0;
+    /* allocation rates: sites by allocations made, not held */
+    if (strcmp(metric, "heap.allocs") == 0 ||
+        strcmp(metric, "heap.alloc_bytes") == 0) {
+        if (d->heap[0] && d->heap[1])
+            return lh_heapsites_alloc_diff(d->heap[0], d->heap[1], out, max);
+        return 0;
+    }
+    if (strcmp(metric, "go.allocs") == 0 ||
+        strcmp(metric, "go.alloc_bytes") == 0 ||
+        strcmp(metric, "go.gc_auto_cycles") == 0) {
+        if (d->go[0] && d->go[1])
+            return lh_godiag_heap_allocs(d->go[0], d->go[1], out, max);
+        return 0;
+    }
     if (strcmp(metric, "go.goroutines") == 0) {
         if (d->go[0] && d->go[1])
             return lh_godiag_goroutines(d->go[0], d->go[1], out, max);

@@ -26,6 +26,8 @@
 typedef struct heaprec {
     double objects;         /* in use, estimated (sampling undone) */
     double bytes;
+    double aobjects;        /* allocated since start, estimated */
+    double abytes;
     size_t first;           /* its frames: frames[first..first+nframes) */
     size_t nframes;
     uint64_t key;           /* hash of the frames */

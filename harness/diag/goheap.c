@@ -123,10 +123,17 @@ int lh_go_heap_parse(heapprof *h, char *text, size_t len)
             char *end;
             double objects = strtod(line, &end);
             double bytes = *end == ':' ? strtod(end + 1, NULL) : 0;
+            /* "[alloc_objects: alloc_bytes]" follows */
+            double aobjects = 0, abytes = 0;
+            if ((q = strchr(line, '[')) != NULL) {
+                aobjects = strtod(q + 1, &end);
+                abytes = *end == ':' ? strtod(end + 1, NULL) : 0;
+            }
             if (lh_grow((void **)&h->recs, &h->rcap, h->nrecs + 1,
                      sizeof *h->recs) < 0)
                 goto fail;
-            h->recs[h->nrecs] = (heaprec){ objects, bytes, h->nframes, 0, 0 };
+            h->recs[h->nrecs] = (heaprec){ objects, bytes, aobjects, abytes,
+                                           h->nframes, 0, 0 };
             cur = (long)h->nrecs++;
         } else if (line[0] == '#' && line[1] == '\t' && cur >= 0) {
             if (lh_grow((void **)&h->frames, &h->fcap, h->nframes + 1,
@@ -146,6 +153,7 @@ int lh_go_heap_parse(heapprof *h, char *text, size_t len)
         r->nframes = without_labeled_call(h->frames + r->first, r->nframes);
         r->key = frames_key(h->frames + r->first, r->nframes);
         unsample(&r->objects, &r->bytes, h->rate);
+        unsample(&r->aobjects, &r->abytes, h->rate);
     }
     return 0;
 fail:
@@ -160,6 +168,7 @@ fail:
 typedef struct stack_sum {
     long rep;               /* a record with that stack; -1: empty slot */
     double objects, bytes;
+    double aobjects, abytes;
 } stack_sum;
 
 typedef struct sum_table {
@@ -196,9 +205,11 @@ static int sum_stacks(sum_table *t, const heapprof *h)
     for (size_t i = 0; i < h->nrecs; i++) {
         stack_sum *s = sum_find(t, h, &h->recs[i], h);
         if (s->rep < 0)
-            *s = (stack_sum){ (long)i, 0, 0 };
+            *s = (stack_sum){ (long)i, 0, 0, 0, 0 };
         s->objects += h->recs[i].objects;
         s->bytes += h->recs[i].bytes;
+        s->aobjects += h->recs[i].aobjects;
+        s->abytes += h->recs[i].abytes;
     }
     return 0;
 }
@@ -207,6 +218,7 @@ typedef struct growth {
     long rec;               /* in the end profile */
     int runtime_only;       /* no frame of the program's to show */
     double objects, bytes;
+    double order;           /* larger first: bytes, or objects */
 } growth;
 
 /* Stacks with a frame of the program's first: a runtime-only stack
@@ -217,8 +229,8 @@ static int growth_before(const growth *x, const growth *y)
 {
     if (x->runtime_only != y->runtime_only)
         return x->runtime_only < y->runtime_only;
-    if (x->bytes != y->bytes)
-        return x->bytes > y->bytes;
+    if (x->order != y->order)
+        return x->order > y->order;
     return x->rec < y->rec;
 }
 
@@ -247,8 +259,10 @@ static void heap_detail(lh_site *s, const lh_goframe *blame,
     }
 }
 
-int lh_godiag_heap(const lh_gosnap *a, const lh_gosnap *b, lh_site *out,
-                   int max)
+/* Stacks whose in-use bytes grew, or (allocs) whose allocation count
+ * grew, from a to b. */
+static int heap_growth(const lh_gosnap *a, const lh_gosnap *b, lh_site *out,
+                       int max, int allocs)
 {
     if (!a || !b || !a->has_heap || !b->has_heap || max <= 0)
         return 0;
@@ -269,15 +283,24 @@ int lh_godiag_heap(const lh_gosnap *a, const lh_gosnap *b, lh_site *out,
             lh_go_in_probe(hb->frames + r->first, r->nframes))
             continue;
         stack_sum *sa = sum_find(&ta, ha, r, hb);
-        double objects = sb->objects - (sa->rep >= 0 ? sa->objects : 0);
-        double bytes = sb->bytes - (sa->rep >= 0 ? sa->bytes : 0);
-        if (bytes <= 0)
-            continue;
+        double objects, bytes;
+        if (allocs) {
+            objects = sb->aobjects - (sa->rep >= 0 ? sa->aobjects : 0);
+            bytes = sb->abytes - (sa->rep >= 0 ? sa->abytes : 0);
+            if (objects < 0.5)
+                continue;
+        } else {
+            objects = sb->objects - (sa->rep >= 0 ? sa->objects : 0);
+            bytes = sb->bytes - (sa->rep >= 0 ? sa->bytes : 0);
+            if (bytes <= 0)
+                continue;
+        }
         const lh_goframe *f = hb->frames + r->first;
         size_t j = 0;
         while (j < r->nframes && lh_goframe_is_runtime(&f[j]))
             j++;
-        g[n++] = (growth){ (long)i, j == r->nframes, objects, bytes };
+        g[n++] = (growth){ (long)i, j == r->nframes, objects, bytes,
+                           allocs ? objects : bytes };
     }
     /* Shell sort (Ciura's gaps): no allocation. */
     static const size_t gaps[] = { 701, 301, 132, 57, 23, 10, 4, 1 };
@@ -307,4 +330,16 @@ done:
     lh_raw_free(tb.slot);
     lh_raw_free(g);
     return k;
+}
+
+int lh_godiag_heap(const lh_gosnap *a, const lh_gosnap *b, lh_site *out,
+                   int max)
+{
+    return heap_growth(a, b, out, max, 0);
+}
+
+int lh_godiag_heap_allocs(const lh_gosnap *a, const lh_gosnap *b,
+                          lh_site *out, int max)
+{
+    return heap_growth(a, b, out, max, 1);
 }

@@ -1,19 +1,22 @@
 /*
  * heapsites.c - where the C heap is held: sampled allocation stacks.
  *
- * The interposer calls our hook after every counted allocation and before
- * every counted free.  Sampling is by bytes, as in tcmalloc and Go's
- * runtime.MemProfile: each thread counts down the bytes allocated until
- * its next sample, the gaps being exponentially distributed with mean
+ * The interposer calls our hook after a counted allocation that is to be
+ * sampled and before a counted free of what may be a sample.  Sampling is
+ * by bytes, as in tcmalloc and Go's runtime.MemProfile: each thread counts
+ * down the bytes allocated until its next sample (in the interposer,
+ * lh_heap_sample_in), the gaps being exponentially distributed with mean
  * sample_bytes.  An allocation of s bytes is then sampled with probability
  * p = 1 - exp(-s / sample_bytes) whatever the allocation pattern (a fixed
  * stride could beat in step with a loop and always pick the same site),
  * and each sample stands for 1/p allocations and s/p bytes -- pprof's
  * unsampling, which is unbiased for every size.
  *
- * Costs.  An unsampled allocation costs one thread-local subtraction; an
- * unsampled free one load from a 64 KiB counting filter of the addresses
- * of live samples.  A sample costs a stack capture (lh_backtrace, ~20 ns a
+ * Costs.  The interposer makes the sampling decisions (interpose.h): an
+ * unsampled allocation costs one thread-local subtraction there, an
+ * unsampled free one load from our 64 KiB counting filter of the
+ * addresses of live samples; neither calls the hook nor writes anything
+ * shared.  A sample costs a stack capture (lh_backtrace, ~20 ns a
  * frame once its rules are cached), interning, and a spinlock around two
  * small tables; a free whose address passes the filter takes the lock to
  * find and drop its sample.
@@ -45,8 +48,6 @@
 
 /* ---- per-thread sampling state ------------------------------------------- */
 
-/* Bytes until this thread's next sample; <= 0 takes the slow path. */
-static _Thread_local int64_t hs_countdown IE_TLS;
 /* xorshift state; 0 until the thread's first slow path. */
 static _Thread_local uint64_t hs_rng IE_TLS;
 /* Set while this thread calibrates (see calibrate()). */
@@ -69,8 +70,11 @@ static _Atomic uint64_t hs_seed_ctr;
 
 static lh_spinlock hs_lock;
 
-/* Per interned stack: estimated live bytes and allocations. */
+/* Per interned stack: estimated live bytes and allocations, and bytes
+ * and allocations made since recording started (never lowered by a free:
+ * the allocation rate's sites). */
 static double *hs_bytes, *hs_count;
+static double *hs_abytes, *hs_acount;
 static int hs_nstacks;
 
 /* Live samples: address -> stack and weights.  Linear probing with
@@ -90,14 +94,7 @@ static size_t hs_cap, hs_used;
  * malloc returns it, so any thread that can free it sees the count).  A
  * bucket that reaches 255 stays there (it can no longer be decremented
  * exactly); that only costs lookups. */
-#define HS_FILTER_BITS 16
-static _Atomic uint8_t hs_filter[1u << HS_FILTER_BITS];
-
-static inline size_t filter_slot(const void *p)
-{
-    return (size_t)((((uint64_t)(uintptr_t)p >> 4) *
-                     0x9e3779b97f4a7c15ull) >> (64 - HS_FILTER_BITS));
-}
+static _Atomic uint8_t hs_filter[1u << LH_HEAP_FILTER_BITS];
 
 static inline size_t live_slot(uintptr_t p, size_t cap)
 {
@@ -177,16 +174,14 @@ static int stacks_grow(int id)
             return -1;
         n *= 2;
     }
-    double *b = lh_raw_realloc(hs_bytes, (size_t)n * sizeof *b);
-    if (!b)
-        return -1;
-    hs_bytes = b;
-    double *c = lh_raw_realloc(hs_count, (size_t)n * sizeof *c);
-    if (!c)
-        return -1;
-    hs_count = c;
-    memset(hs_bytes + hs_nstacks, 0, (size_t)(n - hs_nstacks) * sizeof *b);
-    memset(hs_count + hs_nstacks, 0, (size_t)(n - hs_nstacks) * sizeof *c);
+    double **arrays[] = { &hs_bytes, &hs_count, &hs_abytes, &hs_acount };
+    for (size_t k = 0; k < sizeof arrays / sizeof *arrays; k++) {
+        double *a = lh_raw_realloc(*arrays[k], (size_t)n * sizeof *a);
+        if (!a)
+            return -1;
+        memset(a + hs_nstacks, 0, (size_t)(n - hs_nstacks) * sizeof *a);
+        *arrays[k] = a;
+    }
     hs_nstacks = n;
     return 0;
 }
@@ -208,7 +203,7 @@ static void live_add(uintptr_t p, int id, double wb, double wc)
         hs_count[hs_tab[j].id] -= hs_tab[j].wcount;
     } else {
         hs_used++;
-        size_t f = filter_slot((void *)p);
+        size_t f = lh_heap_filter_slot((void *)p);
         uint8_t v = atomic_load_explicit(&hs_filter[f],
                                          memory_order_relaxed);
         if (v < 255)
@@ -221,6 +216,8 @@ static void live_add(uintptr_t p, int id, double wb, double wc)
     hs_tab[j].wcount = wc;
     hs_bytes[id] += wb;
     hs_count[id] += wc;
+    hs_abytes[id] += wb;
+    hs_acount[id] += wc;
 }
 
 /* Under hs_lock. */
@@ -235,7 +232,7 @@ static void live_remove(uintptr_t p)
         return;                 /* a filter false positive */
     hs_bytes[hs_tab[j].id] -= hs_tab[j].wbytes;
     hs_count[hs_tab[j].id] -= hs_tab[j].wcount;
-    size_t f = filter_slot((void *)p);
+    size_t f = lh_heap_filter_slot((void *)p);
     uint8_t v = atomic_load_explicit(&hs_filter[f], memory_order_relaxed);
     if (v > 0 && v < 255)
         atomic_store_explicit(&hs_filter[f], (uint8_t)(v - 1),
@@ -297,11 +294,13 @@ static void lh_hs_alloc_slow(void *p, size_t usable)
             /* First slow path of this thread: the countdown was never
              * drawn.  Draw it as if it had started before this block. */
             seed_thread();
-            hs_countdown = next_gap() - (int64_t)usable;
-            if (hs_countdown > 0)
+            int64_t left = next_gap() - (int64_t)usable;
+            if (left > 0) {
+                lh_heap_sample_in(left);
                 return;
+            }
         }
-        hs_countdown = next_gap();
+        lh_heap_sample_in(next_gap());
         if (!atomic_load_explicit(&hs_ready, memory_order_acquire) ||
             lh_forking())
             return;
@@ -363,19 +362,14 @@ static void lh_hs_free_slow(void *p)
     errno = saved;
 }
 
+/* Called only when the interposer's countdown ran out (an allocation) or
+ * the filter may hold p (a free). */
 static void lh_hs_hook(void *p, size_t usable, int is_free)
 {
-    if (is_free) {
-        if (__builtin_expect(atomic_load_explicit(&hs_filter[filter_slot(p)],
-                                                  memory_order_relaxed) != 0,
-                             0))
-            lh_hs_free_slow(p);
-        return;
-    }
-    hs_countdown -= (int64_t)usable;
-    if (__builtin_expect(hs_countdown > 0, 1))
-        return;
-    lh_hs_alloc_slow(p, usable);
+    if (is_free)
+        lh_hs_free_slow(p);
+    else
+        lh_hs_alloc_slow(p, usable);
 }
 
 /*
@@ -413,7 +407,7 @@ static void calibrate_one(int kind)
     uintptr_t ref[4];
     cal_nref = lh_backtrace(ref, 4, 0);
     memcpy(cal_ref, ref, sizeof ref);
-    hs_countdown = 0;
+    lh_heap_sample_in(0);
 
     void *p = NULL, *q = NULL;
     switch (kind) {
@@ -428,7 +422,7 @@ static void calibrate_one(int kind)
         break;
     case 3:
         q = m(40);
-        hs_countdown = 0;
+        lh_heap_sample_in(0);
         p = r(q, 4000);
         if (!p)
             p = q;
@@ -436,7 +430,7 @@ static void calibrate_one(int kind)
     case 4:
         /* A failing realloc reports the old block allocated again. */
         p = m(40);
-        hs_countdown = 0;
+        lh_heap_sample_in(0);
         q = r(p, SIZE_MAX / 4);
         if (q)
             p = q;
@@ -446,7 +440,7 @@ static void calibrate_one(int kind)
         break;
     case 6:
         q = m(40);
-        hs_countdown = 0;
+        lh_heap_sample_in(0);
         p = ra(q, 2, 2000);
         if (!p)
             p = q;
@@ -470,7 +464,7 @@ static void calibrate_one(int kind)
     default:
         break;
     }
-    hs_countdown = 0;
+    lh_heap_sample_in(0);
     f(p);
 }
 
@@ -484,21 +478,21 @@ void lh_heapsites_start(size_t sample_bytes)
          * drawn at the old rate -- switching to "every allocation" must
          * not leave the next 16 KiB unrecorded -- so draw it again; other
          * threads take the new rate at their next sample. */
-        hs_countdown = hs_rng ? next_gap() : 0;
+        lh_heap_sample_in(hs_rng ? next_gap() : 0);
         if (!atomic_exchange(&hs_on, 1))
-            lh_heap_set_hook(lh_hs_hook);
+            lh_heap_set_hook(lh_hs_hook, hs_filter);
         return;
     }
     lh_backtrace_init();
     lh_heap_suspend();          /* the first registration allocates */
     lh_lock_across_fork(&hs_lock, LH_RANK_HEAPSITES);
     lh_heap_resume();
-    lh_heap_set_hook(lh_hs_hook);
+    lh_heap_set_hook(lh_hs_hook, hs_filter);
     hs_calibrating = 1;
     for (int k = 0; k < CALIBRATE_KINDS; k++)
         calibrate_one(k);
     hs_calibrating = 0;
-    hs_countdown = 0;
+    lh_heap_sample_in(0);
     hs_rng = 0;
     atomic_store(&hs_on, 1);
     atomic_store_explicit(&hs_ready, 1, memory_order_release);
@@ -515,7 +509,7 @@ void lh_heapsites_stop(void)
 {
     if (!atomic_exchange(&hs_on, 0))
         return;
-    lh_heap_set_hook(NULL);
+    lh_heap_set_hook(NULL, NULL);
     /* Blocks freed from now on are not seen: their samples must go now,
      * or they would count as live at the next start.  A hook still
      * running on another thread may add one after this; it is dropped
@@ -527,6 +521,8 @@ void lh_heapsites_stop(void)
     if (hs_nstacks) {
         memset(hs_bytes, 0, (size_t)hs_nstacks * sizeof *hs_bytes);
         memset(hs_count, 0, (size_t)hs_nstacks * sizeof *hs_count);
+        memset(hs_abytes, 0, (size_t)hs_nstacks * sizeof *hs_abytes);
+        memset(hs_acount, 0, (size_t)hs_nstacks * sizeof *hs_acount);
     }
     for (size_t i = 0; i < sizeof hs_filter / sizeof *hs_filter; i++)
         atomic_store_explicit(&hs_filter[i], 0, memory_order_relaxed);
@@ -539,6 +535,8 @@ struct lh_heapsnap {
     int n;
     double *bytes;
     double *count;
+    double *abytes;         /* allocated since recording started */
+    double *acount;
 };
 
 lh_heapsnap *lh_heapsites_snapshot(void)
@@ -552,15 +550,20 @@ lh_heapsnap *lh_heapsites_snapshot(void)
     int n = hs_nstacks;
     s->bytes = lh_raw_malloc((size_t)(n ? n : 1) * sizeof *s->bytes);
     s->count = lh_raw_malloc((size_t)(n ? n : 1) * sizeof *s->count);
-    if (s->bytes && s->count) {
+    s->abytes = lh_raw_malloc((size_t)(n ? n : 1) * sizeof *s->abytes);
+    s->acount = lh_raw_malloc((size_t)(n ? n : 1) * sizeof *s->acount);
+    int ok = s->bytes && s->count && s->abytes && s->acount;
+    if (ok) {
         if (n) {
             memcpy(s->bytes, hs_bytes, (size_t)n * sizeof *s->bytes);
             memcpy(s->count, hs_count, (size_t)n * sizeof *s->count);
+            memcpy(s->abytes, hs_abytes, (size_t)n * sizeof *s->abytes);
+            memcpy(s->acount, hs_acount, (size_t)n * sizeof *s->acount);
         }
         s->n = n;
     }
     lh_spin_unlock(&hs_lock);
-    if (!s->bytes || !s->count) {
+    if (!ok) {
         lh_heapsites_free(s);
         return NULL;
     }
@@ -573,11 +576,27 @@ void lh_heapsites_free(lh_heapsnap *s)
         return;
     lh_raw_free(s->bytes);
     lh_raw_free(s->count);
+    lh_raw_free(s->abytes);
+    lh_raw_free(s->acount);
     lh_raw_free(s);
 }
 
-int lh_heapsites_diff(const lh_heapsnap *a, const lh_heapsnap *b,
-                      lh_site *out, int max)
+/* Most allocations first (lh_sites_group sorts by bytes); few sites, an
+ * insertion sort. */
+static void sort_by_count(lh_site *s, int n)
+{
+    for (int i = 1; i < n; i++) {
+        lh_site v = s[i];
+        int j = i;
+        for (; j > 0 && s[j - 1].count < v.count; j--)
+            s[j] = s[j - 1];
+        s[j] = v;
+    }
+}
+
+/* Sites whose live (or, allocs, allocated) bytes or count grew. */
+static int snap_diff(const lh_heapsnap *a, const lh_heapsnap *b,
+                     lh_site *out, int max, int allocs)
 {
     if (!a || !b || max <= 0)
         return 0;
@@ -589,10 +608,15 @@ int lh_heapsites_diff(const lh_heapsnap *a, const lh_heapsnap *b,
     if (!ids || !db || !dc)
         goto out;
     for (int i = 0; i < n; i++) {
-        double gb = b->bytes[i] - (i < a->n ? a->bytes[i] : 0);
-        double gc = b->count[i] - (i < a->n ? a->count[i] : 0);
-        /* Sums of doubles: anything under a byte is rounding. */
-        if (gb < 0.5)
+        const double *bb = allocs ? b->abytes : b->bytes;
+        const double *bc = allocs ? b->acount : b->count;
+        const double *ab = allocs ? a->abytes : a->bytes;
+        const double *ac = allocs ? a->acount : a->count;
+        double gb = bb[i] - (i < a->n ? ab[i] : 0);
+        double gc = bc[i] - (i < a->n ? ac[i] : 0);
+        /* Sums of doubles: anything under a byte (an allocation) is
+         * rounding. */
+        if (allocs ? gc < 0.5 : gb < 0.5)
             continue;
         ids[m] = i;
         db[m] = gb;
@@ -600,9 +624,23 @@ int lh_heapsites_diff(const lh_heapsnap *a, const lh_heapsnap *b,
         m++;
     }
     written = lh_sites_group(ids, db, dc, m, out, max, NULL);
+    if (allocs)
+        sort_by_count(out, written);
 out:
     lh_raw_free(ids);
     lh_raw_free(db);
     lh_raw_free(dc);
     return written;
+}
+
+int lh_heapsites_diff(const lh_heapsnap *a, const lh_heapsnap *b,
+                      lh_site *out, int max)
+{
+    return snap_diff(a, b, out, max, 0);
+}
+
+int lh_heapsites_alloc_diff(const lh_heapsnap *a, const lh_heapsnap *b,
+                            lh_site *out, int max)
+{
+    return snap_diff(a, b, out, max, 1);
 }

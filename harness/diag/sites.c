@@ -126,12 +126,14 @@ int lh_sites_group(const int *ids, const double *bytes, const double *count,
             snprintf(tmp.func, sizeof tmp.func, "(not recorded)");
             snprintf(tmp.folded, sizeof tmp.folded, "(not recorded)");
         }
-        /* Same blamed frame: one site (the stacks differ only above it,
-         * or by which inlined copy): the heaviest stack's folded stays. */
+        /* Same blamed frame calling the same library function: one site
+         * (the stacks differ only above it, inside the library or by
+         * which inlined copy): the heaviest stack's folded stays. */
         int m = 0;
         for (; m < ns; m++)
             if (strcmp(sites[m].func, tmp.func) == 0 &&
-                strcmp(sites[m].location, tmp.location) == 0)
+                strcmp(sites[m].location, tmp.location) == 0 &&
+                strcmp(sites[m].via, tmp.via) == 0)
                 break;
         if (m == ns)
             sites[ns++] = tmp;

@@ -6,7 +6,9 @@
  * object with every address of a batch, after the run.  Inlined frames
  * are expanded (addr2line -i): a static helper inlined into an op is
  * blamed by its own name, "inlined into" the op.  Without addr2line or
- * debug info a frame is "libname.so+0xOFFSET".
+ * debug info a frame is "libname.so+0xOFFSET", or the exported symbol
+ * that holds it (dladdr: a stripped system library's API).  Debug info
+ * installed apart (/usr/lib/debug/.build-id/) is used: addr2line reads it.
  */
 #include "diag.h"
 
@@ -15,6 +17,7 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <link.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -39,9 +42,12 @@ static const char *base_name(const char *path)
 
 /* Whether an ELF file has a .symtab.  Without one (stripped), addr2line
  * names an address by the nearest exported symbol before it, which for a
- * hidden function is the wrong one. */
-static int file_has_symtab(const char *path)
+ * hidden function is the wrong one.  Also its GNU build id, in hex, into
+ * build_id (may be NULL; "" when it has none). */
+static int file_has_symtab(const char *path, char *build_id, size_t idlen)
 {
+    if (build_id)
+        build_id[0] = '\0';
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 0;
@@ -52,17 +58,55 @@ static int file_has_symtab(const char *path)
         eh.e_ident[EI_CLASS] == (sizeof(void *) == 8 ? ELFCLASS64
                                                      : ELFCLASS32) &&
         eh.e_shentsize == sizeof(ElfW(Shdr))) {
-        for (unsigned i = 0; i < eh.e_shnum && !found; i++) {
+        for (unsigned i = 0; i < eh.e_shnum; i++) {
             ElfW(Shdr) sh;
             if (pread(fd, &sh, sizeof sh,
                       (off_t)(eh.e_shoff + (uint64_t)i * sizeof sh)) !=
                 (ssize_t)sizeof sh)
                 break;
-            found = sh.sh_type == SHT_SYMTAB;
+            found |= sh.sh_type == SHT_SYMTAB;
+            /* A note section: look for the build id (name "GNU"). */
+            unsigned char note[256];
+            if (!build_id || sh.sh_type != SHT_NOTE || build_id[0] ||
+                sh.sh_size > sizeof note ||
+                pread(fd, note, sh.sh_size, (off_t)sh.sh_offset) !=
+                    (ssize_t)sh.sh_size)
+                continue;
+            for (size_t at = 0; at + sizeof(ElfW(Nhdr)) <= sh.sh_size;) {
+                ElfW(Nhdr) nh;
+                memcpy(&nh, note + at, sizeof nh);
+                size_t name = at + sizeof nh;
+                size_t desc = name + ((nh.n_namesz + 3) & ~3u);
+                size_t end = desc + ((nh.n_descsz + 3) & ~3u);
+                if (end > sh.sh_size)
+                    break;
+                if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+                    memcmp(note + name, "GNU", 4) == 0 &&
+                    nh.n_descsz * 2 + 1 <= idlen) {
+                    for (size_t k = 0; k < nh.n_descsz; k++)
+                        snprintf(build_id + 2 * k, 3, "%02x",
+                                 note[desc + k]);
+                    break;
+                }
+                at = end;
+            }
         }
     }
     close(fd);
     return found;
+}
+
+/* Debug info installed apart from a stripped object (Debian's -dbg and
+ * -dbgsym packages): /usr/lib/debug/.build-id/ab/cdef....debug, where
+ * addr2line finds it by itself.  Its symbol table is then the full one. */
+static int debug_file_has_symtab(const char *build_id)
+{
+    if (strlen(build_id) < 3)
+        return 0;
+    char path[600];
+    snprintf(path, sizeof path, "/usr/lib/debug/.build-id/%.2s/%s.debug",
+             build_id, build_id + 2);
+    return access(path, R_OK) == 0 && file_has_symtab(path, NULL, 0);
 }
 
 static sym_obj *obj_for(uintptr_t addr)
@@ -94,9 +138,16 @@ static sym_obj *obj_for(uintptr_t addr)
         o->path = lh_raw_strdup(lm->l_name);
         o->name = lh_raw_strdup(base_name(lm->l_name));
     }
-    if (!o->path || !o->name) {
+    /* What a target was opened as (probe/target.c keys targets by real
+     * path), whatever name the loader first found the object by. */
+    char real[PATH_MAX];
+    o->real = lh_raw_strdup(!realpath(o->is_main ? "/proc/self/exe"
+                                                 : o->path, real)
+                            ? o->path : real);
+    if (!o->path || !o->name || !o->real) {
         lh_raw_free(o->path);
         lh_raw_free(o->name);
+        lh_raw_free(o->real);
         lh_raw_free(o);
         return NULL;
     }
@@ -105,8 +156,11 @@ static sym_obj *obj_for(uintptr_t addr)
      * worker does not chdir). */
     if (!strchr(o->path, '/') || access(o->path, R_OK) != 0)
         o->tool_failed = 1;
-    else
-        o->has_symtab = file_has_symtab(o->path);
+    else {
+        char id[130];
+        o->has_symtab = file_has_symtab(o->path, id, sizeof id) ||
+                        debug_file_has_symtab(id);
+    }
     o->next = sym_objs;
     sym_objs = o;
     return o;

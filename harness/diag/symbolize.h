@@ -15,6 +15,7 @@ typedef struct sym_obj {
     const void *lm;             /* its link_map: identity */
     uintptr_t bias;             /* load bias (l_addr) */
     char *path;                 /* for addr2line */
+    char *real;                 /* its real path (path if unresolved) */
     char *name;                 /* basename, for display */
     int is_main;
     int tool_failed;

@@ -141,7 +141,10 @@ static const char *base_name(const char *path)
 /* "func file:line", or the func alone when there is no location (no
  * symbols: both are lib.so+0x...); then " (inlined into G file:line)"
  * when the compiler inlined it, since a static helper shared by two ops
- * (record.c's parse) says little on its own. */
+ * (record.c's parse) says little on its own; then " → F" when func is the
+ * user's code calling the library function F that allocates, so that two
+ * leaks through one library (sqlite3_prepare_v2, sqlite3_mprintf) from one
+ * function are two sites. */
 static void format_heap_site(const lh_site *st, char *site, size_t len)
 {
     const char *loc = base_name(st->location);
@@ -154,46 +157,66 @@ static void format_heap_site(const lh_site *st, char *site, size_t len)
     else
         n = snprintf(site, len, "%s %.*s", st->func, llen, loc);
     static const char inl[] = "inlined into ";
-    if (n < 0 || (size_t)n >= len ||
-        strncmp(st->detail, inl, sizeof inl - 1) != 0)
-        return;
-    /* detail is "inlined into G (path:line)"; C++ names hold parentheses,
-     * so the location is the last pair. */
-    const char *g = st->detail + sizeof inl - 1;
-    const char *paren = strrchr(g, '(');
-    if (!paren || paren == g || paren[-1] != ' ')
-        return;
-    int glen = (int)(paren - 1 - g);
-    const char *gloc = base_name(paren + 1);
-    const char *close = strrchr(gloc, ')');
-    llen = close ? (int)(close - gloc) : (int)strlen(gloc);
-    if (llen > 2 && strncmp(gloc + llen - 2, ":?", 2) == 0)
-        llen -= 2;
-    else if (llen == 1 && *gloc == '?')
-        llen = 0;
-    snprintf(site + n, len - (size_t)n, " (inlined into %.*s%s%.*s)", glen,
-             g, llen ? " " : "", llen, gloc);
+    /* detail is "[...; ]inlined into G (path:line)"; C++ names hold
+     * parentheses, so the location is the last pair. */
+    const char *g = strstr(st->detail, inl);
+    const char *paren = g ? strrchr(g, '(') : NULL;
+    if (n >= 0 && (size_t)n < len && g && paren &&
+        paren > g + sizeof inl - 1 && paren[-1] == ' ') {
+        g += sizeof inl - 1;
+        int glen = (int)(paren - 1 - g);
+        const char *gloc = base_name(paren + 1);
+        const char *close = strrchr(gloc, ')');
+        llen = close ? (int)(close - gloc) : (int)strlen(gloc);
+        if (llen > 2 && strncmp(gloc + llen - 2, ":?", 2) == 0)
+            llen -= 2;
+        else if (llen == 1 && *gloc == '?')
+            llen = 0;
+        n += snprintf(site + n, len - (size_t)n, " (inlined into %.*s%s%.*s)",
+                      glen, g, llen ? " " : "", llen, gloc);
+    }
+    if (n >= 0 && (size_t)n < len && st->via[0])
+        snprintf(site + n, len - (size_t)n, " \xe2\x86\x92 %s", st->via);
 }
 
 /* The site of a confirmed C heap leak (w: which heap metric, growth: its
  * growth over the replays): the allocation site whose live bytes grew most
  * over the replays, when it holds at least HEAP_SITE_SHARE of the growth.
  * Less, and it is not the culprit but one of several, or the growth
- * happened where recording did not see it (another thread): "". */
+ * happened where recording did not see it (another thread): "".  A site
+ * in the user's code is one function whatever library functions it
+ * called: what it holds through the others (at any line) counts too, and
+ * the site is signed with the one it holds most through. */
+#define SITES_LOOKED_AT 8
+
+/* Same function in the same file (the line aside, as signatures do). */
+static int same_function(const lh_site *a, const lh_site *b)
+{
+    const char *ca = strrchr(a->location, ':');
+    const char *cb = strrchr(b->location, ':');
+    size_t la = ca ? (size_t)(ca - a->location) : strlen(a->location);
+    size_t lb = cb ? (size_t)(cb - b->location) : strlen(b->location);
+    return strcmp(a->func, b->func) == 0 && la == lb &&
+           strncmp(a->location, b->location, la) == 0;
+}
+
 void lh_or_heap_site(lh_oracle *o, int w, double growth, char *site,
                      size_t len)
 {
     site[0] = '\0';
     if (!o->heap_snap[0] || !o->heap_snap[1])
         return;
-    lh_site *top = lh_raw_malloc(sizeof *top);     /* ~5 KiB */
+    lh_site *top = lh_raw_malloc(SITES_LOOKED_AT * sizeof *top);
     if (!top)
         return;
-    if (lh_heapsites_diff(o->heap_snap[0], o->heap_snap[1], top, 1) == 1) {
-        double held = w == W_HEAP_BYTES ? top->bytes : top->count;
-        if (growth > 0.0 && held >= HEAP_SITE_SHARE * growth)
-            format_heap_site(top, site, len);
-    }
+    int n = lh_heapsites_diff(o->heap_snap[0], o->heap_snap[1], top,
+                              SITES_LOOKED_AT);
+    double held = 0.0;
+    for (int i = 0; i < n; i++)
+        if (i == 0 || (top[0].via[0] && same_function(&top[i], &top[0])))
+            held += w == W_HEAP_BYTES ? top[i].bytes : top[i].count;
+    if (n >= 1 && growth > 0.0 && held >= HEAP_SITE_SHARE * growth)
+        format_heap_site(&top[0], site, len);
     lh_raw_free(top);
 }
 

@@ -21,6 +21,9 @@
  *   LEAKHOUND_SEED        seed for the workload's input generators
  *   LEAKHOUND_KNOWN       a file of leak signatures (one a line) already
  *                         filed elsewhere (`nightly`): not reported again
+ *   LEAKHOUND_KNOWN_BUDGET  bytes the process may grow while known leaks
+ *                         keep leaking in it; past them it exits with
+ *                         LH_DRIVER_RESTART_EXIT (0 or unset: no limit)
  *   LEAKHOUND_ORACLE_STATS  1: print the oracle's counters at exit (what
  *                         the leak checks cost: ci/bench)
  *   LEAKHOUND_STATIC_TARGET, LEAKHOUND_TARGET_OVERRIDE   see target.c
@@ -73,6 +76,7 @@ typedef struct driver {
     lh_session s;
     lh_oracle *oracle;
     lh_buf known;               /* signatures found by earlier runs */
+    double known_budget;        /* LEAKHOUND_KNOWN_BUDGET, bytes */
 } driver;
 
 static driver drv;
@@ -142,7 +146,8 @@ static const struct {
     { "LEAKHOUND_ENGINE", 0 }, { "LEAKHOUND_MODE", 0 },
     { "LEAKHOUND_METRIC", 0 }, { "LEAKHOUND_FEEDBACK", 0 },
     { "LEAKHOUND_REPS", 0 }, { "LEAKHOUND_SEED", 0 },
-    { "LEAKHOUND_KNOWN", 1 }, { "LEAKHOUND_ORACLE_STATS", 0 },
+    { "LEAKHOUND_KNOWN", 1 }, { "LEAKHOUND_KNOWN_BUDGET", 0 },
+    { "LEAKHOUND_ORACLE_STATS", 0 },
 };
 
 /* Set one NAME=VALUE line of the configuration file in the environment. */
@@ -288,6 +293,30 @@ static void print_stats(void)
             (unsigned long long)st.clean_sites, st.proc_every);
 }
 
+/* Known leaks kept leaking here past the budget: a clean exit, which
+ * `leakhound fuzz` takes for "restart the engine" (on the same corpus,
+ * with a fresh heap); the line says how far it got, so that a restart
+ * loop that never gets past the corpus is told from one that fuzzes. */
+static void restart_for_memory(void *ctx, double held)
+{
+    driver *d = ctx;
+    lh_oracle_stats st;
+    lh_oracle_get_stats(d->oracle, &st);
+    fprintf(stderr, "leakhound: restart: leaks already known kept leaking: "
+            "the process grew by %.1f MiB (budget %.1f MiB) after %llu "
+            "inputs\n", held / 1048576.0, d->known_budget / 1048576.0,
+            (unsigned long long)st.inputs);
+    _exit(LH_DRIVER_RESTART_EXIT);
+}
+
+/* The known signatures, to the oracle: confirming one again is a
+ * duplicate, and memory it keeps counts against the budget. */
+static void known_to_oracle(driver *d)
+{
+    for (const char *p = lh_buf_str(&d->known); *p; p += strlen(p) + 1)
+        lh_oracle_add_known(d->oracle, p);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     driver *d = &drv;
@@ -328,6 +357,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         d->s.target->go.goroutines();
     lh_oracle_config cfg = { 0 };
     cfg.reps = d->reps;
+    const char *budget = getenv("LEAKHOUND_KNOWN_BUDGET");
+    d->known_budget = budget ? strtod(budget, NULL) : 0.0;
+    if (!d->minimize && d->known_budget > 0.0) {
+        cfg.known_budget = d->known_budget;
+        cfg.over_budget = restart_for_memory;
+        cfg.over_budget_ctx = d;
+    }
     d->oracle = lh_session_oracle(&d->s, &cfg);
     if (!d->oracle)
         die("%s", "cannot create the leak oracle");
@@ -337,6 +373,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     char dir[4096];
     prefix_dir(d->prefix, dir, sizeof dir);
     int n = load_known(d);
+    known_to_oracle(d);
     if (n > 0)
         fprintf(stderr, "leakhound: %d leak(s) already found in %s; "
                 "looking for others\n", n, dir);

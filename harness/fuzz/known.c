@@ -4,7 +4,9 @@
  * failed, in a 4-way set-associative cache), the backoff of metrics whose
  * triggers keep failing, and the signatures of the leaks already reported.
  * Signatures leave out line numbers and code offsets, so moving code keeps
- * a known leak known.
+ * a known leak known.  And what a known leak still leaking costs: the
+ * process keeps every byte it leaks, so past a budget the caller is told
+ * (a fuzz driver exits, and the engine restarts with a fresh heap).
  */
 #include <stdio.h>
 #include <string.h>
@@ -89,11 +91,13 @@ static void backoff_reset(lh_oracle *o, int w)
     o->tick[w] = 0;
 }
 
-/* The signature names functions and files but not line numbers or code
- * offsets, so an edit that only moves code keeps a known leak known (and
- * `nightly` does not file it again).  A heap leak is one leak whether its
- * bytes or its blocks confirmed it: both sign as heap.live_bytes, also
- * across processes (the known signatures a restarted engine loads). */
+/* The signature names functions and files (and the library function the
+ * user's code called: "f users.c → sqlite3_prepare_v2", finding_site.c)
+ * but not line numbers or code offsets, so an edit that only moves code
+ * keeps a known leak known (and `nightly` does not file it again).  A
+ * heap leak is one leak whether its bytes or its blocks confirmed it: both
+ * sign as heap.live_bytes, also across processes (the known signatures a
+ * restarted engine loads). */
 void lh_or_make_sig(const lh_oracle *o, int w, int distinct,
                     const char *site, char *buf, size_t len)
 {
@@ -161,6 +165,7 @@ int lh_or_report(lh_oracle *o, int chosen, int distinct, const char *site,
     o->stats.confirmed++;
     if (sig_known(o, sig)) {
         o->stats.duplicates++;
+        lh_or_known_check(o, 1);
         return 0;
     }
     sig_add(o, sig);
@@ -176,4 +181,27 @@ int lh_or_report(lh_oracle *o, int chosen, int distinct, const char *site,
         backoff_reset(o, W_HEAP_ALLOCS);
     lh_or_fill_finding(o, out, chosen, distinct, site, sig, data, size);
     return 1;
+}
+
+void lh_oracle_add_known(lh_oracle *o, const char *signature)
+{
+    sig_add(o, signature);
+}
+
+/*
+ * A known leak grew again (known), or memory rose on an input after one
+ * did: the growth stays in this process whether or not it is confirmed
+ * (backoff skips most triggers), so from the first known leak on every
+ * trigger compares the RSS with the oracle's start.  Past the budget, the
+ * caller's hook decides; RSS, not the heap, because that is what runs out
+ * (Go's heap and mappings included).  One /proc read per trigger.
+ */
+void lh_or_known_check(lh_oracle *o, int known)
+{
+    if (o->cfg.known_budget <= 0.0 || !(known || o->known_leaking))
+        return;
+    o->known_leaking = 1;
+    double held = lh_probes_read(o->probes, LH_M_PROC_RSS_BYTES) - o->rss0;
+    if (held > o->cfg.known_budget)
+        o->cfg.over_budget(o->cfg.over_budget_ctx, held);
 }

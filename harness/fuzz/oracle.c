@@ -70,6 +70,11 @@ static void normalize(lh_oracle_config *c, const lh_oracle_config *in)
     if (in->proc_every > 0)
         c->proc_every = in->proc_every;
     c->distinct = in->distinct < 0 ? -1 : 0;
+    if (in->known_budget > 0.0 && in->over_budget) {
+        c->known_budget = in->known_budget;
+        c->over_budget = in->over_budget;
+        c->over_budget_ctx = in->over_budget_ctx;
+    }
 }
 
 /* Inputs between two proc reads: 1 (around every input) while that costs
@@ -169,6 +174,8 @@ lh_oracle *lh_oracle_new(const lh_probes *probes, const lh_oracle_config *cfg,
         o->ring_cap = ring;
     }
     o->proc_every_now = proc_interval(o);
+    if (o->cfg.known_budget > 0.0)
+        o->rss0 = lh_probes_read(probes, LH_M_PROC_RSS_BYTES);
     lh_heap_stats hs;
     lh_heap_read(&hs);
     o->sites_allocs = hs.total_allocs;
@@ -337,6 +344,7 @@ int lh_or_on_trigger(lh_oracle *o, const uint8_t *data, size_t size,
             o->stats.duplicates++;
         else
             o->stats.skipped++;
+        lh_or_known_check(o, known != 0);
         return 0;
     }
 

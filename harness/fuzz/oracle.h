@@ -68,6 +68,13 @@ typedef struct lh_oracle_config {
                                  * and Go heap growth that same-input
                                  * replay rejects: 0 (default) on,
                                  * negative off */
+    double known_budget;        /* bytes the process's RSS may grow from
+                                 * lh_oracle_new while leaks of known
+                                 * signatures keep leaking in it; 0
+                                 * (default): no limit */
+    void (*over_budget)(void *ctx, double held);   /* called past it (a
+                                 * fuzz driver exits for a restart) */
+    void *over_budget_ctx;
 } lh_oracle_config;
 
 /* Fill cfg with the defaults.  In a cfg given to lh_oracle_new, zero (or a
@@ -163,5 +170,9 @@ int lh_oracle_series(const lh_oracle *o, int k, const char **metric,
                      const double **y);
 
 void lh_oracle_get_stats(const lh_oracle *o, lh_oracle_stats *out);
+
+/* A signature found elsewhere (an earlier engine run, a filed case): a
+ * confirmation that signs so is a duplicate, and known leaking. */
+void lh_oracle_add_known(lh_oracle *o, const char *signature);
 
 #endif

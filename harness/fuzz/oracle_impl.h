@@ -160,6 +160,10 @@ struct lh_oracle {
     int dn;
     verdict dres[W_COUNT];
 
+    /* known leaks still leaking (known.c) */
+    double rss0;                /* RSS when the oracle started */
+    int known_leaking;          /* a known signature confirmed again */
+
     uint8_t *found;             /* the finding's input */
     size_t found_cap;
     double last_delta[3];
@@ -244,5 +248,6 @@ int lh_or_metric_known(const lh_oracle *o, int w);
 int lh_or_report(lh_oracle *o, int chosen, int distinct, const char *site,
                  const char *sig, const uint8_t *data, size_t size,
                  lh_finding *out);
+void lh_or_known_check(lh_oracle *o, int known);
 
 #endif

@@ -56,6 +56,7 @@ int lh_session_open(lh_session *s, const char *script, const char *workload,
                 "cannot see (README: Metrics)\n", s->target->path,
                 s->target->allocator);
     lh_lua_set_settle(L, default_settle, s);
+    lh_blame_set_not_mine(&s->w.not_mine);     /* for the leak's site */
 
     if (lua_getfield(L, s->wtab, "setup") == LUA_TFUNCTION) {
         if (lh_script_pcall(L, 0, 0, err) < 0)

@@ -87,6 +87,141 @@ static double allowed_rise(const lh_json *inv, const char *name,
     return fmax(dflt_pct / 100 * fabs(base), floor);
 }
 
+static const char *fmt_rate(char *buf, size_t len, double v)
+{
+    snprintf(buf, len, "%.4g", v);
+    return buf;
+}
+
+/* A site's allocations per iteration in a rate_sites list (0: absent). */
+static double site_rate(const lh_json *sites, const lh_json *site)
+{
+    const char *f = lh_json_gets(site, "func", "");
+    const char *l = lh_json_gets(site, "location", "");
+    for (const lh_json *s = lh_json_first(sites); s; s = s->next)
+        if (strcmp(lh_json_gets(s, "func", ""), f) == 0 &&
+            strcmp(lh_json_gets(s, "location", ""), l) == 0)
+            return lh_json_getn(s, "allocs_per_iter", 0);
+    return 0;
+}
+
+/* The sites whose allocations per iteration grew against the stored
+ * ones, as "grew_sites" into b, most growth first; the first is returned
+ * (NULL: none).  The counts are estimates from sampled stacks: a site
+ * must grow by a tenth of an allocation per iteration, and by a fifth of
+ * what it had, to be named. */
+#define GREW_MAX 8
+static const lh_json *grew_sites(lh_buf *b, const lh_json *now,
+                                 const lh_json *stored, double *from,
+                                 double *to)
+{
+    const lh_json *pick[GREW_MAX];
+    double growth[GREW_MAX];
+    int n = 0;
+    for (const lh_json *s = lh_json_first(now); s; s = s->next) {
+        double was = site_rate(stored, s);
+        double g = lh_json_getn(s, "allocs_per_iter", 0) - was;
+        if (!(g >= 0.1 && g > 0.2 * was))
+            continue;
+        if (n == GREW_MAX && growth[n - 1] >= g)
+            continue;
+        int k = n < GREW_MAX ? n++ : GREW_MAX - 1;
+        for (; k > 0 && growth[k - 1] < g; k--) {
+            pick[k] = pick[k - 1];
+            growth[k] = growth[k - 1];
+        }
+        pick[k] = s;
+        growth[k] = g;
+    }
+    lh_buf_puts(b, ",\"grew_sites\":[");
+    for (int i = 0; i < n; i++) {
+        lh_buf_puts(b, i ? ",{" : "{");
+        lh_json_key(b, "func");
+        lh_json_str(b, lh_json_gets(pick[i], "func", ""));
+        lh_json_field_str(b, "location", lh_json_gets(pick[i], "location",
+                                                      ""));
+        lh_json_field_num(b, "before_per_iter", site_rate(stored, pick[i]));
+        lh_json_field_num(b, "after_per_iter",
+                          lh_json_getn(pick[i], "allocs_per_iter", 0));
+        lh_buf_putc(b, '}');
+    }
+    lh_buf_putc(b, ']');
+    if (!n)
+        return NULL;
+    *from = site_rate(stored, pick[0]);
+    *to = lh_json_getn(pick[0], "allocs_per_iter", 0);
+    return pick[0];
+}
+
+/* A rate against its stored rate, benchstat-like: before and after per
+ * iteration with their intervals, and the change. */
+static void compare_rate(lh_json *inv, const lh_json *stored, int *failed)
+{
+    const char *metric = lh_json_gets(inv, "metric", "?");
+    const char *unit = lh_json_gets(inv, "unit", "");
+    double before = lh_json_getn(stored, "growth_per_iter", NAN);
+    double b_lo = lh_json_getn(stored, "rate_lo", before);
+    double b_hi = lh_json_getn(stored, "rate_hi", before);
+    double after = lh_json_getn(inv, "growth_per_iter", NAN);
+    double a_lo = lh_json_getn(inv, "slope_lo", after);
+    double a_hi = lh_json_getn(inv, "slope_hi", after);
+    double floor = strcmp(unit, "B") == 0 ? LH_BASELINE_RATE_FLOOR_BYTES
+                                          : LH_BASELINE_RATE_FLOOR;
+    /* GC cycles come a few per phase, whole: one more per phase */
+    double iters = lh_json_getn(stored, "iterations", 0);
+    double phases = lh_json_getn(inv, "judged_samples", 0);
+    if (strcmp(unit, "cycles") == 0 && iters > 0 && phases > 0)
+        floor = phases / iters;
+    char how[64];
+    double tol = allowed_rise(inv, "per_iter", LH_BASELINE_RATE_PCT, before,
+                              floor, how, sizeof how);
+    int bad = isfinite(before) && isfinite(a_lo) && a_lo > before + tol;
+    char s1[32], s2[32], s3[32], s4[32], s5[32], s6[32], s7[32];
+    char change[48];
+    if (before != 0 && isfinite(before) && isfinite(after))
+        snprintf(change, sizeof change, "%+.1f%%",
+                 (after - before) / fabs(before) * 100);
+    else
+        snprintf(change, sizeof change, "%+.4g %s/iter", after - before,
+                 unit);
+    lh_buf sites = LH_BUF_INIT;
+    double s_from = 0, s_to = 0;
+    const lh_json *top = grew_sites(&sites, lh_json_get(inv, "rate_sites"),
+                                    lh_json_get(stored, "sites"), &s_from,
+                                    &s_to);
+    char reason[768];
+    snprintf(reason, sizeof reason, "%s per iteration: before %s (CI "
+             "%s..%s), after %s (CI %s..%s) %s/iter, %s; %s (%s allows "
+             "+%s)", metric, fmt_rate(s1, sizeof s1, before),
+             fmt_rate(s2, sizeof s2, b_lo), fmt_rate(s3, sizeof s3, b_hi),
+             fmt_rate(s4, sizeof s4, after), fmt_rate(s5, sizeof s5, a_lo),
+             fmt_rate(s6, sizeof s6, a_hi), unit, change,
+             bad ? "rose beyond the tolerance" : "within the baseline",
+             how, fmt_rate(s7, sizeof s7, tol));
+    if (bad && top) {
+        size_t used = strlen(reason);
+        snprintf(reason + used, sizeof reason - used, "; more allocations "
+                 "at %s (%s): %.2g -> %.2g per iteration",
+                 lh_json_gets(top, "func", "?"),
+                 lh_json_gets(top, "location", "?"), s_from, s_to);
+    }
+    if (bad)
+        (*failed)++;
+    lh_buf b = LH_BUF_INIT;
+    lh_buf_printf(&b, "{\"status\":\"%s\"", bad ? "fail" : "pass");
+    lh_json_field_str(&b, "reason", reason);
+    lh_json_field_num(&b, "growth_per_iter", before);
+    lh_json_field_num(&b, "rate_lo", b_lo);
+    lh_json_field_num(&b, "rate_hi", b_hi);
+    lh_buf_add(&b, sites.data, sites.len);
+    lh_buf_free(&sites);
+    lh_buf_puts(&b, ",\"tolerance\":{\"per_iter\":");
+    lh_json_num(&b, tol);
+    lh_buf_puts(&b, "}}");
+    lh_json_set(inv, "stored_baseline", lh_json_from(&b));
+    lh_buf_free(&b);
+}
+
 static void compare_one(lh_json *inv, const lh_json *stored, int *failed)
 {
     lh_buf b = LH_BUF_INIT;
@@ -97,6 +232,10 @@ static void compare_one(lh_json *inv, const lh_json *stored, int *failed)
                     "baseline for this invariant\"}");
         lh_json_set(inv, "stored_baseline", lh_json_from(&b));
         lh_buf_free(&b);
+        return;
+    }
+    if (strcmp(lh_json_gets(inv, "kind", ""), "rate") == 0) {
+        compare_rate(inv, stored, failed);
         return;
     }
     double base_slope = lh_json_getn(stored, "growth_per_iter", NAN);
@@ -230,12 +369,14 @@ lh_json *lh_baseline_load(const char *path, lh_buf *err)
             }
             lh_buf_putc(&where, '.');
             static const char *nums[] = {
-                "growth_per_iter", "peak", "baseline",
+                "growth_per_iter", "peak", "baseline", "rate_lo", "rate_hi",
             };
-            for (size_t i = 0; i < 3 && !bad; i++)
+            for (size_t i = 0; i < 5 && !bad; i++)
                 bad = check_field(inv, nums[i], LH_JNUM, 1, 0,
                                   lh_buf_str(&where), path, err) < 0;
             bad = bad ||
+                  check_field(inv, "sites", LH_JARR, 0, 0,
+                              lh_buf_str(&where), path, err) < 0 ||
                   check_field(inv, "iterations", LH_JNUM, 0, 0,
                               lh_buf_str(&where), path, err) < 0 ||
                   check_field(inv, "unit", LH_JSTR, 0, 0,
@@ -299,6 +440,17 @@ static void workload_entry(lh_buf *b, const lh_json *w)
         lh_json_field_num(b, "peak", lh_json_getn(inv, "peak", NAN));
         lh_json_field_num(b, "baseline", lh_json_getn(inv, "baseline", NAN));
         lh_json_field_num(b, "iterations", lh_json_getn(w, "iterations", 0));
+        if (strcmp(lh_json_gets(inv, "kind", ""), "rate") == 0) {
+            lh_json_field_num(b, "rate_lo", lh_json_getn(inv, "slope_lo",
+                                                         NAN));
+            lh_json_field_num(b, "rate_hi", lh_json_getn(inv, "slope_hi",
+                                                         NAN));
+            const lh_json *rs = lh_json_get(inv, "rate_sites");
+            if (rs && rs->type == LH_JARR) {
+                lh_buf_puts(b, ",\"sites\":");
+                lh_json_write(b, rs);
+            }
+        }
         lh_json_field_str(b, "unit", lh_json_gets(inv, "unit", ""));
         lh_buf_putc(b, '}');
     }

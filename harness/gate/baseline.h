@@ -20,6 +20,16 @@
 #define LH_BASELINE_PER_ITER_PCT 50.0
 #define LH_BASELINE_PEAK_PCT 25.0
 
+/* A rate invariant (leak.rate) is compared on its rate alone (a counter's
+ * peak only says how long the run was): it may rise by 10% of the stored
+ * rate, and at least by half a unit per iteration (8 B for a rate in
+ * bytes, the smallest block; for GC cycles, one per phase) so that a rate
+ * of 0 does not fail on noise.
+ * It fails when the lower end of the run's interval is above that. */
+#define LH_BASELINE_RATE_PCT 10.0
+#define LH_BASELINE_RATE_FLOOR 0.5
+#define LH_BASELINE_RATE_FLOOR_BYTES 8.0
+
 /* The schema version lh_baseline_update writes and the only one read. */
 #define LH_BASELINE_SCHEMA 1
 

@@ -50,6 +50,7 @@ static lh_inv_kind kind_of(const char *name, const char **canon)
         { "baseline", LH_INV_BASELINE },
         { "bounded", LH_INV_BOUNDED },
         { "max_growth", LH_INV_MAX_GROWTH },
+        { "rate", LH_INV_RATE },
     };
     for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
         if (strcmp(kinds[i].name, name) == 0) {
@@ -151,6 +152,20 @@ int lh_workload_read(lua_State *L, int idx, lh_workload *w, lh_buf *err)
     }
     lua_pop(L, 1);
 
+    /* leak.lua checked the list: strings, at most LH_NOT_MINE_MAX. */
+    if (lua_getfield(L, idx, "not_mine") == LUA_TTABLE) {
+        lua_Integer len = (lua_Integer)lua_rawlen(L, -1);
+        for (lua_Integer i = 1; i <= len && w->not_mine.n < LH_NOT_MINE_MAX;
+             i++) {
+            if (lua_rawgeti(L, -1, i) == LUA_TSTRING)
+                snprintf(w->not_mine.prefix[w->not_mine.n++],
+                         sizeof w->not_mine.prefix[0], "%s",
+                         lua_tostring(L, -1));
+            lua_pop(L, 1);
+        }
+    }
+    lua_pop(L, 1);
+
     lua_getfield(L, idx, "settle");
     w->has_settle = lua_isfunction(L, -1);
     w->settle_disabled = lua_isboolean(L, -1) && !lua_toboolean(L, -1);
@@ -213,7 +228,8 @@ static int check_one(const lh_workload *w, const lh_invariant *inv,
     size_t need = lh_detect_min_samples(&inv->spec);
     if (need && (size_t)w->samples + 1 >= need)  /* + the baseline */
         return 0;
-    double alpha = inv->spec.alpha > 0 ? inv->spec.alpha : 0.001;
+    double alpha = inv->spec.alpha > 0 ? inv->spec.alpha
+                   : inv->spec.kind == LH_INV_RATE ? LH_RATE_ALPHA : 0.001;
     lh_buf_printf(err, "%s: workload '%s': samples = %d", w->source,
                   w->name, w->samples);
     if (w->samples_capped)
@@ -226,9 +242,10 @@ static int check_one(const lh_workload *w, const lh_invariant *inv,
         lh_buf_printf(err, "no number of samples reaches p < %g", alpha);
         return -1;
     }
-    lh_buf_printf(err, "its trend test needs at least %zu samples (%zu "
+    lh_buf_printf(err, "its %s needs at least %zu samples (%zu "
                   "with the baseline) to reach p < %g; use samples >= %zu",
-                  need - 1, need, alpha, need - 1);
+                  inv->spec.kind == LH_INV_RATE ? "interval of the median "
+                  "rate" : "trend test", need - 1, need, alpha, need - 1);
     if (w->iterations > 0 && (size_t)w->iterations < need - 1)
         lh_buf_printf(err, " and iterations >= %zu", need - 1);
     return -1;

@@ -56,6 +56,7 @@ typedef struct lh_workload {
     long sample_bytes;          /* heap sampling period in bytes */
     int has_goignore;           /* ignore_goroutines given */
     lh_goignore goignore;
+    lh_notmine not_mine;        /* more code that is not the user's */
     int ninvariants;
     lh_invariant inv[LH_MAX_INVARIANTS];
 } lh_workload;

@@ -6,7 +6,7 @@
  * definitions below win symbol lookup for every shared object, libc
  * included (strdup, fopen, ... call malloc through the PLT).  Each entry
  * point forwards to glibc's exported __libc_* implementation and, unless
- * the calling thread is suspended, adjusts three global counters.
+ * the calling thread is suspended, adds to the calling thread's counters.
  *
  * Rules this file keeps, because breaking any of them deadlocks or
  * recurses inside malloc:
@@ -15,9 +15,10 @@
  *   - thread-local state is initial-exec TLS, so reading it is a plain
  *     %fs-relative load and never goes through __tls_get_addr (which may
  *     allocate, and would then re-enter malloc);
- *   - counters are lock-free atomics with relaxed ordering: malloc may run
- *     in signal handlers of careless targets and under any lock a target
- *     holds, so it must not take one itself.
+ *   - counters are per-thread, written by their thread alone without a
+ *     lock prefix, and attaching a thread to its counters is lock-free:
+ *     malloc may run in signal handlers of careless targets and under any
+ *     lock a target holds, so it must not take one itself.
  *
  * Must be compiled with -fno-builtin, otherwise the compiler may recognise
  * the forwarding and size logic as the builtins they implement and fold a
@@ -27,6 +28,7 @@
 
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -57,25 +59,87 @@ extern void *__libc_valloc(size_t size);
 void cfree(void *p);
 
 /*
- * Counters.  live_allocs is not stored: it is total_allocs - total_frees,
- * which saves one locked instruction per call.  Each counter, and the hook
- * pointer that every call reads, sits on its own 128-byte block: 64 is the
- * line size, but Intel's adjacent-line prefetcher moves lines in pairs, so
- * 64 would still let a writer of one counter evict the hook pointer.
+ * Counters.  Each thread writes its own block of counters and nobody else
+ * writes it, so an update is a plain add to a line no other core wants: no
+ * lock prefix, no line bouncing between threads.  lh_heap_read sums every
+ * block.  live_bytes and live_allocs are not stored: they are the
+ * differences of the totals, so malloc and free make two adds each.  A
+ * block freed on another thread than the one that allocated it shows up
+ * as one block's alloc and another's free; only the sum means anything.
+ *
+ * On x86-64 the add is one `add` to memory: an instruction is never split
+ * by a signal, so a handler that mallocs on the same thread cannot lose
+ * an update (a load, add, store in C could).  Elsewhere it is a relaxed
+ * atomic add: its own line, uncontended, but a locked instruction.
+ *
+ * Blocks live in chunks mapped with the raw syscall and are never
+ * unmapped; chunks form a push-only list (lock-free: CAS on the head), so
+ * attaching, reading, fork and signal handlers never wait for a lock.  A
+ * thread takes a free block at its first counted call (CAS on `owned`)
+ * and gives it back from a pthread key destructor when it exits; the next
+ * thread to attach takes it over, counts and all, so a dead thread's
+ * counts are never lost and never need folding anywhere.  What a thread
+ * allocates or frees after its destructor ran (other keys' destructors,
+ * in later rounds) goes to one shared block with locked adds.  A thread
+ * whose destructor cannot be registered keeps its block for good (exact,
+ * a block wasted).  After fork the child's copies of the other threads'
+ * blocks keep their counts (their memory is in the child too) and stay
+ * owned; nothing runs their destructors.
  */
 #define LH_LINE 128
 
-static struct {
-    _Alignas(LH_LINE) _Atomic int64_t v;
-} live_bytes;
+/* The rare paths out of malloc and free.  (Not preserve_most, which
+ * would spare the fast paths a register save or two: under valgrind it
+ * corrupted the usable sizes returned through it.) */
+#define LH_SLOW __attribute__((noinline, cold))
 
-static struct {
-    _Alignas(LH_LINE) _Atomic uint64_t v;
-} total_allocs, total_frees;
+typedef struct tc_block {
+    _Alignas(LH_LINE) uint64_t allocs;  /* written by the owner only */
+    uint64_t frees;
+    uint64_t alloc_bytes;
+    uint64_t free_bytes;
+    int owned;                  /* __atomic: 1 while a thread has it */
+} tc_block;
 
+#define TC_CHUNK_BLOCKS 31      /* with the header: 32 lines of 128 B */
+
+/* Blocks are handed out in order, so a read sums only the first `used`
+ * (one or two in a process with one or two threads: a read costs a few
+ * loads, as the fuzz oracle's two per input need). */
+typedef struct tc_chunk {
+    _Alignas(LH_LINE) struct tc_chunk *next;
+    int used;                   /* __atomic: blocks ever handed out */
+    tc_block b[TC_CHUNK_BLOCKS];
+} tc_chunk;
+
+static tc_chunk *tc_head;       /* __atomic; push only */
+
+/* Counts of threads past their destructor; locked adds (rare). */
+static tc_block tc_late;
+
+static _Thread_local tc_block *tc_mine
+    __attribute__((tls_model("initial-exec")));
+/* 1 once this thread's destructor has run. */
+static _Thread_local int tc_exited
+    __attribute__((tls_model("initial-exec")));
+
+/* 0 not yet, 1 being created, 2 ready, 3 failed (no destructors). */
+static int tc_key_state;
+static pthread_key_t tc_key;
+
+/* Read by every call, written rarely: a line of its own. */
 static struct {
     _Alignas(LH_LINE) _Atomic(lh_alloc_hook) fn;
+    const _Atomic uint8_t *_Atomic filter;
 } alloc_hook;
+
+/* Bytes until this thread's next allocation hook (lh_heap_sample_in). */
+static _Thread_local int64_t sample_left
+    __attribute__((tls_model("initial-exec")));
+
+/* Usable size: 1 when the chunk header may be read directly (checked at
+ * start-up against malloc_usable_size, see usable_init). */
+static int fast_usable;
 
 /*
  * Per-thread "do not count" depth.  lh_heap_suspend raises it, and so does
@@ -93,6 +157,198 @@ static inline int counting(void)
     return __builtin_expect(quiet_depth == 0, 1);
 }
 
+static inline void tc_add(uint64_t *c, uint64_t v)
+{
+#if defined(__x86_64__)
+    __asm__ volatile("addq %1, %0" : "+m"(*c) : "er"(v));
+#else
+    __atomic_fetch_add(c, v, __ATOMIC_RELAXED);
+#endif
+}
+
+/* The key destructor, at thread exit: the block, counts and all, goes
+ * back for the next thread; this thread counts in tc_late from now on. */
+static void tc_release(void *b)
+{
+    tc_block *blk = b;
+    if (tc_mine == blk) {
+        tc_mine = NULL;
+        tc_exited = 1;
+    }
+    __atomic_store_n(&blk->owned, 0, __ATOMIC_RELEASE);
+}
+
+/* Arms this thread's destructor.  The key is made by the first thread to
+ * attach (pthread_key_create does not allocate).  A key past glibc's
+ * first 32 would make pthread_setspecific calloc (and glibc free it at
+ * thread exit, behind the counters): such a key is not used. */
+static void tc_arm(tc_block *b)
+{
+    int st = __atomic_load_n(&tc_key_state, __ATOMIC_ACQUIRE);
+    if (st == 0) {
+        int zero = 0;
+        if (__atomic_compare_exchange_n(&tc_key_state, &zero, 1, 0,
+                                        __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE)) {
+            st = pthread_key_create(&tc_key, tc_release) == 0 &&
+                 tc_key < 32 ? 2 : 3;
+            __atomic_store_n(&tc_key_state, st, __ATOMIC_RELEASE);
+        } else {
+            st = zero;
+        }
+    }
+    if (st == 2)
+        pthread_setspecific(tc_key, b);
+}
+
+/* A block given back by an exited thread, else a fresh one.  A fresh
+ * block is claimed by its owned flag first and counted in `used` after:
+ * `used` may briefly lag (a reader misses a block that holds nothing
+ * yet), never lead. */
+static tc_block *tc_take(void)
+{
+    tc_chunk *head = __atomic_load_n(&tc_head, __ATOMIC_ACQUIRE);
+    for (int fresh = 0; fresh < 2; fresh++)
+        for (tc_chunk *c = head; c; c = c->next) {
+            int used = __atomic_load_n(&c->used, __ATOMIC_ACQUIRE);
+            int lo = fresh ? used : 0, hi = fresh ? TC_CHUNK_BLOCKS : used;
+            for (int i = lo; i < hi; i++) {
+                int zero = 0;
+                if (__atomic_load_n(&c->b[i].owned, __ATOMIC_RELAXED) ||
+                    !__atomic_compare_exchange_n(&c->b[i].owned, &zero, 1, 0,
+                                                 __ATOMIC_ACQUIRE,
+                                                 __ATOMIC_RELAXED))
+                    continue;
+                /* Raise used past i (others may be raising it too). */
+                int u = __atomic_load_n(&c->used, __ATOMIC_RELAXED);
+                while (u < i + 1 &&
+                       !__atomic_compare_exchange_n(&c->used, &u, i + 1, 1,
+                                                    __ATOMIC_RELEASE,
+                                                    __ATOMIC_RELAXED))
+                    ;
+                return &c->b[i];
+            }
+        }
+    /* Every argument as wide as the kernel reads it: syscall() is
+     * variadic. */
+    tc_chunk *c = (tc_chunk *)syscall(SYS_mmap, (void *)NULL,
+                                      (size_t)sizeof *c,
+                                      (long)(PROT_READ | PROT_WRITE),
+                                      (long)(MAP_PRIVATE | MAP_ANONYMOUS),
+                                      (long)-1, (long)0);
+    if (c == MAP_FAILED)
+        return NULL;
+    c->b[0].owned = 1;
+    c->used = 1;
+    c->next = __atomic_load_n(&tc_head, __ATOMIC_RELAXED);
+    while (!__atomic_compare_exchange_n(&tc_head, &c->next, c, 1,
+                                        __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+        ;
+    return &c->b[0];
+}
+
+/* The slow path of the first counted call on a thread. */
+LH_SLOW
+static void tc_count_slow(int is_free, uint64_t bytes)
+{
+    tc_block *b = NULL;
+    if (!tc_exited) {
+        int saved = errno;
+        b = tc_take();
+        if (b && tc_mine) {
+            /* A signal handler attached this thread meanwhile. */
+            __atomic_store_n(&b->owned, 0, __ATOMIC_RELEASE);
+            b = tc_mine;
+        } else if (b) {
+            tc_mine = b;
+            tc_arm(b);
+        }
+        errno = saved;
+    }
+    if (b) {
+        tc_add(is_free ? &b->frees : &b->allocs, 1);
+        tc_add(is_free ? &b->free_bytes : &b->alloc_bytes, bytes);
+    } else {
+        /* Past the destructor, or no memory for a block. */
+        __atomic_fetch_add(is_free ? &tc_late.frees : &tc_late.allocs, 1,
+                           __ATOMIC_RELAXED);
+        __atomic_fetch_add(is_free ? &tc_late.free_bytes
+                                   : &tc_late.alloc_bytes,
+                           bytes, __ATOMIC_RELAXED);
+    }
+}
+
+static inline void count_alloc(size_t usable)
+{
+    tc_block *b = tc_mine;
+    if (__builtin_expect(b == NULL, 0)) {
+        tc_count_slow(0, usable);
+        return;
+    }
+    tc_add(&b->allocs, 1);
+    tc_add(&b->alloc_bytes, usable);
+}
+
+static inline void count_free(size_t usable)
+{
+    tc_block *b = tc_mine;
+    if (__builtin_expect(b == NULL, 0)) {
+        tc_count_slow(1, usable);
+        return;
+    }
+    tc_add(&b->frees, 1);
+    tc_add(&b->free_bytes, usable);
+}
+
+/*
+ * malloc_usable_size of a block from __libc_malloc and friends, from the
+ * chunk header glibc keeps in the word before it: the chunk size (low 3
+ * bits are flags) less the header, less one more word for a block mapped
+ * on its own (IS_MMAPPED, bit 1), as glibc's musable() computes it for a
+ * live chunk.  malloc_usable_size itself is a call through the PLT and
+ * checks we do not need on every malloc and free.  usable_init compares
+ * the two on blocks of many sizes, mapped ones included, at start-up, and
+ * keeps the library call if they ever differ (another allocator, memory
+ * tagging, a changed layout).
+ */
+LH_SLOW
+static size_t usable_slow(void *p)
+{
+    return malloc_usable_size(p);
+}
+
+static inline size_t usable_size(void *p)
+{
+    if (__builtin_expect(fast_usable, 1)) {
+        size_t h = ((const size_t *)p)[-1];
+        return (h & ~(size_t)7) - ((h & 2) ? 2 : 1) * sizeof(size_t);
+    }
+    return usable_slow(p);
+}
+
+__attribute__((constructor))
+static void usable_init(void)
+{
+    static const size_t sizes[] = { 0, 1, 8, 24, 25, 100, 512, 1000, 4096,
+                                    70000, 200000, 1 << 20, 4 << 20 };
+    /* First without touching a header: glibc's smallest chunk holds 3
+     * words.  Under valgrind __libc_malloc is valgrind's, which reports
+     * the size asked for, and reading before a block is an error. */
+    void *p = __libc_malloc(1);
+    int ok = p && malloc_usable_size(p) == 3 * sizeof(size_t);
+    __libc_free(p);
+    fast_usable = ok;
+    for (size_t i = 0; ok && i < sizeof sizes / sizeof *sizes; i++) {
+        void *q = __libc_memalign(64, sizes[i]);
+        p = __libc_malloc(sizes[i]);
+        ok = p && q && usable_size(p) == malloc_usable_size(p) &&
+             usable_size(q) == malloc_usable_size(q);
+        __libc_free(p);
+        __libc_free(q);
+    }
+    fast_usable = ok;
+}
+
 static inline lh_alloc_hook current_hook(void)
 {
     /* Acquire pairs with the release in lh_heap_set_hook, so whatever the
@@ -100,29 +356,43 @@ static inline lh_alloc_hook current_hook(void)
     return atomic_load_explicit(&alloc_hook.fn, memory_order_acquire);
 }
 
-/* Kept out of line: the hook is the rare case and must not bloat the
- * forwarding functions. */
-__attribute__((noinline, cold))
-/* Inline and without an errno save: it runs on every counted call while
- * a hook is set.  free promises (since glibc 2.33) not to change errno, so
+/* Without an errno save: it runs on every sampled call while a hook is
+ * set.  free promises (since glibc 2.33) not to change errno, so
  * the hook must preserve it itself (heapsites.c does, on its slow paths). */
-static inline void run_hook(lh_alloc_hook hook, void *p, size_t usable,
-                            int is_free)
+LH_SLOW
+static void run_hook(lh_alloc_hook hook, void *p, size_t usable,
+                     int is_free)
 {
     quiet_depth++;
     hook(p, usable, is_free);
     quiet_depth--;
 }
 
+/* The hook for an allocation, when this thread's countdown runs out. */
+static inline void hook_alloc(lh_alloc_hook hook, void *p, size_t usable)
+{
+    sample_left -= (int64_t)usable;
+    if (__builtin_expect(sample_left <= 0, 0))
+        run_hook(hook, p, usable, 0);
+}
+
+/* The hook for a free, when the owner's filter may hold p. */
+static inline void hook_free(lh_alloc_hook hook, void *p, size_t usable)
+{
+    const _Atomic uint8_t *f = atomic_load_explicit(&alloc_hook.filter,
+                                                    memory_order_relaxed);
+    if (!f || __builtin_expect(atomic_load_explicit(
+                   &f[lh_heap_filter_slot(p)], memory_order_relaxed) != 0, 0))
+        run_hook(hook, p, usable, 1);
+}
+
 static inline void note_alloc(void *p)
 {
-    size_t usable = malloc_usable_size(p);
-    atomic_fetch_add_explicit(&live_bytes.v, (int64_t)usable,
-                              memory_order_relaxed);
-    atomic_fetch_add_explicit(&total_allocs.v, 1, memory_order_relaxed);
+    size_t usable = usable_size(p);
+    count_alloc(usable);
     lh_alloc_hook hook = current_hook();
     if (hook)
-        run_hook(hook, p, usable, 0);
+        hook_alloc(hook, p, usable);
 }
 
 /* Called before the block is released: the usable size must be read while
@@ -130,13 +400,11 @@ static inline void note_alloc(void *p)
  * thread can be handed the same address. */
 static inline void note_free(void *p)
 {
-    size_t usable = malloc_usable_size(p);
+    size_t usable = usable_size(p);
     lh_alloc_hook hook = current_hook();
     if (hook)
-        run_hook(hook, p, usable, 1);
-    atomic_fetch_sub_explicit(&live_bytes.v, (int64_t)usable,
-                              memory_order_relaxed);
-    atomic_fetch_add_explicit(&total_frees.v, 1, memory_order_relaxed);
+        hook_free(hook, p, usable);
+    count_free(usable);
 }
 
 /* Every allocating entry point ends here.  NULL (failure) counts nothing. */
@@ -160,31 +428,26 @@ static void *counted_realloc(void *p, size_t size)
     if (!counting())
         return __libc_realloc(p, size);
 
-    size_t old_usable = malloc_usable_size(p);
+    size_t old_usable = usable_size(p);
     lh_alloc_hook hook = current_hook();
     if (hook)
-        run_hook(hook, p, old_usable, 1);
+        hook_free(hook, p, old_usable);
 
     void *q = __libc_realloc(p, size);
     if (q) {
         /* A resize is a free of the old block plus an allocation of the
          * new one, in the totals as for the hook; live_allocs (the
          * difference) does not move. */
-        size_t new_usable = malloc_usable_size(q);
-        atomic_fetch_add_explicit(&live_bytes.v,
-                                  (int64_t)new_usable - (int64_t)old_usable,
-                                  memory_order_relaxed);
-        atomic_fetch_add_explicit(&total_allocs.v, 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&total_frees.v, 1, memory_order_relaxed);
+        size_t new_usable = usable_size(q);
+        count_free(old_usable);
+        count_alloc(new_usable);
         if (hook)
-            run_hook(hook, q, new_usable, 0);
+            hook_alloc(hook, q, new_usable);
     } else if (size == 0) {
         /* glibc's realloc(p, 0) frees p and returns NULL. */
-        atomic_fetch_sub_explicit(&live_bytes.v, (int64_t)old_usable,
-                                  memory_order_relaxed);
-        atomic_fetch_add_explicit(&total_frees.v, 1, memory_order_relaxed);
+        count_free(old_usable);
     } else if (hook) {
-        run_hook(hook, p, old_usable, 0);
+        hook_alloc(hook, p, old_usable);
     }
     return q;
 }
@@ -290,18 +553,50 @@ LH_EXPORT void *pvalloc(size_t size)
 
 void lh_heap_read(lh_heap_stats *out)
 {
-    /* Frees first: a block whose free we see was allocated before, so
-     * under concurrent traffic live_allocs errs high rather than going
-     * transiently negative. */
-    uint64_t frees = atomic_load_explicit(&total_frees.v,
-                                          memory_order_relaxed);
-    uint64_t allocs = atomic_load_explicit(&total_allocs.v,
-                                           memory_order_relaxed);
-    out->live_bytes = atomic_load_explicit(&live_bytes.v,
-                                           memory_order_relaxed);
+    /* Frees first, all blocks, then allocations: a block whose free we
+     * see was allocated before, so under concurrent traffic live counts
+     * err high rather than going transiently negative. */
+    uint64_t frees = __atomic_load_n(&tc_late.frees, __ATOMIC_RELAXED);
+    uint64_t free_bytes = __atomic_load_n(&tc_late.free_bytes,
+                                          __ATOMIC_RELAXED);
+    tc_chunk *head = __atomic_load_n(&tc_head, __ATOMIC_ACQUIRE);
+    for (tc_chunk *c = head; c; c = c->next)
+        for (int i = 0, n = __atomic_load_n(&c->used, __ATOMIC_ACQUIRE);
+             i < n; i++) {
+            frees += __atomic_load_n(&c->b[i].frees, __ATOMIC_RELAXED);
+            free_bytes += __atomic_load_n(&c->b[i].free_bytes,
+                                          __ATOMIC_RELAXED);
+        }
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    uint64_t allocs = __atomic_load_n(&tc_late.allocs, __ATOMIC_RELAXED);
+    uint64_t alloc_bytes = __atomic_load_n(&tc_late.alloc_bytes,
+                                           __ATOMIC_RELAXED);
+    /* From the same head: a chunk pushed since holds nothing yet that
+     * the frees above could have seen. */
+    for (tc_chunk *c = head; c; c = c->next)
+        for (int i = 0, n = __atomic_load_n(&c->used, __ATOMIC_ACQUIRE);
+             i < n; i++) {
+            allocs += __atomic_load_n(&c->b[i].allocs, __ATOMIC_RELAXED);
+            alloc_bytes += __atomic_load_n(&c->b[i].alloc_bytes,
+                                           __ATOMIC_RELAXED);
+        }
+    out->live_bytes = (int64_t)(alloc_bytes - free_bytes);
     out->live_allocs = (int64_t)(allocs - frees);
     out->total_allocs = allocs;
     out->total_frees = frees;
+    out->total_alloc_bytes = alloc_bytes;
+}
+
+void lh_heap_blocks(int *owned, int *made)
+{
+    *owned = *made = 0;
+    for (tc_chunk *c = __atomic_load_n(&tc_head, __ATOMIC_ACQUIRE); c;
+         c = c->next)
+        for (int i = 0, n = __atomic_load_n(&c->used, __ATOMIC_ACQUIRE);
+             i < n; i++) {
+            (*made)++;
+            *owned += __atomic_load_n(&c->b[i].owned, __ATOMIC_RELAXED);
+        }
 }
 
 void lh_heap_suspend(void)
@@ -317,9 +612,19 @@ void lh_heap_resume(void)
         quiet_depth--;
 }
 
-void lh_heap_set_hook(lh_alloc_hook hook)
+void lh_heap_set_hook(lh_alloc_hook hook, const _Atomic uint8_t *filter)
 {
+    /* The filter before the hook: a caller that sees the new hook sees
+     * its filter.  (One that sees the old hook and the new filter only
+     * calls the old hook for more or fewer frees, as it would have a
+     * moment earlier.) */
+    atomic_store_explicit(&alloc_hook.filter, filter, memory_order_relaxed);
     atomic_store_explicit(&alloc_hook.fn, hook, memory_order_release);
+}
+
+void lh_heap_sample_in(int64_t bytes)
+{
+    sample_left = bytes;
 }
 
 int lh_heap_interposed(void)

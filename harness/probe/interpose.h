@@ -6,7 +6,8 @@
  * posix_memalign, aligned_alloc, memalign, valloc and pvalloc in the
  * leakhound executable (linked with --export-dynamic), so every library the
  * worker dlopens allocates through them.  Each call forwards to glibc's
- * __libc_* entry points and updates lock-free counters.  Sizes are counted as
+ * __libc_* entry points and adds to the calling thread's own counters
+ * (no lock, no shared write; reads sum all threads').  Sizes are counted as
  * malloc_usable_size() of the block, which is what the allocator really
  * holds; malloc_usable_size keeps glibc's semantics.
  *
@@ -26,15 +27,23 @@ typedef struct lh_heap_stats {
     int64_t live_allocs;    /* number of such blocks */
     uint64_t total_allocs;  /* allocations since start */
     uint64_t total_frees;   /* frees since start */
+    uint64_t total_alloc_bytes; /* usable bytes allocated since start (a
+                                   realloc counts its new block's) */
 } lh_heap_stats;
 /* A successful realloc of a live block counts as one free plus one
  * allocation (live_allocs unchanged, live_bytes by the size difference);
  * realloc(NULL, n) is an allocation, realloc(p, 0) a free, and a failed
- * call of any kind changes nothing.  live_allocs is total_allocs minus
- * total_frees. */
+ * call of any kind changes nothing (total_alloc_bytes grows by the new
+ * block's usable size).  live_allocs is total_allocs minus total_frees;
+ * the counts of a thread that exited stay in every total. */
 
-/* A consistent-enough snapshot (each counter read atomically). */
+/* A consistent-enough snapshot: each counter read atomically, frees
+ * before allocations, exact whenever no other thread is allocating. */
 void lh_heap_read(lh_heap_stats *out);
+
+/* Per-thread counter blocks: held by live threads, and ever handed out
+ * (an exited thread's block goes to the next new thread).  For tests. */
+void lh_heap_blocks(int *owned, int *made);
 
 /* Per-thread, nestable: while suspended, this thread's malloc-family calls
  * are not counted (both allocation and free).  For harness code that calls
@@ -46,24 +55,45 @@ void lh_heap_read(lh_heap_stats *out);
 void lh_heap_suspend(void);
 void lh_heap_resume(void);
 
-/* Allocation-site attribution (diag/heapsites.c): when set, called
- * after each counted allocation and before each counted free.
+/* Allocation-site attribution (diag/heapsites.c): a sampling hook.  The
+ * interposer makes the sampling decisions itself, from thread-local state
+ * and a filter only the hook's owner writes, so an unsampled call neither
+ * calls anything nor writes anything shared:
+ *  - after a counted allocation, the hook is called when this thread's
+ *    countdown of bytes (lh_heap_sample_in) has run out, i.e. is <= 0
+ *    once the block's usable size is subtracted: a thread that never sets
+ *    it has the hook called for every allocation;
+ *  - before a counted free, it is called when filter is NULL, or when
+ *    filter[lh_heap_filter_slot(p)] is non-zero (the owner's count of
+ *    live samples hashing there: it must be raised before the sampled
+ *    block can reach another thread, i.e. inside the hook).
  *  - usable is malloc_usable_size(p), the amount counted.
  *  - A realloc reports the old block's free before glibc runs (its address
  *    may be reused at once) and the new block's allocation after; if the
- *    realloc fails, the old block is reported allocated again.
+ *    realloc fails, the old block is offered as an allocation again (to
+ *    the countdown, as any allocation).
  *  - While the hook runs, this thread is suspended: its own malloc calls
  *    are neither counted nor hooked (use lh_raw_* for memory it keeps).
  *  - The hook must leave errno as it found it (it runs inside free, which
- *    does not change errno); it is not saved around the call, which runs
- *    on every counted allocation.  NULL removes it; setting is atomic
- *    (release), and the hook may still run on other threads briefly after
- *    it has been replaced.
+ *    does not change errno); it is not saved around the call.  NULL
+ *    removes it; setting is atomic (release), and the hook may still run
+ *    on other threads briefly after it has been replaced.
  *  - glibc declares malloc/free `leaf`: state the hook writes must not be
  *    relied on by code in the same file as the malloc call unless it is
  *    atomic or volatile. */
 typedef void (*lh_alloc_hook)(void *p, size_t usable, int is_free);
-void lh_heap_set_hook(lh_alloc_hook hook);
+#define LH_HEAP_FILTER_BITS 16
+void lh_heap_set_hook(lh_alloc_hook hook, const _Atomic uint8_t *filter);
+
+/* This thread's next allocation hook after `bytes` more usable bytes
+ * (the hook calls it to draw its next gap; 0: at the next allocation). */
+void lh_heap_sample_in(int64_t bytes);
+
+static inline size_t lh_heap_filter_slot(const void *p)
+{
+    return (size_t)((((uint64_t)(uintptr_t)p >> 4) *
+                     0x9e3779b97f4a7c15ull) >> (64 - LH_HEAP_FILTER_BITS));
+}
 
 /* 1 when a malloc and a free through the public symbols reach the
  * counters; 0 when something replaced them in the executable (valgrind

@@ -21,24 +21,40 @@ static const struct {
     const char *unit;
     int cheap;
     double slack;
+    int counter;
 } builtin[LH_M_BUILTIN_COUNT] = {
-    [LH_M_HEAP_LIVE_BYTES] = { "heap.live_bytes", "B", 1, 0 },
-    [LH_M_HEAP_LIVE_ALLOCS] = { "heap.live_allocs", "allocs", 1, 0 },
+    [LH_M_HEAP_LIVE_BYTES] = { "heap.live_bytes", "B", 1, 0, 0 },
+    [LH_M_HEAP_LIVE_ALLOCS] = { "heap.live_allocs", "allocs", 1, 0, 0 },
     /* RSS moves with the allocator's caching; only growth well beyond a
      * few arenas' worth means something. */
-    [LH_M_PROC_RSS_BYTES] = { "proc.rss_bytes", "B", 1, 8 << 20 },
-    [LH_M_PROC_FDS] = { "proc.fds", "fds", 1, 0 },
-    [LH_M_PROC_THREADS] = { "proc.threads", "threads", 1, 0 },
-    [LH_M_PROC_MAPS] = { "proc.maps", "maps", 0, 8 },
-    [LH_M_GO_GOROUTINES] = { "go.goroutines", "goroutines", 1, 0 },
+    [LH_M_PROC_RSS_BYTES] = { "proc.rss_bytes", "B", 1, 8 << 20, 0 },
+    [LH_M_PROC_FDS] = { "proc.fds", "fds", 1, 0, 0 },
+    [LH_M_PROC_THREADS] = { "proc.threads", "threads", 1, 0, 0 },
+    [LH_M_PROC_MAPS] = { "proc.maps", "maps", 0, 8, 0 },
+    [LH_M_GO_GOROUTINES] = { "go.goroutines", "goroutines", 1, 0, 0 },
     /* Clean Go code creeps by a few bytes per call while the runtime's
      * own structures warm up; demand growth well above that. */
-    [LH_M_GO_HEAP_LIVE_BYTES] = { "go.heap_live_bytes", "B", 0, 256 << 10 },
-    [LH_M_GO_HEAP_OBJECTS] = { "go.heap_objects", "objects", 0, 2000 },
-    [LH_M_GO_GC_CYCLES] = { "go.gc_cycles", "cycles", 0, 0 },
-    [LH_M_MMAP_LIVE_BYTES] = { "mmap.live_bytes", "B", 1, 0 },
-    [LH_M_MMAP_LIVE_MAPS] = { "mmap.live_maps", "maps", 1, 0 },
+    [LH_M_GO_HEAP_LIVE_BYTES] = { "go.heap_live_bytes", "B", 0, 256 << 10,
+                                  0 },
+    [LH_M_GO_HEAP_OBJECTS] = { "go.heap_objects", "objects", 0, 2000, 0 },
+    [LH_M_GO_GC_CYCLES] = { "go.gc_cycles", "cycles", 0, 0, 0 },
+    [LH_M_MMAP_LIVE_BYTES] = { "mmap.live_bytes", "B", 1, 0, 0 },
+    [LH_M_MMAP_LIVE_MAPS] = { "mmap.live_maps", "maps", 1, 0, 0 },
+    /* Counters: not cheap, so the fuzz oracle never reads them around an
+     * input as if their rise were growth. */
+    [LH_M_HEAP_ALLOCS] = { "heap.allocs", "allocs", 0, 0, 1 },
+    [LH_M_HEAP_ALLOC_BYTES] = { "heap.alloc_bytes", "B", 0, 0, 1 },
+    [LH_M_GO_ALLOCS] = { "go.allocs", "objects", 0, 0, 1 },
+    [LH_M_GO_ALLOC_BYTES] = { "go.alloc_bytes", "B", 0, 0, 1 },
+    [LH_M_GO_GC_AUTO_CYCLES] = { "go.gc_auto_cycles", "cycles", 0, 0, 1 },
 };
+
+/* The Go probe's counters need rates.go's export (older probes lack it). */
+static int go_counter(int i)
+{
+    return i == LH_M_GO_ALLOCS || i == LH_M_GO_ALLOC_BYTES ||
+           i == LH_M_GO_GC_AUTO_CYCLES;
+}
 
 static void kept_open_all(void);
 
@@ -51,6 +67,14 @@ const char *lh_metric_unit(const char *name)
         if (strcmp(builtin[i].name, name) == 0)
             return builtin[i].unit;
     return "";
+}
+
+int lh_metric_is_counter(const char *name)
+{
+    for (int i = 0; i < LH_M_BUILTIN_COUNT; i++)
+        if (strcmp(builtin[i].name, name) == 0)
+            return builtin[i].counter;
+    return 0;
 }
 
 int lh_metric_name_valid(const char *name)
@@ -69,6 +93,8 @@ void lh_probes_init(lh_probes *p, lh_target *target)
     p->target = target;
     p->n = LH_M_BUILTIN_COUNT + ng;
     p->metrics = lh_xcalloc(p->n, sizeof *p->metrics);
+    p->excluding = 0;
+    memset(p->offset, 0, sizeof p->offset);
     int has_go = target && target->has_go;
     heap_replaced = !lh_heap_interposed();
     for (int i = 0; i < LH_M_BUILTIN_COUNT; i++) {
@@ -77,7 +103,10 @@ void lh_probes_init(lh_probes *p, lh_target *target)
         m->unit = builtin[i].unit;
         m->cheap = builtin[i].cheap;
         m->default_slack = builtin[i].slack;
+        m->counter = builtin[i].counter;
         m->available = strncmp(m->name, "go.", 3) != 0 || has_go;
+        if (go_counter(i) && has_go && !target->go.alloc_counters)
+            m->available = 0;
         /* heap.* would read a flat line where the allocator is foreign,
          * or where malloc does not reach the interposer (valgrind) */
         if (strncmp(m->name, "heap.", 5) == 0 &&
@@ -125,6 +154,14 @@ void lh_probes_explain(const lh_probes *p, const char *name, char *buf,
                  "leakhound's in this process (replaced by a tool such as "
                  "valgrind: give it "
                  "--soname-synonyms=somalloc=nouserintercepts)", name);
+    } else if (strncmp(name, "go.", 3) == 0 && p->target &&
+               p->target->has_go && lh_probes_find(p, name) >= 0 &&
+               go_counter(lh_probes_find(p, name))) {
+        snprintf(buf, len,
+                 "metric '%s' is not available: target '%s' links an older "
+                 "leakhound Go probe without allocation counters (no "
+                 "leakhound_go_alloc_counters symbol); rebuild it against "
+                 "this leakhound's targets/go/probe", name, lib);
     } else if (strncmp(name, "go.", 3) == 0 &&
                lh_probes_find(p, name) >= 0) {
         snprintf(buf, len,
@@ -427,6 +464,49 @@ static double read_maps(void)
     return n < 0 ? NAN : (double)lines;
 }
 
+/* A counter's raw value (NaN when unavailable or not provided). */
+static double read_counter(const lh_probes *p, int index)
+{
+    if (!p->metrics[index].available)
+        return NAN;
+    if (index == LH_M_HEAP_ALLOCS || index == LH_M_HEAP_ALLOC_BYTES) {
+        lh_heap_stats hs;
+        lh_heap_read(&hs);
+        return (double)(index == LH_M_HEAP_ALLOCS ? hs.total_allocs
+                                                  : hs.total_alloc_bytes);
+    }
+    int64_t go[3] = { -1, -1, -1 };
+    p->target->go.alloc_counters(go);
+    int64_t v = go[index - LH_M_GO_ALLOCS];
+    return v < 0 ? NAN : (double)v;
+}
+
+/* Only the interposer's counters are excluded: the Go runtime counts a
+ * small-object span's free slots as allocated when a P takes it and gives
+ * them back when the span is released (at GC), so its counts are exact
+ * only right after a GC -- at the sample, not before the settle.  What the
+ * settle itself allocates in Go (a few objects) stays in the phase. */
+void lh_probes_exclude_begin(lh_probes *p)
+{
+    if (p->excluding)
+        return;
+    for (int i = LH_M_HEAP_ALLOCS; i <= LH_M_HEAP_ALLOC_BYTES; i++)
+        p->held[i] = read_counter(p, i);
+    p->excluding = 1;
+}
+
+void lh_probes_exclude_end(lh_probes *p)
+{
+    if (!p->excluding)
+        return;
+    for (int i = LH_M_HEAP_ALLOCS; i <= LH_M_HEAP_ALLOC_BYTES; i++) {
+        double now = read_counter(p, i);
+        if (isfinite(now) && isfinite(p->held[i]))
+            p->offset[i] += now - p->held[i];
+    }
+    p->excluding = 0;
+}
+
 double lh_probes_read(const lh_probes *p, int index)
 {
     if (index < 0 || (size_t)index >= p->n || !p->metrics[index].available)
@@ -455,6 +535,14 @@ double lh_probes_read(const lh_probes *p, int index)
     case LH_M_MMAP_LIVE_MAPS:
         lh_mmap_read(&ms);
         return (double)ms.live_maps;
+    case LH_M_HEAP_ALLOCS:
+    case LH_M_HEAP_ALLOC_BYTES:
+    case LH_M_GO_ALLOCS:
+    case LH_M_GO_ALLOC_BYTES:
+    case LH_M_GO_GC_AUTO_CYCLES:
+        if (p->excluding && !go_counter(index))
+            return p->held[index] - p->offset[index];
+        return read_counter(p, index) - p->offset[index];
     case LH_M_GO_GOROUTINES:
         return (double)p->target->go.goroutines();
     case LH_M_GO_HEAP_LIVE_BYTES:

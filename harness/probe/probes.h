@@ -9,6 +9,13 @@
  *                                         the Go probe, when linked
  *   target.NAME                           the target's gauges
  *
+ * Counters (cumulative: work done since start, judged as a rate per
+ * iteration by leak.rate, never as a level):
+ *   heap.allocs, heap.alloc_bytes         the interposer's totals
+ *   go.allocs, go.alloc_bytes, go.gc_auto_cycles
+ *                                         the Go probe's runtime/metrics
+ *                                         (rates.go), when it has them
+ *
  * Probes know nothing of Lua or of the detector.
  */
 #ifndef LEAKHOUND_PROBES_H
@@ -31,6 +38,11 @@ enum {
     LH_M_GO_GC_CYCLES,
     LH_M_MMAP_LIVE_BYTES,
     LH_M_MMAP_LIVE_MAPS,
+    LH_M_HEAP_ALLOCS,
+    LH_M_HEAP_ALLOC_BYTES,
+    LH_M_GO_ALLOCS,
+    LH_M_GO_ALLOC_BYTES,
+    LH_M_GO_GC_AUTO_CYCLES,
     LH_M_BUILTIN_COUNT,     /* target gauges follow */
 };
 
@@ -40,12 +52,19 @@ typedef struct lh_metric {
     int available;          /* 0: known but absent (no Go probe) */
     int cheap;              /* cheap enough to read around every input */
     double default_slack;   /* absolute slack for stable/baseline */
+    int counter;            /* cumulative: judged as a rate (leak.rate) */
 } lh_metric;
 
 typedef struct lh_probes {
     lh_target *target;      /* may be NULL */
     size_t n;
     lh_metric *metrics;
+    /* Counters leave out the work done while the harness settles and
+     * samples (a forced GC, the probes' own reads): see
+     * lh_probes_exclude_begin. */
+    int excluding;
+    double held[LH_M_BUILTIN_COUNT];    /* raw counters at its begin */
+    double offset[LH_M_BUILTIN_COUNT];  /* excluded so far */
 } lh_probes;
 
 /* Builds the metric table for a target (NULL: builtins only). */
@@ -67,6 +86,17 @@ void lh_probes_quiesce(const lh_probes *p);
 
 /* Read every available metric into out[0..n) (unavailable ones: NaN). */
 void lh_probes_read_all(const lh_probes *p, double *out);
+
+/* Between a phase's last step and the sample after it, the harness
+ * settles (Go: runtime.GC twice) and reads probes, which allocate: not
+ * the workload's work.  From begin to end the counter metrics read their
+ * value at begin, and what they count meanwhile is subtracted for good.
+ * begin while excluding is a no-op. */
+void lh_probes_exclude_begin(lh_probes *p);
+void lh_probes_exclude_end(lh_probes *p);
+
+/* Is name a counter metric (heap.allocs, go.alloc_bytes, ...)? */
+int lh_metric_is_counter(const char *name);
 
 /* Read one metric now (no settle). */
 double lh_probes_read(const lh_probes *p, int index);

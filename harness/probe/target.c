@@ -250,6 +250,8 @@ static void find_go_probe(lh_target *t)
         sym(t->handle, "leakhound_go_goroutine_stacks");
     *(void **)&t->go.heap_profile =
         sym(t->handle, "leakhound_go_heap_profile");
+    *(void **)&t->go.alloc_counters =
+        sym(t->handle, "leakhound_go_alloc_counters");
     void *ls = sym(t->handle, "leakhound_go_label_set");
     void *cl = sym(t->handle, "leakhound_go_call_labeled");
     if (ls && cl) {
@@ -444,6 +446,24 @@ lh_target *lh_target_foreign(void)
         e = e->next;
     pthread_mutex_unlock(&registry_lock);
     return e ? &e->t : NULL;
+}
+
+int lh_target_is_file(const char *path)
+{
+    pthread_mutex_lock(&registry_lock);
+    entry *e = registry;
+    while (e && strcmp(e->key, path) != 0 && strcmp(e->t.real, path) != 0)
+        e = e->next;
+    pthread_mutex_unlock(&registry_lock);
+    return e != NULL;
+}
+
+int lh_target_opened(void)
+{
+    pthread_mutex_lock(&registry_lock);
+    int any = registry != NULL;
+    pthread_mutex_unlock(&registry_lock);
+    return any;
 }
 
 lh_op_fn lh_target_op(lh_target *t, const char *name, char *err,

@@ -37,6 +37,10 @@ typedef struct lh_go_probe {
      * goroutines Go code called from fn starts inherit them. */
     int64_t (*label_set)(const char *kv, int64_t n);
     void (*call_labeled)(int64_t set, void (*fn)(void *), void *arg);
+    /* NULL when the probe predates it (targets/go/probe/rates.go): heap
+     * objects and bytes allocated, automatic GC cycles, since start (-1:
+     * not provided by this runtime). */
+    void (*alloc_counters)(int64_t *out);
 } lh_go_probe;
 
 typedef struct lh_target {
@@ -70,6 +74,14 @@ lh_target *lh_target_get(const char *path, char *err, size_t errlen);
 /* A target this process opened whose allocator is foreign (its allocator
  * field set), or NULL: for targets opened after the workload's own. */
 lh_target *lh_target_foreign(void);
+
+/* 1 when path (an object's file as the loader names it, or its real
+ * path) is a target library this process opened: the user's own code,
+ * wherever it is installed (diag's blame). */
+int lh_target_is_file(const char *path);
+
+/* 1 once this process opened a target (any). */
+int lh_target_opened(void);
 
 /* Look up an operation.  NULL with a message naming symbol and library. */
 lh_op_fn lh_target_op(lh_target *t, const char *name, char *err,

@@ -419,10 +419,14 @@ static void inv_facts(lh_buf *b, const lh_json *inv)
     dt_dd(b, "growth / iteration", lh_buf_str(&t));
 
     lh_buf_reset(&t);
-    lh_rep_qty(&t, lh_rep_getn(inv, "growth"), unit);
-    lh_buf_puts(&t, strcmp(kind, "max_growth") == 0 ? " vs limit " :
-                    " vs threshold ");
-    if (strcmp(kind, "max_growth") == 0)
+    int per_iter = strcmp(kind, "max_growth") == 0 ||
+                   strcmp(kind, "rate") == 0;
+    if (strcmp(kind, "rate") == 0)      /* the whole run's, per iteration */
+        lh_rep_rate(&t, lh_rep_getn(inv, "growth"), unit);
+    else
+        lh_rep_qty(&t, lh_rep_getn(inv, "growth"), unit);
+    lh_buf_puts(&t, per_iter ? " vs limit " : " vs threshold ");
+    if (per_iter)
         lh_rep_rate(&t, lh_rep_getn(inv, "threshold"), unit);
     else
         lh_rep_qty(&t, lh_rep_getn(inv, "threshold"), unit);
@@ -457,11 +461,14 @@ static void inv_facts(lh_buf *b, const lh_json *inv)
         lh_rep_rate(&t, lh_rep_getn(bl, "growth_per_iter"), unit);
         lh_buf_puts(&t, " (\xc2\xb1");
         lh_rep_qty(&t, lh_rep_getn(tol, "per_iter"), unit);
-        lh_buf_puts(&t, "), peak ");
-        lh_rep_qty(&t, lh_rep_getn(bl, "peak"), unit);
-        lh_buf_puts(&t, " (\xc2\xb1");
-        lh_rep_qty(&t, lh_rep_getn(tol, "peak"), unit);
         lh_buf_puts(&t, ")");
+        if (isfinite(lh_rep_getn(bl, "peak"))) {  /* a rate has none */
+            lh_buf_puts(&t, ", peak ");
+            lh_rep_qty(&t, lh_rep_getn(bl, "peak"), unit);
+            lh_buf_puts(&t, " (\xc2\xb1");
+            lh_rep_qty(&t, lh_rep_getn(tol, "peak"), unit);
+            lh_buf_puts(&t, ")");
+        }
         esc(b, lh_buf_str(&t));
         lh_buf_puts(b, "</dd>");
     }

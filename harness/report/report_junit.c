@@ -111,7 +111,8 @@ static void evidence_text(lh_buf *t, const lh_json *w, const lh_json *inv)
     lh_buf_puts(t, "growth: ");
     lh_rep_qty(t, lh_rep_getn(inv, "growth"), unit);
     lh_buf_puts(t, "  threshold: ");
-    if (strcmp(lh_json_gets(inv, "kind", ""), "max_growth") == 0)
+    if (strcmp(lh_json_gets(inv, "kind", ""), "max_growth") == 0 ||
+        strcmp(lh_json_gets(inv, "kind", ""), "rate") == 0)
         lh_rep_rate(t, lh_rep_getn(inv, "threshold"), unit);
     else
         lh_rep_qty(t, lh_rep_getn(inv, "threshold"), unit);
@@ -131,11 +132,15 @@ static void evidence_text(lh_buf *t, const lh_json *w, const lh_json *inv)
         lh_rep_rate(t, lh_rep_getn(bl, "growth_per_iter"), unit);
         lh_buf_puts(t, " (tolerance ");
         lh_rep_rate(t, lh_rep_getn(tol, "per_iter"), unit);
-        lh_buf_puts(t, "), peak ");
-        lh_rep_qty(t, lh_rep_getn(bl, "peak"), unit);
-        lh_buf_puts(t, " (tolerance ");
-        lh_rep_qty(t, lh_rep_getn(tol, "peak"), unit);
-        lh_buf_puts(t, ")\n");
+        lh_buf_puts(t, ")");
+        if (isfinite(lh_rep_getn(bl, "peak"))) {  /* a rate has none */
+            lh_buf_puts(t, ", peak ");
+            lh_rep_qty(t, lh_rep_getn(bl, "peak"), unit);
+            lh_buf_puts(t, " (tolerance ");
+            lh_rep_qty(t, lh_rep_getn(tol, "peak"), unit);
+            lh_buf_puts(t, ")");
+        }
+        lh_buf_putc(t, '\n');
     }
     sites_text(t, inv);
     lh_buf_puts(t, "repro: ");

@@ -44,6 +44,24 @@ static void name_cell(lh_buf *b, const char *name)
     lh_buf_puts(b, "**");
 }
 
+/* Against the stored baseline, per iteration: "0 \u2192 1 allocs/iter",
+ * with the run's interval for a rate; a dash when nothing was stored. */
+static void before_after(lh_buf *b, const lh_json *inv)
+{
+    const lh_json *bl = lh_rep_stored_baseline(inv);
+    double before = lh_rep_getn(bl, "growth_per_iter");
+    if (!bl || !isfinite(before)) {
+        lh_buf_puts(b, "\xe2\x80\x94");
+        return;
+    }
+    const char *unit = lh_json_gets(inv, "unit", "");
+    lh_buf_printf(b, "%.4g \xe2\x86\x92 ", before);
+    lh_rep_rate(b, lh_rep_getn(inv, "growth_per_iter"), unit);
+    double lo = lh_rep_getn(inv, "rate_lo"), hi = lh_rep_getn(inv, "rate_hi");
+    if (isfinite(lo) && isfinite(hi))
+        lh_buf_printf(b, " (CI %.4g..%.4g)", lo, hi);
+}
+
 static void workload_row(md_out *o, const lh_json *w, int gate_ok,
                          const lh_buf *gate_reason)
 {
@@ -66,8 +84,10 @@ static void workload_row(md_out *o, const lh_json *w, int gate_ok,
         lh_rep_rate(b, lh_rep_getn(inv, "growth_per_iter"),
                     lh_json_gets(inv, "unit", ""));
         lh_buf_puts(b, " | ");
+        before_after(b, inv);
+        lh_buf_puts(b, " | ");
     } else {
-        lh_buf_puts(b, "\xe2\x80\x94 | \xe2\x80\x94 | ");
+        lh_buf_puts(b, "\xe2\x80\x94 | \xe2\x80\x94 | \xe2\x80\x94 | ");
     }
     /* Why: what stopped the worker, else the worst invariant's evidence
      * when it explains the verdict, else the gate's own reason. */
@@ -103,7 +123,8 @@ static void workloads_table(md_out *o, const lh_json *workloads)
         return;
     lh_buf_puts(o->b, "\n### Workloads\n\n"
                 "| | workload | status | gate | worst invariant "
-                "| growth | why |\n|---|---|---|---|---|---:|---|\n");
+                "| growth | before \xe2\x86\x92 after | why |\n"
+                "|---|---|---|---|---|---:|---:|---|\n");
     size_t omitted = 0;
     /* Pass 0: gate failures; pass 1: the rest. */
     for (int pass = 0; pass < 2; pass++) {

@@ -11,7 +11,10 @@
  *   bounded     baseline + threshold, across the plot
  *   max_growth  the slope limit per_iter, dashed, from the window's start
  * and, after `leakhound test` compared it, the stored baseline's growth
- * plus tolerance, sloped from the window's start.  A limit far from the
+ * plus tolerance, sloped from the window's start.  A rate (a counter's
+ * increase per iteration) is drawn per phase instead of as the counter:
+ * each point is a phase's rate, the fit the median rate, the threshold
+ * max and the stored rate plus its tolerance level lines.  A limit far from the
  * data is not scaled to (it would flatten the data into the x axis): a
  * note at the plot's edge says where it is.
  */
@@ -76,6 +79,7 @@ typedef struct plot {
     int nguides;
     axis x, y;
     const char *unit, *kind;
+    int rate;                   /* points are per-phase rates */
     legend_item legend[LEGEND_MAX];
     int nlegend;
     double mt;                  /* top margin: the legend's rows */
@@ -261,11 +265,12 @@ static void add_legend(plot *p, const char *color, const char *dash,
 static void layout_legend(plot *p)
 {
     lh_buf label = LH_BUF_INIT;
-    add_legend(p, C_SERIES, "", 1, "samples");
-    add_legend(p, C_BASE, "2 3", 0, "baseline");
+    add_legend(p, C_SERIES, "", 1, p->rate ? "rate per phase" : "samples");
+    if (!p->rate)
+        add_legend(p, C_BASE, "2 3", 0, "baseline");
     if (p->has_fit) {
-        lh_buf_puts(&label, "trend ");
-        lh_rep_rate(&label, p->slope, p->unit);
+        lh_buf_puts(&label, p->rate ? "median " : "trend ");
+        lh_rep_rate(&label, p->rate ? p->intercept : p->slope, p->unit);
         add_legend(p, C_FIT, "", 0, lh_buf_str(&label));
     }
     for (int i = 0; i < p->nguides; i++)
@@ -379,6 +384,88 @@ static void draw_guide(lh_buf *b, const plot *p, const guide *g, int *marks)
     (*marks)++;
 }
 
+/* A level line across the plot. */
+static void level_guide(plot *p, const char *color, const char *dash,
+                        const char *cls, double y, const char *label)
+{
+    guide *g = &p->guides[p->nguides++];
+    g->color = color;
+    g->dash = dash;
+    g->cls = cls;
+    g->x0 = p->xs[0];
+    g->x1 = p->xs[p->n - 1];
+    g->y0 = g->y1 = y;
+    snprintf(g->label, sizeof g->label, "%s", label);
+}
+
+/* The counter's samples become one rate per phase, at the phase's end;
+ * the fit is the median rate (slope 0), the limits are levels. */
+static int load_rate(plot *p, const lh_json *inv)
+{
+    size_t m = 0;
+    for (size_t i = 1; i < p->n; i++)
+        if (p->xs[i] > p->xs[i - 1]) {
+            double r = (p->ys[i] - p->ys[i - 1]) / (p->xs[i] - p->xs[i - 1]);
+            p->xs[m] = p->xs[i];
+            p->ys[m++] = r;
+        }
+    p->n = m;
+    if (m == 0)
+        return -1;
+    p->judged_from = 0;
+    double med = lh_rep_getn(inv, "growth_per_iter");
+    if (isfinite(med)) {
+        p->slope = 0;
+        p->intercept = med;
+        p->has_fit = 1;
+    }
+    lh_buf label = LH_BUF_INIT;
+    double t = lh_rep_getn(inv, "threshold");
+    if (isfinite(t)) {
+        lh_buf_puts(&label, "max ");
+        lh_rep_rate(&label, t, p->unit);
+        level_guide(p, C_LIMIT, "6 4", "threshold", t, lh_buf_str(&label));
+    }
+    const lh_json *bl = lh_rep_stored_baseline(inv);
+    double bg = lh_rep_getn(bl, "growth_per_iter");
+    double tol = lh_rep_getn(lh_json_get(bl, "tolerance"), "per_iter");
+    if (bl && isfinite(bg)) {
+        lh_buf_reset(&label);
+        lh_buf_puts(&label, "stored ");
+        lh_rep_rate(&label, bg, p->unit);
+        if (isfinite(tol)) {
+            lh_buf_puts(&label, " +");
+            lh_rep_qty(&label, tol, p->unit);
+        }
+        level_guide(p, C_STORED, "3 3", "stored",
+                    bg + (isfinite(tol) ? tol : 0), lh_buf_str(&label));
+    }
+    lh_buf_free(&label);
+    double xlo = p->xs[0], xhi = p->xs[0], ylo = 0, yhi = p->ys[0];
+    for (size_t i = 0; i < p->n; i++) {
+        xlo = fmin(xlo, p->xs[i]);
+        xhi = fmax(xhi, p->xs[i]);
+        ylo = fmin(ylo, p->ys[i]);
+        yhi = fmax(yhi, p->ys[i]);
+    }
+    double span = yhi - ylo;
+    if (span <= 0)
+        span = fmax(fabs(yhi) * 0.02, 1);
+    double dlo = ylo, dhi = yhi;
+    for (int i = 0; i < p->nguides; i++) {
+        guide *g = &p->guides[i];
+        if (g->y0 > dhi + 1.5 * span || g->y0 < dlo - 1.5 * span) {
+            g->off_scale = 1;
+            continue;
+        }
+        ylo = fmin(ylo, g->y0);
+        yhi = fmax(yhi, g->y0);
+    }
+    make_axis(&p->x, 0, xhi, 6, "");
+    make_axis(&p->y, ylo, yhi, 5, p->unit);
+    return 0;
+}
+
 /* Read the series and derive the fit and threshold lines. */
 static int load(plot *p, const lh_json *inv)
 {
@@ -397,6 +484,8 @@ static int load(plot *p, const lh_json *inv)
     }
     if (p->n == 0)
         return -1;
+    if (p->rate)
+        return load_rate(p, inv);
 
     double judged = lh_rep_getn(inv, "judged_samples");
     size_t nj = isfinite(judged) && judged >= 1 && judged < (double)p->n ?
@@ -514,6 +603,7 @@ void lh_report_plot(lh_buf *out, const lh_json *inv)
     memset(&p, 0, sizeof p);
     p.unit = lh_json_gets(inv, "unit", "");
     p.kind = lh_json_gets(inv, "kind", "");
+    p.rate = strcmp(p.kind, "rate") == 0;
     const char *metric = lh_json_gets(inv, "metric", "?");
     int have = load(&p, inv) == 0;
     if (have)
@@ -526,7 +616,8 @@ void lh_report_plot(lh_buf *out, const lh_json *inv)
     lh_buf_printf(out, "<svg class=\"plot\" viewBox=\"0 0 %.0f %.0f\" "
                   "role=\"img\" aria-label=\"", W, h);
     lh_xml_attrs(out, metric);
-    lh_buf_puts(out, " over iterations\">\n");
+    lh_buf_puts(out, p.rate ? " per iteration, phase by phase\">\n"
+                            : " over iterations\">\n");
     if (!have) {
         lh_buf_printf(out, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\""
                       " font-size=\"13\" fill=\"%s\">no samples</text>\n",
@@ -544,8 +635,10 @@ void lh_report_plot(lh_buf *out, const lh_json *inv)
                       wx0, p.mt, wx1 - wx0, PH, C_JUDGED);
     axes(out, &p);
     legend(out, &p);
-    double by = py(&p, p.ys[0]);
-    line(out, ML, by, ML + PW, by, C_BASE, 1.5, "2 3", "baseline");
+    if (!p.rate) {      /* a rate has no baseline level */
+        double by = py(&p, p.ys[0]);
+        line(out, ML, by, ML + PW, by, C_BASE, 1.5, "2 3", "baseline");
+    }
     series(out, &p);
     int marks = 0;
     for (int i = 0; i < p.nguides; i++)

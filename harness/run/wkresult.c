@@ -52,6 +52,26 @@ static void json_series(lh_buf *b, worker *wk, int metric)
 }
 
 /* ,"tolerance":{...} when the script set one (the gate has defaults). */
+/* A rate's allocation sites, per measured iteration (estimates from the
+ * sampled stacks or the Go heap profile), for the gate to compare with
+ * the baseline's. */
+static void json_rate_sites(lh_buf *b, worker *wk, const judged *j)
+{
+    double iters = wk->nrows ? wk->x[wk->nrows - 1] : 0;
+    lh_buf_puts(b, ",\"rate_sites\":[");
+    for (int i = 0; iters > 0 && i < j->nsites; i++) {
+        const lh_site *st = &j->sites[i];
+        lh_buf_puts(b, i ? ",{" : "{");
+        lh_json_key(b, "func");
+        lh_json_str(b, st->func);
+        lh_json_field_str(b, "location", st->location);
+        lh_json_field_num(b, "allocs_per_iter", st->count / iters);
+        lh_json_field_num(b, "bytes_per_iter", st->bytes / iters);
+        lh_buf_putc(b, '}');
+    }
+    lh_buf_putc(b, ']');
+}
+
 static void json_tolerance(lh_buf *b, const lh_invariant *inv)
 {
     const lh_tolerance *t[] = { &inv->tol_per_iter, &inv->tol_peak };
@@ -96,8 +116,17 @@ static void json_invariant(lh_buf *b, worker *wk, judged *j)
     lh_json_field_num(b, "slack", inv->spec.slack);
     lh_buf_printf(b, ",\"slack_is_percent\":%s",
                   inv->spec.slack_is_pct ? "true" : "false");
-    if (inv->spec.kind == LH_INV_BOUNDED)
+    if (inv->spec.kind == LH_INV_BOUNDED || inv->spec.kind == LH_INV_RATE)
         lh_json_field_num(b, "max", inv->spec.max);
+    if (inv->spec.kind == LH_INV_RATE) {
+        /* per iteration: the phases' median and its interval, and the
+         * whole run's (growth_per_iter, slope_lo/hi repeat the first) */
+        lh_json_field_num(b, "rate_per_iter", j->ok ? j->v.slope : NAN);
+        lh_json_field_num(b, "rate_lo", j->ok ? j->v.slope_lo : NAN);
+        lh_json_field_num(b, "rate_hi", j->ok ? j->v.slope_hi : NAN);
+        lh_json_field_num(b, "rate_run", j->ok ? j->v.growth : NAN);
+        lh_json_field_num(b, "rate_level", 1 - inv->spec.alpha);
+    }
     if (inv->spec.kind == LH_INV_MAX_GROWTH)
         lh_json_field_num(b, "per_iter", inv->spec.per_iter);
     lh_json_field_num(b, "alpha", inv->spec.alpha);
@@ -105,14 +134,18 @@ static void json_invariant(lh_buf *b, worker *wk, judged *j)
     lh_json_field_num(b, "samples", (double)wk->nrows);
     lh_json_field_num(b, "judged_samples", (double)j->v.judged);
     lh_json_field_str(b, "reason", j->v.reason);
+    if (inv->spec.kind == LH_INV_RATE)
+        json_rate_sites(b, wk, j);
     lh_buf_puts(b, ",\"sites\":[");
-    for (int i = 0; i < j->nsites; i++) {
+    for (int i = 0; j->v.fail && i < j->nsites; i++) {
         const lh_site *st = &j->sites[i];
         lh_buf_puts(b, i ? ",{" : "{");
         lh_json_key(b, "func");
         lh_json_str(b, st->func);
         lh_json_field_str(b, "location", st->location);
         lh_json_field_str(b, "detail", st->detail);
+        if (st->via[0])
+            lh_json_field_str(b, "via", st->via);
         lh_json_field_num(b, "bytes", st->bytes);
         lh_json_field_num(b, "count", st->count);
         lh_json_field_str(b, "stack", st->folded);
@@ -203,6 +236,14 @@ const char *wk_format_verdict(worker *wk, judged *j, lh_buf *out)
             strncmp(r, "plateau: last step", 18) == 0 ||
             strncmp(r, "unresolved", 10) == 0)
             lh_buf_printf(out, "; %.*s", (int)strcspn(r, ";"), r);
+    } else if (inv->spec.kind == LH_INV_RATE) {
+        char lo[48], hi[48];
+        wk_fmt_value(a, sizeof a, j->v.slope);
+        wk_fmt_value(lo, sizeof lo, j->v.slope_lo);
+        wk_fmt_value(hi, sizeof hi, j->v.slope_hi);
+        wk_fmt_value(t, sizeof t, j->v.threshold);
+        lh_buf_printf(out, "%s %s/iter (CI %s..%s, %zu phases) max %s/iter",
+                      a, *unit ? unit : "units", lo, hi, j->v.judged, t);
     } else if (inv->spec.kind == LH_INV_BASELINE) {
         wk_fmt_value(a, sizeof a, j->v.growth);
         wk_fmt_value(t, sizeof t, j->v.threshold);

@@ -131,6 +131,8 @@ static int settle(worker *wk)
 {
     uint32_t phase = wk->flight->phase;
     wk->flight->phase = LH_PHASE_SETTLE;
+    /* counters leave out settling and sampling, to the sample's end */
+    lh_probes_exclude_begin(&wk->probes);
     int rc = 0;
     if (wk->w.has_settle) {
         lua_getfield(wk->L, wk->wtab, "settle");
@@ -173,6 +175,7 @@ static void take_sample(worker *wk, double x)
         if (g >= 0)
             row[LH_M_GO_GOROUTINES] = (double)g;
     }
+    lh_probes_exclude_end(&wk->probes);
     wk->x[wk->nrows] = x;
     for (size_t m = 0; m < n; m++)
         if (isfinite(row[m]) && !(row[m] <= wk->peak[m]))
@@ -461,7 +464,8 @@ static int resolve_invariants(worker *wk, int *metric_of)
         }
         metric_of[i] = m;
         if (inv->spec.alpha <= 0)
-            inv->spec.alpha = 0.001;
+            inv->spec.alpha = inv->spec.kind == LH_INV_RATE ? LH_RATE_ALPHA
+                                                            : 0.001;
         if (!inv->slack_given)
             inv->spec.slack = wk->probes.metrics[m].default_slack;
     }
@@ -756,6 +760,7 @@ static int run(worker *wk)
         wk->diag = lh_diagnosis_new(wk->target, (size_t)w->sample_bytes);
     if (w->has_goignore)
         lh_godiag_set_ignore(&w->goignore);
+    lh_blame_set_not_mine(&w->not_mine);
 
     size_t rows = 2 * ((size_t)w->samples + 1);    /* room to extend */
     wk->x = lh_xcalloc(rows, sizeof *wk->x);
@@ -840,10 +845,15 @@ static int run(worker *wk)
         if (!j->ok)
             wk->status = "error";
         wk_verdict_line(wk, j);
-        if (j->ok && j->v.fail && wk->diag) {
+        /* a rate's sites are wanted passing too: the gate compares them
+         * with the baseline's, to name the sites that allocate more */
+        int rate = j->inv->spec.kind == LH_INV_RATE;
+        if (j->ok && (j->v.fail || rate) && wk->diag) {
             j->sites = lh_xcalloc(LH_DIAG_SITES, sizeof *j->sites);
             j->nsites = lh_diagnosis_sites(wk->diag, j->inv->metric,
                                            j->sites, LH_DIAG_SITES);
+        }
+        if (j->ok && j->v.fail && wk->diag) {
             wk_site_lines(wk, j);
             if (wk->report_dir && j->nsites > 0) {
                 char safe[256];

@@ -496,7 +496,103 @@ leak.workload "c-conns-body-clean" {
 }
 
 ---------------------------------------------------------------------------
--- 10. A scratch arena grown to the largest request (libtokenize)
+-- 10. Your code on a system library (libusers on Debian's libsqlite3)
+---------------------------------------------------------------------------
+
+-- Every allocation happens inside the stripped libsqlite3; each leak is
+-- the wrapper's, and its site must name the wrapper's function, with the
+-- way through libsqlite3 as detail (tests/e2e_diag.sh, tests/e2e_blame.sh):
+--   update_user (targets/c/users.c:N)  → sqlite3_prepare_v2 → ... sqlite3Malloc (libsqlite3.so.0)
+local users = leak.target "build/targets/c/libusers.so"
+
+-- A request: op[1] id[1] name[0..20]; op "U" update, "L" label, "S" lookup.
+local function user_requests(ops)
+  return function(rng, i)
+    local k = i % #ops + 1
+    return ops:sub(k, k) .. string.char(rng:int(0, 255))
+           .. rng:bytes(rng:int(0, 20))
+  end
+end
+
+-- One statement never finalized per call: ~+1,500 B/iter.
+leak.workload "c-users-stmt-leak" {
+  description = "update_user never finalizes its sqlite3 statement",
+  target = users,
+  expect = { fail = { "heap.live_bytes", "heap.live_allocs" } },
+  warmup = 100, iterations = 5000, samples = 20,
+  inputs = user_requests("U"),
+  step = users:fn "users_update_leaky",
+  invariants = {
+    leak.stable "heap.live_bytes",
+    leak.stable "heap.live_allocs",
+  },
+}
+
+-- One sqlite3_mprintf string never freed per call: ~+37 B/iter.
+leak.workload "c-users-label-leak" {
+  description = "label_user never sqlite3_free()s its sqlite3_mprintf label",
+  target = users,
+  expect = { fail = { "heap.live_bytes", "heap.live_allocs" } },
+  warmup = 100, iterations = 5000, samples = 20,
+  inputs = user_requests("L"),
+  step = users:fn "users_label_leaky",
+  invariants = {
+    leak.stable "heap.live_bytes",
+    leak.stable "heap.live_allocs",
+  },
+}
+
+-- Both leaks behind one op, by the request's first byte: two sites, and
+-- two regression cases when their inputs are filed (tests/e2e_blame.sh).
+-- The label leak is 2% of the growth: finer heap sampling keeps it seen.
+leak.workload "c-users-requests-leaky" {
+  description = "users_request_leaky: update_user and label_user both leak",
+  target = users,
+  expect = { fail = { "heap.live_bytes", "heap.live_allocs" } },
+  warmup = 100, iterations = 6000, samples = 20, sample_bytes = 1024,
+  inputs = user_requests("ULS"),
+  step = users:fn "users_request_leaky",
+  invariants = {
+    leak.stable "heap.live_bytes",
+    leak.stable "heap.live_allocs",
+  },
+}
+
+-- The same requests done right, noisy the same way: 48 statements (3 kinds
+-- x 16 variants) prepared on first use inside the measured phase and kept
+-- in a cache, one statement prepared and finalized and one string
+-- formatted and freed per label: the heap fills up and plateaus.
+leak.workload "c-users-requests-clean" {
+  description = "users_request_clean caches statements and frees labels",
+  target = users,
+  expect = "clean",
+  warmup = 5, iterations = 20000, samples = 30,
+  inputs = user_requests("ULS"),
+  step = users:fn "users_request_clean",
+  invariants = {
+    leak.stable "heap.live_bytes",
+    leak.stable "heap.live_allocs",
+  },
+}
+
+-- One function, three leaks of ~1.5 KB through three sqlite3 functions
+-- (a statement, sqlite3_malloc, sqlite3_mprintf): three sites in `run`;
+-- for the fuzzer's signature the function holds all of the growth.
+leak.workload "c-users-session-leak" {
+  description = "open_session leaks a statement, a buffer and a string",
+  target = users,
+  expect = { fail = { "heap.live_bytes", "heap.live_allocs" } },
+  warmup = 100, iterations = 3000, samples = 20,
+  inputs = user_requests("S"),
+  step = users:fn "users_session_leaky",
+  invariants = {
+    leak.stable "heap.live_bytes",
+    leak.stable "heap.live_allocs",
+  },
+}
+
+---------------------------------------------------------------------------
+-- 11. A scratch arena grown to the largest request (libtokenize)
 ---------------------------------------------------------------------------
 
 local tokenize = leak.target "build/targets/c/libtokenize.so"

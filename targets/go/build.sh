@@ -43,7 +43,8 @@ fuzz)
     # -gcflags patterns win): the packages `go test -fuzz` leaves out
     # (runtime is never instrumented), and the probe with runtime/pprof,
     # which the driver calls while an input runs: their branches are not
-    # the target's coverage.
+    # the target's coverage.  harness/cli/buildgo.c (`leakhound build go`)
+    # has the same list: keep them in step.
     skip=
     for p in context internal/fuzz reflect sync sync/atomic syscall time \
              testing runtime/pprof runtime/cgo leakhound.dev/probe; do

@@ -15,6 +15,7 @@
 //	int64_t leakhound_go_heap_profile(char *buf, int64_t cap, int64_t debug);
 //	int64_t leakhound_go_label_set(const char *kv, int64_t n);
 //	void    leakhound_go_call_labeled(int64_t set, void (*fn)(void *), void *arg);
+//	void    leakhound_go_alloc_counters(int64_t *out); // rates.go
 //
 // The profile functions copy up to cap bytes, NUL-terminate when there is
 // room and return the full length (call with NULL, 0 to size; the length
