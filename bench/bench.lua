@@ -83,3 +83,34 @@ churn_workload("bench-churn-lua", {
 })
 churn_workload("bench-churn-counting-2t", { diagnose = false, threads = 2 })
 churn_workload("bench-churn-sites-2t", { threads = 2 })
+
+-- Throughput on a tokenizer whose scratch arena grows to the largest
+-- request seen and is kept (targets/c/tokenize.c): clean, but the heap
+-- rises at every new longest input while the fuzzer lengthens them.
+local tokenize = leak.target "build/targets/c/libtokenize.so"
+
+leak.workload "bench-tokenize-clean" {
+  target = tokenize,
+  expect = "clean",
+  inputs = leak.corpus "corpora/tokenize",
+  step = tokenize:fn "tokenize_clean",
+  invariants = { leak.stable "heap.live_bytes" },
+}
+
+leak.workload "bench-tokenize-clean-lua" {
+  target = tokenize,
+  expect = "clean",
+  inputs = leak.corpus "corpora/tokenize",
+  step = function(input) tokenize:call("tokenize_clean", input) end,
+  invariants = { leak.stable "heap.live_bytes" },
+}
+
+-- Start-up: a trivial workload, the whole `leakhound run` timed.
+leak.workload "bench-trivial" {
+  target = tokenize,
+  expect = "clean",
+  warmup = 0, iterations = 16, samples = 8,
+  inputs = { "let x = 1;" },
+  step = tokenize:fn "tokenize_clean",
+  invariants = { leak.stable "heap.live_bytes" },
+}

@@ -27,7 +27,43 @@ static int write_all(int fd, const char *p, size_t len)
     return 0;
 }
 
+static int write_atomic(const char *path, const void *data, size_t len,
+                        int sync_dir);
+
 int lh_write_atomic(const char *path, const void *data, size_t len)
+{
+    return write_atomic(path, data, len, 1);
+}
+
+int lh_write_atomic_nodirsync(const char *path, const void *data,
+                              size_t len)
+{
+    return write_atomic(path, data, len, 0);
+}
+
+static void sync_dir_of(const char *path)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    lh_sync_dir(dir);
+}
+
+void lh_sync_dir(const char *dir)
+{
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+}
+
+static int write_atomic(const char *path, const void *data, size_t len,
+                        int sync_dir)
 {
     char tmp[4096];
     int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
@@ -52,18 +88,8 @@ int lh_write_atomic(const char *path, const void *data, size_t len)
         return -1;
     }
     /* Make the rename itself durable. */
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *slash = '\0';
-    else
-        snprintf(dir, sizeof dir, ".");
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
+    if (sync_dir)
+        sync_dir_of(path);
     return 0;
 }
 

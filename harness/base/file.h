@@ -14,6 +14,13 @@
  * rename.  Returns 0, or -1 with errno set. */
 int lh_write_atomic(const char *path, const void *data, size_t len);
 
+/* The same, leaving the rename's durability to one lh_sync_dir of its
+ * directory after several files (a report's four: fsyncs are most of what
+ * writing one costs). */
+int lh_write_atomic_nodirsync(const char *path, const void *data,
+                              size_t len);
+void lh_sync_dir(const char *dir);
+
 /* mkdir -p.  Returns 0, or -1 with errno set. */
 int lh_mkdir_p(const char *path);
 

@@ -24,6 +24,8 @@
  *   LEAKHOUND_KNOWN_BUDGET  bytes the process may grow while known leaks
  *                         keep leaking in it; past them it exits with
  *                         LH_DRIVER_RESTART_EXIT (0 or unset: no limit)
+ *   LEAKHOUND_ORACLE_STATS  1: print the oracle's counters at exit (what
+ *                         the leak checks cost: ci/bench)
  *   LEAKHOUND_STATIC_TARGET, LEAKHOUND_TARGET_OVERRIDE   see target.c
  *   LEAKHOUND_ROOT        where the script's relative paths start (lua_leak.c)
  *
@@ -55,6 +57,7 @@
 #include "artifact.h"
 #include "buf.h"
 #include "file.h"
+#include "interpose.h"
 #include "oracle.h"
 #include "session.h"
 
@@ -144,6 +147,7 @@ static const struct {
     { "LEAKHOUND_METRIC", 0 }, { "LEAKHOUND_FEEDBACK", 0 },
     { "LEAKHOUND_REPS", 0 }, { "LEAKHOUND_SEED", 0 },
     { "LEAKHOUND_KNOWN", 1 }, { "LEAKHOUND_KNOWN_BUDGET", 0 },
+    { "LEAKHOUND_ORACLE_STATS", 0 },
 };
 
 /* Set one NAME=VALUE line of the configuration file in the environment. */
@@ -271,6 +275,24 @@ static int known(const driver *d, const char *signature)
     return 0;
 }
 
+/* The oracle's counters, for ci/bench: how much confirming cost. */
+static void print_stats(void)
+{
+    lh_oracle_stats st;
+    if (!drv.oracle)
+        return;
+    lh_oracle_get_stats(drv.oracle, &st);
+    fprintf(stderr, "leakhound: oracle: %llu inputs, %llu triggers, "
+            "%llu confirmations, %llu distinct runs (%llu steps), "
+            "%llu skipped, %llu known clean by site, proc read every %d\n",
+            (unsigned long long)st.inputs, (unsigned long long)st.triggers,
+            (unsigned long long)st.confirmations,
+            (unsigned long long)st.distinct_runs,
+            (unsigned long long)st.distinct_steps,
+            (unsigned long long)st.skipped,
+            (unsigned long long)st.clean_sites, st.proc_every);
+}
+
 /* Known leaks kept leaking here past the budget: a clean exit, which
  * `leakhound fuzz` takes for "restart the engine" (on the same corpus,
  * with a fresh heap); the line says how far it got, so that a restart
@@ -345,6 +367,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     d->oracle = lh_session_oracle(&d->s, &cfg);
     if (!d->oracle)
         die("%s", "cannot create the leak oracle");
+    const char *st = getenv("LEAKHOUND_ORACLE_STATS");
+    if (st && strcmp(st, "1") == 0)
+        atexit(print_stats);
     char dir[4096];
     prefix_dir(d->prefix, dir, sizeof dir);
     int n = load_known(d);
@@ -440,9 +465,36 @@ static void handlers_on_altstack(void)
     }
 }
 
+/*
+ * The engine's own allocations between two inputs (libFuzzer copies every
+ * input into a new[] block, its corpus and mutators allocate) are not the
+ * target's: the fuzzing thread does not count them, as the harness's own
+ * are not (interpose.h), so the heap counters and the allocation sites
+ * recorded along the fast path (clean_sites.c) see the target alone.
+ * Each block is allocated and freed between inputs, on the same side.
+ */
+static void engine_begins(void)
+{
+    lh_heap_suspend();
+}
+
+static void engine_ends(void)
+{
+    lh_heap_resume();
+}
+
+static int test_one(driver *d, const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    driver *d = &drv;
+    engine_ends();
+    int rc = test_one(&drv, data, size);
+    engine_begins();
+    return rc;
+}
+
+static int test_one(driver *d, const uint8_t *data, size_t size)
+{
     lh_finding f;
     static int first = 1;
     if (first) {

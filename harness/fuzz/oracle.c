@@ -18,6 +18,7 @@
 #include "alloc.h"
 #include "clock.h"
 #include "detector.h"
+#include "interpose.h"
 #include "oracle_impl.h"
 
 #define DEF_REPS 16
@@ -28,7 +29,8 @@
 #define DEF_GO_HEAP_MIN_PER_REP 64.0
 #define EXTEND_REPS 64          /* inconclusive growth: replay up to this */
 #define PROC_MAX_EVERY 512
-#define PROC_SHARE 0.1          /* proc reads may cost this share of a step */
+#define PROC_SHARE 0.02         /* proc reads may cost this share of a step */
+#define TIME_EVERY 8            /* inputs between two timed steps */
 
 void lh_oracle_config_defaults(lh_oracle_config *cfg)
 {
@@ -174,6 +176,9 @@ lh_oracle *lh_oracle_new(const lh_probes *probes, const lh_oracle_config *cfg,
     o->proc_every_now = proc_interval(o);
     if (o->cfg.known_budget > 0.0)
         o->rss0 = lh_probes_read(probes, LH_M_PROC_RSS_BYTES);
+    lh_heap_stats hs;
+    lh_heap_read(&hs);
+    o->sites_allocs = hs.total_allocs;
     return o;
 }
 
@@ -203,6 +208,7 @@ void lh_oracle_free(lh_oracle *o)
         lh_fddiag_free(o->fd_snap[k]);
         lh_threaddiag_free(o->thr_snap[k]);
     }
+    lh_or_sites_free(o);
     lh_raw_free(o->found);
     lh_raw_free(o->variant);
     lh_raw_free(o);
@@ -235,14 +241,18 @@ int lh_oracle_run(lh_oracle *o, const uint8_t *data, size_t size,
     unsigned around = fast | (proc == 1 ? o->avail & PROC_BITS : 0);
     unsigned after_mask = around | (proc == 2 ? o->avail & PROC_BITS : 0);
 
+    /* The step's time feeds the proc budget only: one step in TIME_EVERY
+     * is timed (two clock reads are a few percent of a small op). */
     double b[W_COUNT] = { 0 }, a[W_COUNT] = { 0 };
+    int timed = o->stats.inputs % TIME_EVERY == 1;
     lh_or_read_metrics(o, around, b);
-    uint64_t t0 = lh_now_ns();
+    uint64_t t0 = timed ? lh_now_ns() : 0;
     int rc = o->step(o->ud, data, size);
-    double dt = (double)(lh_now_ns() - t0);
+    double dt = timed ? (double)(lh_now_ns() - t0) : 0.0;
     lh_or_read_metrics(o, after_mask, a);
-    o->step_ns = o->step_ns > 0.0 ? o->step_ns + (dt - o->step_ns) / 16.0
-                                  : dt;
+    if (timed)
+        o->step_ns = o->step_ns > 0.0 ? o->step_ns + (dt - o->step_ns) / 8.0
+                                      : dt;
 
     if (around & BIT(W_GOROUTINES))
         a[W_GOROUTINES] = lh_or_persist(o, W_GOROUTINES, b[W_GOROUTINES],
@@ -277,10 +287,30 @@ int lh_oracle_run(lh_oracle *o, const uint8_t *data, size_t size,
     }
 
     int found = 0;
+    int looked = 0;
     if (rose) {
         o->stats.triggers++;
-        found = lh_or_on_trigger(o, data, size, rose, 1, out);
+        /* C heap growth where it was judged clean before, by site and size
+         * class (an arena at a new high-water mark): not again. */
+        if ((rose & HEAP_BITS) && o->sites_on) {
+            looked = 1;
+            if (lh_or_sites_known_clean(o, data, size,
+                                        a[W_HEAP_BYTES] - b[W_HEAP_BYTES])) {
+                rose &= ~HEAP_BITS;
+                looked = 0;
+            }
+        }
+        if (rose) {
+            o->sites_pending = looked;
+            found = lh_or_on_trigger(o, data, size, rose, 1, out);
+            if (o->sites_pending)
+                lh_or_sites_learn(o, 0);
+            o->sites_pending = 0;
+        } else {
+            lh_or_sites_learn(o, 0);
+        }
     }
+    lh_or_sites_tick(o);
     if (found == 0 && proc_rose)
         found = lh_or_proc_search(o, window, proc_rose, out);
     if (found == 0 && o->cfg.expensive_every > 0 &&
@@ -330,16 +360,23 @@ int lh_or_on_trigger(lh_oracle *o, const uint8_t *data, size_t size,
 
     char site[sizeof out->site], sig[sizeof out->signature];
     int chosen = lh_or_pick(o, judge, site, sizeof site, sig, sizeof sig);
-    int distinct = 0;
+    int distinct = 0, distinct_ran = 0;
     unsigned yes = lh_or_confirmed_mask(o, judge);
     if (chosen < 0 && (todo & HEAP_BITS)) {
         /* Flat on replay: maybe it grows once per distinct key. */
+        distinct_ran = o->cfg.distinct >= 0;
         lh_or_distinct_run(o, data, size, judge);
         chosen = lh_or_pick_distinct(o, site, sizeof site, sig, sizeof sig);
         distinct = chosen >= 0;
         yes = lh_or_distinct_mask(o);
     }
     int found = lh_or_report(o, chosen, distinct, site, sig, data, size, out);
+    if (o->sites_pending && (todo & HEAP_BITS)) {
+        /* Judged on the C heap: same input flat, and (distinct) no growth
+         * with distinct variants either. */
+        lh_or_sites_learn(o, !(yes & HEAP_BITS) && distinct_ran);
+        o->sites_pending = 0;
+    }
     for (int w = 0; w < W_COUNT; w++) {
         if (!(todo & BIT(w)))
             continue;

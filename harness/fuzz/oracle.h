@@ -126,6 +126,9 @@ typedef struct lh_oracle_stats {
     uint64_t skipped;           /* triggers not confirmed: the input is
                                  * known clean for that metric, or the
                                  * metric is backed off */
+    uint64_t clean_sites;       /* C heap triggers not confirmed: their
+                                 * growth is at sites and size classes
+                                 * already judged clean */
     int proc_every;             /* current fds/threads read interval */
 } lh_oracle_stats;
 

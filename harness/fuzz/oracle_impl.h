@@ -1,8 +1,8 @@
 /*
  * oracle_impl.h - what the pieces of the oracle share: its state and the
  * functions one piece calls in another.  Not an interface: only
- * harness/fuzz/{oracle,measure,confirm,distinct,culprit,sites,known}.c
- * include it.  How the oracle works: docs/oracle.md.
+ * harness/fuzz/{oracle,measure,confirm,distinct,culprit,finding_site,
+ * clean_sites,known}.c include it.  How the oracle works: docs/oracle.md.
  *
  * Everything the oracle keeps comes from lh_raw_*, the detector's scratch
  * too (lh_oracle_new points it there): judging must not show up as a leak.
@@ -65,6 +65,13 @@ typedef struct verdict {
     double slope, p;
 } verdict;
 
+#define TG_SITES 4              /* sites a trigger's growth is split into */
+
+typedef struct clean_site {
+    uint64_t key;               /* the allocation stack */
+    int cls;                    /* log2 of the bytes one block grew by */
+} clean_site;
+
 typedef struct ring_slot {
     uint8_t *data;
     size_t size, cap;
@@ -104,6 +111,21 @@ struct lh_oracle {
     uint64_t tick[W_COUNT];
     uint64_t failed[FAILED_SETS][FAILED_WAYS];
     uint8_t failed_next[FAILED_SETS];
+
+    /* C heap growth known clean by site and size class (clean_sites.c) */
+    int sites_on;               /* recording sites on the fast path */
+    uint64_t sites_inputs;      /* inputs in the allocation-rate window */
+    uint64_t sites_allocs;      /* total allocations at its start */
+    lh_heapsnap *sites_base;    /* sites at the last look */
+    struct {
+        uint64_t key;
+        int cls, same_block;
+    } tg[TG_SITES];             /* the last trigger's growth by site */
+    int ntg;
+    int sites_pending;          /* the trigger being confirmed was looked
+                                 * up: learn from its verdict */
+    clean_site *clean;
+    size_t nclean, cleancap;
 
     /* reported signatures */
     char **sigs;
@@ -204,6 +226,14 @@ void lh_or_proc_site(lh_oracle *o, int w, double growth, char *site,
                      size_t len);
 void lh_or_go_heap_site(lh_oracle *o, const lh_gosnap *a,
                         const lh_gosnap *b, double growth);
+
+/* clean_sites.c: C heap growth known clean by site and size class */
+void lh_or_sites_tick(lh_oracle *o);
+int lh_or_sites_explain(lh_oracle *o, double growth);
+int lh_or_sites_known_clean(lh_oracle *o, const uint8_t *data, size_t size,
+                            double growth);
+void lh_or_sites_learn(lh_oracle *o, int clean);
+void lh_or_sites_free(lh_oracle *o);
 
 /* known.c: known-clean inputs, backoff, signatures */
 uint64_t lh_or_mix64(uint64_t h);

@@ -81,6 +81,9 @@ int lh_session_open(lh_session *s, const char *script, const char *workload,
     s->step_idx = s->trace_idx + 1;
     s->next_i = (lua_Integer)lh_runner_done(&s->runner);
     s->direct = lh_lua_toop(L, s->step_idx);
+    /* Every input becomes a Lua string that dies with its step: young
+     * garbage, which the generational collector frees for less. */
+    lua_gc(L, LUA_GCGEN, 0, 0);
     return 0;
 }
 

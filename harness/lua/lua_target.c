@@ -87,9 +87,21 @@ static int call_op(lua_State *L, lh_op_fn fn, int arg)
 
 static int target_call(lua_State *L)
 {
-    checktarget(L, 1);
-    const char *name = luaL_checkstring(L, 2);
-    lh_op_fn fn = resolve(L, 1, name);
+    ltarget *lt = checktarget(L, 1);
+    luaL_checkstring(L, 2);
+    /* The hot path of a Lua step: an op already resolved is found by the
+     * name's Lua string itself (no C string interned again, no second
+     * udata check); resolve() caches it under the same content. */
+    lh_op_fn fn = NULL;
+    if (lt->t) {
+        lua_getiuservalue(L, 1, 1);
+        lua_pushvalue(L, 2);
+        lua_rawget(L, -2);
+        *(void **)&fn = lua_touserdata(L, -1);
+        lua_pop(L, 2);
+    }
+    if (!fn)
+        fn = resolve(L, 1, lua_tostring(L, 2));
     return call_op(L, fn, 3);
 }
 

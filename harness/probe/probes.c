@@ -555,13 +555,21 @@ double lh_probes_read(const lh_probes *p, int index)
     }
 }
 
+/* The thread count the last quiesce settled on (-1: none yet). */
+static double quiet_threads = -1;
+
 void lh_probes_quiesce(const lh_probes *p)
 {
     (void)p;
     /* pthread_join returns once the kernel clears the thread's tid, a
      * moment before the thread leaves the process's thread count: wait
-     * (briefly, bounded) for the count to stop moving. */
+     * (briefly, bounded) for the count to stop moving.  A thread still
+     * leaving makes the count read high, and one moving down may still
+     * be moving: a count equal to the last settled one needs no wait
+     * (each sample of a run would sleep 0.5 ms for nothing). */
     double last = read_threads();
+    if (last == quiet_threads)
+        return;
     for (int i = 0; i < 50; i++) {
         struct timespec ts = { 0, 500000 };
         nanosleep(&ts, NULL);
@@ -570,6 +578,7 @@ void lh_probes_quiesce(const lh_probes *p)
             break;
         last = now;
     }
+    quiet_threads = last;
 }
 
 void lh_probes_read_all(const lh_probes *p, double *out)

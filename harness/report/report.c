@@ -58,8 +58,8 @@ static int write_file(const char *dir, const char *name, const lh_buf *b,
 {
     lh_buf path = LH_BUF_INIT;
     lh_buf_printf(&path, "%s/%s", dir, name);
-    int rc = lh_write_atomic(lh_buf_str(&path), b->data ? b->data : "",
-                             b->len);
+    int rc = lh_write_atomic_nodirsync(lh_buf_str(&path),
+                                       b->data ? b->data : "", b->len);
     if (rc < 0) {
         int e = errno;
         /* an older run's file must not pass for this one's */
@@ -95,6 +95,7 @@ int lh_report_render(const lh_json *report, const char *dir, char *err,
     lh_buf_free(&junit);
     lh_buf_free(&md);
     lh_buf_free(&html);
+    lh_sync_dir(dir);
     return rc;
 }
 
@@ -128,6 +129,7 @@ int lh_report_write(lh_json *report, const char *dir, int *code,
         if (*code < 2)
             *code = 2;
     }
+    lh_sync_dir(dir);
     lh_buf_free(&b);
     return rc;
 }

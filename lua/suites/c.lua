@@ -693,3 +693,37 @@ leak.workload "c-sysvshm-ring" {
     leak.bounded "target.sysv_attached" { max = 64 },
   },
 }
+
+---------------------------------------------------------------------------
+-- 13. A scratch arena grown to the largest request (libtokenize)
+---------------------------------------------------------------------------
+
+local tokenize = leak.target "build/targets/c/libtokenize.so"
+
+-- The arena rises at every new longest input and is reused: a high-water
+-- mark, clean.  Fuzzed, the oracle judges its growth clean once per site
+-- and size class, not at every new longest input.
+leak.workload "c-tokenize-clean-on-seeds" {
+  description = "tokenize_clean keeps its arena at the largest request",
+  target = tokenize,
+  expect = "clean",
+  warmup = 100, iterations = 5000, samples = 20,
+  inputs = leak.corpus "corpora/tokenize",
+  step = function(input) tokenize:call("tokenize_clean", input) end,
+  invariants = {
+    leak.stable "heap.live_bytes",
+    leak.stable "heap.live_allocs",
+  },
+}
+
+-- The leaky twin on its seeds (no string left open): clean; fuzzed, an
+-- unterminated string leaks an arena from the same realloc.
+leak.workload "c-tokenize-leaky-on-seeds" {
+  description = "tokenize_leaky is clean until a string is left open",
+  target = tokenize,
+  expect = "clean",
+  warmup = 100, iterations = 5000, samples = 20,
+  inputs = leak.corpus "corpora/tokenize",
+  step = function(input) tokenize:call("tokenize_leaky", input) end,
+  invariants = { leak.stable "heap.live_bytes" },
+}
