@@ -101,6 +101,24 @@ EOF
     expect_match "the commands are shown" "$(cat build.txt)" \
         '^\$ .*AFL_LLVM_LAF_ALL=1 .*afl-clang-fast .*src/users.c'
 
+    # The README's commands as they are: init, run, fuzz from init's seed.
+    "$LH" init leakhound-build/libusers.so -o start.lua >init.txt 2>&1
+    expect_eq "init: exit 0" "$?" 0
+    "$LH" run start.lua --report-dir rs >run-start.txt 2>&1
+    rc=$?
+    tail -n 3 run-start.txt
+    expect_eq "run of init's script as written: exit 0 (its seed is harmless)" \
+        "$rc" 0
+    "$LH" fuzz start.lua --workload users-users_login --time 90s --seed 1 \
+        --out f-start >fuzz-start.txt 2>&1
+    rc=$?
+    tail -n 4 fuzz-start.txt
+    expect_eq "fuzz of init's workload from init's seed: exit 1 (a leak)" \
+        "$rc" 1
+    json=$(ls f-start/artifacts/leak-*.json 2>/dev/null | head -n 1)
+    expect_match "... its site is the user's function" \
+        "$(jget "${json:-/dev/null}" 'r.site' 2>/dev/null)" 'users_login'
+
     "$LH" run users.lua --report-dir r >run.txt 2>&1
     rc=$?
     tail -n 8 run.txt
