@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# e2e_unresolved.sh - a step that the run may not go far enough to tell
+# from growth in steps is judged `unresolved`, never `pass`: the console
+# says what was needed, report.json, summary.md, junit.xml and
+# index.html say unresolved, the exit status is 2 (could not judge), the
+# gate does not pass it, and `expect = "unresolved"` can say so.
+source "$(dirname "$0")/lib.sh"
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+script=tests/scripts/unresolved.lua
+
+text=$("$LH" run "$script" --workload ring4-capped --report-dir "$out/r" 2>&1)
+rc=$?
+expect_eq "unresolved: exit status 2" "$rc" 2
+expect_match "the console line is UNRESOLVED, with what was needed" "$text" \
+    "^UNRESOLVED ring4-capped  heap.live_bytes  stable .*unresolved: stepped \+196608 by iteration [0-9]+, a plateau is told only at 2[0-9]{4} .*raise iterations to at least 2[0-9]{4}, or set a plateau bound"
+expect_match "it says why the run was not extended" "$text" \
+    "past horizon = 2 \(20100\): not extended"
+expect_match "the summary counts it" "$text" \
+    "1 workload: 0 pass, 0 fail, 0 error, 0 crashed, 0 timeout, 1 unresolved"
+r=$out/r/report.json
+expect_eq "report.json: workload and invariant unresolved, exit_code 2" \
+    "$(jget "$r" "string.format('%s %s %d %d %d', r.workloads[1].status, r.workloads[1].invariants[1].status, r.summary.unresolved, r.summary.pass, r.exit_code)")" \
+    "unresolved unresolved 1 0 2"
+expect_eq "report.json: not extended, 10000 iterations" \
+    "$(jget "$r" "string.format('%d', r.workloads[1].iterations)")" "10000"
+md=$(cat "$out/r/summary.md")
+expect_match "summary.md counts it" "$md" "1 unresolved"
+expect_match "summary.md shows the reason" "$md" "raise iterations to at least"
+junit=$(cat "$out/r/junit.xml")
+expect_match "junit.xml: an error of type unresolved" "$junit" \
+    '<error message="unresolved: [^"]*raise iterations to at least 2[0-9]{4}, or set a plateau bound[^"]*" type="unresolved">'
+expect_match "junit.xml: counted as an error" "$junit" 'errors="1"'
+expect_match "index.html says unresolved" "$(cat "$out/r/index.html")" \
+    "unresolved"
+
+"$LH" run "$script" --workload ring4-capped-expected --expect \
+    --report-dir "$out/e" >"$out/e.txt" 2>&1
+expect_eq "expect = \"unresolved\": met, exit 0 with --expect" "$?" 0
+
+"$LH" test "$script" --workload ring4-capped --report-dir "$out/g" \
+    >"$out/g.txt" 2>&1
+rc=$?
+check "the gate does not pass it (exit $rc)" test "$rc" -ne 0
+expect_match "the gate says why" "$(cat "$out/g.txt")" "unresolved"
+finish
