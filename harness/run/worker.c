@@ -546,7 +546,7 @@ static int extend(worker *wk, const int *metric_of, lh_buf *e)
     if (w->duration > 0) {
         wk_send_info(wk, "%s stepped and may step again: a duration run is "
                      "not extended to iteration %.0f to tell a plateau "
-                     "from growth in steps", why, until);
+                     "from growth in steps", why, ceil(until));
         return 0;
     }
     double cap = w->horizon * (double)w->iterations + (double)w->warmup;
@@ -556,14 +556,14 @@ static int extend(worker *wk, const int *metric_of, lh_buf *e)
         if (until > cap)
             wk_send_info(wk, "%s stepped and may step again: iteration %.0f "
                          "would tell a plateau from growth in steps, past "
-                         "horizon = %g (%.0f): not extended", why, until,
-                         w->horizon, cap);
+                         "horizon = %g (%.0f): not extended", why,
+                         ceil(until), w->horizon, cap);
         else
             wk_send_info(wk, "%s stepped and may step again: iteration %.0f "
                          "would tell a plateau from growth in steps, but "
                          "the timeout (%gs) leaves time for about %.0f "
-                         "more: not extended", why, until, wk->timeout,
-                         budget);
+                         "more: not extended", why, ceil(until),
+                         wk->timeout, budget);
         return 0;
     }
     uint64_t len = (uint64_t)ceil((until - from) / w->samples);
