@@ -3,7 +3,8 @@
 # from growth in steps is judged `unresolved`, never `pass`: the console
 # says what was needed, report.json, summary.md, junit.xml and
 # index.html say unresolved, the exit status is 2 (could not judge), the
-# gate does not pass it, and `expect = "unresolved"` can say so.
+# gate does not pass it, and `expect = "unresolved"` can say so; past a
+# small `horizon` and past what the timeout leaves.
 source "$(dirname "$0")/lib.sh"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
@@ -33,6 +34,14 @@ expect_match "junit.xml: an error of type unresolved" "$junit" \
 expect_match "junit.xml: counted as an error" "$junit" 'errors="1"'
 expect_match "index.html says unresolved" "$(cat "$out/r/index.html")" \
     "unresolved"
+
+text=$("$LH" run "$script" --workload ring8-slow --report-dir "$out/s" 2>&1)
+rc=$?
+expect_eq "past what the timeout leaves: exit status 2" "$rc" 2
+expect_match "the timeout is named, the run not extended" "$text" \
+    "iteration 927[0-9]{2} would tell a plateau from growth in steps, but the timeout \(20s\) leaves time for about [0-9]+ more: not extended"
+expect_match "UNRESOLVED, with what was needed" "$text" \
+    "^UNRESOLVED ring8-slow  heap.live_bytes  stable .*raise iterations to at least 927[0-9]{2}, or set a plateau bound"
 
 "$LH" run "$script" --workload ring4-capped-expected --expect \
     --report-dir "$out/e" >"$out/e.txt" 2>&1
