@@ -32,8 +32,12 @@ junit=$(cat "$out/r/junit.xml")
 expect_match "junit.xml: an error of type unresolved" "$junit" \
     '<error message="unresolved: [^"]*raise iterations to at least 2[0-9]{4}, or set a plateau bound[^"]*" type="unresolved">'
 expect_match "junit.xml: counted as an error" "$junit" 'errors="1"'
-expect_match "index.html says unresolved" "$(cat "$out/r/index.html")" \
-    "unresolved"
+html=$(cat "$out/r/index.html")
+expect_match "index.html: the workload's badge says unresolved" "$html" \
+    '<span class="badge b-warn">unresolved</span>'
+expect_match "index.html: the count chip" "$html" '<b>1</b>unresolved<'
+expect_match "index.html: the reason" "$html" \
+    "unresolved: stepped \+196608 by iteration 4000"
 
 text=$("$LH" run "$script" --workload ring8-slow --report-dir "$out/s" 2>&1)
 rc=$?
