@@ -4,7 +4,7 @@
 # says what was needed, report.json, summary.md, junit.xml and
 # index.html say unresolved, the exit status is 2 (could not judge), the
 # gate does not pass it, and `expect = "unresolved"` can say so; past a
-# small `horizon` and past what the timeout leaves.
+# small `horizon`, past what the timeout leaves, and in a duration run.
 source "$(dirname "$0")/lib.sh"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
@@ -46,6 +46,14 @@ expect_match "the timeout is named, the run not extended" "$text" \
     "iteration 927[0-9]{2} would tell a plateau from growth in steps, but the timeout \(20s\) leaves time for about [0-9]+ more: not extended"
 expect_match "UNRESOLVED, with what was needed" "$text" \
     "^UNRESOLVED ring8-slow  heap.live_bytes  stable .*raise iterations to at least 927[0-9]{2}, or set a plateau bound"
+
+text=$("$LH" run "$script" --workload ring8-duration --report-dir "$out/d" 2>&1)
+rc=$?
+expect_eq "a duration run: exit status 2" "$rc" 2
+expect_match "a duration run is not extended, and says so" "$text" \
+    "a duration run is not extended to iteration [0-9]+ to tell a plateau"
+expect_match "a duration run: UNRESOLVED" "$text" \
+    "^UNRESOLVED ring8-duration  heap.live_bytes  stable .*raise iterations to at least [0-9]+, or set a plateau bound"
 
 "$LH" run "$script" --workload ring4-capped-expected --expect \
     --report-dir "$out/e" >"$out/e.txt" 2>&1

@@ -30,3 +30,17 @@ leak.workload "ring8-slow" {
   end,
   invariants = { leak.stable "heap.live_bytes" },
 }
+
+-- The same for 4 s (100 us of CPU a step: at most 40,000 iterations, at
+-- least ~10,000 on a loaded machine, past the step at 8,193): a duration
+-- run is never extended, so unresolved.
+leak.workload "ring8-duration" {
+  target = steps, duration = "4s", timeout = "30s",
+  inputs = { "0123456789abcdef" },
+  step = function(input)
+    steps:call("steps_ring8_append", input)
+    local t = os.clock() + 0.0001
+    while os.clock() < t do end
+  end,
+  invariants = { leak.stable "heap.live_bytes" },
+}
