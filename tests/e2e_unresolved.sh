@@ -59,6 +59,16 @@ expect_match "a duration run: UNRESOLVED" "$text" \
     --report-dir "$out/e" >"$out/e.txt" 2>&1
 expect_eq "expect = \"unresolved\": met, exit 0 with --expect" "$?" 0
 
+text=$("$LH" run "$script" --workload ring4-fails-and-unresolved --expect \
+    --report-dir "$out/f" 2>&1)
+expect_eq "expected to fail on one metric, another unresolved: not met" \
+    "$?" 1
+expect_match "it fails, as expected, and the other is unresolved" "$text" \
+    "^UNRESOLVED ring4-fails-and-unresolved  heap.live_bytes"
+expect_eq "report.json: status fail, expectation not met" \
+    "$(jget "$out/f/report.json" "r.workloads[1].status .. ' ' .. tostring(r.workloads[1].expect.met)")" \
+    "fail false"
+
 "$LH" test "$script" --workload ring4-capped --report-dir "$out/g" \
     >"$out/g.txt" 2>&1
 rc=$?

@@ -267,7 +267,8 @@ static void handle_line(child *c, job *j, const lh_run_opts *o, int pos,
         printf("%s%s\n", strcmp(status, "info") == 0 ? "      " : "",
                lh_json_gets(m, "text", ""));
         fflush(stdout);
-        if (strcmp(status, "fail") == 0)
+        /* an invariant not judged is no more met than a failed one */
+        if (strcmp(status, "fail") == 0 || strcmp(status, "unresolved") == 0)
             lh_buf_printf(&j->failed_metrics, ",%s,",
                           lh_json_gets(m, "metric", "-"));
     } else if (strcmp(type, "result") == 0 &&

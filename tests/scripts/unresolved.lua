@@ -44,3 +44,17 @@ leak.workload "ring8-duration" {
   end,
   invariants = { leak.stable "heap.live_bytes" },
 }
+
+-- Expected to fail on its records' bound, which it does; heap.live_bytes
+-- is unresolved, so the expectation (those fail, nothing else fails or
+-- is unresolved) is not met.
+leak.workload "ring4-fails-and-unresolved" {
+  target = steps, horizon = 2, timeout = "60s",
+  expect = { fail = { "target.steps_ring4_records" } },
+  inputs = { "0123456789abcdef" },
+  step = steps:fn "steps_ring4_append",
+  invariants = {
+    leak.stable "heap.live_bytes",
+    leak.bounded "target.steps_ring4_records" { max = 100 },
+  },
+}
