@@ -43,7 +43,7 @@ text=$("$LH" run "$script" --workload ring8-slow --report-dir "$out/s" 2>&1)
 rc=$?
 expect_eq "past what the timeout leaves: exit status 2" "$rc" 2
 expect_match "the timeout is named, the run not extended" "$text" \
-    "iteration 927[0-9]{2} would tell a plateau from growth in steps, but the timeout \(20s\) leaves time for about [0-9]+ more: not extended"
+    "iteration 927[0-9]{2} would tell a plateau from growth in steps, but the timeout \(12s\) leaves time for about [0-9]+ more: not extended"
 expect_match "UNRESOLVED, with what was needed" "$text" \
     "^UNRESOLVED ring8-slow  heap.live_bytes  stable .*raise iterations to at least 927[0-9]{2}, or set a plateau bound"
 
