@@ -236,12 +236,12 @@ local FIELDS = {
   warmup = "count0", iterations = "count1", duration = "duration",
   threads = "count1", samples = "count1", timeout = "duration",
   inputs = "inputs", invariants = "invariants",
-  diagnose = "boolean", sample_bytes = "count1",
+  diagnose = "boolean", sample_bytes = "count1", horizon = "count1",
   ignore_goroutines = "goignore", not_mine = "notmine",
 }
 -- Upper limits beyond "fits an integer": threads the runner supports, and
 -- samples the detector accepts (samples + the baseline).
-local MAX = { threads = 64, samples = 4095 }
+local MAX = { threads = 64, samples = 4095, horizon = 1000 }
 
 -- Edit distance (insertions, deletions, substitutions, transpositions).
 local function distance(a, b)
@@ -282,7 +282,7 @@ for k in pairs(FIELDS) do FIELD_NAMES[#FIELD_NAMES + 1] = k end
 table.sort(FIELD_NAMES)
 
 local EXPECT = { clean = true, fail = true, crashed = true, timeout = true,
-                 error = true }
+                 error = true, unresolved = true }
 
 local function check_expect(v)
   if type(v) == "string" and EXPECT[v] then
@@ -297,7 +297,8 @@ local function check_expect(v)
     end
     return { status = "fail", metrics = metrics }
   end
-  error("expect must be \"clean\", \"crashed\", \"timeout\", \"error\" or "
+  error("expect must be \"clean\", \"crashed\", \"timeout\", \"error\", "
+        .. "\"unresolved\" or "
         .. "{ fail = { \"metric\", ... } }, got " .. show(v), 0)
 end
 

@@ -3,7 +3,7 @@
 # clean twin, over five seeds (fresh workers): the leak fails on the metric
 # its workload expects, naming the function that holds the growth; the twin
 # passes.  Issue 11: growth in bursts (lost nodes under contention), a
-# buffer growing x4 per step, SysV shared memory never detached.
+# buffer growing x4 or x8 per step, SysV shared memory never detached.
 #
 #     tests/e2e_bursts.sh [RUNS]
 source "$(dirname "$0")/lib.sh"
@@ -42,5 +42,6 @@ pair() {
 pair c-lockfree-push-leak c-lockfree-push-clean heap.live_bytes \
     lockfree_push_leaky
 pair c-steps-log4 c-steps-ring4 heap.live_bytes grow4
+pair c-steps-log8 c-steps-ring8 heap.live_bytes grow8
 pair c-sysvshm-leak c-sysvshm-ring mmap.live_bytes region_new
 finish

@@ -673,7 +673,8 @@ static void test_steps_geometric(void)
           v.reason);
 }
 
-/* The worker's extension: while asked, up to 2x iterations + warmup. */
+/* An extension while asked, up to 2x iterations + warmup (horizon = 2,
+ * the cap before there was a horizon). */
 static lh_verdict extended(size_t *np)
 {
     size_t n = STEP_PLANNED;
@@ -706,10 +707,10 @@ static void test_steps_x4(void)
               "steps x4%s, planned run: extend to %.0f: %s",
               ring ? " then a ring" : "", v.extend_to, v.reason);
         v = extended(&n);
-        if (ring)
-            check(!v.fail && X[n - 1] >= 2 * STEP_ITERS,
-                  "steps x4 then a ring, extended to %.0f: pass: %s",
-                  X[n - 1], v.reason);
+        if (ring)   /* as far as 2x: test_steps_horizon goes further */
+            check(!v.fail && v.unresolved && X[n - 1] >= 2 * STEP_ITERS,
+                  "steps x4 then a ring, extended to %.0f (2x): "
+                  "unresolved: %s", X[n - 1], v.reason);
         else
             check(v.fail && strncmp(v.reason, "grows in steps", 14) == 0,
                   "steps x4, extended to %.0f: fail: %s", X[n - 1],
@@ -723,6 +724,98 @@ static void test_steps_x4(void)
     lh_verdict v = stepped(n, 0.0);
     check(!v.fail && v.extend_to == 0, "two like steps at 1,025 and 4,097: "
           "pass without extending: %s", v.reason);
+}
+
+/* How far the worker takes a run: the step's need, within horizon x
+ * iterations + warmup and the time left; else nowhere. */
+static void test_horizon_reach(void)
+{
+    double it = STEP_ITERS, off = STEP_OFF;
+    check(lh_horizon_reach(21845, it, it, off, 10, INFINITY) == 21845,
+          "reach: x4's 21,845 within 10x");
+    check(lh_horizon_reach(92740, it, it, off, 10, INFINITY) == 92740,
+          "reach: x8's 92,740 within 10x");
+    check(lh_horizon_reach(21845, it, it, off, 2, INFINITY) == 0,
+          "reach: 21,845 past horizon 2 (20,100): not extended");
+    check(lh_horizon_reach(20100, it, it, off, 2, INFINITY) == 20100,
+          "reach: exactly horizon 2's cap");
+    check(lh_horizon_reach(21845, it, it, off, 10, 11845) == 21845 &&
+          lh_horizon_reach(21845, it, it, off, 10, 11844) == 0,
+          "reach: 11,845 more iterations fit the time left, 11,844 do not");
+    check(lh_horizon_reach(9000, it, it, off, 10, INFINITY) == 0 &&
+          lh_horizon_reach(0, it, it, off, 10, INFINITY) == 0,
+          "reach: nothing to extend to");
+    check(lh_horizon_reach(NAN, it, it, off, 10, INFINITY) == 0 &&
+          lh_horizon_reach(21845, it, it, off, 10, NAN) == 0 &&
+          lh_horizon_reach(21845, it, it, off, 0.5, INFINITY) == 0,
+          "reach: NaN need or budget, horizon below 1: not extended");
+}
+
+/* A log grown by `factor` (capped at `ring` records when not 0) on the
+ * worker's schedule: 30 planned phases, then, when lh_horizon_reach
+ * allows, phases of max(planned, (need - x) / 30) to the need. */
+static lh_verdict worker_run(double factor, double ring, double horizon,
+                             size_t *np)
+{
+    double len = STEP_ITERS / (STEP_PLANNED - 1);
+    size_t n = STEP_PLANNED;
+    for (size_t i = 0; i < n; i++)
+        X[i] = len * (double)i;
+    for (size_t i = 0; i < n; i++) {
+        double b = log_bytes(STEP_OFF + X[i], factor);
+        Y[i] = 5e4 + (ring && b > 16.0 * ring ? 16.0 * ring : b);
+    }
+    lh_verdict v = stepped(n, 0.0);
+    double until = lh_horizon_reach(v.extend_to, X[n - 1], STEP_ITERS,
+                                    STEP_OFF, horizon, INFINITY);
+    double ext = ceil((until - X[n - 1]) / (STEP_PLANNED - 1));
+    if (ext < len)
+        ext = len;
+    while (until > 0 && !v.fail && v.extend_to > 0 &&
+           X[n - 1] < until && n < 2 * STEP_PLANNED) {
+        X[n] = X[n - 1] + ext;
+        double b = log_bytes(STEP_OFF + X[n], factor);
+        Y[n] = 5e4 + (ring && b > 16.0 * ring ? 16.0 * ring : b);
+        n++;
+        v = stepped(n, 0.0);
+    }
+    *np = n;
+    return v;
+}
+
+/* Grown by 8: steps at 1,025 and 8,193 calls, next at 65,537, which a
+ * run with the default horizon reaches (the log fails, the ring passes);
+ * the x4 ring under horizon = 2, or not extended at all (a duration run),
+ * is unresolved: neither pass nor fail, saying what it needs. */
+static void test_steps_horizon(void)
+{
+    size_t n;
+    lh_verdict v = worker_run(8.0, 0, LH_HORIZON_DEFAULT, &n);
+    check(v.fail && !v.unresolved &&
+          strncmp(v.reason, "grows in steps", 14) == 0 && X[n - 1] > 65437,
+          "steps x8, extended to %.0f: fail: %s", X[n - 1], v.reason);
+    v = worker_run(8.0, 65536, LH_HORIZON_DEFAULT, &n);
+    check(!v.fail && !v.unresolved && v.extend_to == 0 &&
+          strncmp(v.reason, "plateau", 7) == 0,
+          "steps x8 then a ring, extended to %.0f: pass: %s", X[n - 1],
+          v.reason);
+    v = worker_run(8.0, 65536, 8, &n);
+    check(!v.fail && v.unresolved && n == STEP_PLANNED &&
+          strstr(v.reason, "raise iterations to at least 926") != NULL,
+          "steps x8 then a ring, horizon 8: unresolved, not extended: %s",
+          v.reason);
+    v = worker_run(4.0, 16384, 2, &n);
+    check(!v.fail && v.unresolved && n == STEP_PLANNED &&
+          strstr(v.reason, "the run ended at 10000: raise iterations to "
+                 "at least 218") != NULL,
+          "steps x4 then a ring, horizon 2: unresolved: %s", v.reason);
+    v = worker_run(4.0, 16384, LH_HORIZON_DEFAULT, &n);
+    check(!v.fail && !v.unresolved && X[n - 1] >= 21845,
+          "steps x4 then a ring, horizon 10: extended to %.0f, pass: %s",
+          X[n - 1], v.reason);
+    v = worker_run(2.0, 0, 1, &n);
+    check(!v.fail && v.unresolved && n == STEP_PLANNED,
+          "steps x2, horizon 1 (never extended): unresolved: %s", v.reason);
 }
 
 /* Plateaus that step in the judged window and never again. */
@@ -1118,6 +1211,8 @@ int main(void)
     test_steps_geometric();
     test_steps_plateau();
     test_steps_x4();
+    test_horizon_reach();
+    test_steps_horizon();
     test_steps_bursts();
     test_steps_bursts_noisy();
     test_min_samples();

@@ -72,8 +72,10 @@
  *   - the samples after P (an extension) raise the highest value by at
  *     least half the rise at L (and their share of the slack): fail,
  *     "grows in steps";
- *   - else unresolved: pass with extend_to = target, which the worker
- *     runs to (up to 2 x iterations + warmup) and judges again.
+ *   - else unresolved (v->unresolved, extend_to = target): the worker
+ *     runs on to target when lh_horizon_reach allows it and judges
+ *     again; a run that ends before target stays unresolved, a verdict
+ *     of its own (neither pass nor fail).
  * Two more cases set L:
  *   - (a) held and (b) failed only on the interval (CI low <= 0) with no
  *     step above the noise: L is the tail's last new high (above the
@@ -84,8 +86,8 @@
  *     rise alike): L = G2 and target = hi(G2)^2 / lo(G1) - x_offset, a
  *     step being known only to within its phase (lo: the sample before,
  *     hi: its own), when that is beyond 2 a(L).
- * A caller that never extends (the fuzz oracle) gets a pass saying
- * "unresolved".
+ * A caller that never extends (the fuzz oracle) gets v->unresolved with
+ * fail = 0.
  *
  * BASELINE: growth = y[n-1] - y[0]; fails iff growth > slack_abs.  The slope
  * and p over the whole series are evidence only.
@@ -684,12 +686,16 @@ static void judge_steps(const double *x, const double *y, size_t n,
                    fmt_num(b3, sizeof b3, x[n - 1], 0), kx,
                    fmt_num(b4, sizeof b4, target, 0), rest);
     } else {
+        char b6[32];
         v->extend_to = target;
-        reason_add(v, "unresolved: stepped +%s by iteration %s, run not "
-                   "taken to %s (%s) to tell a plateau; %s",
+        v->unresolved = 1;
+        reason_add(v, "unresolved: stepped +%s by iteration %s, a plateau "
+                   "is told only at %s (%s), the run ended at %s: raise "
+                   "iterations to at least %.0f, or set a plateau bound; %s",
                    fmt_num(b1, sizeof b1, last_rise, 0),
-                   fmt_num(b2, sizeof b2, at, 0), kx,
-                   fmt_num(b3, sizeof b3, target, 0), rest);
+                   fmt_num(b2, sizeof b2, at, 0),
+                   fmt_num(b3, sizeof b3, ceil(target), 0), kx,
+                   fmt_num(b6, sizeof b6, x[n - 1], 0), ceil(target), rest);
     }
 }
 
@@ -981,4 +987,16 @@ int lh_detect(const lh_inv_spec *spec, const double *x, const double *y,
     if (dropped)
         reason_add(out, " (%zu non-finite samples ignored)", dropped);
     return 0;
+}
+
+double lh_horizon_reach(double need, double at, double iterations,
+                        double warmup, double factor, double budget)
+{
+    if (!(need > at) || !(factor >= 1.0))
+        return 0.0;
+    if (need > factor * iterations + warmup)
+        return 0.0;
+    if (!(need - at <= budget))
+        return 0.0;
+    return need;
 }

@@ -52,6 +52,8 @@ typedef struct lh_verdict {
     size_t judged;      /* number of samples in the judged window */
     double extend_to;   /* stable: x the run must reach to tell a plateau
                            from growth in steps (0: nothing unresolved) */
+    int unresolved;     /* stable: the run ended before extend_to: neither
+                           pass nor fail (fail is 0) */
     char reason[256];   /* one line: why it passed or failed */
 } lh_verdict;
 
@@ -108,6 +110,18 @@ int lh_detect(const lh_inv_spec *spec, const double *x, const double *y,
  * a trend test; 0 when alpha is invalid or no n up to
  * LH_DETECT_MAX_SAMPLES suffices. */
 size_t lh_detect_min_samples(const lh_inv_spec *spec);
+
+/* The adaptive horizon: how far (x, measured iterations) a run of
+ * `iterations` after `warmup`, now at x = at, is taken to resolve a step
+ * that asks for x = need (lh_verdict.extend_to).  need itself when it
+ * lies within factor x iterations + warmup (the workload's `horizon`,
+ * LH_HORIZON_DEFAULT) and within `budget` more iterations (what the time
+ * left allows; INFINITY: no limit); else 0: not extended, since a run
+ * stopped short of need cannot tell anything more (unresolved).
+ * docs/detector.md says why the default is 10. */
+#define LH_HORIZON_DEFAULT 10
+double lh_horizon_reach(double need, double at, double iterations,
+                        double warmup, double factor, double budget);
 
 /* The detector's only heap use is scratch (the pairwise slopes and a copy
  * of the series), freed before each call returns.  It uses malloc/free

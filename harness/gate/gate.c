@@ -27,11 +27,11 @@ static void outcome(const lh_json *w, char *out, size_t len)
 {
     const char *st = lh_json_gets(w, "status", "error");
     const lh_json *c;
-    if (strcmp(st, "fail") == 0) {
+    if (strcmp(st, "fail") == 0 || strcmp(st, "unresolved") == 0) {
         for (const lh_json *inv = lh_json_first(lh_json_get(w,
                                                             "invariants"));
              inv; inv = inv->next)
-            if (strcmp(lh_json_gets(inv, "status", ""), "fail") == 0) {
+            if (strcmp(lh_json_gets(inv, "status", ""), st) == 0) {
                 snprintf(out, len, "%s: %s", lh_json_gets(inv, "metric", "?"),
                          lh_json_gets(inv, "reason", "failed"));
                 return;

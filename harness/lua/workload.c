@@ -86,6 +86,7 @@ int lh_workload_read(lua_State *L, int idx, lh_workload *w, lh_buf *err)
     w->threads = (int)num_field(L, idx, "threads", 1);
     w->samples = (int)num_field(L, idx, "samples", LH_DEFAULT_SAMPLES);
     w->timeout = num_field(L, idx, "timeout", LH_DEFAULT_TIMEOUT);
+    w->horizon = num_field(L, idx, "horizon", LH_HORIZON_DEFAULT);
     /* leak.lua keeps a workload with a bad field, with its error, so that
      * the script's other workloads are still reported. */
     lua_getfield(L, idx, "_error");

@@ -49,6 +49,8 @@ typedef struct lh_workload {
     int samples_given;
     int samples_capped;         /* more were asked for than iterations */
     double timeout;             /* seconds */
+    double horizon;             /* a run may be extended to horizon x
+                                   iterations + warmup (detector.h) */
     int has_settle;             /* settle function given */
     int settle_disabled;        /* settle = false */
     int has_invariants;         /* invariants given (else defaults) */

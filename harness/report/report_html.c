@@ -218,8 +218,9 @@ static void header(lh_buf *b, const lh_json *r)
         lh_buf_printf(b, "<span class=\"chip%s\"><b>%d</b>failing the gate"
                       "</span>", gate_failures ? " bad" : "", gate_failures);
         static const char *const keys[] = { "pass", "fail", "error",
-                                            "crashed", "timeout" };
-        for (size_t k = 0; k < 5; k++) {
+                                            "crashed", "timeout",
+                                            "unresolved" };
+        for (size_t k = 0; k < 6; k++) {
             double v = lh_json_getn(s, keys[k], 0);
             const char *cls = v > 0 && k > 1 ? " warn" : "";
             lh_buf_printf(b, "<span class=\"chip%s\"><b>%.0f</b>%s</span>",

@@ -227,7 +227,14 @@ static void workload_cases(lh_buf *b, const lh_json *w, suite_counts *n)
         open_case(b, name, lh_buf_str(&case_name), script,
                   ninv ? seconds / (double)ninv : 0);
         n->tests++;
-        if (v == LH_INV_FAIL) {
+        if (v == LH_INV_FAIL &&
+            strcmp(lh_json_gets(inv, "status", ""), "unresolved") == 0) {
+            /* not a failure found: one leakhound could not judge */
+            problem(b, "error", "unresolved", lh_buf_str(&why),
+                    lh_buf_str(&text));
+            n->errors++;
+            failed_cases++;
+        } else if (v == LH_INV_FAIL) {
             const lh_json *bl = lh_rep_stored_baseline(inv);
             int by_baseline = strcmp(lh_json_gets(bl, "status", ""),
                                      "fail") == 0;

@@ -310,6 +310,9 @@ static void headline(lh_buf *b, const lh_json *r)
                   lh_json_getn(s, "pass", 0), lh_json_getn(s, "fail", 0),
                   lh_json_getn(s, "error", 0), lh_json_getn(s, "crashed", 0),
                   lh_json_getn(s, "timeout", 0), gate_failures);
+    if (lh_json_getn(s, "unresolved", 0) > 0)
+        lh_buf_printf(b, "; %.0f unresolved (not judged: see below)",
+                      lh_json_getn(s, "unresolved", 0));
     const lh_json *regs = lh_json_get(r, "regressions");
     if (lh_json_first(regs)) {
         int failing = 0;

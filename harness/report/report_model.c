@@ -158,6 +158,9 @@ int lh_rep_workload_gate(const lh_json *w, lh_buf *reason)
             lh_buf_puts(reason, ok ? "every invariant holds" :
                         strcmp(status, "fail") == 0 ? "an invariant failed" :
                         strcmp(status, "error") == 0 ? "the workload errored" :
+                        strcmp(status, "unresolved") == 0 ?
+                            "a step the run did not go far enough to judge "
+                            "(unresolved)" :
                         strcmp(status, "crashed") == 0 ? "the worker crashed" :
                         strcmp(status, "timeout") == 0 ?
                             "the worker timed out" : status);
@@ -194,7 +197,10 @@ lh_inv_verdict lh_rep_inv_verdict(const lh_json *w, const lh_json *inv,
     const char *status = lh_json_gets(inv, "status", "?");
     const char *metric = lh_json_gets(inv, "metric", "?");
     const char *reason = lh_json_gets(inv, "reason", "");
-    int failed = strcmp(status, "fail") == 0 || strcmp(status, "error") == 0;
+    /* unresolved: not judged, which a gate must not pass either */
+    int failed = strcmp(status, "fail") == 0 ||
+                 strcmp(status, "error") == 0 ||
+                 strcmp(status, "unresolved") == 0;
     if (baseline_failed(inv)) {
         if (why) {
             const lh_json *bl = lh_rep_stored_baseline(inv);
@@ -228,7 +234,8 @@ const char *lh_rep_verdict_word(const lh_json *inv, lh_inv_verdict v)
 {
     const char *status = lh_json_gets(inv, "status", "?");
     if (v == LH_INV_EXPECTED_FAIL)
-        return "failed as expected";
+        return strcmp(status, "unresolved") == 0 ? "unresolved as expected"
+                                                 : "failed as expected";
     if (v == LH_INV_PASS)
         return strcmp(status, "pass") == 0 ? "pass" : status;
     if (strcmp(status, "pass") == 0)

@@ -221,13 +221,16 @@ static int spawn(child *c, const job *j, const lh_run_opts *o)
     c->flight = lh_flight_create(&c->flight_fd);
     if (!c->flight)
         return -1;
-    char index[16], seed[32];
+    char index[16], seed[32], timeout[32];
     snprintf(index, sizeof index, "%d", j->w.index);
+    snprintf(timeout, sizeof timeout, "%.3f",
+             o->timeout > 0 ? o->timeout : j->w.timeout);
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)o->seed);
     char *argv[] = {
         "leakhound", LH_WORKER_CMD, "--script", (char *)j->script,
         "--index", index, "--seed", seed, "--msg-fd", "3",
-        "--flight-fd", "4", "--report-dir", (char *)o->report_dir, NULL,
+        "--flight-fd", "4", "--report-dir", (char *)o->report_dir,
+        "--timeout", timeout, NULL,
     };
     lh_child_spec spec = {
         .argv = argv, .exe = "/proc/self/exe",
@@ -264,7 +267,8 @@ static void handle_line(child *c, job *j, const lh_run_opts *o, int pos,
         printf("%s%s\n", strcmp(status, "info") == 0 ? "      " : "",
                lh_json_gets(m, "text", ""));
         fflush(stdout);
-        if (strcmp(status, "fail") == 0)
+        /* an invariant not judged is no more met than a failed one */
+        if (strcmp(status, "fail") == 0 || strcmp(status, "unresolved") == 0)
             lh_buf_printf(&j->failed_metrics, ",%s,",
                           lh_json_gets(m, "metric", "-"));
     } else if (strcmp(type, "result") == 0 &&
@@ -535,7 +539,8 @@ static void judge_death(child *c, job *j, const lh_run_opts *o,
 
 static void status_from_result(job *j)
 {
-    static const char *known[] = { "pass", "fail", "error", NULL };
+    static const char *known[] = { "pass", "fail", "error", "unresolved",
+                                   NULL };
     lh_json *r = lh_json_parse(lh_buf_str(&j->result), j->result.len, NULL,
                                0);
     const char *s = lh_json_gets(r, "status", "");
@@ -707,7 +712,7 @@ static void add_job_json(lh_buf *b, const job *j)
 }
 
 static void build_report(const lh_run_opts *o, time_t started,
-                         int exit_code, int counts[5])
+                         int exit_code, int counts[6])
 {
     lh_buf b = LH_BUF_INIT;
     char t0[32], t1[32];
@@ -722,9 +727,9 @@ static void build_report(const lh_run_opts *o, time_t started,
         lh_json_str(&b, o->argv[i]);
     }
     lh_buf_printf(&b, "],\"summary\":{\"workloads\":%d,\"pass\":%d,"
-                  "\"fail\":%d,\"error\":%d,\"crashed\":%d,\"timeout\":%d},"
-                  "\"workloads\":[", njobs, counts[0], counts[1], counts[2],
-                  counts[3], counts[4]);
+                  "\"fail\":%d,\"error\":%d,\"crashed\":%d,\"timeout\":%d,"
+                  "\"unresolved\":%d},\"workloads\":[", njobs, counts[0],
+                  counts[1], counts[2], counts[3], counts[4], counts[5]);
     for (int i = 0; i < njobs; i++) {
         if (i)
             lh_buf_puts(&b, ",\n");
@@ -798,7 +803,7 @@ int lh_supervise(const lh_run_opts *o)
      * when the worker dies, and go after each workload. */
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     time_t started = time(NULL);
-    int counts[5] = { 0 };   /* pass fail error crashed timeout */
+    int counts[6] = { 0 };   /* pass fail error crashed timeout unresolved */
     int unmet = 0;
     for (int i = 0; i < njobs; i++) {
         job *j = &jobs[i];
@@ -818,9 +823,9 @@ int lh_supervise(const lh_run_opts *o)
                    j->w.expect_metrics, j->status);
         }
         static const char *names[] = {
-            "pass", "fail", "error", "crashed", "timeout",
+            "pass", "fail", "error", "crashed", "timeout", "unresolved",
         };
-        for (int k = 0; k < 5; k++)
+        for (int k = 0; k < 6; k++)
             if (strcmp(j->status, names[k]) == 0)
                 counts[k]++;
     }
@@ -828,7 +833,8 @@ int lh_supervise(const lh_run_opts *o)
     int code = LH_EXIT_PASS;
     if (counts[1])
         code = LH_EXIT_FAIL;
-    if (counts[2])
+    /* unresolved: leakhound could not judge, as for an error */
+    if (counts[2] || counts[5])
         code = LH_EXIT_ERROR;
     if (counts[3] || counts[4])
         code = LH_EXIT_CRASH;
@@ -843,6 +849,8 @@ int lh_supervise(const lh_run_opts *o)
     printf("%d workload%s: %d pass, %d fail, %d error, %d crashed, "
            "%d timeout", njobs, njobs == 1 ? "" : "s", counts[0], counts[1], counts[2], counts[3],
            counts[4]);
+    if (counts[5])
+        printf(", %d unresolved", counts[5]);
     if (o->check_expect)
         printf("; %d of %d expectations met", njobs - unmet, njobs);
     printf("\n");

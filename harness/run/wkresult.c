@@ -100,8 +100,7 @@ static void json_invariant(lh_buf *b, worker *wk, judged *j)
     lh_json_key(b, "metric");
     lh_json_str(b, inv->metric);
     lh_json_field_str(b, "kind", inv->kind_name);
-    lh_json_field_str(b, "status",
-                      !j->ok ? "error" : j->v.fail ? "fail" : "pass");
+    lh_json_field_str(b, "status", wk_judged_status(j));
     lh_json_field_str(b, "unit", unit);
     static const char *keys[] = {
         "growth_per_iter", "slope_lo", "slope_hi", "p_value", "growth",
@@ -209,13 +208,22 @@ void wk_site_lines(worker *wk, judged *j)
     }
 }
 
+/* An invariant's status: error, fail, unresolved (stable: a step the run
+ * did not go far enough to tell from growth) or pass. */
+const char *wk_judged_status(const judged *j)
+{
+    return !j->ok ? "error" : j->v.fail ? "fail"
+         : j->v.unresolved ? "unresolved" : "pass";
+}
+
 /* The verdict line into *out; its status. */
 const char *wk_format_verdict(worker *wk, judged *j, lh_buf *out)
 {
     lh_invariant *inv = j->inv;
     const char *unit = lh_metric_unit(inv->metric);
     char a[48], p[32], t[48];
-    const char *tag = !j->ok ? "ERROR" : j->v.fail ? "FAIL" : "pass";
+    const char *tag = !j->ok ? "ERROR" : j->v.fail ? "FAIL"
+                    : j->v.unresolved ? "UNRESOLVED" : "pass";
     lh_buf_printf(out, "%-5s %s  %s  %s  ", tag, wk->w.name, inv->metric,
                   inv->kind_name);
     if (!j->ok) {
@@ -256,7 +264,7 @@ const char *wk_format_verdict(worker *wk, judged *j, lh_buf *out)
     }
     if (j->ok && j->exhausted[0])
         lh_buf_printf(out, "; %s", j->exhausted);
-    return !j->ok ? "error" : j->v.fail ? "fail" : "pass";
+    return wk_judged_status(j);
 }
 
 void wk_verdict_line(worker *wk, judged *j)

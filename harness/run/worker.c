@@ -513,10 +513,24 @@ static double horizon(worker *wk, const int *metric_of, const char **why)
     return until;
 }
 
-/* The adaptive horizon (README, "How a verdict is decided"): while a
+/* Iterations the time left before the workload's timeout allows, at the
+ * measured phase's pace (its settles included), keeping a quarter of it
+ * for judging and the report. */
+static double time_budget(worker *wk, double done)
+{
+    double now = lh_now(), spent = now - wk->t_measured;
+    if (!(wk->timeout > 0) || !(spent > 0) || !(done > 0))
+        return INFINITY;
+    double left = 0.75 * (wk->t_start + wk->timeout - now);
+    return left > 0 ? left * done / spent : 0;
+}
+
+/* The adaptive horizon (README, "How a verdict is decided"): when a
  * stable invariant's judged window ends in a step that the run has not
- * been taken far enough to resolve, keep measuring, up to twice the
- * planned iterations plus the warmup.  Iteration runs only. */
+ * been taken far enough to resolve, keep measuring up to the iteration
+ * that resolves it, when lh_horizon_reach allows (the workload's
+ * `horizon`, its timeout).  Otherwise the verdict stays unresolved and
+ * this says why.  Iteration runs only. */
 static int extend(worker *wk, const int *metric_of, lh_buf *e)
 {
     lh_workload *w = &wk->w;
@@ -526,20 +540,42 @@ static int extend(worker *wk, const int *metric_of, lh_buf *e)
     }
     const char *why = NULL;
     double until = horizon(wk, metric_of, &why);
-    if (until <= 0 || w->duration > 0)
+    if (until <= 0)
         return 0;
     double from = wk->x[wk->nrows - 1];
-    double cap = 2.0 * (double)w->iterations + (double)w->warmup;
-    uint64_t len = (uint64_t)ceil((cap - from) / w->samples);
+    if (w->duration > 0) {
+        wk_send_info(wk, "%s stepped and may step again: a duration run is "
+                     "not extended to iteration %.0f to tell a plateau "
+                     "from growth in steps", why, ceil(until));
+        return 0;
+    }
+    double cap = w->horizon * (double)w->iterations + (double)w->warmup;
+    double budget = time_budget(wk, from);
+    if (lh_horizon_reach(until, from, (double)w->iterations,
+                         (double)w->warmup, w->horizon, budget) <= 0) {
+        if (until > cap)
+            wk_send_info(wk, "%s stepped and may step again: iteration %.0f "
+                         "would tell a plateau from growth in steps, past "
+                         "horizon = %g (%.0f): not extended", why,
+                         ceil(until), w->horizon, cap);
+        else
+            wk_send_info(wk, "%s stepped and may step again: iteration %.0f "
+                         "would tell a plateau from growth in steps, but "
+                         "the timeout (%gs) leaves time for about %.0f "
+                         "more: not extended", why, ceil(until),
+                         wk->timeout, budget);
+        return 0;
+    }
+    uint64_t len = (uint64_t)ceil((until - from) / w->samples);
     uint64_t base = (uint64_t)w->iterations / (uint64_t)w->samples;
     if (len < base)
         len = base;
     wk_send_info(wk, "%s stepped and may step again: measuring on to "
               "iteration %.0f to tell a plateau from growth in steps (at "
               "most %.0f)", why, until, cap);
-    wk->total = (uint64_t)cap;
+    wk->total = (uint64_t)ceil(until);
     while (until > 0 && wk->nrows < 2 * wk->planned_rows &&
-           wk->x[wk->nrows - 1] < cap) {
+           wk->x[wk->nrows - 1] < until) {
         if (lh_runner_phase(&wk->runner, len, 0, 1, e) < 0)
             return -1;
         if (settle(wk) < 0)
@@ -824,7 +860,7 @@ static int run(worker *wk)
      * cannot see (resolve_invariants checked the workload's own). */
     lh_target *foreign = lh_target_foreign();
     judged js[LH_MAX_INVARIANTS];
-    int any_fail = 0;
+    int any_fail = 0, any_unresolved = 0;
     for (int i = 0; i < w->ninvariants; i++) {
         judged *j = &js[i];
         memset(j, 0, sizeof *j);
@@ -857,6 +893,7 @@ static int run(worker *wk)
         judge_fd_exhaustion(wk, j);
         judge_limit_stop(wk, j);
         any_fail |= j->ok && j->v.fail;
+        any_unresolved |= j->ok && j->v.unresolved;
         if (!j->ok)
             wk->status = "error";
         wk_verdict_line(wk, j);
@@ -889,7 +926,8 @@ static int run(worker *wk)
     }
     wk->flight->phase = LH_PHASE_DONE;
     if (!wk->status)
-        wk->status = any_fail ? "fail" : "pass";
+        wk->status = any_fail ? "fail"
+                   : any_unresolved ? "unresolved" : "pass";
     if (w->threads > 1)
         wk_load_line(wk);
     wk_emit_result(wk, js, w->ninvariants, "result", NULL);
@@ -918,6 +956,8 @@ static int parse_args(worker *wk, int argc, char **argv)
             flight_fd = atoi(v);
         else if (strcmp(k, "--report-dir") == 0)
             wk->report_dir = v;
+        else if (strcmp(k, "--timeout") == 0)
+            wk->timeout = strtod(v, NULL);
     }
     if (!wk->script || wk->index < 1 || wk->msg_fd < 0 || flight_fd < 0)
         return -1;
@@ -937,6 +977,7 @@ int lh_worker_main(int argc, char **argv)
         return 2;
     }
     worker_pid = getpid();
+    wk.t_start = lh_now();
     wk.stopped_at = -1;
     /* whatever the target starts, a setsid() daemon too, goes when the
      * workload ends or the supervisor dies; the supervisor ends what is

@@ -39,6 +39,8 @@ typedef struct worker {
     double *y;              /* y[row * probes.n + metric] */
     double *peak;           /* per metric, from samples and progress ticks */
     double t_start, t_measured;
+    double timeout;         /* the supervisor's deadline, seconds from
+                               t_start (0: unknown) */
     uint64_t total;         /* planned measured iterations (0: duration) */
     size_t planned_rows;    /* samples of the planned run; more extend it */
     uint64_t measured_from; /* runner_done() when measurement began */
@@ -72,6 +74,8 @@ typedef struct judged {
                                path NUL-terminated) */
     lh_buf file_errors;     /* "PATH: why\n" of those not written */
 } judged;
+
+const char *wk_judged_status(const judged *j);
 
 /* The protocol (worker.h): one JSON object per line to the supervisor. */
 void wk_send_msg(worker *wk, lh_buf *m);

@@ -466,7 +466,7 @@ leak.workload "c-steps-pages" {
 -- The log grown by 4: it steps at 1,025 and 4,097 calls, both in the first
 -- half, and next at 16,385.  Its last two steps grow by the same factor in
 -- place and in size, so the run is extended to where a x4 grower must step
--- again (as far as 2x iterations + warmup), and it does.
+-- again (~21,800 iterations), and it does.
 leak.workload "c-steps-log4" {
   description = "steps_log4_append keeps every request in a buffer grown x4",
   target = steps,
@@ -476,7 +476,7 @@ leak.workload "c-steps-log4" {
 }
 
 -- The same steps up to 16,384 records, then a ring: extended as far, no
--- step at 16,385.
+-- step at 16,385: a plateau.
 leak.workload "c-steps-ring4" {
   description = "steps_ring4_append grows x4 like the log, then wraps at 16384",
   target = steps,
@@ -486,6 +486,32 @@ leak.workload "c-steps-ring4" {
   invariants = {
     leak.stable "heap.live_bytes",
     leak.bounded "target.steps_ring4_records" { max = 16384 },
+  },
+}
+
+-- The log grown by 8: it steps at 1,025 and 8,193 calls, and next at
+-- 65,537.  Known only to within a phase, its next step lies at most at
+-- ~92,700 iterations (9.3x): the run is extended as far (horizon = 10,
+-- the default), and it steps.
+leak.workload "c-steps-log8" {
+  description = "steps_log8_append keeps every request in a buffer grown x8",
+  target = steps,
+  expect = { fail = { "heap.live_bytes" } },
+  inputs = any_bytes,
+  step = steps:fn "steps_log8_append",
+}
+
+-- The same steps up to 65,536 records, then a ring: extended as far, no
+-- step at 65,537.
+leak.workload "c-steps-ring8" {
+  description = "steps_ring8_append grows x8 like the log, then wraps at 65536",
+  target = steps,
+  expect = "clean",
+  inputs = any_bytes,
+  step = steps:fn "steps_ring8_append",
+  invariants = {
+    leak.stable "heap.live_bytes",
+    leak.bounded "target.steps_ring8_records" { max = 65536 },
   },
 }
 

@@ -21,6 +21,9 @@
  *                     first 4 bytes (little-endian), capped at 1 MiB.
  *   steps_ring4_append  the x4 log's growth up to 16,384 records, then a
  *                     ring: the same steps but the last.
+ *   steps_ring8_append  the same for steps_log8_append, the log grown by 8
+ *                     (at 17, 129, 1,025, 8,193, 65,537 records): its
+ *                     growth up to 65,536 records, then a ring.
  *   steps_page_put    a page cache: 64-byte entries in 4 KiB pages, keyed
  *                     by the input's first 2 bytes (little-endian) modulo
  *                     STEPS_PAGE_KEYS (2048); a page is taken when the last
@@ -28,7 +31,7 @@
  *
  * The ops are for one thread (no locks).  Gauges: target.steps_log_records,
  * target.steps_lru_entries, target.steps_arena_bytes, target.steps_pages,
- * target.steps_ring4_records.
+ * target.steps_ring4_records, target.steps_ring8_records.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -120,6 +123,54 @@ LH_EXPORT int steps_ring4_append(const uint8_t *data, size_t size)
 LH_EXPORT int64_t leakhound_gauge_steps_ring4_records(void)
 {
     return (int64_t)(ring4_len < ring4_cap ? ring4_len : ring4_cap);
+}
+
+/* ---- the leak by x8, and its twin: a ring grown x8 up to 65536 --------- */
+
+/* Grow *buf of *cap records by 8 (16 first) up to max records (0: no
+ * limit); 0 when there is no room left. */
+static int grow8(struct record **buf, size_t *cap, size_t max)
+{
+    size_t want = *cap ? 8 * *cap : 16;
+    if (max && want > max)
+        return 0;
+    struct record *b = realloc(*buf, want * sizeof *b);
+    if (b == NULL)
+        return 0;
+    *buf = b;
+    *cap = want;
+    return 1;
+}
+
+static struct record *log8_buf, *ring8_buf;
+static size_t log8_len, log8_cap, ring8_len, ring8_cap;
+
+/* Steps at calls 17, 129, 1,025, 8,193, 65,537... */
+LH_EXPORT int steps_log8_append(const uint8_t *data, size_t size)
+{
+    if (log8_len == log8_cap && !grow8(&log8_buf, &log8_cap, 0))
+        return 0;
+    put_record(&log8_buf[log8_len++], data, size);
+    return 0;
+}
+
+/* The same growth up to 65,536 records (its last step at call 8,193),
+ * then the oldest is overwritten: no step at 65,537. */
+LH_EXPORT int steps_ring8_append(const uint8_t *data, size_t size)
+{
+    enum { RING8_MAX = 65536 };
+    if (ring8_len == ring8_cap && !grow8(&ring8_buf, &ring8_cap, RING8_MAX)
+        && ring8_cap == 0)
+        return 0;
+    put_record(&ring8_buf[ring8_len++ % ring8_cap], data, size);
+    if (ring8_len == 2 * RING8_MAX)
+        ring8_len = RING8_MAX;
+    return 0;
+}
+
+LH_EXPORT int64_t leakhound_gauge_steps_ring8_records(void)
+{
+    return (int64_t)(ring8_len < ring8_cap ? ring8_len : ring8_cap);
 }
 
 /* ---- twin 1: a bounded LRU whose index doubles while it fills ---------- */
