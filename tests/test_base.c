@@ -162,10 +162,25 @@ static void test_safe_name(void)
           "cut to a 16-byte buffer: %s", small);
 }
 
+static void test_path_dir(void)
+{
+    static const char *const cases[][2] = {
+        { "a/b/c.so", "a/b" }, { "c.so", "." }, { "/c.so", "/" },
+        { "out/", "out" }, { "/a/b", "/a" },
+    };
+    char d[64];
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        lh_path_dir(d, sizeof d, cases[i][0]);
+        check(strcmp(d, cases[i][1]) == 0, "dir of '%s': '%s', want '%s'",
+              cases[i][0], d, cases[i][1]);
+    }
+}
+
 int main(void)
 {
     test_alloc();
     test_grow();
     test_safe_name();
+    test_path_dir();
     return check_report();
 }

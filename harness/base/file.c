@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "text.h"
 
 static int write_all(int fd, const char *p, size_t len)
 {
@@ -44,12 +45,7 @@ int lh_write_atomic_nodirsync(const char *path, const void *data,
 static void sync_dir_of(const char *path)
 {
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *slash = '\0';
-    else
-        snprintf(dir, sizeof dir, ".");
+    lh_path_dir(dir, sizeof dir, path);
     lh_sync_dir(dir);
 }
 

@@ -73,6 +73,17 @@ void lh_shell_quote(lh_buf *b, const char *s)
     lh_buf_putc(b, '\'');
 }
 
+void lh_path_dir(char *out, size_t len, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(out, len, ".");
+    else if (slash == path)
+        snprintf(out, len, "/");
+    else
+        snprintf(out, len, "%.*s", (int)(slash - path), path);
+}
+
 void lh_target_name(char *out, size_t len, const char *path)
 {
     const char *file = strrchr(path, '/');

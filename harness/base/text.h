@@ -29,6 +29,10 @@ void lh_shell_quote(lh_buf *b, const char *s);
 
 /* The name of a target library as used for corpora/<name>/:
  * "build/targets/c/librecord.so" -> "record". */
+/* The directory part of PATH into OUT: "." when PATH has no slash, "/"
+ * for a file at the root. */
+void lh_path_dir(char *out, size_t len, const char *path);
+
 void lh_target_name(char *out, size_t len, const char *path);
 
 #endif

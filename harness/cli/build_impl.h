@@ -60,6 +60,9 @@ int lh_build_name_ok(const char *name);
 /* 0 when path is a file; else prints that what (path) is missing and
  * why that can be (fix), and returns -1. */
 int lh_build_need(const char *path, const char *what, const char *fix);
+/* lh_build_need for each of leakhound's layer libraries (the kit's
+ * LH_KIT_LAYERS), which every driver links. */
+int lh_build_need_layers(const char *fix);
 
 /* Removes what an earlier build of NAME left in DIR (the library, its
  * coverage copy, drivers, archive): a build that fails or makes less

@@ -122,14 +122,7 @@ static int afl_pieces(void)
         lh_build_need(LH_KIT_AFL_RT "/libAFLDriver.a", "AFL++'s driver "
                       "main", "reinstall AFL++ (apt install afl++)") < 0)
         return -1;
-    lh_strv layers = {0};
-    lh_strv_split(&layers, LH_KIT_LAYERS);
-    int rc = 0;
-    for (int i = 0; i < layers.n && rc == 0; i++)
-        rc = lh_build_need(layers.v[i], "a leakhound layer library",
-                           rebuild);
-    lh_strv_free(&layers);
-    return rc;
+    return lh_build_need_layers(rebuild);
 }
 
 /* The AFL++ driver: each source compiled with compare splitting into

@@ -30,6 +30,7 @@
 #include "text.h"
 
 #include "build_impl.h"
+#include "lh_buildkit.h"
 #include "help.h"
 
 
@@ -174,6 +175,17 @@ int lh_build_need(const char *path, const char *what, const char *fix)
         fprintf(stderr, "leakhound build: this leakhound was built without "
                 "%s\n  %s\n", what, fix);
     return -1;
+}
+
+int lh_build_need_layers(const char *fix)
+{
+    lh_strv layers = {0};
+    lh_strv_split(&layers, LH_KIT_LAYERS);
+    int rc = 0;
+    for (int i = 0; i < layers.n && rc == 0; i++)
+        rc = lh_build_need(layers.v[i], "a leakhound layer library", fix);
+    lh_strv_free(&layers);
+    return rc;
 }
 
 int lh_build_clean(const lh_build_opts *o)

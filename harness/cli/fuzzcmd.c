@@ -256,12 +256,7 @@ static int is_file(const char *path)
  * `leakhound build` line that makes what is missing. */
 static void target_dir(const driver_info *d, char *dir, size_t len)
 {
-    snprintf(dir, len, "%s", d->target);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *slash = '\0';
-    else
-        snprintf(dir, len, ".");
+    lh_path_dir(dir, len, d->target);
 }
 
 static void self_path(lh_buf *b)
@@ -333,13 +328,9 @@ static int find_driver(const fuzz_opts *o, driver_info *d)
     if (read_workload(o, d) < 0)
         return -1;
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s", d->target);
-    char *slash = strrchr(dir, '/');
-    const char *file = slash ? slash + 1 : d->target;
-    if (slash)
-        *slash = '\0';
-    else
-        snprintf(dir, sizeof dir, ".");
+    lh_path_dir(dir, sizeof dir, d->target);
+    const char *file = strrchr(d->target, '/');
+    file = file ? file + 1 : d->target;
     lh_target_name(d->name, sizeof d->name, file);
     d->go = lh_lib_is_go(d->target);
 
@@ -1160,13 +1151,9 @@ int lh_minimize_cmd(int argc, char **argv)
     snprintf(metric, sizeof metric, "%s", lh_json_gets(js, "metric", ""));
     lh_json_free(js);
     char dir[4096], outfile[4200];
-    snprintf(dir, sizeof dir, "%s", o.file);
-    char *slash = strrchr(dir, '/');
-    const char *base = slash ? slash + 1 : o.file;
-    if (slash)
-        *slash = '\0';
-    else
-        snprintf(dir, sizeof dir, ".");
+    lh_path_dir(dir, sizeof dir, o.file);
+    const char *base = strrchr(o.file, '/');
+    base = base ? base + 1 : o.file;
     snprintf(outfile, sizeof outfile, "%s/minimized-%s", dir, base);
 
     char **env = driver_env(&o, &d, dir, "minimize",

@@ -60,6 +60,7 @@
 #include "interpose.h"
 #include "oracle.h"
 #include "session.h"
+#include "text.h"
 
 #define LEAK_EXIT 77    /* libFuzzer's -error_exitcode default */
 
@@ -113,12 +114,7 @@ static void parse_engine_args(driver *d, int argc, char **argv)
 /* The directory part of the artifact prefix, to read earlier findings. */
 static void prefix_dir(const char *prefix, char *out, size_t len)
 {
-    snprintf(out, len, "%s", prefix);
-    char *slash = strrchr(out, '/');
-    if (slash)
-        slash[slash == out ? 1 : 0] = '\0';
-    else
-        snprintf(out, len, ".");
+    lh_path_dir(out, len, prefix);
 }
 
 /* The configuration file in use, "" when configured by the environment. */
@@ -216,12 +212,7 @@ static void load_config(const char *argv0)
     if (!f)
         config_die(0, "cannot read it: %s", strerror(errno));
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s", config_file);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *slash = '\0';
-    else
-        snprintf(dir, sizeof dir, ".");
+    lh_path_dir(dir, sizeof dir, config_file);
     char line[8192];
     int lineno = 0;
     while (fgets(line, sizeof line, f)) {
