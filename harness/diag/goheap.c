@@ -294,9 +294,11 @@ static double part_of(const growth *x, int allocs)
     return allocs ? x->objects : x->bytes;
 }
 
-/* A merged site's detail: the library path of each stack in it, heaviest
- * first, with its share of the site: "allocated in time.NewTimer
- * sleep.go:86 (61%); time.NewTimer → … → runtime.addtimer (39%)". */
+/* A merged site's detail: where each of its stacks allocated, heaviest
+ * first, with its share of the site -- the first with the library path
+ * from the function, the others by the innermost frame (what fits):
+ * "allocated in time.After → time.NewTimer sleep.go:87 (60%);
+ * time.NewTimer sleep.go:88 (40%)". */
 static void merged_detail(lh_site *s, const growth *g, size_t n,
                           const growth *lead, const heapprof *h, int allocs)
 {
@@ -304,20 +306,28 @@ static void merged_detail(lh_site *s, const growth *g, size_t n,
     for (size_t i = 0; i < n; i++)
         if (g[i].leader == lead->rec)
             alone -= part_of(&g[i], allocs);
-    s->detail[0] = '\0';
+    snprintf(s->detail, sizeof s->detail, "allocated in ");
     for (size_t i = 0; i < n; i++) {
         if (&g[i] != lead && g[i].leader != lead->rec)
             continue;
         const heaprec *r = &h->recs[g[i].rec];
-        char path[224];
-        lh_go_path(path, sizeof path, h->frames + r->first, r->nframes,
-                   g[i].blame, g[i].inner);
-        if (!*path)             /* allocated in the function itself */
-            lh_goframe_format(g[i].blame, path, sizeof path);
+        char path[224], entry[240];
+        path[0] = '\0';
+        if (&g[i] == lead)
+            lh_go_path(path, sizeof path, h->frames + r->first, r->nframes,
+                       g[i].blame, g[i].inner);
+        if (!*path)
+            lh_goframe_format(g[i].inner, path, sizeof path);
         double part = &g[i] == lead ? alone : part_of(&g[i], allocs);
-        lh_go_append(s->detail, sizeof s->detail, "%s%s (%.0f%%)",
-                     *s->detail ? "; " : "allocated in ", path,
-                     total > 0 ? 100.0 * part / total : 0.0);
+        snprintf(entry, sizeof entry, "%s%s (%.0f%%)",
+                 &g[i] == lead ? "" : "; ", path,
+                 total > 0 ? 100.0 * part / total : 0.0);
+        if (strlen(s->detail) + strlen(entry) + sizeof "; …" >
+            sizeof s->detail) {
+            lh_go_append(s->detail, sizeof s->detail, "; …");
+            break;
+        }
+        lh_go_append(s->detail, sizeof s->detail, "%s", entry);
     }
 }
 
