@@ -310,7 +310,7 @@ void lh_or_go_snap_begin(lh_oracle *o)
         return;
     if (t->go.heap_sample_rate && !o->go_rate_prev)
         o->go_rate_prev = t->go.heap_sample_rate(1);
-    o->go_snap[0] = lh_godiag_snapshot(t);
+    o->go_snap[0] = lh_godiag_heap_snapshot(t);
 }
 
 /* The heap profile is as of the last completed GC but one: a settle
@@ -320,7 +320,7 @@ void lh_or_go_snap_end(lh_oracle *o, int confirmed)
     lh_target *t = o->probes->target;
     if (confirmed && o->go_snap[0]) {
         lh_or_do_settle(o);
-        o->go_snap[1] = lh_godiag_snapshot(t);
+        o->go_snap[1] = lh_godiag_heap_snapshot(t);
     }
     if (o->go_rate_prev > 0 && t && t->go.heap_sample_rate)
         t->go.heap_sample_rate(o->go_rate_prev);
