@@ -26,6 +26,7 @@ go-goroutine-leak-always|go.goroutines|^main.OpGoroutineLeakAlways.func1
 go-goroutine-leak-every100|go.goroutines|^main.OpGoroutineLeakEvery100.func1
 go-ticker-leak|go.heap_live_bytes|^main.OpTickerLeak .*time.NewTicker
 go-timer-leak|go.heap_live_bytes|^main.OpTimerLeak .*time.AfterFunc
+go-after-leak|go.heap_live_bytes|^main.wait allocated in time.After → time.NewTimer sleep.go:[0-9]+ [(][0-9]+%[)]; time.NewTimer sleep.go:[0-9]+ [(][0-9]+%[)]
 go-cache-unbounded|go.heap_live_bytes|^main.render
 go-cache-pinned-leak|go.heap_live_bytes|^main.render
 go-session-leak|go.heap_live_bytes|^main.\(\*sessions\).open
@@ -35,6 +36,7 @@ go-cstring-leak|heap.live_bytes|^main.auditLeaky via C.CString [(]C: _cgo_[0-9a-
 go-cstring-leak|heap.live_allocs|^main.auditLeaky via C.CString
 go-cfile-leak|proc.fds|^main.spoolLeaky /dev/null x [0-9]+; via C.fopen
 go-http-labels-leak|go.heap_live_bytes|^main.observe allocated in example.com/metrics.[(][*]HistogramVec[)].With → example.com/metrics.newHistogram
+go-http-tagged-leak|go.heap_live_bytes|^main.record allocated in example.com/metrics.[(][*]HistogramVec[)].With → example.com/metrics.newHistogram metrics.go:[0-9]+ [(][0-9]+%[)]; 
 go-context-leak|go.heap_live_bytes|^main.newRequest
 go-subslice-leak|go.heap_live_bytes|^main.readFrame'
 
@@ -78,6 +80,21 @@ check "folded stacks written ($w/$metric.folded)" test -s "$folded"
 expect_match "folded format: frames;frames count" "$(head -n 1 "$folded")" \
     '^[^ ]+(;[^ ]+)* [0-9]+$'
 if [ "$1" = go ]; then
+    # a function of one's own that holds the growth through several library
+    # allocations is one row, the sum of them
+    for wf in go-after-leak:main.wait go-http-tagged-leak:main.record; do
+        w=${wf%%:*} f=${wf#*:}
+        expect_eq "$w: one row for $f, holding most of the growth" \
+            "$(jget "$rep" "(function() local w = find(r.workloads, 'name',
+                '$w') local n, share = 0, 0
+                for _, i in ipairs(w.invariants) do
+                  for _, s in ipairs(i.sites or {}) do
+                    if s.func == '$f' then
+                      n = n + 1 share = s.bytes / i.sites[1].bytes end
+                  end end
+                return n .. (share >= 1 and ' top' or ' not top') end)()")" \
+            "1 top"
+    done
     "$LH" run tests/scripts/go_ignore.lua --expect --report-dir "$out/ig" \
         >"$out/ig.txt" 2>&1
     expect_eq "ignore_goroutines: ignored by top function or creator, not \

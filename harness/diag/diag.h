@@ -96,6 +96,10 @@ typedef struct lh_gosnap lh_gosnap;
 
 /* Goroutine stacks and the Go heap profile of a target with the probe. */
 lh_gosnap *lh_godiag_snapshot(lh_target *t);
+/* The Go heap profile's text alone (what lh_godiag_heap needs of a
+ * snapshot, a fuzzer's confirmation being frequent): no goroutine stacks,
+ * so no "started via" for sites made on goroutines of no own code. */
+lh_gosnap *lh_godiag_heap_snapshot(lh_target *t);
 void lh_godiag_free(lh_gosnap *s);
 
 /* Known goroutines to leave alone, the way goleak users do: a goroutine

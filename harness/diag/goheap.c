@@ -8,7 +8,8 @@
  * pprof scales its protobuf, each record by 1/(1-exp(-avgsize/rate)).
  *
  * Sites are ordered by bytes, except that stacks made of runtime frames
- * alone come last (see growth_before).
+ * alone come last (see growth_before).  Stacks that blame one function of
+ * the target's own are one site (see merge_own).
  */
 #include "godiag_internal.h"
 
@@ -219,6 +220,10 @@ typedef struct growth {
     int runtime_only;       /* no frame of the program's to show */
     double objects, bytes;
     double order;           /* larger first: bytes, or objects */
+    const lh_goframe *blame, *inner;    /* lh_go_pick's */
+    int own;                /* blame is the target's own code */
+    long leader;            /* the rec of the site it counts in; -1: its
+                             * own */
 } growth;
 
 /* Stacks with a frame of the program's first: a runtime-only stack
@@ -232,6 +237,98 @@ static int growth_before(const growth *x, const growth *y)
     if (x->order != y->order)
         return x->order > y->order;
     return x->rec < y->rec;
+}
+
+static void sort_growth(growth *g, size_t n)
+{
+    /* Shell sort (Ciura's gaps): no allocation. */
+    static const size_t gaps[] = { 701, 301, 132, 57, 23, 10, 4, 1 };
+    for (size_t gi = 0; gi < sizeof gaps / sizeof gaps[0]; gi++) {
+        size_t gap = gaps[gi];
+        for (size_t i = gap; i < n; i++) {
+            growth v = g[i];
+            size_t j = i;
+            for (; j >= gap && growth_before(&v, &g[j - gap]); j -= gap)
+                g[j] = g[j - gap];
+            g[j] = v;
+        }
+    }
+}
+
+/* Same function in the same file, the line aside (as signatures). */
+static int same_function(const lh_goframe *a, const lh_goframe *b)
+{
+    return strcmp(a->func, b->func) == 0 && strcmp(a->file, b->file) == 0;
+}
+
+/*
+ * A function of the target's own holds what it allocated through every
+ * library function it called: time.After's timer, its channel and the
+ * runtime's timer heap; a metrics library's histogram, its buckets and its
+ * map entry.  Each is a stack of its own in the profile, none of them the
+ * larger part of the growth, yet the leak is the function's.  So stacks
+ * that blame one own function (at any line) are one site, named after the
+ * heaviest of them (g is sorted) and sorted by their sum; the others get
+ * its rec as leader and are not sites of their own.
+ */
+static void merge_own(growth *g, size_t n, int allocs)
+{
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; g[i].own && j < i; j++) {
+            if (g[j].leader < 0 && g[j].own &&
+                same_function(g[j].blame, g[i].blame)) {
+                g[i].leader = g[j].rec;
+                g[j].objects += g[i].objects;
+                g[j].bytes += g[i].bytes;
+                g[j].order = allocs ? g[j].objects : g[j].bytes;
+                break;
+            }
+        }
+    }
+    sort_growth(g, n);
+}
+
+/* The part of a site that one stack holds, for the merged detail. */
+static double part_of(const growth *x, int allocs)
+{
+    return allocs ? x->objects : x->bytes;
+}
+
+/* A merged site's detail: where each of its stacks allocated, heaviest
+ * first, with its share of the site -- the first with the library path
+ * from the function, the others by the innermost frame (what fits):
+ * "allocated in time.After → time.NewTimer sleep.go:87 (60%);
+ * time.NewTimer sleep.go:88 (40%)". */
+static void merged_detail(lh_site *s, const growth *g, size_t n,
+                          const growth *lead, const heapprof *h, int allocs)
+{
+    double total = part_of(lead, allocs), alone = total;
+    for (size_t i = 0; i < n; i++)
+        if (g[i].leader == lead->rec)
+            alone -= part_of(&g[i], allocs);
+    snprintf(s->detail, sizeof s->detail, "allocated in ");
+    for (size_t i = 0; i < n; i++) {
+        if (&g[i] != lead && g[i].leader != lead->rec)
+            continue;
+        const heaprec *r = &h->recs[g[i].rec];
+        char path[224], entry[240];
+        path[0] = '\0';
+        if (&g[i] == lead)
+            lh_go_path(path, sizeof path, h->frames + r->first, r->nframes,
+                       g[i].blame, g[i].inner);
+        if (!*path)
+            lh_goframe_format(g[i].inner, path, sizeof path);
+        double part = &g[i] == lead ? alone : part_of(&g[i], allocs);
+        snprintf(entry, sizeof entry, "%s%s (%.0f%%)",
+                 &g[i] == lead ? "" : "; ", path,
+                 total > 0 ? 100.0 * part / total : 0.0);
+        if (strlen(s->detail) + strlen(entry) + sizeof "; …" >
+            sizeof s->detail) {
+            lh_go_append(s->detail, sizeof s->detail, "; …");
+            break;
+        }
+        lh_go_append(s->detail, sizeof s->detail, "%s", entry);
+    }
 }
 
 static void heap_detail(lh_site *s, const lh_goframe *f, size_t n,
@@ -298,27 +395,21 @@ static int heap_growth(const lh_gosnap *a, const lh_gosnap *b, lh_site *out,
         size_t j = 0;
         while (j < r->nframes && lh_goframe_is_runtime(&f[j]))
             j++;
-        g[n++] = (growth){ (long)i, j == r->nframes, objects, bytes,
-                           allocs ? objects : bytes };
+        growth *x = &g[n++];
+        *x = (growth){ (long)i, j == r->nframes, objects, bytes,
+                       allocs ? objects : bytes, NULL, NULL, 0, -1 };
+        x->own = lh_go_pick(f, r->nframes, b->goroot, b->mods, &x->blame,
+                            &x->inner);
     }
-    /* Shell sort (Ciura's gaps): no allocation. */
-    static const size_t gaps[] = { 701, 301, 132, 57, 23, 10, 4, 1 };
-    for (size_t gi = 0; gi < sizeof gaps / sizeof gaps[0]; gi++) {
-        size_t gap = gaps[gi];
-        for (size_t i = gap; i < n; i++) {
-            growth v = g[i];
-            size_t j = i;
-            for (; j >= gap && growth_before(&v, &g[j - gap]); j -= gap)
-                g[j] = g[j - gap];
-            g[j] = v;
-        }
-    }
+    sort_growth(g, n);
+    merge_own(g, n, allocs);
     for (size_t i = 0; i < n && k < max; i++) {
+        if (g[i].leader >= 0)
+            continue;           /* counted in its function's site */
         const heaprec *r = &hb->recs[g[i].rec];
         const lh_goframe *f = hb->frames + r->first;
-        const lh_goframe *blame, *inner;
-        int own = lh_go_pick(f, r->nframes, b->goroot, b->mods, &blame,
-                             &inner);
+        const lh_goframe *blame = g[i].blame, *inner = g[i].inner;
+        int own = g[i].own;
         /* Made on a goroutine with no frame of the target's own (a
          * connection's buffers, on net/http's goroutines): who started
          * such goroutines, when the runtime kept it. */
@@ -331,6 +422,11 @@ static int heap_growth(const lh_gosnap *a, const lh_gosnap *b, lh_site *out,
         lh_site *s = &out[k++];
         lh_go_fill_site(s, f, r->nframes, from ? from : blame);
         heap_detail(s, f, r->nframes, blame, inner);
+        for (size_t j = i + 1; own && j < n; j++)
+            if (g[j].leader == g[i].rec) {
+                merged_detail(s, g, n, &g[i], hb, allocs);
+                break;
+            }
         if (from) {
             /* "allocated in ROOT → … → INNER file:line on a goroutine
              * started via A → … → B" */

@@ -144,6 +144,24 @@ lh_gosnap *lh_godiag_snapshot(lh_target *t)
     return s;
 }
 
+lh_gosnap *lh_godiag_heap_snapshot(lh_target *t)
+{
+    if (!t || !t->has_go || !t->go.heap_profile)
+        return NULL;
+    lh_gosnap *s = lh_raw_calloc(1, sizeof *s);
+    char *text;
+    size_t len;
+    if (s && (text = lh_go_fetch(&t->go, HEAP_TEXT, &len)) != NULL)
+        s->has_heap = lh_go_heap_parse(&s->heap, text, len) == 0;
+    if (!s || !s->has_heap) {
+        lh_godiag_free(s);
+        return NULL;
+    }
+    lh_go_find_goroot(s);
+    s->mods = lh_go_mods_of(t);
+    return s;
+}
+
 void lh_godiag_free(lh_gosnap *s)
 {
     if (!s)

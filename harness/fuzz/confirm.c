@@ -174,6 +174,8 @@ static int replay_series(lh_oracle *o, const uint8_t *data, size_t size,
     lh_or_read_point(o, judge, v);
     for (int w = 0; w < W_COUNT; w++)
         o->series[w][0] = v[w];
+    if (judge & BIT(W_GO_HEAP))
+        lh_or_go_snap_begin(o);
 
     int n = 1, target = reps;
     for (;;) {
@@ -203,8 +205,8 @@ static int replay_series(lh_oracle *o, const uint8_t *data, size_t size,
 
 /* Replay data, reading the metrics in `judge` before the first and after
  * each repetition, and judge each series into o->res.  Starts with reps,
- * doubles up to max_reps while a metric grew without confirming.  C heap
- * allocation sites are recorded along when the heap is judged.  Returns
+ * doubles up to max_reps while a metric grew without confirming.  C and Go
+ * heap allocation sites are recorded along when the heap is judged.  Returns
  * 0, or -1 when a step failed. */
 int lh_or_replay_judge(lh_oracle *o, const uint8_t *data, size_t size,
                        unsigned judge, int reps, int max_reps)
@@ -214,6 +216,7 @@ int lh_or_replay_judge(lh_oracle *o, const uint8_t *data, size_t size,
     lh_or_heap_sites_begin(o, judge);
     int rc = replay_series(o, data, size, judge, reps, max_reps);
     lh_or_heap_sites_end(o);
+    lh_or_go_snap_end(o, rc == 0 && o->res[W_GO_HEAP].v == J_YES);
     return rc;
 }
 
@@ -236,6 +239,12 @@ int lh_or_pick(lh_oracle *o, unsigned among, char *site, size_t sitelen,
             lh_or_heap_site(o, w,
                             o->series[w][o->nseries - 1] - o->series[w][0],
                             site, sitelen);
+        else if (w == W_GO_HEAP && o->nseries >= 2)
+            /* from the first replay on, as judge_series */
+            lh_or_go_heap_site(o->go_snap[0], o->go_snap[1],
+                               o->series[w][o->nseries - 1] -
+                               o->series[w][o->nseries > 8], site,
+                               sitelen);
         else if (w == W_MMAP && o->nseries >= 2)
             lh_or_mmap_site(o, o->series[w][o->nseries - 1] -
                                o->series[w][0], site, sitelen);

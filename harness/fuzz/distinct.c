@@ -364,7 +364,8 @@ void lh_or_go_distinct_run(lh_oracle *o, const uint8_t *data, size_t size)
     /* The heap profile is as of the last completed GC but one. */
     lh_or_do_settle(o);
     snap[1] = lh_godiag_snapshot(o->probes->target);
-    lh_or_go_heap_site(o, snap[0], snap[1], y[n - 1] - y[0]);
+    lh_or_go_heap_site(snap[0], snap[1], y[n - 1] - y[0], o->dsite,
+                       sizeof o->dsite);
 out:
     lh_godiag_free(snap[0]);
     lh_godiag_free(snap[1]);

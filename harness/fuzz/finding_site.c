@@ -5,7 +5,8 @@
  * allocation site recorded during the replays (heapsites.c) that holds at
  * least half the growth; for fds and threads the stack that opened or
  * created most of the new ones (fddiag.c, threaddiag.c); for the Go heap
- * per distinct input the site that grew most in pprof's heap profile.
+ * the site that grew most in pprof's heap profile, around the replays or
+ * the distinct inputs.
  */
 #include <stdio.h>
 #include <string.h>
@@ -270,11 +271,14 @@ void lh_or_proc_site(lh_oracle *o, int w, double growth, char *site,
 }
 
 /* The Go heap site that grew most between two heap profiles (pprof's,
- * sampled: an estimate), when it holds HEAP_SITE_SHARE of the growth. */
-void lh_or_go_heap_site(lh_oracle *o, const lh_gosnap *a,
-                        const lh_gosnap *b, double growth)
+ * sampled: an estimate), when it holds HEAP_SITE_SHARE of the growth.  As
+ * for the C heap, a function of the target's own holds what it holds
+ * through every library function it called: lh_godiag_heap makes them one
+ * site (time.After's timer and channel, a histogram and its buckets). */
+void lh_or_go_heap_site(const lh_gosnap *a, const lh_gosnap *b,
+                        double growth, char *site, size_t len)
 {
-    o->dsite[0] = '\0';
+    site[0] = '\0';
     if (!a || !b || growth <= 0.0)
         return;
     lh_site *top = lh_raw_malloc(sizeof *top);
@@ -282,6 +286,43 @@ void lh_or_go_heap_site(lh_oracle *o, const lh_gosnap *a,
         return;
     if (lh_godiag_heap(a, b, top, 1) == 1 &&
         top->bytes >= HEAP_SITE_SHARE * growth)
-        format_heap_site(top, o->dsite, sizeof o->dsite);
+        format_heap_site(top, site, len);
     lh_raw_free(top);
+}
+
+/*
+ * A confirmation's replays allocate a few KiB in all: at the probe's
+ * sampling rate (one sample per 4 KiB) the profile would see a handful of
+ * them, or none, so every allocation is recorded while they run (as the C
+ * heap's are), when the probe can (version 4).  Both snapshots are
+ * written at that rate and scale nothing, the older records included: the
+ * difference is what the replays left, exactly.  Taken after the first
+ * reading, which followed settles.
+ */
+void lh_or_go_snap_begin(lh_oracle *o)
+{
+    for (int k = 0; k < 2; k++) {
+        lh_godiag_free(o->go_snap[k]);
+        o->go_snap[k] = NULL;
+    }
+    lh_target *t = o->probes->target;
+    if (!t || !t->has_go || !t->go.heap_profile)
+        return;
+    if (t->go.heap_sample_rate && !o->go_rate_prev)
+        o->go_rate_prev = t->go.heap_sample_rate(1);
+    o->go_snap[0] = lh_godiag_heap_snapshot(t);
+}
+
+/* The heap profile is as of the last completed GC but one: a settle
+ * more, as the distinct run does. */
+void lh_or_go_snap_end(lh_oracle *o, int confirmed)
+{
+    lh_target *t = o->probes->target;
+    if (confirmed && o->go_snap[0]) {
+        lh_or_do_settle(o);
+        o->go_snap[1] = lh_godiag_heap_snapshot(t);
+    }
+    if (o->go_rate_prev > 0 && t && t->go.heap_sample_rate)
+        t->go.heap_sample_rate(o->go_rate_prev);
+    o->go_rate_prev = 0;
 }

@@ -208,6 +208,8 @@ void lh_oracle_free(lh_oracle *o)
         lh_fddiag_free(o->fd_snap[k]);
         lh_threaddiag_free(o->thr_snap[k]);
     }
+    lh_godiag_free(o->go_snap[0]);
+    lh_godiag_free(o->go_snap[1]);
     lh_or_sites_free(o);
     lh_raw_free(o->found);
     lh_raw_free(o->variant);

@@ -146,6 +146,9 @@ struct lh_oracle {
     lh_mmapsnap *map_snap[2];   /* mapping sites: before, after */
     lh_fdsnap *fd_snap[2];      /* fds and where they were opened */
     lh_threadsnap *thr_snap[2]; /* threads and where they were created */
+    lh_gosnap *go_snap[2];      /* Go heap profiles around replays that
+                                 * judge the Go heap: before, after */
+    int64_t go_rate_prev;       /* the sampling rate to put back; 0: none */
 
     /* the last distinct-input run */
     uint8_t *variant;           /* the input with its counter */
@@ -224,8 +227,13 @@ void lh_or_mmap_site(lh_oracle *o, double growth, char *site, size_t len);
 /* The site of a confirmed fd or thread leak (w: W_FDS or W_THREADS). */
 void lh_or_proc_site(lh_oracle *o, int w, double growth, char *site,
                      size_t len);
-void lh_or_go_heap_site(lh_oracle *o, const lh_gosnap *a,
-                        const lh_gosnap *b, double growth);
+void lh_or_go_heap_site(const lh_gosnap *a, const lh_gosnap *b,
+                        double growth, char *site, size_t len);
+/* Go heap profiles around a confirmation's replays (o->go_snap), every
+ * allocation recorded in between: before the first replay (settled), and
+ * after the last when `confirmed`; the sampling rate is put back. */
+void lh_or_go_snap_begin(lh_oracle *o);
+void lh_or_go_snap_end(lh_oracle *o, int confirmed);
 
 /* clean_sites.c: C heap growth known clean by site and size class */
 void lh_or_sites_tick(lh_oracle *o);

@@ -262,6 +262,8 @@ static void find_go_probe(lh_target *t)
     *(void **)&t->go.cgo_callers = sym(t->handle, "leakhound_go_cgo_callers");
     *(void **)&t->go.frames = sym(t->handle, "leakhound_go_frames");
     *(void **)&t->go.build_info = sym(t->handle, "leakhound_go_build_info");
+    *(void **)&t->go.heap_sample_rate =
+        sym(t->handle, "leakhound_go_heap_sample_rate");
     t->has_go = 1;
 }
 

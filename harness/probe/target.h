@@ -51,6 +51,9 @@ typedef struct lh_go_probe {
     int64_t (*frames)(const uintptr_t *pcs, int64_t n, char *buf,
                       int64_t cap);
     int64_t (*build_info)(char *buf, int64_t cap);
+    /* NULL before probe version 4: sets the heap profile's sampling rate
+     * (bytes, 1: every allocation) when rate > 0; returns the one it had. */
+    int64_t (*heap_sample_rate)(int64_t rate);
 } lh_go_probe;
 
 typedef struct lh_target {

@@ -19,6 +19,7 @@
 //	int64_t leakhound_go_cgo_callers(uintptr_t *out, int64_t max);
 //	int64_t leakhound_go_frames(const uintptr_t *pcs, int64_t n, char *buf, int64_t cap);
 //	int64_t leakhound_go_build_info(char *buf, int64_t cap);
+//	int64_t leakhound_go_heap_sample_rate(int64_t rate);
 //
 // The profile functions copy up to cap bytes, NUL-terminate when there is
 // room and return the full length (call with NULL, 0 to size; the length
@@ -37,7 +38,9 @@
 //
 // Importing the probe also sets runtime.MemProfileRate, in its init, to
 // LEAKHOUND_GO_MEMPROFILE_RATE (bytes) or 4096 by default, so that the heap
-// profile sees leaks of a few hundred bytes per call.
+// profile sees leaks of a few hundred bytes per call;
+// leakhound_go_heap_sample_rate changes it for a while (rate > 0) and
+// returns the one it had.
 //
 // The leakhound harness looks these up with dlsym. A library holds at most
 // one Go runtime, so the probe reports on exactly the runtime of the library

@@ -18,9 +18,10 @@ import (
 
 // version is bumped when an exported signature or its meaning changes or
 // an export is added (2: leakhound_go_label_set, _call_labeled; 3:
-// leakhound_go_cgo_callers, _frames, _build_info), so
-// the harness can refuse a library built against a probe it does not know.
-const version = 3
+// leakhound_go_cgo_callers, _frames, _build_info; 4:
+// leakhound_go_heap_sample_rate), so the harness can refuse a library built
+// against a probe it does not know.
+const version = 4
 
 // defaultMemProfileRate samples the heap profile once per 4 KiB allocated
 // on average instead of Go's 512 KiB: the leaks worth naming are a few
@@ -84,6 +85,21 @@ func setMemProfileRate(rate int) {
 	runtime.MemProfileRate = rate
 	runtime.GOMAXPROCS(procs)
 	sampleSink = nil
+}
+
+// leakhound_go_heap_sample_rate sets the heap profile's sampling rate
+// (bytes; 1 records every allocation) when rate > 0 and returns the one it
+// had. A fuzzer's confirmation replays an input a few dozen times, a few
+// KiB in all: the harness records every allocation while it does, as it
+// does for the C heap, and puts the rate back.
+//
+//export leakhound_go_heap_sample_rate
+func leakhound_go_heap_sample_rate(rate C.int64_t) C.int64_t {
+	old := runtime.MemProfileRate
+	if rate > 0 {
+		setMemProfileRate(int(rate))
+	}
+	return C.int64_t(old)
 }
 
 //export leakhound_go_probe_version

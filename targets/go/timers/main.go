@@ -47,6 +47,21 @@ func OpTickerClean(data *C.uint8_t, size C.size_t) C.int {
 	return 0
 }
 
+// OpAfterLeak serves a request under a deadline from time.After: its timer
+// and channel stay in the timer heap for an hour after the request is done.
+//
+//export OpAfterLeak
+func OpAfterLeak(data *C.uint8_t, size C.size_t) C.int {
+	return C.int(wait(cin.View(unsafe.Pointer(data), uintptr(size)), false))
+}
+
+// OpAfterClean makes the same deadline with time.NewTimer and stops it.
+//
+//export OpAfterClean
+func OpAfterClean(data *C.uint8_t, size C.size_t) C.int {
+	return C.int(wait(cin.View(unsafe.Pointer(data), uintptr(size)), true))
+}
+
 // OpTimerLeak schedules an expiry callback per request and never cancels it
 // when the request completes; the callback's closure keeps a copy of the
 // request key alive with it.
