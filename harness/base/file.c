@@ -111,6 +111,12 @@ int lh_mkdir_p(const char *path)
     return 0;
 }
 
+int lh_is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 int lh_read_file(const char *path, lh_buf *b)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);

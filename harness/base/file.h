@@ -24,6 +24,9 @@ void lh_sync_dir(const char *dir);
 /* mkdir -p.  Returns 0, or -1 with errno set. */
 int lh_mkdir_p(const char *path);
 
+/* 1 when path names a regular file (after links), else 0. */
+int lh_is_file(const char *path);
+
 /* Read a whole file into b.  Returns 0, or -1 with errno set. */
 int lh_read_file(const char *path, lh_buf *b);
 

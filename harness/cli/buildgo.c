@@ -83,12 +83,6 @@ static int is_dir(const char *p)
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static int is_file(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 /* Is dir one of the entries of the colon-separated list? */
 static int in_list(const char *list, const char *dir)
 {
@@ -248,7 +242,7 @@ static size_t gopath_root(const char *src, const char *path)
             snprintf(dir, sizeof dir, "%s/%.*s", src, (int)len, path);
             char probe[4500];
             snprintf(probe, sizeof probe, "%s/go.mod", dir);
-            int root = is_file(probe);
+            int root = lh_is_file(probe);
             snprintf(probe, sizeof probe, "%s/.git", dir);
             root = root || access(probe, F_OK) == 0;
             lh_buf names = LH_BUF_INIT;
@@ -480,14 +474,14 @@ static int setup_module(go_build *g, const char *gomod)
      * reads past -overlay: the modules come from the module cache */
     snprintf(vendor, sizeof vendor, "%.*svendor/modules.txt",
              (int)(strlen(gomod) - 6), gomod);
-    if (is_file(vendor))
+    if (lh_is_file(vendor))
         fprintf(stderr, "leakhound build: note: %s is not used (go would "
                 "want leakhound's probe listed there): the modules come "
                 "from your module cache\n  (`go mod download` once, with "
                 "the network, if it lacks them)\n", vendor);
     if (copy_file(gomod, g->modfile) < 0)
         return -1;
-    if (is_file(sum) ? copy_file(sum, worksum) < 0
+    if (lh_is_file(sum) ? copy_file(sum, worksum) < 0
                      : write_file(worksum, "") < 0)
         return -1;
     if (mod_edit(g, -1) < 0)

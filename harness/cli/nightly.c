@@ -222,12 +222,6 @@ static int case_exists(const char *corpora, const char *id)
     return hit;
 }
 
-static int is_file(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 /* Shrink the artifact; the minimized input's own artifact (written by the
  * minimizer's confirming replay) goes into min, or "" when minimizing did
  * not give a reproducing input. */
@@ -256,7 +250,7 @@ static void minimize(const nightly_opts *o, const fuzz_job *j,
         char *slash = strrchr(shrunk, '/');
         *slash = '\0';
         snprintf(min, len, "%s/leak-%s", shrunk, sha);
-        if (!is_file(min))
+        if (!lh_is_file(min))
             min[0] = '\0';
     }
     lh_buf_free(&data);
