@@ -288,6 +288,18 @@ LUA
     expect_eq "generated inputs and no --corpus: exit 2" "$rc" 2
     expect_match "... saying it has no seeds" "$(cat "$out/i.txt")" \
         "workload 'own-generated' \($p/own.lua:[0-9]+\) has no seeds"
+    # A seed that cannot be read (a regular file whose read fails, even
+    # for root) is an error naming it, not a search from fewer seeds.
+    mkdir -p "$out/badseeds"
+    printf 'hello' > "$out/badseeds/01-ok"
+    ln -s /proc/self/mem "$out/badseeds/02-unreadable"
+    (cd "$out/elsewhere" && "$LH" fuzz "$p/own.lua" --workload own \
+        --corpus "$out/badseeds" --time 10s --out "$out/j" >"$out/j.txt" 2>&1)
+    rc=$?
+    cat "$out/j.txt"
+    expect_eq "an unreadable seed: exit 2" "$rc" 2
+    expect_match "... naming it" "$(cat "$out/j.txt")" \
+        "cannot copy $out/badseeds/02-unreadable"
     ;;
 knownmem)
     p=$out/proj

@@ -1,14 +1,8 @@
 /*
  * fuzzcmd.c - `leakhound fuzz` and `leakhound minimize`: drive libFuzzer or
- * AFL++ over a workload, through the fuzz driver built for its target.
- *
- * Where the drivers are, for a target at DIR/libNAME.so:
- *   libFuzzer  DIR/fuzz/leakhound-fuzz-NAME   the target linked in (Go)
- *              <bindir>/leakhound-fuzz         generic, dlopens the target;
- *                 with DIR/fuzz/libNAME.so (built with
- *                 -fsanitize=fuzzer-no-link) swapped in for coverage:
- *                 required, without it libFuzzer finds nothing
- *   AFL++      DIR/afl/leakhound-afl-NAME     the target linked in
+ * AFL++ over a workload through the driver built for its target
+ * (fuzzdriver.c finds it, fuzzseeds.c fills the work corpus), verify and
+ * list what they found.
  */
 #include "fuzzcmd.h"
 
@@ -37,37 +31,7 @@
 #include "clock.h"
 #include "elfsyms.h"
 
-typedef struct fuzz_opts {
-    const char *script;
-    const char *workload;
-    const char *file;           /* minimize */
-    const char *engine;
-    const char *corpus;
-    const char *out;
-    double seconds;
-    double timeout;             /* per input */
-    int jobs;
-    unsigned long long seed;
-    int merge;
-    int keep_going;             /* restart after a finding */
-    const char *known;          /* --known: signatures filed elsewhere */
-    double known_budget;        /* --known-budget, bytes */
-    int feedback;
-    int reps;
-    char **extra;               /* after "--": passed to the engine */
-    int nextra;
-} fuzz_opts;
-
-typedef struct driver_info {
-    char path[4096];
-    char env_target[4200];      /* LEAKHOUND_STATIC_TARGET=... or OVERRIDE */
-    char name[256];             /* target short name: libNAME.so -> NAME */
-    char target[4096];
-    int go;                     /* the target is a Go library */
-    char corpus[4096];          /* the workload's leak.corpus(dir), or "" */
-    lh_buf inputs;              /* ... else its inputs list (read_workload) */
-    char source[512];           /* script:line of the workload */
-} driver_info;
+#include "fuzz_impl.h"
 
 static int usage(const char *cmd, const char *msg, const char *arg)
 {
@@ -193,313 +157,6 @@ static int parse(const char *cmd, int argc, char **argv, fuzz_opts *o)
  * mode: the directory of inputs = leak.corpus(dir) in d->corpus, or the
  * strings of a literal inputs list in d->inputs (each a size_t length and
  * its bytes). */
-static int read_workload(const fuzz_opts *o, driver_info *d)
-{
-    lua_State *L = lh_script_new(LH_SCRIPT_DECLARE);
-    lh_buf err = LH_BUF_INIT;
-    int rc = -1;
-    if (lh_script_load(L, o->script, &err) < 0) {
-        fprintf(stderr, "leakhound: %s\n", lh_buf_str(&err));
-        goto out;
-    }
-    int index = lh_script_find_workload(L, o->workload);
-    if (!index) {
-        lh_buf names = LH_BUF_INIT;
-        lh_script_workload_names(L, &names);
-        fprintf(stderr, "leakhound: %s has no workload '%s' (workloads: "
-                "%s)\n", o->script, o->workload, lh_buf_str(&names));
-        lh_buf_free(&names);
-        goto out;
-    }
-    lh_workload w;
-    lh_script_workload(L, index);
-    int wt = lua_gettop(L);
-    if (lh_workload_read(L, wt, &w, &err) < 0) {
-        fprintf(stderr, "leakhound: %s\n", lh_buf_str(&err));
-        goto out;
-    }
-    if (!w.target[0]) {
-        fprintf(stderr, "leakhound: workload '%s' has no target to fuzz\n",
-                o->workload);
-        goto out;
-    }
-    snprintf(d->target, sizeof d->target, "%s", w.target);
-    snprintf(d->corpus, sizeof d->corpus, "%s", w.corpus);
-    snprintf(d->source, sizeof d->source, "%s", w.source);
-    if (!w.corpus[0] && lua_getfield(L, wt, "inputs") == LUA_TTABLE) {
-        lua_Integer n = luaL_len(L, -1);
-        for (lua_Integer i = 1; i <= n; i++) {
-            size_t len;
-            lua_geti(L, -1, i);
-            const char *s = lua_tolstring(L, -1, &len);
-            if (s) {
-                lh_buf_add(&d->inputs, &len, sizeof len);
-                lh_buf_add(&d->inputs, s, len);
-            }
-            lua_pop(L, 1);
-        }
-    }
-    rc = 0;
-out:
-    lh_buf_free(&err);
-    lua_close(L);
-    return rc;
-}
-
-static int is_file(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-/* The directory of the target and the path of this leakhound, for the
- * `leakhound build` line that makes what is missing. */
-static void target_dir(const driver_info *d, char *dir, size_t len)
-{
-    lh_path_dir(dir, len, d->target);
-}
-
-static void self_path(lh_buf *b)
-{
-    char self[4096];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    self[n > 0 ? n : 0] = '\0';
-    lh_shell_quote(b, n > 0 ? self : "leakhound");
-}
-
-/* How to get the coverage build libFuzzer needs: the command, on a line
- * after "$ ", that builds it where `fuzz` looks (buildcmd.c). */
-static void coverage_help(const driver_info *d)
-{
-    char dir[4096];
-    target_dir(d, dir, sizeof dir);
-    lh_buf cmd = LH_BUF_INIT;
-    self_path(&cmd);
-    if (!d->go) {
-        lh_buf_printf(&cmd, " build c YOUR_SOURCES.c --name %s -o ",
-                      d->name);
-        lh_shell_quote(&cmd, dir);
-        fprintf(stderr,
-            "  build a copy of the library with coverage, from its sources, "
-            "where `leakhound\n  fuzz` looks for it (also the library and "
-            "its AFL++ driver; README \"Your own\n  library\"):\n"
-            "    $ %s\n", lh_buf_str(&cmd));
-    } else {
-        lh_buf_printf(&cmd, " build go YOUR_PACKAGE_DIR --name %s -o ",
-                      d->name);
-        lh_shell_quote(&cmd, dir);
-        fprintf(stderr,
-            "  %s is a Go library: Go code gets libFuzzer coverage only "
-            "built as a\n  c-archive with Go's libFuzzer instrumentation and "
-            "linked into a driver of its own\n  (README \"Your own "
-            "library\"); this builds it, and the library again:\n"
-            "    $ %s\n", d->target, lh_buf_str(&cmd));
-    }
-    lh_buf_free(&cmd);
-}
-
-/* What is missing for AFL++ on the target, and the command that builds
- * it. */
-static void afl_help(const driver_info *d, const char *dir)
-{
-    fprintf(stderr, "leakhound fuzz: no AFL++ driver for target '%s': "
-            "looked for %s.\n", d->target, d->path);
-    if (d->go) {
-        fprintf(stderr, "  %s is a Go library: AFL++ drivers are built for "
-                "C targets only; fuzz it with\n  --engine libfuzzer.\n",
-                d->target);
-        return;
-    }
-    lh_buf cmd = LH_BUF_INIT;
-    self_path(&cmd);
-    lh_buf_printf(&cmd, " build c YOUR_SOURCES.c --name %s -o ", d->name);
-    lh_shell_quote(&cmd, dir);
-    fprintf(stderr, "  AFL++ instruments code when it is compiled, so a "
-            "built library (%s)\n  cannot be fuzzed as it is: its sources "
-            "are compiled with afl-clang-fast and\n  linked into a driver "
-            "of its own (README \"Your own library\"; the recipe:\n"
-            "  targets/c/afl/README.md):\n    $ %s\n", d->target,
-            lh_buf_str(&cmd));
-    lh_buf_free(&cmd);
-}
-
-static int find_driver(const fuzz_opts *o, driver_info *d)
-{
-    if (read_workload(o, d) < 0)
-        return -1;
-    char dir[4096];
-    lh_path_dir(dir, sizeof dir, d->target);
-    const char *file = strrchr(d->target, '/');
-    file = file ? file + 1 : d->target;
-    lh_target_name(d->name, sizeof d->name, file);
-    d->go = lh_lib_is_go(d->target);
-
-    if (strcmp(o->engine, "afl") == 0) {
-        snprintf(d->path, sizeof d->path, "%s/afl/leakhound-afl-%s", dir,
-                 d->name);
-        if (!is_file(d->path)) {
-            afl_help(d, dir);
-            return -1;
-        }
-        snprintf(d->env_target, sizeof d->env_target,
-                 "LEAKHOUND_STATIC_TARGET=%s", file);
-        return 0;
-    }
-    snprintf(d->path, sizeof d->path, "%s/fuzz/leakhound-fuzz-%s", dir,
-             d->name);
-    if (is_file(d->path)) {
-        snprintf(d->env_target, sizeof d->env_target,
-                 "LEAKHOUND_STATIC_TARGET=%s", file);
-        return 0;
-    }
-    char bindir[4096];
-    lh_self_dir(bindir, sizeof bindir);
-    char inst[4096];
-    snprintf(inst, sizeof inst, "%s/fuzz/%s", dir, file);
-    if (d->go) {
-        /* a Go library gets coverage only linked into its own driver */
-        fprintf(stderr, "leakhound fuzz: no libFuzzer driver with coverage "
-                "for the Go target '%s' (looked for %s): without coverage "
-                "libFuzzer stops at once, having found nothing.\n",
-                d->target, d->path);
-        coverage_help(d);
-        return -1;
-    }
-    snprintf(d->path, sizeof d->path, "%s/leakhound-fuzz", bindir);
-    if (!is_file(d->path)) {
-        fprintf(stderr, "leakhound: no libFuzzer driver (looked for %s; "
-                "configure the build with CC=clang)\n", d->path);
-        return -1;
-    }
-    if (!is_file(inst)) {
-        fprintf(stderr, "leakhound fuzz: no coverage build of '%s' (looked "
-                "for %s): without coverage libFuzzer stops at once, having "
-                "found nothing.\n", d->target, inst);
-        coverage_help(d);
-        return -1;
-    }
-    snprintf(d->env_target, sizeof d->env_target,
-             "LEAKHOUND_TARGET_OVERRIDE=%s=%s", file, inst);
-    return 0;
-}
-
-/* Copy the regular files of src into dst (not overwriting). */
-static int copy_files(const char *src, const char *dst)
-{
-    lh_buf names = LH_BUF_INIT, from = LH_BUF_INIT, to = LH_BUF_INIT,
-           data = LH_BUF_INIT;
-    int copied = 0;
-    if (lh_list_dir(src, &names) < 0) {
-        lh_buf_free(&names);
-        return -1;
-    }
-    for (const char *p = lh_buf_str(&names); *p; p += strlen(p) + 1) {
-        lh_buf_reset(&from);
-        lh_buf_reset(&to);
-        lh_buf_printf(&from, "%s/%s", src, p);
-        lh_buf_printf(&to, "%s/%s", dst, p);
-        if (!is_file(lh_buf_str(&from)) || access(lh_buf_str(&to), F_OK) == 0)
-            continue;
-        lh_buf_reset(&data);
-        if (lh_read_file(lh_buf_str(&from), &data) == 0 &&
-            lh_write_atomic(lh_buf_str(&to), data.data, data.len) == 0)
-            copied++;
-    }
-    lh_buf_free(&names);
-    lh_buf_free(&from);
-    lh_buf_free(&to);
-    lh_buf_free(&data);
-    return copied;
-}
-
-/* Regular files in dir: how many, -1 when it cannot be read. */
-static int count_files(const char *dir)
-{
-    lh_buf names = LH_BUF_INIT, path = LH_BUF_INIT;
-    int n = lh_list_dir(dir, &names) < 0 ? -1 : 0;
-    for (const char *p = lh_buf_str(&names); n >= 0 && *p;
-         p += strlen(p) + 1) {
-        lh_buf_reset(&path);
-        lh_buf_printf(&path, "%s/%s", dir, p);
-        n += is_file(lh_buf_str(&path));
-    }
-    lh_buf_free(&names);
-    lh_buf_free(&path);
-    return n;
-}
-
-/*
- * The seeds into the work corpus: --corpus DIR, else the workload's own
- * leak.corpus(dir), else the strings of its inputs list (each a file named
- * by its SHA-1, as libFuzzer names corpus files).  Nothing to start from
- * is an error naming where the seeds were looked for: a 1-byte placeholder
- * would be a search that looks like one and is not.  *seeds says where
- * they came from.
- */
-static int seed_corpus(const fuzz_opts *o, const driver_info *d,
-                       const char *corpus, char *seeds, size_t len)
-{
-    const char *dir = o->corpus ? o->corpus : d->corpus;
-    if (dir[0]) {
-        snprintf(seeds, len, "%s", dir);
-        int n = count_files(dir);
-        if (n < 0) {
-            fprintf(stderr, "leakhound fuzz: cannot read the seed corpus "
-                    "'%s'%s: %s\n", dir, o->corpus ? " (--corpus)" : "",
-                    strerror(errno));
-            return -1;
-        }
-        if (n == 0) {
-            fprintf(stderr, "leakhound fuzz: the seed corpus '%s'%s has no "
-                    "input files: put at least one seed there (an engine "
-                    "needs one to start from)\n", dir,
-                    o->corpus ? " (--corpus)" : "");
-            return -1;
-        }
-        if (copy_files(dir, corpus) < 0) {
-            fprintf(stderr, "leakhound fuzz: cannot copy the seeds of '%s' "
-                    "into %s: %s\n", dir, corpus, strerror(errno));
-            return -1;
-        }
-        return 0;
-    }
-    if (!d->inputs.len) {
-        fprintf(stderr, "leakhound fuzz: workload '%s' (%s) has no seeds: "
-                "its inputs are generated; declare inputs = "
-                "leak.corpus(dir) or give --corpus DIR\n", o->workload,
-                d->source);
-        return -1;
-    }
-    if (o->merge) {
-        fprintf(stderr, "leakhound fuzz: --merge needs a seed directory: "
-                "workload '%s' (%s) takes its seeds from a list; give "
-                "--corpus DIR\n", o->workload, d->source);
-        return -1;
-    }
-    int n = 0;
-    lh_buf path = LH_BUF_INIT;
-    for (size_t at = 0; at < d->inputs.len; n++) {
-        size_t size;
-        memcpy(&size, d->inputs.data + at, sizeof size);
-        const char *bytes = d->inputs.data + at + sizeof size;
-        at += sizeof size + size;
-        char hex[41];
-        lh_sha1_hex(bytes, size, hex);
-        lh_buf_reset(&path);
-        lh_buf_printf(&path, "%s/%s", corpus, hex);
-        if (access(lh_buf_str(&path), F_OK) != 0 &&
-            lh_write_atomic(lh_buf_str(&path), bytes, size) < 0) {
-            fprintf(stderr, "leakhound fuzz: cannot write the seed %s: "
-                    "%s\n", lh_buf_str(&path), strerror(errno));
-            lh_buf_free(&path);
-            return -1;
-        }
-    }
-    lh_buf_free(&path);
-    snprintf(seeds, len, "the %d inputs listed at %s", n, d->source);
-    return 0;
-}
-
 /* Environment for the driver.  Strings live in a static pool. */
 static char envpool[20][4400];
 
@@ -918,7 +575,7 @@ static int run_libfuzzer(const fuzz_opts *o, const driver_info *d,
         engine_args(o, d, corpus, artifacts, end - lh_now(), seed++, argv,
                     store);
         int findings_before = count_findings(artifacts);
-        int ncorpus = count_files(corpus);
+        int ncorpus = lh_fuzz_count_files(corpus);
         engine_out eo = { .len = 0 };
         lh_child_spec spec = {
             .argv = argv, .env = env, .pipes = { 2 }, .npipes = 1,
@@ -957,7 +614,7 @@ static int run_libfuzzer(const fuzz_opts *o, const driver_info *d,
                     r.code, why[0] ? ": " : "", why);
             if (strstr(eo.tail, "no interesting inputs") ||
                 strstr(eo.tail, "instrumented for coverage"))
-                coverage_help(d);
+                lh_fuzz_coverage_help(d);
             lh_buf_free(&seen);
             return -1;
         }
@@ -1021,7 +678,7 @@ static int afl_instance(const fuzz_opts *o, const driver_info *d,
         ARG(k == 0 ? "main" : "sec%d", k);
     }
     /* the compare operands of the target, gathered at build time */
-    if (is_file(dict)) {
+    if (lh_is_file(dict)) {
         ARG("-x");
         ARG("%s", dict);
     }
@@ -1079,7 +736,7 @@ int lh_fuzz_cmd(int argc, char **argv)
     lh_child_trap_signals();
     driver_info d;
     memset(&d, 0, sizeof d);
-    if (find_driver(&o, &d) < 0) {
+    if (lh_fuzz_find_driver(&o, &d) < 0) {
         lh_buf_free(&d.inputs);
         return 2;
     }
@@ -1098,7 +755,7 @@ int lh_fuzz_cmd(int argc, char **argv)
         lh_buf_free(&d.inputs);
         return 2;
     }
-    rc = seed_corpus(&o, &d, corpus, seeds, sizeof seeds);
+    rc = lh_fuzz_seed_corpus(&o, &d, corpus, seeds, sizeof seeds);
     lh_buf_free(&d.inputs);
     if (rc < 0)
         return 2;
@@ -1118,9 +775,15 @@ int lh_fuzz_cmd(int argc, char **argv)
         lh_buf_free(&seen);
     }
     if (o.merge && rc == 0 && !lh_child_interrupted()) {
-        int n = copy_files(corpus, seeds);
-        printf("merged %d new input%s into %s\n", n, n == 1 ? "" : "s",
-               seeds);
+        int n = lh_fuzz_copy_files(corpus, seeds);
+        if (n < 0) {
+            fprintf(stderr, "leakhound fuzz: --merge: the corpus was not "
+                    "merged into %s in full: %s\n", seeds, strerror(errno));
+            rc = -1;
+        } else {
+            printf("merged %d new input%s into %s\n", n,
+                   n == 1 ? "" : "s", seeds);
+        }
     }
     printf("\n");
     /* what was found before an error or an interrupt is listed too */
@@ -1134,13 +797,13 @@ int lh_minimize_cmd(int argc, char **argv)
     if (rc)
         return rc;
     lh_child_trap_signals();
-    if (!is_file(o.file)) {
+    if (!lh_is_file(o.file)) {
         fprintf(stderr, "leakhound minimize: cannot read '%s'\n", o.file);
         return 2;
     }
     driver_info d;
     memset(&d, 0, sizeof d);
-    int found = find_driver(&o, &d);
+    int found = lh_fuzz_find_driver(&o, &d);
     lh_buf_free(&d.inputs);
     if (found < 0)
         return 2;
@@ -1196,7 +859,7 @@ int lh_minimize_cmd(int argc, char **argv)
                 "kept as it was\n", lh_child_interrupted(), o.file);
         return 128 + lh_child_interrupted();
     }
-    if (!is_file(outfile)) {
+    if (!lh_is_file(outfile)) {
         fprintf(stderr, "leakhound minimize: the engine produced no "
                 "minimized input (does %s still leak?)\n", o.file);
         return 2;
