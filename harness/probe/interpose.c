@@ -38,6 +38,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "heapcache.h"
 #include "lock.h"
 
 /* Exported so interposition survives a -fvisibility=hidden build: a hidden
@@ -171,6 +172,7 @@ static inline void tc_add(uint64_t *c, uint64_t v)
 static void tc_release(void *b)
 {
     tc_block *blk = b;
+    lh_hc_thread_exit();
     if (tc_mine == blk) {
         tc_mine = NULL;
         tc_exited = 1;
@@ -247,24 +249,32 @@ static tc_block *tc_take(void)
     return &c->b[0];
 }
 
+/* This thread's block, taken (and its destructor armed) at the first
+ * call; NULL past the destructor or without memory for a block. */
+static tc_block *tc_attach(void)
+{
+    tc_block *b = tc_mine;
+    if (b || tc_exited)
+        return b;
+    int saved = errno;
+    b = tc_take();
+    if (b && tc_mine) {
+        /* A signal handler attached this thread meanwhile. */
+        __atomic_store_n(&b->owned, 0, __ATOMIC_RELEASE);
+        b = tc_mine;
+    } else if (b) {
+        tc_mine = b;
+        tc_arm(b);
+    }
+    errno = saved;
+    return b;
+}
+
 /* The slow path of the first counted call on a thread. */
 LH_SLOW
 static void tc_count_slow(int is_free, uint64_t bytes)
 {
-    tc_block *b = NULL;
-    if (!tc_exited) {
-        int saved = errno;
-        b = tc_take();
-        if (b && tc_mine) {
-            /* A signal handler attached this thread meanwhile. */
-            __atomic_store_n(&b->owned, 0, __ATOMIC_RELEASE);
-            b = tc_mine;
-        } else if (b) {
-            tc_mine = b;
-            tc_arm(b);
-        }
-        errno = saved;
-    }
+    tc_block *b = tc_attach();
     if (b) {
         tc_add(is_free ? &b->frees : &b->allocs, 1);
         tc_add(is_free ? &b->free_bytes : &b->alloc_bytes, bytes);
@@ -347,6 +357,7 @@ static void usable_init(void)
         __libc_free(q);
     }
     fast_usable = ok;
+    lh_hc_init(ok);
 }
 
 static inline lh_alloc_hook current_hook(void)
@@ -386,25 +397,33 @@ static inline void hook_free(lh_alloc_hook hook, void *p, size_t usable)
         run_hook(hook, p, usable, 1);
 }
 
-static inline void note_alloc(void *p)
+static inline void note_alloc_sized(void *p, size_t usable)
 {
-    size_t usable = usable_size(p);
     count_alloc(usable);
     lh_alloc_hook hook = current_hook();
     if (hook)
         hook_alloc(hook, p, usable);
 }
 
+static inline void note_alloc(void *p)
+{
+    note_alloc_sized(p, usable_size(p));
+}
+
 /* Called before the block is released: the usable size must be read while
  * the chunk is still ours, and the hook must see the free before another
  * thread can be handed the same address. */
-static inline void note_free(void *p)
+static inline void note_free_sized(void *p, size_t usable)
 {
-    size_t usable = usable_size(p);
     lh_alloc_hook hook = current_hook();
     if (hook)
         hook_free(hook, p, usable);
     count_free(usable);
+}
+
+static inline void note_free(void *p)
+{
+    note_free_sized(p, usable_size(p));
 }
 
 /* Every allocating entry point ends here.  NULL (failure) counts nothing. */
@@ -452,10 +471,70 @@ static void *counted_realloc(void *p, size_t size)
     return q;
 }
 
+/* ---- the heap cache (heapcache.h) ------------------------------------
+ *
+ * malloc of a small size takes a block from the thread's cache when its
+ * bin has one, free of a small chunk keeps it there: a hit never calls
+ * glibc.  Counting and the hook are the same as for a block from glibc:
+ * the cache is invisible to both (a cached block is freed as far as they
+ * know).  calloc, realloc and the aligned family always go to glibc. */
+
+/* A thread's first free: the cache goes on once the process-wide switch
+ * is set and the thread's exit can flush its bins (the counters' key
+ * destructor, tc_release: the thread is attached here if it was not). */
+LH_SLOW
+static int hc_start(lh_hc *c)
+{
+    if (c->state != LH_HC_UNSET)
+        return 0;               /* off, or busy (a signal handler's free) */
+    int mode = lh_hc_mode();
+    if (mode < 0)
+        return 0;               /* before start-up: decide later */
+    int armed = mode == 1 && tc_attach() &&
+                __atomic_load_n(&tc_key_state, __ATOMIC_ACQUIRE) == 2;
+    c->state = armed ? LH_HC_ON : LH_HC_OFF;
+    return armed;
+}
+
+/* free through the cache: 0 when p is not for it (not small, mapped, or
+ * the cache is off), and then nothing has been done. */
+static inline int hc_free(void *p)
+{
+    lh_hc *c = &lh_hc_tls;
+    if (__builtin_expect(c->state != LH_HC_ON, 0) && !hc_start(c))
+        return 0;
+    size_t h = ((const size_t *)p)[-1];     /* fast_usable is on */
+    size_t slot = h >> 4;                   /* sizes are 16-byte multiples */
+    if (slot >= LH_HC_SLOTS || (h & 2))     /* large, or IS_MMAPPED */
+        return 0;
+    c->state = LH_HC_BUSY;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (__builtin_expect(((const uintptr_t *)p)[1] == lh_hc_key, 0))
+        lh_hc_check_double(p, slot);        /* aborts on a double free */
+    if (counting())
+        note_free_sized(p, lh_hc_usable(slot));
+    int kept = lh_hc_put(c, p, slot);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    c->state = LH_HC_ON;
+    if (!kept)
+        __libc_free(p);
+    return 1;
+}
+
 /* ---- the interposed family ------------------------------------------- */
 
 LH_EXPORT void *malloc(size_t size)
 {
+    lh_hc *c = &lh_hc_tls;
+    if (size <= LH_HC_MAX_REQUEST && c->state == LH_HC_ON) {
+        size_t slot = lh_hc_slot_of_request(size);
+        void *p = lh_hc_take(c, slot);
+        if (p) {
+            if (counting())
+                note_alloc_sized(p, lh_hc_usable(slot));
+            return p;
+        }
+    }
     return counted(__libc_malloc(size));
 }
 
@@ -484,7 +563,9 @@ LH_EXPORT void *reallocarray(void *p, size_t n, size_t size)
 
 LH_EXPORT void free(void *p)
 {
-    if (p && counting())
+    if (!p || hc_free(p))
+        return;
+    if (counting())
         note_free(p);
     __libc_free(p);
 }
