@@ -486,7 +486,7 @@ LH_SLOW
 static int hc_start(lh_hc *c)
 {
     if (c->state != LH_HC_UNSET)
-        return 0;               /* off, or busy (a signal handler's free) */
+        return 0;               /* off */
     int mode = lh_hc_mode();
     if (mode < 0)
         return 0;               /* before start-up: decide later */
@@ -507,16 +507,11 @@ static inline int hc_free(void *p)
     size_t slot = h >> 4;                   /* sizes are 16-byte multiples */
     if (slot >= LH_HC_SLOTS || (h & 2))     /* large, or IS_MMAPPED */
         return 0;
-    c->state = LH_HC_BUSY;
-    __atomic_signal_fence(__ATOMIC_SEQ_CST);
     if (__builtin_expect(((const uintptr_t *)p)[1] == lh_hc_key, 0))
         lh_hc_check_double(p, slot);        /* aborts on a double free */
     if (counting())
         note_free_sized(p, lh_hc_usable(slot));
-    int kept = lh_hc_put(c, p, slot);
-    __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    c->state = LH_HC_ON;
-    if (!kept)
+    if (!lh_hc_put(c, p, slot))
         __libc_free(p);
     return 1;
 }
