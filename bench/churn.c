@@ -22,10 +22,10 @@ LH_EXPORT int churn_op(const uint8_t *data, size_t size)
     return 0;
 }
 
-/* The same pairs in batches of 16: 16 blocks allocated, then freed in
+/* The same sizes in 63 batches of 16: 16 blocks allocated, then freed in
  * the order they came (a list built and dropped).  Only a cache that
- * keeps several blocks of a size helps here (ci/bench-interposer's heap
- * cache cap was chosen on it). */
+ * keeps several blocks of a size helps here: the interposer's heap cache
+ * cap (probe/heapcache.h) was chosen on it. */
 LH_EXPORT int churn_batch_op(const uint8_t *data, size_t size)
 {
     (void)data;

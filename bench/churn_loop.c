@@ -12,7 +12,8 @@
  * allocation sites at the default rate: the interposer's own cost,
  * without the rest of `leakhound run`.  And a third time (CHURN_FORWARD:
  * bench-churn-loop-forward) with a malloc and free that only forward to
- * glibc's: the floor of any interposer that calls glibc's allocator.
+ * glibc's: the floor of any interposer that calls glibc's allocator for
+ * every block (leakhound's does not when its heap cache has the block).
  */
 #include <dlfcn.h>
 #include <pthread.h>
