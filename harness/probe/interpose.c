@@ -485,8 +485,6 @@ static void *counted_realloc(void *p, size_t size)
 LH_SLOW
 static int hc_start(lh_hc *c)
 {
-    if (c->state != LH_HC_UNSET)
-        return 0;               /* off */
     int mode = lh_hc_mode();
     if (mode < 0)
         return 0;               /* before start-up: decide later */
@@ -501,8 +499,10 @@ static int hc_start(lh_hc *c)
 static inline int hc_free(void *p)
 {
     lh_hc *c = &lh_hc_tls;
-    if (__builtin_expect(c->state != LH_HC_ON, 0) && !hc_start(c))
-        return 0;
+    int st = c->state;
+    if (__builtin_expect(st != LH_HC_ON, 0) &&
+        (st != LH_HC_UNSET || !hc_start(c)))
+        return 0;               /* off (no call: valgrind's every free) */
     size_t h = ((const size_t *)p)[-1];     /* fast_usable is on */
     size_t slot = h >> 4;                   /* sizes are 16-byte multiples */
     if (slot >= LH_HC_SLOTS || (h & 2))     /* large, or IS_MMAPPED */
