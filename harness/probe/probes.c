@@ -566,10 +566,13 @@ void lh_probes_quiesce(const lh_probes *p)
      * (briefly, bounded) for the count to stop moving.  A thread still
      * leaving makes the count read high, and one moving down may still
      * be moving: a count equal to the last settled one needs no wait
-     * (each sample of a run would sleep 0.5 ms for nothing). */
+     * (each sample of a run would sleep 0.5 ms for nothing), and neither
+     * does a count of 1: no other thread exists, none can be leaving. */
     double last = read_threads();
-    if (last == quiet_threads)
+    if (last == quiet_threads || last == 1) {
+        quiet_threads = last;
         return;
+    }
     for (int i = 0; i < 50; i++) {
         struct timespec ts = { 0, 500000 };
         nanosleep(&ts, NULL);
