@@ -5,8 +5,12 @@
  * run must not sleep per sample).
  *
  * nanosleep is wrapped here (the probe layer is linked in whole) to count
- * the waits.  One line per check, then "N passed, N failed".
+ * the waits.  Also the fd table the worker checks at every sample: every
+ * open fd counted, the probes' own too.
+ * One line per check, then "N passed, N failed".
  */
+#include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +44,19 @@ static long threads_now(void)
     for (int field = 2; p && field < 20; field++)
         p = strchr(p + 1, ' ');
     return p ? strtol(p + 1, NULL, 10) : -1;
+}
+
+/* Open fds now, by listing /proc/self/fd (less the listing's own). */
+static long fds_now(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    long n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL)
+        n += e->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    return n - 1;
 }
 
 static pthread_mutex_t gate = PTHREAD_MUTEX_INITIALIZER;
@@ -101,5 +118,16 @@ int main(void)
     lh_probes_quiesce(&p);
     check(threads_now() == 1, "joined: settled back to one thread (%ld)",
           threads_now());
+
+    long nopen, limit;
+    int full = lh_probes_fd_table(&nopen, &limit);
+    long want = fds_now();
+    check(full == 0 && nopen == want && limit > 0,
+          "the fd table: every open fd, the probes' own too (%ld of %ld; "
+          "listed: %ld)", nopen, limit, want);
+    int extra = open("/dev/null", O_RDONLY);
+    lh_probes_fd_table(&nopen, &limit);
+    check(nopen == want + 1, "... one more opened: %ld", nopen);
+    close(extra);
     return check_report();
 }
