@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -341,6 +342,70 @@ static void test_kind_escaped(void)
     lh_json_free(r);
 }
 
+/* ---- the order of a report's writes: fsync and rename are wrapped -- */
+
+static char ops[4096];
+
+static void op(const char *what, const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    /* temporaries end in .tmp.PID: keep ".tmp" */
+    char name[256];
+    snprintf(name, sizeof name, "%s", base);
+    char *t = strstr(name, ".tmp.");
+    if (t)
+        t[4] = '\0';
+    size_t n = strlen(ops);
+    snprintf(ops + n, sizeof ops - n, "%s%s:%s", n ? " " : "", what, name);
+}
+
+int fsync(int fd)
+{
+    char link[64], path[1024];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, path, sizeof path - 1);
+    path[n > 0 ? n : 0] = '\0';
+    struct stat st;
+    int dir = fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+    op(dir ? "fsync-dir" : "fsync", dir ? "dir" : path);
+    return (int)syscall(SYS_fsync, fd);
+}
+
+int rename(const char *from, const char *to)
+{
+    op("rename", to);
+    return (int)syscall(SYS_rename, from, to);
+}
+
+/* lh_report_write: the views renamed first, report.json last and durable
+ * (fsync'd before its rename, the directory after it); the views, renderings
+ * of it, are not fsync'd (issue 13: three fsyncs of a trivial run's 8 ms). */
+static void test_write_order(void)
+{
+    char dir[] = "/tmp/lh-test-report-XXXXXX";
+    if (!mkdtemp(dir)) {
+        check(0, "mkdtemp");
+        return;
+    }
+    lh_json *r = parse("{\"schema\": 1, \"workloads\": []}");
+    int code = 0;
+    ops[0] = '\0';
+    int rc = lh_report_write(r, dir, &code, "test");
+    check(rc == 0 && code == 0, "a report is written (%d, exit %d)", rc,
+          code);
+    const char *want = "rename:junit.xml rename:summary.md rename:index.html "
+                       "fsync:report.json.tmp rename:report.json "
+                       "fsync-dir:dir";
+    check(strcmp(ops, want) == 0, "views renamed, then report.json fsync'd, "
+          "renamed last, then the directory fsync'd: '%s'", ops);
+    lh_json_free(r);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        check(0, "cleanup");
+}
+
 int main(void)
 {
     test_xml();
@@ -350,5 +415,6 @@ int main(void)
     test_plot();
     test_render();
     test_kind_escaped();
+    test_write_order();
     return check_report();
 }

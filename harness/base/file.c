@@ -28,16 +28,23 @@ static int write_all(int fd, const char *p, size_t len)
     return 0;
 }
 
+enum { SYNC_FILE = 1, SYNC_DIR = 2 };
+
 static int write_atomic(const char *path, const void *data, size_t len,
-                        int sync_dir);
+                        int sync);
 
 int lh_write_atomic(const char *path, const void *data, size_t len)
 {
-    return write_atomic(path, data, len, 1);
+    return write_atomic(path, data, len, SYNC_FILE | SYNC_DIR);
 }
 
 int lh_write_atomic_nodirsync(const char *path, const void *data,
                               size_t len)
+{
+    return write_atomic(path, data, len, SYNC_FILE);
+}
+
+int lh_write_atomic_nosync(const char *path, const void *data, size_t len)
 {
     return write_atomic(path, data, len, 0);
 }
@@ -59,7 +66,7 @@ void lh_sync_dir(const char *dir)
 }
 
 static int write_atomic(const char *path, const void *data, size_t len,
-                        int sync_dir)
+                        int sync)
 {
     char tmp[4096];
     int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
@@ -70,7 +77,8 @@ static int write_atomic(const char *path, const void *data, size_t len,
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return -1;
-    if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+    if (write_all(fd, data, len) < 0 ||
+        ((sync & SYNC_FILE) && fsync(fd) < 0)) {
         int e = errno;
         close(fd);
         unlink(tmp);
@@ -84,7 +92,7 @@ static int write_atomic(const char *path, const void *data, size_t len,
         return -1;
     }
     /* Make the rename itself durable. */
-    if (sync_dir)
+    if (sync & SYNC_DIR)
         sync_dir_of(path);
     return 0;
 }

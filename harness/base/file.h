@@ -21,6 +21,12 @@ int lh_write_atomic_nodirsync(const char *path, const void *data,
                               size_t len);
 void lh_sync_dir(const char *dir);
 
+/* Atomic (a reader sees the old file or the new one) but not durable: no
+ * fsync, the kernel writes it back in its time.  For files rendered from
+ * a durable one, which a power loss may leave old or empty: a report's
+ * views, re-rendered from report.json by `leakhound report`. */
+int lh_write_atomic_nosync(const char *path, const void *data, size_t len);
+
 /* mkdir -p.  Returns 0, or -1 with errno set. */
 int lh_mkdir_p(const char *path);
 

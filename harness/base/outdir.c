@@ -13,7 +13,11 @@
 
 #include "file.h"
 
-int lh_outdir_check(const char *dir, const char *const *files, lh_buf *err)
+/* probe: really create a file (permission bits do not stop root, and some
+ * filesystems take no new file whatever they say); otherwise only ask the
+ * kernel, and let the caller's lock file be the real write. */
+static int check_dir(const char *dir, const char *const *files, lh_buf *err,
+                     int probe)
 {
     size_t len = strlen(dir);
     if (len + LH_OUTDIR_ROOM >= PATH_MAX) {
@@ -32,22 +36,27 @@ int lh_outdir_check(const char *dir, const char *const *files, lh_buf *err)
         lh_buf_printf(err, "%s: not a directory", dir);
         return -1;
     }
-    /* permission bits do not stop root: really write a file */
-    char probe[PATH_MAX];
-    snprintf(probe, sizeof probe, "%s/.leakhound-probe.%ld", dir,
-             (long)getpid());
-    int fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0 || write(fd, "x", 1) != 1) {
-        int e = errno;
-        if (fd >= 0) {
-            close(fd);
-            unlink(probe);
-        }
-        lh_buf_printf(err, "%s: not writable: %s", dir, strerror(e));
+    if (!probe && faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) < 0) {
+        lh_buf_printf(err, "%s: not writable: %s", dir, strerror(errno));
         return -1;
     }
-    close(fd);
-    unlink(probe);
+    if (probe) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/.leakhound-probe.%ld", dir,
+                 (long)getpid());
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0 || write(fd, "x", 1) != 1) {
+            int e = errno;
+            if (fd >= 0) {
+                close(fd);
+                unlink(path);
+            }
+            lh_buf_printf(err, "%s: not writable: %s", dir, strerror(e));
+            return -1;
+        }
+        close(fd);
+        unlink(path);
+    }
     for (int i = 0; files && files[i]; i++) {
         char path[PATH_MAX];
         snprintf(path, sizeof path, "%s/%s", dir, files[i]);
@@ -59,6 +68,21 @@ int lh_outdir_check(const char *dir, const char *const *files, lh_buf *err)
         }
     }
     return 0;
+}
+
+int lh_outdir_check(const char *dir, const char *const *files, lh_buf *err)
+{
+    return check_dir(dir, files, err, 1);
+}
+
+int lh_outdir_claim(const char *dir, const char *const *files, lh_buf *err)
+{
+    /* The lock file, created once and written by every run, is the real
+     * write: a file created and removed per run costs an inode each time
+     * (~0.4 ms on a busy ext4 without journal; issue 13). */
+    if (check_dir(dir, files, err, 0) < 0)
+        return -1;
+    return lh_outdir_lock(dir, err);
 }
 
 /* The directories this process holds, so that taking one again (the

@@ -21,6 +21,15 @@
  * Returns 0, or -1 with "DIR: why" in err. */
 int lh_outdir_check(const char *dir, const char *const *files, lh_buf *err);
 
+/* lh_outdir_check, then lh_outdir_lock, for a directory the run both
+ * writes and locks: the lock file's write (creating it the first time) is
+ * the real write that proves the directory writable, in place of a file
+ * created and removed; whether a new file may be created is asked of the
+ * kernel (access(2): modes, ACLs, read-only mounts, immutable flags).  A
+ * full disk is then found when the reports are written (exit 2, naming
+ * the file), not before the work. */
+int lh_outdir_claim(const char *dir, const char *const *files, lh_buf *err);
+
 /* Take the run's lock on dir (which must exist), held until the process
  * exits; taking it again in the same process succeeds.  Fails at once
  * when another process holds it: -1 with a message naming dir and the

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -290,6 +291,21 @@ static void last_line(const char *path, char *out, size_t len)
     lh_buf_free(&text);
 }
 
+__attribute__((format(printf, 2, 3)))
+static void append_line(const char *path, const char *fmt, ...)
+{
+    FILE *f = fopen(path, "a");
+    if (!f)
+        return;     /* the reason is taken from the log: last_line says
+                       "the replay died" without it */
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(f, fmt, ap);
+    va_end(ap);
+    fputc('\n', f);
+    fclose(f);
+}
+
 void lh_case_replay(const lh_case *c, const char *self, const char *workdir,
                     double timeout, lh_replay *r)
 {
@@ -305,13 +321,17 @@ void lh_case_replay(const lh_case *c, const char *self, const char *workdir,
         return;
     }
     unlink(json);
+    /* The replay process itself (`leakhound repro` starts the same one):
+     * fresh, and one process start per case instead of two, which a gate
+     * with hundreds of cases pays for each (issue 13).  Its timeout, crash
+     * and output are judged here as `repro` would. */
     char *argv[] = {
-        (char *)self, "repro", (char *)c->script, "--workload",
-        (char *)c->workload, (char *)c->input, "--json", json, "--timeout",
-        to,
+        (char *)self, "__repro", "--script", (char *)c->script,
+        "--workload", (char *)c->workload, "--file", (char *)c->input,
+        "--json", json,
         NULL,
     };
-    lh_child_result pr = lh_child_run(argv, NULL, timeout + 60, r->log);
+    lh_child_result pr = lh_child_run(argv, NULL, timeout, r->log);
     if (lh_child_interrupted()) {
         /* ended by us: neither a verdict nor a crash */
         r->status = "interrupted";
@@ -319,9 +339,16 @@ void lh_case_replay(const lh_case *c, const char *self, const char *workdir,
                  "while replaying: not judged", lh_child_interrupted());
         return;
     }
-    /* repro's status; a replay that died or hung is 3 as well */
+    /* repro's status; a replay that died or hung is 3 as well, with the
+     * line `repro` prints for it at the end of the log */
     int code = pr.end == LH_CHILD_EXITED ? pr.code
              : pr.end == LH_CHILD_NOSTART ? -1 : 3;
+    if (pr.end == LH_CHILD_TIMEDOUT)
+        append_line(r->log, "TIMEOUT  no verdict after %s replaying %s", to,
+                    c->input);
+    else if (pr.end == LH_CHILD_SIGNALLED)
+        append_line(r->log, "CRASH  the worker died with signal %d (%s) "
+                    "replaying %s", pr.code, strsignal(pr.code), c->input);
     char err[4600];
     switch (code) {
     case 0:

@@ -69,7 +69,8 @@ typedef struct lh_replay {
     char log[4200];             /* the replay's output */
 } lh_replay;
 
-/* Replay case c with `self repro`, its output in workdir/<id>.log.
+/* Replay case c in a fresh `self __repro` process (what `leakhound repro`
+ * runs), its output in workdir/<id>.log.
  * Fills r (free with lh_replay_free). */
 void lh_case_replay(const lh_case *c, const char *self, const char *workdir,
                     double timeout, lh_replay *r);

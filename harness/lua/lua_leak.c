@@ -99,6 +99,16 @@ static const lh_embedded_file *embedded(const char *name)
     return NULL;
 }
 
+int lh_leak_load(lua_State *L, const char *bc, size_t bclen,
+                 const char *src, size_t srclen, const char *name)
+{
+    if (bc && luaL_loadbufferx(L, bc, bclen, name, "b") == LUA_OK)
+        return 1;
+    if (bc)
+        lua_pop(L, 1);      /* another Lua's bytecode: parse the source */
+    return luaL_loadbufferx(L, src, srclen, name, "t") == LUA_OK ? 0 : -1;
+}
+
 /* Copy the functions of library `name` into the table on top. */
 static void merge_lib(lua_State *L, const char *name, lua_CFunction open)
 {
@@ -119,9 +129,11 @@ int luaopen_leak(lua_State *L)
     merge_lib(L, "leakhound.rng", luaopen_leakhound_rng);
 
     const lh_embedded_file *src = embedded("leak");
+    const lh_embedded_file *bc = embedded("leak.luac");
     if (!src)
         return luaL_error(L, "leak.lua is not embedded in this binary");
-    if (luaL_loadbuffer(L, src->data, src->size, "=leak.lua") != LUA_OK)
+    if (lh_leak_load(L, bc ? bc->data : NULL, bc ? bc->size : 0, src->data,
+                     src->size, "=leak.lua") < 0)
         return lua_error(L);
     lua_pushvalue(L, -2);
     lua_call(L, 1, 1);

@@ -417,11 +417,12 @@ static int count_fds(long *all, long *own)
     lh_spin_lock(&kept_lock);
     *all = lh_proc_list(kept_get(LH_PROC_FD_DIR), NULL, NULL);
     *own = 0;
+    pid_t me = getpid();
     for (int f = 0; f < LH_PROC_NFILES; f++)
-        *own += kept[f].fd >= 0 && kept[f].pid == getpid() &&
+        *own += kept[f].fd >= 0 && kept[f].pid == me &&
                 same_file(&kept[f]);
     for (int i = 0; i < nreserve; i++)
-        *own += reserve[i].pid == getpid() && same_file(&reserve[i]);
+        *own += reserve[i].pid == me && same_file(&reserve[i]);
     lh_spin_unlock(&kept_lock);
     return *all < 0 ? -1 : 0;
 }
@@ -436,10 +437,13 @@ static double read_fds(void)
 
 int lh_probes_fd_table(long *open, long *limit)
 {
-    long own;
     struct rlimit rl;
     *limit = -1;
-    if (count_fds(open, &own) < 0)
+    /* the whole table, ours too: no need to tell which are ours */
+    lh_spin_lock(&kept_lock);
+    *open = lh_proc_list(kept_get(LH_PROC_FD_DIR), NULL, NULL);
+    lh_spin_unlock(&kept_lock);
+    if (*open < 0)
         return -1;
     if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
         return 0;
@@ -566,10 +570,13 @@ void lh_probes_quiesce(const lh_probes *p)
      * (briefly, bounded) for the count to stop moving.  A thread still
      * leaving makes the count read high, and one moving down may still
      * be moving: a count equal to the last settled one needs no wait
-     * (each sample of a run would sleep 0.5 ms for nothing). */
+     * (each sample of a run would sleep 0.5 ms for nothing), and neither
+     * does a count of 1: no other thread exists, none can be leaving. */
     double last = read_threads();
-    if (last == quiet_threads)
+    if (last == quiet_threads || last == 1) {
+        quiet_threads = last;
         return;
+    }
     for (int i = 0; i < 50; i++) {
         struct timespec ts = { 0, 500000 };
         nanosleep(&ts, NULL);

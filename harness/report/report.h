@@ -17,8 +17,9 @@
 #define LH_REPORT_MD_MAX (512 * 1024)
 
 /* Render junit.xml, summary.md and index.html from a parsed report into
- * dir (created when missing), each written atomically.  Returns 0, or -1
- * with a message naming the file in err. */
+ * dir (created when missing), each written atomically (not fsync'd: they
+ * are renderings of report.json).  Returns 0, or -1 with a message naming
+ * the file in err. */
 int lh_report_render(const lh_json *report, const char *dir, char *err,
                      size_t errlen);
 
@@ -26,7 +27,9 @@ int lh_report_render(const lh_json *report, const char *dir, char *err,
  * "exit_code" set to *code -- raised to 2 when a file cannot be written.
  * Such a file is named on stderr (after "who: ") and its previous
  * version removed, so that nothing reads an older run's as this one's.
- * Returns 0, or -1 when something was not written. */
+ * report.json, renamed last, is durable when this returns (fsync'd, and
+ * the directory after it).  Returns 0, or -1 when something was not
+ * written. */
 int lh_report_write(lh_json *report, const char *dir, int *code,
                     const char *who);
 

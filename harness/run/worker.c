@@ -191,9 +191,10 @@ static void label_wrap(void *ud, int thread, void (*fn)(void *), void *arg)
     lh_godiag_call_labeled(thread, fn, arg);
 }
 
-static void tick(void *ud)
+/* Progress and peaks.  row: the sample just taken (nothing has run since:
+ * its values, not a second read of every probe), or NULL. */
+static void progress(worker *wk, const double *row)
 {
-    worker *wk = ud;
     uint64_t done = lh_runner_done(&wk->runner) - wk->measured_from;
     double el = lh_now() - wk->t_measured;
     double rate = el > 0 ? (double)done / el : 0;
@@ -209,8 +210,9 @@ static void tick(void *ud)
         int shared = m >= LH_M_BUILTIN_COUNT && wk->w.threads > 1;
         if (shared && wk->nrows == 0)
             continue;
-        double v = shared ? wk->y[(wk->nrows - 1) * wk->probes.n + m]
-                          : lh_probes_read(&wk->probes, (int)m);
+        double v = row ? row[m]
+                 : shared ? wk->y[(wk->nrows - 1) * wk->probes.n + m]
+                 : lh_probes_read(&wk->probes, (int)m);
         if (isfinite(v) && !(v <= wk->peak[m]))
             wk->peak[m] = v;
         if (m == LH_M_PROC_RSS_BYTES || m == LH_M_HEAP_LIVE_ALLOCS)
@@ -222,6 +224,17 @@ static void tick(void *ud)
     if (wk->flight->phase == LH_PHASE_MEASURE)
         send_progress(wk, done, rate, lh_buf_str(&text));
     lh_buf_free(&text);
+}
+
+static void tick(void *ud)
+{
+    progress(ud, NULL);
+}
+
+/* The row of the last sample taken. */
+static const double *last_row(const worker *wk)
+{
+    return wk->y + (wk->nrows - 1) * wk->probes.n;
 }
 
 /* ---- the run --------------------------------------------------------- */
@@ -582,7 +595,7 @@ static int extend(worker *wk, const int *metric_of, lh_buf *e)
             return -2;
         take_sample(wk, (double)(lh_runner_done(&wk->runner) -
                                  wk->measured_from));
-        tick(wk);
+        progress(wk, last_row(wk));
         wk->flight->phase = LH_PHASE_MEASURE;
         until = horizon(wk, metric_of, &why);
     }
@@ -702,7 +715,7 @@ static int measure(worker *wk, const int *metric_of)
             goto out;
         take_sample(wk, (double)(lh_runner_done(&wk->runner) -
                                  wk->measured_from));
-        tick(wk);
+        progress(wk, last_row(wk));
         send_interim(wk);
         if (near_limit(wk, k))
             break;

@@ -4,7 +4,8 @@
  *     lh-embed OUT.c IN.lua...
  *
  * Each input becomes an entry { "name", bytes, size } of lh_embedded[],
- * where name is the file's base name without ".lua".
+ * where name is the file's base name without ".lua" (a compiled NAME.luac
+ * keeps its whole name).
  */
 #include <stdio.h>
 #include <stdlib.h>
