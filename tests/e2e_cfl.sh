@@ -48,7 +48,7 @@ got=$(find "$OUT" -maxdepth 1 -type f -perm -u+x -printf '%f\n' | sort)
 expect_eq "nothing else executable in \$OUT" "$got" \
     "$(printf '%s\n' "${want[@]}" | sort)"
 libs=$(ldd "$OUT/${want[0]}" 2>&1)
-if printf '%s' "$libs" | grep -q liblua; then
+if grep -q liblua <<<"$libs"; then
     fail "${want[0]}: links liblua dynamically (the runner has no Lua)"
 else
     ok "${want[0]}: Lua linked in"

@@ -27,7 +27,7 @@ expect_eq() {
 
 # expect_match DESCRIPTION TEXT REGEX
 expect_match() {
-    if printf '%s' "$2" | grep -Eq -- "$3"; then ok "$1"
+    if grep -Eq -- "$3" <<<"$2"; then ok "$1"
     else fail "$1: no match for /$3/ in: $(printf '%s' "$2" | head -c 600)"
     fi
 }
