@@ -1,16 +1,54 @@
 /*
- * plain_fuzzer.c - the baseline for ci/bench: a bare libFuzzer target that
- * calls one op of a bundled C target directly, no leakhound in the loop.
- * Built once plain (-fsanitize=fuzzer) and once with LeakSanitizer
+ * plain_fuzzer.c - the baseline for ci/bench-fuzz: a bare libFuzzer target
+ * that calls one op of a bundled C target directly, no leakhound in the
+ * loop.  Built once plain (-fsanitize=fuzzer) and once with LeakSanitizer
  * (-fsanitize=fuzzer,leak).  BENCH_OP names the op.
+ *
+ * Built with BENCH_RECORD, it also writes every BENCH_RECORD_EVERY-th
+ * input (default 10) to the directory BENCH_RECORD_DIR, one file each:
+ * the fixed input set that ci/bench-fuzz then runs through every driver
+ * once, without mutation, to compare per-input cost on the same inputs.
  */
 #include <stddef.h>
 #include <stdint.h>
+#ifdef BENCH_RECORD
+#include <stdio.h>
+#include <stdlib.h>
+#endif
 
 int BENCH_OP(const uint8_t *data, size_t size);
 
+#ifdef BENCH_RECORD
+static void record(const uint8_t *data, size_t size)
+{
+    static const char *dir;
+    static unsigned long every, seen, written;
+    if (!dir) {
+        const char *e = getenv("BENCH_RECORD_EVERY");
+        dir = getenv("BENCH_RECORD_DIR");
+        every = e ? strtoul(e, NULL, 10) : 10;
+        if (!dir || !every) {
+            fputs("plain_fuzzer: set BENCH_RECORD_DIR\n", stderr);
+            exit(2);
+        }
+    }
+    if (seen++ % every)
+        return;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%08lu", dir, written++);
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(data, 1, size, f) != size || fclose(f) != 0) {
+        perror(path);
+        exit(2);
+    }
+}
+#endif
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+#ifdef BENCH_RECORD
+    record(data, size);
+#endif
     BENCH_OP(data, size);
     return 0;
 }

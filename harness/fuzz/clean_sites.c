@@ -22,7 +22,9 @@
  * variant is confirmed as any trigger is: a leak at the same site that
  * grows past the high-water mark is still found.
  */
+#include <link.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -89,6 +91,118 @@ void lh_or_sites_tick(lh_oracle *o)
     }
 }
 
+/* The executable's loaded segments: where the harness's frames are. */
+typedef struct exe_range {
+    uintptr_t lo, hi;
+} exe_range;
+
+static exe_range exe[8];
+static int nexe = -1;
+
+static int note_exe(struct dl_phdr_info *info, size_t size, void *ud)
+{
+    (void)size;
+    (void)ud;
+    nexe = 0;
+    for (int i = 0; i < info->dlpi_phnum && nexe < 8; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        exe[nexe].lo = info->dlpi_addr + ph->p_vaddr;
+        exe[nexe].hi = exe[nexe].lo + ph->p_memsz;
+        nexe++;
+    }
+    return 1;                   /* the first object is the executable */
+}
+
+static int in_exe(uintptr_t pc)
+{
+    if (nexe < 0)
+        dl_iterate_phdr(note_exe, NULL);
+    for (int i = 0; i < nexe; i++)
+        if (pc >= exe[i].lo && pc < exe[i].hi)
+            return 1;
+    return 0;
+}
+
+/* A recorded stack's key: a hash of the target's frames, from the
+ * allocating call out to the first frame in the executable (the harness
+ * that called the op, and below it the engine's path, which differs
+ * between libFuzzer's seed pass and its mutations).  Raw addresses: no
+ * symbolization (an addr2line of the whole driver) on a trigger.  0 when
+ * the stack does not start in a dlopened target (a target linked into
+ * the driver): those are keyed by symbolized site instead. */
+static uint64_t stack_key_raw(int id)
+{
+    int n;
+    const uintptr_t *pcs = lh_stack_pcs(id, &n);
+    uint64_t h = 0x9e3779b97f4a7c15ull;
+    int k = 0;
+    for (; k < n && !in_exe(pcs[k]); k++)
+        h = lh_or_mix64(h ^ pcs[k]);
+    return k == 0 ? 0 : h ? h : 1;
+}
+
+#define TG_STACKS 16            /* grown stacks looked at per trigger */
+
+/* The growth from o->sites_base to now into o->tg, by raw stack key
+ * (stacks with the same target frames merged); *held: its bytes.  -1
+ * when a stack has no raw key (then by_site), else how many keys
+ * (TG_SITES + 1: too many to explain or learn from). */
+static int by_stack(lh_oracle *o, const lh_heapsnap *now, double *held)
+{
+    int ids[TG_STACKS];
+    double bytes[TG_STACKS], count[TG_STACKS];
+    int m = lh_heapsites_diff_stacks(o->sites_base, now, ids, bytes, count,
+                                     TG_STACKS);
+    if (m > TG_STACKS)
+        return TG_SITES + 1;
+    double cnt[TG_SITES];
+    int n = 0;
+    for (int i = 0; i < m; i++) {
+        uint64_t key = stack_key_raw(ids[i]);
+        if (!key)
+            return -1;
+        int j = 0;
+        while (j < n && o->tg[j].key != key)
+            j++;
+        if (j == TG_SITES)
+            return TG_SITES + 1;
+        if (j == n) {
+            o->tg[n].key = key;
+            o->tg[n].grew = 0.0;
+            cnt[n++] = 0.0;
+        }
+        o->tg[j].grew += bytes[i];
+        cnt[j] += count[i];
+        *held += bytes[i];
+    }
+    for (int j = 0; j < n; j++) {
+        o->tg[j].cls = size_class(o->tg[j].grew);
+        o->tg[j].same_block = cnt[j] < 0.5;
+    }
+    return n;
+}
+
+/* The same by symbolized site (lh_heapsites_diff), for stacks that do
+ * not start in a dlopened target. */
+static int by_site(lh_oracle *o, const lh_heapsnap *now, double *held)
+{
+    lh_site *top = lh_raw_malloc(TG_SITES * sizeof *top);
+    int n = 0;
+    if (top)
+        n = lh_heapsites_diff(o->sites_base, now, top, TG_SITES);
+    for (int i = 0; i < n; i++) {
+        o->tg[i].key = stack_key(top[i].folded);
+        o->tg[i].grew = top[i].bytes;
+        o->tg[i].cls = size_class(top[i].bytes);
+        o->tg[i].same_block = top[i].count < 0.5;
+        *held += top[i].bytes;
+    }
+    lh_raw_free(top);
+    return n;
+}
+
 /* A C heap trigger of `growth` bytes: where it grew since the last look
  * (into o->tg).  1 when all of it is known clean by site and size class
  * (then it is not confirmed), else 0. */
@@ -98,23 +212,23 @@ int lh_or_sites_explain(lh_oracle *o, double growth)
     if (!o->sites_on || !o->sites_base)
         return 0;
     lh_heapsnap *now = lh_heapsites_snapshot();
-    lh_site *top = lh_raw_malloc(TG_SITES * sizeof *top);
-    int n = 0;
-    if (now && top)
-        n = lh_heapsites_diff(o->sites_base, now, top, TG_SITES);
     double held = 0.0;
+    int n = 0;
+    if (now) {
+        n = by_stack(o, now, &held);
+        if (n < 0) {
+            held = 0.0;
+            n = by_site(o, now, &held);
+        }
+    }
+    if (n > TG_SITES)
+        n = 0;
     int known = n > 0;
-    for (int i = 0; i < n; i++) {
-        o->tg[i].key = stack_key(top[i].folded);
-        o->tg[i].cls = size_class(top[i].bytes);
-        o->tg[i].same_block = top[i].count < 0.5;
-        held += top[i].bytes;
+    for (int i = 0; i < n; i++)
         if (!o->tg[i].same_block || !clean_has(o, o->tg[i].key,
                                                 o->tg[i].cls))
             known = 0;
-    }
     o->ntg = n;
-    lh_raw_free(top);
     lh_heapsites_free(o->sites_base);
     o->sites_base = now;
     /* What the sites hold must account for the whole rise (rate 0 is
