@@ -29,6 +29,9 @@ tb=$(jget "$rep" "find(r.workloads, 'name', 'error-in-setup').error.traceback")
 expect_match "error comes with a traceback" "$tb" "stack traceback"
 expect_match "error in the input generator" \
     "$(m error-in-generator)" "errors.lua:42: generator broke"
+expect_match "a target method on something else: an argument error" \
+    "$(m call-not-on-a-target)" \
+    "errors.lua:[0-9]+: bad argument #1 to 'call' [(]leakhound.target expected, got string[)]"
 expect_eq "a good workload in the same script still passes" \
     "$(jget "$rep" "find(r.workloads, 'name', 'still-runs').status")" pass
 expect_match "misspelt field: did you mean" \

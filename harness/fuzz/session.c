@@ -125,11 +125,13 @@ static int oracle_step(void *ud, const uint8_t *data, size_t size)
 {
     lh_buf err = LH_BUF_INIT;
     int rc = lh_session_step(ud, data, size, &err);
-    if (rc < 0)
+    if (rc < 0) {
         fprintf(stderr, "leakhound: the workload's step raised an error "
                 "(a script problem, not a target crash):\n%s\n",
                 lh_buf_str(&err));
-    lh_buf_free(&err);
+        lh_buf_free(&err);      /* only an error fills it: no free() on
+                                 * every input */
+    }
     return rc;
 }
 
