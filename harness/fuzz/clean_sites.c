@@ -22,6 +22,7 @@
  * variant is confirmed as any trigger is: a leak at the same site that
  * grows past the high-water mark is still found.
  */
+#include <dlfcn.h>
 #include <link.h>
 #include <math.h>
 #include <stdint.h>
@@ -30,6 +31,7 @@
 #include "alloc.h"
 #include "interpose.h"
 #include "oracle_impl.h"
+#include "target.h"
 
 #define SITES_WINDOW 1024       /* inputs between two allocation-rate looks */
 #define SITES_MAX_RATE 32       /* record sites below 1 allocation in this
@@ -91,12 +93,29 @@ void lh_or_sites_tick(lh_oracle *o)
     }
 }
 
-/* The executable's loaded segments: where the harness's frames are. */
-typedef struct exe_range {
-    uintptr_t lo, hi;
-} exe_range;
+/* Where the op's frames end: every op is called through lh_target_call
+ * (a direct step and a Lua step alike), so the first return address into
+ * it is the harness's first frame.  Its extent from the dynamic symbol
+ * table (the drivers export their symbols); without it, the first frame
+ * in the executable ends the op's (right for a dlopened target only). */
+static uintptr_t call_lo, call_hi;
+static int call_known = -1;
 
-static exe_range exe[8];
+static void find_call(void)
+{
+    Dl_info info;
+    const ElfW(Sym) *sym = NULL;
+    call_known = 0;
+    if (dladdr1((void *)(uintptr_t)lh_target_call, &info, (void **)&sym,
+                RTLD_DL_SYMENT) && sym && sym->st_size && info.dli_saddr) {
+        call_lo = (uintptr_t)info.dli_saddr;
+        call_hi = call_lo + sym->st_size;
+        call_known = 1;
+    }
+}
+
+/* The executable's loaded segments. */
+static uintptr_t exe_lo[8], exe_hi[8];
 static int nexe = -1;
 
 static int note_exe(struct dl_phdr_info *info, size_t size, void *ud)
@@ -108,39 +127,43 @@ static int note_exe(struct dl_phdr_info *info, size_t size, void *ud)
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type != PT_LOAD)
             continue;
-        exe[nexe].lo = info->dlpi_addr + ph->p_vaddr;
-        exe[nexe].hi = exe[nexe].lo + ph->p_memsz;
+        exe_lo[nexe] = info->dlpi_addr + ph->p_vaddr;
+        exe_hi[nexe] = exe_lo[nexe] + ph->p_memsz;
         nexe++;
     }
     return 1;                   /* the first object is the executable */
 }
 
-static int in_exe(uintptr_t pc)
+static int harness_frame(uintptr_t pc)
 {
+    if (call_known < 0)
+        find_call();
+    if (call_known)
+        return pc >= call_lo && pc < call_hi;
     if (nexe < 0)
         dl_iterate_phdr(note_exe, NULL);
     for (int i = 0; i < nexe; i++)
-        if (pc >= exe[i].lo && pc < exe[i].hi)
+        if (pc >= exe_lo[i] && pc < exe_hi[i])
             return 1;
     return 0;
 }
 
-/* A recorded stack's key: a hash of the target's frames, from the
- * allocating call out to the first frame in the executable (the harness
- * that called the op, and below it the engine's path, which differs
- * between libFuzzer's seed pass and its mutations).  Raw addresses: no
- * symbolization (an addr2line of the whole driver) on a trigger.  0 when
- * the stack does not start in a dlopened target (a target linked into
- * the driver): those are keyed by symbolized site instead. */
+/* A recorded stack's key: a hash of the op's frames, from the allocating
+ * call out to the harness's first (below it the engine's path, which
+ * differs between libFuzzer's seed pass and its mutations, or a replay's).
+ * Raw addresses: no symbolization (an addr2line of the whole driver) on a
+ * trigger.  0 when the stack does not reach the harness (truncated, or
+ * made on another thread) or starts in it: those are keyed by symbolized
+ * site instead. */
 static uint64_t stack_key_raw(int id)
 {
     int n;
     const uintptr_t *pcs = lh_stack_pcs(id, &n);
     uint64_t h = 0x9e3779b97f4a7c15ull;
     int k = 0;
-    for (; k < n && !in_exe(pcs[k]); k++)
+    for (; k < n && !harness_frame(pcs[k]); k++)
         h = lh_or_mix64(h ^ pcs[k]);
-    return k == 0 ? 0 : h ? h : 1;
+    return k == 0 || k == n ? 0 : h ? h : 1;
 }
 
 #define TG_STACKS 16            /* grown stacks looked at per trigger */
