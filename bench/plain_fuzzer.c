@@ -4,6 +4,11 @@
  * loop.  Built once plain (-fsanitize=fuzzer) and once with LeakSanitizer
  * (-fsanitize=fuzzer,leak).  BENCH_OP names the op.
  *
+ * Built with BENCH_DLOPEN, it calls the op in the library BENCH_LIB names
+ * (its coverage copy, build/targets/c/fuzz/lib<op>.so), dlopened, as the
+ * leakhound driver does: what that arrangement costs with no leakhound in
+ * the loop.
+ *
  * Built with BENCH_RECORD, it also writes every BENCH_RECORD_EVERY-th
  * input (default 10) to the directory BENCH_RECORD_DIR, one file each:
  * the fixed input set that ci/bench-fuzz then runs through every driver
@@ -11,12 +16,40 @@
  */
 #include <stddef.h>
 #include <stdint.h>
-#ifdef BENCH_RECORD
+#if defined BENCH_RECORD || defined BENCH_DLOPEN
 #include <stdio.h>
 #include <stdlib.h>
 #endif
+#ifdef BENCH_DLOPEN
+#include <dlfcn.h>
 
+#define STR(x) STR_(x)
+#define STR_(x) #x
+
+static int (*op)(const uint8_t *, size_t);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    const char *lib = getenv("BENCH_LIB");
+    void *h = lib ? dlopen(lib, RTLD_NOW | RTLD_LOCAL) : NULL;
+    if (h)
+        *(void **)&op = dlsym(h, STR(BENCH_OP));
+    if (!op) {
+        fprintf(stderr, "plain_fuzzer: BENCH_LIB=%s: %s\n",
+                lib ? lib : "(unset)", lib ? dlerror() : "set it");
+        exit(2);
+    }
+    return 0;
+}
+
+#define BENCH_CALL(d, n) op(d, n)
+#else
 int BENCH_OP(const uint8_t *data, size_t size);
+
+#define BENCH_CALL(d, n) BENCH_OP(d, n)
+#endif
 
 #ifdef BENCH_RECORD
 static void record(const uint8_t *data, size_t size)
@@ -49,6 +82,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #ifdef BENCH_RECORD
     record(data, size);
 #endif
-    BENCH_OP(data, size);
+    BENCH_CALL(data, size);
     return 0;
 }

@@ -243,4 +243,16 @@ fi
 expect_eq "a corpus with a subdirectory still runs" \
     "$(jget "$rep" "find(r.workloads, 'name', 'corpus-good').status")" pass
 
+# A step gets the arguments it declares through the fuzz session (repro
+# and the fuzz drivers; harness/fuzz/session.c): input, i counting up,
+# thread 0; `...` all three.  A wrong one raises in the step: exit 2.
+printf 'abc' >"$out/case"
+for w in step-args-three step-args-vararg step-args-one; do
+    text=$("$LH" repro tests/scripts/step_args.lua --workload "$w" \
+        "$out/case" 2>&1)
+    rc=$?
+    expect_eq "repro: $w gets its arguments (exit 0)" "$rc" 0
+    [ "$rc" -eq 0 ] || echo "$text" | tail -5
+done
+
 finish
