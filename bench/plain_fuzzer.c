@@ -10,9 +10,10 @@
  * the loop.
  *
  * Built with BENCH_RECORD, it also writes every BENCH_RECORD_EVERY-th
- * input (default 10) to the directory BENCH_RECORD_DIR, one file each:
- * the fixed input set that ci/bench-fuzz then runs through every driver
- * once, without mutation, to compare per-input cost on the same inputs.
+ * input (default 10) to the directory BENCH_RECORD_DIR, one file each: a
+ * fixed set of the inputs a plain run chose, to run through every driver
+ * once as a seed corpus (-runs=0, no mutation) and profile them on the
+ * same inputs (perf; the identical-input comparison of issue 13).
  */
 #include <stddef.h>
 #include <stdint.h>
