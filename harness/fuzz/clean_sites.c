@@ -12,8 +12,8 @@
  * over the last SITES_WINDOW: recording every allocation is then free)
  * allocation sites are recorded along the fast path too (heapsites.c at
  * rate 0), and a trigger's growth since the last look is split by site:
- * per site, its stack and the size class of what it gained (log2 of the
- * bytes).  A trigger is skipped when all its growth is one live block at
+ * per site, its stack (the op's own frames, raw: nothing is symbolized on
+ * a trigger) and the size class of what it gained (log2 of the bytes).  A trigger is skipped when all its growth is one live block at
  * each site growing (no new block) into a size class already judged clean
  * there, and when neither a replay of the input nor one distinct variant
  * of it grows the heap again (a high-water mark rises only for a request
@@ -207,8 +207,8 @@ static int by_stack(lh_oracle *o, const lh_heapsnap *now, double *held)
     return n;
 }
 
-/* The same by symbolized site (lh_heapsites_diff), for stacks that do
- * not start in a dlopened target. */
+/* The same by symbolized site (lh_heapsites_diff), when a stack has no
+ * raw key. */
 static int by_site(lh_oracle *o, const lh_heapsnap *now, double *held)
 {
     lh_site *top = lh_raw_malloc(TG_SITES * sizeof *top);
