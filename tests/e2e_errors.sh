@@ -29,6 +29,9 @@ tb=$(jget "$rep" "find(r.workloads, 'name', 'error-in-setup').error.traceback")
 expect_match "error comes with a traceback" "$tb" "stack traceback"
 expect_match "error in the input generator" \
     "$(m error-in-generator)" "errors.lua:42: generator broke"
+expect_match "a target method on something else: an argument error" \
+    "$(m call-not-on-a-target)" \
+    "errors.lua:[0-9]+: bad argument #1 to 'call' [(]leakhound.target expected, got string[)]"
 expect_eq "a good workload in the same script still passes" \
     "$(jget "$rep" "find(r.workloads, 'name', 'still-runs').status")" pass
 expect_match "misspelt field: did you mean" \
@@ -239,5 +242,17 @@ else
 fi
 expect_eq "a corpus with a subdirectory still runs" \
     "$(jget "$rep" "find(r.workloads, 'name', 'corpus-good').status")" pass
+
+# A step gets the arguments it declares through the fuzz session (repro
+# and the fuzz drivers; harness/fuzz/session.c): input, i counting up,
+# thread 0; `...` all three.  A wrong one raises in the step: exit 2.
+printf 'abc' >"$out/case"
+for w in step-args-three step-args-vararg step-args-one; do
+    text=$("$LH" repro tests/scripts/step_args.lua --workload "$w" \
+        "$out/case" 2>&1)
+    rc=$?
+    expect_eq "repro: $w gets its arguments (exit 0)" "$rc" 0
+    [ "$rc" -eq 0 ] || echo "$text" | tail -5
+done
 
 finish

@@ -12,7 +12,9 @@
  * One line per check, then "N passed, N failed"; exit status 1 on failure.
  */
 #include "oracle.h"
+#include "target.h"
 
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -846,6 +848,88 @@ static void test_clean_sites(void)
     lh_oracle_free(o);
 }
 
+/* The same with the op in a dlopened target (targets/c/tokenize.c), as
+ * under a fuzz driver: sites are keyed by the target's own frames, raw
+ * (no symbolizing), so growth learnt clean when the op was called one way
+ * is known clean when the engine calls it another way (libFuzzer's seed
+ * pass, then its mutations); and the leaky twin, growing past the
+ * high-water mark at the same realloc, is still found. */
+static lh_op_fn tok_op;
+
+/* Two ways to the op, both through lh_target_call as the session's. */
+__attribute__((noinline))
+static int tok_call_a(const uint8_t *d, size_t n)
+{
+    int rc = lh_target_call(tok_op, d, n);
+    __asm__ volatile("" ::: "memory");  /* a frame of its own */
+    return rc < 0 ? 0 : 0;
+}
+
+__attribute__((noinline))
+static int tok_call_b(const uint8_t *d, size_t n)
+{
+    int rc = lh_target_call(tok_op, d, n);
+    __asm__ volatile("" ::: "memory");
+    return rc < 0 ? 0 : 0;
+}
+
+static int tok_step(void *ud, const uint8_t *d, size_t n)
+{
+    return *(int *)ud ? tok_call_b(d, n) : tok_call_a(d, n);
+}
+
+static void test_clean_sites_dlopened(const char *lib)
+{
+    void *h = lib ? dlopen(lib, RTLD_NOW | RTLD_LOCAL) : NULL;
+    lh_op_fn clean = h ? (lh_op_fn)dlsym(h, "tokenize_clean") : NULL;
+    lh_op_fn leaky = h ? (lh_op_fn)dlsym(h, "tokenize_leaky") : NULL;
+    if (!check(clean && leaky, "dlopen %s: %s", lib ? lib : "(no path)",
+               h ? "ok" : dlerror()))
+        return;
+    int way = 0;
+    tok_op = clean;
+    lh_oracle *o = lh_oracle_new(&c_probes, NULL, tok_step, NULL, &way);
+    uint8_t in[1024];
+    for (size_t i = 0; i < sizeof in; i++)
+        in[i] = i % 2 ? ' ' : 'a';      /* a token every 2 bytes */
+    lh_finding f;
+    int found = 0;
+    for (int i = 0; i < 2100; i++)
+        found |= lh_oracle_run(o, in, 2, &f) != 0;
+    /* Longer inputs called one way, then the other. */
+    for (size_t n = 4; n <= 400; n++)
+        found |= lh_oracle_run(o, in, n, &f) != 0;
+    lh_oracle_stats s0 = stats(o);
+    way = 1;
+    for (size_t n = 401; n <= 800; n++)
+        found |= lh_oracle_run(o, in, n, &f) != 0;
+    lh_oracle_stats s1 = stats(o);
+    uint64_t trig = s1.triggers - s0.triggers;
+    uint64_t known = s1.clean_sites - s0.clean_sites;
+    uint64_t druns = s1.distinct_runs - s0.distinct_runs;
+    uint64_t confs = s1.confirmations - s0.confirmations;
+    check(!found && trig >= 20 && known + 2 >= trig && druns == 0,
+          "dlopened arena, called another way: known clean by its own "
+          "frames (%llu triggers, %llu known, %llu confirmations, %llu "
+          "distinct runs, %llu skipped)",
+          (unsigned long long)trig, (unsigned long long)known,
+          (unsigned long long)confs, (unsigned long long)druns,
+          (unsigned long long)(s1.skipped - s0.skipped));
+
+    /* An open string literal: the arena is kept, a fresh one grows. */
+    tok_op = leaky;
+    in[0] = '"';
+    int runs = 0;
+    for (int i = 1; i <= 64 && !runs; i++)
+        if (lh_oracle_run(o, in, 800, &f) == 1)
+            runs = i;
+    check(runs > 0 && strncmp(f.metric, "heap.live", 9) == 0 &&
+          (strstr(f.site, "arena_reserve") || strstr(f.site, "tokenize")),
+          "the leaky twin at the arena's site is still found (run %d): "
+          "%s at '%s'", runs, runs ? f.metric : "-", runs ? f.site : "-");
+    lh_oracle_free(o);
+}
+
 /* ---- distinct-input replay ---------------------------------------------- */
 
 static void test_distinct(void)
@@ -1415,10 +1499,11 @@ static void test_cost(void)
           after, hooked);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     setup();
     test_clean_sites();
+    test_clean_sites_dlopened(argc > 1 ? argv[1] : NULL);
     test_ring_fills_during_replay();
     test_heap_leak();
     test_known_budget();

@@ -72,6 +72,14 @@ void lh_heapsites_free(lh_heapsnap *s);
 int lh_heapsites_diff(const lh_heapsnap *a, const lh_heapsnap *b,
                       lh_site *out, int max);
 
+/* The same growth by interned stack, not grouped nor symbolized (the
+ * fuzz oracle's per-trigger check, which must stay cheap): the ids of the
+ * stacks whose live bytes grew, with that growth in bytes and blocks, at
+ * most max.  Returns how many grew (more than max: some left out). */
+int lh_heapsites_diff_stacks(const lh_heapsnap *a, const lh_heapsnap *b,
+                             int *ids, double *bytes, double *count,
+                             int max);
+
 /* Sites by allocations made from a to b, freed or not (estimates: count
  * = allocations, bytes = bytes allocated), most allocations first. */
 int lh_heapsites_alloc_diff(const lh_heapsnap *a, const lh_heapsnap *b,

@@ -649,6 +649,28 @@ int lh_heapsites_diff(const lh_heapsnap *a, const lh_heapsnap *b,
     return snap_diff(a, b, out, max, 0);
 }
 
+int lh_heapsites_diff_stacks(const lh_heapsnap *a, const lh_heapsnap *b,
+                             int *ids, double *bytes, double *count,
+                             int max)
+{
+    if (!a || !b)
+        return 0;
+    int m = 0;
+    for (int i = 0; i < b->n; i++) {
+        double gb = b->bytes[i] - (i < a->n ? a->bytes[i] : 0);
+        double gc = b->count[i] - (i < a->n ? a->count[i] : 0);
+        if (gb < 0.5)           /* as snap_diff: under a byte is rounding */
+            continue;
+        if (m < max) {
+            ids[m] = i;
+            bytes[m] = gb;
+            count[m] = gc > 0 ? gc : 0;
+        }
+        m++;
+    }
+    return m;
+}
+
 int lh_heapsites_alloc_diff(const lh_heapsnap *a, const lh_heapsnap *b,
                             lh_site *out, int max)
 {

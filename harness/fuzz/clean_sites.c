@@ -12,8 +12,8 @@
  * over the last SITES_WINDOW: recording every allocation is then free)
  * allocation sites are recorded along the fast path too (heapsites.c at
  * rate 0), and a trigger's growth since the last look is split by site:
- * per site, its stack and the size class of what it gained (log2 of the
- * bytes).  A trigger is skipped when all its growth is one live block at
+ * per site, its stack (the op's own frames, raw: nothing is symbolized on
+ * a trigger) and the size class of what it gained (log2 of the bytes).  A trigger is skipped when all its growth is one live block at
  * each site growing (no new block) into a size class already judged clean
  * there, and when neither a replay of the input nor one distinct variant
  * of it grows the heap again (a high-water mark rises only for a request
@@ -22,12 +22,16 @@
  * variant is confirmed as any trigger is: a leak at the same site that
  * grows past the high-water mark is still found.
  */
+#include <dlfcn.h>
+#include <link.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "alloc.h"
 #include "interpose.h"
 #include "oracle_impl.h"
+#include "target.h"
 
 #define SITES_WINDOW 1024       /* inputs between two allocation-rate looks */
 #define SITES_MAX_RATE 32       /* record sites below 1 allocation in this
@@ -89,6 +93,139 @@ void lh_or_sites_tick(lh_oracle *o)
     }
 }
 
+/* Where the op's frames end: every op is called through lh_target_call
+ * (a direct step and a Lua step alike), so the first return address into
+ * it is the harness's first frame.  Its extent from the dynamic symbol
+ * table (the drivers export their symbols); without it, the first frame
+ * in the executable ends the op's (right for a dlopened target only). */
+static uintptr_t call_lo, call_hi;
+static int call_known = -1;
+
+static void find_call(void)
+{
+    Dl_info info;
+    const ElfW(Sym) *sym = NULL;
+    call_known = 0;
+    if (dladdr1((void *)(uintptr_t)lh_target_call, &info, (void **)&sym,
+                RTLD_DL_SYMENT) && sym && sym->st_size && info.dli_saddr) {
+        call_lo = (uintptr_t)info.dli_saddr;
+        call_hi = call_lo + sym->st_size;
+        call_known = 1;
+    }
+}
+
+/* The executable's loaded segments. */
+static uintptr_t exe_lo[8], exe_hi[8];
+static int nexe = -1;
+
+static int note_exe(struct dl_phdr_info *info, size_t size, void *ud)
+{
+    (void)size;
+    (void)ud;
+    nexe = 0;
+    for (int i = 0; i < info->dlpi_phnum && nexe < 8; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        exe_lo[nexe] = info->dlpi_addr + ph->p_vaddr;
+        exe_hi[nexe] = exe_lo[nexe] + ph->p_memsz;
+        nexe++;
+    }
+    return 1;                   /* the first object is the executable */
+}
+
+static int harness_frame(uintptr_t pc)
+{
+    if (call_known < 0)
+        find_call();
+    if (call_known)
+        return pc >= call_lo && pc < call_hi;
+    if (nexe < 0)
+        dl_iterate_phdr(note_exe, NULL);
+    for (int i = 0; i < nexe; i++)
+        if (pc >= exe_lo[i] && pc < exe_hi[i])
+            return 1;
+    return 0;
+}
+
+/* A recorded stack's key: a hash of the op's frames, from the allocating
+ * call out to the harness's first (below it the engine's path, which
+ * differs between libFuzzer's seed pass and its mutations, or a replay's).
+ * Raw addresses: no symbolization (an addr2line of the whole driver) on a
+ * trigger.  0 when the stack does not reach the harness (truncated, or
+ * made on another thread) or starts in it: those are keyed by symbolized
+ * site instead. */
+static uint64_t stack_key_raw(int id)
+{
+    int n;
+    const uintptr_t *pcs = lh_stack_pcs(id, &n);
+    uint64_t h = 0x9e3779b97f4a7c15ull;
+    int k = 0;
+    for (; k < n && !harness_frame(pcs[k]); k++)
+        h = lh_or_mix64(h ^ pcs[k]);
+    return k == 0 || k == n ? 0 : h ? h : 1;
+}
+
+#define TG_STACKS 16            /* grown stacks looked at per trigger */
+
+/* The growth from o->sites_base to now into o->tg, by raw stack key
+ * (stacks with the same target frames merged); *held: its bytes.  -1
+ * when a stack has no raw key (then by_site), else how many keys
+ * (TG_SITES + 1: too many to explain or learn from). */
+static int by_stack(lh_oracle *o, const lh_heapsnap *now, double *held)
+{
+    int ids[TG_STACKS];
+    double bytes[TG_STACKS], count[TG_STACKS];
+    int m = lh_heapsites_diff_stacks(o->sites_base, now, ids, bytes, count,
+                                     TG_STACKS);
+    if (m > TG_STACKS)
+        return TG_SITES + 1;
+    double cnt[TG_SITES];
+    int n = 0;
+    for (int i = 0; i < m; i++) {
+        uint64_t key = stack_key_raw(ids[i]);
+        if (!key)
+            return -1;
+        int j = 0;
+        while (j < n && o->tg[j].key != key)
+            j++;
+        if (j == TG_SITES)
+            return TG_SITES + 1;
+        if (j == n) {
+            o->tg[n].key = key;
+            o->tg[n].grew = 0.0;
+            cnt[n++] = 0.0;
+        }
+        o->tg[j].grew += bytes[i];
+        cnt[j] += count[i];
+        *held += bytes[i];
+    }
+    for (int j = 0; j < n; j++) {
+        o->tg[j].cls = size_class(o->tg[j].grew);
+        o->tg[j].same_block = cnt[j] < 0.5;
+    }
+    return n;
+}
+
+/* The same by symbolized site (lh_heapsites_diff), when a stack has no
+ * raw key. */
+static int by_site(lh_oracle *o, const lh_heapsnap *now, double *held)
+{
+    lh_site *top = lh_raw_malloc(TG_SITES * sizeof *top);
+    int n = 0;
+    if (top)
+        n = lh_heapsites_diff(o->sites_base, now, top, TG_SITES);
+    for (int i = 0; i < n; i++) {
+        o->tg[i].key = stack_key(top[i].folded);
+        o->tg[i].grew = top[i].bytes;
+        o->tg[i].cls = size_class(top[i].bytes);
+        o->tg[i].same_block = top[i].count < 0.5;
+        *held += top[i].bytes;
+    }
+    lh_raw_free(top);
+    return n;
+}
+
 /* A C heap trigger of `growth` bytes: where it grew since the last look
  * (into o->tg).  1 when all of it is known clean by site and size class
  * (then it is not confirmed), else 0. */
@@ -98,23 +235,23 @@ int lh_or_sites_explain(lh_oracle *o, double growth)
     if (!o->sites_on || !o->sites_base)
         return 0;
     lh_heapsnap *now = lh_heapsites_snapshot();
-    lh_site *top = lh_raw_malloc(TG_SITES * sizeof *top);
-    int n = 0;
-    if (now && top)
-        n = lh_heapsites_diff(o->sites_base, now, top, TG_SITES);
     double held = 0.0;
+    int n = 0;
+    if (now) {
+        n = by_stack(o, now, &held);
+        if (n < 0) {
+            held = 0.0;
+            n = by_site(o, now, &held);
+        }
+    }
+    if (n > TG_SITES)
+        n = 0;
     int known = n > 0;
-    for (int i = 0; i < n; i++) {
-        o->tg[i].key = stack_key(top[i].folded);
-        o->tg[i].cls = size_class(top[i].bytes);
-        o->tg[i].same_block = top[i].count < 0.5;
-        held += top[i].bytes;
+    for (int i = 0; i < n; i++)
         if (!o->tg[i].same_block || !clean_has(o, o->tg[i].key,
                                                 o->tg[i].cls))
             known = 0;
-    }
     o->ntg = n;
-    lh_raw_free(top);
     lh_heapsites_free(o->sites_base);
     o->sites_base = now;
     /* What the sites hold must account for the whole rise (rate 0 is

@@ -41,7 +41,8 @@ void lh_or_ring_push(lh_oracle *o, const uint8_t *data, size_t size)
     if (size)
         memcpy(s->data, data, size);
     s->size = size;
-    o->ring_head = (o->ring_head + 1) % o->ring_cap;
+    if (++o->ring_head == o->ring_cap)     /* no division on every input */
+        o->ring_head = 0;
     if (o->ring_len < o->ring_cap)
         o->ring_len++;
 }

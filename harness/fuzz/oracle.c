@@ -30,7 +30,7 @@
 #define EXTEND_REPS 64          /* inconclusive growth: replay up to this */
 #define PROC_MAX_EVERY 512
 #define PROC_SHARE 0.02         /* proc reads may cost this share of a step */
-#define TIME_EVERY 8            /* inputs between two timed steps */
+#define TIME_EVERY 32           /* inputs between two timed steps */
 
 void lh_oracle_config_defaults(lh_oracle_config *cfg)
 {
@@ -228,7 +228,7 @@ int lh_oracle_run(lh_oracle *o, const uint8_t *data, size_t size,
      * before this step after a start or a replay. */
     int proc = 0;
     if (o->avail & PROC_BITS) {
-        o->proc_every_now = proc_interval(o);
+        /* proc_every_now follows the step's time: set when it is timed */
         if (o->proc_every_now > 1 && !o->proc_have) {
             lh_or_read_metrics(o, o->avail & PROC_BITS, o->proc_last);
             o->proc_have = 1;
@@ -244,7 +244,9 @@ int lh_oracle_run(lh_oracle *o, const uint8_t *data, size_t size,
     unsigned after_mask = around | (proc == 2 ? o->avail & PROC_BITS : 0);
 
     /* The step's time feeds the proc budget only: one step in TIME_EVERY
-     * is timed (two clock reads are a few percent of a small op). */
+     * is timed (two clock reads are a few percent of a small op), and the
+     * interval between proc reads is worked out again then, not on every
+     * input (a division and a ceil). */
     double b[W_COUNT] = { 0 }, a[W_COUNT] = { 0 };
     int timed = o->stats.inputs % TIME_EVERY == 1;
     lh_or_read_metrics(o, around, b);
@@ -252,9 +254,12 @@ int lh_oracle_run(lh_oracle *o, const uint8_t *data, size_t size,
     int rc = o->step(o->ud, data, size);
     double dt = timed ? (double)(lh_now_ns() - t0) : 0.0;
     lh_or_read_metrics(o, after_mask, a);
-    if (timed)
+    if (timed) {
         o->step_ns = o->step_ns > 0.0 ? o->step_ns + (dt - o->step_ns) / 8.0
                                       : dt;
+        if (o->avail & PROC_BITS)
+            o->proc_every_now = proc_interval(o);
+    }
 
     if (around & BIT(W_GOROUTINES))
         a[W_GOROUTINES] = lh_or_persist(o, W_GOROUTINES, b[W_GOROUTINES],

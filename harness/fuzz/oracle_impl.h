@@ -119,6 +119,7 @@ struct lh_oracle {
     lh_heapsnap *sites_base;    /* sites at the last look */
     struct {
         uint64_t key;
+        double grew;            /* bytes */
         int cls, same_block;
     } tg[TG_SITES];             /* the last trigger's growth by site */
     int ntg;

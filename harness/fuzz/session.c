@@ -81,6 +81,14 @@ int lh_session_open(lh_session *s, const char *script, const char *workload,
     s->step_idx = s->trace_idx + 1;
     s->next_i = (lua_Integer)lh_runner_done(&s->runner);
     s->direct = lh_lua_toop(L, s->step_idx);
+    /* step(input, i, thread): a Lua function declaring fewer parameters
+     * gets only those, the input at least (the rest would be dropped on
+     * entry: two pushes per input saved). */
+    lua_Debug ar;
+    lua_pushvalue(L, s->step_idx);
+    s->step_nargs = 3;
+    if (lua_getinfo(L, ">u", &ar) && !ar.isvararg && ar.nparams < 3)
+        s->step_nargs = ar.nparams < 1 ? 1 : ar.nparams;
     /* Every input becomes a Lua string that dies with its step: young
      * garbage, which the generational collector frees for less. */
     lua_gc(L, LUA_GCGEN, 0, 0);
@@ -98,9 +106,12 @@ int lh_session_step(lh_session *s, const uint8_t *data, size_t size,
     }
     lua_pushvalue(L, s->step_idx);
     lua_pushlstring(L, (const char *)data, size);
-    lua_pushinteger(L, s->next_i++);
-    lua_pushinteger(L, 0);
-    if (lua_pcall(L, 3, 0, s->trace_idx) != LUA_OK) {
+    if (s->step_nargs > 1)
+        lua_pushinteger(L, s->next_i);
+    if (s->step_nargs > 2)
+        lua_pushinteger(L, 0);
+    s->next_i++;
+    if (lua_pcall(L, s->step_nargs, 0, s->trace_idx) != LUA_OK) {
         lh_buf_reset(err);
         lh_buf_puts(err, lua_tostring(L, -1));
         lua_pop(L, 1);
@@ -125,12 +136,23 @@ static int oracle_step(void *ud, const uint8_t *data, size_t size)
 {
     lh_buf err = LH_BUF_INIT;
     int rc = lh_session_step(ud, data, size, &err);
-    if (rc < 0)
+    if (rc < 0) {
         fprintf(stderr, "leakhound: the workload's step raised an error "
                 "(a script problem, not a target crash):\n%s\n",
                 lh_buf_str(&err));
-    lh_buf_free(&err);
+        lh_buf_free(&err);      /* only an error fills it: no free() on
+                                 * every input */
+    }
     return rc;
+}
+
+/* step = lib:fn: the op itself, one call fewer on every input. */
+static int oracle_step_direct(void *ud, const uint8_t *data, size_t size)
+{
+    lh_session *s = ud;
+    lh_target_call(s->direct, data, size);
+    s->next_i++;
+    return 0;
 }
 
 static void oracle_settle(void *ud)
@@ -140,5 +162,7 @@ static void oracle_settle(void *ud)
 
 lh_oracle *lh_session_oracle(lh_session *s, const lh_oracle_config *cfg)
 {
-    return lh_oracle_new(&s->probes, cfg, oracle_step, oracle_settle, s);
+    return lh_oracle_new(&s->probes, cfg,
+                         s->direct ? oracle_step_direct : oracle_step,
+                         oracle_settle, s);
 }

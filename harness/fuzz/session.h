@@ -31,6 +31,7 @@ typedef struct lh_session {
     int trace_idx, step_idx;
     lua_Integer next_i;     /* iteration index passed to step */
     lh_op_fn direct;        /* step is lib:fn(op): call it directly */
+    int step_nargs;         /* the parameters a Lua step declares (<= 3) */
 } lh_session;
 
 /* Load the script, find the workload by name, open its target, run setup

@@ -85,9 +85,24 @@ static int call_op(lua_State *L, lh_op_fn fn, int arg)
     return 1;
 }
 
+/* checktarget for the methods, which get the metatable as upvalue 1: a
+ * pointer compare instead of the registry lookup by name (a string
+ * interned again and a strcmp) on every call of a Lua step. */
+static ltarget *checkself(lua_State *L)
+{
+    ltarget *lt = lua_touserdata(L, 1);
+    if (lt && lua_getmetatable(L, 1)) {
+        int ok = lua_rawequal(L, -1, lua_upvalueindex(1));
+        lua_pop(L, 1);
+        if (ok)
+            return lt;
+    }
+    return checktarget(L, 1);   /* the usual error */
+}
+
 static int target_call(lua_State *L)
 {
-    ltarget *lt = checktarget(L, 1);
+    ltarget *lt = checkself(L);
     luaL_checkstring(L, 2);
     /* The hot path of a Lua step: an op already resolved is found by the
      * name's Lua string itself (no C string interned again, no second
@@ -230,7 +245,9 @@ int luaopen_leakhound_target(lua_State *L)
 {
     luaL_newmetatable(L, LH_TARGET_MT);
     luaL_setfuncs(L, target_meta, 0);
-    luaL_newlib(L, target_methods);
+    lua_newtable(L);
+    lua_pushvalue(L, -2);       /* the metatable, for checkself */
+    luaL_setfuncs(L, target_methods, 1);
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
     luaL_newlib(L, target_funcs);

@@ -44,6 +44,13 @@ leak.workload "error-in-generator" {
   step = function(input) lib:call("leak16_clean", input) end,
 }
 
+-- A method called on something else than a target (a dot for a colon):
+-- the usual argument error, naming the type expected.
+leak.workload "call-not-on-a-target" {
+  target = lib, expect = "error", warmup = 0, iterations = 10,
+  step = function(input) lib.call("leak16_clean", input) end,
+}
+
 leak.workload "still-runs" {
   target = lib, expect = "clean", warmup = 10, iterations = 2000,
   step = function(input) lib:call("leak16_clean", input) end,
