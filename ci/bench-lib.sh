@@ -1,5 +1,6 @@
 # ci/bench-lib.sh - what the ci/bench* scripts share; sourced, not run.
 #
+#   BENCH_CPU_MODEL        the CPU's model name (exported)
 #   bench_machine          one line naming the machine a figure was measured
 #                          on: CPU model, cores, load average now
 #   bench_readme NAME MD   replaces README.md's section between
@@ -8,12 +9,14 @@
 #                          renamed over README.md); an error when the markers
 #                          are missing, so a renamed section is never skipped
 
+# The CPU's model name, for the scripts' Lua (os.getenv).
+BENCH_CPU_MODEL=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' \
+                  /proc/cpuinfo | head -n 1)
+export BENCH_CPU_MODEL=${BENCH_CPU_MODEL:-unknown CPU}
+
 bench_machine() {
-    local model
-    model=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo |
-            head -n 1)
-    printf '%s, %s cores, load average %s\n' "${model:-unknown CPU}" \
-        "$(nproc)" "$(cut -d' ' -f1 /proc/loadavg)"
+    printf '%s, %s cores, load average %s\n' "$BENCH_CPU_MODEL" "$(nproc)" \
+        "$(cut -d' ' -f1 /proc/loadavg)"
 }
 
 bench_readme() {
