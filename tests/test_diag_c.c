@@ -28,6 +28,7 @@
 #include <fcntl.h>
 #include <link.h>
 #include <malloc.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -579,6 +580,48 @@ static void test_heap_exact(void)
     lh_heapsites_free(d);
 }
 
+/* The sampler's own -ln and 1 - exp(-x) (heapsites.c) against libm's,
+ * and the mean of gaps drawn from them: an error here biases every
+ * estimate the sampler makes. */
+static void test_sampler_math(void)
+{
+    double worst = 0;
+    uint64_t x = 88172645463325252ull;
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        /* spread over every exponent, and the edges */
+        uint64_t r = i == 0 ? 1 : i == 1 ? (UINT64_C(1) << 53)
+                   : ((x >> 11) >> (i % 53)) + 1;
+        double want = -log((double)r / 9007199254740992.0);
+        double got = lh_hs_neg_log_unit(r);
+        double err = want > 0 ? fabs(got - want) / want : fabs(got);
+        if (err > worst)
+            worst = err;
+    }
+    check(worst < 1e-9, "sampler -ln(u): worst relative error %.2g "
+          "against libm over 200000 draws", worst);
+    double sum = 0;
+    int n = 1000000;
+    for (int i = 0; i < n; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        sum += lh_hs_neg_log_unit((x >> 11) + 1);
+    }
+    check(fabs(sum / n - 1) < 0.005, "sampler gaps: mean %.4f of the "
+          "configured mean over %d draws (exponential: 1)", sum / n, n);
+    worst = 0;
+    for (double v = 1e-9; v < 40; v *= 1.01) {
+        double err = fabs(lh_hs_sample_prob(v) + expm1(-v)) / -expm1(-v);
+        if (err > worst)
+            worst = err;
+    }
+    check(worst < 1e-11, "sampler 1 - exp(-x): worst relative error %.2g "
+          "against libm", worst);
+}
+
 static void test_heap_sampled(void)
 {
     lh_heapsites_start(4096);
@@ -1021,6 +1064,7 @@ int main(int argc, char **argv)
     test_symbolize();
     test_blame_own();
     test_heap_exact();
+    test_sampler_math();
     test_heap_sampled();
     test_fds();
     test_threads();
