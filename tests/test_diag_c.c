@@ -580,48 +580,6 @@ static void test_heap_exact(void)
     lh_heapsites_free(d);
 }
 
-/* The sampler's own -ln and 1 - exp(-x) (heapsites.c) against libm's,
- * and the mean of gaps drawn from them: an error here biases every
- * estimate the sampler makes. */
-static void test_sampler_math(void)
-{
-    double worst = 0;
-    uint64_t x = 88172645463325252ull;
-    for (int i = 0; i < 200000; i++) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        /* spread over every exponent, and the edges */
-        uint64_t r = i == 0 ? 1 : i == 1 ? (UINT64_C(1) << 53)
-                   : ((x >> 11) >> (i % 53)) + 1;
-        double want = -log((double)r / 9007199254740992.0);
-        double got = lh_hs_neg_log_unit(r);
-        double err = want > 0 ? fabs(got - want) / want : fabs(got);
-        if (err > worst)
-            worst = err;
-    }
-    check(worst < 1e-9, "sampler -ln(u): worst relative error %.2g "
-          "against libm over 200000 draws", worst);
-    double sum = 0;
-    int n = 1000000;
-    for (int i = 0; i < n; i++) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        sum += lh_hs_neg_log_unit((x >> 11) + 1);
-    }
-    check(fabs(sum / n - 1) < 0.005, "sampler gaps: mean %.4f of the "
-          "configured mean over %d draws (exponential: 1)", sum / n, n);
-    worst = 0;
-    for (double v = 1e-9; v < 40; v *= 1.01) {
-        double err = fabs(lh_hs_sample_prob(v) + expm1(-v)) / -expm1(-v);
-        if (err > worst)
-            worst = err;
-    }
-    check(worst < 1e-11, "sampler 1 - exp(-x): worst relative error %.2g "
-          "against libm", worst);
-}
-
 static void test_heap_sampled(void)
 {
     lh_heapsites_start(4096);
@@ -658,6 +616,25 @@ static void test_heap_sampled(void)
           "heap (sampled): blocks above the rate are estimated closely "
           "(%.2fx)", ratio);
     release_kept();
+
+    /* The rate changed while recording: each sample's weight is its
+     * size's at the new rate (the sampler caches weights by size: one
+     * kept from 4096 B would make this ~0.16x). */
+    lh_heapsites_start(65536);
+    lh_heapsnap *c2 = lh_heapsites_snapshot();
+    leaky_keep(3000, 10000);
+    lh_heapsnap *d2 = lh_heapsites_snapshot();
+    n = lh_heapsites_diff(c2, d2, sites, 64);
+    want = 3000.0 * (double)usable_of(10000);
+    ratio = n ? sites[0].bytes / want : 0;
+    check(n >= 1 && strcmp(sites[0].func, "leaky_keep") == 0 &&
+              ratio > 0.75 && ratio < 1.33,
+          "heap (1 in 65536 B after 4096 B): 3000 x 10000 B kept, "
+          "estimate %.2fx the bytes", ratio);
+    release_kept();
+    lh_heapsites_free(c2);
+    lh_heapsites_free(d2);
+    lh_heapsites_start(4096);
 
     /* Four threads leaking and churning at once. */
     enum { T = 4, PER = 5000 };
@@ -1064,7 +1041,6 @@ int main(int argc, char **argv)
     test_symbolize();
     test_blame_own();
     test_heap_exact();
-    test_sampler_math();
     test_heap_sampled();
     test_fds();
     test_threads();

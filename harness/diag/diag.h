@@ -61,11 +61,6 @@ int lh_heapsites_recording(size_t *sample_bytes);
  * Snapshots taken before stay valid. */
 void lh_heapsites_stop(void);
 
-/* The sampler's arithmetic, in the interface for its tests: -ln(r / 2^53)
- * for r in [1, 2^53], and 1 - exp(-x) for x >= 0. */
-double lh_hs_neg_log_unit(uint64_t r);
-double lh_hs_sample_prob(double x);
-
 typedef struct lh_heapsnap lh_heapsnap;
 
 /* Live bytes/count per site now (estimates scaled by the sampling). */

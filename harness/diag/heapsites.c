@@ -61,15 +61,31 @@ static _Thread_local struct {
     uintptr_t pcs[LH_SITE_MAX_FRAMES];
 } hs_last IE_TLS;
 
-static _Atomic uint64_t hs_mean;        /* sample_bytes; 0: every one */
+/* 1 / P(sampled) of the block sizes this thread sampled last, at the
+ * mean in wmean (an allocation loop has few sizes; glibc's usable sizes
+ * are 16 apart): the same double expm1 and a division would give, for
+ * one load and a compare. */
+#define HS_WSLOTS 64
+static _Thread_local struct {
+    uint64_t mean;
+    size_t usable[HS_WSLOTS];
+    double wc[HS_WSLOTS];
+} hs_weight IE_TLS;
+
+/* Read on every sample, written once a run: a line of their own, apart
+ * from the lock and what is written under it (two threads sampling would
+ * otherwise pull the line from each other at every sample). */
+static struct {
+    _Alignas(64) _Atomic uint64_t mean; /* sample_bytes; 0: every one */
+    atomic_int ready;                   /* calibrated: samples count */
+} hs_conf;
 static atomic_int hs_started;             /* calibrated */
 static atomic_int hs_on;                  /* the hook is installed */
-static atomic_int hs_ready;             /* calibrated: samples count */
 static _Atomic uint64_t hs_seed_ctr;
 
 /* ---- shared tables (under hs_lock) --------------------------------------- */
 
-static lh_spinlock hs_lock;
+static _Alignas(64) lh_spinlock hs_lock;
 
 /* Per interned stack: estimated live bytes and allocations, and bytes
  * and allocations made since recording started (never lowered by a free:
@@ -127,51 +143,15 @@ static void seed_thread(void)
     hs_rng = z ? z : 1;
 }
 
-/*
- * -ln(u) for u = r / 2^53, r in [1, 2^53], without libm's log (a call
- * through the PLT, ~10% of a sample): u = m 2^e with m in [sqrt(1/2),
- * sqrt(2)), ln m = 2 atanh(s), s = (m - 1) / (m + 1), |s| < 0.172, by its
- * series to s^13 (relative error < 1e-10: the gaps stay exponential with
- * the configured mean; test_diag_c checks it against log).
- */
-double lh_hs_neg_log_unit(uint64_t r)
-{
-    double d = (double)r;       /* exact: r has at most 53 bits */
-    uint64_t b;
-    __builtin_memcpy(&b, &d, sizeof b);
-    int e = (int)(b >> 52) - 1023;
-    b = (b & ((UINT64_C(1) << 52) - 1)) | (UINT64_C(1023) << 52);
-    double m;
-    __builtin_memcpy(&m, &b, sizeof m);
-    if (m > 1.4142135623730951) {
-        m *= 0.5;
-        e++;
-    }
-    double s = (m - 1) / (m + 1), z = s * s;
-    double lnm = 2 * s * (1 + z * (1.0 / 3 + z * (1.0 / 5 + z * (1.0 / 7 +
-                 z * (1.0 / 9 + z * (1.0 / 11 + z * (1.0 / 13)))))));
-    return -((double)(e - 53) * 0.6931471805599453 + lnm);
-}
-
-/* 1 - exp(-x) for x >= 0, the chance that a block of x means is sampled:
- * its series for small x (every block under ~1/16 of the mean, the
- * common case: relative error < 1e-12), libm's expm1 beyond. */
-double lh_hs_sample_prob(double x)
-{
-    if (x < 0.0625)
-        return x * (1 - x * (1.0 / 2 - x * (1.0 / 6 - x * (1.0 / 24 -
-               x * (1.0 / 120 - x * (1.0 / 720 - x * (1.0 / 5040)))))));
-    return -expm1(-x);
-}
-
 /* An exponentially distributed gap with the configured mean (>= 1). */
 static int64_t next_gap(void)
 {
-    uint64_t mean = atomic_load_explicit(&hs_mean, memory_order_relaxed);
+    uint64_t mean = atomic_load_explicit(&hs_conf.mean, memory_order_relaxed);
     if (mean == 0)
         return 0;
     /* u in (0, 1]: 53 random bits, never 0, so log is finite. */
-    double g = lh_hs_neg_log_unit((next_rand() >> 11) + 1) * (double)mean;
+    double u = (double)((next_rand() >> 11) + 1) * (1.0 / 9007199254740992.0);
+    double g = -log(u) * (double)mean;
     if (g < 1)
         g = 1;
     if (g > 1e15)
@@ -325,7 +305,7 @@ __attribute__((noinline))
 static void lh_hs_alloc_slow(void *p, size_t usable)
 {
     int saved = errno;
-    uint64_t mean = atomic_load_explicit(&hs_mean, memory_order_relaxed);
+    uint64_t mean = atomic_load_explicit(&hs_conf.mean, memory_order_relaxed);
     if (!hs_calibrating) {
         if (hs_rng == 0) {
             /* First slow path of this thread: the countdown was never
@@ -338,7 +318,7 @@ static void lh_hs_alloc_slow(void *p, size_t usable)
             }
         }
         lh_heap_sample_in(next_gap());
-        if (!atomic_load_explicit(&hs_ready, memory_order_acquire) ||
+        if (!atomic_load_explicit(&hs_conf.ready, memory_order_acquire) ||
             lh_forking())
             return;
     }
@@ -388,13 +368,24 @@ static inline void lh_hs_sample(void *p, size_t usable, uint64_t mean)
 
     double wb, wc;
     if (mean == 0) {
-        wb = (double)usable;
         wc = 1;
     } else {
-        double prob = lh_hs_sample_prob((double)usable / (double)mean);
-        wc = prob > 0 ? 1 / prob : 1;
-        wb = (double)usable * wc;
+        size_t w = (usable >> 4) % HS_WSLOTS;
+        if (hs_weight.mean != mean) {
+            for (int i = 0; i < HS_WSLOTS; i++)
+                hs_weight.usable[i] = 0;
+            hs_weight.mean = mean;
+        }
+        if (hs_weight.usable[w] == usable && usable) {
+            wc = hs_weight.wc[w];
+        } else {
+            double prob = -expm1(-(double)usable / (double)mean);
+            wc = prob > 0 ? 1 / prob : 1;
+            hs_weight.usable[w] = usable;
+            hs_weight.wc[w] = wc;
+        }
     }
+    wb = (double)usable * wc;
     lh_spin_lock(&hs_lock);
     live_add((uintptr_t)p, id, wb, wc);
     lh_spin_unlock(&hs_lock);
@@ -522,7 +513,7 @@ static void calibrate_one(int kind)
 
 void lh_heapsites_start(size_t sample_bytes)
 {
-    atomic_store(&hs_mean, (uint64_t)sample_bytes);
+    atomic_store(&hs_conf.mean, (uint64_t)sample_bytes);
     if (atomic_exchange(&hs_started, 1)) {
         /* Calibrated before: (re)install the hook.  This thread's gap was
          * drawn at the old rate -- switching to "every allocation" must
@@ -545,13 +536,13 @@ void lh_heapsites_start(size_t sample_bytes)
     lh_heap_sample_in(0);
     hs_rng = 0;
     atomic_store(&hs_on, 1);
-    atomic_store_explicit(&hs_ready, 1, memory_order_release);
+    atomic_store_explicit(&hs_conf.ready, 1, memory_order_release);
 }
 
 int lh_heapsites_recording(size_t *sample_bytes)
 {
     if (sample_bytes)
-        *sample_bytes = (size_t)atomic_load(&hs_mean);
+        *sample_bytes = (size_t)atomic_load(&hs_conf.mean);
     return atomic_load(&hs_on);
 }
 
