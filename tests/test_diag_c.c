@@ -698,6 +698,55 @@ static void test_heap_sampled(void)
     lh_heapsites_free(g);
 }
 
+/* Blocks made and freed in batches of 1000: many filter buckets, shared
+ * by the threads, raised and lowered at once. */
+__attribute__((noinline))
+static void *shard_churn(void *arg)
+{
+    int n = *(const int *)arg;
+    enum { B = 1000 };
+    void **q = lh_raw_calloc(B, sizeof *q);
+    for (int i = 0; i < n; i += B) {
+        for (int k = 0; k < B; k++)
+            q[k] = p_malloc(16 + (size_t)((i * 7 + k * 13) % 300));
+        for (int k = 0; k < B; k++)
+            p_free(q[k]);
+    }
+    lh_raw_free(q);
+    return NULL;
+}
+
+/* Every allocation sampled on four threads at once: each thread records
+ * in its own shard and raises and lowers the shared filter; a lost
+ * update there would leave a freed block counted live (its free skipped
+ * the hook), and a free missing the shard that holds it likewise. */
+static void test_heap_shards(void)
+{
+    lh_heapsites_start(0);
+    lh_heapsnap *a = lh_heapsites_snapshot();
+    enum { T = 4 };
+    int per = 160000;
+    pthread_t th[T];
+    for (int i = 0; i < T; i++)
+        pthread_create(&th[i], NULL, shard_churn, &per);
+    for (int i = 0; i < T; i++)
+        pthread_join(th[i], NULL);
+    lh_heapsnap *b = lh_heapsites_snapshot();
+    int n = lh_heapsites_diff(a, b, sites, 64);
+    const lh_site *left = find_site(sites, n, "shard_churn");
+    check(!left, "heap (every allocation, %d threads churning at once): "
+          "nothing left live (%.0f B at shard_churn)", T,
+          left ? left->bytes : 0.0);
+    n = lh_heapsites_alloc_diff(a, b, sites, 64);
+    const lh_site *made = find_site(sites, n, "shard_churn");
+    check(made && made->count == (double)T * per,
+          "heap (every allocation, %d threads): every allocation counted "
+          "once over the shards (%.0f)", T, made ? made->count : 0.0);
+    lh_heapsites_free(a);
+    lh_heapsites_free(b);
+    lh_heapsites_stop();
+}
+
 /* ---- fds ----------------------------------------------------------------- */
 
 static int fds[32];
@@ -1042,6 +1091,7 @@ int main(int argc, char **argv)
     test_blame_own();
     test_heap_exact();
     test_heap_sampled();
+    test_heap_shards();
     test_fds();
     test_threads();
     test_exhausted();

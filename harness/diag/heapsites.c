@@ -83,16 +83,26 @@ static atomic_int hs_started;             /* calibrated */
 static atomic_int hs_on;                  /* the hook is installed */
 static _Atomic uint64_t hs_seed_ctr;
 
-/* ---- shared tables (under hs_lock) --------------------------------------- */
+/* ---- shards: live samples and per-stack sums -------------------------- */
 
-static _Alignas(64) lh_spinlock hs_lock;
+/*
+ * A thread records its samples in its shard (threads are dealt shards in
+ * turn at their first sample), each under its own lock on lines of its
+ * own: two threads sampling at once neither wait for each other nor pull
+ * the same lines back and forth, as they did around one lock (a third of
+ * the time of `threads = 2` on an allocation-bound op).  A free looks in
+ * its own thread's shard first, then in the others: a block freed by the
+ * thread that made it (the common case) takes one uncontended lock.  The
+ * sums of a stack are the sums over shards, added up by a snapshot.
+ */
+#define HS_SHARDS 4
 
 /* Per interned stack: estimated live bytes and allocations, and bytes
  * and allocations made since recording started (never lowered by a free:
- * the allocation rate's sites). */
-static double *hs_bytes, *hs_count;
-static double *hs_abytes, *hs_acount;
-static int hs_nstacks;
+ * the allocation rate's sites).  One line holds all four. */
+typedef struct hs_stat {
+    double bytes, count, abytes, acount;
+} hs_stat;
 
 /* Live samples: address -> stack and weights.  Linear probing with
  * backward-shift deletion, so no tombstones pile up. */
@@ -102,16 +112,57 @@ typedef struct hs_live {
     double wbytes, wcount;
 } hs_live;
 
-static hs_live *hs_tab;
-static size_t hs_cap, hs_used;
+typedef struct hs_shard {
+    _Alignas(64) lh_spinlock lock;
+    hs_live *tab;
+    size_t cap, used;
+    hs_stat *stat;              /* by stack id, nstat of them */
+    int nstat;
+} hs_shard;
+
+static hs_shard hs_shards[HS_SHARDS];
+static atomic_uint hs_shard_next;
+/* This thread's shard + 1; 0 until its first sample. */
+static _Thread_local unsigned hs_my_shard IE_TLS;
+
+static hs_shard *my_shard(void)
+{
+    if (!hs_my_shard)
+        hs_my_shard = atomic_fetch_add_explicit(&hs_shard_next, 1,
+                                                memory_order_relaxed) %
+                          HS_SHARDS + 1;
+    return &hs_shards[hs_my_shard - 1];
+}
 
 /* Counting filter over the addresses of live samples: a free looks here
- * first, and only takes the lock when its bucket is non-zero.  Updated
- * under hs_lock; read without it (a block's sample is recorded before
- * malloc returns it, so any thread that can free it sees the count).  A
- * bucket that reaches 255 stays there (it can no longer be decremented
- * exactly); that only costs lookups. */
+ * first, and only takes a lock when its bucket is non-zero.  Raised and
+ * lowered atomically (shards update it concurrently); read without a lock
+ * (a block's sample is recorded before malloc returns it, so any thread
+ * that can free it sees the count).  A bucket that reaches 255 stays
+ * there (it can no longer be decremented exactly); that only costs
+ * lookups. */
 static _Atomic uint8_t hs_filter[1u << LH_HEAP_FILTER_BITS];
+
+static void filter_raise(uintptr_t p)
+{
+    _Atomic uint8_t *b = &hs_filter[lh_heap_filter_slot((void *)p)];
+    uint8_t v = atomic_load_explicit(b, memory_order_relaxed);
+    while (v < 255 && !atomic_compare_exchange_weak_explicit(
+                          b, &v, (uint8_t)(v + 1), memory_order_relaxed,
+                          memory_order_relaxed))
+        ;
+}
+
+static void filter_lower(uintptr_t p)
+{
+    _Atomic uint8_t *b = &hs_filter[lh_heap_filter_slot((void *)p)];
+    uint8_t v = atomic_load_explicit(b, memory_order_relaxed);
+    while (v > 0 && v < 255 && !atomic_compare_exchange_weak_explicit(
+                                   b, &v, (uint8_t)(v - 1),
+                                   memory_order_relaxed,
+                                   memory_order_relaxed))
+        ;
+}
 
 static inline size_t live_slot(uintptr_t p, size_t cap)
 {
@@ -161,111 +212,105 @@ static int64_t next_gap(void)
 
 /* ---- tables -------------------------------------------------------------- */
 
-static int live_grow(void)
+static int live_grow(hs_shard *sh)
 {
-    size_t cap = lh_next_cap(hs_cap, 0, 4096, sizeof(hs_live));
+    size_t cap = lh_next_cap(sh->cap, 0, 4096, sizeof(hs_live));
     hs_live *t = cap ? lh_raw_calloc(cap, sizeof *t) : NULL;
     if (!t)
         return -1;
-    for (size_t i = 0; i < hs_cap; i++) {
-        if (!hs_tab[i].p)
+    for (size_t i = 0; i < sh->cap; i++) {
+        if (!sh->tab[i].p)
             continue;
-        size_t j = live_slot(hs_tab[i].p, cap);
+        size_t j = live_slot(sh->tab[i].p, cap);
         while (t[j].p)
             j = (j + 1) & (cap - 1);
-        t[j] = hs_tab[i];
+        t[j] = sh->tab[i];
     }
-    lh_raw_free(hs_tab);
-    hs_tab = t;
-    hs_cap = cap;
+    lh_raw_free(sh->tab);
+    sh->tab = t;
+    sh->cap = cap;
     return 0;
 }
 
-static int stacks_grow(int id)
+static int stats_grow(hs_shard *sh, int id)
 {
-    if (id < hs_nstacks)
+    if (id < sh->nstat)
         return 0;
-    int n = hs_nstacks ? hs_nstacks : 1024;
+    int n = sh->nstat ? sh->nstat : 1024;
     while (n <= id) {
         if (n > INT_MAX / 2)
             return -1;
         n *= 2;
     }
-    double **arrays[] = { &hs_bytes, &hs_count, &hs_abytes, &hs_acount };
-    for (size_t k = 0; k < sizeof arrays / sizeof *arrays; k++) {
-        double *a = lh_raw_realloc(*arrays[k], (size_t)n * sizeof *a);
-        if (!a)
-            return -1;
-        memset(a + hs_nstacks, 0, (size_t)(n - hs_nstacks) * sizeof *a);
-        *arrays[k] = a;
-    }
-    hs_nstacks = n;
+    hs_stat *a = lh_raw_realloc(sh->stat, (size_t)n * sizeof *a);
+    if (!a)
+        return -1;
+    memset(a + sh->nstat, 0, (size_t)(n - sh->nstat) * sizeof *a);
+    sh->stat = a;
+    sh->nstat = n;
     return 0;
 }
 
-/* Under hs_lock. */
-static void live_add(uintptr_t p, int id, double wb, double wc)
+/* Under sh->lock. */
+static void live_add(hs_shard *sh, uintptr_t p, int id, double wb,
+                     double wc)
 {
-    if ((hs_used + 1) * 2 > hs_cap && live_grow() < 0)
+    if ((sh->used + 1) * 2 > sh->cap && live_grow(sh) < 0)
         return;
-    if (stacks_grow(id) < 0)
+    if (stats_grow(sh, id) < 0)
         return;
-    size_t j = live_slot(p, hs_cap);
-    while (hs_tab[j].p && hs_tab[j].p != p)
-        j = (j + 1) & (hs_cap - 1);
-    if (hs_tab[j].p == p) {
+    size_t j = live_slot(p, sh->cap);
+    while (sh->tab[j].p && sh->tab[j].p != p)
+        j = (j + 1) & (sh->cap - 1);
+    if (sh->tab[j].p == p) {
         /* A block freed behind our back (never by the interposer) and
-         * handed out again: its old sample is gone. */
-        hs_bytes[hs_tab[j].id] -= hs_tab[j].wbytes;
-        hs_count[hs_tab[j].id] -= hs_tab[j].wcount;
+         * handed out again: its old sample is gone.  (Had another
+         * thread's shard recorded it, that entry stays until a block at
+         * the address is freed again.) */
+        sh->stat[sh->tab[j].id].bytes -= sh->tab[j].wbytes;
+        sh->stat[sh->tab[j].id].count -= sh->tab[j].wcount;
     } else {
-        hs_used++;
-        size_t f = lh_heap_filter_slot((void *)p);
-        uint8_t v = atomic_load_explicit(&hs_filter[f],
-                                         memory_order_relaxed);
-        if (v < 255)
-            atomic_store_explicit(&hs_filter[f], (uint8_t)(v + 1),
-                                  memory_order_relaxed);
+        sh->used++;
+        filter_raise(p);
     }
-    hs_tab[j].p = p;
-    hs_tab[j].id = id;
-    hs_tab[j].wbytes = wb;
-    hs_tab[j].wcount = wc;
-    hs_bytes[id] += wb;
-    hs_count[id] += wc;
-    hs_abytes[id] += wb;
-    hs_acount[id] += wc;
+    sh->tab[j].p = p;
+    sh->tab[j].id = id;
+    sh->tab[j].wbytes = wb;
+    sh->tab[j].wcount = wc;
+    hs_stat *st = &sh->stat[id];
+    st->bytes += wb;
+    st->count += wc;
+    st->abytes += wb;
+    st->acount += wc;
 }
 
-/* Under hs_lock. */
-static void live_remove(uintptr_t p)
+/* Under sh->lock: 1 when p was a live sample of this shard. */
+static int live_remove(hs_shard *sh, uintptr_t p)
 {
-    if (!hs_cap)
-        return;
-    size_t mask = hs_cap - 1, j = live_slot(p, hs_cap);
-    while (hs_tab[j].p && hs_tab[j].p != p)
+    if (!sh->cap)
+        return 0;
+    hs_live *tab = sh->tab;
+    size_t mask = sh->cap - 1, j = live_slot(p, sh->cap);
+    while (tab[j].p && tab[j].p != p)
         j = (j + 1) & mask;
-    if (!hs_tab[j].p)
-        return;                 /* a filter false positive */
-    hs_bytes[hs_tab[j].id] -= hs_tab[j].wbytes;
-    hs_count[hs_tab[j].id] -= hs_tab[j].wcount;
-    size_t f = lh_heap_filter_slot((void *)p);
-    uint8_t v = atomic_load_explicit(&hs_filter[f], memory_order_relaxed);
-    if (v > 0 && v < 255)
-        atomic_store_explicit(&hs_filter[f], (uint8_t)(v - 1),
-                              memory_order_relaxed);
-    hs_used--;
+    if (!tab[j].p)
+        return 0;               /* another shard's, or a false positive */
+    sh->stat[tab[j].id].bytes -= tab[j].wbytes;
+    sh->stat[tab[j].id].count -= tab[j].wcount;
+    filter_lower(p);
+    sh->used--;
     /* Backward shift: pull later members of the probe run into the hole
      * unless they already sit at or after their home slot. */
     size_t hole = j;
-    for (size_t k = (j + 1) & mask; hs_tab[k].p; k = (k + 1) & mask) {
-        size_t home = live_slot(hs_tab[k].p, hs_cap);
+    for (size_t k = (j + 1) & mask; tab[k].p; k = (k + 1) & mask) {
+        size_t home = live_slot(tab[k].p, sh->cap);
         if (((k - home) & mask) >= ((k - hole) & mask)) {
-            hs_tab[hole] = hs_tab[k];
+            tab[hole] = tab[k];
             hole = k;
         }
     }
-    hs_tab[hole].p = 0;
+    tab[hole].p = 0;
+    return 1;
 }
 
 /* ---- calibration --------------------------------------------------------- */
@@ -386,9 +431,10 @@ static inline void lh_hs_sample(void *p, size_t usable, uint64_t mean)
         }
     }
     wb = (double)usable * wc;
-    lh_spin_lock(&hs_lock);
-    live_add((uintptr_t)p, id, wb, wc);
-    lh_spin_unlock(&hs_lock);
+    hs_shard *sh = my_shard();
+    lh_spin_lock(&sh->lock);
+    live_add(sh, (uintptr_t)p, id, wb, wc);
+    lh_spin_unlock(&sh->lock);
 }
 
 __attribute__((noinline))
@@ -397,9 +443,18 @@ static void lh_hs_free_slow(void *p)
     if (lh_forking())
         return;     /* its entry goes stale: live_add copes */
     int saved = errno;
-    lh_spin_lock(&hs_lock);
-    live_remove((uintptr_t)p);
-    lh_spin_unlock(&hs_lock);
+    hs_shard *mine = my_shard();
+    lh_spin_lock(&mine->lock);
+    int found = live_remove(mine, (uintptr_t)p);
+    lh_spin_unlock(&mine->lock);
+    for (int i = 0; i < HS_SHARDS && !found; i++) {
+        hs_shard *sh = &hs_shards[i];
+        if (sh == mine)
+            continue;
+        lh_spin_lock(&sh->lock);
+        found = live_remove(sh, (uintptr_t)p);
+        lh_spin_unlock(&sh->lock);
+    }
     errno = saved;
 }
 
@@ -526,7 +581,8 @@ void lh_heapsites_start(size_t sample_bytes)
     }
     lh_backtrace_init();
     lh_heap_suspend();          /* the first registration allocates */
-    lh_lock_across_fork(&hs_lock, LH_RANK_HEAPSITES);
+    for (int i = 0; i < HS_SHARDS; i++)    /* in order: see stop */
+        lh_lock_across_fork(&hs_shards[i].lock, LH_RANK_HEAPSITES);
     lh_heap_resume();
     lh_heap_set_hook(lh_hs_hook, hs_filter);
     hs_calibrating = 1;
@@ -555,19 +611,20 @@ void lh_heapsites_stop(void)
      * or they would count as live at the next start.  A hook still
      * running on another thread may add one after this; it is dropped
      * when its block is freed while recording, or its address reused. */
-    lh_spin_lock(&hs_lock);
-    if (hs_tab)
-        memset(hs_tab, 0, hs_cap * sizeof *hs_tab);
-    hs_used = 0;
-    if (hs_nstacks) {
-        memset(hs_bytes, 0, (size_t)hs_nstacks * sizeof *hs_bytes);
-        memset(hs_count, 0, (size_t)hs_nstacks * sizeof *hs_count);
-        memset(hs_abytes, 0, (size_t)hs_nstacks * sizeof *hs_abytes);
-        memset(hs_acount, 0, (size_t)hs_nstacks * sizeof *hs_acount);
+    /* Every shard held at once, taken in the order fork takes them. */
+    for (int i = 0; i < HS_SHARDS; i++) {
+        hs_shard *sh = &hs_shards[i];
+        lh_spin_lock(&sh->lock);
+        if (sh->tab)
+            memset(sh->tab, 0, sh->cap * sizeof *sh->tab);
+        sh->used = 0;
+        if (sh->nstat)
+            memset(sh->stat, 0, (size_t)sh->nstat * sizeof *sh->stat);
     }
     for (size_t i = 0; i < sizeof hs_filter / sizeof *hs_filter; i++)
         atomic_store_explicit(&hs_filter[i], 0, memory_order_relaxed);
-    lh_spin_unlock(&hs_lock);
+    for (int i = HS_SHARDS; i-- > 0;)
+        lh_spin_unlock(&hs_shards[i].lock);
 }
 
 /* ---- snapshots ----------------------------------------------------------- */
@@ -580,35 +637,66 @@ struct lh_heapsnap {
     double *acount;
 };
 
+/* The largest stack count of a shard. */
+static int shards_nstat(void)
+{
+    int n = 0;
+    for (int i = 0; i < HS_SHARDS; i++) {
+        lh_spin_lock(&hs_shards[i].lock);
+        if (hs_shards[i].nstat > n)
+            n = hs_shards[i].nstat;
+        lh_spin_unlock(&hs_shards[i].lock);
+    }
+    return n;
+}
+
+/* The sums over shards into s (n stacks); 0 when a shard outgrew n
+ * meanwhile (a stack interned since: the caller tries again, larger). */
+static int shards_sum(lh_heapsnap *s, int n)
+{
+    for (int k = 0; k < n; k++)
+        s->bytes[k] = s->count[k] = s->abytes[k] = s->acount[k] = 0;
+    for (int i = 0; i < HS_SHARDS; i++) {
+        hs_shard *sh = &hs_shards[i];
+        lh_spin_lock(&sh->lock);
+        int m = sh->nstat;
+        for (int k = 0; k < m && k < n; k++) {
+            s->bytes[k] += sh->stat[k].bytes;
+            s->count[k] += sh->stat[k].count;
+            s->abytes[k] += sh->stat[k].abytes;
+            s->acount[k] += sh->stat[k].acount;
+        }
+        lh_spin_unlock(&sh->lock);
+        if (m > n)
+            return 0;
+    }
+    return 1;
+}
+
 lh_heapsnap *lh_heapsites_snapshot(void)
 {
     if (!atomic_load(&hs_started))
         return NULL;
-    lh_heapsnap *s = lh_raw_calloc(1, sizeof *s);
-    if (!s)
-        return NULL;
-    lh_spin_lock(&hs_lock);
-    int n = hs_nstacks;
-    s->bytes = lh_raw_malloc((size_t)(n ? n : 1) * sizeof *s->bytes);
-    s->count = lh_raw_malloc((size_t)(n ? n : 1) * sizeof *s->count);
-    s->abytes = lh_raw_malloc((size_t)(n ? n : 1) * sizeof *s->abytes);
-    s->acount = lh_raw_malloc((size_t)(n ? n : 1) * sizeof *s->acount);
-    int ok = s->bytes && s->count && s->abytes && s->acount;
-    if (ok) {
-        if (n) {
-            memcpy(s->bytes, hs_bytes, (size_t)n * sizeof *s->bytes);
-            memcpy(s->count, hs_count, (size_t)n * sizeof *s->count);
-            memcpy(s->abytes, hs_abytes, (size_t)n * sizeof *s->abytes);
-            memcpy(s->acount, hs_acount, (size_t)n * sizeof *s->acount);
+    for (int tries = 0; tries < 8; tries++) {
+        lh_heapsnap *s = lh_raw_calloc(1, sizeof *s);
+        if (!s)
+            return NULL;
+        int n = shards_nstat();
+        size_t len = (size_t)(n ? n : 1);
+        s->bytes = lh_raw_malloc(len * sizeof *s->bytes);
+        s->count = lh_raw_malloc(len * sizeof *s->count);
+        s->abytes = lh_raw_malloc(len * sizeof *s->abytes);
+        s->acount = lh_raw_malloc(len * sizeof *s->acount);
+        if (!s->bytes || !s->count || !s->abytes || !s->acount) {
+            lh_heapsites_free(s);
+            return NULL;
         }
         s->n = n;
-    }
-    lh_spin_unlock(&hs_lock);
-    if (!ok) {
+        if (shards_sum(s, n))
+            return s;
         lh_heapsites_free(s);
-        return NULL;
     }
-    return s;
+    return NULL;
 }
 
 void lh_heapsites_free(lh_heapsnap *s)
