@@ -59,6 +59,12 @@ static _Thread_local int hs_calibrating IE_TLS;
 static _Thread_local struct {
     int n, id;
     uintptr_t pcs[LH_SITE_MAX_FRAMES];
+    /* The whole capture it was made from (nraw frames; 0: not to be
+     * reused, as when a cgo call appended Go frames the C stack does not
+     * show): the same capture again is the same stack, without trimming
+     * or classifying its frames. */
+    int nraw;
+    uintptr_t raw[LH_SITE_MAX_FRAMES + HS_EXTRA];
 } hs_last IE_TLS;
 
 /* 1 / P(sampled) of the block sizes this thread sampled last, at the
@@ -371,16 +377,17 @@ static void lh_hs_alloc_slow(void *p, size_t usable)
     errno = saved;
 }
 
-/* Records one sample: the stack, its weights, the live entry. */
-__attribute__((always_inline))
-static inline void lh_hs_sample(void *p, size_t usable, uint64_t mean)
+/* The interned id of a captured stack, trimmed of our frames and
+ * extended with a cgo call's Go frames; -1 when it cannot be interned.
+ * Compared and copied inline: under -fno-builtin memcmp and memcpy are
+ * calls through the PLT. */
+static int stack_id(const uintptr_t *raw, int n)
 {
-    uintptr_t raw[LH_SITE_MAX_FRAMES + HS_EXTRA];
-    int n = lh_backtrace(raw, LH_SITE_MAX_FRAMES + HS_EXTRA, 0);
-    if (hs_calibrating) {
-        calibrate_record(raw, n);
-        return;
-    }
+    int same = hs_last.nraw == n && n > 0;
+    for (int i = 0; same && i < n; i++)
+        same = hs_last.raw[i] == raw[i];
+    if (same)
+        return hs_last.id;
     int k = lh_trim_leading(raw, n, 0);
     int depth = n - k;
     if (depth > LH_SITE_MAX_FRAMES)
@@ -394,22 +401,43 @@ static inline void lh_hs_sample(void *p, size_t usable, uint64_t mean)
         st = ext;
         depth = g;
     }
-    /* Compared and copied inline: under -fno-builtin memcmp and memcpy
-     * are calls through the PLT. */
-    int id, same = hs_last.n == depth && depth > 0;
+    int id;
+    same = hs_last.n == depth && depth > 0;
     for (int i = 0; same && i < depth; i++)
         same = hs_last.pcs[i] == st[i];
     if (same) {
         id = hs_last.id;
     } else {
+        hs_last.nraw = 0;
         id = lh_stack_intern(st, depth);
         if (id < 0)
-            return;
+            return -1;
         hs_last.n = depth;
         hs_last.id = id;
         for (int i = 0; i < depth; i++)
             hs_last.pcs[i] = st[i];
     }
+    /* The same capture is the same stack, unless Go frames were added
+     * that the C stack does not show. */
+    hs_last.nraw = g > 0 ? 0 : n;
+    for (int i = 0; i < hs_last.nraw; i++)
+        hs_last.raw[i] = raw[i];
+    return id;
+}
+
+/* Records one sample: the stack, its weights, the live entry. */
+__attribute__((always_inline))
+static inline void lh_hs_sample(void *p, size_t usable, uint64_t mean)
+{
+    uintptr_t raw[LH_SITE_MAX_FRAMES + HS_EXTRA];
+    int n = lh_backtrace(raw, LH_SITE_MAX_FRAMES + HS_EXTRA, 0);
+    if (hs_calibrating) {
+        calibrate_record(raw, n);
+        return;
+    }
+    int id = stack_id(raw, n);
+    if (id < 0)
+        return;
 
     double wb, wc;
     if (mean == 0) {
