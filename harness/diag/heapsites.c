@@ -16,10 +16,16 @@
  * unsampled allocation costs one thread-local subtraction there, an
  * unsampled free one load from our 64 KiB counting filter of the
  * addresses of live samples; neither calls the hook nor writes anything
- * shared.  A sample costs a stack capture (lh_backtrace, ~20 ns a
- * frame once its rules are cached), interning, and a spinlock around two
- * small tables; a free whose address passes the filter takes the lock to
- * find and drop its sample.
+ * shared (with the hook set but nothing sampled, the churn op runs as
+ * fast as counting alone).  A sample costs a stack capture (lh_backtrace:
+ * the frames shared with the thread's previous capture cost a load
+ * each), a compare with the thread's last sampled stack (interning only
+ * when it differs), its weight (cached by block size), and its shard's
+ * spinlock (below); a free whose address passes the filter takes its
+ * thread's shard lock to find and drop its sample.  Together ~100-150 ns
+ * a sample on the churn op (bench/churn.c), one per ~60 of its mallocs.
+ * The harness is built -fno-builtin: memcpy and memcmp on these paths
+ * would be calls through the PLT, so they are written as loops.
  *
  * Snapshot: estimated live bytes and allocations per interned stack.  The
  * diff of two snapshots is grouped by blamed frame (lh_sites_group).
