@@ -361,7 +361,8 @@ static void lh_hs_sample(void *p, size_t usable, uint64_t mean);
 __attribute__((noinline))
 static void lh_hs_alloc_slow(void *p, size_t usable)
 {
-    int saved = errno;
+    int *err = &errno;          /* one call to find it, not two */
+    int saved = *err;
     uint64_t mean = atomic_load_explicit(&hs_conf.mean, memory_order_relaxed);
     if (!hs_calibrating) {
         if (hs_rng == 0) {
@@ -380,7 +381,7 @@ static void lh_hs_alloc_slow(void *p, size_t usable)
             return;
     }
     lh_hs_sample(p, usable, mean);
-    errno = saved;
+    *err = saved;
 }
 
 /* The interned id of a captured stack, trimmed of our frames and
@@ -476,7 +477,8 @@ static void lh_hs_free_slow(void *p)
 {
     if (lh_forking())
         return;     /* its entry goes stale: live_add copes */
-    int saved = errno;
+    int *err = &errno;
+    int saved = *err;
     hs_shard *mine = my_shard();
     lh_spin_lock(&mine->lock);
     int found = live_remove(mine, (uintptr_t)p);
@@ -489,7 +491,7 @@ static void lh_hs_free_slow(void *p)
         found = live_remove(sh, (uintptr_t)p);
         lh_spin_unlock(&sh->lock);
     }
-    errno = saved;
+    *err = saved;
 }
 
 /* Called only when the interposer's countdown ran out (an allocation) or

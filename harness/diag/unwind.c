@@ -758,6 +758,10 @@ typedef struct uw_memo_t {
     int n;
     int complete;               /* reached the root (not cut at max) */
     uintptr_t cfa[UW_MEMO], slot[UW_MEMO], ra[UW_MEMO], rbp[UW_MEMO];
+    /* The rule of the first frame unwound (uw_unwind's own: the same pc
+     * every time), so a capture that joins at once looks no rule up. */
+    uintptr_t pc0;              /* 0: none yet */
+    uw_rule rule0;
 } uw_memo_t;
 
 static _Thread_local uw_memo_t uw_memo IE_TLS;
@@ -804,6 +808,7 @@ static int uw_unwind(uintptr_t *pcs, int max)
     if (memo->gen != gen) {
         memo->gen = gen;        /* an object was unloaded: start afresh */
         memo->n = 0;
+        memo->pc0 = 0;
     }
     uintptr_t cfas[UW_MEMO], slots[UW_MEMO], rbps[UW_MEMO];
     int rbp_ok = 1, n = 0, j = 0, joined = -1, complete = 0;
@@ -812,7 +817,15 @@ static int uw_unwind(uintptr_t *pcs, int max)
         if (n >= max)
             break;
         uw_rule r;
-        rule_for(at, &r);
+        if (n == 0 && at == memo->pc0) {
+            r = memo->rule0;
+        } else {
+            rule_for(at, &r);
+            if (n == 0) {
+                memo->rule0 = r;
+                memo->pc0 = at;
+            }
+        }
         uintptr_t cfa;
         if (r.cfa_kind == CFA_RSP)
             cfa = rsp + (intptr_t)r.cfa_off;
