@@ -157,6 +157,40 @@ static void bt_a(uintptr_t *pcs, int *n)
     bt_b(pcs, n);
 }
 
+/* Recursion k deep, then a capture: successive captures at other depths
+ * share the outer frames, which the unwinder takes from its memo of the
+ * last capture, moved up or down to where the new stack joins it. */
+__attribute__((noinline))
+static void rec_capture(int k, two_stacks *t)
+{
+    if (k > 0)
+        rec_capture(k - 1, t);
+    else
+        capture_both(t);
+    __asm__ volatile("" ::: "memory");      /* no tail call */
+}
+
+static void test_backtrace_depths(void)
+{
+    /* up and down by one (the memo's tail overlaps where it moves to),
+     * and by more */
+    static const int depths[] = { 5, 2, 3, 4, 5, 4, 3, 9, 3, 3, 12, 1, 7 };
+    int ok = 1, bad = -1, upto = 0;
+    two_stacks t;
+    for (size_t i = 0; i < sizeof depths / sizeof *depths; i++) {
+        memset(&t, 0, sizeof t);
+        rec_capture(depths[i], &t);
+        if (!same_after_first(&t, &upto) || t.nown < depths[i] + 2) {
+            ok = 0;
+            bad = depths[i];
+            break;
+        }
+    }
+    check(ok, "own unwinder = glibc backtrace() over captures at 13 "
+          "depths in turn (the memo joined at another frame each time; "
+          "first wrong at depth %d, agree up to %d)", bad, upto);
+}
+
 static void test_backtrace(void)
 {
     uintptr_t pcs[8];
@@ -1086,6 +1120,7 @@ int main(int argc, char **argv)
     }
     lh_backtrace_init();
     test_backtrace();
+    test_backtrace_depths();
     test_unload();
     test_symbolize();
     test_blame_own();
