@@ -776,6 +776,13 @@ static void test_heap_shards(void)
     check(made && made->count == (double)T * per,
           "heap (every allocation, %d threads): every allocation counted "
           "once over the shards (%.0f)", T, made ? made->count : 0.0);
+    /* The sampled paths keep errno (free promises not to change it). */
+    errno = EILSEQ;
+    void *q = p_malloc(100);
+    int after_malloc = errno;
+    p_free(q);
+    check(after_malloc == EILSEQ && errno == EILSEQ,
+          "heap (every allocation): a sampled malloc and free keep errno");
     lh_heapsites_free(a);
     lh_heapsites_free(b);
     lh_heapsites_stop();
