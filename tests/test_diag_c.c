@@ -28,6 +28,7 @@
 #include <fcntl.h>
 #include <link.h>
 #include <malloc.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -154,6 +155,40 @@ __attribute__((noinline))
 static void bt_a(uintptr_t *pcs, int *n)
 {
     bt_b(pcs, n);
+}
+
+/* Recursion k deep, then a capture: successive captures at other depths
+ * share the outer frames, which the unwinder takes from its memo of the
+ * last capture, moved up or down to where the new stack joins it. */
+__attribute__((noinline))
+static void rec_capture(int k, two_stacks *t)
+{
+    if (k > 0)
+        rec_capture(k - 1, t);
+    else
+        capture_both(t);
+    __asm__ volatile("" ::: "memory");      /* no tail call */
+}
+
+static void test_backtrace_depths(void)
+{
+    /* up and down by one (the memo's tail overlaps where it moves to),
+     * and by more */
+    static const int depths[] = { 5, 2, 3, 4, 5, 4, 3, 9, 3, 3, 12, 1, 7 };
+    int ok = 1, bad = -1, upto = 0;
+    two_stacks t;
+    for (size_t i = 0; i < sizeof depths / sizeof *depths; i++) {
+        memset(&t, 0, sizeof t);
+        rec_capture(depths[i], &t);
+        if (!same_after_first(&t, &upto) || t.nown < depths[i] + 2) {
+            ok = 0;
+            bad = depths[i];
+            break;
+        }
+    }
+    check(ok, "own unwinder = glibc backtrace() over captures at 13 "
+          "depths in turn (the memo joined at another frame each time; "
+          "first wrong at depth %d, agree up to %d)", bad, upto);
 }
 
 static void test_backtrace(void)
@@ -616,6 +651,25 @@ static void test_heap_sampled(void)
           "(%.2fx)", ratio);
     release_kept();
 
+    /* The rate changed while recording: each sample's weight is its
+     * size's at the new rate (the sampler caches weights by size: one
+     * kept from 4096 B would make this ~0.16x). */
+    lh_heapsites_start(65536);
+    lh_heapsnap *c2 = lh_heapsites_snapshot();
+    leaky_keep(3000, 10000);
+    lh_heapsnap *d2 = lh_heapsites_snapshot();
+    n = lh_heapsites_diff(c2, d2, sites, 64);
+    want = 3000.0 * (double)usable_of(10000);
+    ratio = n ? sites[0].bytes / want : 0;
+    check(n >= 1 && strcmp(sites[0].func, "leaky_keep") == 0 &&
+              ratio > 0.75 && ratio < 1.33,
+          "heap (1 in 65536 B after 4096 B): 3000 x 10000 B kept, "
+          "estimate %.2fx the bytes", ratio);
+    release_kept();
+    lh_heapsites_free(c2);
+    lh_heapsites_free(d2);
+    lh_heapsites_start(4096);
+
     /* Four threads leaking and churning at once. */
     enum { T = 4, PER = 5000 };
     pthread_t th[T];
@@ -676,6 +730,62 @@ static void test_heap_sampled(void)
     lh_heapsites_free(e);
     lh_heapsites_free(f);
     lh_heapsites_free(g);
+}
+
+/* Blocks made and freed in batches of 1000: many filter buckets, shared
+ * by the threads, raised and lowered at once. */
+__attribute__((noinline))
+static void *shard_churn(void *arg)
+{
+    int n = *(const int *)arg;
+    enum { B = 1000 };
+    void **q = lh_raw_calloc(B, sizeof *q);
+    for (int i = 0; i < n; i += B) {
+        for (int k = 0; k < B; k++)
+            q[k] = p_malloc(16 + (size_t)((i * 7 + k * 13) % 300));
+        for (int k = 0; k < B; k++)
+            p_free(q[k]);
+    }
+    lh_raw_free(q);
+    return NULL;
+}
+
+/* Every allocation sampled on four threads at once: each thread records
+ * in its own shard and raises and lowers the shared filter; a lost
+ * update there would leave a freed block counted live (its free skipped
+ * the hook), and a free missing the shard that holds it likewise. */
+static void test_heap_shards(void)
+{
+    lh_heapsites_start(0);
+    lh_heapsnap *a = lh_heapsites_snapshot();
+    enum { T = 4 };
+    int per = 160000;
+    pthread_t th[T];
+    for (int i = 0; i < T; i++)
+        pthread_create(&th[i], NULL, shard_churn, &per);
+    for (int i = 0; i < T; i++)
+        pthread_join(th[i], NULL);
+    lh_heapsnap *b = lh_heapsites_snapshot();
+    int n = lh_heapsites_diff(a, b, sites, 64);
+    const lh_site *left = find_site(sites, n, "shard_churn");
+    check(!left, "heap (every allocation, %d threads churning at once): "
+          "nothing left live (%.0f B at shard_churn)", T,
+          left ? left->bytes : 0.0);
+    n = lh_heapsites_alloc_diff(a, b, sites, 64);
+    const lh_site *made = find_site(sites, n, "shard_churn");
+    check(made && made->count == (double)T * per,
+          "heap (every allocation, %d threads): every allocation counted "
+          "once over the shards (%.0f)", T, made ? made->count : 0.0);
+    /* The sampled paths keep errno (free promises not to change it). */
+    errno = EILSEQ;
+    void *q = p_malloc(100);
+    int after_malloc = errno;
+    p_free(q);
+    check(after_malloc == EILSEQ && errno == EILSEQ,
+          "heap (every allocation): a sampled malloc and free keep errno");
+    lh_heapsites_free(a);
+    lh_heapsites_free(b);
+    lh_heapsites_stop();
 }
 
 /* ---- fds ----------------------------------------------------------------- */
@@ -1017,11 +1127,13 @@ int main(int argc, char **argv)
     }
     lh_backtrace_init();
     test_backtrace();
+    test_backtrace_depths();
     test_unload();
     test_symbolize();
     test_blame_own();
     test_heap_exact();
     test_heap_sampled();
+    test_heap_shards();
     test_fds();
     test_threads();
     test_exhausted();

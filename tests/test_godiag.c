@@ -1346,6 +1346,106 @@ static void test_cgo_caller(void)
           "cgo: any other stack is left to C blame");
 }
 
+/* The heap sampler through a cgo stub: one C stack, two Go callers.  The
+ * sampler reuses the last stack's id when a capture repeats; a stack
+ * extended with Go frames must not be reused that way, or the second
+ * caller's allocations would be blamed on the first. */
+static int cgo_go_caller;               /* 0: keeper, 1: freer */
+
+static int64_t caller_cgo_callers(uintptr_t *out, int64_t max)
+{
+    if (max < 2)
+        return 0;
+    out[0] = cgo_go_caller ? 0xb101 : 0xb001;
+    out[1] = 0xb201;
+    return 2;
+}
+
+static int64_t caller_frames(const uintptr_t *pcs, int64_t n, char *buf,
+                             int64_t cap)
+{
+    static const char keeper[] =
+        "main._Cfunc_CString\t_cgo_gotypes.go:12\n"
+        "main.keeper\t/src/svc/keep.go:10\n"
+        "main.OpAudit\t/src/svc/main.go:20\n";
+    static const char freer[] =
+        "main._Cfunc_CString\t_cgo_gotypes.go:12\n"
+        "main.freer\t/src/svc/free.go:30\n"
+        "main.OpAudit\t/src/svc/main.go:20\n";
+    if (n < 1)
+        return serve("", 0, buf, cap);
+    if (pcs[0] == 0xb001)
+        return serve(keeper, sizeof keeper - 1, buf, cap);
+    if (pcs[0] == 0xb101)
+        return serve(freer, sizeof freer - 1, buf, cap);
+    return serve("", 0, buf, cap);
+}
+
+static void *(*volatile cgo_malloc)(size_t) = malloc;
+
+/* Stands for a cgo stub (_cgo_<hash>_Cfunc__Cmalloc): published as one. */
+__attribute__((noinline))
+static void *fake_cgo_stub(size_t n)
+{
+    void *p = cgo_malloc(n);
+    __asm__ volatile("" ::: "memory");
+    return p;
+}
+
+static const lh_site *site_named(const lh_site *s, int n, const char *f)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(s[i].func, f) == 0)
+            return &s[i];
+    return NULL;
+}
+
+static void test_cgo_sampled(void)
+{
+    static lh_target t;
+    static lh_cgo_range stub[1];
+    t.has_go = 1;
+    t.go.cgo_callers = caller_cgo_callers;
+    t.go.frames = caller_frames;
+    t.go.build_info = fake_build_info;
+    serve_build_info = "mod\tleakhound.dev/svc\n";
+    stub[0].lo = (uintptr_t)fake_cgo_stub;
+    stub[0].hi = stub[0].lo + 64;
+    lh_gocgo_publish(&t, (lh_cgo_range){ 0x1000, 0x2000 }, stub, 1);
+
+    enum { N = 400 };
+    static void *kept[N];
+    lh_heapsites_start(0);                  /* every allocation */
+    lh_heapsnap *a = lh_heapsites_snapshot();
+    for (int i = 0; i < 2 * N; i++) {
+        /* one call site: the C stacks are the same, as under cgo */
+        cgo_go_caller = i % 2;
+        void *p = fake_cgo_stub(256);
+        if (cgo_go_caller)
+            free(p);
+        else
+            kept[i / 2] = p;
+    }
+    lh_heapsnap *b = lh_heapsites_snapshot();
+    lh_site sites[16];
+    int n = lh_heapsites_alloc_diff(a, b, sites, 16);
+    const lh_site *k = site_named(sites, n, "main.keeper");
+    const lh_site *f = site_named(sites, n, "main.freer");
+    check(k && f && k->count == N && f->count == N,
+          "cgo, sampled: one C stack, two Go callers, each its own "
+          "allocations (keeper %.0f, freer %.0f of %d)",
+          k ? k->count : -1.0, f ? f->count : -1.0, N);
+    n = lh_heapsites_diff(a, b, sites, 16);
+    check(n == 1 && strcmp(sites[0].func, "main.keeper") == 0,
+          "cgo, sampled: the live blocks blamed on the keeper only (%d "
+          "sites, first %s)", n, n ? sites[0].func : "-");
+    lh_heapsites_stop();
+    lh_heapsites_free(a);
+    lh_heapsites_free(b);
+    for (int i = 0; i < N; i++)
+        free(kept[i]);
+}
+
 int main(void)
 {
     test_goroutines_fixture();
@@ -1354,6 +1454,7 @@ int main(void)
     test_trimmed_paths();
     test_own_packages();
     test_cgo_caller();
+    test_cgo_sampled();
     test_old_probe();
     test_growing_text();
     test_write();

@@ -37,6 +37,8 @@ int lh_cgo_extend(const uintptr_t *c, int n, uintptr_t *out, int max)
 {
     lh_target *t = NULL;
     int stub = -1;
+    if (!lh_gocgo_any())
+        return 0;           /* no Go target: one load, not one per frame */
     for (int i = 0; i < n && stub < 0; i++) {
         int k = lh_gocgo_classify(c[i] - 1, &t);
         if (k < 0)

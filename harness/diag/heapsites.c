@@ -16,10 +16,16 @@
  * unsampled allocation costs one thread-local subtraction there, an
  * unsampled free one load from our 64 KiB counting filter of the
  * addresses of live samples; neither calls the hook nor writes anything
- * shared.  A sample costs a stack capture (lh_backtrace, ~20 ns a
- * frame once its rules are cached), interning, and a spinlock around two
- * small tables; a free whose address passes the filter takes the lock to
- * find and drop its sample.
+ * shared (with the hook set but nothing sampled, the churn op runs as
+ * fast as counting alone).  A sample costs a stack capture (lh_backtrace:
+ * the frames shared with the thread's previous capture cost a load
+ * each), a compare with the thread's last sampled stack (interning only
+ * when it differs), its weight (cached by block size), and its shard's
+ * spinlock (below); a free whose address passes the filter takes its
+ * thread's shard lock to find and drop its sample.  Together ~100-150 ns
+ * a sample on the churn op (bench/churn.c), one per ~60 of its mallocs.
+ * The harness is built -fno-builtin: memcpy and memcmp on these paths
+ * would be calls through the PLT, so they are written as loops.
  *
  * Snapshot: estimated live bytes and allocations per interned stack.  The
  * diff of two snapshots is grouped by blamed frame (lh_sites_group).
@@ -59,24 +65,56 @@ static _Thread_local int hs_calibrating IE_TLS;
 static _Thread_local struct {
     int n, id;
     uintptr_t pcs[LH_SITE_MAX_FRAMES];
+    /* The whole capture it was made from (nraw frames; 0: not to be
+     * reused, as when a cgo call appended Go frames the C stack does not
+     * show): the same capture again is the same stack, without trimming
+     * or classifying its frames. */
+    int nraw;
+    uintptr_t raw[LH_SITE_MAX_FRAMES + HS_EXTRA];
 } hs_last IE_TLS;
 
-static _Atomic uint64_t hs_mean;        /* sample_bytes; 0: every one */
+/* 1 / P(sampled) of the block sizes this thread sampled last, at the
+ * mean in wmean (an allocation loop has few sizes; glibc's usable sizes
+ * are 16 apart): the same double expm1 and a division would give, for
+ * one load and a compare. */
+#define HS_WSLOTS 64
+static _Thread_local struct {
+    uint64_t mean;
+    size_t usable[HS_WSLOTS];
+    double wc[HS_WSLOTS];
+} hs_weight IE_TLS;
+
+/* Read on every sample, written once a run: a line of their own, apart
+ * from the lock and what is written under it (two threads sampling would
+ * otherwise pull the line from each other at every sample). */
+static struct {
+    _Alignas(64) _Atomic uint64_t mean; /* sample_bytes; 0: every one */
+    atomic_int ready;                   /* calibrated: samples count */
+} hs_conf;
 static atomic_int hs_started;             /* calibrated */
 static atomic_int hs_on;                  /* the hook is installed */
-static atomic_int hs_ready;             /* calibrated: samples count */
 static _Atomic uint64_t hs_seed_ctr;
 
-/* ---- shared tables (under hs_lock) --------------------------------------- */
+/* ---- shards: live samples and per-stack sums -------------------------- */
 
-static lh_spinlock hs_lock;
+/*
+ * A thread records its samples in its shard (threads are dealt shards in
+ * turn at their first sample), each under its own lock on lines of its
+ * own: two threads sampling at once neither wait for each other nor pull
+ * the same lines back and forth, as they did around one lock (a third of
+ * the time of `threads = 2` on an allocation-bound op).  A free looks in
+ * its own thread's shard first, then in the others: a block freed by the
+ * thread that made it (the common case) takes one uncontended lock.  The
+ * sums of a stack are the sums over shards, added up by a snapshot.
+ */
+#define HS_SHARDS 4
 
 /* Per interned stack: estimated live bytes and allocations, and bytes
  * and allocations made since recording started (never lowered by a free:
- * the allocation rate's sites). */
-static double *hs_bytes, *hs_count;
-static double *hs_abytes, *hs_acount;
-static int hs_nstacks;
+ * the allocation rate's sites).  One line holds all four. */
+typedef struct hs_stat {
+    double bytes, count, abytes, acount;
+} hs_stat;
 
 /* Live samples: address -> stack and weights.  Linear probing with
  * backward-shift deletion, so no tombstones pile up. */
@@ -86,16 +124,57 @@ typedef struct hs_live {
     double wbytes, wcount;
 } hs_live;
 
-static hs_live *hs_tab;
-static size_t hs_cap, hs_used;
+typedef struct hs_shard {
+    _Alignas(64) lh_spinlock lock;
+    hs_live *tab;
+    size_t cap, used;
+    hs_stat *stat;              /* by stack id, nstat of them */
+    int nstat;
+} hs_shard;
+
+static hs_shard hs_shards[HS_SHARDS];
+static atomic_uint hs_shard_next;
+/* This thread's shard + 1; 0 until its first sample. */
+static _Thread_local unsigned hs_my_shard IE_TLS;
+
+static hs_shard *my_shard(void)
+{
+    if (!hs_my_shard)
+        hs_my_shard = atomic_fetch_add_explicit(&hs_shard_next, 1,
+                                                memory_order_relaxed) %
+                          HS_SHARDS + 1;
+    return &hs_shards[hs_my_shard - 1];
+}
 
 /* Counting filter over the addresses of live samples: a free looks here
- * first, and only takes the lock when its bucket is non-zero.  Updated
- * under hs_lock; read without it (a block's sample is recorded before
- * malloc returns it, so any thread that can free it sees the count).  A
- * bucket that reaches 255 stays there (it can no longer be decremented
- * exactly); that only costs lookups. */
+ * first, and only takes a lock when its bucket is non-zero.  Raised and
+ * lowered atomically (shards update it concurrently); read without a lock
+ * (a block's sample is recorded before malloc returns it, so any thread
+ * that can free it sees the count).  A bucket that reaches 255 stays
+ * there (it can no longer be decremented exactly); that only costs
+ * lookups. */
 static _Atomic uint8_t hs_filter[1u << LH_HEAP_FILTER_BITS];
+
+static void filter_raise(uintptr_t p)
+{
+    _Atomic uint8_t *b = &hs_filter[lh_heap_filter_slot((void *)p)];
+    uint8_t v = atomic_load_explicit(b, memory_order_relaxed);
+    while (v < 255 && !atomic_compare_exchange_weak_explicit(
+                          b, &v, (uint8_t)(v + 1), memory_order_relaxed,
+                          memory_order_relaxed))
+        ;
+}
+
+static void filter_lower(uintptr_t p)
+{
+    _Atomic uint8_t *b = &hs_filter[lh_heap_filter_slot((void *)p)];
+    uint8_t v = atomic_load_explicit(b, memory_order_relaxed);
+    while (v > 0 && v < 255 && !atomic_compare_exchange_weak_explicit(
+                                   b, &v, (uint8_t)(v - 1),
+                                   memory_order_relaxed,
+                                   memory_order_relaxed))
+        ;
+}
 
 static inline size_t live_slot(uintptr_t p, size_t cap)
 {
@@ -130,7 +209,7 @@ static void seed_thread(void)
 /* An exponentially distributed gap with the configured mean (>= 1). */
 static int64_t next_gap(void)
 {
-    uint64_t mean = atomic_load_explicit(&hs_mean, memory_order_relaxed);
+    uint64_t mean = atomic_load_explicit(&hs_conf.mean, memory_order_relaxed);
     if (mean == 0)
         return 0;
     /* u in (0, 1]: 53 random bits, never 0, so log is finite. */
@@ -145,111 +224,105 @@ static int64_t next_gap(void)
 
 /* ---- tables -------------------------------------------------------------- */
 
-static int live_grow(void)
+static int live_grow(hs_shard *sh)
 {
-    size_t cap = lh_next_cap(hs_cap, 0, 4096, sizeof(hs_live));
+    size_t cap = lh_next_cap(sh->cap, 0, 4096, sizeof(hs_live));
     hs_live *t = cap ? lh_raw_calloc(cap, sizeof *t) : NULL;
     if (!t)
         return -1;
-    for (size_t i = 0; i < hs_cap; i++) {
-        if (!hs_tab[i].p)
+    for (size_t i = 0; i < sh->cap; i++) {
+        if (!sh->tab[i].p)
             continue;
-        size_t j = live_slot(hs_tab[i].p, cap);
+        size_t j = live_slot(sh->tab[i].p, cap);
         while (t[j].p)
             j = (j + 1) & (cap - 1);
-        t[j] = hs_tab[i];
+        t[j] = sh->tab[i];
     }
-    lh_raw_free(hs_tab);
-    hs_tab = t;
-    hs_cap = cap;
+    lh_raw_free(sh->tab);
+    sh->tab = t;
+    sh->cap = cap;
     return 0;
 }
 
-static int stacks_grow(int id)
+static int stats_grow(hs_shard *sh, int id)
 {
-    if (id < hs_nstacks)
+    if (id < sh->nstat)
         return 0;
-    int n = hs_nstacks ? hs_nstacks : 1024;
+    int n = sh->nstat ? sh->nstat : 1024;
     while (n <= id) {
         if (n > INT_MAX / 2)
             return -1;
         n *= 2;
     }
-    double **arrays[] = { &hs_bytes, &hs_count, &hs_abytes, &hs_acount };
-    for (size_t k = 0; k < sizeof arrays / sizeof *arrays; k++) {
-        double *a = lh_raw_realloc(*arrays[k], (size_t)n * sizeof *a);
-        if (!a)
-            return -1;
-        memset(a + hs_nstacks, 0, (size_t)(n - hs_nstacks) * sizeof *a);
-        *arrays[k] = a;
-    }
-    hs_nstacks = n;
+    hs_stat *a = lh_raw_realloc(sh->stat, (size_t)n * sizeof *a);
+    if (!a)
+        return -1;
+    memset(a + sh->nstat, 0, (size_t)(n - sh->nstat) * sizeof *a);
+    sh->stat = a;
+    sh->nstat = n;
     return 0;
 }
 
-/* Under hs_lock. */
-static void live_add(uintptr_t p, int id, double wb, double wc)
+/* Under sh->lock. */
+static void live_add(hs_shard *sh, uintptr_t p, int id, double wb,
+                     double wc)
 {
-    if ((hs_used + 1) * 2 > hs_cap && live_grow() < 0)
+    if ((sh->used + 1) * 2 > sh->cap && live_grow(sh) < 0)
         return;
-    if (stacks_grow(id) < 0)
+    if (stats_grow(sh, id) < 0)
         return;
-    size_t j = live_slot(p, hs_cap);
-    while (hs_tab[j].p && hs_tab[j].p != p)
-        j = (j + 1) & (hs_cap - 1);
-    if (hs_tab[j].p == p) {
+    size_t j = live_slot(p, sh->cap);
+    while (sh->tab[j].p && sh->tab[j].p != p)
+        j = (j + 1) & (sh->cap - 1);
+    if (sh->tab[j].p == p) {
         /* A block freed behind our back (never by the interposer) and
-         * handed out again: its old sample is gone. */
-        hs_bytes[hs_tab[j].id] -= hs_tab[j].wbytes;
-        hs_count[hs_tab[j].id] -= hs_tab[j].wcount;
+         * handed out again: its old sample is gone.  (Had another
+         * thread's shard recorded it, that entry stays until a block at
+         * the address is freed again.) */
+        sh->stat[sh->tab[j].id].bytes -= sh->tab[j].wbytes;
+        sh->stat[sh->tab[j].id].count -= sh->tab[j].wcount;
     } else {
-        hs_used++;
-        size_t f = lh_heap_filter_slot((void *)p);
-        uint8_t v = atomic_load_explicit(&hs_filter[f],
-                                         memory_order_relaxed);
-        if (v < 255)
-            atomic_store_explicit(&hs_filter[f], (uint8_t)(v + 1),
-                                  memory_order_relaxed);
+        sh->used++;
+        filter_raise(p);
     }
-    hs_tab[j].p = p;
-    hs_tab[j].id = id;
-    hs_tab[j].wbytes = wb;
-    hs_tab[j].wcount = wc;
-    hs_bytes[id] += wb;
-    hs_count[id] += wc;
-    hs_abytes[id] += wb;
-    hs_acount[id] += wc;
+    sh->tab[j].p = p;
+    sh->tab[j].id = id;
+    sh->tab[j].wbytes = wb;
+    sh->tab[j].wcount = wc;
+    hs_stat *st = &sh->stat[id];
+    st->bytes += wb;
+    st->count += wc;
+    st->abytes += wb;
+    st->acount += wc;
 }
 
-/* Under hs_lock. */
-static void live_remove(uintptr_t p)
+/* Under sh->lock: 1 when p was a live sample of this shard. */
+static int live_remove(hs_shard *sh, uintptr_t p)
 {
-    if (!hs_cap)
-        return;
-    size_t mask = hs_cap - 1, j = live_slot(p, hs_cap);
-    while (hs_tab[j].p && hs_tab[j].p != p)
+    if (!sh->cap)
+        return 0;
+    hs_live *tab = sh->tab;
+    size_t mask = sh->cap - 1, j = live_slot(p, sh->cap);
+    while (tab[j].p && tab[j].p != p)
         j = (j + 1) & mask;
-    if (!hs_tab[j].p)
-        return;                 /* a filter false positive */
-    hs_bytes[hs_tab[j].id] -= hs_tab[j].wbytes;
-    hs_count[hs_tab[j].id] -= hs_tab[j].wcount;
-    size_t f = lh_heap_filter_slot((void *)p);
-    uint8_t v = atomic_load_explicit(&hs_filter[f], memory_order_relaxed);
-    if (v > 0 && v < 255)
-        atomic_store_explicit(&hs_filter[f], (uint8_t)(v - 1),
-                              memory_order_relaxed);
-    hs_used--;
+    if (!tab[j].p)
+        return 0;               /* another shard's, or a false positive */
+    sh->stat[tab[j].id].bytes -= tab[j].wbytes;
+    sh->stat[tab[j].id].count -= tab[j].wcount;
+    filter_lower(p);
+    sh->used--;
     /* Backward shift: pull later members of the probe run into the hole
      * unless they already sit at or after their home slot. */
     size_t hole = j;
-    for (size_t k = (j + 1) & mask; hs_tab[k].p; k = (k + 1) & mask) {
-        size_t home = live_slot(hs_tab[k].p, hs_cap);
+    for (size_t k = (j + 1) & mask; tab[k].p; k = (k + 1) & mask) {
+        size_t home = live_slot(tab[k].p, sh->cap);
         if (((k - home) & mask) >= ((k - hole) & mask)) {
-            hs_tab[hole] = hs_tab[k];
+            tab[hole] = tab[k];
             hole = k;
         }
     }
-    hs_tab[hole].p = 0;
+    tab[hole].p = 0;
+    return 1;
 }
 
 /* ---- calibration --------------------------------------------------------- */
@@ -288,8 +361,9 @@ static void lh_hs_sample(void *p, size_t usable, uint64_t mean);
 __attribute__((noinline))
 static void lh_hs_alloc_slow(void *p, size_t usable)
 {
-    int saved = errno;
-    uint64_t mean = atomic_load_explicit(&hs_mean, memory_order_relaxed);
+    int *err = &errno;          /* one call to find it, not two */
+    int saved = *err;
+    uint64_t mean = atomic_load_explicit(&hs_conf.mean, memory_order_relaxed);
     if (!hs_calibrating) {
         if (hs_rng == 0) {
             /* First slow path of this thread: the countdown was never
@@ -302,24 +376,25 @@ static void lh_hs_alloc_slow(void *p, size_t usable)
             }
         }
         lh_heap_sample_in(next_gap());
-        if (!atomic_load_explicit(&hs_ready, memory_order_acquire) ||
+        if (!atomic_load_explicit(&hs_conf.ready, memory_order_acquire) ||
             lh_forking())
             return;
     }
     lh_hs_sample(p, usable, mean);
-    errno = saved;
+    *err = saved;
 }
 
-/* Records one sample: the stack, its weights, the live entry. */
-__attribute__((always_inline))
-static inline void lh_hs_sample(void *p, size_t usable, uint64_t mean)
+/* The interned id of a captured stack, trimmed of our frames and
+ * extended with a cgo call's Go frames; -1 when it cannot be interned.
+ * Compared and copied inline: under -fno-builtin memcmp and memcpy are
+ * calls through the PLT. */
+static int stack_id(const uintptr_t *raw, int n)
 {
-    uintptr_t raw[LH_SITE_MAX_FRAMES + HS_EXTRA];
-    int n = lh_backtrace(raw, LH_SITE_MAX_FRAMES + HS_EXTRA, 0);
-    if (hs_calibrating) {
-        calibrate_record(raw, n);
-        return;
-    }
+    int same = hs_last.nraw == n && n > 0;
+    for (int i = 0; same && i < n; i++)
+        same = hs_last.raw[i] == raw[i];
+    if (same)
+        return hs_last.id;
     int k = lh_trim_leading(raw, n, 0);
     int depth = n - k;
     if (depth > LH_SITE_MAX_FRAMES)
@@ -334,30 +409,67 @@ static inline void lh_hs_sample(void *p, size_t usable, uint64_t mean)
         depth = g;
     }
     int id;
-    if (hs_last.n == depth && depth > 0 &&
-        memcmp(hs_last.pcs, st, (size_t)depth * sizeof *st) == 0) {
+    same = hs_last.n == depth && depth > 0;
+    for (int i = 0; same && i < depth; i++)
+        same = hs_last.pcs[i] == st[i];
+    if (same) {
         id = hs_last.id;
     } else {
+        hs_last.nraw = 0;
         id = lh_stack_intern(st, depth);
         if (id < 0)
-            return;
+            return -1;
         hs_last.n = depth;
         hs_last.id = id;
-        memcpy(hs_last.pcs, st, (size_t)depth * sizeof *st);
+        for (int i = 0; i < depth; i++)
+            hs_last.pcs[i] = st[i];
     }
+    /* The same capture is the same stack, unless Go frames were added
+     * that the C stack does not show. */
+    hs_last.nraw = g > 0 ? 0 : n;
+    for (int i = 0; i < hs_last.nraw; i++)
+        hs_last.raw[i] = raw[i];
+    return id;
+}
+
+/* Records one sample: the stack, its weights, the live entry. */
+__attribute__((always_inline))
+static inline void lh_hs_sample(void *p, size_t usable, uint64_t mean)
+{
+    uintptr_t raw[LH_SITE_MAX_FRAMES + HS_EXTRA];
+    int n = lh_backtrace(raw, LH_SITE_MAX_FRAMES + HS_EXTRA, 0);
+    if (hs_calibrating) {
+        calibrate_record(raw, n);
+        return;
+    }
+    int id = stack_id(raw, n);
+    if (id < 0)
+        return;
 
     double wb, wc;
     if (mean == 0) {
-        wb = (double)usable;
         wc = 1;
     } else {
-        double prob = -expm1(-(double)usable / (double)mean);
-        wc = prob > 0 ? 1 / prob : 1;
-        wb = (double)usable * wc;
+        size_t w = (usable >> 4) % HS_WSLOTS;
+        if (hs_weight.mean != mean) {
+            for (int i = 0; i < HS_WSLOTS; i++)
+                hs_weight.usable[i] = 0;
+            hs_weight.mean = mean;
+        }
+        if (hs_weight.usable[w] == usable && usable) {
+            wc = hs_weight.wc[w];
+        } else {
+            double prob = -expm1(-(double)usable / (double)mean);
+            wc = prob > 0 ? 1 / prob : 1;
+            hs_weight.usable[w] = usable;
+            hs_weight.wc[w] = wc;
+        }
     }
-    lh_spin_lock(&hs_lock);
-    live_add((uintptr_t)p, id, wb, wc);
-    lh_spin_unlock(&hs_lock);
+    wb = (double)usable * wc;
+    hs_shard *sh = my_shard();
+    lh_spin_lock(&sh->lock);
+    live_add(sh, (uintptr_t)p, id, wb, wc);
+    lh_spin_unlock(&sh->lock);
 }
 
 __attribute__((noinline))
@@ -365,11 +477,21 @@ static void lh_hs_free_slow(void *p)
 {
     if (lh_forking())
         return;     /* its entry goes stale: live_add copes */
-    int saved = errno;
-    lh_spin_lock(&hs_lock);
-    live_remove((uintptr_t)p);
-    lh_spin_unlock(&hs_lock);
-    errno = saved;
+    int *err = &errno;
+    int saved = *err;
+    hs_shard *mine = my_shard();
+    lh_spin_lock(&mine->lock);
+    int found = live_remove(mine, (uintptr_t)p);
+    lh_spin_unlock(&mine->lock);
+    for (int i = 0; i < HS_SHARDS && !found; i++) {
+        hs_shard *sh = &hs_shards[i];
+        if (sh == mine)
+            continue;
+        lh_spin_lock(&sh->lock);
+        found = live_remove(sh, (uintptr_t)p);
+        lh_spin_unlock(&sh->lock);
+    }
+    *err = saved;
 }
 
 /* Called only when the interposer's countdown ran out (an allocation) or
@@ -482,7 +604,7 @@ static void calibrate_one(int kind)
 
 void lh_heapsites_start(size_t sample_bytes)
 {
-    atomic_store(&hs_mean, (uint64_t)sample_bytes);
+    atomic_store(&hs_conf.mean, (uint64_t)sample_bytes);
     if (atomic_exchange(&hs_started, 1)) {
         /* Calibrated before: (re)install the hook.  This thread's gap was
          * drawn at the old rate -- switching to "every allocation" must
@@ -495,7 +617,8 @@ void lh_heapsites_start(size_t sample_bytes)
     }
     lh_backtrace_init();
     lh_heap_suspend();          /* the first registration allocates */
-    lh_lock_across_fork(&hs_lock, LH_RANK_HEAPSITES);
+    for (int i = 0; i < HS_SHARDS; i++)    /* in order: see stop */
+        lh_lock_across_fork(&hs_shards[i].lock, LH_RANK_HEAPSITES);
     lh_heap_resume();
     lh_heap_set_hook(lh_hs_hook, hs_filter);
     hs_calibrating = 1;
@@ -505,13 +628,13 @@ void lh_heapsites_start(size_t sample_bytes)
     lh_heap_sample_in(0);
     hs_rng = 0;
     atomic_store(&hs_on, 1);
-    atomic_store_explicit(&hs_ready, 1, memory_order_release);
+    atomic_store_explicit(&hs_conf.ready, 1, memory_order_release);
 }
 
 int lh_heapsites_recording(size_t *sample_bytes)
 {
     if (sample_bytes)
-        *sample_bytes = (size_t)atomic_load(&hs_mean);
+        *sample_bytes = (size_t)atomic_load(&hs_conf.mean);
     return atomic_load(&hs_on);
 }
 
@@ -524,19 +647,20 @@ void lh_heapsites_stop(void)
      * or they would count as live at the next start.  A hook still
      * running on another thread may add one after this; it is dropped
      * when its block is freed while recording, or its address reused. */
-    lh_spin_lock(&hs_lock);
-    if (hs_tab)
-        memset(hs_tab, 0, hs_cap * sizeof *hs_tab);
-    hs_used = 0;
-    if (hs_nstacks) {
-        memset(hs_bytes, 0, (size_t)hs_nstacks * sizeof *hs_bytes);
-        memset(hs_count, 0, (size_t)hs_nstacks * sizeof *hs_count);
-        memset(hs_abytes, 0, (size_t)hs_nstacks * sizeof *hs_abytes);
-        memset(hs_acount, 0, (size_t)hs_nstacks * sizeof *hs_acount);
+    /* Every shard held at once, taken in the order fork takes them. */
+    for (int i = 0; i < HS_SHARDS; i++) {
+        hs_shard *sh = &hs_shards[i];
+        lh_spin_lock(&sh->lock);
+        if (sh->tab)
+            memset(sh->tab, 0, sh->cap * sizeof *sh->tab);
+        sh->used = 0;
+        if (sh->nstat)
+            memset(sh->stat, 0, (size_t)sh->nstat * sizeof *sh->stat);
     }
     for (size_t i = 0; i < sizeof hs_filter / sizeof *hs_filter; i++)
         atomic_store_explicit(&hs_filter[i], 0, memory_order_relaxed);
-    lh_spin_unlock(&hs_lock);
+    for (int i = HS_SHARDS; i-- > 0;)
+        lh_spin_unlock(&hs_shards[i].lock);
 }
 
 /* ---- snapshots ----------------------------------------------------------- */
@@ -549,35 +673,66 @@ struct lh_heapsnap {
     double *acount;
 };
 
+/* The largest stack count of a shard. */
+static int shards_nstat(void)
+{
+    int n = 0;
+    for (int i = 0; i < HS_SHARDS; i++) {
+        lh_spin_lock(&hs_shards[i].lock);
+        if (hs_shards[i].nstat > n)
+            n = hs_shards[i].nstat;
+        lh_spin_unlock(&hs_shards[i].lock);
+    }
+    return n;
+}
+
+/* The sums over shards into s (n stacks); 0 when a shard outgrew n
+ * meanwhile (a stack interned since: the caller tries again, larger). */
+static int shards_sum(lh_heapsnap *s, int n)
+{
+    for (int k = 0; k < n; k++)
+        s->bytes[k] = s->count[k] = s->abytes[k] = s->acount[k] = 0;
+    for (int i = 0; i < HS_SHARDS; i++) {
+        hs_shard *sh = &hs_shards[i];
+        lh_spin_lock(&sh->lock);
+        int m = sh->nstat;
+        for (int k = 0; k < m && k < n; k++) {
+            s->bytes[k] += sh->stat[k].bytes;
+            s->count[k] += sh->stat[k].count;
+            s->abytes[k] += sh->stat[k].abytes;
+            s->acount[k] += sh->stat[k].acount;
+        }
+        lh_spin_unlock(&sh->lock);
+        if (m > n)
+            return 0;
+    }
+    return 1;
+}
+
 lh_heapsnap *lh_heapsites_snapshot(void)
 {
     if (!atomic_load(&hs_started))
         return NULL;
-    lh_heapsnap *s = lh_raw_calloc(1, sizeof *s);
-    if (!s)
-        return NULL;
-    lh_spin_lock(&hs_lock);
-    int n = hs_nstacks;
-    s->bytes = lh_raw_malloc((size_t)(n ? n : 1) * sizeof *s->bytes);
-    s->count = lh_raw_malloc((size_t)(n ? n : 1) * sizeof *s->count);
-    s->abytes = lh_raw_malloc((size_t)(n ? n : 1) * sizeof *s->abytes);
-    s->acount = lh_raw_malloc((size_t)(n ? n : 1) * sizeof *s->acount);
-    int ok = s->bytes && s->count && s->abytes && s->acount;
-    if (ok) {
-        if (n) {
-            memcpy(s->bytes, hs_bytes, (size_t)n * sizeof *s->bytes);
-            memcpy(s->count, hs_count, (size_t)n * sizeof *s->count);
-            memcpy(s->abytes, hs_abytes, (size_t)n * sizeof *s->abytes);
-            memcpy(s->acount, hs_acount, (size_t)n * sizeof *s->acount);
+    for (int tries = 0; tries < 8; tries++) {
+        lh_heapsnap *s = lh_raw_calloc(1, sizeof *s);
+        if (!s)
+            return NULL;
+        int n = shards_nstat();
+        size_t len = (size_t)(n ? n : 1);
+        s->bytes = lh_raw_malloc(len * sizeof *s->bytes);
+        s->count = lh_raw_malloc(len * sizeof *s->count);
+        s->abytes = lh_raw_malloc(len * sizeof *s->abytes);
+        s->acount = lh_raw_malloc(len * sizeof *s->acount);
+        if (!s->bytes || !s->count || !s->abytes || !s->acount) {
+            lh_heapsites_free(s);
+            return NULL;
         }
         s->n = n;
-    }
-    lh_spin_unlock(&hs_lock);
-    if (!ok) {
+        if (shards_sum(s, n))
+            return s;
         lh_heapsites_free(s);
-        return NULL;
     }
-    return s;
+    return NULL;
 }
 
 void lh_heapsites_free(lh_heapsnap *s)

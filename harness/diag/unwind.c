@@ -758,9 +758,41 @@ typedef struct uw_memo_t {
     int n;
     int complete;               /* reached the root (not cut at max) */
     uintptr_t cfa[UW_MEMO], slot[UW_MEMO], ra[UW_MEMO], rbp[UW_MEMO];
+    /* The rule of the first frame unwound (uw_unwind's own: the same pc
+     * every time), so a capture that joins at once looks no rule up. */
+    uintptr_t pc0;              /* 0: none yet */
+    uw_rule rule0;
 } uw_memo_t;
 
 static _Thread_local uw_memo_t uw_memo IE_TLS;
+
+/* A word of the stack.  The harness is built -fno-builtin, under which a
+ * plain memcpy is a call through the PLT: one per frame was a third of
+ * a capture's time. */
+static inline uintptr_t uw_load(uintptr_t addr)
+{
+    uintptr_t v;
+    __builtin_memcpy(&v, (const void *)addr, sizeof v);
+    return v;
+}
+
+/* Copies of a few words, inline for the same reason (n <= UW_MEMO). */
+static inline void uw_copy(uintptr_t *to, const uintptr_t *from, int n)
+{
+    for (int i = 0; i < n; i++)
+        to[i] = from[i];
+}
+
+/* Like uw_copy, for overlapping ranges (memmove). */
+static inline void uw_shift(uintptr_t *to, const uintptr_t *from, int n)
+{
+    if (to < from)
+        for (int i = 0; i < n; i++)
+            to[i] = from[i];
+    else
+        for (int i = n; i-- > 0;)
+            to[i] = from[i];
+}
 
 /* Unwinds from its own frame: pcs[0] is its caller's return address. */
 __attribute__((noinline))
@@ -776,6 +808,7 @@ static int uw_unwind(uintptr_t *pcs, int max)
     if (memo->gen != gen) {
         memo->gen = gen;        /* an object was unloaded: start afresh */
         memo->n = 0;
+        memo->pc0 = 0;
     }
     uintptr_t cfas[UW_MEMO], slots[UW_MEMO], rbps[UW_MEMO];
     int rbp_ok = 1, n = 0, j = 0, joined = -1, complete = 0;
@@ -784,15 +817,22 @@ static int uw_unwind(uintptr_t *pcs, int max)
         if (n >= max)
             break;
         uw_rule r;
-        rule_for(at, &r);
+        if (n == 0 && at == memo->pc0) {
+            r = memo->rule0;
+        } else {
+            rule_for(at, &r);
+            if (n == 0) {
+                memo->rule0 = r;
+                memo->pc0 = at;
+            }
+        }
         uintptr_t cfa;
         if (r.cfa_kind == CFA_RSP)
             cfa = rsp + (intptr_t)r.cfa_off;
         else if (r.cfa_kind == CFA_RBP && rbp_ok)
             cfa = rbp + (intptr_t)r.cfa_off;
         else if (r.cfa_kind == CFA_DRAP && rbp_ok)
-            memcpy(&cfa, (const void *)(rbp + (intptr_t)r.cfa_off),
-                   sizeof cfa);
+            cfa = uw_load(rbp + (intptr_t)r.cfa_off);
         else {
             complete = r.cfa_kind == CFA_NONE;
             break;
@@ -806,10 +846,9 @@ static int uw_unwind(uintptr_t *pcs, int max)
             break;
         }
         uintptr_t slot = cfa + (intptr_t)r.ra_off, ra;
-        memcpy(&ra, (const void *)slot, sizeof ra);
+        ra = uw_load(slot);
         if (r.rbp_kind == R_OFFSET)
-            memcpy(&rbp, (const void *)(cfa + (intptr_t)r.rbp_off),
-                   sizeof rbp);
+            rbp = uw_load(cfa + (intptr_t)r.rbp_off);
         else if (r.rbp_kind != R_SAME)
             rbp_ok = 0;
         rsp = cfa;
@@ -833,11 +872,8 @@ static int uw_unwind(uintptr_t *pcs, int max)
             memo->rbp[j] == (rbp_ok ? rbp : 0) && rbp_ok &&
             n <= UW_MEMO) {
             int ok = memo->complete || n + (memo->n - j - 1) >= max;
-            for (int m = j + 1; m < memo->n && ok; m++) {
-                uintptr_t v;
-                memcpy(&v, (const void *)memo->slot[m], sizeof v);
-                ok = v == memo->ra[m];
-            }
+            for (int m = j + 1; m < memo->n && ok; m++)
+                ok = uw_load(memo->slot[m]) == memo->ra[m];
             if (ok) {
                 joined = j;
                 break;
@@ -854,27 +890,23 @@ static int uw_unwind(uintptr_t *pcs, int max)
         if (fresh + keep > UW_MEMO)
             keep = UW_MEMO - fresh;
         if (keep > 0 && fresh != joined + 1) {
-            memmove(&memo->cfa[fresh], &memo->cfa[joined + 1],
-                    (size_t)keep * sizeof(uintptr_t));
-            memmove(&memo->slot[fresh], &memo->slot[joined + 1],
-                    (size_t)keep * sizeof(uintptr_t));
-            memmove(&memo->ra[fresh], &memo->ra[joined + 1],
-                    (size_t)keep * sizeof(uintptr_t));
-            memmove(&memo->rbp[fresh], &memo->rbp[joined + 1],
-                    (size_t)keep * sizeof(uintptr_t));
+            uw_shift(&memo->cfa[fresh], &memo->cfa[joined + 1], keep);
+            uw_shift(&memo->slot[fresh], &memo->slot[joined + 1], keep);
+            uw_shift(&memo->ra[fresh], &memo->ra[joined + 1], keep);
+            uw_shift(&memo->rbp[fresh], &memo->rbp[joined + 1], keep);
         }
-        memcpy(memo->cfa, cfas, (size_t)fresh * sizeof(uintptr_t));
-        memcpy(memo->slot, slots, (size_t)fresh * sizeof(uintptr_t));
-        memcpy(memo->ra, pcs, (size_t)fresh * sizeof(uintptr_t));
-        memcpy(memo->rbp, rbps, (size_t)fresh * sizeof(uintptr_t));
+        uw_copy(memo->cfa, cfas, fresh);
+        uw_copy(memo->slot, slots, fresh);
+        uw_copy(memo->ra, pcs, fresh);
+        uw_copy(memo->rbp, rbps, fresh);
         memo->complete = memo->complete && keep == tail;
         memo->n = fresh + (keep > 0 ? keep : 0);
     } else {
         int k = n < UW_MEMO ? n : UW_MEMO;
-        memcpy(memo->cfa, cfas, (size_t)k * sizeof(uintptr_t));
-        memcpy(memo->slot, slots, (size_t)k * sizeof(uintptr_t));
-        memcpy(memo->ra, pcs, (size_t)k * sizeof(uintptr_t));
-        memcpy(memo->rbp, rbps, (size_t)k * sizeof(uintptr_t));
+        uw_copy(memo->cfa, cfas, k);
+        uw_copy(memo->slot, slots, k);
+        uw_copy(memo->ra, pcs, k);
+        uw_copy(memo->rbp, rbps, k);
         memo->n = k;
         memo->complete = complete && k == n;
     }

@@ -39,6 +39,11 @@ void lh_gocgo_publish(lh_target *t, lh_cgo_range text,
     atomic_store_explicit(&nslots, k + 1, memory_order_release);
 }
 
+int lh_gocgo_any(void)
+{
+    return atomic_load_explicit(&nslots, memory_order_acquire) > 0;
+}
+
 int lh_gocgo_classify(uintptr_t addr, lh_target **owner)
 {
     int k = atomic_load_explicit(&nslots, memory_order_acquire);

@@ -125,4 +125,8 @@ void lh_gocgo_publish(lh_target *t, lh_cgo_range text,
  * allocation. */
 int lh_gocgo_classify(uintptr_t addr, lh_target **owner);
 
+/* 1 once a Go target's stubs are published: until then no stack can be a
+ * cgo call's, and the hook need not classify its frames. */
+int lh_gocgo_any(void);
+
 #endif
