@@ -55,7 +55,7 @@ static void *lazy_table, *pool[6];
 static int npool;
 static void *saw[3];
 static int nsaw;
-static unsigned every10;
+static unsigned every10, fd_every10, fd_third, thread_every10;
 static char keys[256][32];
 static int nkeys;
 static int fds[256];
@@ -220,6 +220,19 @@ static int c_step(void *ud, const uint8_t *d, size_t n)
         FILE *f = fopen("/dev/null", "r");
         if (f && nfiles < 64)
             files[nfiles++] = f;
+    } else if (has_prefix(d, n, "FDEVERY10")) { /* an fd every 10th call */
+        int fd = ++fd_every10 % 10 == 0 ? open("/dev/null", O_RDONLY) : -1;
+        if (fd >= 0 && nfds < 256)
+            fds[nfds++] = fd;
+    } else if (has_prefix(d, n, "FDTHIRD")) {   /* on the 3rd call only */
+        int fd = ++fd_third == 3 ? open("/dev/null", O_RDONLY) : -1;
+        if (fd >= 0 && nfds < 256)
+            fds[nfds++] = fd;
+    } else if (has_prefix(d, n, "THREADEVERY10")) {
+        if (++thread_every10 % 10 == 0 && nthreads < 128 &&
+            pthread_create(&threads[nthreads], NULL, blocked_thread, NULL)
+            == 0)
+            nthreads++;
     } else if (has_prefix(d, n, "FDTEMP")) {
         close(open("/dev/null", O_RDONLY));
     } else if (has_prefix(d, n, "FD")) {        /* one fd every call */
@@ -1121,6 +1134,50 @@ static void test_threads(void)
     c_cleanup();
 }
 
+/* Confirmation reads fds and threads at checkpoints only (replays 1, 2,
+ * 4, ... and a stage's last) while they have not moved; one that moved is
+ * replayed again, read after every replay. */
+static void test_confirm_proc(void)
+{
+    lh_oracle *o = c_oracle_same();
+    lh_oracle_stats s0 = stats(o);
+    int rc = lh_oracle_confirm(o, (const uint8_t *)"FD", 2, 0, &F);
+    int steps = rc == 1 && strcmp(F.metric, "proc.fds") == 0;
+    for (int k = 1; steps && k <= F.reps; k++)
+        steps = F.series[k] - F.series[k - 1] == 1;
+    check(steps, "confirm: an fd every replay, proc.fds read after each "
+          "(+1 at every step of the series)");
+    check(stats(o).confirmations == s0.confirmations + 1,
+          "one confirmation, though replayed again once fds moved");
+    rc = lh_oracle_confirm(o, (const uint8_t *)"FDEVERY10", 9, 0, &F);
+    check(rc == 1 && strcmp(F.metric, "proc.fds") == 0,
+          "confirm: an fd every 10th replay, first seen at a stage's end "
+          "(got %s)", rc == 1 ? F.metric : "nothing");
+    rc = lh_oracle_confirm(o, (const uint8_t *)"FDTHIRD", 7, 0, &F);
+    check(rc == 0, "confirm: one fd on the 3rd replay only moves a "
+          "checkpoint, then stays flat: no leak");
+    rc = lh_oracle_confirm(o, (const uint8_t *)"FDTEMP", 6, 0, &F);
+    const char *m;
+    const double *y;
+    int flat = rc == 0;
+    for (int k = 0, n; flat && (n = lh_oracle_series(o, k, &m, &y)) > 0;
+         k++)
+        if (strcmp(m, "proc.fds") == 0 || strcmp(m, "proc.threads") == 0)
+            for (int i = 1; i < n; i++)
+                flat &= y[i] == y[0];
+    check(flat, "confirm: open+close every replay, no leak, fds and "
+          "threads flat");
+    rc = lh_oracle_confirm(o, (const uint8_t *)"JOIN", 4, 0, &F);
+    check(rc == 0, "confirm: a thread created and joined every replay: "
+          "no leak");
+    rc = lh_oracle_confirm(o, (const uint8_t *)"THREADEVERY10", 13, 0, &F);
+    check(rc == 1 && strcmp(F.metric, "proc.threads") == 0,
+          "confirm: a thread blocked forever every 10th replay (got %s)",
+          rc == 1 ? F.metric : "nothing");
+    lh_oracle_free(o);
+    c_cleanup();
+}
+
 /* ---- Go goroutines ------------------------------------------------------ */
 
 static void test_goroutines(void)
@@ -1513,6 +1570,7 @@ int main(int argc, char **argv)
     test_distinct();
     test_fds();
     test_threads();
+    test_confirm_proc();
     test_goroutines();
     test_backoff();
     test_go_heap();

@@ -56,6 +56,7 @@
 
 #include "artifact.h"
 #include "buf.h"
+#include "coverage.h"
 #include "file.h"
 #include "interpose.h"
 #include "oracle.h"
@@ -358,6 +359,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     d->oracle = lh_session_oracle(&d->s, &cfg);
     if (!d->oracle)
         die("%s", "cannot create the leak oracle");
+    if (lh_cov_find() > 0)
+        d->s.before_replay = lh_cov_save;
     const char *st = getenv("LEAKHOUND_ORACLE_STATS");
     if (st && strcmp(st, "1") == 0)
         atexit(print_stats);
@@ -508,7 +511,10 @@ static int test_one(driver *d, const uint8_t *data, size_t size)
         }
         return 0;
     }
+    d->s.input_steps = 0;
     int rc = lh_oracle_run(d->oracle, data, size, &f);
+    if (d->s.input_steps > 1 && d->s.before_replay)
+        lh_cov_restore();   /* the coverage of the input's own run */
     if (rc < 0)
         abort();
     if (d->feedback)

@@ -129,10 +129,14 @@ double lh_or_persist(lh_oracle *o, int w, double before, double after)
 }
 
 /* During replays: read until the count stops moving (three equal reads),
- * bounded by QUIET_NS.  Stragglers are caught by the settle at the end. */
+ * bounded by QUIET_NS.  Stragglers are caught by the settle at the end.
+ * A thread count of 1 cannot move: no other thread exists to leave or to
+ * start one (as lh_probes_quiesce). */
 static double quiet(lh_oracle *o, int w)
 {
     double last = lh_or_read_one(o, w);
+    if (w == W_THREADS && last == 1)
+        return last;
     int same = 0;
     uint64_t t0 = lh_now_ns();
     while (same < 2 && lh_now_ns() - t0 < QUIET_NS) {

@@ -136,6 +136,9 @@ struct lh_oracle {
     double x[LH_ORACLE_MAX_REPS + 1];
     double series[W_COUNT][LH_ORACLE_MAX_REPS + 1];
     int nseries;
+    unsigned lazy;              /* judged metrics read at checkpoints only
+                                 * (confirm.c) ... */
+    unsigned moved;             /* ... and those that moved at one */
     verdict res[W_COUNT];
     char *prof[2];              /* goroutine profiles: before, after */
     size_t prof_len[2], prof_cap[2];

@@ -132,8 +132,17 @@ void lh_session_settle(lh_session *s)
     }
 }
 
+/* Before an input's first replay (its second step) the fuzz driver saves
+ * the engine's coverage counters: replays add none of their own. */
+static inline void count_step(lh_session *s)
+{
+    if (s->input_steps++ == 1 && s->before_replay)
+        s->before_replay();
+}
+
 static int oracle_step(void *ud, const uint8_t *data, size_t size)
 {
+    count_step(ud);
     lh_buf err = LH_BUF_INIT;
     int rc = lh_session_step(ud, data, size, &err);
     if (rc < 0) {
@@ -150,6 +159,7 @@ static int oracle_step(void *ud, const uint8_t *data, size_t size)
 static int oracle_step_direct(void *ud, const uint8_t *data, size_t size)
 {
     lh_session *s = ud;
+    count_step(s);
     lh_target_call(s->direct, data, size);
     s->next_i++;
     return 0;

@@ -32,6 +32,10 @@ typedef struct lh_session {
     lua_Integer next_i;     /* iteration index passed to step */
     lh_op_fn direct;        /* step is lib:fn(op): call it directly */
     int step_nargs;         /* the parameters a Lua step declares (<= 3) */
+    /* The oracle's steps since input_steps was last zeroed; before the
+     * second (the first replay of an input), before_replay is called. */
+    unsigned input_steps;
+    void (*before_replay)(void);
 } lh_session;
 
 /* Load the script, find the workload by name, open its target, run setup

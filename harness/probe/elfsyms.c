@@ -11,9 +11,11 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alloc.h"
 #include "file.h"
@@ -128,6 +130,53 @@ out:
     lh_buf_add(names, "", 1);
     lh_raw_free(list);
     lh_buf_free(&file);
+    return rc;
+}
+
+/* n bytes at off, all of them, or -1. */
+static int pread_all(int fd, void *buf, size_t n, uint64_t off)
+{
+    return pread(fd, buf, n, (off_t)off) == (ssize_t)n ? 0 : -1;
+}
+
+int lh_elf_section(const char *path, const char *name, uint64_t *addr,
+                   uint64_t *size)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = -1;
+    char *names = NULL;
+    Elf64_Ehdr eh;
+    Elf64_Shdr sh, strs;
+    if (pread_all(fd, &eh, sizeof eh, 0) < 0 ||
+        memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+        eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+        eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shstrndx == SHN_UNDEF ||
+        eh.e_shstrndx >= eh.e_shnum ||
+        pread_all(fd, &strs, sizeof strs,
+                  eh.e_shoff + (uint64_t)eh.e_shstrndx * sizeof strs) < 0 ||
+        strs.sh_size == 0 || strs.sh_size > (1u << 24))
+        goto out;
+    names = lh_raw_malloc(strs.sh_size + 1);
+    if (!names || pread_all(fd, names, strs.sh_size, strs.sh_offset) < 0)
+        goto out;
+    names[strs.sh_size] = '\0';
+    for (unsigned i = 0; i < eh.e_shnum; i++) {
+        if (pread_all(fd, &sh, sizeof sh,
+                      eh.e_shoff + (uint64_t)i * sizeof sh) < 0)
+            break;
+        if (sh.sh_name < strs.sh_size && sh.sh_type != SHT_NULL &&
+            strcmp(names + sh.sh_name, name) == 0) {
+            *addr = sh.sh_addr;
+            *size = sh.sh_size;
+            rc = 0;
+            break;
+        }
+    }
+out:
+    lh_raw_free(names);
+    close(fd);
     return rc;
 }
 
