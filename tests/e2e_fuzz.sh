@@ -273,7 +273,7 @@ LUA
     # only the coverage copy is there: the generic driver, said
     expect_match "no linked driver: the generic one dlopens the copy" \
         "$(grep '^ *driver ' "$out/fuzz.txt")" \
-        "leakhound-fuzz \(generic, dlopens $p/lib/fuzz/librecord.so: no 
+        "leakhound-fuzz \(generic, dlopens $p/lib/fuzz/librecord.so: no "
     expect_match "the gated leak is found" "$(cat "$out/fuzz.txt")" \
         "LEAK  heap[.]live_bytes .*record_parse_leaky"
     for c in "--corpus $out/nope:$out/nope" "--corpus $out/empty:$out/empty"; do
