@@ -148,7 +148,7 @@ EOF
             "$rc" 1
         [ $engine = afl ] || expect_match "fuzz $engine: the driver build c linked" \
             "$(grep '^ *driver ' "fuzz-$engine.txt")" \
-            "driver $work/leakhound-build/fuzz/leakhound-fuzz-users \(libusers\.so linked in\)$"
+            "driver ([^ ]*/)?leakhound-build/fuzz/leakhound-fuzz-users \(libusers\.so linked in\)$"
         json=$(ls "f-$engine"/artifacts/leak-*.json 2>/dev/null | head -n 1)
         check "fuzz $engine: a leak artifact" test -n "$json"
         [ -n "$json" ] || continue
