@@ -229,6 +229,19 @@ EOF
     expect_match "... saying why" "$(cat entry.txt)" \
         'no AFL\+\+ driver: src/entry.c defines LLVMFuzzerTestOneInput'
 
+    # code that clashes with the driver's own (here a harness symbol):
+    # no linked driver, said; the coverage copy is there for the generic
+    # driver, and the build succeeds
+    printf '%s\n' 'int lh_target_call(void) { return 0; }' \
+        'int clash_op(const char *d, unsigned long n) { return n > 0; }' \
+        > src/clash.c
+    "$LH" build c src/clash.c --no-afl -o clash >clash.txt 2>&1
+    expect_eq "build c of code clashing with the driver: exit 0" "$?" 0
+    check "... no linked driver, the coverage copy" \
+        test ! -e clash/fuzz/leakhound-fuzz-clash -a -f clash/fuzz/libclash.so
+    expect_match "... saying fuzz dlopens the copy" "$(cat clash.txt)" \
+        'no linked libFuzzer driver \(the link above failed\); `leakhound fuzz`'
+
     # a tool that fails: exit 2, the command and its output; what the
     # earlier build made is gone, so no old driver is fuzzed
     printf 'int broken(void) { return }\n' > src/broken.c

@@ -118,8 +118,8 @@ static int shared_lib(const lh_build_opts *o, const lh_strv *srcs,
  * with coverage, the user's objects linked as they are; the driver looks
  * the ops up in itself (LEAKHOUND_STATIC_TARGET), so everything is linked
  * whole and exported.  0 built; 1 not built, said why (the library
- * defines an entry point the driver defines itself: `fuzz` dlopens the
- * coverage copy fuzzlib instead); -1 failed. */
+ * defines an entry point the driver defines itself, or the link failed:
+ * `fuzz` dlopens the coverage copy fuzzlib instead); -1 failed (nm). */
 static int linked_driver(const lh_build_opts *o, const lh_strv *srcs,
                          const lh_strv *objs, const char *fuzzlib)
 {
@@ -154,7 +154,13 @@ static int linked_driver(const lh_build_opts *o, const lh_strv *srcs,
     int rc = lh_build_tool("linking the libFuzzer driver", &link, &env,
                            NULL);
     lh_strv_free(&link);
-    return rc;
+    /* Your code and the driver's in one executable can clash (a library
+     * bundling its own Lua): the coverage copy still fuzzes, slower. */
+    if (rc < 0)
+        fprintf(stderr, "leakhound build: no linked libFuzzer driver (the "
+                "link above failed); `leakhound fuzz`\n  dlopens %s "
+                "instead (slower).\n", fuzzlib);
+    return rc < 0 ? 1 : 0;
 }
 
 static int fuzz_pieces(void)
