@@ -9,9 +9,10 @@
 # c-record-leaky-on-seeds in lua/suites/c.lua.  For each one, $OUT gets
 #
 #   NAME                    a copy of the workload's libFuzzer driver: the
-#                           Go target's own (targets/go/fuzz/), else the
-#                           generic leakhound-fuzz, which dlopens the
-#                           coverage build of the C target
+#                           target's own, linked in (targets/go/fuzz/,
+#                           targets/c/fuzz/), else the generic
+#                           leakhound-fuzz, which dlopens the coverage
+#                           build of the C target
 #   NAME.leakhound          the driver's configuration (script, workload,
 #                           target; paths relative to $OUT): the runner
 #                           passes libFuzzer flags only, no environment
@@ -122,7 +123,7 @@ LEAKHOUND_ROOT=$bundle
 LEAKHOUND_SCRIPT=$bundle/$script
 LEAKHOUND_WORKLOAD=$name"
     if has_output "$dir/fuzz/leakhound-fuzz-$short"; then
-        # A Go target: its driver has the target linked in.
+        # A bundled target's own driver, the target linked in.
         ninja -C "$build" "$dir/fuzz/leakhound-fuzz-$short"
         cp "$build/$dir/fuzz/leakhound-fuzz-$short" "$OUT/$fuzzer"
         conf+=$'\n'"LEAKHOUND_STATIC_TARGET=$file"

@@ -33,6 +33,22 @@ heap.live_bytes @ update_user users.c → sqlite3_prepare_v2"
     expect_eq "file: both filed" "$?" 0
     expect_eq "two regression cases" \
         "$(ls "$out/corpora/users/regressions" 2>/dev/null | wc -l)" 2
+    # not_mine naming the library by its file, fuzzed by the driver it is
+    # linked into: the rule names the driver's own code too, so the
+    # finding is blamed as run and repro blame it (no frame of the user's
+    # left: libsqlite3's), never on a harness or engine function
+    mkdir -p "$out/seeds-nm"
+    printf 'U\001abcdefgh' >"$out/seeds-nm/a"
+    "$LH" fuzz tests/scripts/blame_not_mine.lua \
+        --workload not-mine-library --corpus "$out/seeds-nm" --time 30s \
+        --seed 1 --out "$out/fnm" >"$out/fuzz-nm.txt" 2>&1
+    expect_eq "fuzz not-mine-library: exit 1 (a leak)" "$?" 1
+    expect_match "... by the driver with libusers linked in" \
+        "$(grep '^ *driver ' "$out/fuzz-nm.txt")" '\(libusers\.so linked in\)$'
+    j=$(ls "$out"/fnm/artifacts/leak-*.json 2>/dev/null | head -n 1)
+    expect_match "... blamed as run blames it: libsqlite3's frame" \
+        "$(jget "${j:-/dev/null}" 'r.signature' 2>/dev/null)" \
+        '^heap[.]live_bytes @ libsqlite3[.]so[.]0$'
     finish
     exit
 fi

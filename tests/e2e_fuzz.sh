@@ -57,6 +57,13 @@ find)
     took=$(( $(date +%s) - start ))
     tail -n 30 "$out/fuzz.txt"
     expect_eq "$engine on $workload: exit status 1 (a leak)" "$rc" 1
+    if [ "$engine" = libfuzzer ]; then
+        # a bundled target is linked into its own driver (targets/*/fuzz/):
+        # never the slower generic driver dlopening the coverage copy
+        expect_match "libfuzzer: the driver with the target linked in" \
+            "$(grep '^ *driver ' "$out/fuzz.txt")" \
+            "driver [^ ]*/targets/(c|go)/fuzz/leakhound-fuzz-[^ ]* \(lib[^ ]*\.so linked in\)$"
+    fi
     json=$(ls "$out"/f/artifacts/leak-*.json 2>/dev/null | head -n 1)
     check "a leak artifact with its JSON sidecar" test -n "$json"
     input=${json%.json}
@@ -213,6 +220,9 @@ LUA
     rc=$?
     tail -n 5 "$out/f1.txt"
     expect_eq "$kind: with them, the leak is found (exit 1)" "$rc" 1
+    [ "$kind" = afl ] || expect_match "$kind: by the driver they linked" \
+        "$(grep '^ *driver ' "$out/f1.txt")" \
+        "driver $out/lib/fuzz/leakhound-fuzz-[^ ]* \(lib[^ ]* linked in\)$"
     expect_match "$kind: on $metric" "$(cat "$out/f1.txt")" "LEAK  $metric"
     if [ "$kind" = c ]; then
         # an engine that stops for another reason: an error, with it
@@ -260,6 +270,10 @@ LUA
         "$rc" 1
     expect_match "the seeds named are the workload's corpus" \
         "$(cat "$out/fuzz.txt")" "seeds from $p/seeds\)"
+    # only the coverage copy is there: the generic driver, said
+    expect_match "no linked driver: the generic one dlopens the copy" \
+        "$(grep '^ *driver ' "$out/fuzz.txt")" \
+        "leakhound-fuzz \(generic, dlopens $p/lib/fuzz/librecord.so: no "
     expect_match "the gated leak is found" "$(cat "$out/fuzz.txt")" \
         "LEAK  heap[.]live_bytes .*record_parse_leaky"
     for c in "--corpus $out/nope:$out/nope" "--corpus $out/empty:$out/empty"; do

@@ -93,9 +93,13 @@ EOF
     rc=$?
     tail -n 4 build.txt
     expect_eq "build c: exit 0" "$rc" 0
-    for f in libusers.so fuzz/libusers.so afl/leakhound-afl-users; do
+    for f in libusers.so fuzz/leakhound-fuzz-users fuzz/libusers.so \
+             afl/leakhound-afl-users; do
         check "build c made leakhound-build/$f" test -f "leakhound-build/$f"
     done
+    expect_match "build c says it built the linked libFuzzer driver" \
+        "$(cat build.txt)" \
+        "leakhound-build/fuzz/leakhound-fuzz-users \(libFuzzer driver, the library linked in\)"
     check "the AFL++ dictionary has the magic prefix" \
         grep -q ADMN leakhound-build/afl/leakhound-afl-users.dict
     expect_match "the commands are shown" "$(cat build.txt)" \
@@ -142,6 +146,9 @@ EOF
         tail -n 6 "fuzz-$engine.txt"
         expect_eq "fuzz $engine from a harmless seed: exit 1 (a leak)" \
             "$rc" 1
+        [ $engine = afl ] || expect_match "fuzz $engine: the driver build c linked" \
+            "$(grep '^ *driver ' "fuzz-$engine.txt")" \
+            "driver ([^ ]*/)?leakhound-build/fuzz/leakhound-fuzz-users \(libusers\.so linked in\)$"
         json=$(ls "f-$engine"/artifacts/leak-*.json 2>/dev/null | head -n 1)
         check "fuzz $engine: a leak artifact" test -n "$json"
         [ -n "$json" ] || continue
@@ -170,6 +177,9 @@ EOF
         bash -c "nm -D --defined-only mixed/libmixed.so | grep -q users_login"
     check "... and so does the AFL++ driver" \
         bash -c "nm -D --defined-only mixed/afl/leakhound-afl-mixed |
+                 grep -q users_login"
+    check "... and the libFuzzer driver" \
+        bash -c "nm -D --defined-only mixed/fuzz/leakhound-fuzz-mixed |
                  grep -q users_login"
 
     # a library of the user's own linked with -L: loads without
@@ -211,8 +221,26 @@ EOF
     check "... made entry/libentry.so and entry/fuzz/libentry.so" \
         test -f entry/libentry.so -a -f entry/fuzz/libentry.so
     check "... and no AFL++ driver" test ! -e entry/afl/leakhound-afl-entry
+    check "... nor linked libFuzzer driver" \
+        test ! -e entry/fuzz/leakhound-fuzz-entry
+    expect_match "... saying fuzz dlopens the copy instead" \
+        "$(cat entry.txt)" \
+        'no linked libFuzzer driver: the library defines LLVMFuzzerTestOneInput'
     expect_match "... saying why" "$(cat entry.txt)" \
         'no AFL\+\+ driver: src/entry.c defines LLVMFuzzerTestOneInput'
+
+    # code that clashes with the driver's own (here a harness symbol):
+    # no linked driver, said; the coverage copy is there for the generic
+    # driver, and the build succeeds
+    printf '%s\n' 'int lh_target_call(void) { return 0; }' \
+        'int clash_op(const char *d, unsigned long n) { return n > 0; }' \
+        > src/clash.c
+    "$LH" build c src/clash.c --no-afl -o clash >clash.txt 2>&1
+    expect_eq "build c of code clashing with the driver: exit 0" "$?" 0
+    check "... no linked driver, the coverage copy" \
+        test ! -e clash/fuzz/leakhound-fuzz-clash -a -f clash/fuzz/libclash.so
+    expect_match "... saying fuzz dlopens the copy" "$(cat clash.txt)" \
+        'no linked libFuzzer driver \(the link above failed\); `leakhound fuzz`'
 
     # a tool that fails: exit 2, the command and its output; what the
     # earlier build made is gone, so no old driver is fuzzed
@@ -225,7 +253,8 @@ EOF
     expect_match "... and the compiler's message" "$(cat bad.txt)" \
         'broken.c:1:.*error'
     check "... and the old builds are gone" bash -c '! ls leakhound-build/libusers.so \
-        leakhound-build/fuzz/libusers.so leakhound-build/afl/leakhound-afl-users 2>/dev/null'
+        leakhound-build/fuzz/libusers.so leakhound-build/afl/leakhound-afl-users \
+        leakhound-build/fuzz/leakhound-fuzz-users 2>/dev/null'
     ;;
 go)
     export GOCACHE=$build/targets/go/go-work/cache

@@ -3,15 +3,22 @@
  *
  *   DIR/libNAME.so       plain, -g and frame pointers (heap sites are
  *                        unwound through them and named from the DWARF)
- *   DIR/fuzz/libNAME.so  -fsanitize=fuzzer-no-link: the copy `fuzz` swaps
- *                        in under the generic libFuzzer driver
+ *   DIR/fuzz/leakhound-fuzz-NAME  the sources compiled with
+ *                        -fsanitize=fuzzer-no-link and linked into
+ *                        leakhound's libFuzzer driver (liblhfuzzdriver.a,
+ *                        as targets/c/fuzz/meson.build does for the
+ *                        bundled targets): what `fuzz` runs
+ *   DIR/fuzz/libNAME.so  the same coverage as a library: the copy the
+ *                        generic libFuzzer driver dlopens when there is no
+ *                        linked driver (the library defines libFuzzer's
+ *                        entry points)
  *   DIR/afl/leakhound-afl-NAME (+ .dict)  the sources compiled by
  *                        afl-clang-fast with compare splitting, linked
  *                        with leakhound's AFL++ driver pieces, as
  *                        targets/c/afl/meson.build does for the bundled
  *                        targets
  *
- * Object files and archives are linked into all three as they are: they
+ * Object files and archives are linked into all four as they are: they
  * carry no coverage, so only the .c sources given are fuzzed with it.
  */
 #include <limits.h>
@@ -103,6 +110,66 @@ static int shared_lib(const lh_build_opts *o, const lh_strv *srcs,
     int rc = lh_build_tool(what, &argv, &env, NULL);
     lh_strv_free(&argv);
     return rc;
+}
+
+/* The libFuzzer driver with the library linked in: the op's calls into
+ * libFuzzer's comparison hooks are direct, not through a dlopened copy's
+ * PLT (~12% of a small op's exec/s).  The sources are compiled into it
+ * with coverage, the user's objects linked as they are; the driver looks
+ * the ops up in itself (LEAKHOUND_STATIC_TARGET), so everything is linked
+ * whole and exported.  0 built; 1 not built, said why (the library
+ * defines an entry point the driver defines itself, or the link failed:
+ * `fuzz` dlopens the coverage copy fuzzlib instead); -1 failed (nm). */
+static int linked_driver(const lh_build_opts *o, const lh_strv *srcs,
+                         const lh_strv *objs, const char *fuzzlib)
+{
+    int err;
+    const char *entry = lh_build_defines_entry(fuzzlib, &err);
+    if (err)
+        return -1;
+    if (entry) {
+        fprintf(stderr, "leakhound build: no linked libFuzzer driver: the "
+                "library defines %s,\n  which the driver defines itself; "
+                "`leakhound fuzz` dlopens %s instead\n  (slower: give your "
+                "op and initializer other names).\n", entry, fuzzlib);
+        return 1;
+    }
+    lh_strv link = {0}, env = {0};
+    lh_strv_split(&link, LH_KIT_CC);
+    lh_strv_add(&link, "-fsanitize=fuzzer-no-link");
+    base_flags(&link, o);
+    lh_strv_add(&link, "-o");
+    lh_strv_add(&link, "%s/fuzz/leakhound-fuzz-%s", o->out, o->name);
+    lh_strv_add(&link, "-Wl,--export-dynamic");
+    add_all(&link, srcs);
+    lh_strv_add(&link, "-Wl,--whole-archive");
+    lh_strv_add(&link, "%s", LH_KIT_FUZZ_DRIVER);
+    lh_strv_split(&link, LH_KIT_LAYERS);
+    lh_strv_add(&link, "-Wl,--no-whole-archive");
+    lh_strv_split(&link, LH_KIT_FUZZ_ENGINE);
+    add_objs(&link, objs);
+    add_libs(&link, o);
+    lh_strv_split(&link, LH_KIT_LUA_LIBS);
+    lh_strv_split(&link, "-ldl -lm");
+    int rc = lh_build_tool("linking the libFuzzer driver", &link, &env,
+                           NULL);
+    lh_strv_free(&link);
+    /* Your code and the driver's in one executable can clash (a library
+     * bundling its own Lua): the coverage copy still fuzzes, slower. */
+    if (rc < 0)
+        fprintf(stderr, "leakhound build: no linked libFuzzer driver (the "
+                "link above failed); `leakhound fuzz`\n  dlopens %s "
+                "instead (slower).\n", fuzzlib);
+    return rc < 0 ? 1 : 0;
+}
+
+static int fuzz_pieces(void)
+{
+    const char *rebuild = "build leakhound: ninja -C " LH_KIT_BUILD_DIR;
+    if (lh_build_need(LH_KIT_FUZZ_DRIVER, "leakhound's libFuzzer driver "
+                      "library", rebuild) < 0)
+        return -1;
+    return lh_build_need_layers(rebuild);
 }
 
 static int afl_pieces(void)
@@ -240,7 +307,7 @@ int lh_build_c(lh_build_opts *o)
                       "installed)");
         goto out;
     }
-    if (srcs.n && !o->no_afl && afl_pieces() < 0)
+    if (srcs.n && (fuzz_pieces() < 0 || (!o->no_afl && afl_pieces() < 0)))
         goto out;
 
     char lib[4400], fuzzdir[4200], fuzzlib[4400];
@@ -262,10 +329,18 @@ int lh_build_c(lh_build_opts *o)
         shared_lib(o, &srcs, &objs, "-fsanitize=fuzzer-no-link", fuzzlib,
                    "building the libFuzzer coverage copy") < 0)
         goto out;
+    int linked = linked_driver(o, &srcs, &objs, fuzzlib);
+    if (linked < 0)
+        goto out;
     int afl = o->no_afl ? 1 : afl_driver(o, &srcs, &objs);
     if (afl < 0)
         goto out;
-    printf("built %s\n      %s (libFuzzer coverage)\n", lib, fuzzlib);
+    printf("built %s\n", lib);
+    if (linked == 0)
+        printf("      %s/leakhound-fuzz-%s (libFuzzer driver, the library "
+               "linked in)\n", fuzzdir, o->name);
+    printf("      %s (libFuzzer coverage copy%s)\n", fuzzlib,
+           linked == 0 ? ", for the generic driver" : "");
     if (afl == 0)
         printf("      %s/afl/leakhound-afl-%s (AFL++ driver)\n", o->out,
                o->name);

@@ -33,6 +33,7 @@ typedef struct fuzz_opts {
 typedef struct driver_info {
     char path[4096];
     char env_target[4200];      /* LEAKHOUND_STATIC_TARGET=... or OVERRIDE */
+    char how[4200];             /* how it runs the target, for the user */
     char name[256];             /* target short name: libNAME.so -> NAME */
     char target[4096];
     int go;                     /* the target is a Go library */

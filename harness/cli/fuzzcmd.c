@@ -760,9 +760,10 @@ int lh_fuzz_cmd(int argc, char **argv)
     if (rc < 0)
         return 2;
     printf("fuzz: workload '%s' (target %s) with %s for %gs, %d job%s\n"
-           "      driver %s\n      corpus %s (seeds from %s), artifacts "
-           "%s\n", o.workload, d.target, o.engine, o.seconds, o.jobs,
-           o.jobs == 1 ? "" : "s", d.path, corpus, seeds, artifacts);
+           "      driver %s (%s)\n      corpus %s (seeds from %s), "
+           "artifacts %s\n", o.workload, d.target, o.engine, o.seconds,
+           o.jobs, o.jobs == 1 ? "" : "s", d.path, d.how, corpus, seeds,
+           artifacts);
     fflush(stdout);
     double t0 = lh_now();
     rc = strcmp(o.engine, "afl") == 0

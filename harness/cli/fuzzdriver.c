@@ -3,9 +3,13 @@
  * it is missing, what it is and the `leakhound build` line that makes it.
  *
  * Where the drivers are, for a target at DIR/libNAME.so:
- *   libFuzzer  DIR/fuzz/leakhound-fuzz-NAME   the target linked in (Go)
- *              <bindir>/leakhound-fuzz         generic, dlopens the target;
- *                 with DIR/fuzz/libNAME.so (built with
+ *   libFuzzer  DIR/fuzz/leakhound-fuzz-NAME   the target linked in, with
+ *                 coverage: what `leakhound build` and the project's own
+ *                 build make (C and Go), and the fastest (no PLT between
+ *                 the op and libFuzzer's hooks)
+ *              <bindir>/leakhound-fuzz         else (a C library built
+ *                 elsewhere): generic, dlopens the target; with
+ *                 DIR/fuzz/libNAME.so (built with
  *                 -fsanitize=fuzzer-no-link) swapped in for coverage:
  *                 required, without it libFuzzer finds nothing
  *   AFL++      DIR/afl/leakhound-afl-NAME     the target linked in
@@ -160,6 +164,7 @@ int lh_fuzz_find_driver(const fuzz_opts *o, driver_info *d)
         }
         snprintf(d->env_target, sizeof d->env_target,
                  "LEAKHOUND_STATIC_TARGET=%s", file);
+        snprintf(d->how, sizeof d->how, "%s linked in", file);
         return 0;
     }
     snprintf(d->path, sizeof d->path, "%s/fuzz/leakhound-fuzz-%s", dir,
@@ -167,6 +172,7 @@ int lh_fuzz_find_driver(const fuzz_opts *o, driver_info *d)
     if (lh_is_file(d->path)) {
         snprintf(d->env_target, sizeof d->env_target,
                  "LEAKHOUND_STATIC_TARGET=%s", file);
+        snprintf(d->how, sizeof d->how, "%s linked in", file);
         return 0;
     }
     char bindir[4096];
@@ -197,5 +203,7 @@ int lh_fuzz_find_driver(const fuzz_opts *o, driver_info *d)
     }
     snprintf(d->env_target, sizeof d->env_target,
              "LEAKHOUND_TARGET_OVERRIDE=%s=%s", file, inst);
+    snprintf(d->how, sizeof d->how, "generic, dlopens %s: no %s/fuzz/"
+             "leakhound-fuzz-%s, slower", inst, dir, d->name);
     return 0;
 }

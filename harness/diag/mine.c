@@ -64,13 +64,19 @@ static int rule_names_path(const char *path, const char *p)
 static int named_not_mine(const sym_obj *o, const char *func,
                           const char *loc)
 {
+    /* A fuzz driver with the target linked in: a rule naming the
+     * library names the executable, as it names the library dlopened
+     * (the same blame in the driver as in run and repro). */
+    const char *linked = o && o->is_main ? lh_target_named_path(o->real)
+                                         : NULL;
     for (int i = 0; i < rules.n; i++) {
         const char *p = rules.prefix[i];
         if ((func && *p && has_prefix(func, p)) ||
             rule_names_path(loc, p) ||
             (o && (rule_names_path(o->path, p) ||
                    rule_names_path(o->real, p) ||
-                   rule_names_path(o->name, p))))
+                   rule_names_path(o->name, p))) ||
+            rule_names_path(linked, p))
             return 1;
     }
     return 0;

@@ -541,6 +541,17 @@ int lh_target_is_file(const char *path)
     return e != NULL;
 }
 
+const char *lh_target_named_path(const char *path)
+{
+    pthread_mutex_lock(&registry_lock);
+    entry *e = registry;
+    while (e && strcmp(e->key, path) != 0 && strcmp(e->t.real, path) != 0)
+        e = e->next;
+    const char *named = e ? e->t.path : NULL;
+    pthread_mutex_unlock(&registry_lock);
+    return named;
+}
+
 int lh_target_opened(void)
 {
     pthread_mutex_lock(&registry_lock);

@@ -93,6 +93,12 @@ lh_target *lh_target_foreign(void);
  * wherever it is installed (diag's blame). */
 int lh_target_is_file(const char *path);
 
+/* The library path a script named for the target at path (as
+ * lh_target_is_file takes it), or NULL: for a fuzz driver with the
+ * target linked in, the executable's frames are that library's
+ * (not_mine rules name it by its file name). */
+const char *lh_target_named_path(const char *path);
+
 /* 1 once this process opened a target (any). */
 int lh_target_opened(void);
 
