@@ -651,7 +651,7 @@ local lockfree = leak.target "build/targets/c/liblockfree.so"
 
 -- Busy periods: 200-iteration blocks picked by a hash of the block number
 -- (about 1 in 6, at irregular times), whose events are big (2 KiB) and
--- yield in the push's window; the rest are small.  Both threads reach a
+-- sleep in the push's window; the rest are small.  Both threads reach a
 -- block together (thread t runs iterations t, t+2, ...).
 local function lockfree_events(rng, i)
   local h = (i // 200) * 0x9E3779B1 & 0xffffffff
