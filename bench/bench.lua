@@ -35,26 +35,6 @@ leak.workload "bench-record-clean-lua" {
   invariants = { leak.stable "heap.live_bytes" },
 }
 
--- Interposer cost: a malloc-heavy clean step (one malloc + free per call),
--- with allocation-site recording on (the default) and off.
-leak.workload "bench-malloc-sites" {
-  target = record,
-  expect = "clean",
-  iterations = 400000,
-  inputs = leak.corpus "corpora/record",
-  step = record:fn "record_parse_clean",
-  invariants = { leak.stable "heap.live_bytes" },
-}
-
-leak.workload "bench-malloc-counting" {
-  target = record,
-  expect = "clean",
-  iterations = 400000, diagnose = false,
-  inputs = leak.corpus "corpora/record",
-  step = record:fn "record_parse_clean",
-  invariants = { leak.stable "heap.live_bytes" },
-}
-
 -- Interposer cost on an allocator-bound op (ci/bench-interposer): 1,000
 -- malloc/free pairs per call, 100 + 20,000 calls, against the plain loop
 -- (bench/churn_loop.c) making the same calls.  Counting only, sites at
