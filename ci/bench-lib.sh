@@ -1,4 +1,5 @@
-# ci/bench-lib.sh - what the ci/bench* scripts share; sourced, not run.
+# ci/bench-lib.sh - what the ci/bench* scripts share; sourced, not run
+# (their Lua shares ci/bench-lib.lua).
 #
 #   BENCH_CPU_MODEL        the CPU's model name (exported)
 #   bench_machine          one line naming the machine a figure was measured
