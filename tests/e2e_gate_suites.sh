@@ -12,7 +12,18 @@ trap 'rm -rf "$T"' EXIT
 rc=$?
 expect_eq "leakhound test lua/suites --baseline ci/baseline.json: passes" \
     "$rc" 0
-[ "$rc" -eq 0 ] || grep -E '^(GATE|FAIL|ERROR)' "$T/out.txt" | head -20
+# On failure, what the gate said and the workloads it did not pass (the
+# many expected FAIL lines would hide them).
+if [ "$rc" -ne 0 ]; then
+    grep -E '^(gate|baseline|GATE|[0-9]+ workloads)' "$T/out.txt"
+    jget "$T/report.json" '(function() local t = {}
+        for _, w in ipairs(r.workloads) do
+            if not (w.gate and w.gate.ok) then
+                t[#t + 1] = w.name .. " " .. w.status
+            end
+        end
+        return "not passed by the gate: " .. table.concat(t, "; ") end)()'
+fi
 expect_match "every stored invariant was compared" "$(cat "$T/out.txt")" \
     'baseline ci/baseline.json: [0-9]+ invariants compared, 0 beyond'
 expect_eq "the leaky workloads failed, as they expect" \
