@@ -6,6 +6,8 @@
  *   DIR/fuzz/libNAME.so            C: its copy with libFuzzer coverage
  *   DIR/fuzz/leakhound-fuzz-NAME   Go: its libFuzzer driver, Go coverage
  *   DIR/afl/leakhound-afl-NAME     C: its AFL++ driver (+ .dict)
+ *   DIR/leakhound-NAME.sha1        which of them were built with the
+ *                                  library (buildstamp.h)
  *
  * This file reads the command line and runs tools; the recipes are in
  * buildc.c and buildgo.c.  Every tool that fails is exit 2 with the
@@ -30,6 +32,7 @@
 #include "text.h"
 
 #include "build_impl.h"
+#include "buildstamp.h"
 #include "lh_buildkit.h"
 #include "help.h"
 
@@ -193,7 +196,7 @@ int lh_build_clean(const lh_build_opts *o)
     static const char *const outputs[] = {
         "lib%s.so", "lib%s.h", "fuzz/lib%s.so", "fuzz/lib%s.a",
         "fuzz/lib%s.h", "fuzz/leakhound-fuzz-%s", "afl/leakhound-afl-%s",
-        "afl/leakhound-afl-%s.dict", NULL,
+        "afl/leakhound-afl-%s.dict", "leakhound-%s.sha1", NULL,
     };
     for (int i = 0; outputs[i]; i++) {
         lh_buf path = LH_BUF_INIT;
@@ -308,6 +311,23 @@ static int parse(lh_build_opts *o, int go, int argc, char **argv)
     return 0;
 }
 
+/* Records which fuzzing builds were made with DIR/libNAME.so (those a
+ * failed step did not make are not there), so `fuzz` can tell when the
+ * library is rebuilt without them (buildstamp.h). */
+static int stamp(const lh_build_opts *o)
+{
+    char lib[4400], path[4400];
+    snprintf(lib, sizeof lib, "%s/lib%s.so", o->out, o->name);
+    if (!lh_is_file(lib))
+        return 0;
+    if (lh_stamp_write(o->out, o->name) == 0)
+        return 0;
+    lh_stamp_path(path, sizeof path, o->out, o->name);
+    fprintf(stderr, "leakhound build: cannot write %s: %s\n", path,
+            strerror(errno));
+    return -1;
+}
+
 int lh_build_cmd(int argc, char **argv)
 {
     if (argc < 3 || strcmp(argv[2], "--help") == 0 ||
@@ -326,9 +346,12 @@ int lh_build_cmd(int argc, char **argv)
     lh_build_opts o;
     memset(&o, 0, sizeof o);
     int rc = parse(&o, go, argc, argv);
-    if (rc == 0)
+    int parsed = rc == 0;
+    if (parsed)
         rc = go ? lh_build_go(&o) : lh_build_c(&o);
     int sig = lh_child_interrupted();
+    if (parsed && !sig && stamp(&o) < 0)
+        rc = LH_EXIT_ERROR;
     if (sig) {
         fprintf(stderr, "leakhound build: interrupted (signal %d): %s is "
                 "incomplete\n", sig, o.out);
