@@ -142,8 +142,9 @@ static const char fuzz_page[] =
 "\n"
 "exit status: 0 no leak found in the whole budget; 1 a leak; 2 usage or\n"
 "setup error, incl. an engine that stopped early without a finding, no\n"
-"coverage build, no seeds, or known leaks that fill the memory budget at\n"
-"every restart; 3 the target crashed or hung; 128+N interrupted.\n";
+"coverage build or one not built from the library's code (rebuilt\n"
+"since), no seeds, or known leaks that fill the memory budget at every\n"
+"restart; 3 the target crashed or hung; 128+N interrupted.\n";
 
 static const char repro_page[] =
 "usage: leakhound repro SCRIPT --workload NAME FILE [--reps N] [--seed N]\n"
@@ -222,6 +223,10 @@ static const char build_page[] =
 "Go: DIR/libNAME.so (c-shared, with leakhound's Go probe linked in) and\n"
 "DIR/fuzz/leakhound-fuzz-NAME (libFuzzer driver with Go coverage), offline,\n"
 "without editing the package (module or GOPATH mode).\n"
+"DIR/leakhound-NAME.sha1 records the sha1 of the library and of the\n"
+"drivers built with it: `fuzz` refuses a driver whose library was rebuilt\n"
+"without it.  After an edit, rebuild with this command, not the library\n"
+"alone.\n"
 "\n"
 "options:\n"
 "  --cflags FLAGS   compiler flags, one string (repeatable)\n"
