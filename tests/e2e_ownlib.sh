@@ -425,6 +425,9 @@ EOF
     for f in libshop.so fuzz/leakhound-fuzz-shop; do
         check "build go made leakhound-build/$f" test -f "leakhound-build/$f"
     done
+    expect_eq "build go stamped the library and its driver" \
+        "$(cd leakhound-build && sha1sum -c leakhound-shop.sha1 2>&1)" \
+        "$(printf 'libshop.so: OK\nfuzz/leakhound-fuzz-shop: OK')"
     expect_match "module mode" "$(cat build.txt)" 'in module mode'
     expect_eq "the package's files are untouched" \
         "$(cd shop && ls -A && sha1sum -- *)" "$before"
