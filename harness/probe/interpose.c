@@ -20,9 +20,10 @@
  *     malloc may run in signal handlers of careless targets and under any
  *     lock a target holds, so it must not take one itself.
  *
- * Must be compiled with -fno-builtin, otherwise the compiler may recognise
- * the forwarding and size logic as the builtins they implement and fold a
- * call to malloc inside malloc.
+ * Must be compiled with -fno-builtin (probe/meson.build builds this file
+ * alone so), otherwise the compiler may recognise the forwarding and size
+ * logic as the builtins they implement and fold a call to malloc inside
+ * malloc.  Nothing else needs it: memcpy and friends never allocate.
  */
 #include "interpose.h"
 
