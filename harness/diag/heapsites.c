@@ -13,19 +13,18 @@
  * unsampling, which is unbiased for every size.
  *
  * Costs.  The interposer makes the sampling decisions (interpose.h): an
- * unsampled allocation costs one thread-local subtraction there, an
- * unsampled free one load from our 64 KiB counting filter of the
- * addresses of live samples; neither calls the hook nor writes anything
- * shared (with the hook set but nothing sampled, the churn op, ~25
- * cycles a malloc/free pair, takes ~8% more CPU than counting alone:
- * those few instructions, most of them the free's).  A sample costs a stack capture (lh_backtrace:
- * the frames shared with the thread's previous capture cost a load
- * each), a compare with the thread's last sampled stack (interning only
- * when it differs), its weight (cached by block size), and its shard's
- * spinlock (below); a free whose address passes the filter takes its
- * thread's shard lock to find and drop its sample.  Together ~100-150 ns
- * a sample on the churn op (bench/churn.c), one per ~250 of its mallocs
- * at the default 64 KiB.
+ * unsampled allocation costs one thread-local subtraction there, an unsampled
+ * free one load from our 64 KiB counting filter of the addresses of live
+ * samples; neither calls the hook nor writes anything shared (with the hook
+ * set but nothing sampled, the churn op, ~25 cycles a malloc/free pair, takes
+ * ~8% more CPU than counting alone: those few instructions, most of them the
+ * free's).  A sample costs a stack capture (lh_backtrace: the frames shared
+ * with the thread's previous capture cost a load each), a compare with the
+ * thread's last sampled stack (interning only when it differs), its weight
+ * (cached by block size), and its shard's spinlock (below); a free whose
+ * address passes the filter takes its thread's shard lock to find and drop
+ * its sample.  Together ~100-150 ns a sample on the churn op (bench/churn.c),
+ * one per ~250 of its mallocs at the default 64 KiB.
  *
  * Snapshot: estimated live bytes and allocations per interned stack.  The
  * diff of two snapshots is grouped by blamed frame (lh_sites_group).

@@ -395,8 +395,9 @@ static inline void hook_free(void *p, size_t usable)
 {
     const _Atomic uint8_t *f = atomic_load_explicit(&alloc_hook.filter,
                                                     memory_order_acquire);
-    if (f && __builtin_expect(atomic_load_explicit(
-                   &f[lh_heap_filter_slot(p)], memory_order_relaxed) != 0, 0)) {
+    if (f && __builtin_expect(atomic_load_explicit(&f[lh_heap_filter_slot(p)],
+                                                   memory_order_relaxed) != 0,
+                              0)) {
         lh_alloc_hook hook = current_hook();
         if (hook)
             run_hook(hook, p, usable, 1);
