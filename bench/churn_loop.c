@@ -9,7 +9,8 @@
  * threads joined), to set against the `rate` of a leakhound report.
  * Built a second time with the interposer linked in (CHURN_COUNTED:
  * bench-churn-loop-counted), where a fifth argument `sites` also records
- * allocation sites at the default rate: the interposer's own cost,
+ * allocation sites at the default rate (`sites=BYTES`: one sample per
+ * BYTES on average): the interposer's own cost,
  * without the rest of `leakhound run`.  And a third time (CHURN_FORWARD:
  * bench-churn-loop-forward) with a malloc and free that only forward to
  * glibc's: the floor of any interposer that calls glibc's allocator for
@@ -67,8 +68,9 @@ int main(int argc, char **argv)
         return 1;
     }
 #ifdef CHURN_COUNTED
-    if (argc > 5 && strcmp(argv[5], "sites") == 0)
-        lh_heapsites_start(LH_DEFAULT_SAMPLE_BYTES);
+    if (argc > 5 && strncmp(argv[5], "sites", 5) == 0)
+        lh_heapsites_start(argv[5][5] == '=' ? strtoul(argv[5] + 6, NULL, 10)
+                                             : LH_DEFAULT_SAMPLE_BYTES);
 #endif
     int threads = argc > 4 ? atoi(argv[4]) : 1;
     if (threads < 1 || threads > 64)

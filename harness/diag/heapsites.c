@@ -13,19 +13,18 @@
  * unsampling, which is unbiased for every size.
  *
  * Costs.  The interposer makes the sampling decisions (interpose.h): an
- * unsampled allocation costs one thread-local subtraction there, an
- * unsampled free one load from our 64 KiB counting filter of the
- * addresses of live samples; neither calls the hook nor writes anything
- * shared (with the hook set but nothing sampled, the churn op runs as
- * fast as counting alone).  A sample costs a stack capture (lh_backtrace:
- * the frames shared with the thread's previous capture cost a load
- * each), a compare with the thread's last sampled stack (interning only
- * when it differs), its weight (cached by block size), and its shard's
- * spinlock (below); a free whose address passes the filter takes its
- * thread's shard lock to find and drop its sample.  Together ~100-150 ns
- * a sample on the churn op (bench/churn.c), one per ~60 of its mallocs.
- * The harness is built -fno-builtin: memcpy and memcmp on these paths
- * would be calls through the PLT, so they are written as loops.
+ * unsampled allocation costs one thread-local subtraction there, an unsampled
+ * free one load from our 64 KiB counting filter of the addresses of live
+ * samples; neither calls the hook nor writes anything shared (with the hook
+ * set but nothing sampled, the churn op, ~25 cycles a malloc/free pair, takes
+ * ~8% more CPU than counting alone: those few instructions, most of them the
+ * free's).  A sample costs a stack capture (lh_backtrace: the frames shared
+ * with the thread's previous capture cost a load each), a compare with the
+ * thread's last sampled stack (interning only when it differs), its weight
+ * (cached by block size), and its shard's spinlock (below); a free whose
+ * address passes the filter takes its thread's shard lock to find and drop
+ * its sample.  Together ~100-150 ns a sample on the churn op (bench/churn.c),
+ * one per ~250 of its mallocs at the default 64 KiB.
  *
  * Snapshot: estimated live bytes and allocations per interned stack.  The
  * diff of two snapshots is grouped by blamed frame (lh_sites_group).
@@ -385,15 +384,11 @@ static void lh_hs_alloc_slow(void *p, size_t usable)
 }
 
 /* The interned id of a captured stack, trimmed of our frames and
- * extended with a cgo call's Go frames; -1 when it cannot be interned.
- * Compared and copied inline: under -fno-builtin memcmp and memcpy are
- * calls through the PLT. */
+ * extended with a cgo call's Go frames; -1 when it cannot be interned. */
 static int stack_id(const uintptr_t *raw, int n)
 {
-    int same = hs_last.nraw == n && n > 0;
-    for (int i = 0; same && i < n; i++)
-        same = hs_last.raw[i] == raw[i];
-    if (same)
+    if (hs_last.nraw == n && n > 0 &&
+        memcmp(hs_last.raw, raw, (size_t)n * sizeof *raw) == 0)
         return hs_last.id;
     int k = lh_trim_leading(raw, n, 0);
     int depth = n - k;
@@ -409,10 +404,8 @@ static int stack_id(const uintptr_t *raw, int n)
         depth = g;
     }
     int id;
-    same = hs_last.n == depth && depth > 0;
-    for (int i = 0; same && i < depth; i++)
-        same = hs_last.pcs[i] == st[i];
-    if (same) {
+    if (hs_last.n == depth && depth > 0 &&
+        memcmp(hs_last.pcs, st, (size_t)depth * sizeof *st) == 0) {
         id = hs_last.id;
     } else {
         hs_last.nraw = 0;
@@ -421,14 +414,12 @@ static int stack_id(const uintptr_t *raw, int n)
             return -1;
         hs_last.n = depth;
         hs_last.id = id;
-        for (int i = 0; i < depth; i++)
-            hs_last.pcs[i] = st[i];
+        memcpy(hs_last.pcs, st, (size_t)depth * sizeof *st);
     }
     /* The same capture is the same stack, unless Go frames were added
      * that the C stack does not show. */
     hs_last.nraw = g > 0 ? 0 : n;
-    for (int i = 0; i < hs_last.nraw; i++)
-        hs_last.raw[i] = raw[i];
+    memcpy(hs_last.raw, raw, (size_t)hs_last.nraw * sizeof *raw);
     return id;
 }
 
@@ -452,8 +443,7 @@ static inline void lh_hs_sample(void *p, size_t usable, uint64_t mean)
     } else {
         size_t w = (usable >> 4) % HS_WSLOTS;
         if (hs_weight.mean != mean) {
-            for (int i = 0; i < HS_WSLOTS; i++)
-                hs_weight.usable[i] = 0;
+            memset(hs_weight.usable, 0, sizeof hs_weight.usable);
             hs_weight.mean = mean;
         }
         if (hs_weight.usable[w] == usable && usable) {
@@ -608,7 +598,7 @@ void lh_heapsites_start(size_t sample_bytes)
     if (atomic_exchange(&hs_started, 1)) {
         /* Calibrated before: (re)install the hook.  This thread's gap was
          * drawn at the old rate -- switching to "every allocation" must
-         * not leave the next 16 KiB unrecorded -- so draw it again; other
+         * not leave the next 64 KiB unrecorded -- so draw it again; other
          * threads take the new rate at their next sample. */
         lh_heap_sample_in(hs_rng ? next_gap() : 0);
         if (!atomic_exchange(&hs_on, 1))

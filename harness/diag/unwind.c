@@ -766,32 +766,12 @@ typedef struct uw_memo_t {
 
 static _Thread_local uw_memo_t uw_memo IE_TLS;
 
-/* A word of the stack.  The harness is built -fno-builtin, under which a
- * plain memcpy is a call through the PLT: one per frame was a third of
- * a capture's time. */
+/* A word of the stack (one load). */
 static inline uintptr_t uw_load(uintptr_t addr)
 {
     uintptr_t v;
-    __builtin_memcpy(&v, (const void *)addr, sizeof v);
+    memcpy(&v, (const void *)addr, sizeof v);
     return v;
-}
-
-/* Copies of a few words, inline for the same reason (n <= UW_MEMO). */
-static inline void uw_copy(uintptr_t *to, const uintptr_t *from, int n)
-{
-    for (int i = 0; i < n; i++)
-        to[i] = from[i];
-}
-
-/* Like uw_copy, for overlapping ranges (memmove). */
-static inline void uw_shift(uintptr_t *to, const uintptr_t *from, int n)
-{
-    if (to < from)
-        for (int i = 0; i < n; i++)
-            to[i] = from[i];
-    else
-        for (int i = n; i-- > 0;)
-            to[i] = from[i];
 }
 
 /* Unwinds from its own frame: pcs[0] is its caller's return address. */
@@ -890,23 +870,27 @@ static int uw_unwind(uintptr_t *pcs, int max)
         if (fresh + keep > UW_MEMO)
             keep = UW_MEMO - fresh;
         if (keep > 0 && fresh != joined + 1) {
-            uw_shift(&memo->cfa[fresh], &memo->cfa[joined + 1], keep);
-            uw_shift(&memo->slot[fresh], &memo->slot[joined + 1], keep);
-            uw_shift(&memo->ra[fresh], &memo->ra[joined + 1], keep);
-            uw_shift(&memo->rbp[fresh], &memo->rbp[joined + 1], keep);
+            memmove(&memo->cfa[fresh], &memo->cfa[joined + 1],
+                    (size_t)keep * sizeof *memo->cfa);
+            memmove(&memo->slot[fresh], &memo->slot[joined + 1],
+                    (size_t)keep * sizeof *memo->slot);
+            memmove(&memo->ra[fresh], &memo->ra[joined + 1],
+                    (size_t)keep * sizeof *memo->ra);
+            memmove(&memo->rbp[fresh], &memo->rbp[joined + 1],
+                    (size_t)keep * sizeof *memo->rbp);
         }
-        uw_copy(memo->cfa, cfas, fresh);
-        uw_copy(memo->slot, slots, fresh);
-        uw_copy(memo->ra, pcs, fresh);
-        uw_copy(memo->rbp, rbps, fresh);
+        memcpy(memo->cfa, cfas, (size_t)fresh * sizeof *cfas);
+        memcpy(memo->slot, slots, (size_t)fresh * sizeof *slots);
+        memcpy(memo->ra, pcs, (size_t)fresh * sizeof *pcs);
+        memcpy(memo->rbp, rbps, (size_t)fresh * sizeof *rbps);
         memo->complete = memo->complete && keep == tail;
         memo->n = fresh + (keep > 0 ? keep : 0);
     } else {
         int k = n < UW_MEMO ? n : UW_MEMO;
-        uw_copy(memo->cfa, cfas, k);
-        uw_copy(memo->slot, slots, k);
-        uw_copy(memo->ra, pcs, k);
-        uw_copy(memo->rbp, rbps, k);
+        memcpy(memo->cfa, cfas, (size_t)k * sizeof *cfas);
+        memcpy(memo->slot, slots, (size_t)k * sizeof *slots);
+        memcpy(memo->ra, pcs, (size_t)k * sizeof *pcs);
+        memcpy(memo->rbp, rbps, (size_t)k * sizeof *rbps);
         memo->n = k;
         memo->complete = complete && k == n;
     }

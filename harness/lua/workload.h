@@ -67,7 +67,12 @@ typedef struct lh_workload {
 #define LH_DEFAULT_ITERATIONS 10000
 #define LH_DEFAULT_SAMPLES 30
 #define LH_DEFAULT_TIMEOUT 300.0
-#define LH_DEFAULT_SAMPLE_BYTES 16384
+/* One heap sample per 64 KiB allocated on average (Go's MemProfileRate is
+ * 512 KiB, tcmalloc's 2 MiB): a slow leak the samples miss gets the
+ * worker's second look at every allocation (worker.c, sites_unexplained),
+ * and at 16 KiB the samples cost `threads = 2` on an allocation-bound op
+ * a sixth of its iterations/s (README, Benchmarks > Interposer). */
+#define LH_DEFAULT_SAMPLE_BYTES 65536
 
 /* Read the workload table at idx.  -1 with a message on bad content. */
 int lh_workload_read(lua_State *L, int idx, lh_workload *w, lh_buf *err);

@@ -20,9 +20,10 @@
  *     malloc may run in signal handlers of careless targets and under any
  *     lock a target holds, so it must not take one itself.
  *
- * Must be compiled with -fno-builtin, otherwise the compiler may recognise
- * the forwarding and size logic as the builtins they implement and fold a
- * call to malloc inside malloc.
+ * Must be compiled with -fno-builtin (probe/meson.build builds this file
+ * alone so), otherwise the compiler may recognise the forwarding and size
+ * logic as the builtins they implement and fold a call to malloc inside
+ * malloc.  Nothing else needs it: memcpy and friends never allocate.
  */
 #include "interpose.h"
 
@@ -387,14 +388,20 @@ static inline void hook_alloc(lh_alloc_hook hook, void *p, size_t usable)
         run_hook(hook, p, usable, 0);
 }
 
-/* The hook for a free, when the owner's filter may hold p. */
-static inline void hook_free(lh_alloc_hook hook, void *p, size_t usable)
+/* The hook for a free, when the owner's filter may hold p: the filter
+ * alone is loaded on every free (non-NULL exactly while a hook is set),
+ * the hook only when the filter holds p's slot. */
+static inline void hook_free(void *p, size_t usable)
 {
     const _Atomic uint8_t *f = atomic_load_explicit(&alloc_hook.filter,
-                                                    memory_order_relaxed);
-    if (!f || __builtin_expect(atomic_load_explicit(
-                   &f[lh_heap_filter_slot(p)], memory_order_relaxed) != 0, 0))
-        run_hook(hook, p, usable, 1);
+                                                    memory_order_acquire);
+    if (f && __builtin_expect(atomic_load_explicit(&f[lh_heap_filter_slot(p)],
+                                                   memory_order_relaxed) != 0,
+                              0)) {
+        lh_alloc_hook hook = current_hook();
+        if (hook)
+            run_hook(hook, p, usable, 1);
+    }
 }
 
 static inline void note_alloc_sized(void *p, size_t usable)
@@ -415,9 +422,7 @@ static inline void note_alloc(void *p)
  * thread can be handed the same address. */
 static inline void note_free_sized(void *p, size_t usable)
 {
-    lh_alloc_hook hook = current_hook();
-    if (hook)
-        hook_free(hook, p, usable);
+    hook_free(p, usable);
     count_free(usable);
 }
 
@@ -448,9 +453,8 @@ static void *counted_realloc(void *p, size_t size)
         return __libc_realloc(p, size);
 
     size_t old_usable = usable_size(p);
+    hook_free(p, old_usable);
     lh_alloc_hook hook = current_hook();
-    if (hook)
-        hook_free(hook, p, old_usable);
 
     void *q = __libc_realloc(p, size);
     if (q) {
@@ -688,14 +692,30 @@ void lh_heap_resume(void)
         quiet_depth--;
 }
 
+/* The filter of a hook set without one: every free is its business. */
+static _Atomic uint8_t every_free[1u << LH_HEAP_FILTER_BITS];
+
 void lh_heap_set_hook(lh_alloc_hook hook, const _Atomic uint8_t *filter)
 {
-    /* The filter before the hook: a caller that sees the new hook sees
-     * its filter.  (One that sees the old hook and the new filter only
-     * calls the old hook for more or fewer frees, as it would have a
-     * moment earlier.) */
-    atomic_store_explicit(&alloc_hook.filter, filter, memory_order_relaxed);
+    /* A free loads the filter alone (hook_free), so it is non-NULL
+     * exactly while a hook is set: set after the hook, cleared before
+     * it.  (A free that sees the old filter and the new hook only calls
+     * the new hook for more or fewer frees, as it would have a moment
+     * earlier or later.) */
+    if (hook && !filter) {
+        if (!atomic_load_explicit(&every_free[0], memory_order_relaxed))
+            for (size_t i = 0; i < sizeof every_free; i++)
+                atomic_store_explicit(&every_free[i], 1,
+                                      memory_order_relaxed);
+        filter = every_free;
+    }
+    if (!hook)
+        atomic_store_explicit(&alloc_hook.filter, NULL,
+                              memory_order_release);
     atomic_store_explicit(&alloc_hook.fn, hook, memory_order_release);
+    if (hook)
+        atomic_store_explicit(&alloc_hook.filter, filter,
+                              memory_order_release);
 }
 
 void lh_heap_sample_in(int64_t bytes)

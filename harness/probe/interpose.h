@@ -66,7 +66,9 @@ void lh_heap_resume(void);
  *  - before a counted free, it is called when filter is NULL, or when
  *    filter[lh_heap_filter_slot(p)] is non-zero (the owner's count of
  *    live samples hashing there: it must be raised before the sampled
- *    block can reach another thread, i.e. inside the hook).
+ *    block can reach another thread, i.e. inside the hook).  A free
+ *    loads the filter alone, not the hook, until the filter holds p:
+ *    the one load and test of an unsampled free.
  *  - usable is malloc_usable_size(p), the amount counted.
  *  - A realloc reports the old block's free before glibc runs (its address
  *    may be reused at once) and the new block's allocation after; if the
@@ -89,10 +91,12 @@ void lh_heap_set_hook(lh_alloc_hook hook, const _Atomic uint8_t *filter);
  * (the hook calls it to draw its next gap; 0: at the next allocation). */
 void lh_heap_sample_in(int64_t bytes);
 
+/* Bits 4..35 of the address (blocks are 16-byte aligned), hashed by a
+ * 32-bit multiply: the fewest instructions on every free. */
 static inline size_t lh_heap_filter_slot(const void *p)
 {
-    return (size_t)((((uint64_t)(uintptr_t)p >> 4) *
-                     0x9e3779b97f4a7c15ull) >> (64 - LH_HEAP_FILTER_BITS));
+    return (size_t)(((uint32_t)((uintptr_t)p >> 4) * 0x9e3779b1u) >>
+                    (32 - LH_HEAP_FILTER_BITS));
 }
 
 /* 1 when a malloc and a free through the public symbols reach the

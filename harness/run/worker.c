@@ -609,7 +609,7 @@ static int extend(worker *wk, const int *metric_of, lh_buf *e)
                                * heap invariant's growth get a second look */
 
 /* Whether a failing heap invariant's growth is mostly unexplained by the
- * sampled sites: sampling at 16 KiB misses most of a slow leak. */
+ * sampled sites: sampling at 64 KiB misses most of a slow leak. */
 static int sites_unexplained(worker *wk)
 {
     judged js[LH_MAX_INVARIANTS];

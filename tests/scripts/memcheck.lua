@@ -12,7 +12,7 @@ leak.workload "memcheck-cache-unbounded" {
                       "target.cache_unbounded_entries" } },
   warmup = 20, iterations = 400, samples = 10, threads = 2,
   -- ~16 KiB grow in all: sample every 256 B so the site is always seen
-  -- (the default 16 KiB would miss it about a third of the time)
+  -- (the default 64 KiB would miss it most of the time)
   sample_bytes = 256,
   inputs = function(rng, i) return "key-" .. i end,
   step = function(input) cache:call("cache_put_unbounded", input) end,
