@@ -350,16 +350,29 @@ void lh_case_replay(const lh_case *c, const char *self, const char *workdir,
         append_line(r->log, "CRASH  the worker died with signal %d (%s) "
                     "replaying %s", pr.code, strsignal(pr.code), c->input);
     char err[4600];
+    if (code == 0 || code == 1) {
+        /* the replay's verdict is its evidence: a status without one is
+         * the target's exit(0) or exit(1), or its closing our files */
+        r->evidence = lh_json_load(json, err, sizeof err);
+        const char *kind = lh_json_gets(r->evidence, "kind", "");
+        if (strcmp(kind, code ? "leak" : "none") != 0) {
+            r->status = "crashed";
+            snprintf(r->reason, sizeof r->reason, "the replay exited with "
+                     "status %d without a verdict (the target called "
+                     "exit, or closed the harness's files) replaying %s",
+                     code, c->input);
+            append_line(r->log, "CRASH  %s", r->reason);
+            return;
+        }
+    }
     switch (code) {
     case 0:
         r->status = "fixed";
-        r->evidence = lh_json_load(json, err, sizeof err);
         snprintf(r->reason, sizeof r->reason, "no longer leaks: no watched "
                  "metric grew while the input was replayed");
         break;
     case 1:
         r->status = "leaks";
-        r->evidence = lh_json_load(json, err, sizeof err);
         snprintf(r->metric, sizeof r->metric, "%s",
                  lh_json_gets(r->evidence, "metric", "?"));
         r->growth = lh_json_getn(r->evidence, "growth_per_rep", 0);
