@@ -418,10 +418,24 @@ static void report(driver *d, const lh_finding *f)
         .target = d->s.target ? d->s.target->path : NULL,
         .engine = d->engine, .seed = d->seed,
     };
-    if (lh_artifact_write(d->prefix, f, &ctx, path, sizeof path) < 0)
-        fprintf(stderr, "leakhound: cannot write artifact %s: %s\n", path,
-                strerror(errno));
-    fprintf(stderr,
+    if (lh_artifact_write(d->prefix, f, &ctx, path, sizeof path) < 0) {
+        /* The finding must not be lost with the artifact: its input goes
+         * to the log, and the last ERROR line (the one `fuzz` quotes)
+         * says it was not saved, not that a leak is waiting in PATH. */
+        int e = errno;
+        fprintf(stderr, "==%ld== leakhound: memory growth: %s %+.4g %s "
+                "(p=%.2g)%s%s\nits input (%zu bytes, hex):\n",
+                (long)getpid(), f->metric, f->growth_per_rep, f->unit,
+                f->p_value, f->site[0] ? " at " : "", f->site, f->size);
+        for (size_t i = 0; i < f->size; i++)
+            fprintf(stderr, "%02x%s", f->input[i],
+                    i % 32 == 31 || i + 1 == f->size ? "\n" : "");
+        fprintf(stderr, "==%ld== ERROR: leakhound: a leak was found but "
+                "its artifact was NOT saved: cannot write %s: %s (its "
+                "input is above, in hex)\n", (long)getpid(), path,
+                strerror(e));
+    } else
+        fprintf(stderr,
             "==%ld== ERROR: leakhound: memory growth: %s %+.4g %s per "
             "%s over %ld %ss (p=%.2g)%s%s\n"
             "artifact: %s\n"
