@@ -216,7 +216,7 @@ static int summarize(const fuzz_opts *o, const char *artifacts, double ran,
 {
     lh_buf names = LH_BUF_INIT, path = LH_BUF_INIT, text = LH_BUF_INIT;
     finding_row *rows = NULL;
-    int nrows = 0, crashes = 0;
+    int nrows = 0, crashes = 0, broken = 0;
     lh_list_dir(artifacts, &names);
     for (const char *p = lh_buf_str(&names); *p; p += strlen(p) + 1) {
         size_t n = strlen(p);
@@ -229,6 +229,21 @@ static int summarize(const fuzz_opts *o, const char *artifacts, double ran,
             crashes++;
             continue;
         }
+        if (lh_artifact_is_input(p)) {
+            /* its record is written second: a run killed in between
+             * leaves the input alone, a finding all the same */
+            lh_buf_reset(&path);
+            lh_buf_printf(&path, "%s/%s.json", artifacts, p);
+            if (access(lh_buf_str(&path), F_OK) < 0) {
+                printf("UNRECORDED  %s/%s  a leak's input without its "
+                       "record (%s.json; a fuzz run killed while saving "
+                       "it?): replay it with leakhound repro %s --workload "
+                       "'%s' %s/%s\n", artifacts, p, p, o->script,
+                       o->workload, artifacts, p);
+                broken++;
+            }
+            continue;
+        }
         char input[64];
         snprintf(input, sizeof input, "%.*s", (int)(n > 5 ? n - 5 : 0), p);
         if (n < 6 || strcmp(p + n - 5, ".json") != 0 ||
@@ -238,8 +253,11 @@ static int summarize(const fuzz_opts *o, const char *artifacts, double ran,
         lh_buf_printf(&path, "%s/%s", artifacts, p);
         char err[256];
         lh_json *js = lh_json_load(lh_buf_str(&path), err, sizeof err);
-        if (!js)
+        if (!js) {
+            printf("UNREADABLE  %s: %s\n", lh_buf_str(&path), err);
+            broken++;
             continue;
+        }
         finding_row r;
         memset(&r, 0, sizeof r);
         static const char *keys[] = { "signature", "metric", "unit", "site",
@@ -277,7 +295,7 @@ static int summarize(const fuzz_opts *o, const char *artifacts, double ran,
                "the search was not finished%s\n", sig, ran, o->seconds,
                nrows ? "; found so far:" : " and found nothing so far (that "
                "is not a clean result)");
-    else if (nrows == 0 && !failed)
+    else if (nrows == 0 && !failed && !broken)
         printf("no leak found\n");
     for (int k = 0; k < nrows; k++) {
         finding_row *r = &rows[k];
@@ -300,10 +318,10 @@ static int summarize(const fuzz_opts *o, const char *artifacts, double ran,
     lh_buf_free(&text);
     if (sig)
         return 128 + sig;
-    if (failed)
-        return crashes ? 3 : 2;
     if (crashes)
         return 3;
+    if (failed || broken)
+        return 2;
     return nrows ? 1 : 0;
 }
 
@@ -355,11 +373,16 @@ static int verify_new(const fuzz_opts *o, const char *artifacts,
         if (lh_child_interrupted())
             break;
         printf("\nverifying %s in a fresh worker:\n", input);
+        /* An input without its record (a run killed between the two
+         * writes) gets it from the replay: the finding is not lost. */
+        char side[4300];
+        snprintf(side, sizeof side, "%s.json", input);
+        int unrecorded = access(side, F_OK) < 0;
         char *argv[] = {
             "leakhound", "repro", (char *)o->script, "--workload",
-            (char *)o->workload, input, NULL,
+            (char *)o->workload, input, "--json", side, NULL,
         };
-        int rc = lh_repro_cmd(6, argv);
+        int rc = lh_repro_cmd(unrecorded ? 8 : 6, argv);
         if (lh_child_interrupted())
             break;      /* not judged: verified on the next run */
         lh_buf_add(seen, p, strlen(p) + 1);
