@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# e2e_exits.sh - what a hostile target or a full disk cannot turn into a
+# verdict: a replay whose target calls exit(0) or exit(1), or closes every
+# fd, is a crash (never "no leak", never "leaks", never a gate pass); a
+# file size limit or a full disk is an error naming the file, never a
+# pass and never a death by SIGXFSZ.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+T=$(mktemp -d)
+small=
+cleanup() {
+    [ -n "$small" ] && umount "$small" 2>/dev/null
+    rm -rf "$T"
+}
+trap cleanup EXIT
+S=tests/scripts/exits.lua
+
+# 1. repro: a status without a verdict is a crash (exit 3), saying why;
+# the clean twin (an input the op returns on) is "no leak" (exit 0).
+for w in EXIT0 EXIT1 CLOSE; do
+    printf '%s' "$w" >"$T/$w"
+    "$LH" repro "$S" --workload exits "$T/$w" >"$T/$w.out" 2>&1
+    rc=$?
+    text=$(cat "$T/$w.out")
+    expect_eq "repro, target does $w: exit 3 (was 0 or 1)" "$rc" 3
+    expect_match "repro, target does $w: says there was no verdict" \
+        "$text" "^CRASH  the worker exited with status [01] without a verdict"
+    check "repro, target does $w: not called 'no leak'" \
+        bash -c "! grep -q '^no leak' '$T/$w.out'"
+done
+printf hello >"$T/hello"
+"$LH" repro "$S" --workload exits "$T/hello" >"$T/hello.out" 2>&1
+expect_eq "repro, clean twin: exit 0" "$?" 0
+
+# 2. the gate: regression cases whose replay exits are crashes that fail
+# it, not "fixed" (main passed the gate on the EXIT0 case).  (A replay
+# whose target closed every fd but ran on writes its verdict file: it was
+# measured, through the probes' reopened /proc fds.)
+for w in EXIT0 EXIT1 hello; do
+    id=exits-$w-000000000001
+    d=$T/corpora/faults/regressions/$id
+    mkdir -p "$d"
+    printf '%s' "$w" >"$d/input"
+    cat >"$d/case.json" <<EOF
+{"id":"$id","workload":"exits","script":"$S",
+ "target":"build/targets/c/libfaults.so","metric":"heap.live_bytes",
+ "signature":"heap.live_bytes $id","input":"input"}
+EOF
+done
+"$LH" test "$S" --workload exits --corpora "$T/corpora" \
+    --report-dir "$T/gate" >"$T/gate.out" 2>&1
+rc=$?
+tail -n 12 "$T/gate.out"
+check "test: the gate fails (exit $rc)" test "$rc" -ne 0
+check "test: not PASSED" bash -c "! grep -q 'gate: PASSED' '$T/gate.out'"
+R=$T/gate/report.json
+st() { jget "$R" "find(r.regressions, 'id', 'exits-$1-000000000001').$2"; }
+for w in EXIT0 EXIT1; do
+    expect_eq "test: case $w is crashed" "$(st "$w" status)" crashed
+    expect_match "test: case $w says there was no verdict" \
+        "$(st "$w" reason)" "exited with status [01] without a verdict"
+done
+expect_eq "test: the clean twin's case is fixed" "$(st hello status)" fixed
+
+# 3. run: exit(0) in the measured phase is a crash too.
+"$LH" run "$S" --workload exits-in-run --report-dir "$T/run" --expect \
+    >"$T/run.out" 2>&1
+expect_eq "run: exit(0) in measure is crashed (--expect)" "$?" 0
+
+# 4. A file size limit (ulimit -f, no root needed) below the flight
+# recorder's 4 MiB: an error naming it and the limit, exit 2, not SIGXFSZ.
+text=$( (ulimit -f 40; "$LH" run "$S" --workload exits \
+    --report-dir "$T/fsize" 2>&1; echo "rc=$?") | cat)
+expect_match "ulimit -f 40: exit 2 (was 153, SIGXFSZ)" "$text" "rc=2$"
+expect_match "ulimit -f 40: names the flight recorder and the limit" \
+    "$text" "cannot create its flight recorder: File too large \(the file size limit, ulimit -f, is below [0-9]+ KiB\)"
+text=$( (ulimit -f 40; "$LH" repro "$S" --workload exits "$T/hello" 2>&1;
+    echo "rc=$?") | cat)
+expect_match "ulimit -f 40, repro: exit 2, not SIGXFSZ" "$text" "rc=2$"
+
+# 5. A full disk (a 64 KiB tmpfs; needs root).
+small=$T/small
+mkdir -p "$small"
+if ! mount -t tmpfs -o size=64k tmpfs "$small" 2>/dev/null; then
+    small=
+    echo "ok - # SKIP disk full: not root (cannot mount a tmpfs)"
+    finish
+    exit $?
+fi
+# fill LEFT: leaves about LEFT KiB free
+fill() {
+    rm -f "$small/fill"
+    local avail
+    avail=$(df -k --output=avail "$small" | tail -n 1)
+    [ "$avail" -gt "$1" ] &&
+        dd if=/dev/zero of="$small/fill" bs=1k count=$((avail - $1)) \
+            2>/dev/null
+    return 0
+}
+mkdir -p "$small/r"
+fill 20
+"$LH" run "$S" --workload exits --report-dir "$small/r" >"$T/df.out" 2>&1
+rc=$?
+cat "$T/df.out"
+expect_eq "disk full, run: exit 2 though the workload passed" "$rc" 2
+expect_match "disk full, run: names the file and ENOSPC" "$(cat "$T/df.out")" \
+    "cannot write $small/r/[a-z.]+: No space left on device"
+check "disk full, run: no 'report:' line for a report not written" \
+    bash -c "! grep -q '^report: .*report.json' '$T/df.out' ||
+             test -f '$small/r/report.json'"
+if [ -f "$small/r/report.json" ]; then
+    expect_eq "disk full, run: the report written says exit 2" \
+        "$(jget "$small/r/report.json" r.exit_code)" 2
+fi
+
+fill 0
+for w in hello EXIT0; do
+    text=$("$LH" repro "$S" --workload exits "$T/$w" \
+        --json "$small/v-$w.json" 2>&1)
+    rc=$?
+    [ "$w" = hello ] && want=2 || want=3
+    expect_eq "disk full, repro --json ($w): exit $want" "$rc" "$want"
+done
+expect_match "disk full, repro --json: names the file" "$(
+    "$LH" repro "$S" --workload exits "$T/hello" --json "$small/v.json" 2>&1)" \
+    "ERROR  cannot write the verdict $small/v.json: No space left on device"
+printf 'GROW\004abcd' >"$T/grow.in"
+text=$("$LH" repro lua/suites/c.lua --workload c-record-leaky-on-seeds \
+    "$T/grow.in" --artifact-dir "$small/a" 2>&1)
+rc=$?
+expect_eq "disk full, repro --artifact-dir: exit 2 (was 1)" "$rc" 2
+expect_match "disk full, repro --artifact-dir: the leak is shown" "$text" \
+    "^LEAK  heap.live_bytes"
+expect_match "disk full, repro --artifact-dir: names the dir and why" \
+    "$text" "ERROR  cannot write the artifact into $small/a: No space left"
+
+finish

@@ -1,0 +1,22 @@
+-- A target that ends the process under the harness (tests/e2e_exits.sh):
+-- exit(0) on "EXIT0", exit(1) on "EXIT1", every fd closed on "CLOSE".
+-- Neither is a verdict: a status 0 is not "no leak", 1 is not "leaks".
+local faults = leak.target "build/targets/c/libfaults.so"
+
+leak.workload "exits" {
+  description = "fault_exit: ends the process on EXIT0, EXIT1, CLOSE",
+  target = faults, warmup = 0, iterations = 200, samples = 10,
+  timeout = "30s",
+  inputs = { "hello", "world" },
+  step = function(input) faults:call("fault_exit", input) end,
+  invariants = { leak.stable "heap.live_bytes" },
+}
+
+-- the same op, reaching exit(0) in the measured phase of a run
+leak.workload "exits-in-run" {
+  target = faults, warmup = 0, iterations = 200, samples = 10,
+  timeout = "30s", expect = "crashed",
+  inputs = { "hello", "world", "EXIT0" },
+  step = function(input) faults:call("fault_exit", input) end,
+  invariants = { leak.stable "heap.live_bytes" },
+}
