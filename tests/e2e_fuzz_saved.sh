@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# e2e_fuzz_saved.sh - a leak found while fuzzing is never lost, nor
+# announced as saved when it was not: an input left without its record (a
+# run killed between the two writes) is verified and recorded by the next
+# run; an artifact the full disk refused is said NOT saved, with the input
+# in the log, and the run exits 2.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+T=$(mktemp -d)
+small=
+cleanup() {
+    [ -n "$small" ] && umount "$small" 2>/dev/null
+    rm -rf "$T"
+}
+trap cleanup EXIT
+REC=c-record-leaky-on-seeds
+
+# 1. An input without its record, as a run killed between writing the
+# input and its .json leaves it: the next fuzz verifies it, records it
+# and lists it (main skipped it: the finding was lost).
+mkdir -p "$T/o/artifacts"
+printf 'GROW\004abcd' >"$T/grow.in"
+sha=$(sha1sum <"$T/grow.in" | cut -c1-40)
+cp "$T/grow.in" "$T/o/artifacts/leak-$sha"
+"$LH" fuzz lua/suites/c.lua --workload "$REC" --time 3s --out "$T/o" \
+    >"$T/o.out" 2>&1
+rc=$?
+grep -v '^#\|INFO\|NEW\|REDUCE\|pulse\|^stat\|^   ' "$T/o.out" | tail -n 12
+expect_eq "orphan input: exit 1 (leaks found)" "$rc" 1
+check "orphan input: its record is written" test -f "$T/o/artifacts/leak-$sha.json"
+expect_eq "orphan input: recorded as a leak" \
+    "$(jget "$T/o/artifacts/leak-$sha.json" r.kind)" leak
+expect_eq "orphan input: verified" \
+    "$(jget "$T/o/artifacts/leak-$sha.json" r.verified)" true
+check "orphan input: listed among the findings" \
+    grep -q "artifact: $T/o/artifacts/leak-$sha\$" "$T/o.out"
+
+# 2. A full disk when the driver saves the artifact (a 64 KiB tmpfs; the
+# seeds and corpus fit, the artifact does not).
+small=$T/small
+mkdir -p "$small"
+if ! mount -t tmpfs -o size=64k tmpfs "$small" 2>/dev/null; then
+    small=
+    echo "ok - # SKIP disk full: not root (cannot mount a tmpfs)"
+    finish
+    exit $?
+fi
+avail=$(df -k --output=avail "$small" | tail -n 1)
+dd if=/dev/zero of="$small/fill" bs=1k count=$((avail - 48)) 2>/dev/null
+"$LH" fuzz lua/suites/c.lua --workload "$REC" --time 20s \
+    --out "$small/f" >"$T/df.out" 2>&1
+rc=$?
+text=$(grep -v '^#\|INFO\|NEW\|REDUCE\|pulse\|^stat' "$T/df.out")
+echo "$text" | tail -n 6
+if grep -q "cannot copy" <<<"$text"; then
+    echo "ok - # SKIP disk full: the seeds did not fit"
+    finish
+    exit $?
+fi
+expect_eq "disk full: exit 2" "$rc" 2
+expect_match "disk full: says the leak's artifact was NOT saved, and why" \
+    "$text" "a leak was found but its artifact was NOT saved: cannot write $small/f/artifacts/leak-[0-9a-f]{40}: No space left on device"
+check "disk full: no 'artifact: PATH' for a file not written" \
+    bash -c "! grep -q '^artifact: ' '$T/df.out'"
+expect_match "disk full: the input is in the log, in hex" "$text" \
+    "^its input \([0-9]+ bytes, hex\):"
+expect_match "disk full: fuzz quotes the reason" "$text" \
+    "^leakhound fuzz: .*NOT saved"
+
+finish
