@@ -1,4 +1,4 @@
--- A target that ends the process under the harness (tests/e2e_exits.sh):
+-- A target that ends the process under the harness (tests/e2e_hostile.sh):
 -- exit(0) on "EXIT0", exit(1) on "EXIT1", every fd closed on "CLOSE".
 -- Neither is a verdict: a status 0 is not "no leak", 1 is not "leaks".
 local faults = leak.target "build/targets/c/libfaults.so"

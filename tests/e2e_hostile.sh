@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# e2e_exits.sh - what a hostile target or a full disk cannot turn into a
+# e2e_hostile.sh - what a hostile target or a full disk cannot turn into a
 # verdict: a replay whose target calls exit(0) or exit(1), or closes every
 # fd, is a crash (never "no leak", never "leaks", never a gate pass); a
 # file size limit or a full disk is an error naming the file, never a
@@ -67,6 +67,26 @@ expect_eq "test: the clean twin's case is fixed" "$(st hello status)" fixed
 "$LH" run "$S" --workload exits-in-run --report-dir "$T/run" --expect \
     >"$T/run.out" 2>&1
 expect_eq "run: exit(0) in measure is crashed (--expect)" "$?" 0
+
+# 3b. Errors without a position of their own (a yield outside a
+# coroutine, error({...}), error()) name the script line that raised them.
+"$LH" run tests/scripts/hook_errors.lua --report-dir "$T/he" \
+    >"$T/he.out" 2>&1
+expect_eq "hook errors: exit 2" "$?" 2
+H=tests/scripts/hook_errors.lua
+he() { jget "$T/he/report.json" "find(r.workloads, 'name', '$1').error.message"; }
+expect_match "yield in step: file:line" "$(he yield-in-step)" \
+    "^$H:16: attempt to yield from outside a coroutine"
+expect_match "yield in setup: file:line" "$(he yield-in-setup)" \
+    "^$H:17: attempt to yield"
+expect_match "error({...}) in step: file:line" "$(he error-table)" \
+    "^$H:18: \(error object is a table value\)"
+expect_match "error() in teardown: file:line" "$(he error-nil)" \
+    "^$H:19: \(error object is a nil value\)"
+text=$("$LH" repro "$H" --workload error-table "$T/hello" 2>&1)
+expect_eq "repro, error({...}) in step: exit 2" "$?" 2
+expect_match "repro, error({...}) in step: file:line" "$text" \
+    "^$H:18: \(error object is a table value\)"
 
 # 4. A file size limit (ulimit -f, no root needed) below the flight
 # recorder's 4 MiB: an error naming it and the limit, exit 2, not SIGXFSZ.
