@@ -145,6 +145,23 @@ done
 expect_match "disk full, repro --json: names the file" "$(
     "$LH" repro "$S" --workload exits "$T/hello" --json "$small/v.json" 2>&1)" \
     "ERROR  cannot write the verdict $small/v.json: No space left on device"
+# the gate on a full disk: its replay's verdict and log cannot be written
+mkdir -p "$T/corp2/faults/regressions"
+cp -r "$T/corpora/faults/regressions/exits-hello-000000000001" \
+    "$T/corp2/faults/regressions/"
+mkdir -p "$small/g"
+fill 4      # one page: the lock file's, when the run takes it
+"$LH" test "$S" --workload exits --corpora "$T/corp2" \
+    --report-dir "$small/g" >"$T/dfg.out" 2>&1
+rc=$?
+tail -n 4 "$T/dfg.out"
+expect_eq "disk full, test: exit 2" "$rc" 2
+expect_match "disk full, test: the case cannot be replayed, and why" \
+    "$(cat "$T/dfg.out")" \
+    "cannot replay: the replay exited with status 2 and its log .* is empty"
+check "disk full, test: the gate does not pass" \
+    bash -c "! grep -q 'gate: PASSED' '$T/dfg.out'"
+
 printf 'GROW\004abcd' >"$T/grow.in"
 text=$("$LH" repro lua/suites/c.lua --workload c-record-leaky-on-seeds \
     "$T/grow.in" --artifact-dir "$small/a" 2>&1)

@@ -395,8 +395,13 @@ void lh_case_replay(const lh_case *c, const char *self, const char *workdir,
         char line[400];
         last_line(r->log, line, sizeof line);
         r->status = "error";
-        snprintf(r->reason, sizeof r->reason, "cannot replay: %s",
-                 *line ? line : "the replay failed to start");
+        if (*line || code < 0)
+            snprintf(r->reason, sizeof r->reason, "cannot replay: %s",
+                     *line ? line : "the replay failed to start");
+        else    /* its log too may be on a full disk */
+            snprintf(r->reason, sizeof r->reason, "cannot replay: the "
+                     "replay exited with status %d and its log %s is "
+                     "empty (not writable? disk full?)", code, r->log);
         break;
     }
     }
