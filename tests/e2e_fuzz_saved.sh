@@ -3,7 +3,8 @@
 # announced as saved when it was not: an input left without its record (a
 # run killed between the two writes) is verified and recorded by the next
 # run; an artifact the full disk refused is said NOT saved, with the input
-# in the log, and the run exits 2.
+# in the log, and the run exits 2; a new leak nightly cannot file is an
+# error of the night, not "0 new".
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -67,5 +68,26 @@ expect_match "disk full: the input is in the log, in hex" "$text" \
     "^its input \([0-9]+ bytes, hex\):"
 expect_match "disk full: fuzz quotes the reason" "$text" \
     "^leakhound fuzz: .*NOT saved"
+
+# 3. nightly with its cases on the full disk (one page left: the lock's).
+rm -rf "${small:?}"/*
+mkdir -p "$small/cases"
+avail=$(df -k --output=avail "$small" | tail -n 1)
+dd if=/dev/zero of="$small/fill" bs=1k count=$((avail - 4)) 2>/dev/null
+"$LH" nightly lua/suites/c.lua --workload "$REC" --corpora "$small/cases" \
+    --work "$T/nw" --report-dir "$T/nr" --budget 3s --minimize-time 3s \
+    >"$T/n.out" 2>&1
+rc=$?
+tail -n 5 "$T/n.out"
+expect_eq "nightly, cases on a full disk: exit 2 (was 0, '0 new')" "$rc" 2
+expect_match "nightly: says the new leak was NOT filed, and where it is" \
+    "$(cat "$T/n.out")" "1 new leak NOT filed \(see above\): kept in $T/nw/"
+expect_match "nightly: names the file and ENOSPC" "$(cat "$T/n.out")" \
+    "cannot file .*: No space left on device"
+expect_eq "nightly: report.json says the workload erred, 1 not filed" \
+    "$(jget "$T/nr/report.json" 'r.nightly.workloads[1].status .. " " ..
+        math.tointeger(r.nightly.workloads[1].not_filed)')" "error 1"
+check "nightly: the finding is kept in the work dir" \
+    bash -c "ls '$T/nw/$REC/artifacts/' | grep -Eq '^leak-[0-9a-f]{40}$'"
 
 finish
