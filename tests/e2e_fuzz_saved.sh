@@ -4,7 +4,10 @@
 # run killed between the two writes) is verified and recorded by the next
 # run; an artifact the full disk refused is said NOT saved, with the input
 # in the log, and the run exits 2; a new leak nightly cannot file is an
-# error of the night, not "0 new".
+# error of the night, not "0 new".  Nor is a target that ends the process
+# or crashes "no leak found": an engine that stopped before its budget
+# (the target's _exit(0)) is an error; exit(0) in a step and AFL++'s own
+# crashes are crash artifacts, as libFuzzer's are.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -36,6 +39,38 @@ expect_eq "orphan input: verified" \
     "$(jget "$T/o/artifacts/leak-$sha.json" r.verified)" true
 check "orphan input: listed among the findings" \
     grep -q "artifact: $T/o/artifacts/leak-$sha\$" "$T/o.out"
+
+# 1b. _exit(0) on a seed ends libFuzzer quietly (main: "no leak found",
+# exit 0, after 0 s of the budget).
+"$LH" fuzz tests/scripts/exits.lua --workload fuzz-quit --time 20s \
+    --out "$T/q" >"$T/q.out" 2>&1
+rc=$?
+tail -n 2 "$T/q.out"
+expect_eq "_exit(0) under libFuzzer: exit 2 (was 0)" "$rc" 2
+expect_match "_exit(0) under libFuzzer: the budget is not spent, says why" \
+    "$(cat "$T/q.out")" "exited with status 0 after [0-9.]+s of the 20s budget, before its end"
+check "_exit(0) under libFuzzer: not 'no leak found'" \
+    bash -c "! grep -q '^no leak found' '$T/q.out'"
+
+# 1c. AFL++: its crashes are crash artifacts (main: "no leak found", exit
+# 0, the crash left in afl/default/crashes), and so is exit(0) in a step.
+if [ -x /usr/bin/afl-fuzz ] && [ -x build/targets/c/afl/leakhound-afl-faults ]
+then
+    for w in fuzz-crash fuzz-exit; do
+        s=tests/scripts/exits.lua
+        [ "$w" = fuzz-crash ] && s=tests/scripts/fuzz_faults.lua
+        "$LH" fuzz "$s" --workload "$w" --engine afl --time 30s \
+            --timeout 2s --out "$T/a-$w" >"$T/a-$w.out" 2>&1
+        rc=$?
+        tail -n 2 "$T/a-$w.out"
+        expect_eq "AFL++, $w: exit 3 (was 0)" "$rc" 3
+        check "AFL++, $w: a crash- artifact" \
+            bash -c "ls '$T/a-$w/artifacts' | grep -q '^crash-'"
+        check "AFL++, $w: listed as a crash" grep -q "^CRASH  " "$T/a-$w.out"
+    done
+else
+    echo "ok - # SKIP AFL++: no afl-fuzz or no AFL++ driver of libfaults"
+fi
 
 # 2. A full disk when the driver saves the artifact (a 64 KiB tmpfs; the
 # seeds and corpus fit, the artifact does not).

@@ -623,6 +623,22 @@ static int run_libfuzzer(const fuzz_opts *o, const driver_info *d,
             }
             continue;
         }
+        if (r.end == LH_CHILD_EXITED && r.code == 0 &&
+            lh_now() < end - 1.5 &&
+            count_findings(artifacts) == findings_before) {
+            /* -max_total_time ends it at the budget, not before: a
+             * target's _exit(0) in a step ends it as quietly */
+            char why[1024];
+            engine_reason(&eo, why, sizeof why);
+            fprintf(stderr, "leakhound fuzz: the engine exited with status "
+                    "0 after %.1fs of the %gs budget, before its end and "
+                    "without a finding: the budget is not spent (did the "
+                    "target end the process in a step, with _exit()?)%s%s\n",
+                    o->seconds - (end - lh_now()), o->seconds,
+                    why[0] ? "; its last words: " : "", why);
+            lh_buf_free(&seen);
+            return -1;
+        }
         if ((r.end == LH_CHILD_EXITED && r.code == 0) ||
             r.end == LH_CHILD_TIMEDOUT)
             break;          /* the time budget is spent */
@@ -720,6 +736,66 @@ static int afl_instance(const fuzz_opts *o, const driver_info *d,
     return 0;
 }
 
+/*
+ * AFL++ keeps the crashes and hangs it finds in its own output directory
+ * (afl/<instance>/crashes, hangs); `fuzz` judges the artifacts directory.
+ * Each one becomes a crash-<sha1> or timeout-<sha1> artifact there, as
+ * libFuzzer's do, unless it is a leak the driver reported (its abort is
+ * how AFL++ records a finding: the leak-<sha1> artifact is written
+ * first).  Returns how many were added.
+ */
+static int collect_afl_crashes(const char *outdir, const char *artifacts)
+{
+    lh_buf insts = LH_BUF_INIT, names = LH_BUF_INIT, path = LH_BUF_INIT,
+           data = LH_BUF_INIT;
+    int added = 0;
+    char afl[4200];
+    snprintf(afl, sizeof afl, "%s/afl", outdir);
+    lh_list_dir(afl, &insts);
+    for (const char *i = lh_buf_str(&insts); *i; i += strlen(i) + 1) {
+        static const char *const kinds[] = { "crashes", "hangs" };
+        for (int k = 0; k < 2; k++) {
+            char dir[4600];
+            snprintf(dir, sizeof dir, "%s/%s/%s", afl, i, kinds[k]);
+            lh_buf_reset(&names);
+            lh_list_dir(dir, &names);
+            for (const char *p = lh_buf_str(&names); *p;
+                 p += strlen(p) + 1) {
+                if (strcmp(p, "README.txt") == 0)
+                    continue;
+                lh_buf_reset(&path);
+                lh_buf_printf(&path, "%s/%s", dir, p);
+                lh_buf_reset(&data);
+                if (lh_read_file(lh_buf_str(&path), &data) < 0)
+                    continue;
+                char sha[41];
+                lh_sha1_hex(data.data, data.len, sha);
+                lh_buf_reset(&path);
+                lh_buf_printf(&path, "%s/leak-%s", artifacts, sha);
+                if (k == 0 && lh_is_file(lh_buf_str(&path)))
+                    continue;       /* the driver's leak report */
+                lh_buf_reset(&path);
+                lh_buf_printf(&path, "%s/%s-%s", artifacts,
+                              k ? "timeout" : "crash", sha);
+                if (lh_is_file(lh_buf_str(&path)))
+                    continue;
+                if (lh_write_atomic(lh_buf_str(&path),
+                                    data.data ? data.data : "",
+                                    data.len) < 0)
+                    fprintf(stderr, "leakhound fuzz: cannot write %s: %s\n",
+                            lh_buf_str(&path), strerror(errno));
+                else
+                    added++;
+            }
+        }
+    }
+    lh_buf_free(&insts);
+    lh_buf_free(&names);
+    lh_buf_free(&path);
+    lh_buf_free(&data);
+    return added;
+}
+
 static int run_afl(const fuzz_opts *o, const driver_info *d,
                    const char *corpus, const char *artifacts,
                    const char *outdir)
@@ -738,6 +814,7 @@ static int run_afl(const fuzz_opts *o, const driver_info *d,
         if (c[k].end != LH_CHILD_EXITED || c[k].code != 0)
             bad = k;
     }
+    collect_afl_crashes(outdir, artifacts);
     if (!failed && bad >= 0 && !lh_child_interrupted() &&
         count_findings(artifacts) == before) {
         /* neither the budget nor a finding: it could not fuzz */

@@ -309,9 +309,28 @@ static void known_to_oracle(driver *d)
         lh_oracle_add_known(d->oracle, p);
 }
 
+/*
+ * An input on which the target calls exit() is a crash, not a normal end:
+ * AFL++ takes exit(0) for one, and the input would never be judged.
+ * (_exit() runs no handler: `fuzz` tells an engine that ended before its
+ * budget from one that spent it.)
+ */
+static volatile int in_step;
+
+static void exit_in_step(void)
+{
+    if (!in_step)
+        return;
+    fprintf(stderr, "==%ld== ERROR: leakhound: the target ended the process "
+            "(exit) while an input was stepped: a crash, not a verdict\n",
+            (long)getpid());
+    abort();
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     driver *d = &drv;
+    atexit(exit_in_step);
     if (!getenv("LEAKHOUND_SCRIPT"))
         load_config(*argc > 0 ? (*argv)[0] : "");
     d->script = getenv("LEAKHOUND_SCRIPT");
@@ -496,7 +515,9 @@ static int test_one(driver *d, const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     engine_ends();
+    in_step = 1;
     int rc = test_one(&drv, data, size);
+    in_step = 0;
     engine_begins();
     return rc;
 }

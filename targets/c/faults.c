@@ -18,8 +18,9 @@
  * in a session of its own that sleeps for 5 minutes unless something ends
  * it.  With LEAKHOUND_FAULTS_DAEMON=FILE it appends its pid there.
  * fault_exit ends the process the way a library should not: exit(0) on
- * "EXIT0", exit(1) on "EXIT1", and on "CLOSE" it closes every fd (the
- * harness's pipes among them) and returns.
+ * "EXIT0", exit(1) on "EXIT1", _exit(0) (no atexit handler runs) on
+ * "QUIT0", and on "CLOSE" it closes every fd (the harness's pipes among
+ * them) and returns.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -190,6 +191,8 @@ LH_EXPORT int fault_exit(const uint8_t *data, size_t size)
         exit(0);
     if (starts_with(data, size, "EXIT1"))
         exit(1);
+    if (starts_with(data, size, "QUIT0"))
+        _exit(0);
     if (starts_with(data, size, "CLOSE"))
         for (int fd = 0; fd < 1024; fd++)
             close(fd);

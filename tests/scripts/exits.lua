@@ -20,3 +20,17 @@ leak.workload "exits-in-run" {
   step = function(input) faults:call("fault_exit", input) end,
   invariants = { leak.stable "heap.live_bytes" },
 }
+
+-- for fuzzing (tests/e2e_fuzz_saved.sh): a seed on which the target ends
+-- the process, with _exit(0) (no handler runs) or exit(0)
+leak.workload "fuzz-quit" {
+  target = faults, warmup = 0,
+  inputs = { "hello", "QUIT0" },
+  step = function(input) faults:call("fault_exit", input) end,
+}
+
+leak.workload "fuzz-exit" {
+  target = faults, warmup = 0,
+  inputs = { "hello", "EXIT0" },
+  step = function(input) faults:call("fault_exit", input) end,
+}
