@@ -315,7 +315,7 @@ static void known_to_oracle(driver *d)
  * (_exit() runs no handler: `fuzz` tells an engine that ended before its
  * budget from one that spent it.)
  */
-static volatile int in_step;
+static int in_step;     /* exit() runs the handler on this thread */
 
 static void exit_in_step(void)
 {
