@@ -32,6 +32,12 @@ done
 printf hello >"$T/hello"
 "$LH" repro "$S" --workload exits "$T/hello" >"$T/hello.out" 2>&1
 expect_eq "repro, clean twin: exit 0" "$?" 0
+# a stray write of the target on the low fds is not taken for (or
+# against) the verdict, which goes over an fd of its own
+printf SCRIBBLE >"$T/scribble"
+"$LH" repro "$S" --workload exits "$T/scribble" >"$T/scribble.out" 2>&1
+expect_eq "repro, target writes on fds 3..20: still its verdict (exit 0)" \
+    "$?" 0
 
 # 2. the gate: regression cases whose replay exits are crashes that fail
 # it, not "fixed" (main passed the gate on the EXIT0 case).  (A replay

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "artifact.h"
@@ -38,7 +39,8 @@ typedef struct repro_args {
  * ends without one never ran to a verdict (the target exited, or closed
  * the harness's fds).
  */
-#define VERDICT_FD 3
+#define VERDICT_FD 63    /* above the low fds a stray write hits, */
+#define VERDICT_FD_LOW 3 /* or, under a tight RLIMIT_NOFILE, the first */
 #define VERDICT_TAG "leakhound-verdict "
 
 static int usage(const char *msg, const char *arg)
@@ -119,21 +121,18 @@ static void keep_verdict(void *ctx, int i, const char *data, size_t n)
         lh_buf_add(said, data, n);
 }
 
-/* The status the replay's last line on the verdict pipe names, or -1. */
+/* The status the verdict pipe ends with, or -1.  (Only its end counts:
+ * whatever a target scribbled on the fd before is not the verdict.) */
 static int verdict_of(const lh_buf *said)
 {
-    const char *s = lh_buf_str(said);
-    size_t n = said->len;
-    if (n < 2 || s[n - 1] != '\n')
-        return -1;
-    const char *line = s + n - 1;
-    while (line > s && line[-1] != '\n')
-        line--;
     size_t tag = strlen(VERDICT_TAG);
-    if (strncmp(line, VERDICT_TAG, tag) != 0 ||
-        !strchr("0123", line[tag]) || line[tag + 1] != '\n')
+    if (said->len < tag + 2)
         return -1;
-    return line[tag] - '0';
+    const char *end = said->data + said->len - (tag + 2);
+    if (memcmp(end, VERDICT_TAG, tag) != 0 || !strchr("0123", end[tag]) ||
+        !end[tag] || end[tag + 1] != '\n')
+        return -1;
+    return end[tag] - '0';
 }
 
 int lh_repro_cmd(int argc, char **argv)
@@ -170,13 +169,15 @@ int lh_repro_cmd(int argc, char **argv)
         child[n++] = "--json";
         child[n++] = (char *)a.json;
     }
+    struct rlimit rl;
+    int vfd = getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+              rl.rlim_cur < 2 * VERDICT_FD ? VERDICT_FD_LOW : VERDICT_FD;
     char fd[16];
-    snprintf(fd, sizeof fd, "%d", VERDICT_FD);
+    snprintf(fd, sizeof fd, "%d", vfd);
     child[n++] = "--verdict-fd";
     child[n++] = fd;
     child[n] = NULL;
-    lh_child_spec spec = { .argv = child, .pipes = { VERDICT_FD },
-                           .npipes = 1 };
+    lh_child_spec spec = { .argv = child, .pipes = { vfd }, .npipes = 1 };
     lh_child c;
     lh_buf said = LH_BUF_INIT;
     if (lh_child_start(&c, &spec) < 0) {
