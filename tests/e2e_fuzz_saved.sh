@@ -7,7 +7,8 @@
 # error of the night, not "0 new".  Nor is a target that ends the process
 # or crashes "no leak found": an engine that stopped before its budget
 # (the target's _exit(0)) is an error; exit(0) in a step and AFL++'s own
-# crashes are crash artifacts, as libFuzzer's are.
+# crashes are crash artifacts, as libFuzzer's are; a seed that crashes
+# stops AFL++ (an error), it is not skipped.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -68,6 +69,17 @@ then
             bash -c "ls '$T/a-$w/artifacts' | grep -q '^crash-'"
         check "AFL++, $w: listed as a crash" grep -q "^CRASH  " "$T/a-$w.out"
     done
+    # a seed that crashes is not skipped quietly (AFL_EXIT_ON_SEED_ISSUES)
+    "$LH" fuzz tests/scripts/exits.lua --workload fuzz-exit-seed \
+        --engine afl --time 30s --timeout 2s --out "$T/a-seed" \
+        >"$T/a-seed.out" 2>&1
+    rc=$?
+    tail -n 2 "$T/a-seed.out"
+    expect_eq "AFL++, a seed that crashes: exit 2 (was 0)" "$rc" 2
+    check "AFL++, a seed that crashes: afl-fuzz says which" \
+        grep -q "results in a crash" "$T/a-seed.out"
+    check "AFL++, a seed that crashes: not 'no leak found'" \
+        bash -c "! grep -q '^no leak found' '$T/a-seed.out'"
 else
     echo "ok - # SKIP AFL++: no afl-fuzz or no AFL++ driver of libfaults"
 fi

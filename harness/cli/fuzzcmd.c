@@ -189,6 +189,9 @@ static char **driver_env(const fuzz_opts *o, const driver_info *d,
         ENV("AFL_SKIP_CPUFREQ=1");
         ENV("AFL_NO_AFFINITY=1");
         ENV("AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1");
+        /* a seed that crashes is no seed to skip quietly (libFuzzer
+         * stops on it too): afl-fuzz ends saying which */
+        ENV("AFL_EXIT_ON_SEED_ISSUES=1");
         if (!o->keep_going)
             ENV("AFL_BENCH_UNTIL_CRASH=1");     /* stop at a finding */
     }

@@ -22,7 +22,8 @@ leak.workload "exits-in-run" {
 }
 
 -- for fuzzing (tests/e2e_fuzz_saved.sh): a seed on which the target ends
--- the process, with _exit(0) (no handler runs) or exit(0)
+-- the process with _exit(0) (no handler runs); a seed one byte short of
+-- the input on which it calls exit(0)
 leak.workload "fuzz-quit" {
   target = faults, warmup = 0,
   inputs = { "hello", "QUIT0" },
@@ -30,6 +31,12 @@ leak.workload "fuzz-quit" {
 }
 
 leak.workload "fuzz-exit" {
+  target = faults, warmup = 0,
+  inputs = { "hello", "EXIT" },
+  step = function(input) faults:call("fault_exit", input) end,
+}
+
+leak.workload "fuzz-exit-seed" {
   target = faults, warmup = 0,
   inputs = { "hello", "EXIT0" },
   step = function(input) faults:call("fault_exit", input) end,
