@@ -113,12 +113,17 @@ static int parse(int argc, char **argv, int first, repro_args *a)
     return 0;
 }
 
+/* Keeps the tail of what the verdict pipe said (its last line counts). */
 static void keep_verdict(void *ctx, int i, const char *data, size_t n)
 {
     (void)i;
     lh_buf *said = ctx;
-    if (said->len < 4096)
-        lh_buf_add(said, data, n);
+    lh_buf_add(said, data, n);
+    if (said->len > 256) {
+        memmove(said->data, said->data + said->len - 64, 64);
+        said->len = 64;
+        said->data[64] = '\0';
+    }
 }
 
 /* The status the verdict pipe ends with, or -1.  (Only its end counts:
@@ -267,9 +272,9 @@ static void print_series(const lh_finding *f)
     printf("\n");
 }
 
-/* Ends the replay: what the target started goes first. */
-static int verdict_fd = -1;
+static int verdict_fd = -1;      /* __repro --verdict-fd */
 
+/* Ends the replay: its verdict said, what the target started goes. */
 static _Noreturn void finish(int code)
 {
     fflush(NULL);
