@@ -94,6 +94,32 @@ expect_eq "repro, error({...}) in step: exit 2" "$?" 2
 expect_match "repro, error({...}) in step: file:line" "$text" \
     "^$H:18: \(error object is a table value\)"
 
+# 3c. kill -9 of a run: no report of an older run is left to pass for its
+# own (main kept the last run's report.json, exit_code 0), the lock does
+# not block the next run, and no worker outlives it.
+D=$T/k9
+"$LH" run "$S" --workload exits --report-dir "$D" >/dev/null 2>&1
+check "kill -9: a first run leaves its report" test -f "$D/report.json"
+"$LH" run tests/scripts/interrupt.lua --workload intr-hang --report-dir "$D" \
+    >"$T/k9.out" 2>&1 &
+k9=$!
+for _ in $(seq 100); do
+    [ "$(cat "$D/.leakhound.lock" 2>/dev/null)" = "$k9" ] &&
+        pgrep -P "$k9" >/dev/null && break
+    sleep 0.1
+done
+worker=$(pgrep -P "$k9")
+kill -9 "$k9"
+wait "$k9" 2>/dev/null
+for f in report.json junit.xml summary.md index.html; do
+    check "kill -9: no older $f left in the report dir" test ! -e "$D/$f"
+done
+for _ in $(seq 50); do kill -0 "$worker" 2>/dev/null || break; sleep 0.1; done
+check "kill -9: its worker (${worker:-none}) is gone" \
+    bash -c "[ -n '$worker' ] && ! kill -0 '$worker' 2>/dev/null"
+"$LH" run "$S" --workload exits --report-dir "$D" >"$T/k9b.out" 2>&1
+expect_eq "kill -9: the next run on the dir is not blocked (exit 0)" "$?" 0
+
 # 4. A file size limit (ulimit -f, no root needed) below the flight
 # recorder's 4 MiB: an error naming it and the limit, exit 2, not SIGXFSZ.
 text=$( (ulimit -f 40; "$LH" run "$S" --workload exits \

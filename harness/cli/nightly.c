@@ -625,7 +625,8 @@ int lh_nightly_cmd(int argc, char **argv)
         lh_outdir_check(o.corpora, NULL, &lerr) < 0 ||
         lh_outdir_lock(o.corpora, &lerr) < 0 ||
         lh_outdir_lock(o.report_dir, &lerr) < 0 ||
-        lh_outdir_lock(o.work, &lerr) < 0) {
+        lh_outdir_lock(o.work, &lerr) < 0 ||
+        lh_outdir_clear(o.report_dir, lh_report_files, &lerr) < 0) {
         fprintf(stderr, "leakhound nightly: %s\n", lh_buf_str(&lerr));
         lh_buf_free(&lerr);
         return LH_EXIT_ERROR;

@@ -798,7 +798,8 @@ int lh_supervise(const lh_run_opts *o)
     }
     /* the outputs, before any work: a run must not end unwritable */
     lh_buf err = LH_BUF_INIT;
-    if (lh_outdir_claim(o->report_dir, lh_report_files, &err) < 0) {
+    if (lh_outdir_claim(o->report_dir, lh_report_files, &err) < 0 ||
+        lh_outdir_clear(o->report_dir, lh_report_files, &err) < 0) {
         fprintf(stderr, "leakhound: report directory %s\n",
                 lh_buf_str(&err));
         lh_buf_free(&err);
