@@ -74,6 +74,18 @@ expect_eq "test: the clean twin's case is fixed" "$(st hello status)" fixed
     >"$T/run.out" 2>&1
 expect_eq "run: exit(0) in measure is crashed (--expect)" "$?" 0
 
+# 3a. Values that would fuzz nothing, or something else than asked:
+# usage errors (main: --time 0s fuzzed nothing and said "no leak found").
+for a in "--time 0s" "--time 1e30s" "--seed abc" "--seed -1" \
+         "--timeout 1e30s"; do
+    text=$("$LH" fuzz lua/suites/c.lua --workload c-record-leaky-on-seeds \
+        $a --out "$T/fo" 2>&1)
+    expect_eq "fuzz $a: exit 2" "$?" 2
+    expect_match "fuzz $a: names the option" "$text" "${a%% *} wants"
+done
+text=$("$LH" repro "$S" --workload exits "$T/hello" --seed x 2>&1)
+expect_eq "repro --seed x: exit 2" "$?" 2
+
 # 3b. Errors without a position of their own (a yield outside a
 # coroutine, error({...}), error()) name the script line that raised them.
 "$LH" run tests/scripts/hook_errors.lua --report-dir "$T/he" \

@@ -6,6 +6,7 @@
  */
 #include "fuzzcmd.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,11 +101,14 @@ static int parse(const char *cmd, int argc, char **argv, fuzz_opts *o)
                 return usage(cmd, "--engine is libfuzzer or afl, not '%s'",
                              o->engine);
         } else if (strcmp(k, "--time") == 0) {
-            if (lh_parse_duration(argv[++i], &o->seconds) < 0)
-                return usage(cmd, "--time wants a duration like 60s, got "
-                             "'%s'", argv[i]);
+            /* 0s would fuzz nothing and say "no leak found" */
+            if (lh_parse_duration(argv[++i], &o->seconds) < 0 ||
+                !(o->seconds >= 1 && o->seconds <= 1e8))
+                return usage(cmd, "--time wants a duration like 60s, from "
+                             "1s, got '%s'", argv[i]);
         } else if (strcmp(k, "--timeout") == 0) {
-            if (lh_parse_duration(argv[++i], &o->timeout) < 0 || o->timeout < 1)
+            if (lh_parse_duration(argv[++i], &o->timeout) < 0 ||
+                !(o->timeout >= 1 && o->timeout <= 1e6))
                 return usage(cmd, "--timeout wants a duration >= 1s, got "
                              "'%s'", argv[i]);
         } else if (strcmp(k, "--jobs") == 0) {
@@ -127,7 +131,11 @@ static int parse(const char *cmd, int argc, char **argv, fuzz_opts *o)
                 return usage(cmd, "--known-budget wants a size of at least "
                              "1M (like 512M, 2G), got '%s'", argv[i]);
         } else if (strcmp(k, "--seed") == 0) {
-            o->seed = strtoull(argv[++i], NULL, 10);
+            char *end;
+            errno = 0;
+            o->seed = strtoull(argv[++i], &end, 10);
+            if (!isdigit((unsigned char)argv[i][0]) || *end || errno)
+                return usage(cmd, "--seed wants a number, got '%s'", argv[i]);
         } else if (strcmp(k, "--merge") == 0) {
             o->merge = 1;
         } else if (strcmp(k, "--keep-going") == 0) {

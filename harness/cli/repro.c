@@ -1,6 +1,7 @@
 /* repro.c - `leakhound repro`: replay one input in a fresh worker. */
 #include "repro.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -110,6 +111,11 @@ static int parse(int argc, char **argv, int first, repro_args *a)
     int reps = atoi(a->reps);
     if (reps < 4 || reps > LH_ORACLE_MAX_REPS)
         return usage("--reps wants 4..256, got '%s'", a->reps);
+    char *end;
+    errno = 0;
+    (void)strtoull(a->seed, &end, 10);
+    if (!isdigit((unsigned char)a->seed[0]) || *end || errno)
+        return usage("--seed wants a number, got '%s'", a->seed);
     return 0;
 }
 
