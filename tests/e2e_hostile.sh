@@ -106,6 +106,23 @@ expect_eq "repro, error({...}) in step: exit 2" "$?" 2
 expect_match "repro, error({...}) in step: file:line" "$text" \
     "^$H:18: \(error object is a table value\)"
 
+# 3b'. A settle that raises an error: no verdict in run, nor in repro
+# (main: the Go heap, never collected, was a LEAK, exit 1).
+if [ -f build/targets/go/libgoroutines.so ]; then
+    SE=tests/scripts/settle_error.lua
+    "$LH" run "$SE" --report-dir "$T/se" >"$T/se.out" 2>&1
+    expect_eq "settle error, run: exit 2" "$?" 2
+    expect_match "settle error, run: file:line" \
+        "$(jget "$T/se/report.json" 'r.workloads[1].error.message')" \
+        "^$SE:10: settle refused"
+    text=$("$LH" repro "$SE" --workload settle-error "$T/hello" 2>&1)
+    expect_eq "settle error, repro: exit 2 (was 1, a leak)" "$?" 2
+    expect_match "settle error, repro: says so, with file:line" "$text" \
+        "^ERROR  the workload's settle raised an error: $SE:10: settle refused"
+else
+    echo "ok - # SKIP settle error: no Go targets built"
+fi
+
 # 3c. kill -9 of a run: no report of an older run is left to pass for its
 # own (main kept the last run's report.json, exit_code 0), the lock does
 # not block the next run, and no worker outlives it.

@@ -340,6 +340,12 @@ int lh_repro_main(int argc, char **argv)
         printf("ERROR  the step failed while replaying the input\n");
         finish(2);
     }
+    if (s.settle_failed) {
+        /* the samples were taken without the settle the script asks */
+        printf("ERROR  the workload's settle raised an error: %s\n",
+               s.settle_error);
+        finish(2);
+    }
     if (rc == 0) {
         const char *m;
         const double *y;

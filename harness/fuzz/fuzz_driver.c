@@ -512,6 +512,17 @@ static void engine_ends(void)
 
 static int test_one(driver *d, const uint8_t *data, size_t size);
 
+/* A settle that raised an error leaves samples nobody settled: a script
+ * problem, which ends the engine's run as a step error does. */
+static void settle_check(driver *d)
+{
+    if (!d->s.settle_failed)
+        return;
+    fprintf(stderr, "leakhound: the workload's settle raised an error (a "
+            "script problem, not a target crash):\n%s\n", d->s.settle_error);
+    abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     engine_ends();
@@ -535,6 +546,7 @@ static int test_one(driver *d, const uint8_t *data, size_t size)
         /* Only an input that still leaks (on the same metric) counts as
          * the "crash" the engine's minimizer keeps. */
         int rc = lh_oracle_confirm(d->oracle, data, size, d->reps, &f);
+        settle_check(d);
         if (rc < 0)
             return 0;
         if (rc == 1 && (!d->metric_filter ||
@@ -548,6 +560,7 @@ static int test_one(driver *d, const uint8_t *data, size_t size)
     }
     d->s.input_steps = 0;
     int rc = lh_oracle_run(d->oracle, data, size, &f);
+    settle_check(d);
     if (d->s.input_steps > 1 && d->s.before_replay)
         lh_cov_restore();   /* the coverage of the input's own run */
     if (rc < 0)
