@@ -149,6 +149,23 @@ check "kill -9: its worker (${worker:-none}) is gone" \
 "$LH" run "$S" --workload exits --report-dir "$D" >"$T/k9b.out" 2>&1
 expect_eq "kill -9: the next run on the dir is not blocked (exit 0)" "$?" 0
 
+# 3d. A case half-assembled by a filing process killed meanwhile
+# (regressions/.tmp-ID-PID) is swept by the next filing, not left for
+# `git add corpora`; one of a live process is left alone.
+printf 'GROW\004abcd' >"$T/grow.in"
+"$LH" repro lua/suites/c.lua --workload c-record-leaky-on-seeds \
+    "$T/grow.in" --artifact-dir "$T/ad" >/dev/null 2>&1
+art=$(ls "$T"/ad/leak-* 2>/dev/null | grep -v json | head -n 1)
+reg=$T/cases/record/regressions
+mkdir -p "$reg/.tmp-x-99999999" "$reg/.tmp-y-$$"
+echo x >"$reg/.tmp-x-99999999/input"
+echo y >"$reg/.tmp-x-99999999/case.json.tmp.99999999"
+"$LH" file "$art" --corpora "$T/cases" >"$T/file.out" 2>&1
+expect_eq "file: exit 0" "$?" 0
+check "file: the dead process's half case is swept" \
+    test ! -e "$reg/.tmp-x-99999999"
+check "file: a live process's is left alone" test -d "$reg/.tmp-y-$$"
+
 # 4. A file size limit (ulimit -f, no root needed) below the flight
 # recorder's 4 MiB: an error naming it and the limit, exit 2, not SIGXFSZ.
 text=$( (ulimit -f 40; "$LH" run "$S" --workload exits \

@@ -1,8 +1,10 @@
 /* regress.c - regression cases on disk: loading, filing and replaying. */
 #include "regress.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,6 +197,42 @@ static void case_json(lh_buf *b, const lh_json *ev, const char *id,
     lh_buf_puts(b, "}\n");
 }
 
+/*
+ * A case is assembled in regdir/.tmp-<id>-<pid> and renamed into place;
+ * a filing process killed meanwhile leaves that directory behind (hidden
+ * from the listing, but not from `git add corpora`).  Those of processes
+ * that are gone are removed, with whatever files they hold.
+ */
+static void sweep_stale(const char *regdir)
+{
+    DIR *d = opendir(regdir);
+    if (!d)
+        return;
+    struct dirent *e;
+    char dir[4800], file[5200];
+    while ((e = readdir(d)) != NULL) {
+        const char *dash = strrchr(e->d_name, '-');
+        if (strncmp(e->d_name, ".tmp-", 5) != 0 || !dash)
+            continue;
+        long pid = strtol(dash + 1, NULL, 10);
+        if (pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        snprintf(dir, sizeof dir, "%s/%s", regdir, e->d_name);
+        DIR *t = opendir(dir);
+        struct dirent *f;
+        while (t && (f = readdir(t)) != NULL) {
+            if (strcmp(f->d_name, ".") == 0 || strcmp(f->d_name, "..") == 0)
+                continue;
+            snprintf(file, sizeof file, "%s/%s", dir, f->d_name);
+            unlink(file);
+        }
+        if (t)
+            closedir(t);
+        rmdir(dir);
+    }
+    closedir(d);
+}
+
 int lh_case_file(const char *corpora, const char *artifact,
                  const lh_found_by *how, char *id, size_t idlen,
                  lh_buf *err)
@@ -221,6 +259,7 @@ int lh_case_file(const char *corpora, const char *artifact,
     lh_case_id(id, idlen, wl, sig);
     snprintf(regdir, sizeof regdir, "%s/%s/regressions", corpora, tname);
     snprintf(final, sizeof final, "%s/%s", regdir, id);
+    sweep_stale(regdir);
     if (is_dir(final)) {
         lh_json_free(ev);
         return 0;
