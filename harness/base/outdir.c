@@ -85,6 +85,20 @@ int lh_outdir_claim(const char *dir, const char *const *files, lh_buf *err)
     return lh_outdir_lock(dir, err);
 }
 
+int lh_outdir_clear(const char *dir, const char *const *files, lh_buf *err)
+{
+    char path[PATH_MAX];
+    for (int i = 0; files && files[i]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        if (unlink(path) < 0 && errno != ENOENT) {
+            lh_buf_printf(err, "%s: cannot remove the previous run's: %s",
+                          path, strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* The directories this process holds, so that taking one again (the
  * supervisor after `test`) does not conflict with our own flock. */
 #define HELD_MAX 16

@@ -30,6 +30,12 @@ int lh_outdir_check(const char *dir, const char *const *files, lh_buf *err);
  * the file), not before the work. */
 int lh_outdir_claim(const char *dir, const char *const *files, lh_buf *err);
 
+/* Remove the previous run's files (a NULL-terminated list of names in
+ * dir; missing ones are fine), once the directory is claimed: a run that
+ * dies before writing its own leaves none, never an older one that would
+ * pass for its report.  Returns 0, or -1 with "PATH: why" in err. */
+int lh_outdir_clear(const char *dir, const char *const *files, lh_buf *err);
+
 /* Take the run's lock on dir (which must exist), held until the process
  * exits; taking it again in the same process succeeds.  Fails at once
  * when another process holds it: -1 with a message naming dir and the

@@ -6,6 +6,7 @@
  */
 #include "fuzzcmd.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,11 +101,14 @@ static int parse(const char *cmd, int argc, char **argv, fuzz_opts *o)
                 return usage(cmd, "--engine is libfuzzer or afl, not '%s'",
                              o->engine);
         } else if (strcmp(k, "--time") == 0) {
-            if (lh_parse_duration(argv[++i], &o->seconds) < 0)
-                return usage(cmd, "--time wants a duration like 60s, got "
-                             "'%s'", argv[i]);
+            /* 0s would fuzz nothing and say "no leak found" */
+            if (lh_parse_duration(argv[++i], &o->seconds) < 0 ||
+                !(o->seconds >= 1 && o->seconds <= 1e8))
+                return usage(cmd, "--time wants a duration like 60s, from "
+                             "1s, got '%s'", argv[i]);
         } else if (strcmp(k, "--timeout") == 0) {
-            if (lh_parse_duration(argv[++i], &o->timeout) < 0 || o->timeout < 1)
+            if (lh_parse_duration(argv[++i], &o->timeout) < 0 ||
+                !(o->timeout >= 1 && o->timeout <= 1e6))
                 return usage(cmd, "--timeout wants a duration >= 1s, got "
                              "'%s'", argv[i]);
         } else if (strcmp(k, "--jobs") == 0) {
@@ -127,7 +131,11 @@ static int parse(const char *cmd, int argc, char **argv, fuzz_opts *o)
                 return usage(cmd, "--known-budget wants a size of at least "
                              "1M (like 512M, 2G), got '%s'", argv[i]);
         } else if (strcmp(k, "--seed") == 0) {
-            o->seed = strtoull(argv[++i], NULL, 10);
+            char *end;
+            errno = 0;
+            o->seed = strtoull(argv[++i], &end, 10);
+            if (!isdigit((unsigned char)argv[i][0]) || *end || errno)
+                return usage(cmd, "--seed wants a number, got '%s'", argv[i]);
         } else if (strcmp(k, "--merge") == 0) {
             o->merge = 1;
         } else if (strcmp(k, "--keep-going") == 0) {
@@ -189,6 +197,9 @@ static char **driver_env(const fuzz_opts *o, const driver_info *d,
         ENV("AFL_SKIP_CPUFREQ=1");
         ENV("AFL_NO_AFFINITY=1");
         ENV("AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1");
+        /* a seed that crashes is no seed to skip quietly (libFuzzer
+         * stops on it too): afl-fuzz ends saying which */
+        ENV("AFL_EXIT_ON_SEED_ISSUES=1");
         if (!o->keep_going)
             ENV("AFL_BENCH_UNTIL_CRASH=1");     /* stop at a finding */
     }
@@ -216,7 +227,7 @@ static int summarize(const fuzz_opts *o, const char *artifacts, double ran,
 {
     lh_buf names = LH_BUF_INIT, path = LH_BUF_INIT, text = LH_BUF_INIT;
     finding_row *rows = NULL;
-    int nrows = 0, crashes = 0;
+    int nrows = 0, crashes = 0, broken = 0;
     lh_list_dir(artifacts, &names);
     for (const char *p = lh_buf_str(&names); *p; p += strlen(p) + 1) {
         size_t n = strlen(p);
@@ -229,6 +240,21 @@ static int summarize(const fuzz_opts *o, const char *artifacts, double ran,
             crashes++;
             continue;
         }
+        if (lh_artifact_is_input(p)) {
+            /* its record is written second: a run killed in between
+             * leaves the input alone, a finding all the same */
+            lh_buf_reset(&path);
+            lh_buf_printf(&path, "%s/%s.json", artifacts, p);
+            if (access(lh_buf_str(&path), F_OK) < 0) {
+                printf("UNRECORDED  %s/%s  a leak's input without its "
+                       "record (%s.json; a fuzz run killed while saving "
+                       "it?): replay it with leakhound repro %s --workload "
+                       "'%s' %s/%s\n", artifacts, p, p, o->script,
+                       o->workload, artifacts, p);
+                broken++;
+            }
+            continue;
+        }
         char input[64];
         snprintf(input, sizeof input, "%.*s", (int)(n > 5 ? n - 5 : 0), p);
         if (n < 6 || strcmp(p + n - 5, ".json") != 0 ||
@@ -238,8 +264,11 @@ static int summarize(const fuzz_opts *o, const char *artifacts, double ran,
         lh_buf_printf(&path, "%s/%s", artifacts, p);
         char err[256];
         lh_json *js = lh_json_load(lh_buf_str(&path), err, sizeof err);
-        if (!js)
+        if (!js) {
+            printf("UNREADABLE  %s: %s\n", lh_buf_str(&path), err);
+            broken++;
             continue;
+        }
         finding_row r;
         memset(&r, 0, sizeof r);
         static const char *keys[] = { "signature", "metric", "unit", "site",
@@ -277,7 +306,7 @@ static int summarize(const fuzz_opts *o, const char *artifacts, double ran,
                "the search was not finished%s\n", sig, ran, o->seconds,
                nrows ? "; found so far:" : " and found nothing so far (that "
                "is not a clean result)");
-    else if (nrows == 0 && !failed)
+    else if (nrows == 0 && !failed && !broken)
         printf("no leak found\n");
     for (int k = 0; k < nrows; k++) {
         finding_row *r = &rows[k];
@@ -300,10 +329,10 @@ static int summarize(const fuzz_opts *o, const char *artifacts, double ran,
     lh_buf_free(&text);
     if (sig)
         return 128 + sig;
-    if (failed)
-        return crashes ? 3 : 2;
     if (crashes)
         return 3;
+    if (failed || broken)
+        return 2;
     return nrows ? 1 : 0;
 }
 
@@ -355,11 +384,16 @@ static int verify_new(const fuzz_opts *o, const char *artifacts,
         if (lh_child_interrupted())
             break;
         printf("\nverifying %s in a fresh worker:\n", input);
+        /* An input without its record (a run killed between the two
+         * writes) gets it from the replay: the finding is not lost. */
+        char side[4300];
+        snprintf(side, sizeof side, "%s.json", input);
+        int unrecorded = access(side, F_OK) < 0;
         char *argv[] = {
             "leakhound", "repro", (char *)o->script, "--workload",
-            (char *)o->workload, input, NULL,
+            (char *)o->workload, input, "--json", side, NULL,
         };
-        int rc = lh_repro_cmd(6, argv);
+        int rc = lh_repro_cmd(unrecorded ? 8 : 6, argv);
         if (lh_child_interrupted())
             break;      /* not judged: verified on the next run */
         lh_buf_add(seen, p, strlen(p) + 1);
@@ -600,6 +634,22 @@ static int run_libfuzzer(const fuzz_opts *o, const driver_info *d,
             }
             continue;
         }
+        if (r.end == LH_CHILD_EXITED && r.code == 0 &&
+            lh_now() < end - 1.5 &&
+            count_findings(artifacts) == findings_before) {
+            /* -max_total_time ends it at the budget, not before: a
+             * target's _exit(0) in a step ends it as quietly */
+            char why[1024];
+            engine_reason(&eo, why, sizeof why);
+            fprintf(stderr, "leakhound fuzz: the engine exited with status "
+                    "0 after %.1fs of the %gs budget, before its end and "
+                    "without a finding: the budget is not spent (did the "
+                    "target end the process in a step, with _exit()?)%s%s\n",
+                    o->seconds - (end - lh_now()), o->seconds,
+                    why[0] ? "; its last words: " : "", why);
+            lh_buf_free(&seen);
+            return -1;
+        }
         if ((r.end == LH_CHILD_EXITED && r.code == 0) ||
             r.end == LH_CHILD_TIMEDOUT)
             break;          /* the time budget is spent */
@@ -697,6 +747,66 @@ static int afl_instance(const fuzz_opts *o, const driver_info *d,
     return 0;
 }
 
+/*
+ * AFL++ keeps the crashes and hangs it finds in its own output directory
+ * (afl/<instance>/crashes, hangs); `fuzz` judges the artifacts directory.
+ * Each one becomes a crash-<sha1> or timeout-<sha1> artifact there, as
+ * libFuzzer's do, unless it is a leak the driver reported (its abort is
+ * how AFL++ records a finding: the leak-<sha1> artifact is written
+ * first).  Returns how many were added.
+ */
+static int collect_afl_crashes(const char *outdir, const char *artifacts)
+{
+    lh_buf insts = LH_BUF_INIT, names = LH_BUF_INIT, path = LH_BUF_INIT,
+           data = LH_BUF_INIT;
+    int added = 0;
+    char afl[4200];
+    snprintf(afl, sizeof afl, "%s/afl", outdir);
+    lh_list_dir(afl, &insts);
+    for (const char *i = lh_buf_str(&insts); *i; i += strlen(i) + 1) {
+        static const char *const kinds[] = { "crashes", "hangs" };
+        for (int k = 0; k < 2; k++) {
+            char dir[4600];
+            snprintf(dir, sizeof dir, "%s/%s/%s", afl, i, kinds[k]);
+            lh_buf_reset(&names);
+            lh_list_dir(dir, &names);
+            for (const char *p = lh_buf_str(&names); *p;
+                 p += strlen(p) + 1) {
+                if (strcmp(p, "README.txt") == 0)
+                    continue;
+                lh_buf_reset(&path);
+                lh_buf_printf(&path, "%s/%s", dir, p);
+                lh_buf_reset(&data);
+                if (lh_read_file(lh_buf_str(&path), &data) < 0)
+                    continue;
+                char sha[41];
+                lh_sha1_hex(data.data, data.len, sha);
+                lh_buf_reset(&path);
+                lh_buf_printf(&path, "%s/leak-%s", artifacts, sha);
+                if (k == 0 && lh_is_file(lh_buf_str(&path)))
+                    continue;       /* the driver's leak report */
+                lh_buf_reset(&path);
+                lh_buf_printf(&path, "%s/%s-%s", artifacts,
+                              k ? "timeout" : "crash", sha);
+                if (lh_is_file(lh_buf_str(&path)))
+                    continue;
+                if (lh_write_atomic(lh_buf_str(&path),
+                                    data.data ? data.data : "",
+                                    data.len) < 0)
+                    fprintf(stderr, "leakhound fuzz: cannot write %s: %s\n",
+                            lh_buf_str(&path), strerror(errno));
+                else
+                    added++;
+            }
+        }
+    }
+    lh_buf_free(&insts);
+    lh_buf_free(&names);
+    lh_buf_free(&path);
+    lh_buf_free(&data);
+    return added;
+}
+
 static int run_afl(const fuzz_opts *o, const driver_info *d,
                    const char *corpus, const char *artifacts,
                    const char *outdir)
@@ -715,6 +825,7 @@ static int run_afl(const fuzz_opts *o, const driver_info *d,
         if (c[k].end != LH_CHILD_EXITED || c[k].code != 0)
             bad = k;
     }
+    collect_afl_crashes(outdir, artifacts);
     if (!failed && bad >= 0 && !lh_child_interrupted() &&
         count_findings(artifacts) == before) {
         /* neither the budget nor a finding: it could not fuzz */

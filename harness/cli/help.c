@@ -161,8 +161,10 @@ static const char repro_page[] =
 "  --artifact-dir DIR  also write the case as leak-<sha1> + .json there\n"
 "  --json FILE         the verdict and its evidence as JSON\n"
 "\n"
-"exit status: 0 no leak; 1 a leak; 2 usage, script or load error;\n"
-"3 the replay crashed or timed out; 128+N interrupted.\n";
+"exit status: 0 no leak; 1 a leak; 2 usage, script or load error, or a\n"
+"verdict (--json) or artifact that cannot be written; 3 the replay\n"
+"crashed, timed out or ended without a verdict (the target called exit,\n"
+"or closed the harness's fds); 128+N interrupted.\n";
 
 static const char minimize_page[] =
 "usage: leakhound minimize SCRIPT --workload NAME FILE [--engine E]\n"

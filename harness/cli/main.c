@@ -2,6 +2,7 @@
  * main.c - the leakhound command line.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,6 +208,10 @@ static int cmd_run(int argc, char **argv, int list_only)
 int main(int argc, char **argv)
 {
     lh_detector_set_allocator(lh_raw_malloc, lh_raw_free);
+    /* Past RLIMIT_FSIZE a write fails with EFBIG, which every writer
+     * reports with its path, instead of SIGXFSZ killing us unexplained
+     * (its children, workers and engines, inherit this). */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc >= 2 && strcmp(argv[1], LH_WORKER_CMD) == 0)
         return lh_worker_main(argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], LH_REPRO_CMD) == 0)

@@ -58,6 +58,7 @@ typedef struct fuzz_job {
     double seconds;
     const char *status;         /* "fuzzed", "error" */
     int findings, crashes;
+    int unfiled;                /* new leaks that could not be filed */
 } fuzz_job;
 
 static int usage(const char *fmt, const char *arg)
@@ -424,9 +425,11 @@ static void file_findings(const nightly_opts *o, fuzz_job *j,
         lh_buf err = LH_BUF_INIT;
         int rc = lh_case_file(o->corpora, min[0] ? min : artifact, &how, id,
                               sizeof id, &err);
-        if (rc < 0)
+        if (rc < 0) {
             fprintf(stderr, "leakhound nightly: cannot file %s: %s\n",
                     artifact, lh_buf_str(&err));
+            j->unfiled++;
+        }
         else if (rc == 0)
             lh_buf_printf(known_ids, "%s\n", id);
         else {
@@ -579,6 +582,7 @@ static lh_json *report_doc(const nightly_opts *o, fuzz_job *jobs, int n,
         lh_json_field_str(&b, "status", j->status);
         lh_json_field_num(&b, "findings", j->findings);
         lh_json_field_num(&b, "crashes", j->crashes);
+        lh_json_field_num(&b, "not_filed", j->unfiled);
         lh_json_field_str(&b, "work", j->out);
         lh_buf_putc(&b, '}');
     }
@@ -621,7 +625,8 @@ int lh_nightly_cmd(int argc, char **argv)
         lh_outdir_check(o.corpora, NULL, &lerr) < 0 ||
         lh_outdir_lock(o.corpora, &lerr) < 0 ||
         lh_outdir_lock(o.report_dir, &lerr) < 0 ||
-        lh_outdir_lock(o.work, &lerr) < 0) {
+        lh_outdir_lock(o.work, &lerr) < 0 ||
+        lh_outdir_clear(o.report_dir, lh_report_files, &lerr) < 0) {
         fprintf(stderr, "leakhound nightly: %s\n", lh_buf_str(&lerr));
         lh_buf_free(&lerr);
         return LH_EXIT_ERROR;
@@ -641,12 +646,19 @@ int lh_nightly_cmd(int argc, char **argv)
         fflush(stdout);
         /* what an interrupted night found comes first */
         file_findings(&o, j, &new_ids, &known_ids);
-        j->findings = j->crashes = 0;
+        j->findings = j->crashes = j->unfiled = 0;
         if (lh_child_interrupted())
             break;
         fuzz_one(&o, j);
         if (!lh_child_interrupted())
             file_findings(&o, j, &new_ids, &known_ids);
+        if (j->unfiled) {
+            /* a new leak not filed is no "0 new": the night errs */
+            j->status = "error";
+            printf("      %d new leak%s NOT filed (see above): kept in %s "
+                   "for the next run\n", j->unfiled,
+                   j->unfiled == 1 ? "" : "s", j->out);
+        }
         printf("      %d finding%s (%d crash%s) in %.0fs\n", j->findings,
                j->findings == 1 ? "" : "s", j->crashes,
                j->crashes == 1 ? "" : "es", j->seconds);

@@ -1,11 +1,13 @@
 /* repro.c - `leakhound repro`: replay one input in a fresh worker. */
 #include "repro.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "artifact.h"
@@ -15,6 +17,7 @@
 #include "alloc.h"
 #include "oracle.h"
 #include "child.h"
+#include "clock.h"
 #include "session.h"
 #include "text.h"
 
@@ -27,7 +30,19 @@ typedef struct repro_args {
     const char *reps;
     const char *seed;
     double timeout;
+    int verdict_fd;             /* __repro: where the verdict goes, or -1 */
 } repro_args;
+
+/*
+ * The replay's verdict, written by the child on a pipe of its own just
+ * before it exits: its exit status alone cannot tell "no leak" from a
+ * target that called exit(0), nor a leak from exit(1).  A replay that
+ * ends without one never ran to a verdict (the target exited, or closed
+ * the harness's fds).
+ */
+#define VERDICT_FD 63    /* above the low fds a stray write hits, */
+#define VERDICT_FD_LOW 3 /* or, under a tight RLIMIT_NOFILE, the first */
+#define VERDICT_TAG "leakhound-verdict "
 
 static int usage(const char *msg, const char *arg)
 {
@@ -46,6 +61,7 @@ static int parse(int argc, char **argv, int first, repro_args *a)
     a->reps = "16";
     a->seed = "1";
     a->timeout = 300;
+    a->verdict_fd = -1;
     for (int i = first; i < argc; i++) {
         const char *k = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -54,7 +70,8 @@ static int parse(int argc, char **argv, int first, repro_args *a)
                     strcmp(k, "--timeout") == 0 ||
                     strcmp(k, "--artifact-dir") == 0 ||
                     strcmp(k, "--json") == 0 ||
-                    strcmp(k, "--script") == 0 || strcmp(k, "--file") == 0;
+                    strcmp(k, "--script") == 0 || strcmp(k, "--file") == 0 ||
+                    (first == 0 && strcmp(k, "--verdict-fd") == 0);
         if (value && !v)
             return usage("option %s needs a value", k);
         if (strcmp(k, "--workload") == 0)
@@ -71,6 +88,8 @@ static int parse(int argc, char **argv, int first, repro_args *a)
             a->script = argv[++i];
         else if (strcmp(k, "--file") == 0)
             a->file = argv[++i];
+        else if (first == 0 && strcmp(k, "--verdict-fd") == 0)
+            a->verdict_fd = atoi(argv[++i]);
         else if (strcmp(k, "--timeout") == 0) {
             if (lh_parse_duration(argv[++i], &a->timeout) < 0 ||
                 a->timeout <= 0)
@@ -92,7 +111,39 @@ static int parse(int argc, char **argv, int first, repro_args *a)
     int reps = atoi(a->reps);
     if (reps < 4 || reps > LH_ORACLE_MAX_REPS)
         return usage("--reps wants 4..256, got '%s'", a->reps);
+    char *end;
+    errno = 0;
+    (void)strtoull(a->seed, &end, 10);
+    if (!isdigit((unsigned char)a->seed[0]) || *end || errno)
+        return usage("--seed wants a number, got '%s'", a->seed);
     return 0;
+}
+
+/* Keeps the tail of what the verdict pipe said (its last line counts). */
+static void keep_verdict(void *ctx, int i, const char *data, size_t n)
+{
+    (void)i;
+    lh_buf *said = ctx;
+    lh_buf_add(said, data, n);
+    if (said->len > 256) {
+        memmove(said->data, said->data + said->len - 64, 64);
+        said->len = 64;
+        said->data[64] = '\0';
+    }
+}
+
+/* The status the verdict pipe ends with, or -1.  (Only its end counts:
+ * whatever a target scribbled on the fd before is not the verdict.) */
+static int verdict_of(const lh_buf *said)
+{
+    size_t tag = strlen(VERDICT_TAG);
+    if (said->len < tag + 2)
+        return -1;
+    const char *end = said->data + said->len - (tag + 2);
+    if (memcmp(end, VERDICT_TAG, tag) != 0 || !strchr("0123", end[tag]) ||
+        !end[tag] || end[tag + 1] != '\n')
+        return -1;
+    return end[tag] - '0';
 }
 
 int lh_repro_cmd(int argc, char **argv)
@@ -129,33 +180,59 @@ int lh_repro_cmd(int argc, char **argv)
         child[n++] = "--json";
         child[n++] = (char *)a.json;
     }
+    struct rlimit rl;
+    int vfd = getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+              rl.rlim_cur < 2 * VERDICT_FD ? VERDICT_FD_LOW : VERDICT_FD;
+    char fd[16];
+    snprintf(fd, sizeof fd, "%d", vfd);
+    child[n++] = "--verdict-fd";
+    child[n++] = fd;
     child[n] = NULL;
-    lh_child_result r = lh_child_run(child, NULL, a.timeout, NULL);
+    lh_child_spec spec = { .argv = child, .pipes = { vfd }, .npipes = 1 };
+    lh_child c;
+    lh_buf said = LH_BUF_INIT;
+    if (lh_child_start(&c, &spec) < 0) {
+        if (errno != EINTR)
+            fprintf(stderr, "leakhound repro: cannot start the replay: "
+                    "%s\n", strerror(errno));
+        c.end = LH_CHILD_NOSTART;
+    } else
+        lh_child_wait(&c, lh_now() + a.timeout, keep_verdict, &said);
+    int verdict = verdict_of(&said);
+    lh_buf_free(&said);
     if (lh_child_interrupted()) {
         printf("INTERRUPTED  (signal %d) replaying %s: no verdict\n",
                lh_child_interrupted(), a.file);
         return 128 + lh_child_interrupted();
     }
-    if (r.end == LH_CHILD_TIMEDOUT) {
+    if (c.end == LH_CHILD_TIMEDOUT) {
         printf("TIMEOUT  no verdict after %gs replaying %s\n", a.timeout,
                a.file);
         return 3;
     }
-    if (r.end == LH_CHILD_SIGNALLED) {
+    if (c.end == LH_CHILD_SIGNALLED) {
         printf("CRASH  the worker died with signal %d (%s) replaying %s\n",
-               r.code, strsignal(r.code), a.file);
+               c.code, strsignal(c.code), a.file);
         return 3;
     }
-    return r.end == LH_CHILD_EXITED ? r.code : 2;
+    if (c.end != LH_CHILD_EXITED)
+        return 2;
+    if (verdict != c.code) {
+        printf("CRASH  the worker exited with status %d without a verdict "
+               "replaying %s (the target called exit, or closed the "
+               "harness's files)\n", c.code, a.file);
+        return 3;
+    }
+    return c.code;
 }
 
 /* The verdict for --json: the finding's evidence, or every watched
  * metric's first and last value when nothing grew. */
-static void write_verdict(const repro_args *a, lh_oracle *o,
-                          const lh_finding *f, const lh_session *s)
+static int write_verdict(const repro_args *a, lh_oracle *o,
+                         const lh_finding *f, const lh_session *s)
 {
     if (!a->json)
-        return;
+        return 0;
     lh_buf b = LH_BUF_INIT;
     if (f) {
         lh_artifact_ctx ctx = {
@@ -181,10 +258,12 @@ static void write_verdict(const repro_args *a, lh_oracle *o,
         }
         lh_buf_puts(&b, "]}\n");
     }
-    if (lh_write_atomic(a->json, b.data, b.len) < 0)
-        fprintf(stderr, "leakhound repro: cannot write %s: %s\n", a->json,
-                strerror(errno));
+    int rc = lh_write_atomic(a->json, b.data, b.len);
+    if (rc < 0)
+        printf("ERROR  cannot write the verdict %s: %s\n", a->json,
+               strerror(errno));
     lh_buf_free(&b);
+    return rc;
 }
 
 static void print_series(const lh_finding *f)
@@ -199,10 +278,18 @@ static void print_series(const lh_finding *f)
     printf("\n");
 }
 
-/* Ends the replay: what the target started goes first. */
+static int verdict_fd = -1;      /* __repro --verdict-fd */
+
+/* Ends the replay: its verdict said, what the target started goes. */
 static _Noreturn void finish(int code)
 {
     fflush(NULL);
+    if (verdict_fd >= 0) {
+        char line[32];
+        int n = snprintf(line, sizeof line, VERDICT_TAG "%d\n", code);
+        ssize_t w = write(verdict_fd, line, (size_t)n);
+        (void)w;
+    }
     lh_child_kill_descendants();
     _exit(code);
 }
@@ -210,6 +297,9 @@ static _Noreturn void finish(int code)
 int lh_repro_main(int argc, char **argv)
 {
     lh_child_adopt_descendants();
+    for (int i = 0; i + 1 < argc; i++)     /* before any error */
+        if (strcmp(argv[i], "--verdict-fd") == 0)
+            verdict_fd = atoi(argv[i + 1]);
     repro_args a;
     if (parse(argc, argv, 0, &a))
         finish(2);
@@ -250,6 +340,12 @@ int lh_repro_main(int argc, char **argv)
         printf("ERROR  the step failed while replaying the input\n");
         finish(2);
     }
+    if (s.settle_failed) {
+        /* the samples were taken without the settle the script asks */
+        printf("ERROR  the workload's settle raised an error: %s\n",
+               s.settle_error);
+        finish(2);
+    }
     if (rc == 0) {
         const char *m;
         const double *y;
@@ -258,8 +354,7 @@ int lh_repro_main(int argc, char **argv)
             printf("      %-20s %.0f -> %.0f over %d repetitions\n", m, y[0],
                    y[n - 1], n - 1);
         printf("no leak: no watched metric grew with the repetitions\n");
-        write_verdict(&a, o, NULL, &s);
-        finish(0);
+        finish(write_verdict(&a, o, NULL, &s) < 0 ? 2 : 0);
     }
     printf("LEAK  %s  %+.4g %s per %s (p=%.2g)%s%s\n", f.metric,
            f.growth_per_rep, f.unit,
@@ -271,7 +366,7 @@ int lh_repro_main(int argc, char **argv)
                f.variants, f.variant_at,
                (size_t)f.variant_at + 4 >= f.size ? ", the tail" : "");
     print_series(&f);
-    write_verdict(&a, o, &f, &s);
+    int code = write_verdict(&a, o, &f, &s) < 0 ? 2 : 1;
     if (a.artifact_dir) {
         char path[4096], prefix[4096];
         snprintf(prefix, sizeof prefix, "%s/", a.artifact_dir);
@@ -285,10 +380,13 @@ int lh_repro_main(int argc, char **argv)
             lh_artifact_set_verified(path) == 0)    /* this was a fresh
                                                        worker */
             printf("      artifact: %s\n", path);
-        else
-            fprintf(stderr, "leakhound repro: cannot write the artifact "
-                    "into %s: %s\n", a.artifact_dir, strerror(errno));
+        else {
+            /* the input is FILE all the same; the listing said where */
+            printf("ERROR  cannot write the artifact into %s: %s\n",
+                   a.artifact_dir, strerror(errno));
+            code = 2;
+        }
     }
     /* no teardown: a Go runtime and blocked target threads may remain */
-    finish(1);
+    finish(code);
 }

@@ -144,7 +144,8 @@ static int check_inputs(test_opts *o, int corpora_given, lh_json **base)
         lh_json_free(*base);
         return LH_EXIT_ERROR;
     }
-    if (lh_outdir_claim(o->run.report_dir, lh_report_files, &err) < 0) {
+    if (lh_outdir_claim(o->run.report_dir, lh_report_files, &err) < 0 ||
+        lh_outdir_clear(o->run.report_dir, lh_report_files, &err) < 0) {
         fprintf(stderr, "leakhound test: --report-dir %s\n",
                 lh_buf_str(&err));
         lh_buf_free(&err);

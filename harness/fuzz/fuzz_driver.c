@@ -309,9 +309,28 @@ static void known_to_oracle(driver *d)
         lh_oracle_add_known(d->oracle, p);
 }
 
+/*
+ * An input on which the target calls exit() is a crash, not a normal end:
+ * AFL++ takes exit(0) for one, and the input would never be judged.
+ * (_exit() runs no handler: `fuzz` tells an engine that ended before its
+ * budget from one that spent it.)
+ */
+static int in_step;     /* exit() runs the handler on this thread */
+
+static void exit_in_step(void)
+{
+    if (!in_step)
+        return;
+    fprintf(stderr, "==%ld== ERROR: leakhound: the target ended the process "
+            "(exit) while an input was stepped: a crash, not a verdict\n",
+            (long)getpid());
+    abort();
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     driver *d = &drv;
+    atexit(exit_in_step);
     if (!getenv("LEAKHOUND_SCRIPT"))
         load_config(*argc > 0 ? (*argv)[0] : "");
     d->script = getenv("LEAKHOUND_SCRIPT");
@@ -418,10 +437,24 @@ static void report(driver *d, const lh_finding *f)
         .target = d->s.target ? d->s.target->path : NULL,
         .engine = d->engine, .seed = d->seed,
     };
-    if (lh_artifact_write(d->prefix, f, &ctx, path, sizeof path) < 0)
-        fprintf(stderr, "leakhound: cannot write artifact %s: %s\n", path,
-                strerror(errno));
-    fprintf(stderr,
+    if (lh_artifact_write(d->prefix, f, &ctx, path, sizeof path) < 0) {
+        /* The finding must not be lost with the artifact: its input goes
+         * to the log, and the last ERROR line (the one `fuzz` quotes)
+         * says it was not saved, not that a leak is waiting in PATH. */
+        int e = errno;
+        fprintf(stderr, "==%ld== leakhound: memory growth: %s %+.4g %s "
+                "(p=%.2g)%s%s\nits input (%zu bytes, hex):\n",
+                (long)getpid(), f->metric, f->growth_per_rep, f->unit,
+                f->p_value, f->site[0] ? " at " : "", f->site, f->size);
+        for (size_t i = 0; i < f->size; i++)
+            fprintf(stderr, "%02x%s", f->input[i],
+                    i % 32 == 31 || i + 1 == f->size ? "\n" : "");
+        fprintf(stderr, "==%ld== ERROR: leakhound: a leak was found but "
+                "its artifact was NOT saved: cannot write %s: %s (its "
+                "input is above, in hex)\n", (long)getpid(), path,
+                strerror(e));
+    } else
+        fprintf(stderr,
             "==%ld== ERROR: leakhound: memory growth: %s %+.4g %s per "
             "%s over %ld %ss (p=%.2g)%s%s\n"
             "artifact: %s\n"
@@ -479,10 +512,23 @@ static void engine_ends(void)
 
 static int test_one(driver *d, const uint8_t *data, size_t size);
 
+/* A settle that raised an error leaves samples nobody settled: a script
+ * problem, which ends the engine's run as a step error does. */
+static void settle_check(driver *d)
+{
+    if (!d->s.settle_failed)
+        return;
+    fprintf(stderr, "leakhound: the workload's settle raised an error (a "
+            "script problem, not a target crash):\n%s\n", d->s.settle_error);
+    abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     engine_ends();
+    in_step = 1;
     int rc = test_one(&drv, data, size);
+    in_step = 0;
     engine_begins();
     return rc;
 }
@@ -500,6 +546,7 @@ static int test_one(driver *d, const uint8_t *data, size_t size)
         /* Only an input that still leaks (on the same metric) counts as
          * the "crash" the engine's minimizer keeps. */
         int rc = lh_oracle_confirm(d->oracle, data, size, d->reps, &f);
+        settle_check(d);
         if (rc < 0)
             return 0;
         if (rc == 1 && (!d->metric_filter ||
@@ -513,6 +560,7 @@ static int test_one(driver *d, const uint8_t *data, size_t size)
     }
     d->s.input_steps = 0;
     int rc = lh_oracle_run(d->oracle, data, size, &f);
+    settle_check(d);
     if (d->s.input_steps > 1 && d->s.before_replay)
         lh_cov_restore();   /* the coverage of the input's own run */
     if (rc < 0)

@@ -125,7 +125,11 @@ void lh_session_settle(lh_session *s)
     if (s->w.has_settle) {
         lua_getfield(s->L, s->wtab, "settle");
         lh_buf err = LH_BUF_INIT;
-        lh_script_pcall(s->L, 0, 0, &err);
+        if (lh_script_pcall(s->L, 0, 0, &err) < 0 && !s->settle_failed) {
+            s->settle_failed = 1;
+            snprintf(s->settle_error, sizeof s->settle_error, "%s",
+                     lh_buf_str(&err));
+        }
         lh_buf_free(&err);
     } else if (!s->w.settle_disabled) {
         lh_probes_settle(&s->probes);

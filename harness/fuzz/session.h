@@ -36,6 +36,10 @@ typedef struct lh_session {
      * second (the first replay of an input), before_replay is called. */
     unsigned input_steps;
     void (*before_replay)(void);
+    /* The settle raised a Lua error (the oracle's settle cannot fail: its
+     * callers look here after each run and end with this error). */
+    int settle_failed;
+    char settle_error[1024];
 } lh_session;
 
 /* Load the script, find the workload by name, open its target, run setup
@@ -48,7 +52,8 @@ int lh_session_open(lh_session *s, const char *script, const char *workload,
 int lh_session_step(lh_session *s, const uint8_t *data, size_t size,
                     lh_buf *err);
 
-/* The workload's settle: its own function, or the default (Go GC). */
+/* The workload's settle: its own function, or the default (Go GC).  A
+ * Lua error in it sets settle_failed (the first one kept). */
 void lh_session_settle(lh_session *s);
 
 /* A leak oracle over the session's step and settle (cfg may be NULL).  A

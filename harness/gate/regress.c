@@ -1,8 +1,10 @@
 /* regress.c - regression cases on disk: loading, filing and replaying. */
 #include "regress.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,6 +197,42 @@ static void case_json(lh_buf *b, const lh_json *ev, const char *id,
     lh_buf_puts(b, "}\n");
 }
 
+/*
+ * A case is assembled in regdir/.tmp-<id>-<pid> and renamed into place;
+ * a filing process killed meanwhile leaves that directory behind (hidden
+ * from the listing, but not from `git add corpora`).  Those of processes
+ * that are gone are removed, with whatever files they hold.
+ */
+static void sweep_stale(const char *regdir)
+{
+    DIR *d = opendir(regdir);
+    if (!d)
+        return;
+    struct dirent *e;
+    char dir[4800], file[5200];
+    while ((e = readdir(d)) != NULL) {
+        const char *dash = strrchr(e->d_name, '-');
+        if (strncmp(e->d_name, ".tmp-", 5) != 0 || !dash)
+            continue;
+        long pid = strtol(dash + 1, NULL, 10);
+        if (pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        snprintf(dir, sizeof dir, "%s/%s", regdir, e->d_name);
+        DIR *t = opendir(dir);
+        struct dirent *f;
+        while (t && (f = readdir(t)) != NULL) {
+            if (strcmp(f->d_name, ".") == 0 || strcmp(f->d_name, "..") == 0)
+                continue;
+            snprintf(file, sizeof file, "%s/%s", dir, f->d_name);
+            unlink(file);
+        }
+        if (t)
+            closedir(t);
+        rmdir(dir);
+    }
+    closedir(d);
+}
+
 int lh_case_file(const char *corpora, const char *artifact,
                  const lh_found_by *how, char *id, size_t idlen,
                  lh_buf *err)
@@ -221,6 +259,7 @@ int lh_case_file(const char *corpora, const char *artifact,
     lh_case_id(id, idlen, wl, sig);
     snprintf(regdir, sizeof regdir, "%s/%s/regressions", corpora, tname);
     snprintf(final, sizeof final, "%s/%s", regdir, id);
+    sweep_stale(regdir);
     if (is_dir(final)) {
         lh_json_free(ev);
         return 0;
@@ -350,16 +389,29 @@ void lh_case_replay(const lh_case *c, const char *self, const char *workdir,
         append_line(r->log, "CRASH  the worker died with signal %d (%s) "
                     "replaying %s", pr.code, strsignal(pr.code), c->input);
     char err[4600];
+    if (code == 0 || code == 1) {
+        /* the replay's verdict is its evidence: a status without one is
+         * the target's exit(0) or exit(1), or its closing our files */
+        r->evidence = lh_json_load(json, err, sizeof err);
+        const char *kind = lh_json_gets(r->evidence, "kind", "");
+        if (strcmp(kind, code ? "leak" : "none") != 0) {
+            r->status = "crashed";
+            snprintf(r->reason, sizeof r->reason, "the replay exited with "
+                     "status %d without a verdict (the target called "
+                     "exit, or closed the harness's files) replaying %s",
+                     code, c->input);
+            append_line(r->log, "CRASH  %s", r->reason);
+            return;
+        }
+    }
     switch (code) {
     case 0:
         r->status = "fixed";
-        r->evidence = lh_json_load(json, err, sizeof err);
         snprintf(r->reason, sizeof r->reason, "no longer leaks: no watched "
                  "metric grew while the input was replayed");
         break;
     case 1:
         r->status = "leaks";
-        r->evidence = lh_json_load(json, err, sizeof err);
         snprintf(r->metric, sizeof r->metric, "%s",
                  lh_json_gets(r->evidence, "metric", "?"));
         r->growth = lh_json_getn(r->evidence, "growth_per_rep", 0);
@@ -382,8 +434,13 @@ void lh_case_replay(const lh_case *c, const char *self, const char *workdir,
         char line[400];
         last_line(r->log, line, sizeof line);
         r->status = "error";
-        snprintf(r->reason, sizeof r->reason, "cannot replay: %s",
-                 *line ? line : "the replay failed to start");
+        if (*line || code < 0)
+            snprintf(r->reason, sizeof r->reason, "cannot replay: %s",
+                     *line ? line : "the replay failed to start");
+        else    /* its log too may be on a full disk */
+            snprintf(r->reason, sizeof r->reason, "cannot replay: the "
+                     "replay exited with status %d and its log %s is "
+                     "empty (not writable? disk full?)", code, r->log);
         break;
     }
     }

@@ -38,6 +38,20 @@ lua_State *lh_script_new(lh_script_mode mode)
     return L;
 }
 
+/* Does msg start with a "file:line: " of its own? */
+static int has_location(const char *msg)
+{
+    const char *colon = strchr(msg, ':');
+    if (!colon || colon == msg || memchr(msg, '\n', (size_t)(colon - msg)))
+        return 0;
+    const char *p = colon + 1;
+    if (*p < '0' || *p > '9')
+        return 0;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    return *p == ':';
+}
+
 int lh_script_traceback(lua_State *L)
 {
     const char *msg = lua_tostring(L, 1);
@@ -48,6 +62,17 @@ int lh_script_traceback(lua_State *L)
         else
             msg = lua_pushfstring(L, "(error object is a %s value)",
                                   luaL_typename(L, 1));
+    }
+    /* error({...}), error(), a yield outside a coroutine: no position of
+     * their own; the innermost Lua line that raised them is the one */
+    lua_Debug ar;
+    for (int level = 1; !has_location(msg) && lua_getstack(L, level, &ar);
+         level++) {
+        if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
+            msg = lua_pushfstring(L, "%s:%d: %s", ar.short_src,
+                                  ar.currentline, msg);
+            break;
+        }
     }
     luaL_traceback(L, L, msg, 1);
     return 1;

@@ -578,13 +578,22 @@ static void run_job(job *j, const lh_run_opts *o, int pos, int total)
         if (c.flight)
             close(c.flight_fd);
         j->status = "error";
+        /* the flight recorder is a 4 MiB memfd: RLIMIT_FSIZE counts it */
+        char why[256];
+        snprintf(why, sizeof why, "cannot start a worker: %s%s",
+                 c.flight ? "" : "cannot create its flight recorder: ",
+                 strerror(e));
+        if (e == EFBIG)
+            snprintf(why + strlen(why), sizeof why - strlen(why),
+                     " (the file size limit, ulimit -f, is below %zu "
+                     "KiB)", (sizeof(lh_flight) + 1023) / 1024);
         lh_buf_printf(&j->result, "{\"name\":");
         lh_json_str(&j->result, j->w.name);
         lh_buf_printf(&j->result, ",\"status\":\"error\",\"error\":"
-                      "{\"message\":\"cannot start a worker: %s\"},"
-                      "\"invariants\":[]}", strerror(e));
-        printf("ERROR %s  cannot start a worker: %s\n", j->w.name,
-               strerror(e));
+                      "{\"message\":");
+        lh_json_str(&j->result, why);
+        lh_buf_printf(&j->result, "},\"invariants\":[]}");
+        printf("ERROR %s  %s\n", j->w.name, why);
         return;
     }
     /* Judged by waitpid, not by the pipes: what the target forked may
@@ -789,7 +798,8 @@ int lh_supervise(const lh_run_opts *o)
     }
     /* the outputs, before any work: a run must not end unwritable */
     lh_buf err = LH_BUF_INIT;
-    if (lh_outdir_claim(o->report_dir, lh_report_files, &err) < 0) {
+    if (lh_outdir_claim(o->report_dir, lh_report_files, &err) < 0 ||
+        lh_outdir_clear(o->report_dir, lh_report_files, &err) < 0) {
         fprintf(stderr, "leakhound: report directory %s\n",
                 lh_buf_str(&err));
         lh_buf_free(&err);

@@ -17,6 +17,11 @@
  * way, fork, setsid, fork again, and the middle process exits: an orphan
  * in a session of its own that sleeps for 5 minutes unless something ends
  * it.  With LEAKHOUND_FAULTS_DAEMON=FILE it appends its pid there.
+ * fault_exit ends the process the way a library should not: exit(0) on
+ * "EXIT0", exit(1) on "EXIT1", _exit(0) (no atexit handler runs) on
+ * "QUIT0", and on "CLOSE" it closes every fd (the harness's pipes among
+ * them) and returns; on "SCRIBBLE" it writes a stray line to fds 3..20,
+ * as a library that thinks one of them its log would.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -178,5 +183,24 @@ LH_EXPORT int fault_daemon(const uint8_t *data, size_t size)
             ;
     }
     close(ready[0]);
+    return 0;
+}
+
+LH_EXPORT int fault_exit(const uint8_t *data, size_t size)
+{
+    if (starts_with(data, size, "EXIT0"))
+        exit(0);
+    if (starts_with(data, size, "EXIT1"))
+        exit(1);
+    if (starts_with(data, size, "QUIT0"))
+        _exit(0);
+    if (starts_with(data, size, "CLOSE"))
+        for (int fd = 0; fd < 1024; fd++)
+            close(fd);
+    if (starts_with(data, size, "SCRIBBLE"))
+        for (int fd = 3; fd <= 20; fd++) {
+            ssize_t w = write(fd, "stray\n{\"x\":1}\n", 15);
+            (void)w;
+        }
     return 0;
 }
