@@ -502,9 +502,11 @@ static int call_optional(worker *wk, const char *field, uint32_t phase)
 }
 
 /* The x the measured run must reach for every stable invariant's last
- * step to be told from growth in steps (lh_verdict.extend_to); 0: none.
- * Sets why to the metric that asks for the most. */
-static double horizon(worker *wk, const int *metric_of, const char **why)
+ * step to be told from growth in steps, or its trend under the slack from
+ * a leak (lh_verdict.extend_to); 0: none.  Sets why to the metric that
+ * asks for the most, and *creeping when that is a trend under the slack. */
+static double horizon(worker *wk, const int *metric_of, const char **why,
+                      int *creeping)
 {
     double until = 0;
     size_t n = wk->probes.n;
@@ -520,6 +522,7 @@ static double horizon(worker *wk, const int *metric_of, const char **why)
             && v.extend_to > until) {
             until = v.extend_to;
             *why = inv->metric;
+            *creeping = v.creeping;
         }
     }
     lh_raw_free(col);
@@ -552,14 +555,20 @@ static int extend(worker *wk, const int *metric_of, lh_buf *e)
         w->inv[i].spec.x_offset = (double)w->warmup;
     }
     const char *why = NULL;
-    double until = horizon(wk, metric_of, &why);
+    int creeping = 0;
+    double until = horizon(wk, metric_of, &why, &creeping);
     if (until <= 0)
         return 0;
+    /* what was seen, and what going on would tell */
+    const char *seen = creeping ? "grows within its slack"
+                                : "stepped and may step again";
+    const char *tell = creeping ? "a leak from a slow fill"
+                                : "a plateau from growth in steps";
     double from = wk->x[wk->nrows - 1];
     if (w->duration > 0) {
-        wk_send_info(wk, "%s stepped and may step again: a duration run is "
-                     "not extended to iteration %.0f to tell a plateau "
-                     "from growth in steps", why, ceil(until));
+        wk_send_info(wk, "%s %s: a duration run is not extended to "
+                     "iteration %.0f to tell %s", why, seen, ceil(until),
+                     tell);
         return 0;
     }
     double cap = w->horizon * (double)w->iterations + (double)w->warmup;
@@ -567,15 +576,13 @@ static int extend(worker *wk, const int *metric_of, lh_buf *e)
     if (lh_horizon_reach(until, from, (double)w->iterations,
                          (double)w->warmup, w->horizon, budget) <= 0) {
         if (until > cap)
-            wk_send_info(wk, "%s stepped and may step again: iteration %.0f "
-                         "would tell a plateau from growth in steps, past "
-                         "horizon = %g (%.0f): not extended", why,
-                         ceil(until), w->horizon, cap);
+            wk_send_info(wk, "%s %s: iteration %.0f would tell %s, past "
+                         "horizon = %g (%.0f): not extended", why, seen,
+                         ceil(until), tell, w->horizon, cap);
         else
-            wk_send_info(wk, "%s stepped and may step again: iteration %.0f "
-                         "would tell a plateau from growth in steps, but "
+            wk_send_info(wk, "%s %s: iteration %.0f would tell %s, but "
                          "the timeout (%gs) leaves time for about %.0f "
-                         "more: not extended", why, ceil(until),
+                         "more: not extended", why, seen, ceil(until), tell,
                          wk->timeout, budget);
         return 0;
     }
@@ -583,9 +590,8 @@ static int extend(worker *wk, const int *metric_of, lh_buf *e)
     uint64_t base = (uint64_t)w->iterations / (uint64_t)w->samples;
     if (len < base)
         len = base;
-    wk_send_info(wk, "%s stepped and may step again: measuring on to "
-              "iteration %.0f to tell a plateau from growth in steps (at "
-              "most %.0f)", why, until, cap);
+    wk_send_info(wk, "%s %s: measuring on to iteration %.0f to tell %s "
+              "(at most %.0f)", why, seen, until, tell, cap);
     wk->total = (uint64_t)ceil(until);
     while (until > 0 && wk->nrows < 2 * wk->planned_rows &&
            wk->x[wk->nrows - 1] < until) {
@@ -597,7 +603,7 @@ static int extend(worker *wk, const int *metric_of, lh_buf *e)
                                  wk->measured_from));
         progress(wk, last_row(wk));
         wk->flight->phase = LH_PHASE_MEASURE;
-        until = horizon(wk, metric_of, &why);
+        until = horizon(wk, metric_of, &why, &creeping);
     }
     wk_send_info(wk, "measured %.0f iterations, %.0f beyond the %ld planned",
               wk->x[wk->nrows - 1], wk->x[wk->nrows - 1] - from,
