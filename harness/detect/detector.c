@@ -89,6 +89,12 @@
  * A caller that never extends (the fuzz oracle) gets v->unresolved with
  * fail = 0.
  *
+ * STABLE, a robust trend under the slack: (a) and (b)'s interval hold but
+ * the growth or the floor's rise is within the slack.  v->creeping, and
+ * extend_to = where the tail's slope puts twice the slack on the window:
+ * the worker runs on when it may and judges again; when it may not, the
+ * pass stands (not unresolved: the slack tolerates what the run saw).
+ *
  * BASELINE: growth = y[n-1] - y[0]; fails iff growth > slack_abs.  The slope
  * and p over the whole series are evidence only.
  *
