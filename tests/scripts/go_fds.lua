@@ -27,3 +27,11 @@ leak.workload "go-raw-fd-leak" {
   step = files:fn "OpRawFdLeak",
   invariants = { leak.stable "proc.fds" },
 }
+-- the fuzz oracle names the same site (fuzz-go-file-held): from a
+-- harmless seed, the '#' path is found and signed at main.watchLeaky
+leak.workload "go-file-held-on-seeds" {
+  target = files, iterations = 2000, inputs = leak.corpus "corpora/gofiles",
+  expect = "clean",
+  step = files:fn "OpFileHeldLeak",
+  invariants = { leak.stable "proc.fds" },
+}
