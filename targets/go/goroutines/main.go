@@ -10,6 +10,7 @@ import "C"
 
 import (
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	_ "leakhound.dev/probe"
@@ -71,5 +72,23 @@ func OpGoroutineClean(data *C.uint8_t, size C.size_t) C.int {
 //export OpGoroutineCleanDone
 func OpGoroutineCleanDone(data *C.uint8_t, size C.size_t) C.int {
 	lookupDone(cin.View(unsafe.Pointer(data), uintptr(size)))
+	return 0
+}
+
+// OpGoroutineFlushLater starts a goroutine that ends 300 ms later: clean,
+// though a run shorter than that sees every one still running.
+//
+//export OpGoroutineFlushLater
+func OpGoroutineFlushLater(data *C.uint8_t, size C.size_t) C.int {
+	flushLater(300 * time.Millisecond)
+	return 0
+}
+
+// OpGoroutineFlushLaterLeak does the same and parks every 10th call's
+// goroutine forever.
+//
+//export OpGoroutineFlushLaterLeak
+func OpGoroutineFlushLaterLeak(data *C.uint8_t, size C.size_t) C.int {
+	flushLaterLeaky(300 * time.Millisecond)
 	return 0
 }
