@@ -669,8 +669,8 @@ static int drain(worker *wk, const int *metric_of, lh_buf *e)
     lh_workload *w = &wk->w;
     if (!wk->target || !wk->target->has_go || w->duration > 0 ||
         !wk->probes.metrics[LH_M_GO_GOROUTINES].available ||
-        wk->nrows < 2)
-        return 0;
+        wk->nrows < 2 || wk->stopped_at >= 0)
+        return 0;               /* stopped near a limit: no more steps */
     size_t n = wk->probes.n;
     double g0 = wk->y[LH_M_GO_GOROUTINES];
     double g1 = wk->y[(wk->nrows - 1) * n + LH_M_GO_GOROUTINES];

@@ -5,6 +5,9 @@ import (
 	"time"
 )
 
+// flushDelay is how long after the call a flush runs.
+const flushDelay = 300 * time.Millisecond
+
 // flushed counts background flushes done.
 var flushed int64
 

@@ -10,7 +10,6 @@ import "C"
 
 import (
 	"sync/atomic"
-	"time"
 	"unsafe"
 
 	_ "leakhound.dev/probe"
@@ -80,7 +79,7 @@ func OpGoroutineCleanDone(data *C.uint8_t, size C.size_t) C.int {
 //
 //export OpGoroutineFlushLater
 func OpGoroutineFlushLater(data *C.uint8_t, size C.size_t) C.int {
-	flushLater(300 * time.Millisecond)
+	flushLater(flushDelay)
 	return 0
 }
 
@@ -89,6 +88,6 @@ func OpGoroutineFlushLater(data *C.uint8_t, size C.size_t) C.int {
 //
 //export OpGoroutineFlushLaterLeak
 func OpGoroutineFlushLaterLeak(data *C.uint8_t, size C.size_t) C.int {
-	flushLaterLeaky(300 * time.Millisecond)
+	flushLaterLeaky(flushDelay)
 	return 0
 }
