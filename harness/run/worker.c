@@ -594,6 +594,13 @@ static int extend(worker *wk, const int *metric_of, lh_buf *e)
     wk_send_info(wk, "%s %s: measuring on to iteration %.0f to tell %s "
               "(at most %.0f)", why, seen, until, tell, cap);
     wk->total = (uint64_t)ceil(until);
+    /* A trend under the slack is judged again on as many new samples as
+     * the run planned, spread up to `until`, whatever they show on the
+     * way: stopping at the first that fails would judge the old samples'
+     * slope over a longer window, not new evidence. */
+    int fixed = creeping;
+    if (fixed)
+        len = (uint64_t)ceil((until - from) / w->samples);
     while (until > 0 && wk->nrows < 2 * wk->planned_rows &&
            wk->x[wk->nrows - 1] < until) {
         if (lh_runner_phase(&wk->runner, len, 0, 1, e) < 0)
@@ -604,7 +611,8 @@ static int extend(worker *wk, const int *metric_of, lh_buf *e)
                                  wk->measured_from));
         progress(wk, last_row(wk));
         wk->flight->phase = LH_PHASE_MEASURE;
-        until = horizon(wk, metric_of, &why, &creeping);
+        if (!fixed)
+            until = horizon(wk, metric_of, &why, &creeping);
     }
     wk_send_info(wk, "measured %.0f iterations, %.0f beyond the %ld planned",
               wk->x[wk->nrows - 1], wk->x[wk->nrows - 1] - from,
