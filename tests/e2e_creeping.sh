@@ -28,6 +28,11 @@ expect_eq "the slow leak: iterations beyond the planned 2000" \
         w.planned_iterations == 2000) and 'extended' or
         (w.iterations .. ' of ' .. tostring(w.planned_iterations)) end)()")" \
     extended
+# judged again on as many new samples as planned (30), not stopped at
+# the first failing one: the old samples' slope over a longer window
+expect_eq "the slow leak: judged on 30 new samples (61 in all)" \
+    "$(jget "$rep" "(function() local w = find(r.workloads, 'name',
+        'creep-leak') return #w.invariants[1].series end)()")" 61
 expect_match "horizon = 1: not extended, said so" "$txt" \
     'grows within its slack: iteration [0-9]+ would tell a leak from a slow fill, past horizon = 1 [(]2100[)]: not extended'
 [ "$rc" = 0 ] || cat "$out/run.txt"
