@@ -93,7 +93,8 @@
  * the growth or the floor's rise is within the slack.  v->creeping, and
  * extend_to = where the tail's slope puts twice the slack on the window:
  * the worker runs on when it may and judges again; when it may not, the
- * pass stands (not unresolved: the slack tolerates what the run saw).
+ * pass stands (not unresolved: the slack tolerates what the run saw).  A
+ * step left unresolved asks first: its iteration is the one to reach.
  *
  * BASELINE: growth = y[n-1] - y[0]; fails iff growth > slack_abs.  The slope
  * and p over the whole series are evidence only.
@@ -779,7 +780,8 @@ static int judge_stable(const double *x, const double *y, size_t n,
      * longer series is judged again (a leak then fails, a cache that
      * filled is flat in the judged half).  Not reached, the pass stands:
      * the slack tolerates what this run saw. */
-    if (!v->fail && trend && robust && v->slope > 0 && slack > 0) {
+    if (!v->fail && !v->unresolved && trend && robust && v->slope > 0 &&
+        slack > 0) {
         double need = x[0] + 2.0 * slack / v->slope;
         if (need > x[n - 1] && need > v->extend_to) {
             v->extend_to = need;
