@@ -562,6 +562,62 @@ static void test_stable_slack(void)
           v.reason);
 }
 
+/* A robust trend that passed on the slack asks for a longer run
+ * (creeping): where its pace puts twice the slack on the window.  Judged
+ * there, a slow leak fails; a cache that stopped filling passes; flat
+ * noise seldom asks and never fails. */
+static void test_stable_creeping(void)
+{
+    make_x(N_DEFAULT, ITERS);
+    for (int i = 0; i < N_DEFAULT; i++)
+        Y[i] = 1e6 + 0.1 * X[i];      /* 2000 over the run, slack 5000 */
+    lh_verdict v = stable(5000.0, N_DEFAULT, NULL);
+    check(!v.fail && !v.unresolved && v.creeping &&
+          near(v.extend_to, 100000.0, 1e-6),
+          "slow leak under the slack: pass, asks for 100000 (creeping): "
+          "%.0f %s", v.extend_to, v.reason);
+    make_x(N_DEFAULT, v.extend_to);
+    for (int i = 0; i < N_DEFAULT; i++)
+        Y[i] = 1e6 + 0.1 * X[i];
+    v = stable(5000.0, N_DEFAULT, NULL);
+    check(v.fail && !v.creeping, "slow leak run on to 100000: fail: %s",
+          v.reason);
+
+    /* A cache that fills until 18500 of 20000, then stays. */
+    make_x(N_DEFAULT, ITERS);
+    for (int i = 0; i < N_DEFAULT; i++)
+        Y[i] = 1e6 + 0.2 * (X[i] < 18500 ? X[i] : 18500);
+    v = stable(5000.0, N_DEFAULT, NULL);
+    check(!v.fail && v.creeping && v.extend_to > ITERS,
+          "cache filling in the judged half, under the slack: asks for "
+          "%.0f: %s", v.extend_to, v.reason);
+    make_x(N_DEFAULT, v.extend_to);
+    for (int i = 0; i < N_DEFAULT; i++)
+        Y[i] = 1e6 + 0.2 * (X[i] < 18500 ? X[i] : 18500);
+    v = stable(5000.0, N_DEFAULT, NULL);
+    check(!v.fail && !v.creeping && v.extend_to == 0,
+          "that cache run on: pass, nothing more asked: %s", v.reason);
+
+    /* No slack: nothing is tolerated, nothing to extend for. */
+    make_x(N_DEFAULT, ITERS);
+    for (int i = 0; i < N_DEFAULT; i++)
+        Y[i] = 1e6 + 0.1 * X[i];
+    v = stable(0.0, N_DEFAULT, NULL);
+    check(v.fail && !v.creeping, "slow leak, slack 0: fail: %s", v.reason);
+
+    int asked = 0, failed = 0;
+    for (int seed = 0; seed < 500; seed++) {
+        rng_seed(9000 + (uint64_t)seed);
+        gen_noise(N_DEFAULT, 1e6, 1000.0);
+        v = stable(5000.0, N_DEFAULT, NULL);
+        asked += v.creeping;
+        failed += v.fail;
+    }
+    check(asked <= 3 && failed == 0, "flat noise (sd 1000, slack 5000), "
+          "500 series: %d asked for a longer run, %d failed", asked,
+          failed);
+}
+
 static void test_stable_short(void)
 {
     /* With the default alpha (0.001), six strictly rising samples reach
@@ -1206,6 +1262,7 @@ int main(void)
     test_stable_late_step();
     test_stable_growth();
     test_stable_slack();
+    test_stable_creeping();
     test_stable_short();
     test_stable_floor_dip();
     test_steps_geometric();

@@ -89,6 +89,13 @@
  * A caller that never extends (the fuzz oracle) gets v->unresolved with
  * fail = 0.
  *
+ * STABLE, a robust trend under the slack: (a) and (b)'s interval hold but
+ * the growth or the floor's rise is within the slack.  v->creeping, and
+ * extend_to = where the tail's slope puts twice the slack on the window:
+ * the worker runs on when it may and judges again; when it may not, the
+ * pass stands (not unresolved: the slack tolerates what the run saw).  A
+ * step left unresolved asks first: its iteration is the one to reach.
+ *
  * BASELINE: growth = y[n-1] - y[0]; fails iff growth > slack_abs.  The slope
  * and p over the whole series are evidence only.
  *
@@ -766,6 +773,21 @@ static int judge_stable(const double *x, const double *y, size_t n,
     if (!v->fail)
         judge_steps(x, y, n, spec->planned, spec->x_offset, slack,
                     trend && !robust, v);
+    /* A robust trend that passed on the slack (its growth, or its
+     * floor's rise, within it): a slow leak the run was too short to push
+     * past the slack, or a cache still filling.  The run is asked to go
+     * on to where that pace puts twice the slack on the window, and the
+     * longer series is judged again (a leak then fails, a cache that
+     * filled is flat in the judged half).  Not reached, the pass stands:
+     * the slack tolerates what this run saw. */
+    if (!v->fail && !v->unresolved && trend && robust && v->slope > 0 &&
+        slack > 0) {
+        double need = x[0] + 2.0 * slack / v->slope;
+        if (need > x[n - 1] && need > v->extend_to) {
+            v->extend_to = need;
+            v->creeping = 1;
+        }
+    }
     return TS_OK;
 }
 

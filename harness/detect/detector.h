@@ -54,6 +54,11 @@ typedef struct lh_verdict {
                            from growth in steps (0: nothing unresolved) */
     int unresolved;     /* stable: the run ended before extend_to: neither
                            pass nor fail (fail is 0) */
+    int creeping;       /* stable: extend_to is asked by a significant,
+                           robust trend whose growth is within the slack
+                           (a slow leak or a cache still filling): the
+                           iteration where its pace puts twice the slack on
+                           the run.  Not reached, the pass stands. */
     char reason[256];   /* one line: why it passed or failed */
 } lh_verdict;
 

@@ -158,6 +158,12 @@ int lh_godiag_group_site(const lh_target *t, const lh_gogroup *g, char *buf,
 int lh_godiag_heap(const lh_gosnap *a, const lh_gosnap *b, lh_site *out,
                    int max);
 
+/* The same, only stacks through one of funcs (function names as the
+ * profile prints them, NULL-terminated): what a Go fd leak holds, its
+ * *os.File made by os.newFile. */
+int lh_godiag_heap_through(const lh_gosnap *a, const lh_gosnap *b,
+                           const char *const *funcs, lh_site *out, int max);
+
 /* Go heap allocation sites by allocations made between a and b (the
  * profile's alloc_objects/alloc_space: count = objects, bytes = bytes
  * allocated, freed or not), most objects first. */
@@ -169,6 +175,10 @@ int lh_godiag_heap_allocs(const lh_gosnap *a, const lh_gosnap *b,
 int lh_godiag_write_heap_profile(const lh_gosnap *s, const char *path);
 
 /* ---- fds and threads (fddiag.c, threaddiag.c) ------------------------ */
+
+/* The site of fds opened where no stack was recorded: before recording
+ * began, or by a raw syscall (Go opens its fds so). */
+#define LH_FD_UNRECORDED "(opened before recording or by a raw syscall)"
 
 typedef struct lh_fdsnap lh_fdsnap;
 lh_fdsnap *lh_fddiag_snapshot(void);

@@ -76,6 +76,51 @@ void lh_diagnosis_confirm_end(lh_diagnosis *d)
     lh_heapsites_start(d->sample_bytes);
 }
 
+/*
+ * Go opens its fds with raw syscalls, never through the libc calls the
+ * interposer records, so a Go fd leak has no recorded site.  An fd that
+ * leaks in Go is held by a Go object still reachable (an unreachable
+ * *os.File or net.Conn is closed by its finalizer), and the Go heap
+ * profile says where that object was made: os.newFile or net.newFD, called
+ * from the target's own code.  The unrecorded fds are blamed there, split
+ * by the objects each site holds.  Fds of raw syscall.Open calls hold no
+ * object and stay unrecorded.
+ */
+static const char *const go_fd_makers[] = { "os.newFile", "net.newFD",
+                                            NULL };
+
+static int go_held_fds(lh_diagnosis *d, lh_site *out, int n, int max)
+{
+    int u = 0;
+    while (u < n && strcmp(out[u].func, LH_FD_UNRECORDED) != 0)
+        u++;
+    if (u == n || !d->go[0] || !d->go[1])
+        return n;
+    int room = max - (n - 1);
+    lh_site *g = lh_raw_calloc((size_t)room, sizeof *g);
+    int k = g ? lh_godiag_heap_through(d->go[0], d->go[1], go_fd_makers, g,
+                                       room) : 0;
+    double objects = 0;
+    for (int i = 0; i < k; i++)
+        objects += g[i].count;
+    if (k <= 0 || objects <= 0) {
+        lh_raw_free(g);
+        return n;
+    }
+    lh_site un = out[u];
+    memmove(&out[u + k], &out[u + 1], (size_t)(n - u - 1) * sizeof *out);
+    for (int i = 0; i < k; i++) {
+        lh_site *s = &out[u + i];
+        *s = g[i];
+        s->count = un.count * g[i].count / objects;
+        s->bytes = 0;
+        snprintf(s->detail, sizeof s->detail, "%s; held by Go objects %s",
+                 un.detail, g[i].detail);
+    }
+    lh_raw_free(g);
+    return n - 1 + k;
+}
+
 int lh_diagnosis_sites(lh_diagnosis *d, const char *metric, lh_site *out,
                        int max)
 {
@@ -112,7 +157,9 @@ int lh_diagnosis_sites(lh_diagnosis *d, const char *metric, lh_site *out,
     }
     if (strcmp(metric, "proc.fds") == 0) {
         if (d->fd[0] && d->fd[1])
-            return lh_fddiag_diff(d->fd[0], d->fd[1], out, max);
+            return go_held_fds(d, out,
+                               lh_fddiag_diff(d->fd[0], d->fd[1], out, max),
+                               max);
         return 0;
     }
     if (strcmp(metric, "proc.threads") == 0) {

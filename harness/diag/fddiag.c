@@ -867,8 +867,7 @@ int lh_fddiag_diff(const lh_fdsnap *a, const lh_fdsnap *b, lh_site *out,
                 mine[k++] = items[i];
         char sum[256];
         summarize(b, mine, k, sum, sizeof sum);
-        lh_site_describe(&out[s], sum,
-                         "(opened before recording or by a raw syscall)");
+        lh_site_describe(&out[s], sum, LH_FD_UNRECORDED);
     }
 out:
     lh_raw_free(items);

@@ -355,10 +355,23 @@ static void heap_detail(lh_site *s, const lh_goframe *f, size_t n,
         snprintf(s->detail, sizeof s->detail, "allocated in %s", path);
 }
 
+/* 1 when one of the stack's frames is a function named in funcs
+ * (NULL-terminated). */
+static int passes_through(const lh_goframe *f, size_t n,
+                          const char *const *funcs)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; funcs[k]; k++)
+            if (strcmp(f[i].func, funcs[k]) == 0)
+                return 1;
+    return 0;
+}
+
 /* Stacks whose in-use bytes grew, or (allocs) whose allocation count
- * grew, from a to b. */
+ * grew, from a to b; only those through one of the functions in through
+ * when it is not NULL. */
 static int heap_growth(const lh_gosnap *a, const lh_gosnap *b, lh_site *out,
-                       int max, int allocs)
+                       int max, int allocs, const char *const *through)
 {
     if (!a || !b || !a->has_heap || !b->has_heap || max <= 0)
         return 0;
@@ -376,7 +389,9 @@ static int heap_growth(const lh_gosnap *a, const lh_gosnap *b, lh_site *out,
         const heaprec *r = &hb->recs[i];
         stack_sum *sb = sum_find(&tb, hb, r, hb);
         if (sb->rep != (long)i ||       /* the stack's first record only */
-            lh_go_in_probe(hb->frames + r->first, r->nframes))
+            lh_go_in_probe(hb->frames + r->first, r->nframes) ||
+            (through &&
+             !passes_through(hb->frames + r->first, r->nframes, through)))
             continue;
         stack_sum *sa = sum_find(&ta, ha, r, hb);
         double objects, bytes;
@@ -459,11 +474,17 @@ done:
 int lh_godiag_heap(const lh_gosnap *a, const lh_gosnap *b, lh_site *out,
                    int max)
 {
-    return heap_growth(a, b, out, max, 0);
+    return heap_growth(a, b, out, max, 0, NULL);
+}
+
+int lh_godiag_heap_through(const lh_gosnap *a, const lh_gosnap *b,
+                           const char *const *funcs, lh_site *out, int max)
+{
+    return heap_growth(a, b, out, max, 0, funcs);
 }
 
 int lh_godiag_heap_allocs(const lh_gosnap *a, const lh_gosnap *b,
                           lh_site *out, int max)
 {
-    return heap_growth(a, b, out, max, 1);
+    return heap_growth(a, b, out, max, 1, NULL);
 }

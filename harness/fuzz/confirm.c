@@ -205,7 +205,9 @@ static int replay_series(lh_oracle *o, const uint8_t *data, size_t size,
     lh_or_read_point(o, judge, v);
     for (int w = 0; w < W_COUNT; w++)
         o->series[w][0] = v[w];
-    if (judge & BIT(W_GO_HEAP))
+    /* fds too: Go opens them unseen, and the object holding a leaked one
+     * (an *os.File) names its site (lh_or_proc_site) */
+    if (judge & (BIT(W_GO_HEAP) | BIT(W_FDS)))
         lh_or_go_snap_begin(o);
 
     int n = 1, target = reps;
@@ -255,7 +257,8 @@ int lh_or_replay_judge(lh_oracle *o, const uint8_t *data, size_t size,
         lh_or_heap_sites_begin(o, judge);
         rc = replay_series(o, data, size, judge, reps, max_reps);
         lh_or_heap_sites_end(o);
-        lh_or_go_snap_end(o, rc == 0 && o->res[W_GO_HEAP].v == J_YES);
+        lh_or_go_snap_end(o, rc == 0 && (o->res[W_GO_HEAP].v == J_YES ||
+                                         o->res[W_FDS].v == J_YES));
         if (rc == 1) {
             o->lazy &= ~o->moved;   /* again, read after every replay */
             o->stats.confirmations--;       /* the same one */

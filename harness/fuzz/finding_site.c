@@ -257,6 +257,19 @@ void lh_or_proc_site(lh_oracle *o, int w, double growth, char *site,
         n = lh_fddiag_diff(o->fd_snap[0], o->fd_snap[1], top, 1);
     else if (w == W_THREADS && o->thr_snap[0] && o->thr_snap[1])
         n = lh_threaddiag_diff(o->thr_snap[0], o->thr_snap[1], top, 1);
+    /* Go opens fds unseen: a leaked one held by a Go object (an *os.File,
+     * a net.Conn's netFD) is named by where that object was made, as in
+     * diagnosis (diagnose.c), from the replays' Go heap profiles */
+    static const char *const go_fd_makers[] = { "os.newFile", "net.newFD",
+                                                NULL };
+    if (w == W_FDS && (n == 0 || strcmp(top->func, LH_FD_UNRECORDED) == 0) &&
+        lh_godiag_heap_through(o->go_snap[0], o->go_snap[1], go_fd_makers,
+                               top, 1) == 1) {
+        top->detail[0] = '\0';
+        format_heap_site(top, site, len);
+        lh_raw_free(top);
+        return;
+    }
     if (n == 1 && top->count >= HEAP_SITE_SHARE * growth) {
         /* detail is "/dev/null x 12; inlined into G (path:line)": keep
          * what names the code */

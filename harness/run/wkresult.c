@@ -200,10 +200,11 @@ void wk_site_lines(worker *wk, judged *j)
     for (int i = 0; i < j->nsites && i < 3; i++) {
         const lh_site *st = &j->sites[i];
         double v = bytes ? st->bytes : st->count;
-        wk_send_info(wk, "%+.0f %s  %3.0f%%  %s (%s)%s%s", v,
+        wk_send_info(wk, "%+.0f %s  %3.0f%%  %s%s%s%s%s%s", v,
             bytes ? "B" : lh_metric_unit(j->inv->metric),
             total > 0 ? 100 * v / total : 0, st->func,
-            st->location[0] ? st->location : "?", st->detail[0] ? "  " : "",
+            st->location[0] ? " (" : "", st->location,
+            st->location[0] ? ")" : "", st->detail[0] ? "  " : "",
             st->detail);
     }
 }

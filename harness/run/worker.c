@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <lauxlib.h>
@@ -502,9 +503,11 @@ static int call_optional(worker *wk, const char *field, uint32_t phase)
 }
 
 /* The x the measured run must reach for every stable invariant's last
- * step to be told from growth in steps (lh_verdict.extend_to); 0: none.
- * Sets why to the metric that asks for the most. */
-static double horizon(worker *wk, const int *metric_of, const char **why)
+ * step to be told from growth in steps, or its trend under the slack from
+ * a leak (lh_verdict.extend_to); 0: none.  Sets why to the metric that
+ * asks for the most, and *creeping when that is a trend under the slack. */
+static double horizon(worker *wk, const int *metric_of, const char **why,
+                      int *creeping)
 {
     double until = 0;
     size_t n = wk->probes.n;
@@ -520,6 +523,7 @@ static double horizon(worker *wk, const int *metric_of, const char **why)
             && v.extend_to > until) {
             until = v.extend_to;
             *why = inv->metric;
+            *creeping = v.creeping;
         }
     }
     lh_raw_free(col);
@@ -552,14 +556,20 @@ static int extend(worker *wk, const int *metric_of, lh_buf *e)
         w->inv[i].spec.x_offset = (double)w->warmup;
     }
     const char *why = NULL;
-    double until = horizon(wk, metric_of, &why);
+    int creeping = 0;
+    double until = horizon(wk, metric_of, &why, &creeping);
     if (until <= 0)
         return 0;
+    /* what was seen, and what going on would tell */
+    const char *seen = creeping ? "grows within its slack"
+                                : "stepped and may step again";
+    const char *tell = creeping ? "a leak from a slow fill"
+                                : "a plateau from growth in steps";
     double from = wk->x[wk->nrows - 1];
     if (w->duration > 0) {
-        wk_send_info(wk, "%s stepped and may step again: a duration run is "
-                     "not extended to iteration %.0f to tell a plateau "
-                     "from growth in steps", why, ceil(until));
+        wk_send_info(wk, "%s %s: a duration run is not extended to "
+                     "iteration %.0f to tell %s", why, seen, ceil(until),
+                     tell);
         return 0;
     }
     double cap = w->horizon * (double)w->iterations + (double)w->warmup;
@@ -567,15 +577,13 @@ static int extend(worker *wk, const int *metric_of, lh_buf *e)
     if (lh_horizon_reach(until, from, (double)w->iterations,
                          (double)w->warmup, w->horizon, budget) <= 0) {
         if (until > cap)
-            wk_send_info(wk, "%s stepped and may step again: iteration %.0f "
-                         "would tell a plateau from growth in steps, past "
-                         "horizon = %g (%.0f): not extended", why,
-                         ceil(until), w->horizon, cap);
+            wk_send_info(wk, "%s %s: iteration %.0f would tell %s, past "
+                         "horizon = %g (%.0f): not extended", why, seen,
+                         ceil(until), tell, w->horizon, cap);
         else
-            wk_send_info(wk, "%s stepped and may step again: iteration %.0f "
-                         "would tell a plateau from growth in steps, but "
+            wk_send_info(wk, "%s %s: iteration %.0f would tell %s, but "
                          "the timeout (%gs) leaves time for about %.0f "
-                         "more: not extended", why, ceil(until),
+                         "more: not extended", why, seen, ceil(until), tell,
                          wk->timeout, budget);
         return 0;
     }
@@ -583,10 +591,16 @@ static int extend(worker *wk, const int *metric_of, lh_buf *e)
     uint64_t base = (uint64_t)w->iterations / (uint64_t)w->samples;
     if (len < base)
         len = base;
-    wk_send_info(wk, "%s stepped and may step again: measuring on to "
-              "iteration %.0f to tell a plateau from growth in steps (at "
-              "most %.0f)", why, until, cap);
+    wk_send_info(wk, "%s %s: measuring on to iteration %.0f to tell %s "
+              "(at most %.0f)", why, seen, until, tell, cap);
     wk->total = (uint64_t)ceil(until);
+    /* A trend under the slack is judged again on as many new samples as
+     * the run planned, spread up to `until`, whatever they show on the
+     * way: stopping at the first that fails would judge the old samples'
+     * slope over a longer window, not new evidence. */
+    int fixed = creeping;
+    if (fixed)
+        len = (uint64_t)ceil((until - from) / w->samples);
     while (until > 0 && wk->nrows < 2 * wk->planned_rows &&
            wk->x[wk->nrows - 1] < until) {
         if (lh_runner_phase(&wk->runner, len, 0, 1, e) < 0)
@@ -597,11 +611,129 @@ static int extend(worker *wk, const int *metric_of, lh_buf *e)
                                  wk->measured_from));
         progress(wk, last_row(wk));
         wk->flight->phase = LH_PHASE_MEASURE;
-        until = horizon(wk, metric_of, &why);
+        if (!fixed)
+            until = horizon(wk, metric_of, &why, &creeping);
     }
     wk_send_info(wk, "measured %.0f iterations, %.0f beyond the %ld planned",
               wk->x[wk->nrows - 1], wk->x[wk->nrows - 1] - from,
               w->iterations);
+    return 0;
+}
+
+#define DRAIN_MAX 2.0         /* seconds in-flight goroutines get to end
+                               * once the steps stop (goleak retries for
+                               * about as long) */
+
+/* Goroutines now, counted as the samples count them. */
+static double goroutines_now(worker *wk)
+{
+    if (wk->w.has_goignore) {
+        int64_t g = lh_godiag_count(wk->target);
+        if (g >= 0)
+            return (double)g;
+    }
+    return wk->target && wk->target->go.goroutines
+               ? (double)wk->target->go.goroutines() : NAN;
+}
+
+/* Whether a Go invariant (goroutines, Go heap) fails on the samples so
+ * far. */
+static int go_fails(worker *wk, const int *metric_of)
+{
+    size_t n = wk->probes.n;
+    int fails = 0;
+    double *col = lh_raw_calloc(wk->nrows, sizeof *col);
+    for (int i = 0; col && i < wk->w.ninvariants && !fails; i++) {
+        lh_invariant *inv = &wk->w.inv[i];
+        if (strncmp(inv->metric, "go.goroutines", 13) != 0 &&
+            strncmp(inv->metric, "go.heap_", 8) != 0)
+            continue;
+        for (size_t r = 0; r < wk->nrows; r++)
+            col[r] = wk->y[r * n + (size_t)metric_of[i]];
+        lh_verdict v;
+        fails = lh_detect(&inv->spec, wk->x, col, wk->nrows, INFINITY,
+                          &v) == 0 && v.fail;
+    }
+    lh_raw_free(col);
+    return fails;
+}
+
+/*
+ * In-flight goroutines (README, "Goroutines that end later").  A step that
+ * starts goroutines ending some time later (a flush after 200 ms) grows
+ * go.goroutines, and the Go heap by their structs and timers, over a run
+ * shorter than their lifetime: every one is still running at every
+ * sample, as a leak's would be.  When a Go invariant fails with goroutines
+ * above the baseline, the steps stop and the count is watched for
+ * DRAIN_MAX: a leak's goroutines stay; in-flight ones end.  When at least
+ * half of them end, the run goes on for as many phases as it planned,
+ * each followed by a wait as long as that took (and a quarter more), so
+ * that in-flight goroutines end before their sample, and every invariant
+ * is judged on the longer series, whose judged half those phases are: a
+ * leak among them still grows there and fails.
+ */
+static int drain(worker *wk, const int *metric_of, lh_buf *e)
+{
+    lh_workload *w = &wk->w;
+    if (!wk->target || !wk->target->has_go || w->duration > 0 ||
+        !wk->probes.metrics[LH_M_GO_GOROUTINES].available ||
+        wk->nrows < 2 || wk->stopped_at >= 0)
+        return 0;               /* stopped near a limit: no more steps */
+    size_t n = wk->probes.n;
+    double g0 = wk->y[LH_M_GO_GOROUTINES];
+    double g1 = wk->y[(wk->nrows - 1) * n + LH_M_GO_GOROUTINES];
+    if (!(g1 >= g0 + 1) || !go_fails(wk, metric_of))
+        return 0;
+    double t0 = lh_now(), took = -1, g = g1;
+    while (lh_now() - t0 < DRAIN_MAX) {
+        struct timespec ts = { 0, 10 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+        g = goroutines_now(wk);
+        if (g <= g0 + (g1 - g0) / 2) {
+            took = lh_now() - t0;
+            break;
+        }
+    }
+    if (took < 0)
+        return 0;               /* they stay: judged as they are */
+    double pace = 1.25 * took + 0.005;
+    double spent = t0 - wk->t_measured;
+    double per = spent / (double)(wk->nrows - 1) + pace;
+    double left = wk->timeout > 0
+                      ? 0.75 * (wk->t_start + wk->timeout - lh_now())
+                      : INFINITY;
+    if (per * w->samples > left) {
+        wk_send_info(wk, "go.goroutines: %.0f of %.0f goroutines ended "
+                     "within %.0f ms of the last step (in flight), but "
+                     "the timeout (%gs) leaves no time to measure on with "
+                     "that wait: judged as they are", g1 - g, g1 - g0,
+                     1000 * took, wk->timeout);
+        return 0;
+    }
+    wk_send_info(wk, "go.goroutines: %.0f of %.0f goroutines ended within "
+                 "%.0f ms of the last step (in flight): measuring %d more "
+                 "phases, each followed by a %.0f ms wait", g1 - g, g1 - g0,
+                 1000 * took, w->samples, 1000 * pace);
+    uint64_t len = (uint64_t)w->iterations / (uint64_t)w->samples;
+    if (len < 1)
+        len = 1;
+    wk->total += len * (uint64_t)w->samples;
+    for (int k = 0; k < w->samples; k++) {
+        if (lh_runner_phase(&wk->runner, len, 0, 1, e) < 0)
+            return -1;
+        struct timespec ts = { (time_t)pace,
+                               (long)((pace - floor(pace)) * 1e9) };
+        nanosleep(&ts, NULL);
+        if (settle(wk) < 0)
+            return -2;
+        take_sample(wk, (double)(lh_runner_done(&wk->runner) -
+                                 wk->measured_from));
+        progress(wk, last_row(wk));
+        wk->flight->phase = LH_PHASE_MEASURE;
+    }
+    /* the paced phases are the run now: its judged half, and where steps
+     * are looked for */
+    wk->planned_rows = wk->nrows;
     return 0;
 }
 
@@ -722,7 +854,9 @@ static int measure(worker *wk, const int *metric_of)
         wk->flight->phase = LH_PHASE_MEASURE;
     }
     wk->planned_rows = wk->nrows;
-    int xrc = extend(wk, metric_of, &e);
+    int xrc = drain(wk, metric_of, &e);
+    if (xrc == 0)
+        xrc = extend(wk, metric_of, &e);
     if (xrc == -1)
         goto failed;
     if (xrc < 0)
@@ -826,7 +960,9 @@ static int run(worker *wk)
         lh_godiag_set_ignore(&w->goignore);
     lh_blame_set_not_mine(&w->not_mine);
 
-    size_t rows = 2 * ((size_t)w->samples + 1);    /* room to extend */
+    /* room to measure on after in-flight goroutines (drain), then to
+     * extend as much again */
+    size_t rows = 4 * ((size_t)w->samples + 1);
     wk->x = lh_xcalloc(rows, sizeof *wk->x);
     wk->y = lh_xcalloc(rows * wk->probes.n, sizeof *wk->y);
     wk->peak = lh_xcalloc(wk->probes.n, sizeof *wk->peak);

@@ -73,3 +73,21 @@ func OpGoroutineCleanDone(data *C.uint8_t, size C.size_t) C.int {
 	lookupDone(cin.View(unsafe.Pointer(data), uintptr(size)))
 	return 0
 }
+
+// OpGoroutineFlushLater starts a goroutine that ends 300 ms later: clean,
+// though a run shorter than that sees every one still running.
+//
+//export OpGoroutineFlushLater
+func OpGoroutineFlushLater(data *C.uint8_t, size C.size_t) C.int {
+	flushLater(flushDelay)
+	return 0
+}
+
+// OpGoroutineFlushLaterLeak does the same and parks every 10th call's
+// goroutine forever.
+//
+//export OpGoroutineFlushLaterLeak
+func OpGoroutineFlushLaterLeak(data *C.uint8_t, size C.size_t) C.int {
+	flushLaterLeaky(flushDelay)
+	return 0
+}
