@@ -866,6 +866,46 @@ static void test_steps_plateau(void)
     check(asked == 0, "noise sd 1000, slack 10000: %d/50 extend", asked);
 }
 
+/* A plateau whose extension holds transients: samples taken while
+ * detached threads were still exiting (their stacks' TLS on the heap)
+ * read high once, then back.  Measured on a clean thread-per-call op:
+ * the last sample of an extension read +8 KiB over a 5 KiB plateau and
+ * failed it "grows in steps".  A rise is a step only when later samples
+ * hold it; one at the last sample asks for one more phase. */
+static void test_steps_transient(void)
+{
+    size_t n = step_x(0);
+    for (size_t i = 0; i < n; i++)
+        Y[i] = 5056 + (X[i] >= 6600 ? 336.0 : 0.0);
+    lh_verdict v = stepped(n, 0.0);
+    double until = v.extend_to;
+    check(!v.fail && until > STEP_ITERS, "transients: planned run: extend "
+          "to %.0f: %s", until, v.reason);
+    /* a spike in the middle of the extension, and one at its last sample */
+    n = step_x(until);
+    for (size_t i = STEP_PLANNED; i < n; i++)
+        Y[i] = Y[STEP_PLANNED - 1] + (i == STEP_PLANNED + 3 ? 8320.0 : 0.0);
+    Y[n - 1] += 8320.0;
+    v = stepped(n, 0.0);
+    check(!v.fail && v.unresolved && v.extend_to > X[n - 1] &&
+          strstr(v.reason, "no later sample confirms") != NULL,
+          "transients: spike at the last sample: one more phase, not a "
+          "fail: %s", v.reason);
+    /* the next sample is back on the plateau: a pass */
+    X[n] = v.extend_to;
+    Y[n] = Y[STEP_PLANNED - 1];
+    n++;
+    v = stepped(n, 0.0);
+    check(!v.fail && !v.unresolved && strncmp(v.reason, "plateau", 7) == 0,
+          "transients: spike gone at the next sample: plateau: %s",
+          v.reason);
+    /* the same rise held by the next sample is a step again: a fail */
+    Y[n - 1] = Y[n - 2];
+    v = stepped(n, 0.0);
+    check(v.fail && strncmp(v.reason, "grows in steps", 14) == 0,
+          "transients: a rise the next sample holds: fail: %s", v.reason);
+}
+
 /* Bursts: a node lost now and then under contention keeps climbing in
  * irregular steps. */
 static void test_steps_bursts(void)
@@ -1210,6 +1250,7 @@ int main(void)
     test_stable_floor_dip();
     test_steps_geometric();
     test_steps_plateau();
+    test_steps_transient();
     test_steps_x4();
     test_horizon_reach();
     test_steps_horizon();

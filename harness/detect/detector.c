@@ -70,8 +70,11 @@
  *   - x[n-1] >= target = 2 a(L) - x_offset with no step since: a plateau,
  *     pass ("plateau: ...");
  *   - the samples after P (an extension) raise the highest value by at
- *     least half the rise at L (and their share of the slack): fail,
- *     "grows in steps";
+ *     least half the rise at L (and their share of the slack), held by
+ *     every later sample (a sample's level is the lowest reading from it
+ *     on): fail, "grows in steps"; when only the last sample rose so,
+ *     unresolved with extend_to one phase later (a transient, such as
+ *     threads still exiting when it was taken, must not fail a plateau);
  *   - else unresolved (v->unresolved, extend_to = target): the worker
  *     runs on to target when lh_horizon_reach allows it and judges
  *     again; a run that ends before target stays unresolved, a verdict
@@ -650,16 +653,29 @@ static void judge_steps(const double *x, const double *y, size_t n,
     if (!(target > 0.0))
         return;
 
+    /* An extension's sample steps again only when the samples after it
+     * hold the rise: its level is the lowest reading from it on.  A leak
+     * never gives back what it holds; a sample taken while threads were
+     * still exiting or a burst was in flight does.  A rise at the last
+     * sample alone asks for one more phase (lone). */
     double at = x[last];
-    double top = env, again = 0.0;
-    for (size_t i = P; i < n; i++) {
-        if (y[i] > top)
-            top = y[i];
-        if (!again && top - env >= 0.5 * last_rise && top - env > noise &&
-            top - env > (window > 0 ? slack * (x[i] - x[P - 1]) / window
-                                    : 0))
-            again = x[i];
+    double top = env, again = 0.0, lone = 0.0, held = INFINITY;
+    for (size_t i = n; i-- > P;) {
+        if (y[i] < held)
+            held = y[i];
+        double h = window > 0 ? slack * (x[i] - x[P - 1]) / window : 0;
+        if (held - env >= 0.5 * last_rise && held - env > noise &&
+            held - env > h) {
+            if (i == n - 1)
+                lone = x[i];
+            else
+                again = x[i];
+        }
+        if (i < n - 1 && held > top)
+            top = held;
     }
+    if (again > 0.0)
+        lone = 0.0;
     char b1[32], b2[32], b3[32], b4[32], b5[32], kx[32];
     char rest[sizeof v->reason];
     snprintf(kx, sizeof kx, "%.2gx", (target + off) / (off + at));
@@ -678,6 +694,17 @@ static void judge_steps(const double *x, const double *y, size_t n,
                    fmt_num(b3, sizeof b3, top - env, 0),
                    fmt_num(b4, sizeof b4, again, 0), kx,
                    fmt_num(b5, sizeof b5, target, 0));
+    } else if (lone > 0.0) {
+        double phase = n >= 2 ? x[n - 1] - x[n - 2] : 1.0;
+        v->extend_to = x[n - 1] + (phase > 1.0 ? phase : 1.0);
+        v->unresolved = 1;
+        reason_add(v, "unresolved: stepped +%s by iteration %s, and the "
+                   "last sample (iteration %s) rose again, which no later "
+                   "sample confirms: raise iterations to at least %.0f; %s",
+                   fmt_num(b1, sizeof b1, last_rise, 0),
+                   fmt_num(b2, sizeof b2, at, 0),
+                   fmt_num(b3, sizeof b3, lone, 0), ceil(v->extend_to),
+                   rest);
     } else if (x[n - 1] >= target) {
         reason_add(v, "plateau: last step +%s by iteration %s, none "
                    "up to %s (%s: %s); %s",
