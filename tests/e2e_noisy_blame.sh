@@ -29,4 +29,9 @@ expect_eq "16 bytes a call: the top site is request_small" \
     "$(top noisy-request_small func)" request_small
 expect_match "... at its malloc's line" \
     "$(top noisy-request_small location)" "noisyleaks\.c:$small\$"
+# the second look's steps (up to iterations more) are the diagnosis's:
+# not in the report's iterations, which say how far the run measured
+expect_eq "the report's iterations leave out the second look's steps" \
+    "$(jget "$out/r/report.json" "find(r.workloads, 'name', \
+'noisy-request_small').iterations")" 10000
 finish

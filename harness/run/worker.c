@@ -698,6 +698,8 @@ static void confirm_sites(worker *wk)
     if (len < 100 / LH_DIAG_CONF_MARKS)
         len = 100 / LH_DIAG_CONF_MARKS;
     lh_buf e = LH_BUF_INIT;
+    wk->measured_until = lh_runner_done(&wk->runner);
+    wk->t_until = lh_now();
     lh_diagnosis_confirm_begin(wk->diag);
     for (int k = 0; k < LH_DIAG_CONF_MARKS; k++) {
         if (lh_runner_phase(&wk->runner, len, secs, 0, &e) < 0) {
