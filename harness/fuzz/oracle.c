@@ -445,7 +445,10 @@ int lh_oracle_confirm(lh_oracle *o, const uint8_t *data, size_t size,
     if (reps > LH_ORACLE_MAX_REPS)
         reps = LH_ORACLE_MAX_REPS;
     int max_reps = reps > EXTEND_REPS ? reps : EXTEND_REPS;
-    if (lh_or_replay_judge(o, data, size, o->avail, reps, max_reps) < 0)
+    o->verifying = 1;
+    int rc = lh_or_replay_judge(o, data, size, o->avail, reps, max_reps);
+    o->verifying = 0;
+    if (rc < 0)
         return -1;
     char site[sizeof out->site], sig[sizeof out->signature];
     int w = lh_or_pick(o, o->avail, site, sizeof site, sig, sizeof sig);
