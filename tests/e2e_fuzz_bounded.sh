@@ -36,6 +36,9 @@ check "... what the driver took for a leak is kept as unconfirmed" \
     bash -c "ls f/artifacts/unconfirmed-leak-* >/dev/null 2>&1"
 expect_eq "... and verified once: its signature is skipped after" \
     "$(grep -c '^verifying' clean.txt)" 1
+expect_match "... repro says why: it grew, then stopped" \
+    "$(grep '^no leak' clean.txt)" \
+    'heap[.]live_(bytes|allocs).* grew with the repetitions, then not over 4096 more'
 
 "$LH" fuzz pages.lua --workload pages-leaky --time 20s --seed 1 \
     --out g >leaky.txt 2>&1

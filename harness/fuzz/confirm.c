@@ -191,8 +191,10 @@ static int long_run(lh_oracle *o, const uint8_t *data, size_t size,
         double first = y[k][q] - y[k][0];
         double last = y[k][n - 1] - y[k][n - 1 - q];
         if (lh_detect(&spec, x, y[k], (size_t)n, y[k][n - 1], &v) < 0 ||
-            !v.fail || !(last > 0.0 && last >= 0.5 * first))
+            !v.fail || !(last > 0.0 && last >= 0.5 * first)) {
             o->res[w].v = J_NO;     /* bounded: filled, or came back */
+            o->bounded |= BIT(w);
+        }
     }
     return 0;
 }
