@@ -922,6 +922,112 @@ static void test_steps_plateau(void)
     check(asked == 0, "noise sd 1000, slack 10000: %d/50 extend", asked);
 }
 
+/* A plateau whose extension holds transients: samples taken while
+ * detached threads were still exiting (their stacks' TLS on the heap)
+ * read high once, then back.  Measured on a clean thread-per-call op:
+ * the last sample of an extension read +8 KiB over a 5 KiB plateau and
+ * failed it "grows in steps".  A rise is a step only when later samples
+ * hold it; one at the last sample asks for one more phase. */
+static void test_steps_transient(void)
+{
+    size_t n = step_x(0);
+    for (size_t i = 0; i < n; i++)
+        Y[i] = 5056 + (X[i] >= 6600 ? 336.0 : 0.0);
+    lh_verdict v = stepped(n, 0.0);
+    double until = v.extend_to;
+    check(!v.fail && until > STEP_ITERS, "transients: planned run: extend "
+          "to %.0f: %s", until, v.reason);
+    /* a spike in the middle of the extension, and one at its last sample */
+    n = step_x(until);
+    for (size_t i = STEP_PLANNED; i < n; i++)
+        Y[i] = Y[STEP_PLANNED - 1] + (i == STEP_PLANNED + 3 ? 8320.0 : 0.0);
+    Y[n - 1] += 8320.0;
+    v = stepped(n, 0.0);
+    check(!v.fail && v.unresolved && v.extend_to > X[n - 1] &&
+          strstr(v.reason, "no later sample confirms") != NULL,
+          "transients: spike at the last sample: one more phase, not a "
+          "fail: %s", v.reason);
+    /* the next sample is back on the plateau: a pass */
+    X[n] = v.extend_to;
+    Y[n] = Y[STEP_PLANNED - 1];
+    n++;
+    v = stepped(n, 0.0);
+    check(!v.fail && !v.unresolved && strncmp(v.reason, "plateau", 7) == 0,
+          "transients: spike gone at the next sample: plateau: %s",
+          v.reason);
+    /* the same rise held by the next sample is a step again: a fail */
+    Y[n - 1] = Y[n - 2];
+    v = stepped(n, 0.0);
+    check(v.fail && strncmp(v.reason, "grows in steps", 14) == 0,
+          "transients: a rise the next sample holds: fail: %s", v.reason);
+}
+
+/* A cache that fills past the middle of the run, then holds flat: an LRU
+ * of 8,000 entries of 184 B in 10,000 iterations (after a warmup of 100)
+ * failed the usual rule.  Its fill stopped for the last quarter of the
+ * judged half: the run goes on to twice the iteration it stopped at,
+ * where a plateau passes and growth again fails.  A leak in steps, flat
+ * between them, and an even leak still fail at once. */
+static double lru_bytes(double calls, double cap)
+{
+    return 1e5 + 184.0 * (calls < cap ? calls : cap);
+}
+
+static void test_filled(void)
+{
+    size_t n = step_x(0);
+    for (size_t i = 0; i < n; i++)
+        Y[i] = lru_bytes(STEP_OFF + X[i], 8000);
+    lh_verdict v = stepped(n, 0.0);
+    double until = v.extend_to;
+    check(!v.fail && v.unresolved && until > 15000 && until < 17000 &&
+          strstr(v.reason, "held flat from iteration") != NULL,
+          "LRU of 8000, planned run: unresolved, extend to %.0f: %s", until,
+          v.reason);
+    /* on the worker's schedule the extension's flat samples pass the
+     * usual rule early: the verdict still waits for 2x */
+    size_t m = step_x(until);
+    for (size_t i = 0; i < m; i++)
+        Y[i] = lru_bytes(STEP_OFF + X[i], 8000);
+    v = stepped(STEP_PLANNED + 4, 0.0);
+    check(!v.fail && v.unresolved && v.extend_to == until,
+          "LRU of 8000, 4 flat samples into the extension: still "
+          "unresolved: %s", v.reason);
+    v = stepped(m, 0.0);
+    check(!v.fail && !v.unresolved && strncmp(v.reason, "plateau", 7) == 0,
+          "LRU of 8000, extended to %.0f: plateau: %s", X[m - 1], v.reason);
+    /* the same fill, growing again in the extension */
+    for (size_t i = STEP_PLANNED + 5; i < m; i++)
+        Y[i] += 184.0 * (X[i] - X[STEP_PLANNED + 4]);
+    v = stepped(m, 0.0);
+    check(v.fail && strstr(v.reason, "grew again") != NULL,
+          "LRU of 8000 that grows again: fail: %s", v.reason);
+    /* 64 KiB every 1,000 calls: flat between steps, not a fill (its
+     * last step is 4 samples before the end) */
+    for (size_t i = 0; i < n; i++)
+        Y[i] = 1e5 + 65536.0 * floor((STEP_OFF + X[i] + 900) / 1000);
+    v = stepped(n, 0.0);
+    check(v.fail && !v.unresolved && strstr(v.reason, "flat") == NULL,
+          "a leak in steps of 1000 calls: fail at once: %s", v.reason);
+    /* steps of 1,500 calls at every phase: whatever the usual rule
+     * says, never resolved as a fill (it stalls while rising) */
+    int filled = 0;
+    for (int ph = 0; ph < 1500; ph += 100) {
+        for (size_t i = 0; i < n; i++)
+            Y[i] = 1e5 + 65536.0 * floor((STEP_OFF + X[i] + ph) / 1500);
+        v = stepped(n, 0.0);
+        filled += strstr(v.reason, "held flat") != NULL;
+    }
+    check(filled == 0, "a leak in steps of 1500 calls, 15 phases: %d "
+          "resolved as a fill", filled);
+    /* an even leak */
+    for (size_t i = 0; i < n; i++)
+        Y[i] = 1e5 + 184.0 * X[i];
+    v = stepped(n, 0.0);
+    check(v.fail && !v.unresolved, "an even leak: fail at once: %s",
+          v.reason);
+}
+
 /* Bursts: a node lost now and then under contention keeps climbing in
  * irregular steps. */
 static void test_steps_bursts(void)
@@ -1267,6 +1373,8 @@ int main(void)
     test_stable_floor_dip();
     test_steps_geometric();
     test_steps_plateau();
+    test_steps_transient();
+    test_filled();
     test_steps_x4();
     test_horizon_reach();
     test_steps_horizon();

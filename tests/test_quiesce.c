@@ -66,6 +66,15 @@ static void *quick(void *arg)
     return arg;
 }
 
+/* A detached thread that ends a moment after it starts (2 ms), as a
+ * thread per call does: still there when a sample comes right after. */
+static void *brief(void *arg)
+{
+    struct timespec ts = { 0, 2000000 };
+    syscall(SYS_nanosleep, &ts, NULL);
+    return arg;
+}
+
 static void *blocked(void *arg)
 {
     pthread_mutex_lock(&gate);
@@ -118,6 +127,22 @@ int main(void)
     lh_probes_quiesce(&p);
     check(threads_now() == 1, "joined: settled back to one thread (%ld)",
           threads_now());
+
+    /* Detached threads still ending: the count rose above the settled
+     * one and does not move for a while; quiesce waits them out (it used
+     * to settle on the first unchanged read, 0.5 ms later). */
+    int gone = 0;
+    for (int round = 0; round < 5; round++) {
+        for (int i = 0; i < 8; i++) {
+            pthread_t t;
+            pthread_create(&t, NULL, brief, NULL);
+            pthread_detach(t);
+        }
+        lh_probes_quiesce(&p);
+        gone += threads_now() == 1;
+    }
+    check(gone == 5, "eight detached threads ending 2 ms later: gone after "
+          "quiesce, %d rounds out of 5", gone);
 
     long nopen, limit;
     int full = lh_probes_fd_table(&nopen, &limit);

@@ -358,6 +358,20 @@ static int in_list(const lh_buf *list, const char *name)
     return 0;
 }
 
+/* An artifact that does not reproduce: renamed unconfirmed-leak-*, whose
+ * signature the driver then skips (lh_artifact_known). */
+static void unconfirm(const char *artifacts, const char *name,
+                      const char *input)
+{
+    char to[4300], from_js[4300], to_js[4300];
+    snprintf(to, sizeof to, "%s/unconfirmed-%s", artifacts, name);
+    snprintf(from_js, sizeof from_js, "%s.json", input);
+    snprintf(to_js, sizeof to_js, "%s.json", to);
+    rename(input, to);
+    rename(from_js, to_js);
+    printf("does not reproduce on its own: kept as %s\n", to);
+}
+
 /*
  * Every artifact `fuzz` reports must reproduce with `repro`: check each
  * one not verified yet (this run or an earlier one: the sidecar says) in a
@@ -373,12 +387,20 @@ static int verify_new(const fuzz_opts *o, const char *artifacts,
     int confirmed = 0;
     lh_list_dir(artifacts, &names);
     for (const char *p = lh_buf_str(&names); *p; p += strlen(p) + 1) {
-        if (!lh_artifact_is_input(p) || in_list(seen, p))
+        if (!lh_artifact_is_input(p))
             continue;
         char input[4200];
         snprintf(input, sizeof input, "%s/%s", artifacts, p);
+        int again = in_list(seen, p);
         if (lh_artifact_verified(input)) {
-            lh_buf_add(seen, p, strlen(p) + 1);
+            if (!again)
+                lh_buf_add(seen, p, strlen(p) + 1);
+            continue;
+        }
+        if (again) {
+            /* seen, not verified: it did not reproduce before, and the
+             * engine filed the same bytes again; never listed as a leak */
+            unconfirm(artifacts, p, input);
             continue;
         }
         if (lh_child_interrupted())
@@ -404,13 +426,7 @@ static int verify_new(const fuzz_opts *o, const char *artifacts,
             confirmed++;
             continue;
         }
-        char to[4300], from_js[4300], to_js[4300];
-        snprintf(to, sizeof to, "%s/unconfirmed-%s", artifacts, p);
-        snprintf(from_js, sizeof from_js, "%s.json", input);
-        snprintf(to_js, sizeof to_js, "%s.json", to);
-        rename(input, to);
-        rename(from_js, to_js);
-        printf("does not reproduce on its own: kept as %s\n", to);
+        unconfirm(artifacts, p, input);
     }
     lh_buf_free(&names);
     fflush(stdout);

@@ -70,8 +70,11 @@
  *   - x[n-1] >= target = 2 a(L) - x_offset with no step since: a plateau,
  *     pass ("plateau: ...");
  *   - the samples after P (an extension) raise the highest value by at
- *     least half the rise at L (and their share of the slack): fail,
- *     "grows in steps";
+ *     least half the rise at L (and their share of the slack), held by
+ *     every later sample (a sample's level is the lowest reading from it
+ *     on): fail, "grows in steps"; when only the last sample rose so,
+ *     unresolved with extend_to one phase later (a transient, such as
+ *     threads still exiting when it was taken, must not fail a plateau);
  *   - else unresolved (v->unresolved, extend_to = target): the worker
  *     runs on to target when lh_horizon_reach allows it and judges
  *     again; a run that ends before target stays unresolved, a verdict
@@ -86,6 +89,16 @@
  *     rise alike): L = G2 and target = hi(G2)^2 / lo(G1) - x_offset, a
  *     step being known only to within its phase (lo: the sample before,
  *     hi: its own), when that is beyond 2 a(L).
+ * STABLE, a fill that stopped (judge_filled), when (a)-(c) fail on the
+ * planned samples (spec->planned set: a run the worker can extend): the
+ * planned tail rose at every sample by more than tol = its rise / 32,
+ * then held within tol of its highest for its last max(4, tail/4)
+ * samples, from sample E.  target = 2 a(E) - x_offset, and as for a step:
+ * a later rise above the highest + tol (+ the slack's share), held by
+ * every later sample: fail; x[n-1] >= target: pass; else unresolved
+ * (one more phase when only the last sample rose).  Judged on the planned
+ * verdict, because the extension's flat samples may pass (a)-(c) before
+ * target.  A leak in steps stalls while rising: not a fill.
  * A caller that never extends (the fuzz oracle) gets v->unresolved with
  * fail = 0.
  *
@@ -657,16 +670,29 @@ static void judge_steps(const double *x, const double *y, size_t n,
     if (!(target > 0.0))
         return;
 
+    /* An extension's sample steps again only when the samples after it
+     * hold the rise: its level is the lowest reading from it on.  A leak
+     * never gives back what it holds; a sample taken while threads were
+     * still exiting or a burst was in flight does.  A rise at the last
+     * sample alone asks for one more phase (lone). */
     double at = x[last];
-    double top = env, again = 0.0;
-    for (size_t i = P; i < n; i++) {
-        if (y[i] > top)
-            top = y[i];
-        if (!again && top - env >= 0.5 * last_rise && top - env > noise &&
-            top - env > (window > 0 ? slack * (x[i] - x[P - 1]) / window
-                                    : 0))
-            again = x[i];
+    double top = env, again = 0.0, lone = 0.0, held = INFINITY;
+    for (size_t i = n; i-- > P;) {
+        if (y[i] < held)
+            held = y[i];
+        double h = window > 0 ? slack * (x[i] - x[P - 1]) / window : 0;
+        if (held - env >= 0.5 * last_rise && held - env > noise &&
+            held - env > h) {
+            if (i == n - 1)
+                lone = x[i];
+            else
+                again = x[i];
+        }
+        if (i < n - 1 && held > top)
+            top = held;
     }
+    if (again > 0.0)
+        lone = 0.0;
     char b1[32], b2[32], b3[32], b4[32], b5[32], kx[32];
     char rest[sizeof v->reason];
     snprintf(kx, sizeof kx, "%.2gx", (target + off) / (off + at));
@@ -685,6 +711,17 @@ static void judge_steps(const double *x, const double *y, size_t n,
                    fmt_num(b3, sizeof b3, top - env, 0),
                    fmt_num(b4, sizeof b4, again, 0), kx,
                    fmt_num(b5, sizeof b5, target, 0));
+    } else if (lone > 0.0) {
+        double phase = n >= 2 ? x[n - 1] - x[n - 2] : 1.0;
+        v->extend_to = x[n - 1] + (phase > 1.0 ? phase : 1.0);
+        v->unresolved = 1;
+        reason_add(v, "unresolved: stepped +%s by iteration %s, and the "
+                   "last sample (iteration %s) rose again, which no later "
+                   "sample confirms: raise iterations to at least %.0f; %s",
+                   fmt_num(b1, sizeof b1, last_rise, 0),
+                   fmt_num(b2, sizeof b2, at, 0),
+                   fmt_num(b3, sizeof b3, lone, 0), ceil(v->extend_to),
+                   rest);
     } else if (x[n - 1] >= target) {
         reason_add(v, "plateau: last step +%s by iteration %s, none "
                    "up to %s (%s: %s); %s",
@@ -704,6 +741,92 @@ static void judge_steps(const double *x, const double *y, size_t n,
                    fmt_num(b3, sizeof b3, ceil(target), 0), kx,
                    fmt_num(b6, sizeof b6, x[n - 1], 0), ceil(target), rest);
     }
+}
+
+/* A fill that stopped, when the usual rule failed (see the top of the
+ * file): the planned run's tail rose at every sample, then held flat
+ * for its last quarter (at least 4 samples) at its highest.  A cache
+ * that fills past the middle of the run (an LRU of 8,000 entries in
+ * 10,000 iterations) looks so; a leak never stops, and one in steps
+ * stays flat between them (it does not rise at every sample first).
+ * Like a step, the stop must be resolved: a plateau holds to twice the
+ * iteration it was reached at.  Only on a run that can be extended
+ * (spec->planned set: the worker's). */
+static int judge_filled(const double *x, const double *y, size_t n,
+                        size_t planned, double off, double slack,
+                        lh_verdict *v)
+{
+    size_t P = planned;
+    if (P < 8 || P > n)
+        return 0;
+    size_t t0 = P - stable_tail(P);
+    size_t q = (P - t0) / 4 > 4 ? (P - t0) / 4 : 4;
+    double top = y[t0];
+    for (size_t i = t0; i < P; i++)
+        if (y[i] > top)
+            top = y[i];
+    double rise = top - y[t0];
+    double window = x[P - 1] - x[0];
+    /* flat: within 1/32 of the tail's rise (a leak rising evenly moves
+     * 1/15 of it per phase) and the slack's share */
+    double tol = rise / 32;
+    size_t e = P - 1;           /* the first sample of the flat end */
+    while (e > t0 && top - y[e - 1] <= tol)
+        e--;
+    if (P - e < q || e - t0 < 3 || !(rise > slack))
+        return 0;
+    for (size_t i = t0 + 1; i <= e; i++)
+        if (!(y[i] > y[i - 1] + tol))
+            return 0;           /* stalled while rising: steps */
+    double target = 2.0 * (off + x[e]) - off;
+    double again = 0.0, lone = 0.0, held = INFINITY;
+    for (size_t i = n; i-- > P;) {
+        if (y[i] < held)
+            held = y[i];
+        double h = window > 0 ? slack * (x[i] - x[P - 1]) / window : 0;
+        if (held > top + tol + h) {
+            if (i == n - 1)
+                lone = x[i];
+            else
+                again = x[i];
+        }
+    }
+    char b1[32], b2[32], b3[32];
+    char rest[sizeof v->reason];
+    snprintf(rest, sizeof rest, "%s", v->reason);
+    v->reason[0] = '\0';
+    if (again > 0.0) {
+        double span = x[n - 1] - x[t0];
+        v->fail = 1;
+        v->slope = span > 0 ? (held - y[t0]) / span : 0.0;
+        v->growth = held - y[t0];
+        v->threshold = slack;
+        reason_add(v, "grew, held flat at %s from iteration %s, grew "
+                   "again by %s: not a plateau",
+                   fmt_num(b1, sizeof b1, top, 0),
+                   fmt_num(b2, sizeof b2, x[e], 0),
+                   fmt_num(b3, sizeof b3, again, 0));
+        return 1;
+    }
+    v->fail = 0;
+    if (lone == 0.0 && x[n - 1] >= target) {
+        reason_add(v, "plateau: filled by iteration %s, flat to %s (2x: "
+                   "%s); %s", fmt_num(b1, sizeof b1, x[e], 0),
+                   fmt_num(b2, sizeof b2, x[n - 1], 0),
+                   fmt_num(b3, sizeof b3, target, 0), rest);
+        return 1;
+    }
+    v->unresolved = 1;
+    v->extend_to = lone > 0.0 && x[n - 1] >= target
+                   ? x[n - 1] + (x[n - 1] - x[n - 2]) : target;
+    reason_add(v, "unresolved: grew, then held flat from iteration %s: a "
+               "cache filling up is told from a leak only at %s, the run "
+               "ended at %s: raise iterations to at least %.0f, or set a "
+               "plateau bound; %s", fmt_num(b1, sizeof b1, x[e], 0),
+               fmt_num(b2, sizeof b2, ceil(target), 0),
+               fmt_num(b3, sizeof b3, x[n - 1], 0),
+               ceil(v->extend_to), rest);
+    return 1;
 }
 
 static int judge_stable(const double *x, const double *y, size_t n,
@@ -770,6 +893,21 @@ static int judge_stable(const double *x, const double *y, size_t n,
                    fmt_num(b2, sizeof b2, floor_slack, 0),
                    fmt_num(b3, sizeof b3, v->slope, 1), bp);
     }
+    /* A fill that stopped is resolved on the planned run's verdict: an
+     * extension's flat samples may pass the usual rule before it reaches
+     * the iteration that tells a plateau. */
+    int planned_fail = v->fail;
+    if (spec->planned >= 8 && spec->planned < n) {
+        lh_inv_spec ps = *spec;
+        ps.planned = 0;
+        lh_verdict pv;
+        memset(&pv, 0, sizeof pv);
+        planned_fail = judge_stable(x, y, spec->planned, alpha, slack, &ps,
+                                    &pv) == TS_OK && pv.fail;
+    }
+    if (planned_fail &&
+        judge_filled(x, y, n, spec->planned, spec->x_offset, slack, v))
+        return TS_OK;
     if (!v->fail)
         judge_steps(x, y, n, spec->planned, spec->x_offset, slack,
                     trend && !robust, v);

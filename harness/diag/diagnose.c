@@ -11,7 +11,10 @@
 struct lh_diagnosis {
     lh_target *target;
     lh_heapsnap *heap[2];
-    lh_heapsnap *conf[2];   /* the confirmation window, every allocation */
+    lh_heapsnap *conf[1 + LH_DIAG_CONF_MARKS]; /* the confirmation
+                             * window, every allocation: its start, then
+                             * one snapshot per mark */
+    int nconf;
     size_t sample_bytes;
     lh_mmapsnap *map[2];
     lh_gosnap *go[2];
@@ -62,17 +65,26 @@ static int prefix(const char *s, const char *p)
 
 void lh_diagnosis_confirm_begin(lh_diagnosis *d)
 {
-    if (!d || d->conf[0])
+    if (!d || d->nconf)
         return;
     lh_heapsites_start(0);
     d->conf[0] = lh_heapsites_snapshot();
+    d->nconf = d->conf[0] ? 1 : 0;
+}
+
+void lh_diagnosis_confirm_mark(lh_diagnosis *d)
+{
+    if (!d || !d->nconf || d->nconf > LH_DIAG_CONF_MARKS)
+        return;
+    lh_heapsnap *s = lh_heapsites_snapshot();
+    if (s)
+        d->conf[d->nconf++] = s;
 }
 
 void lh_diagnosis_confirm_end(lh_diagnosis *d)
 {
-    if (!d || !d->conf[0] || d->conf[1])
+    if (!d || !d->nconf)
         return;
-    d->conf[1] = lh_heapsites_snapshot();
     lh_heapsites_start(d->sample_bytes);
 }
 
@@ -119,6 +131,71 @@ static int go_held_fds(lh_diagnosis *d, lh_site *out, int n, int max)
     }
     lh_raw_free(g);
     return n - 1 + k;
+}
+
+static int same_site(const lh_site *a, const lh_site *b)
+{
+    return strcmp(a->func, b->func) == 0 &&
+           strcmp(a->location, b->location) == 0 &&
+           strcmp(a->detail, b->detail) == 0 && strcmp(a->via, b->via) == 0;
+}
+
+#define CONF_SITES 64
+
+/* The confirmation window's sites: what grew from its start to its end,
+ * each site counted for no more than it held at each mark of the
+ * window's second half.  What a leak holds it holds at every later mark;
+ * a block that lives across a few calls (a ring of scratch buffers, a
+ * request in flight) is held at the end by chance, and at all of four
+ * marks far less often: blamed on it, a slow leak's growth went to the
+ * noise beside it. */
+static int confirmed_sites(lh_diagnosis *d, lh_site *out, int max)
+{
+    lh_site *all = lh_raw_calloc(2 * CONF_SITES, sizeof *all);
+    if (!all)
+        return lh_heapsites_diff(d->conf[0], d->conf[d->nconf - 1], out,
+                                 max);
+    lh_site *mark = all + CONF_SITES;
+    int n = lh_heapsites_diff(d->conf[0], d->conf[d->nconf - 1], all,
+                              CONF_SITES);
+    if (n > CONF_SITES)
+        n = CONF_SITES;
+    for (int k = d->nconf / 2; k < d->nconf - 1; k++) {
+        int m = lh_heapsites_diff(d->conf[0], d->conf[k], mark, CONF_SITES);
+        if (m > CONF_SITES)
+            m = CONF_SITES;
+        for (int i = 0; i < n; i++) {
+            double b = 0, c = 0;
+            for (int j = 0; j < m; j++)
+                if (same_site(&all[i], &mark[j])) {
+                    b = mark[j].bytes;
+                    c = mark[j].count;
+                    break;
+                }
+            if (b < all[i].bytes)
+                all[i].bytes = b;
+            if (c < all[i].count)
+                all[i].count = c;
+        }
+    }
+    /* the held sites, most bytes first (few: an insertion sort) */
+    int kept = 0;
+    for (int i = 0; i < n; i++) {
+        if (!(all[i].bytes >= 0.5))
+            continue;
+        int at = kept < max ? kept : max;
+        while (at > 0 && out[at - 1].bytes < all[i].bytes)
+            at--;
+        if (at >= max)
+            continue;
+        int last = kept < max ? kept : max - 1;
+        memmove(&out[at + 1], &out[at], (size_t)(last - at) * sizeof *out);
+        out[at] = all[i];
+        if (kept < max)
+            kept++;
+    }
+    lh_raw_free(all);
+    return kept;
 }
 
 int lh_diagnosis_sites(lh_diagnosis *d, const char *metric, lh_site *out,
@@ -174,8 +251,8 @@ int lh_diagnosis_sites(lh_diagnosis *d, const char *metric, lh_site *out,
         if (n > 0)
             return n;
     }
-    if (prefix(metric, "heap.") && d->conf[0] && d->conf[1]) {
-        int n = lh_heapsites_diff(d->conf[0], d->conf[1], out, max);
+    if (prefix(metric, "heap.") && d->nconf >= 2) {
+        int n = confirmed_sites(d, out, max);
         if (n > 0)
             return n;
     }

@@ -25,10 +25,15 @@ void lh_diagnosis_end(lh_diagnosis *d);
 
 /* A second, targeted look at the C heap, after lh_diagnosis_end: record
  * every allocation (sampling rate 0) from confirm_begin to confirm_end,
- * then restore the sampling.  Once taken, heap.* sites come from this
- * window when it shows any (exact, where sampling may have missed a slow
- * leak), else from the baseline/end snapshots. */
+ * then restore the sampling.  confirm_mark snapshots the window (at most
+ * LH_DIAG_CONF_MARKS times; the last mark is its end).  Once taken,
+ * heap.* sites come from this window when it shows any (exact, where
+ * sampling may have missed a slow leak): what grew from its start to its
+ * last mark and is still held at the marks of its second half; else from
+ * the baseline/end snapshots. */
+#define LH_DIAG_CONF_MARKS 6
 void lh_diagnosis_confirm_begin(lh_diagnosis *d);
+void lh_diagnosis_confirm_mark(lh_diagnosis *d);
 void lh_diagnosis_confirm_end(lh_diagnosis *d);
 
 /* Sites behind the growth of metric, largest first.  Returns how many. */

@@ -34,9 +34,10 @@ void lh_finding_json(lh_buf *b, const lh_finding *f,
 int lh_artifact_write(const char *prefix, const lh_finding *f,
                       const lh_artifact_ctx *ctx, char *path, size_t len);
 
-/* Signatures of the leak-*.json files in dir, each NUL-terminated in b
- * (the list ends with an empty string), as json.h reads them (unescaped).
- * Returns how many. */
+/* Signatures of the leak-*.json files in dir, and of the
+ * unconfirmed-leak-*.json ones (findings that did not reproduce in a fresh
+ * worker), each NUL-terminated in b (the list ends with an empty string),
+ * as json.h reads them (unescaped).  Returns how many leak-*.json. */
 int lh_artifact_known(const char *dir, lh_buf *b);
 
 /* Is name an artifact's input, leak-<40 hex digits> (not its sidecar,

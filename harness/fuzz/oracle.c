@@ -445,7 +445,11 @@ int lh_oracle_confirm(lh_oracle *o, const uint8_t *data, size_t size,
     if (reps > LH_ORACLE_MAX_REPS)
         reps = LH_ORACLE_MAX_REPS;
     int max_reps = reps > EXTEND_REPS ? reps : EXTEND_REPS;
-    if (lh_or_replay_judge(o, data, size, o->avail, reps, max_reps) < 0)
+    o->verifying = 1;
+    o->bounded = 0;
+    int rc = lh_or_replay_judge(o, data, size, o->avail, reps, max_reps);
+    o->verifying = 0;
+    if (rc < 0)
         return -1;
     char site[sizeof out->site], sig[sizeof out->signature];
     int w = lh_or_pick(o, o->avail, site, sizeof site, sig, sizeof sig);
@@ -464,6 +468,23 @@ int lh_oracle_confirm(lh_oracle *o, const uint8_t *data, size_t size,
         return 0;
     lh_or_fill_finding(o, out, w, distinct, site, sig, data, size);
     return 1;
+}
+
+int lh_oracle_bounded(const lh_oracle *o, char *buf, size_t len)
+{
+    int n = 0;
+    size_t at = 0;
+    if (len)
+        buf[0] = '\0';
+    for (int w = 0; w < W_COUNT; w++) {
+        if (!(o->bounded & BIT(w)))
+            continue;
+        if (at < len)
+            at += (size_t)snprintf(buf + at, len - at, "%s%s", n ? ", " : "",
+                                   lh_or_metric_name(o, w));
+        n++;
+    }
+    return n;
 }
 
 void lh_oracle_last_delta(const lh_oracle *o, double *heap_bytes,

@@ -164,6 +164,11 @@ int lh_oracle_confirm(lh_oracle *o, const uint8_t *data, size_t size,
 void lh_oracle_last_delta(const lh_oracle *o, double *heap_bytes,
                           double *goroutines, double *handles);
 
+/* After lh_oracle_confirm: the metrics that grew with the repetitions
+ * but not over the long run after them (a bounded structure larger than
+ * the replays), as a count; their names, ", "-separated, in buf. */
+int lh_oracle_bounded(const lh_oracle *o, char *buf, size_t len);
+
 /* After lh_oracle_confirm: the series of the k-th watched metric (k from
  * 0), its name in *metric; returns its length, or -1 past the last. */
 int lh_oracle_series(const lh_oracle *o, int k, const char **metric,

@@ -143,6 +143,9 @@ struct lh_oracle {
     char *prof[2];              /* goroutine profiles: before, after */
     size_t prof_len[2], prof_cap[2];
     int prof_ok;
+    int verifying;              /* in lh_oracle_confirm: a sustained heap
+                                 * or mapped series gets the long run */
+    unsigned bounded;           /* metrics the long run turned down */
     lh_heapsnap *heap_snap[2];  /* C heap sites: before, after */
     int heap_rec;               /* recording for this confirmation */
     int heap_was_on;            /* ... and it was on before, at rate */

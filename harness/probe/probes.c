@@ -562,9 +562,12 @@ double lh_probes_read(const lh_probes *p, int index)
 /* The thread count the last quiesce settled on (-1: none yet). */
 static double quiet_threads = -1;
 
+#define QUIET_ROSE 20           /* unchanged reads, 0.5 ms apart, to settle
+                                 * on a count that rose: 10 ms */
+#define QUIET_MAX 200           /* reads at most: 100 ms */
+
 void lh_probes_quiesce(const lh_probes *p)
 {
-    (void)p;
     /* pthread_join returns once the kernel clears the thread's tid, a
      * moment before the thread leaves the process's thread count: wait
      * (briefly, bounded) for the count to stop moving.  A thread still
@@ -577,13 +580,28 @@ void lh_probes_quiesce(const lh_probes *p)
         quiet_threads = last;
         return;
     }
-    for (int i = 0; i < 50; i++) {
+    /* A count above the last settled one may be threads started and about
+     * to end (a detached thread per call) that a loaded machine has not
+     * run yet: one unchanged read 0.5 ms later proved nothing (a sample
+     * read 27 such threads, and their TLS on the heap, as growth).  Above
+     * it, the count must hold for QUIET_ROSE reads; at most QUIET_MAX.
+     * Not with a Go runtime, whose own threads come and go (its slack on
+     * proc.threads covers them) and would cost the wait at every sample. */
+    int rose = !(p && p->target && p->target->has_go) ? QUIET_ROSE : 1;
+    int need = last > quiet_threads ? rose : 1, same = 0;
+    for (int i = 0; i < QUIET_MAX && same < need; i++) {
         struct timespec ts = { 0, 500000 };
         nanosleep(&ts, NULL);
         double now = read_threads();
-        if (now == last)
-            break;
+        if (now == last) {
+            same++;
+            continue;
+        }
         last = now;
+        same = 0;
+        if (now == 1)
+            break;
+        need = now > quiet_threads ? rose : 1;
     }
     quiet_threads = last;
 }

@@ -293,9 +293,13 @@ void wk_emit_result(worker *wk, judged *js, int nj, const char *type,
     lh_buf_printf(&b, ",\"index\":%d,\"threads\":%d,\"warmup\":%ld,"
                   "\"samples\":%d,", wk->w.index, wk->w.threads,
                   wk->w.warmup, wk->w.samples);
-    uint64_t done = wk->runner_ready ? lh_runner_done(&wk->runner) -
-                                           wk->measured_from : 0;
-    double secs = wk->t_measured > 0 ? lh_now() - wk->t_measured : 0;
+    uint64_t done = !wk->runner_ready ? 0
+                    : (wk->measured_until ? wk->measured_until
+                                          : lh_runner_done(&wk->runner)) -
+                      wk->measured_from;
+    double secs = wk->t_measured <= 0 ? 0
+                  : (wk->measured_until ? wk->t_until : lh_now()) -
+                    wk->t_measured;
     lh_json_key(&b, "iterations");
     lh_json_num(&b, (double)done);
     if (wk->w.iterations > 0)   /* below iterations: the run was extended */

@@ -739,10 +739,14 @@ static int drain(worker *wk, const int *metric_of, lh_buf *e)
 
 #define CONFIRM_SHARE 0.5     /* sampled sites holding less of a failing
                                * heap invariant's growth get a second look */
+#define CONFIRM_SAMPLES 32.0  /* so does growth of fewer sampling periods */
 
 /* Whether a failing heap invariant's growth is mostly unexplained by the
- * sampled sites: sampling at 64 KiB misses most of a slow leak. */
-static int sites_unexplained(worker *wk)
+ * sampled sites: sampling at 64 KiB misses most of a slow leak.  *rate:
+ * its growth per iteration, in bytes (heap.live_bytes) or in blocks
+ * times CONFIRM_BLOCK. */
+#define CONFIRM_BLOCK 64.0
+static int sites_unexplained(worker *wk, double *rate)
 {
     judged js[LH_MAX_INVARIANTS];
     int want = 0;
@@ -763,11 +767,21 @@ static int sites_unexplained(worker *wk)
         int ns = lh_diagnosis_sites(wk->diag, m, sites, LH_DIAG_SITES);
         for (int k = 0; k < ns; k++)
             held += bytes ? sites[k].bytes : sites[k].count;
-        want = growth > 0 && held < CONFIRM_SHARE * growth;
-        if (want)
+        /* growth of a few sampling periods rests on a few samples, the
+         * noise's as much as the leak's: a ring of scratch buffers that
+         * held a large one at the end reads as half of a slow leak */
+        int few = bytes && wk->w.sample_bytes > 0 &&
+                  growth < CONFIRM_SAMPLES * (double)wk->w.sample_bytes;
+        want = growth > 0 && (held < CONFIRM_SHARE * growth || few);
+        *rate = j->v.slope * (bytes ? 1.0 : CONFIRM_BLOCK);
+        if (want && held < CONFIRM_SHARE * growth)
             wk_send_info(wk, "%s: the sampled sites hold %.0f%% of its growth: "
                       "recording every allocation for a few more steps",
                       m, 100 * held / growth);
+        else if (want)
+            wk_send_info(wk, "%s: its growth is %.0f sampling periods: "
+                      "recording every allocation for a few more steps",
+                      m, growth / (double)wk->w.sample_bytes);
     }
     lh_raw_free(sites);
     return want;
@@ -775,8 +789,15 @@ static int sites_unexplained(worker *wk)
 
 /* The confirmation window: when a failing heap invariant's sites are
  * mostly missing, record every allocation (as the fuzz oracle's
- * confirmation does) over the steps of one more sample, after the
- * measured phase and outside the samples judged. */
+ * confirmation does) after the measured phase and outside the samples
+ * judged, in LH_DIAG_CONF_MARKS equal parts, each ended by a snapshot
+ * (diagnose.c keeps what is still held at the marks of the second half).
+ * Its length: one sample's steps, or more for a slow leak, enough for
+ * CONFIRM_GROWTH at the rate judged (a leak of 1 KiB every 500th call
+ * must happen in it more than once, or the noise beside it is all the
+ * window shows), at most the measured iterations and what the timeout
+ * leaves. */
+#define CONFIRM_GROWTH 65536.0
 static void confirm_sites(worker *wk)
 {
     lh_workload *w = &wk->w;
@@ -789,20 +810,37 @@ static void confirm_sites(worker *wk)
      * workload's (the supervisor bounds that phase on its own). */
     uint32_t was = wk->flight->phase;
     wk->flight->phase = LH_PHASE_DIAGNOSE;
-    if (!sites_unexplained(wk)) {
+    double rate = 0;
+    if (!sites_unexplained(wk, &rate)) {
         wk->flight->phase = was;
         return;
     }
-    uint64_t len = (uint64_t)w->iterations / (uint64_t)w->samples;
-    double secs = w->duration > 0 ? w->duration / w->samples : 0;
-    if (len < 100)
-        len = 100;
+    double want = (double)w->iterations / (double)w->samples;
+    if (rate > 0 && CONFIRM_GROWTH / rate > want)
+        want = CONFIRM_GROWTH / rate;
+    double most = (double)w->iterations;
+    double budget = time_budget(wk, wk->x[wk->nrows - 1]);
+    if (budget < most)
+        most = budget;
+    if (want > most)
+        want = most;
+    uint64_t len = (uint64_t)ceil(want / LH_DIAG_CONF_MARKS);
+    double secs = w->duration > 0
+                  ? w->duration / w->samples / LH_DIAG_CONF_MARKS : 0;
+    if (len < 100 / LH_DIAG_CONF_MARKS)
+        len = 100 / LH_DIAG_CONF_MARKS;
     lh_buf e = LH_BUF_INIT;
+    wk->measured_until = lh_runner_done(&wk->runner);
+    wk->t_until = lh_now();
     lh_diagnosis_confirm_begin(wk->diag);
-    if (lh_runner_phase(&wk->runner, len, secs, 0, &e) < 0)
-        wk_send_info(wk, "confirmation window: %s", lh_buf_str(&e));
-    else
+    for (int k = 0; k < LH_DIAG_CONF_MARKS; k++) {
+        if (lh_runner_phase(&wk->runner, len, secs, 0, &e) < 0) {
+            wk_send_info(wk, "confirmation window: %s", lh_buf_str(&e));
+            break;
+        }
         settle(wk);
+        lh_diagnosis_confirm_mark(wk->diag);
+    }
     lh_diagnosis_confirm_end(wk->diag);
     lh_buf_free(&e);
     wk->flight->phase = was;

@@ -44,6 +44,10 @@ typedef struct worker {
     uint64_t total;         /* planned measured iterations (0: duration) */
     size_t planned_rows;    /* samples of the planned run; more extend it */
     uint64_t measured_from; /* runner_done() when measurement began */
+    uint64_t measured_until; /* runner_done() when the diagnosis's second
+                               look began (0: none): its steps are not
+                               the report's iterations */
+    double t_until;         /* lh_now() then */
     lh_buf err;
     lh_buf traceback;
     const char *status;
