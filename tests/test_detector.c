@@ -962,6 +962,75 @@ static void test_steps_transient(void)
           "transients: a rise the next sample holds: fail: %s", v.reason);
 }
 
+/* A Go map never pruned, one int64 key per call: its buckets (96 B for
+ * eight) double when it holds 6.5 per bucket, so the heap steps by
+ * 24, 49, 98 KiB at 1,664, 3,328, 6,656 calls, each under the 256 KiB Go
+ * heap slack, and the usual rule passed it.  The same map pruned at 8,000
+ * keys steps alike, then stops at 2,048 buckets: the planned runs are the
+ * same.  A sample taken while a map doubles reads its old buckets too.  Steps never given back, the later as high
+ * and 1.5 times as far: the run goes on to twice the last one, where the
+ * leak stepped again (fail) and the bounded map is a plateau (pass).
+ * Noise sd 2 KiB, 20 seeds each. */
+static double go_map_bytes(double calls, double bound)
+{
+    double keys = calls < bound ? calls : bound, buckets = 1;
+    while (keys > 6.5 * buckets)
+        buckets *= 2;
+    /* the old buckets stay until evacuated, two per insert */
+    int growing = buckets > 1 && calls < bound &&
+                  keys <= 6.5 * buckets / 2 + buckets / 4;
+    return 96.0 * (buckets + (growing ? buckets / 2 : 0));
+}
+
+static void test_steps_go_map(void)
+{
+    const double slack = 262144.0;
+    lh_inv_spec spec = { .kind = LH_INV_STABLE, .slack = slack,
+                         .planned = STEP_PLANNED, .x_offset = STEP_OFF };
+    int wrong[2] = { 0, 0 }, asked[2] = { 0, 0 }, stood = 0;
+    char why[2][256] = { "", "" };
+    for (int bounded = 0; bounded < 2; bounded++) {
+        for (int seed = 1; seed <= 20; seed++) {
+            double bound = bounded ? 8000.0 : INFINITY;
+            size_t n = step_x(10 * STEP_ITERS);
+            rng_seed((uint64_t)seed + 1700);
+            for (size_t i = 0; i < n; i++)
+                Y[i] = 3e6 + go_map_bytes(STEP_OFF + X[i], bound) +
+                       2048.0 * rng_gauss();
+            lh_verdict v;
+            size_t m = STEP_PLANNED;
+            lh_detect(&spec, X, Y, m, Y[m - 1], &v);
+            asked[bounded] += !v.fail && !v.unresolved &&
+                              v.extend_to > STEP_ITERS;
+            if (!bounded && v.extend_to > 0)
+                stood += strncmp(v.reason, "steps under the slack", 21)
+                         == 0;
+            while (!v.fail && v.extend_to > X[m - 1] && m < n)
+            {
+                double until = v.extend_to;
+                while (m < n && X[m - 1] < until)
+                    m++;
+                lh_detect(&spec, X, Y, m, Y[m - 1], &v);
+            }
+            int ok = bounded ? !v.fail && !v.unresolved &&
+                               strncmp(v.reason, "plateau", 7) == 0
+                             : v.fail && strncmp(v.reason, "grows in steps",
+                                                 14) == 0;
+            if (!ok) {
+                wrong[bounded]++;
+                snprintf(why[bounded], sizeof why[bounded], "%s", v.reason);
+            }
+        }
+    }
+    check(asked[0] == 20 && stood == 20, "go map never pruned, planned "
+          "run: passes on the slack, asks to go on: %d/20, %d/20",
+          asked[0], stood);
+    check(wrong[0] == 0, "go map never pruned, extended: fail: %d/20 "
+          "wrong %s", wrong[0], why[0]);
+    check(wrong[1] == 0, "go map pruned at 8,000, extended: plateau: "
+          "%d/20 wrong %s", wrong[1], why[1]);
+}
+
 /* A cache that fills past the middle of the run, then holds flat: an LRU
  * of 8,000 entries of 184 B in 10,000 iterations (after a warmup of 100)
  * failed the usual rule.  Its fill stopped for the last quarter of the
@@ -1380,6 +1449,7 @@ int main(void)
     test_steps_horizon();
     test_steps_bursts();
     test_steps_bursts_noisy();
+    test_steps_go_map();
     test_min_samples();
     test_baseline();
     test_bounded();

@@ -597,6 +597,56 @@ static double floor_of(const double *a, size_t q)
     return kth_by(a, q, q / 4, at);
 }
 
+/* The level of sample i of n: its lowest reading from it on. */
+static double level_at(const double *y, size_t i, size_t n)
+{
+    double lo = y[i];
+    while (++i < n)
+        if (y[i] < lo)
+            lo = y[i];
+    return lo;
+}
+
+/* Steps under the slack, for judge_steps: a Go map never pruned doubles
+ * its buckets, so its heap steps at doubling intervals by doubling
+ * heights, each below the slack at the planned length (and the sample
+ * taken while it doubles reads the old buckets too).  On the planned
+ * samples' levels (a sample's level: the lowest reading from it to P), a
+ * step rises above the last by h (the slack's share, or the noise).  The
+ * last step, in the tail, and the one before it at least a quarter as
+ * high (the heap's creep between doublings makes small ones): the last
+ * as high as it and at least 1.5 times as far (a(i) = off + x[i]).  Sets
+ * *s1, *s2 and their rises. */
+static int sub_steps(const double *x, const double *y, size_t P, size_t t0,
+                     double off, double slack, double noise, size_t *s1,
+                     size_t *s2, double rise[2])
+{
+    double window = x[P - 1] - x[0];
+    *s1 = *s2 = 0;
+    rise[0] = rise[1] = 0.0;
+    for (int pass = 0; pass < 2; pass++) {
+        double base = level_at(y, 0, P);
+        for (size_t i = 1; i < P && (pass == 0 || i < *s2); i++) {
+            double h = window > 0 ? slack * (x[i] - x[i - 1]) / window : 0;
+            double lvl = level_at(y, i, P);
+            if (h < noise)
+                h = noise;
+            if (!(lvl > base + h))
+                continue;
+            if (pass == 0) {
+                *s2 = i;
+                rise[1] = lvl - base;
+            } else if (lvl - base >= 0.25 * rise[1]) {
+                *s1 = i;
+                rise[0] = lvl - base;
+            }
+            base = lvl;
+        }
+    }
+    return *s1 > 0 && *s2 > t0 && rise[1] >= rise[0] &&
+           off + x[*s1] > 0 && (off + x[*s2]) / (off + x[*s1]) >= 1.5;
+}
+
 /* Growth in steps, when the usual rule passed (see the top of the file):
  * fails, resolves as a plateau, or asks for a longer run (extend_to). */
 static void judge_steps(const double *x, const double *y, size_t n,
@@ -667,6 +717,19 @@ static void judge_steps(const double *x, const double *y, size_t n,
             last_rise = g_rise[1];
         }
     }
+    /* Steps under the slack (sub_steps): the run goes on to 2 a(last)
+     * like any step's, where a bounded map is a plateau and a map never
+     * pruned stepped again.  Not reached, the pass stands: the slack
+     * tolerates what the run saw (as for a trend under it). */
+    size_t s1, s2;
+    double s_rise[2];
+    int sub = !(target > 0.0) &&
+              sub_steps(x, y, P, t0, off, slack, noise, &s1, &s2, s_rise);
+    if (sub) {
+        target = 2.0 * (off + x[s2]) - off;
+        last = s2;
+        last_rise = s_rise[1];
+    }
     if (!(target > 0.0))
         return;
 
@@ -676,13 +739,18 @@ static void judge_steps(const double *x, const double *y, size_t n,
      * still exiting or a burst was in flight does.  A rise at the last
      * sample alone asks for one more phase (lone). */
     double at = x[last];
-    double top = env, again = 0.0, lone = 0.0, held = INFINITY;
+    double ref = env;   /* steps under the slack: from the level the
+                         * planned run ended at, not from a peak a
+                         * doubling map held for a moment */
+    if (sub)
+        ref = level_at(y, P - 1, n);
+    double top = ref, again = 0.0, lone = 0.0, held = INFINITY;
     for (size_t i = n; i-- > P;) {
         if (y[i] < held)
             held = y[i];
         double h = window > 0 ? slack * (x[i] - x[P - 1]) / window : 0;
-        if (held - env >= 0.5 * last_rise && held - env > noise &&
-            held - env > h) {
+        if (held - ref >= 0.5 * last_rise && held - ref > noise &&
+            held - ref > h) {
             if (i == n - 1)
                 lone = x[i];
             else
@@ -702,16 +770,16 @@ static void judge_steps(const double *x, const double *y, size_t n,
         double span = x[n - 1] - x[t0];
         v->fail = 1;
         v->slope = span > 0 ? (top - y[t0]) / span : 0.0;
-        v->growth = top - before;
+        v->growth = top - (sub ? y[0] : before);
         v->threshold = slack;
         reason_add(v, "grows in steps: +%s by iteration %s, +%s more by "
                    "%s, before %s (%s): not a plateau",
                    fmt_num(b1, sizeof b1, last_rise, 0),
                    fmt_num(b2, sizeof b2, at, 0),
-                   fmt_num(b3, sizeof b3, top - env, 0),
+                   fmt_num(b3, sizeof b3, top - ref, 0),
                    fmt_num(b4, sizeof b4, again, 0), kx,
                    fmt_num(b5, sizeof b5, target, 0));
-    } else if (lone > 0.0) {
+    } else if (lone > 0.0 && !sub) {
         double phase = n >= 2 ? x[n - 1] - x[n - 2] : 1.0;
         v->extend_to = x[n - 1] + (phase > 1.0 ? phase : 1.0);
         v->unresolved = 1;
@@ -722,13 +790,26 @@ static void judge_steps(const double *x, const double *y, size_t n,
                    fmt_num(b2, sizeof b2, at, 0),
                    fmt_num(b3, sizeof b3, lone, 0), ceil(v->extend_to),
                    rest);
-    } else if (x[n - 1] >= target) {
+    } else if (x[n - 1] >= target && !(lone > 0.0)) {
         reason_add(v, "plateau: last step +%s by iteration %s, none "
                    "up to %s (%s: %s); %s",
                    fmt_num(b1, sizeof b1, last_rise, 0),
                    fmt_num(b2, sizeof b2, at, 0),
                    fmt_num(b3, sizeof b3, x[n - 1], 0), kx,
                    fmt_num(b4, sizeof b4, target, 0), rest);
+    } else if (sub) {
+        char b6[32];
+        v->extend_to = lone > 0.0 ? x[n - 1] + (x[n - 1] - x[n - 2])
+                                  : target;
+        reason_add(v, "steps under the slack: +%s by iteration %s, +%s by "
+                   "%s, never given back: a plateau is told only at %s "
+                   "(%s), the run ended at %s; %s",
+                   fmt_num(b1, sizeof b1, s_rise[0], 0),
+                   fmt_num(b2, sizeof b2, x[s1], 0),
+                   fmt_num(b3, sizeof b3, last_rise, 0),
+                   fmt_num(b4, sizeof b4, at, 0),
+                   fmt_num(b5, sizeof b5, ceil(target), 0), kx,
+                   fmt_num(b6, sizeof b6, x[n - 1], 0), rest);
     } else {
         char b6[32];
         v->extend_to = target;

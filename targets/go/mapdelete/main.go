@@ -49,3 +49,23 @@ func OpSessionClean(data *C.uint8_t, size C.size_t) C.int {
 //
 //export leakhound_gauge_sessions_open
 func leakhound_gauge_sessions_open() C.int64_t { return C.int64_t(store.openCount()) }
+
+// OpSeenLeak marks the request as seen in a set that is never pruned: one
+// small key per call. The heap grows only when the map doubles its bucket
+// array (Go maps grow in doublings), each step below Go's heap slack at
+// 10,000 calls, so the run must go on until the steps are judged.
+//
+//export OpSeenLeak
+func OpSeenLeak(data *C.uint8_t, size C.size_t) C.int {
+	seenAll.mark()
+	return 0
+}
+
+// OpSeenBounded is its clean twin: the set forgets the oldest key past
+// seenBound entries. It grows in the same doublings, then stops.
+//
+//export OpSeenBounded
+func OpSeenBounded(data *C.uint8_t, size C.size_t) C.int {
+	seenRecent.mark()
+	return 0
+}
