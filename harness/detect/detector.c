@@ -89,6 +89,14 @@
  *     rise alike): L = G2 and target = hi(G2)^2 / lo(G1) - x_offset, a
  *     step being known only to within its phase (lo: the sample before,
  *     hi: its own), when that is beyond 2 a(L).
+ * One more, steps under the slack (sub_steps), when none of the above
+ * set L: on the planned samples' levels (the lowest reading from a
+ * sample on), the tail's last step at least as high as the one before
+ * it (of those a quarter as high) and 1.5 times as far, as a Go map
+ * never pruned doubles its buckets: target = 2 a(L) - x_offset, the
+ * extension's rise measured from the planned run's last level; short of
+ * target the pass stands (extend_to set, not unresolved), as a trend
+ * under the slack's does.
  * STABLE, a fill that stopped (judge_filled), when (a)-(c) fail on the
  * planned samples (spec->planned set: a run the worker can extend): the
  * planned tail rose at every sample by more than tol = its rise / 32,

@@ -51,7 +51,10 @@ typedef struct lh_verdict {
     double peak;        /* highest sample or observed peak */
     size_t judged;      /* number of samples in the judged window */
     double extend_to;   /* stable: x the run must reach to tell a plateau
-                           from growth in steps (0: nothing unresolved) */
+                           from growth in steps (0: nothing unresolved);
+                           steps under the slack ask for it with neither
+                           unresolved nor creeping: not reached, the pass
+                           stands */
     int unresolved;     /* stable: the run ended before extend_to: neither
                            pass nor fail (fail is 0) */
     int creeping;       /* stable: extend_to is asked by a significant,
