@@ -1029,6 +1029,21 @@ static void test_steps_go_map(void)
           "wrong %s", wrong[0], why[0]);
     check(wrong[1] == 0, "go map pruned at 8,000, extended: plateau: "
           "%d/20 wrong %s", wrong[1], why[1]);
+    /* Steps alike in height (an LRU's last entries, go-cache-lru) ask
+     * for nothing; the same places doubling in height do. */
+    for (int twice = 0; twice < 2; twice++) {
+        size_t n = step_x(0);
+        for (size_t i = 0; i < n; i++)
+            Y[i] = 3e6 + (STEP_OFF + X[i] >= 3000 ? 20000.0 : 0.0) +
+                   (STEP_OFF + X[i] >= 7000 ? 20000.0 * (1 + twice) : 0.0);
+        lh_verdict v;
+        lh_detect(&spec, X, Y, n, Y[n - 1], &v);
+        check(!v.fail && !v.unresolved &&
+              (twice ? v.extend_to > STEP_ITERS : v.extend_to == 0),
+              "steps +20000 at 3,000, +%d at 7,000, slack 256 KiB: %s: "
+              "%s", 20000 * (1 + twice), twice ? "go on" : "no more",
+              v.reason);
+    }
 }
 
 /* A cache that fills past the middle of the run, then holds flat: an LRU

@@ -91,7 +91,7 @@
  *     hi: its own), when that is beyond 2 a(L).
  * One more, steps under the slack (sub_steps), when none of the above
  * set L: on the planned samples' levels (the lowest reading from a
- * sample on), the tail's last step at least as high as the one before
+ * sample on), the tail's last step 1.4 times as high as the one before
  * it (of those a quarter as high) and 1.5 times as far, as a Go map
  * never pruned doubles its buckets: target = 2 a(L) - x_offset, the
  * extension's rise measured from the planned run's last level; short of
@@ -623,7 +623,9 @@ static double level_at(const double *y, size_t i, size_t n)
  * step rises above the last by h (the slack's share, or the noise).  The
  * last step, in the tail, and the one before it at least a quarter as
  * high (the heap's creep between doublings makes small ones): the last
- * as high as it and at least 1.5 times as far (a(i) = off + x[i]).  Sets
+ * 1.4 times as high (the creep blunts a doubling) and 1.5 times as far
+ * (a(i) = off + x[i]; an LRU's or an arena's last steps rise alike).
+ * Sets
  * *s1, *s2 and their rises. */
 static int sub_steps(const double *x, const double *y, size_t P, size_t t0,
                      double off, double slack, double noise, size_t *s1,
@@ -651,7 +653,7 @@ static int sub_steps(const double *x, const double *y, size_t P, size_t t0,
             base = lvl;
         }
     }
-    return *s1 > 0 && *s2 > t0 && rise[1] >= rise[0] &&
+    return *s1 > 0 && *s2 > t0 && rise[1] >= 1.4 * rise[0] &&
            off + x[*s1] > 0 && (off + x[*s2]) / (off + x[*s1]) >= 1.5;
 }
 
