@@ -625,8 +625,7 @@ static double level_at(const double *y, size_t i, size_t n)
  * high (the heap's creep between doublings makes small ones): the last
  * 1.4 times as high (the creep blunts a doubling) and 1.5 times as far
  * (a(i) = off + x[i]; an LRU's or an arena's last steps rise alike).
- * Sets
- * *s1, *s2 and their rises. */
+ * Sets *s1, *s2 and their rises.  O(P^2), as Theil-Sen. */
 static int sub_steps(const double *x, const double *y, size_t P, size_t t0,
                      double off, double slack, double noise, size_t *s1,
                      size_t *s2, double rise[2])
