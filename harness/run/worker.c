@@ -542,6 +542,27 @@ static double time_budget(worker *wk, double done)
     return left > 0 ? left * done / spent : 0;
 }
 
+/* One more measured phase past the planned run: len iterations, a pause
+ * of `pause` seconds (goroutines in flight end), the settle, a sample.
+ * 0; -1: the steps failed (e says why); -2: the settle failed. */
+static int measure_phase(worker *wk, uint64_t len, double pause, lh_buf *e)
+{
+    if (lh_runner_phase(&wk->runner, len, 0, 1, e) < 0)
+        return -1;
+    if (pause > 0) {
+        struct timespec ts = { (time_t)pause,
+                               (long)((pause - floor(pause)) * 1e9) };
+        nanosleep(&ts, NULL);
+    }
+    if (settle(wk) < 0)
+        return -2;
+    take_sample(wk, (double)(lh_runner_done(&wk->runner) -
+                             wk->measured_from));
+    progress(wk, last_row(wk));
+    wk->flight->phase = LH_PHASE_MEASURE;
+    return 0;
+}
+
 /* The adaptive horizon (README, "How a verdict is decided"): when a
  * stable invariant's judged window ends in a step that the run has not
  * been taken far enough to resolve, keep measuring up to the iteration
@@ -603,14 +624,9 @@ static int extend(worker *wk, const int *metric_of, lh_buf *e)
         len = (uint64_t)ceil((until - from) / w->samples);
     while (until > 0 && wk->nrows < 2 * wk->planned_rows &&
            wk->x[wk->nrows - 1] < until) {
-        if (lh_runner_phase(&wk->runner, len, 0, 1, e) < 0)
-            return -1;
-        if (settle(wk) < 0)
-            return -2;
-        take_sample(wk, (double)(lh_runner_done(&wk->runner) -
-                                 wk->measured_from));
-        progress(wk, last_row(wk));
-        wk->flight->phase = LH_PHASE_MEASURE;
+        int rc = measure_phase(wk, len, 0, e);
+        if (rc < 0)
+            return rc;
         if (!fixed)
             until = horizon(wk, metric_of, &why, &creeping);
     }
@@ -719,17 +735,9 @@ static int drain(worker *wk, const int *metric_of, lh_buf *e)
         len = 1;
     wk->total += len * (uint64_t)w->samples;
     for (int k = 0; k < w->samples; k++) {
-        if (lh_runner_phase(&wk->runner, len, 0, 1, e) < 0)
-            return -1;
-        struct timespec ts = { (time_t)pace,
-                               (long)((pace - floor(pace)) * 1e9) };
-        nanosleep(&ts, NULL);
-        if (settle(wk) < 0)
-            return -2;
-        take_sample(wk, (double)(lh_runner_done(&wk->runner) -
-                                 wk->measured_from));
-        progress(wk, last_row(wk));
-        wk->flight->phase = LH_PHASE_MEASURE;
+        int rc = measure_phase(wk, len, pace, e);
+        if (rc < 0)
+            return rc;
     }
     /* the paced phases are the run now: its judged half, and where steps
      * are looked for */
