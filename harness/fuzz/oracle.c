@@ -133,6 +133,7 @@ lh_oracle *lh_oracle_new(const lh_probes *probes, const lh_oracle_config *cfg,
     o->settle = settle;
     o->ud = ud;
     o->fd_dir = o->task_dir = -1;
+    o->go_floor = INFINITY;
     for (int w = 0; w < W_COUNT; w++)
         if ((size_t)w_index[w] < probes->n &&
             probes->metrics[w_index[w]].available)
@@ -412,10 +413,11 @@ void lh_or_fill_finding(lh_oracle *o, lh_finding *out, int w, int distinct,
     snprintf(out->site, sizeof out->site, "%s", site);
     const verdict *res = distinct ? o->dres : o->res;
     int n = distinct ? o->dn : o->nseries;
-    out->growth_per_rep = res[w].slope;
+    out->every = distinct ? o->devery : o->every > 1 ? o->every : 1;
+    out->growth_per_rep = distinct ? res[w].slope
+                                   : res[w].slope / out->every;
     out->p_value = res[w].p;
     out->reps = n - 1;
-    out->every = distinct ? o->devery : 1;
     out->variants = distinct ? (long)(n - 1) * o->devery : 0;
     out->variant_at = distinct ? (long)o->dat : 0;
     memcpy(out->series, distinct ? o->dseries[w] : o->series[w],

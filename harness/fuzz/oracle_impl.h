@@ -105,6 +105,10 @@ struct lh_oracle {
     uint64_t since_expensive;
     double go_base;
     int go_have_base;
+    double drain_base;          /* goroutines before a confirmation */
+    int drain_futile;           /* its wait saw none end: no more waits */
+    int inflight;               /* goroutines ended in one: pace (confirm.c) */
+    double go_floor;            /* fewest goroutines seen (measure.c) */
 
     /* backoff and known-clean inputs */
     unsigned fails[W_COUNT];
@@ -136,6 +140,7 @@ struct lh_oracle {
     double x[LH_ORACLE_MAX_REPS + 1];
     double series[W_COUNT][LH_ORACLE_MAX_REPS + 1];
     int nseries;
+    int every;                  /* replays between two readings (paced) */
     unsigned lazy;              /* judged metrics read at checkpoints only
                                  * (confirm.c) ... */
     unsigned moved;             /* ... and those that moved at one */
@@ -196,6 +201,8 @@ void lh_or_read_metrics(lh_oracle *o, unsigned mask, double *v);
 double lh_or_persist(lh_oracle *o, int w, double before, double after);
 void lh_or_read_point(lh_oracle *o, unsigned mask, double *v);
 double lh_or_read_go_heap(lh_oracle *o);
+/* Wait (bounded) while goroutines above base end: in-flight ones. */
+double lh_or_drain_goroutines(lh_oracle *o, double base);
 
 /* confirm.c: same-input replays */
 int lh_or_replay_judge(lh_oracle *o, const uint8_t *data, size_t size,
