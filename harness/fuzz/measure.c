@@ -98,9 +98,9 @@ double lh_or_read_one(lh_oracle *o, int w)
  * later) grows go.goroutines, and the Go heap by its stack and timer, over
  * replays far shorter than that lifetime, as a leak would.  Before the
  * count that ends a stage is judged, the oracle waits while goroutines
- * above `base` end: until the count is back at base, none ended within
- * DRAIN_FIRST, nothing more ended for DRAIN_QUIET after some did, or
- * DRAIN_MAX (`run` waits as long; goleak retries about as long).  A
+ * above `base` end: while the count keeps falling, until none ended
+ * within DRAIN_FIRST, nothing more ended for DRAIN_QUIET after some did,
+ * or DRAIN_MAX (`run` waits as long; goleak retries about as long).  A
  * leak's goroutines never end: the wait costs DRAIN_FIRST, once per
  * confirmation (o->drain_futile).  o->go_floor is the lowest count seen:
  * a confirmation first lets earlier inputs' goroutines end toward it.
@@ -119,7 +119,7 @@ double lh_or_drain_goroutines(lh_oracle *o, double base)
         return g;
     }
     double t0 = lh_now(), fell_at = -1.0, low = g;
-    while (g > base && lh_now() - t0 < DRAIN_MAX &&
+    while (g > 0 && lh_now() - t0 < DRAIN_MAX &&
            !(fell_at < 0 && lh_now() - t0 > DRAIN_FIRST) &&
            !(fell_at >= 0 && lh_now() - fell_at > DRAIN_QUIET)) {
         struct timespec ts = { 0, 10 * 1000 * 1000 };
