@@ -378,11 +378,17 @@ int lh_or_on_trigger(lh_oracle *o, const uint8_t *data, size_t size,
         distinct = chosen >= 0;
         yes = lh_or_distinct_mask(o);
     }
+    int gave_back = lh_or_given_back(o, data, size, chosen, distinct, sig);
+    if (gave_back) {
+        chosen = -1;
+        yes &= ~HEAP_BITS;
+    }
     int found = lh_or_report(o, chosen, distinct, site, sig, data, size, out);
     if (o->sites_pending && (todo & HEAP_BITS)) {
         /* Judged on the C heap: same input flat, and (distinct) no growth
-         * with distinct variants either. */
-        lh_or_sites_learn(o, !(yes & HEAP_BITS) && distinct_ran);
+         * with distinct variants either; or the growth given back. */
+        lh_or_sites_learn(o, !(yes & HEAP_BITS) &&
+                                 (distinct_ran || gave_back));
         o->sites_pending = 0;
     }
     for (int w = 0; w < W_COUNT; w++) {
@@ -466,7 +472,7 @@ int lh_oracle_confirm(lh_oracle *o, const uint8_t *data, size_t size,
         w = lh_or_pick_distinct(o, site, sizeof site, sig, sizeof sig);
         distinct = w >= 0;
     }
-    if (w < 0)
+    if (w < 0 || lh_or_given_back(o, data, size, w, distinct, sig))
         return 0;
     lh_or_fill_finding(o, out, w, distinct, site, sig, data, size);
     return 1;

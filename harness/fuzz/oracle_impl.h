@@ -210,6 +210,8 @@ int lh_or_replay_judge(lh_oracle *o, const uint8_t *data, size_t size,
 int lh_or_pick(lh_oracle *o, unsigned among, char *site, size_t sitelen,
                char *sig, size_t siglen);
 unsigned lh_or_confirmed_mask(const lh_oracle *o, unsigned among);
+int lh_or_given_back(lh_oracle *o, const uint8_t *data, size_t size,
+                     int chosen, int distinct, const char *sig);
 
 /* distinct.c: distinct-input runs (C heap, Go heap) */
 int lh_or_variant_layouts(size_t size);
@@ -271,5 +273,6 @@ int lh_or_report(lh_oracle *o, int chosen, int distinct, const char *site,
                  const char *sig, const uint8_t *data, size_t size,
                  lh_finding *out);
 void lh_or_known_check(lh_oracle *o, int known);
+int lh_or_sig_known(const lh_oracle *o, const char *sig);
 
 #endif
