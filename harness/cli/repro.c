@@ -271,6 +271,9 @@ static void print_series(const lh_finding *f)
     if (f->distinct)
         printf("      %s after every %d distinct inputs:", f->metric,
                f->every);
+    else if (f->every > 1)
+        printf("      %s after every %d repetitions (paced):", f->metric,
+               f->every);
     else
         printf("      %s after each repetition:", f->metric);
     for (int i = 0; i <= f->reps && i <= LH_ORACLE_MAX_REPS; i++)

@@ -46,6 +46,8 @@ void lh_finding_json(lh_buf *b, const lh_finding *f,
         lh_buf_printf(b, "\"variants\":%ld,\"sample_every\":%d,"
                       "\"variant_at\":%ld,", f->variants, f->every,
                       f->variant_at);
+    else if (f->every > 1)      /* paced: in-flight goroutines */
+        lh_buf_printf(b, "\"sample_every\":%d,", f->every);
     lh_json_key(b, "growth_per_rep");
     lh_json_num(b, f->growth_per_rep);
     lh_json_field_num(b, "p_value", f->p_value);

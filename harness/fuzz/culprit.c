@@ -149,19 +149,38 @@ int lh_or_proc_search(lh_oracle *o, size_t window, unsigned rose,
 
 /* ---- the Go heap: replays, then distinct variants ----------------------- */
 
+/* A batch's in-flight goroutines (lh_or_drain_goroutines) hold Go heap:
+ * when it grew by `min` with goroutines above g (the count before the
+ * batch), they end and the heap is read again. */
+static double go_batch_end(lh_oracle *o, double g, double level,
+                           double min)
+{
+    lh_or_do_settle(o);
+    double v = lh_or_read_go_heap(o);
+    if (v - level >= min && (o->avail & BIT(W_GOROUTINES)) &&
+        lh_or_read_one(o, W_GOROUTINES) > g) {
+        o->drain_futile = 0;
+        lh_or_drain_goroutines(o, g);
+        lh_or_do_settle(o);
+        v = lh_or_read_go_heap(o);
+    }
+    return v;
+}
+
 /* Replay candidates [at, at+k) `reps` times each; the settled Go heap's
  * growth since *level, which becomes the new level. */
 static int batch(lh_oracle *o, size_t at, size_t k, double *level,
                  double *growth)
 {
+    double g = lh_or_read_one(o, W_GOROUTINES);
     for (size_t c = at; c < at + k; c++) {
         const ring_slot *s = ring_at(o, o->cand[c]);
         for (int r = 0; r < o->cfg.reps; r++)
             if (o->step(o->ud, s->data, s->size) < 0)
                 return -1;
     }
-    lh_or_do_settle(o);
-    double v = lh_or_read_go_heap(o);
+    double v = go_batch_end(o, g, *level,
+                            o->cfg.go_heap_min_per_rep * o->cfg.reps);
     *growth = v - *level;
     *level = v;
     return 0;
@@ -226,6 +245,7 @@ static int screen_batch(lh_oracle *o, size_t at, size_t k, double *level,
                         double *growth)
 {
     o->screen_round++;
+    double g = lh_or_read_one(o, W_GOROUTINES);
     for (size_t c = at; c < at + k; c++) {
         const ring_slot *s = ring_at(o, o->cand[c]);
         int nl = lh_or_variant_layouts(s->size);
@@ -244,8 +264,8 @@ static int screen_batch(lh_oracle *o, size_t at, size_t k, double *level,
             o->stats.distinct_steps += GO_SCREEN_VARIANTS;
         }
     }
-    lh_or_do_settle(o);
-    double v = lh_or_read_go_heap(o);
+    double v = go_batch_end(o, g, *level,
+                            o->cfg.go_heap_min_per_rep * GO_SCREEN_VARIANTS);
     *growth = v - *level;
     *level = v;
     return 0;
@@ -349,6 +369,16 @@ int lh_or_expensive_check(lh_oracle *o, lh_finding *out)
     }
     if (h - o->go_base <= o->cfg.go_heap_trigger)
         return 0;
+    if ((o->avail & BIT(W_GOROUTINES)) &&
+        lh_or_read_one(o, W_GOROUTINES) > o->go_floor) {
+        /* in-flight goroutines hold it? (lh_or_drain_goroutines) */
+        o->drain_futile = 0;
+        lh_or_drain_goroutines(o, o->go_floor);
+        lh_or_do_settle(o);
+        h = lh_or_read_go_heap(o);
+        if (h - o->go_base <= o->cfg.go_heap_trigger)
+            return 0;
+    }
 
     o->stats.triggers++;
     int rc = 0;

@@ -334,6 +334,10 @@ void lh_or_go_distinct_run(lh_oracle *o, const uint8_t *data, size_t size)
     o->proc_have = 0;
 
     double *y = o->dseries[W_GO_HEAP];
+    /* In-flight goroutines (lh_or_drain_goroutines) hold Go heap: earlier
+     * ones end before the first reading, the run's own before the last. */
+    o->drain_futile = 0;
+    double g0 = lh_or_drain_goroutines(o, o->go_floor);
     lh_or_do_settle(o);
     y[0] = lh_or_read_go_heap(o);
     lh_gosnap *snap[2] = { lh_godiag_snapshot(o->probes->target), NULL };
@@ -347,6 +351,17 @@ void lh_or_go_distinct_run(lh_oracle *o, const uint8_t *data, size_t size)
         y[n] = lh_or_read_go_heap(o);
     }
     o->dn = n;
+    if (o->avail & BIT(W_GOROUTINES)) {
+        o->drain_futile = 0;
+        uint64_t waits = o->stats.drain_waits;
+        lh_or_drain_goroutines(o, g0);
+        if (o->stats.drain_waits != waits) {
+            lh_or_do_settle(o);
+            double last = lh_or_read_go_heap(o);
+            if (last < y[n - 1])
+                y[n - 1] = last;
+        }
+    }
     /* Judged on the floor the heap never goes below again: a Go map that
      * grows keeps its old buckets until the writes after it have moved
      * them (~2x the map for a while), a bump a reading may or may not

@@ -276,13 +276,17 @@ static void print_stats(void)
     lh_oracle_get_stats(drv.oracle, &st);
     fprintf(stderr, "leakhound: oracle: %llu inputs, %llu triggers, "
             "%llu confirmations, %llu distinct runs (%llu steps), "
-            "%llu skipped, %llu known clean by site, proc read every %d\n",
+            "%llu skipped, %llu known clean by site, %llu waits for "
+            "in-flight goroutines, %llu idles for expiry, proc read every "
+            "%d\n",
             (unsigned long long)st.inputs, (unsigned long long)st.triggers,
             (unsigned long long)st.confirmations,
             (unsigned long long)st.distinct_runs,
             (unsigned long long)st.distinct_steps,
             (unsigned long long)st.skipped,
-            (unsigned long long)st.clean_sites, st.proc_every);
+            (unsigned long long)st.clean_sites,
+            (unsigned long long)st.drain_waits,
+            (unsigned long long)st.ttl_idles, st.proc_every);
 }
 
 /* Known leaks kept leaking here past the budget: a clean exit, which

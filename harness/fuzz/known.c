@@ -125,7 +125,7 @@ void lh_or_make_sig(const lh_oracle *o, int w, int distinct,
     buf[n] = '\0';
 }
 
-static int sig_known(const lh_oracle *o, const char *sig)
+int lh_or_sig_known(const lh_oracle *o, const char *sig)
 {
     for (size_t i = 0; i < o->nsigs; i++)
         if (strcmp(o->sigs[i], sig) == 0)
@@ -138,12 +138,12 @@ int lh_or_metric_known(const lh_oracle *o, int w)
 {
     char sig[128];
     lh_or_make_sig(o, w, 0, "", sig, sizeof sig);
-    return sig_known(o, sig);
+    return lh_or_sig_known(o, sig);
 }
 
 static void sig_add(lh_oracle *o, const char *sig)
 {
-    if (sig_known(o, sig))
+    if (lh_or_sig_known(o, sig))
         return;
     if (lh_grow((void **)&o->sigs, &o->sigcap, o->nsigs + 1,
                 sizeof *o->sigs) < 0)
@@ -163,7 +163,7 @@ int lh_or_report(lh_oracle *o, int chosen, int distinct, const char *site,
     if (chosen < 0)
         return 0;
     o->stats.confirmed++;
-    if (sig_known(o, sig)) {
+    if (lh_or_sig_known(o, sig)) {
         o->stats.duplicates++;
         lh_or_known_check(o, 1);
         return 0;

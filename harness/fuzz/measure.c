@@ -11,6 +11,7 @@
  * work that ends just after the call must not count.
  */
 #include <fcntl.h>
+#include <time.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -89,6 +90,54 @@ double lh_or_read_one(lh_oracle *o, int w)
         break;
     }
     return lh_probes_read(o->probes, w_index[w]);
+}
+
+/*
+ * In-flight goroutines (README, "Goroutines that end later"): a step that
+ * starts a goroutine ending some time after the call (a flush 300 ms
+ * later) grows go.goroutines, and the Go heap by its stack and timer, over
+ * replays far shorter than that lifetime, as a leak would.  Before the
+ * count that ends a stage is judged, the oracle waits while goroutines
+ * above `base` end: while the count keeps falling, until none ended
+ * within DRAIN_FIRST, nothing more ended for DRAIN_QUIET after some did,
+ * or DRAIN_MAX (`run` waits as long; goleak retries about as long).  A
+ * leak's goroutines never end: the wait costs DRAIN_FIRST, once per
+ * confirmation (o->drain_futile).  o->go_floor is the lowest count seen:
+ * a confirmation first lets earlier inputs' goroutines end toward it.
+ * Returns the count at the end.
+ */
+#define DRAIN_MAX 2.0
+#define DRAIN_FIRST 0.5
+#define DRAIN_QUIET 0.25
+
+double lh_or_drain_goroutines(lh_oracle *o, double base)
+{
+    double g = lh_or_read_one(o, W_GOROUTINES);
+    if (!(o->avail & BIT(W_GOROUTINES)) || !(g > base) || o->drain_futile) {
+        if (g < o->go_floor)
+            o->go_floor = g;
+        return g;
+    }
+    double t0 = lh_now(), fell_at = -1.0, low = g;
+    while (g > 0 && lh_now() - t0 < DRAIN_MAX &&
+           !(fell_at < 0 && lh_now() - t0 > DRAIN_FIRST) &&
+           !(fell_at >= 0 && lh_now() - fell_at > DRAIN_QUIET)) {
+        struct timespec ts = { 0, 10 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+        g = lh_or_read_one(o, W_GOROUTINES);
+        if (g < low) {
+            low = g;
+            fell_at = lh_now();
+        }
+    }
+    o->stats.drain_waits++;
+    if (fell_at < 0)
+        o->drain_futile = 1;
+    else
+        o->inflight = 1;
+    if (low < o->go_floor)
+        o->go_floor = low;
+    return low;
 }
 
 /* Heap first: nothing after it may allocate, but nothing should run

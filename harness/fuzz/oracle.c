@@ -133,6 +133,7 @@ lh_oracle *lh_oracle_new(const lh_probes *probes, const lh_oracle_config *cfg,
     o->settle = settle;
     o->ud = ud;
     o->fd_dir = o->task_dir = -1;
+    o->go_floor = INFINITY;
     for (int w = 0; w < W_COUNT; w++)
         if ((size_t)w_index[w] < probes->n &&
             probes->metrics[w_index[w]].available)
@@ -377,11 +378,17 @@ int lh_or_on_trigger(lh_oracle *o, const uint8_t *data, size_t size,
         distinct = chosen >= 0;
         yes = lh_or_distinct_mask(o);
     }
+    int gave_back = lh_or_given_back(o, data, size, chosen, distinct, sig);
+    if (gave_back) {
+        chosen = -1;
+        yes &= ~HEAP_BITS;
+    }
     int found = lh_or_report(o, chosen, distinct, site, sig, data, size, out);
     if (o->sites_pending && (todo & HEAP_BITS)) {
         /* Judged on the C heap: same input flat, and (distinct) no growth
-         * with distinct variants either. */
-        lh_or_sites_learn(o, !(yes & HEAP_BITS) && distinct_ran);
+         * with distinct variants either; or the growth given back. */
+        lh_or_sites_learn(o, !(yes & HEAP_BITS) &&
+                                 (distinct_ran || gave_back));
         o->sites_pending = 0;
     }
     for (int w = 0; w < W_COUNT; w++) {
@@ -412,10 +419,11 @@ void lh_or_fill_finding(lh_oracle *o, lh_finding *out, int w, int distinct,
     snprintf(out->site, sizeof out->site, "%s", site);
     const verdict *res = distinct ? o->dres : o->res;
     int n = distinct ? o->dn : o->nseries;
-    out->growth_per_rep = res[w].slope;
+    out->every = distinct ? o->devery : o->every > 1 ? o->every : 1;
+    out->growth_per_rep = distinct ? res[w].slope
+                                   : res[w].slope / out->every;
     out->p_value = res[w].p;
     out->reps = n - 1;
-    out->every = distinct ? o->devery : 1;
     out->variants = distinct ? (long)(n - 1) * o->devery : 0;
     out->variant_at = distinct ? (long)o->dat : 0;
     memcpy(out->series, distinct ? o->dseries[w] : o->series[w],
@@ -464,7 +472,7 @@ int lh_oracle_confirm(lh_oracle *o, const uint8_t *data, size_t size,
         w = lh_or_pick_distinct(o, site, sizeof site, sig, sizeof sig);
         distinct = w >= 0;
     }
-    if (w < 0)
+    if (w < 0 || lh_or_given_back(o, data, size, w, distinct, sig))
         return 0;
     lh_or_fill_finding(o, out, w, distinct, site, sig, data, size);
     return 1;

@@ -99,7 +99,9 @@ typedef struct lh_finding {
                                  * (distinct: over the tail half) */
     int reps;                   /* repetitions; distinct: readings after
                                  * the first, one every `every` variants */
-    int every;                  /* distinct: variants between readings */
+    int every;                  /* distinct: variants between readings;
+                                 * same: replays between readings (> 1
+                                 * when paced for in-flight goroutines) */
     long variants;              /* distinct: variants run (reps * every) */
     long variant_at;            /* distinct: byte offset of the counter (4
                                  * digits; == size: appended) */
@@ -129,6 +131,8 @@ typedef struct lh_oracle_stats {
     uint64_t clean_sites;       /* C heap triggers not confirmed: their
                                  * growth is at sites and size classes
                                  * already judged clean */
+    uint64_t drain_waits;       /* waits for in-flight goroutines to end */
+    uint64_t ttl_idles;         /* idles before a C heap leak is verified */
     int proc_every;             /* current fds/threads read interval */
 } lh_oracle_stats;
 

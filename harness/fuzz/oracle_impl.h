@@ -105,6 +105,10 @@ struct lh_oracle {
     uint64_t since_expensive;
     double go_base;
     int go_have_base;
+    double drain_base;          /* goroutines before a confirmation */
+    int drain_futile;           /* its wait saw none end: no more waits */
+    int inflight;               /* goroutines ended in one: pace (confirm.c) */
+    double go_floor;            /* fewest goroutines seen (measure.c) */
 
     /* backoff and known-clean inputs */
     unsigned fails[W_COUNT];
@@ -136,6 +140,7 @@ struct lh_oracle {
     double x[LH_ORACLE_MAX_REPS + 1];
     double series[W_COUNT][LH_ORACLE_MAX_REPS + 1];
     int nseries;
+    int every;                  /* replays between two readings (paced) */
     unsigned lazy;              /* judged metrics read at checkpoints only
                                  * (confirm.c) ... */
     unsigned moved;             /* ... and those that moved at one */
@@ -196,6 +201,8 @@ void lh_or_read_metrics(lh_oracle *o, unsigned mask, double *v);
 double lh_or_persist(lh_oracle *o, int w, double before, double after);
 void lh_or_read_point(lh_oracle *o, unsigned mask, double *v);
 double lh_or_read_go_heap(lh_oracle *o);
+/* Wait (bounded) while goroutines above base end: in-flight ones. */
+double lh_or_drain_goroutines(lh_oracle *o, double base);
 
 /* confirm.c: same-input replays */
 int lh_or_replay_judge(lh_oracle *o, const uint8_t *data, size_t size,
@@ -203,6 +210,8 @@ int lh_or_replay_judge(lh_oracle *o, const uint8_t *data, size_t size,
 int lh_or_pick(lh_oracle *o, unsigned among, char *site, size_t sitelen,
                char *sig, size_t siglen);
 unsigned lh_or_confirmed_mask(const lh_oracle *o, unsigned among);
+int lh_or_given_back(lh_oracle *o, const uint8_t *data, size_t size,
+                     int chosen, int distinct, const char *sig);
 
 /* distinct.c: distinct-input runs (C heap, Go heap) */
 int lh_or_variant_layouts(size_t size);
@@ -264,5 +273,6 @@ int lh_or_report(lh_oracle *o, int chosen, int distinct, const char *site,
                  const char *sig, const uint8_t *data, size_t size,
                  lh_finding *out);
 void lh_or_known_check(lh_oracle *o, int known);
+int lh_or_sig_known(const lh_oracle *o, const char *sig);
 
 #endif
