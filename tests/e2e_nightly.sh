@@ -15,6 +15,16 @@ gated=(--workload c-record-leaky-on-seeds --workload c-fd-leaky-on-seeds
        --workload go-cache-pinned-on-seeds)
 
 cases() { find "$T/corpora" -name case.json 2>/dev/null | sort; }
+# Exit 2 is a job or a replay that could not be judged: say which, with
+# the end of the fuzz log of a job that could not fuzz.
+why() {
+    grep -iE 'error|unresolved|crash|timeout|could not|cannot|new' "$1" |
+        head -30
+    for log in $(grep -o 'see [^ ]*fuzz[.]log' "$1" | cut -c5-); do
+        echo "--- $log"
+        grep -iE 'leakhound|error|cannot|exit' "$log" | tail -10
+    done
+}
 exists() { ls "$@" >/dev/null 2>&1; }
 
 # 1. Interrupted while fuzzing, after a finding, before filing it.
@@ -43,9 +53,7 @@ LEAKHOUND_NIGHTLY_BUDGET=$budget ci/nightly "${gated[@]}" "${common[@]}" \
     --report-dir "$T/r1" > "$T/run1.out" 2>&1
 rc=$?
 expect_eq "first run: exit 1 (new leaks filed)" "$rc" 1
-# Exit 2 is a job or a replay that could not be judged: say which.
-[ "$rc" -eq 1 ] || grep -iE 'error|unresolved|crash|timeout|could not|cannot' \
-    "$T/run1.out" | head -20
+[ "$rc" -eq 1 ] || why "$T/run1.out"
 for w in c-record-leaky-on-seeds c-fd-leaky-on-seeds \
          go-goroutine-leaky-on-seeds go-cache-pinned-on-seeds; do
     expect_eq "first run: $w filed once" \
@@ -67,7 +75,9 @@ done
 # 3. Again: the same leaks are found and known, nothing is filed twice.
 LEAKHOUND_NIGHTLY_BUDGET=$budget ci/nightly "${gated[@]}" "${common[@]}" \
     --report-dir "$T/r2" > "$T/run2.out" 2>&1
-expect_eq "second run: exit 0 (nothing new)" "$?" 0
+rc=$?
+expect_eq "second run: exit 0 (nothing new)" "$rc" 0
+[ "$rc" -eq 0 ] || why "$T/run2.out"
 expect_eq "second run: still 4 cases" "$(cases | wc -l)" 4
 expect_eq "second run: 0 new, 4 known, 0 fixed" \
     "$(jget "$T/r2/report.json" '#r.nightly.new .. " " .. #r.nightly.known .. " " .. #r.nightly.fixed')" \
